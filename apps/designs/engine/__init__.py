@@ -1,0 +1,1 @@
+"""Parsers from pasted texts to the DesignModel. Pure Python: no Django imports here."""

@@ -1,0 +1,373 @@
+"""From pasted texts to one DesignModel: the single entry point the rest of the app calls.
+
+Input is either one Markdown design document (fenced ```openapi / ```dbml / ```sql blocks,
+`###` story headings) or the same parts pasted separately. Parse problems come back with
+the model; the fatal ones mean nothing useful can be analysed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from pathlib import PurePath
+
+from markdown_it import MarkdownIt
+
+from apps.designs.engine.dbml import parse_dbml
+from apps.designs.engine.ddl import parse_ddl
+from apps.designs.engine.limits import ParseLimits
+from apps.designs.engine.model import (
+    ApiSettings,
+    DesignModel,
+    Endpoint,
+    Entity,
+    NamedQuery,
+    ParseResult,
+    Problem,
+    SourceRef,
+    Story,
+)
+from apps.designs.engine.openapi import parse_openapi
+from apps.designs.engine.queries import has_named_queries, parse_queries, split_named
+from apps.designs.engine.stories import is_story_heading, parse_story
+from apps.designs.engine.structured import looks_like_json
+from apps.designs.engine.text import InputError
+
+OPENAPI_FENCES = {"openapi", "swagger", "oas"}
+DBML_FENCES = {"dbml"}
+SQL_FENCES = {"sql", "postgresql", "postgres", "pgsql", "psql", "ddl"}
+STRUCTURED_FENCES = {"yaml", "yml", "json"}
+
+
+@dataclass(frozen=True, slots=True)
+class DesignInput:
+    """What a user pasted: a whole design document, or the parts in separate fields."""
+
+    document: str = ""
+    stories: str = ""
+    openapi: str = ""
+    data_model: str = ""
+    queries: str = ""
+    document_name: str = "design.md"
+
+    def is_empty(self) -> bool:
+        return not any(t.strip() for t in (self.document, self.stories, self.openapi, self.data_model, self.queries))
+
+
+@dataclass
+class _Parts:
+    entities: list[Entity]
+    endpoints: list[Endpoint]
+    stories: list[Story]
+    queries: list[NamedQuery]
+    api: ApiSettings | None
+    problems: list[Problem]
+    documents: list[str]
+    recognised: int = 0
+
+
+def field_document_names(inputs: DesignInput) -> dict[str, str]:
+    """The document name each separately pasted field is reported under."""
+    openapi_ext = "json" if looks_like_json(inputs.openapi) else "yaml"
+    model_ext = "sql" if looks_like_ddl(inputs.data_model) else "dbml"
+    return {
+        "stories": "stories.md",
+        "openapi": f"openapi.{openapi_ext}",
+        "data_model": f"data-model.{model_ext}",
+        "queries": "queries.sql",
+    }
+
+
+def looks_like_ddl(text: str) -> bool:
+    """DBML declares `Table x {`; DDL says CREATE. Decides which parser a data model field gets."""
+    head = re.sub(r"--[^\n]*|/\*.*?\*/", "", text[:20000], flags=re.DOTALL)
+    return re.search(r"\bcreate\s+(table|index|unique|type|extension|schema)\b", head, re.IGNORECASE) is not None
+
+
+def parse_design(inputs: DesignInput, *, limits: ParseLimits) -> ParseResult:
+    """Parse everything pasted into one DesignModel plus the problems met on the way.
+
+    Never raises for bad input: each problem names its document and line. Fatal problems
+    (empty input, oversize documents, unreadable OpenAPI/DBML/DDL, nothing recognised) mean
+    the model is incomplete and analysis should not start.
+    """
+    parts = _Parts([], [], [], [], None, [], [])
+    if inputs.is_empty():
+        parts.problems.append(
+            Problem(
+                code="input.empty",
+                message="nothing was pasted",
+                source=SourceRef(inputs.document_name, 1, 1),
+                fix="Paste a design document, or at least one of: stories, an OpenAPI document, a data model (DBML or DDL), queries.",
+                fatal=True,
+            )
+        )
+        return _result(parts)
+
+    names = field_document_names(inputs)
+    texts = [(inputs.document_name, inputs.document)] + [
+        (names[field], getattr(inputs, field)) for field in ("stories", "openapi", "data_model", "queries")
+    ]
+    for document, text in texts:
+        if text and _too_large(text, limits):
+            parts.problems.append(
+                Problem(
+                    code="input.too-large",
+                    message=f"{document} is larger than the limit of {limits.max_document_bytes / 1024 / 1024:.0f} MB",
+                    source=SourceRef(document, 1, 1),
+                    fix="Paste a smaller document (split the API, or drop unused components); the limit is the DESIGN_MAX_DOCUMENT_BYTES setting.",
+                    fatal=True,
+                )
+            )
+    if any(p.fatal for p in parts.problems):
+        return _result(parts)
+
+    if inputs.document.strip():
+        _parse_markdown(inputs.document, inputs.document_name, parts, limits)
+    if inputs.stories.strip():
+        before = len(parts.stories)
+        _parse_story_headings(inputs.stories, names["stories"], parts)
+        parts.documents.append(names["stories"])
+        if len(parts.stories) == before:
+            parts.problems.append(
+                Problem(
+                    code="stories.none-found",
+                    message="no story was found in the stories field",
+                    source=SourceRef(names["stories"], 1, 1),
+                    fix="Start each story with a `### ID: title` heading, followed by `As a ..., I want ..., so that ...`.",
+                    fatal=True,
+                )
+            )
+    if inputs.openapi.strip():
+        _parse_openapi_part(inputs.openapi, names["openapi"], 0, parts, limits)
+    if inputs.data_model.strip():
+        _parse_data_model(inputs.data_model, names["data_model"], 0, parts, dbml=not looks_like_ddl(inputs.data_model))
+    if inputs.queries.strip():
+        _parse_sql(inputs.queries, names["queries"], 0, parts, queries_only=True)
+
+    if inputs.document.strip() and parts.recognised == 0:
+        parts.problems.append(
+            Problem(
+                code="input.nothing-recognised",
+                message=f"{inputs.document_name} holds no story heading and no ```openapi, ```dbml or ```sql block",
+                source=SourceRef(inputs.document_name, 1, 1),
+                fix="Tag the fenced blocks (```openapi, ```dbml, ```sql) and write stories under `### ID: title` headings.",
+                fatal=True,
+            )
+        )
+    return _result(parts)
+
+
+def _too_large(text: str, limits: ParseLimits) -> bool:
+    if len(text) > limits.max_document_bytes:
+        return True
+    return len(text) * 4 > limits.max_document_bytes and len(text.encode("utf-8")) > limits.max_document_bytes
+
+
+def _result(parts: _Parts) -> ParseResult:
+    entities = tuple(_dedupe_entities(parts))
+    endpoints = tuple(link_entities(e, entities) for e in parts.endpoints)
+    model = DesignModel(
+        entities=entities,
+        endpoints=endpoints,
+        stories=tuple(parts.stories),
+        queries=tuple(parts.queries),
+        api=parts.api,
+        documents=tuple(dict.fromkeys(parts.documents)),
+    )
+    return ParseResult(model=model, problems=tuple(parts.problems))
+
+
+def _dedupe_entities(parts: _Parts) -> list[Entity]:
+    by_name: dict[str, Entity] = {}
+    for entity in parts.entities:
+        if entity.name in by_name:
+            parts.problems.append(
+                Problem(
+                    code="model.duplicate-entity",
+                    message=f"table {entity.name} is defined twice (also at line {by_name[entity.name].source.line} of {by_name[entity.name].source.document}); the later one is used",
+                    source=entity.source,
+                    fix="Define each table once: either in DBML or in DDL.",
+                )
+            )
+        by_name[entity.name] = entity
+    return list(by_name.values())
+
+
+def _parse_markdown(text: str, document: str, parts: _Parts, limits: ParseLimits) -> None:
+    parts.documents.append(document)
+    tokens = MarkdownIt("commonmark").parse(text)
+    lines = text.splitlines()
+    headings: list[tuple[int, int, str]] = []  # (level, 0-based line, text)
+    for index, token in enumerate(tokens):
+        if token.type == "heading_open" and token.map:
+            headings.append((int(token.tag[1]), token.map[0], tokens[index + 1].content))
+        elif token.type == "fence" and token.map:
+            info = (token.info or "").strip().split()[0].lower() if token.info.strip() else ""
+            offset = token.map[0] + 1  # the fence's first content line, 0-based
+            content = token.content
+            if info in STRUCTURED_FENCES and re.search(r"^\s*[\"']?(openapi|swagger)[\"']?\s*:", content, re.MULTILINE):
+                info = "openapi"
+            if info in OPENAPI_FENCES:
+                if parts.api is not None:
+                    parts.problems.append(
+                        Problem("input.several-openapi", "a second ```openapi block was ignored; one API per design", SourceRef(document, offset, 1), "Merge the blocks into one OpenAPI document.")
+                    )
+                    continue
+                _parse_openapi_part(content, document, offset, parts, limits)
+            elif info in DBML_FENCES:
+                _parse_data_model(content, document, offset, parts, dbml=True)
+            elif info in SQL_FENCES:
+                _parse_sql(content, document, offset, parts, queries_only=False)
+    _stories_from_headings(headings, lines, document, parts)
+
+
+def _parse_story_headings(text: str, document: str, parts: _Parts) -> None:
+    tokens = MarkdownIt("commonmark").parse(text)
+    headings = [
+        (int(t.tag[1]), t.map[0], tokens[i + 1].content)
+        for i, t in enumerate(tokens)
+        if t.type == "heading_open" and t.map
+    ]
+    _stories_from_headings(headings, text.splitlines(), document, parts)
+
+
+def _stories_from_headings(headings: list[tuple[int, int, str]], lines: list[str], document: str, parts: _Parts) -> None:
+    for position, (level, line, title) in enumerate(headings):
+        if level != 3:
+            continue
+        end = next((h[1] for h in headings[position + 1 :] if h[0] <= 3), len(lines))
+        body = lines[line + 1 : end]
+        if not is_story_heading(title, body):
+            continue
+        story = parse_story(title, body, document=document, heading_line=line + 1, index=len(parts.stories) + 1)
+        if any(s.id == story.id for s in parts.stories):
+            parts.problems.append(
+                Problem("stories.duplicate-id", f"story id {story.id} is used twice", story.source, "Give every story its own id.")
+            )
+        parts.stories.append(story)
+        parts.recognised += 1
+
+
+def _parse_openapi_part(text: str, document: str, offset: int, parts: _Parts, limits: ParseLimits) -> None:
+    parts.documents.append(document)
+    parts.recognised += 1
+    try:
+        settings, endpoints, problems, _ = parse_openapi(text, document=document, line_offset=offset, limits=limits)
+    except InputError as exc:
+        parts.problems.append(exc.problem)
+        return
+    parts.api = settings
+    parts.endpoints.extend(endpoints)
+    parts.problems.extend(problems)
+
+
+def _parse_data_model(text: str, document: str, offset: int, parts: _Parts, *, dbml: bool) -> None:
+    parts.documents.append(document)
+    parts.recognised += 1
+    try:
+        entities, problems = (
+            parse_dbml(text, document=document, line_offset=offset)
+            if dbml
+            else parse_ddl(text, document=document, line_offset=offset)
+        )
+    except InputError as exc:
+        parts.problems.append(exc.problem)
+        return
+    parts.entities.extend(entities)
+    parts.problems.extend(problems)
+
+
+def _parse_sql(text: str, document: str, offset: int, parts: _Parts, *, queries_only: bool) -> None:
+    """A SQL block holds DDL, `-- name:` queries, or DDL followed by queries."""
+    parts.documents.append(document)
+    parts.recognised += 1
+    ddl, _ = split_named(text)
+    if ddl.strip() and not queries_only:
+        _parse_data_model(ddl, document, offset, parts, dbml=False)
+        parts.recognised -= 1
+    elif ddl.strip() and queries_only and not has_named_queries(text):
+        parts.problems.append(
+            Problem(
+                code="query.no-name",
+                message="the queries field holds SQL without a `-- name:` line, so no query can be named",
+                source=SourceRef(document, 1 + offset, 1),
+                fix="Put `-- name: some_query` on the line before each statement.",
+                fatal=True,
+            )
+        )
+    if has_named_queries(text):
+        queries, problems = parse_queries(text, document=document, line_offset=offset)
+        parts.queries.extend(queries)
+        parts.problems.extend(problems)
+
+
+# --- Linking endpoints to entities ---------------------------------------------------------
+
+_SCHEMA_SUFFIXES = ("create", "update", "input", "request", "response", "patch", "read", "detail", "list", "summary", "payload", "dto", "out", "in", "write")
+
+
+def snake(name: str) -> str:
+    name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+def singular(word: str) -> str:
+    head, _, last = word.rpartition("_")
+    if last.endswith("ies") and len(last) > 4:
+        last = last[:-3] + "y"
+    elif last.endswith(("sses", "shes", "ches", "xes", "zes")):
+        last = last[:-2]
+    elif last.endswith("s") and not last.endswith(("ss", "us", "is")) and len(last) > 2:
+        last = last[:-1]
+    return f"{head}_{last}" if head else last
+
+
+def schema_entity_key(schema_name: str) -> str:
+    words = snake(schema_name).split("_")
+    while len(words) > 1 and words[-1] in _SCHEMA_SUFFIXES:
+        words.pop()
+    return singular("_".join(words))
+
+
+def link_entities(endpoint: Endpoint, entities: tuple[Entity, ...]) -> Endpoint:
+    """Which entities an operation reads or writes: by path segment (last first), then by schema."""
+    if not entities:
+        return endpoint
+    keys = {singular(snake(e.name)): e.name for e in entities}
+    found: list[str] = []
+    segments = [s for s in endpoint.path.split("/") if s and not s.startswith("{")]
+    for segment in reversed(segments):
+        name = keys.get(singular(snake(segment)))
+        if name and name not in found:
+            found.append(name)
+    for schema in endpoint.schema_names:
+        name = keys.get(schema_entity_key(schema))
+        if name and name not in found:
+            found.append(name)
+    return replace(endpoint, entities=tuple(found))
+
+
+def input_from_file(name: str, text: str) -> DesignInput:
+    """Turn one file (a design doc, or a bare OpenAPI, DBML or DDL file) into a DesignInput."""
+    suffix = PurePath(name).suffix.lower()
+    base = PurePath(name).name
+    if suffix in {".md", ".markdown"}:
+        return DesignInput(document=text, document_name=base)
+    if suffix in {".yaml", ".yml", ".json"}:
+        return DesignInput(openapi=text)
+    if suffix == ".dbml":
+        return DesignInput(data_model=text)
+    if suffix == ".sql":
+        if looks_like_ddl(text):
+            ddl, named = split_named(text)
+            return DesignInput(data_model=text if not named else ddl, queries="" if not named else text[len(ddl) :])
+        return DesignInput(queries=text)
+    # No telling suffix: guess from the content.
+    stripped = text.lstrip()
+    if stripped.startswith("{") or re.match(r"^\s*(openapi|swagger)\s*:", text, re.MULTILINE):
+        return DesignInput(openapi=text)
+    if re.search(r"^\s*Table\s+\S+.*\{", text, re.MULTILINE):
+        return DesignInput(data_model=text)
+    return DesignInput(document=text, document_name=base)

@@ -1,0 +1,281 @@
+"""The DesignModel: one immutable, plain-Python picture of a pasted design.
+
+Every element carries a SourceRef so that each finding can point at the exact line a reviewer
+must look at. Nothing here imports Django; analyzers take these objects and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["critical", "high", "medium", "low", "info"]
+SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low", "info")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    """Where an element was written: a document name, a 1-based line and column, a JSON pointer."""
+
+    document: str
+    line: int | None = None
+    column: int | None = None
+    pointer: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"document": self.document, "line": self.line, "column": self.column, "pointer": self.pointer}
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something in the input that could not be read as written. Fatal ones stop the analysis."""
+
+    code: str
+    message: str
+    source: SourceRef
+    fix: str = ""
+    fatal: bool = False
+
+
+# --- Data model ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str
+    type: str  # canonical PostgreSQL spelling: bigint, varchar(254), char(3), timestamptz, ...
+    nullable: bool
+    default: str | None  # a PostgreSQL expression as PostgreSQL would print it: now(), 'EUR', false
+    identity: bool  # GENERATED ... AS IDENTITY, serial or DBML's increment
+    source: SourceRef
+
+
+@dataclass(frozen=True, slots=True)
+class ForeignKey:
+    columns: tuple[str, ...]
+    ref_table: str
+    ref_columns: tuple[str, ...]
+    source: SourceRef
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UniqueConstraint:
+    columns: tuple[str, ...]
+    source: SourceRef
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    columns: tuple[str, ...]  # column names, or the expression text for expression indexes
+    unique: bool
+    source: SourceRef
+    name: str | None = None
+    method: str = "btree"
+    where: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckConstraint:
+    expression: str
+    source: SourceRef
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A table of the data model."""
+
+    name: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...]
+    foreign_keys: tuple[ForeignKey, ...]
+    uniques: tuple[UniqueConstraint, ...]  # unique constraints and unique indexes alike
+    indexes: tuple[Index, ...]  # non-unique indexes
+    checks: tuple[CheckConstraint, ...]
+    rows: int | None  # declared volume
+    source: SourceRef
+    schema: str | None = None
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
+# --- API -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    name: str
+    location: str  # path, query, header, cookie
+    required: bool
+    schema_type: str | None
+    source: SourceRef
+    constraints: Mapping[str, Any] = field(default_factory=dict)  # maxLength, maximum, enum, ...
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """A request or response body: its media type, the schema's pointer, the top-level fields."""
+
+    media_type: str
+    schema_pointer: str | None
+    schema_name: str | None  # the components/schemas name the body refers to, if any
+    is_array: bool
+    fields: tuple[str, ...]
+    source: SourceRef
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    status: str
+    description: str
+    body: Body | None
+    source: SourceRef
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One operation (method + path) of the API."""
+
+    method: str  # upper case
+    path: str  # as written under `paths`
+    full_path: str  # with the servers' base path, e.g. /v1/orders
+    operation_id: str | None
+    summary: str
+    tags: tuple[str, ...]
+    parameters: tuple[Parameter, ...]
+    request_body: Body | None
+    responses: tuple[Response, ...]
+    security: tuple[tuple[str, ...], ...]  # alternatives, each a set of scheme names; () = public
+    security_declared: bool  # whether the operation (or the document) says anything about security
+    deprecated: bool
+    pagination: str | None  # cursor, page, offset, or None
+    entities: tuple[str, ...]  # entity names this operation reads or writes, most specific first
+    schema_names: tuple[str, ...]  # components/schemas reached from this operation's bodies
+    source: SourceRef
+
+    @property
+    def key(self) -> str:
+        return f"{self.method} {self.path}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.full_path}" + (f" ({self.operation_id})" if self.operation_id else "")
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityScheme:
+    name: str
+    type: str
+    details: Mapping[str, Any]
+    source: SourceRef
+
+
+@dataclass(frozen=True, slots=True)
+class ApiSettings:
+    title: str
+    version: str
+    openapi_version: str
+    servers: tuple[str, ...]
+    base_path: str
+    security_schemes: tuple[SecurityScheme, ...]
+    default_security: tuple[tuple[str, ...], ...]
+    schema_names: tuple[str, ...]
+    source: SourceRef
+
+
+# --- Stories and queries ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """A latency/throughput budget such as `p95 < 150 ms at 400 req/s`."""
+
+    percentile: str
+    latency_ms: float
+    throughput_rps: float | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Volume:
+    count: int
+    noun: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointRef:
+    method: str
+    path: str
+    source: SourceRef
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    id: str
+    title: str
+    role: str | None
+    goal: str | None
+    benefit: str | None
+    acceptance_criteria: tuple[str, ...]
+    budgets: tuple[Budget, ...]
+    volumes: tuple[Volume, ...]
+    endpoints: tuple[EndpointRef, ...]
+    queries: tuple[str, ...]  # named queries the story cites
+    source: SourceRef
+
+
+@dataclass(frozen=True, slots=True)
+class NamedQuery:
+    name: str
+    sql: str  # as written
+    normalized_sql: str  # parameters rewritten to $1, $2, ... for PostgreSQL's parser
+    parameters: tuple[str, ...]  # names in $n order
+    tables: tuple[str, ...]
+    source: SourceRef
+
+
+# --- The whole design -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DesignModel:
+    entities: tuple[Entity, ...] = ()
+    endpoints: tuple[Endpoint, ...] = ()
+    stories: tuple[Story, ...] = ()
+    queries: tuple[NamedQuery, ...] = ()
+    api: ApiSettings | None = None
+    documents: tuple[str, ...] = ()  # the names SourceRefs point into
+
+    def entity(self, name: str) -> Entity | None:
+        return next((e for e in self.entities if e.name == name), None)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "entities": len(self.entities),
+            "endpoints": len(self.endpoints),
+            "stories": len(self.stories),
+            "queries": len(self.queries),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ParseResult:
+    model: DesignModel
+    problems: tuple[Problem, ...]
+
+    @property
+    def fatal(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.fatal)
+
+    @property
+    def ok(self) -> bool:
+        return not self.fatal

@@ -1,0 +1,432 @@
+"""OpenAPI 3.0 / 3.1 (YAML or JSON) into the DesignModel's endpoints and API settings.
+
+Every local `$ref` is checked once (broken ones become problems); refs to other files or URLs
+are refused and never fetched. Schemas are not inlined: an operation's bodies are described by
+their top-level fields and the component schemas they reach, each component visited once, so
+mutually referencing schemas cost what their number costs, not what their expansion would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from apps.designs.engine.limits import ParseLimits
+from apps.designs.engine.model import (
+    ApiSettings,
+    Body,
+    Endpoint,
+    Parameter,
+    Problem,
+    Response,
+    SecurityScheme,
+    SourceRef,
+)
+from apps.designs.engine.structured import Locator, load_structured, pointer, unescape_pointer_part
+from apps.designs.engine.text import InputError
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+_COMPONENT_PREFIX = "#/components/schemas/"
+_CONSTRAINT_KEYS = (
+    "maxLength",
+    "minLength",
+    "maximum",
+    "minimum",
+    "exclusiveMaximum",
+    "exclusiveMinimum",
+    "enum",
+    "pattern",
+    "format",
+    "maxItems",
+)
+_CURSOR_PARAMS = {"cursor", "after", "before", "starting_after", "ending_before", "page_token", "pagetoken"}
+_PAGE_PARAMS = {"page", "page_number", "pagenumber"}
+_OFFSET_PARAMS = {"offset", "skip", "start"}
+_LIMIT_PARAMS = {"limit", "page_size", "pagesize", "per_page", "perpage", "size", "count", "top", "$top"}
+
+
+@dataclass
+class OpenApiDocument:
+    """The loaded document plus what the analyzers need to navigate it."""
+
+    data: dict[str, Any]
+    locator: Locator
+    document: str
+    problems: list[Problem] = field(default_factory=list)
+    # components/schemas name -> names it refers to directly (filled lazily, each once)
+    _schema_edges: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def ref(self, ptr: str) -> SourceRef:
+        return self.locator.ref(ptr)
+
+    def resolve(self, ref: str) -> Any:
+        """The target of a local `#/...` ref, or None when it does not exist."""
+        if not ref.startswith("#"):
+            return None
+        node: Any = self.data
+        for raw in ref[1:].split("/")[1:] if ref != "#" else []:
+            part = unescape_pointer_part(unquote(raw))
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            else:
+                return None
+        return node
+
+    def deref(self, node: Any, *, limit: int = 32) -> tuple[Any, str | None]:
+        """Follow a chain of refs; returns the target and the last ref followed (cycle safe)."""
+        last: str | None = None
+        seen: set[str] = set()
+        while isinstance(node, dict) and isinstance(node.get("$ref"), str) and len(seen) < limit:
+            target = node["$ref"]
+            if target in seen:
+                return None, target
+            seen.add(target)
+            last = target
+            node = self.resolve(target)
+        return node, last
+
+    def schema_edges(self, name: str, max_depth: int) -> tuple[str, ...]:
+        """Component schemas that schema `name` refers to anywhere inside itself."""
+        if name not in self._schema_edges:
+            schemas = self.data.get("components", {}).get("schemas", {}) if isinstance(self.data.get("components"), dict) else {}
+            self._schema_edges[name] = tuple(sorted(_component_refs(schemas.get(name), max_depth)))
+        return self._schema_edges[name]
+
+    def reachable_schemas(self, roots: list[str], max_depth: int) -> tuple[str, ...]:
+        seen: list[str] = []
+        stack = list(reversed(roots))
+        while stack:
+            name = stack.pop()
+            if name in seen:
+                continue
+            seen.append(name)
+            stack.extend(reversed([n for n in self.schema_edges(name, max_depth) if n not in seen]))
+        return tuple(seen)
+
+
+def _component_refs(node: Any, max_depth: int) -> set[str]:
+    """Names of components/schemas referenced inside one schema, without following them."""
+    found: set[str] = set()
+    stack: list[tuple[Any, int]] = [(node, 0)]
+    while stack:
+        current, depth = stack.pop()
+        if depth > max_depth:
+            continue
+        if isinstance(current, dict):
+            ref = current.get("$ref")
+            if isinstance(ref, str) and ref.startswith(_COMPONENT_PREFIX):
+                found.add(unescape_pointer_part(unquote(ref[len(_COMPONENT_PREFIX) :]).split("/")[0]))
+            stack.extend((v, depth + 1) for v in current.values() if isinstance(v, dict | list))
+        elif isinstance(current, list):
+            stack.extend((v, depth + 1) for v in current if isinstance(v, dict | list))
+    return found
+
+
+def _fatal(code: str, message: str, source: SourceRef, fix: str) -> InputError:
+    return InputError(Problem(code=code, message=message, source=source, fix=fix, fatal=True))
+
+
+def load_openapi(text: str, *, document: str, line_offset: int = 0, limits: ParseLimits) -> OpenApiDocument:
+    """Load and check the outer shape of an OpenAPI document. Raises InputError when unusable."""
+    data, locator = load_structured(
+        text, document=document, line_offset=line_offset, max_yaml_nodes=limits.max_yaml_nodes
+    )
+    start = SourceRef(document, 1 + line_offset, 1, "")
+    if not isinstance(data, dict):
+        raise _fatal(
+            "openapi.not-an-object",
+            "the OpenAPI document is not a mapping of keys to values",
+            start,
+            "Paste an OpenAPI 3.0 or 3.1 document: it starts with `openapi: 3.x.y`.",
+        )
+    if "swagger" in data:
+        raise _fatal(
+            "openapi.swagger-2",
+            f"this is Swagger {data.get('swagger')} (OpenAPI 2), which the workbench does not read",
+            locator.ref("/swagger"),
+            "Convert it to OpenAPI 3 first (for example `npx swagger2openapi spec.yaml -o spec3.yaml`, "
+            "or Swagger Editor's 'Convert to OpenAPI 3'), then paste the result.",
+        )
+    version = str(data.get("openapi", ""))
+    if not version:
+        raise _fatal(
+            "openapi.no-version",
+            "the document has no `openapi:` version field, so it is not an OpenAPI description",
+            start,
+            "Add `openapi: 3.1.0` (or 3.0.3) as the first line, or paste it into the field it belongs to.",
+        )
+    if not (version.startswith("3.0") or version.startswith("3.1")):
+        raise _fatal(
+            "openapi.unsupported-version",
+            f"OpenAPI {version} is not supported; the workbench reads 3.0.x and 3.1.x",
+            locator.ref("/openapi"),
+            "Declare `openapi: 3.1.0` or `3.0.3` if the document follows one of them.",
+        )
+    doc = OpenApiDocument(data=data, locator=locator, document=document)
+    _check_refs(doc, limits)
+    return doc
+
+
+def _check_refs(doc: OpenApiDocument, limits: ParseLimits) -> None:
+    """Report refs to other files or URLs (refused) and local refs that point nowhere."""
+    checked: dict[str, bool] = {}
+    stack: list[tuple[Any, tuple[str, ...]]] = [(doc.data, ())]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                ptr = pointer(*path, "$ref")
+                if not ref.startswith("#"):
+                    doc.problems.append(
+                        Problem(
+                            code="openapi.external-ref",
+                            message=f"`$ref: {ref}` points outside this document; it was not fetched",
+                            source=doc.ref(ptr),
+                            fix="Bundle the document first (for example `npx @redocly/cli bundle`) so every $ref is local (`#/...`).",
+                        )
+                    )
+                else:
+                    if ref not in checked:
+                        checked[ref] = doc.resolve(ref) is not None
+                    if not checked[ref]:
+                        doc.problems.append(
+                            Problem(
+                                code="openapi.broken-ref",
+                                message=f"`$ref: {ref}` points at nothing in this document",
+                                source=doc.ref(ptr),
+                                fix="Correct the reference or add the missing component.",
+                            )
+                        )
+            if len(path) < limits.max_schema_depth * 4:
+                stack.extend((v, (*path, k)) for k, v in node.items() if isinstance(v, dict | list))
+        elif isinstance(node, list) and len(path) < limits.max_schema_depth * 4:
+            stack.extend((v, (*path, str(i))) for i, v in enumerate(node) if isinstance(v, dict | list))
+
+
+def _base_path(servers: list[str]) -> str:
+    for url in servers:
+        path = urlsplit(url).path if "://" in url else url
+        return "/" + path.strip("/") if path.strip("/") else ""
+    return ""
+
+
+def _security(value: Any) -> tuple[tuple[str, ...], ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(tuple(sorted(req)) if isinstance(req, dict) else () for req in value)
+
+
+def _schema_type(schema: Any) -> str | None:
+    if not isinstance(schema, dict):
+        return None
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kinds = [k for k in kind if k != "null"]
+        return str(kinds[0]) if kinds else "null"
+    return str(kind) if kind is not None else None
+
+
+def _body(doc: OpenApiDocument, content: Any, ptr: str, limits: ParseLimits) -> Body | None:
+    if not isinstance(content, dict) or not content:
+        return None
+    media = next((m for m in content if "json" in m), next(iter(content)))
+    media_obj = content.get(media)
+    schema = media_obj.get("schema") if isinstance(media_obj, dict) else None
+    schema_ptr = pointer(*_split(ptr), media, "schema") if schema is not None else None
+    target, ref = doc.deref(schema)
+    is_array = False
+    if isinstance(target, dict) and target.get("type") == "array":
+        is_array = True
+        items, items_ref = doc.deref(target.get("items"))
+        ref = items_ref or None
+        target = items
+    fields: list[str] = []
+    _collect_fields(doc, target, fields, depth=0, limits=limits)
+    name = ref[len(_COMPONENT_PREFIX) :] if ref and ref.startswith(_COMPONENT_PREFIX) else None
+    return Body(
+        media_type=str(media),
+        schema_pointer=schema_ptr,
+        schema_name=unescape_pointer_part(unquote(name)) if name else None,
+        is_array=is_array,
+        fields=tuple(dict.fromkeys(fields)),
+        source=doc.ref(pointer(*_split(ptr), media)),
+    )
+
+
+def _collect_fields(doc: OpenApiDocument, schema: Any, out: list[str], *, depth: int, limits: ParseLimits) -> None:
+    if depth > 8 or not isinstance(schema, dict):
+        return
+    props = schema.get("properties")
+    if isinstance(props, dict):
+        out.extend(str(k) for k in props)
+    for combo in ("allOf", "oneOf", "anyOf"):
+        parts = schema.get(combo)
+        if isinstance(parts, list):
+            for part in parts:
+                target, _ = doc.deref(part)
+                _collect_fields(doc, target, out, depth=depth + 1, limits=limits)
+
+
+def _split(ptr: str) -> list[str]:
+    return [unescape_pointer_part(p) for p in ptr.split("/")[1:]] if ptr else []
+
+
+def _body_roots(doc: OpenApiDocument, operation: dict[str, Any]) -> list[str]:
+    """Component schema names an operation's bodies refer to (directly, inside its own tree)."""
+    found: set[str] = set()
+    request = operation.get("requestBody")
+    request, _ = doc.deref(request)
+    if isinstance(request, dict):
+        found |= _component_refs(request.get("content"), 12)
+    responses = operation.get("responses")
+    if isinstance(responses, dict):
+        for response in responses.values():
+            resolved, _ = doc.deref(response)
+            if isinstance(resolved, dict):
+                found |= _component_refs(resolved.get("content"), 12)
+    return sorted(found)
+
+
+def _pagination(parameters: list[Parameter]) -> str | None:
+    names = {p.name.lower() for p in parameters if p.location == "query"}
+    if names & _CURSOR_PARAMS:
+        return "cursor"
+    if names & _PAGE_PARAMS:
+        return "page"
+    if names & _OFFSET_PARAMS:
+        return "offset"
+    if names & _LIMIT_PARAMS:
+        return "limit"
+    return None
+
+
+def parse_openapi(
+    text: str, *, document: str, line_offset: int = 0, limits: ParseLimits
+) -> tuple[ApiSettings, tuple[Endpoint, ...], list[Problem], OpenApiDocument]:
+    """Parse an OpenAPI text into API settings and endpoints (entities not yet linked).
+
+    Returns the problems found on the way; raises InputError when the text is not usable at all.
+    Ignores: webhooks (3.1), callbacks and links, which no analyzer reads yet.
+    """
+    doc = load_openapi(text, document=document, line_offset=line_offset, limits=limits)
+    data = doc.data
+    info = data.get("info") if isinstance(data.get("info"), dict) else {}
+    servers = [
+        str(s.get("url")) for s in data.get("servers", []) or [] if isinstance(s, dict) and s.get("url")
+    ]
+    components = data.get("components") if isinstance(data.get("components"), dict) else {}
+    raw_schemes = components.get("securitySchemes") if isinstance(components.get("securitySchemes"), dict) else {}
+    schemes = []
+    for name, scheme in raw_schemes.items():
+        resolved, _ = doc.deref(scheme)
+        if isinstance(resolved, dict):
+            schemes.append(
+                SecurityScheme(
+                    name=str(name),
+                    type=str(resolved.get("type", "")),
+                    details={k: v for k, v in resolved.items() if k in {"scheme", "in", "name", "bearerFormat", "flows", "openIdConnectUrl"}},
+                    source=doc.ref(pointer("components", "securitySchemes", name)),
+                )
+            )
+    schema_names = tuple(str(n) for n in (components.get("schemas") or {}) if isinstance(components.get("schemas"), dict))
+    default_security = _security(data.get("security"))
+    base_path = _base_path(servers)
+    settings = ApiSettings(
+        title=str(info.get("title", "")),
+        version=str(info.get("version", "")),
+        openapi_version=str(data.get("openapi")),
+        servers=tuple(servers),
+        base_path=base_path,
+        security_schemes=tuple(schemes),
+        default_security=default_security,
+        schema_names=schema_names,
+        source=doc.ref(""),
+    )
+
+    endpoints: list[Endpoint] = []
+    paths = data.get("paths") if isinstance(data.get("paths"), dict) else {}
+    for path, item in paths.items():
+        item_ptr = pointer("paths", path)
+        item, _ = doc.deref(item)
+        if not isinstance(item, dict):
+            continue
+        shared = _parameters(doc, item.get("parameters"), item_ptr)
+        for method in HTTP_METHODS:
+            operation = item.get(method)
+            if not isinstance(operation, dict):
+                continue
+            op_ptr = pointer("paths", path, method)
+            own = _parameters(doc, operation.get("parameters"), op_ptr)
+            merged = {(p.name, p.location): p for p in shared}
+            merged.update({(p.name, p.location): p for p in own})
+            parameters = tuple(merged.values())
+            request_obj, _ = doc.deref(operation.get("requestBody"))
+            request_body = (
+                _body(doc, request_obj.get("content"), pointer("paths", path, method, "requestBody", "content"), limits)
+                if isinstance(request_obj, dict)
+                else None
+            )
+            responses: list[Response] = []
+            raw_responses = operation.get("responses") if isinstance(operation.get("responses"), dict) else {}
+            for status, response in raw_responses.items():
+                resp_ptr = pointer("paths", path, method, "responses", str(status))
+                resolved, _ = doc.deref(response)
+                if not isinstance(resolved, dict):
+                    continue
+                responses.append(
+                    Response(
+                        status=str(status),
+                        description=str(resolved.get("description", "")),
+                        body=_body(doc, resolved.get("content"), resp_ptr + "/content", limits),
+                        source=doc.ref(resp_ptr),
+                    )
+                )
+            declared = "security" in operation or "security" in data
+            endpoints.append(
+                Endpoint(
+                    method=method.upper(),
+                    path=str(path),
+                    full_path=base_path + str(path),
+                    operation_id=str(operation["operationId"]) if operation.get("operationId") else None,
+                    summary=str(operation.get("summary") or operation.get("description") or "")[:300],
+                    tags=tuple(str(t) for t in operation.get("tags", []) or []),
+                    parameters=parameters,
+                    request_body=request_body,
+                    responses=tuple(responses),
+                    security=_security(operation["security"]) if "security" in operation else default_security,
+                    security_declared=declared,
+                    deprecated=bool(operation.get("deprecated", False)),
+                    pagination=_pagination(list(parameters)) if method == "get" else None,
+                    entities=(),
+                    schema_names=doc.reachable_schemas(_body_roots(doc, operation), limits.max_schema_depth),
+                    source=doc.ref(op_ptr),
+                )
+            )
+    return settings, tuple(endpoints), doc.problems, doc
+
+
+def _parameters(doc: OpenApiDocument, raw: Any, owner_ptr: str) -> list[Parameter]:
+    if not isinstance(raw, list):
+        return []
+    result = []
+    for index, param in enumerate(raw):
+        resolved, _ = doc.deref(param)
+        if not isinstance(resolved, dict) or "name" not in resolved:
+            continue
+        schema, _ = doc.deref(resolved.get("schema"))
+        constraints = {k: schema[k] for k in _CONSTRAINT_KEYS if isinstance(schema, dict) and k in schema}
+        result.append(
+            Parameter(
+                name=str(resolved["name"]),
+                location=str(resolved.get("in", "")),
+                required=bool(resolved.get("required", False)),
+                schema_type=_schema_type(schema),
+                source=doc.ref(pointer(*_split(owner_ptr), "parameters", index)),
+                constraints=constraints,
+            )
+        )
+    return result

@@ -1,0 +1,260 @@
+"""Loading YAML and JSON safely, and finding the line of a JSON pointer on demand.
+
+JSON goes through `json` (fast); YAML through libyaml's safe loader with timestamps kept as
+strings. YAML aliases are counted before anything is built, so that an alias bomb is refused
+in time proportional to the document, not to its expansion. Line numbers are looked up only for
+the few places a finding reports, rather than marked on every node.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import yaml
+
+from apps.designs.engine.model import Problem, SourceRef
+from apps.designs.engine.text import InputError, LineIndex
+
+_WS = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """Safe loading without YAML 1.1 timestamps: `2024-01-01` stays the string it is in JSON."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+
+def looks_like_json(text: str) -> bool:
+    stripped = text.lstrip()
+    return stripped.startswith("{") or stripped.startswith("[")
+
+
+def unescape_pointer_part(part: str) -> str:
+    return part.replace("~1", "/").replace("~0", "~")
+
+
+def escape_pointer_part(part: str) -> str:
+    return part.replace("~", "~0").replace("/", "~1")
+
+
+def pointer(*parts: str | int) -> str:
+    return "/" + "/".join(escape_pointer_part(str(p)) for p in parts) if parts else ""
+
+
+class Locator:
+    """Finds the line and column of a JSON pointer inside the loaded text."""
+
+    def __init__(self, text: str, *, document: str, line_offset: int = 0) -> None:
+        self.text = text
+        self.document = document
+        self.line_offset = line_offset
+        self._lines: LineIndex | None = None
+
+    def _index(self) -> LineIndex:
+        if self._lines is None:
+            self._lines = LineIndex(self.text)
+        return self._lines
+
+    def offset(self, parts: list[str]) -> int | None:
+        """Offset of the key (for a mapping member) or the value the pointer names; None if absent."""
+        raise NotImplementedError
+
+    def ref(self, ptr: str) -> SourceRef:
+        """A SourceRef for the pointer, or for its nearest existing ancestor."""
+        parts = [unescape_pointer_part(p) for p in ptr.split("/")[1:]] if ptr else []
+        while True:
+            found = self.offset(parts)
+            if found is not None:
+                line, column = self._index().position(found)
+                return SourceRef(self.document, line + self.line_offset, column, ptr)
+            if not parts:
+                return SourceRef(self.document, 1 + self.line_offset, 1, ptr)
+            parts = parts[:-1]
+
+
+class JsonLocator(Locator):
+    """Walks the JSON text itself, skipping sibling values with the C decoder."""
+
+    def __init__(self, text: str, *, document: str, line_offset: int = 0) -> None:
+        super().__init__(text, document=document, line_offset=line_offset)
+        # container offset -> {key: (offset of the key, offset of its value)} or [item offsets]
+        self._children: dict[int, dict[str, tuple[int, int]] | list[int]] = {}
+
+    def _skip(self, pos: int) -> int:
+        return _WS.match(self.text, pos).end()  # type: ignore[union-attr]
+
+    def _container(self, pos: int) -> dict[str, tuple[int, int]] | list[int] | None:
+        if pos in self._children:
+            return self._children[pos]
+        text = self.text
+        opener = text[pos] if pos < len(text) else ""
+        if opener not in "{[":
+            return None
+        result: dict[str, tuple[int, int]] | list[int] = {} if opener == "{" else []
+        closer = "}" if opener == "{" else "]"
+        cursor = self._skip(pos + 1)
+        if text[cursor : cursor + 1] == closer:
+            self._children[pos] = result
+            return result
+        while True:
+            if isinstance(result, dict):
+                key_at = cursor
+                key, cursor = json.decoder.scanstring(text, cursor + 1)  # type: ignore[attr-defined]
+                cursor = self._skip(self._skip(cursor) + 1)  # the colon
+                result[key] = (key_at, cursor)
+            else:
+                result.append(cursor)
+            _, cursor = _DECODER.raw_decode(text, cursor)
+            cursor = self._skip(cursor)
+            if text[cursor] == ",":
+                cursor = self._skip(cursor + 1)
+                continue
+            break
+        self._children[pos] = result
+        return result
+
+    def offset(self, parts: list[str]) -> int | None:
+        pos = self._skip(0)
+        for index, part in enumerate(parts):
+            children = self._container(pos)
+            if isinstance(children, dict):
+                if part not in children:
+                    return None
+                key_at, pos = children[part]
+                if index == len(parts) - 1:
+                    return key_at
+            elif isinstance(children, list):
+                if not part.isdigit() or int(part) >= len(children):
+                    return None
+                pos = children[int(part)]
+            else:
+                return None
+        return pos
+
+
+class YamlLocator(Locator):
+    """Walks the composed YAML node tree, whose nodes keep their marks."""
+
+    def __init__(self, text: str, root: yaml.Node, *, document: str, line_offset: int = 0) -> None:
+        super().__init__(text, document=document, line_offset=line_offset)
+        self.root = root
+
+    def offset(self, parts: list[str]) -> int | None:
+        node = self.root
+        for index, part in enumerate(parts):
+            if isinstance(node, yaml.MappingNode):
+                pair = next(((k, v) for k, v in node.value if str(k.value) == part), None)
+                if pair is None:
+                    return None
+                if index == len(parts) - 1:
+                    return int(pair[0].start_mark.index)
+                node = pair[1]
+            elif isinstance(node, yaml.SequenceNode):
+                if not part.isdigit() or int(part) >= len(node.value):
+                    return None
+                node = node.value[int(part)]
+            else:
+                return None
+        return int(node.start_mark.index)
+
+
+def _expanded_size(root: yaml.Node, limit: int) -> int:
+    """Nodes the document would have with every alias expanded; stops counting past the limit."""
+    sizes: dict[int, int] = {}
+    # Post-order over the node graph; each distinct node is sized once, so aliases cost nothing.
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, ready = stack.pop()
+        if id(node) in sizes:
+            continue
+        if isinstance(node, yaml.ScalarNode):
+            sizes[id(node)] = 1
+            continue
+        children: list[yaml.Node] = (
+            [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else list(node.value)
+        )
+        if ready:
+            sizes[id(node)] = min(limit + 1, 1 + sum(sizes[id(c)] for c in children))
+            continue
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in sizes)
+    return sizes[id(root)]
+
+
+def load_structured(
+    text: str, *, document: str, line_offset: int = 0, max_yaml_nodes: int
+) -> tuple[Any, Locator]:
+    """Load a JSON or YAML text into plain Python data and a Locator for its pointers.
+
+    Raises InputError with the line of the syntax error, or when YAML aliases expand past
+    `max_yaml_nodes` nodes.
+    """
+    if looks_like_json(text):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                Problem(
+                    code="input.invalid-json",
+                    message=f"invalid JSON at line {exc.lineno + line_offset}, column {exc.colno}: {exc.msg}",
+                    source=SourceRef(document, exc.lineno + line_offset, exc.colno),
+                    fix="Fix the JSON syntax at that spot (a missing comma, quote or bracket is the usual cause).",
+                    fatal=True,
+                )
+            ) from None
+        return data, JsonLocator(text, document=document, line_offset=line_offset)
+
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None, JsonLocator("", document=document, line_offset=line_offset)
+        size = _expanded_size(root, max_yaml_nodes)
+        if size > max_yaml_nodes:
+            raise InputError(
+                Problem(
+                    code="input.yaml-too-large",
+                    message=(
+                        f"the YAML would expand to more than {max_yaml_nodes:,} nodes through its aliases "
+                        "(an alias bomb); refused without expanding it"
+                    ),
+                    source=SourceRef(document, root.start_mark.line + 1 + line_offset, 1),
+                    fix="Remove the anchors (&name) and aliases (*name) that repeat large parts, or paste JSON.",
+                    fatal=True,
+                )
+            )
+        data = loader.construct_document(root)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = (mark.line + 1 if mark else 1) + line_offset
+        column = mark.column + 1 if mark else 1
+        raise InputError(
+            Problem(
+                code="input.invalid-yaml",
+                message=f"invalid YAML at line {line}, column {column}: {exc.problem or exc.context}",
+                source=SourceRef(document, line, column),
+                fix="Fix the YAML at that line: check its indentation, quotes and colons.",
+                fatal=True,
+            )
+        ) from None
+    except yaml.YAMLError as exc:
+        raise InputError(
+            Problem(
+                code="input.invalid-yaml",
+                message=f"invalid YAML: {exc}",
+                source=SourceRef(document, 1 + line_offset, 1),
+                fix="Fix the YAML syntax.",
+                fatal=True,
+            )
+        ) from None
+    finally:
+        loader.dispose()
+    return data, YamlLocator(text, root, document=document, line_offset=line_offset)
