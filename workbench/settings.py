@@ -72,15 +72,21 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": database_from_url(env_str("DATABASE_URL", "postgres://root@127.0.0.1:5432/workbench")),
+    "default": database_from_url(
+        env_str("DATABASE_URL", "postgres://root@127.0.0.1:5432/workbench")
+    ),
 }
 # The sandbox PostgreSQL that the migration and query-plan analyzers use; reached only through
 # their narrow sandbox module, never through the ORM.
-SANDBOX_DATABASE_URL = env_str("SANDBOX_DATABASE_URL", "postgres://root@127.0.0.1:5432/workbench_sandbox")
+SANDBOX_DATABASE_URL = env_str(
+    "SANDBOX_DATABASE_URL", "postgres://root@127.0.0.1:5432/workbench_sandbox"
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -147,7 +153,9 @@ CELERY_TASK_TRACK_STARTED = True
 CELERY_TASK_SOFT_TIME_LIMIT = ANALYSIS_SOFT_TIME_LIMIT_SECONDS
 CELERY_TASK_TIME_LIMIT = ANALYSIS_HARD_TIME_LIMIT_SECONDS
 # A message whose worker died comes back after this long (kombu checks about every 100 s more).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 900)}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 900)
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -162,7 +170,7 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- REST API ----------------------------------------------------------------------------------
 API_PAGE_SIZE = env_int("API_PAGE_SIZE", 50)
-API_TOKEN_PREFIX = "wbt_"
+API_TOKEN_PREFIX = "wbt_"  # noqa: S105 - a public prefix, not a secret
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "apps.accounts.authentication.TokenAuthentication",
@@ -218,10 +226,21 @@ LOGGING = {
     "filters": {"request_id": {"()": "workbench.logging.RequestIdFilter"}},
     "formatters": {"json": {"()": "workbench.logging.JsonFormatter"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["request_id"],
+        },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+
+# How long /readyz waits for a Celery worker to answer a ping.
+READYZ_WORKER_TIMEOUT_SECONDS = float(env_int("READYZ_WORKER_TIMEOUT_MS", 1500)) / 1000
+# The source view shows at most this many lines around the one a finding points at, and cuts
+# lines longer than this (minified JSON is one long line).
+SOURCE_VIEW_MAX_LINES = env_int("SOURCE_VIEW_MAX_LINES", 400)
+SOURCE_VIEW_MAX_LINE_CHARS = env_int("SOURCE_VIEW_MAX_LINE_CHARS", 2000)

@@ -45,7 +45,14 @@ _TYPE_NAMES = {
     "timetz": "timetz",
     "decimal": "numeric",
 }
-_SERIALS = {"smallserial": "smallint", "serial2": "smallint", "serial": "integer", "serial4": "integer", "bigserial": "bigint", "serial8": "bigint"}
+_SERIALS = {
+    "smallserial": "smallint",
+    "serial2": "smallint",
+    "serial": "integer",
+    "serial4": "integer",
+    "bigserial": "bigint",
+    "serial8": "bigint",
+}
 _QUIET = (
     ast.VariableSetStmt,
     ast.CreateExtensionStmt,
@@ -138,13 +145,15 @@ def _names(nodes: Any) -> tuple[str, ...]:
     return tuple(n.sval for n in nodes or ())
 
 
-def parse_ddl(text: str, *, document: str, line_offset: int = 0) -> tuple[tuple[Entity, ...], list[Problem]]:
+def parse_ddl(
+    text: str, *, document: str, line_offset: int = 0
+) -> tuple[tuple[Entity, ...], list[Problem]]:
     """Parse PostgreSQL DDL into entities. Raises InputError (with the line) on a syntax error."""
     positions = _Positions(text, document, line_offset)
     try:
         statements = pglast.parse_sql(text)
     except ParseError as exc:
-        message, index = (exc.args + (None,))[:2]
+        message, index = (*exc.args, None)[:2]
         index = index if isinstance(index, int) else len(text)
         line, column = LineIndex(text).position(min(index, len(text)))
         raise InputError(
@@ -164,7 +173,10 @@ def parse_ddl(text: str, *, document: str, line_offset: int = 0) -> tuple[tuple[
         where = positions.ref(raw.stmt_location)
         if isinstance(stmt, ast.CreateStmt):
             _create_table(stmt, tables, positions, where, problems)
-        elif isinstance(stmt, ast.CommentStmt) and stmt.objtype == enums.ObjectType.OBJECT_TABLE:
+        elif (
+            isinstance(stmt, ast.CommentStmt)
+            and stmt.objtype == enums.ObjectType.OBJECT_TABLE
+        ):
             names = _names(stmt.object) if isinstance(stmt.object, tuple) else ()
             table = tables.get(names[-1]) if names else None
             if table is not None and stmt.comment:
@@ -173,7 +185,7 @@ def parse_ddl(text: str, *, document: str, line_offset: int = 0) -> tuple[tuple[
             _create_index(stmt, tables, positions, where, problems)
         elif isinstance(stmt, ast.AlterTableStmt):
             _alter_table(stmt, tables, positions, where, problems)
-        elif isinstance(stmt, ast.CommentStmt) or isinstance(stmt, _QUIET):
+        elif isinstance(stmt, (ast.CommentStmt, *_QUIET)):
             continue
         else:
             problems.append(
@@ -182,6 +194,7 @@ def parse_ddl(text: str, *, document: str, line_offset: int = 0) -> tuple[tuple[
                     message=f"{type(stmt).__name__.removesuffix('Stmt')} statement ignored: only statements that create or alter tables and indexes shape the data model",
                     source=where,
                     fix="Move data changes and other statements out of the data model block, or ignore this note.",
+                    severity="info",
                 )
             )
     entities = tuple(
@@ -203,14 +216,19 @@ def parse_ddl(text: str, *, document: str, line_offset: int = 0) -> tuple[tuple[
 
 
 def _table_constraint(
-    constraint: ast.Constraint, table: _Table, where: SourceRef, columns: tuple[str, ...] | None = None
+    constraint: ast.Constraint,
+    table: _Table,
+    where: SourceRef,
+    columns: tuple[str, ...] | None = None,
 ) -> None:
     kind = constraint.contype
     keys = columns if columns is not None else _names(constraint.keys)
     if kind == enums.ConstrType.CONSTR_PRIMARY:
         table.primary_key = keys
     elif kind == enums.ConstrType.CONSTR_UNIQUE:
-        table.uniques.append(UniqueConstraint(columns=keys, source=where, name=constraint.conname))
+        table.uniques.append(
+            UniqueConstraint(columns=keys, source=where, name=constraint.conname)
+        )
     elif kind == enums.ConstrType.CONSTR_FOREIGN and constraint.pktable is not None:
         fk_columns = columns if columns is not None else _names(constraint.fk_attrs)
         table.foreign_keys.append(
@@ -223,7 +241,13 @@ def _table_constraint(
             )
         )
     elif kind == enums.ConstrType.CONSTR_CHECK and constraint.raw_expr is not None:
-        table.checks.append(CheckConstraint(expression=deparse(constraint.raw_expr), source=where, name=constraint.conname))
+        table.checks.append(
+            CheckConstraint(
+                expression=deparse(constraint.raw_expr),
+                source=where,
+                name=constraint.conname,
+            )
+        )
 
 
 def _column(definition: ast.ColumnDef, table: _Table, positions: _Positions) -> None:
@@ -250,12 +274,23 @@ def _column(definition: ast.ColumnDef, table: _Table, positions: _Positions) -> 
     if identity:
         nullable = False
     table.columns.append(
-        Column(name=definition.colname or "", type=spelled, nullable=nullable, default=default, identity=identity, source=where)
+        Column(
+            name=definition.colname or "",
+            type=spelled,
+            nullable=nullable,
+            default=default,
+            identity=identity,
+            source=where,
+        )
     )
 
 
 def _create_table(
-    stmt: ast.CreateStmt, tables: dict[str, _Table], positions: _Positions, where: SourceRef, problems: list[Problem]
+    stmt: ast.CreateStmt,
+    tables: dict[str, _Table],
+    positions: _Positions,
+    where: SourceRef,
+    problems: list[Problem],
 ) -> None:
     relation = stmt.relation
     table = _Table(name=relation.relname, schema=relation.schemaname, source=where)  # type: ignore[union-attr]
@@ -275,14 +310,20 @@ def _create_table(
             _table_constraint(element, table, positions.ref(element.location))
     # A primary key implies NOT NULL on its columns, wherever it was declared.
     table.columns = [
-        Column(c.name, c.type, False, c.default, c.identity, c.source) if c.name in table.primary_key and c.nullable else c
+        Column(c.name, c.type, False, c.default, c.identity, c.source)
+        if c.name in table.primary_key and c.nullable
+        else c
         for c in table.columns
     ]
     tables[table.name] = table
 
 
 def _create_index(
-    stmt: ast.IndexStmt, tables: dict[str, _Table], positions: _Positions, where: SourceRef, problems: list[Problem]
+    stmt: ast.IndexStmt,
+    tables: dict[str, _Table],
+    positions: _Positions,
+    where: SourceRef,
+    problems: list[Problem],
 ) -> None:
     table = tables.get(stmt.relation.relname) if stmt.relation else None  # type: ignore[union-attr]
     if table is None:
@@ -295,7 +336,9 @@ def _create_index(
             )
         )
         return
-    columns = tuple(p.name if p.name else deparse(p.expr) for p in stmt.indexParams or ())
+    columns = tuple(
+        p.name if p.name else deparse(p.expr) for p in stmt.indexParams or ()
+    )
     index = Index(
         columns=columns,
         unique=bool(stmt.unique),
@@ -306,14 +349,24 @@ def _create_index(
     )
     # A plain unique index on columns is what a UNIQUE constraint is; partial and expression
     # unique indexes stay indexes.
-    if index.unique and index.where is None and all(p.name for p in stmt.indexParams or ()):
-        table.uniques.append(UniqueConstraint(columns=columns, source=where, name=stmt.idxname))
+    if (
+        index.unique
+        and index.where is None
+        and all(p.name for p in stmt.indexParams or ())
+    ):
+        table.uniques.append(
+            UniqueConstraint(columns=columns, source=where, name=stmt.idxname)
+        )
     else:
         table.indexes.append(index)
 
 
 def _alter_table(
-    stmt: ast.AlterTableStmt, tables: dict[str, _Table], positions: _Positions, where: SourceRef, problems: list[Problem]
+    stmt: ast.AlterTableStmt,
+    tables: dict[str, _Table],
+    positions: _Positions,
+    where: SourceRef,
+    problems: list[Problem],
 ) -> None:
     table = tables.get(stmt.relation.relname) if stmt.relation else None  # type: ignore[union-attr]
     if table is None:
@@ -327,7 +380,11 @@ def _alter_table(
         )
         return
     for command in stmt.cmds or ():
-        if command.subtype == enums.AlterTableType.AT_AddConstraint and isinstance(command.def_, ast.Constraint):
+        if command.subtype == enums.AlterTableType.AT_AddConstraint and isinstance(
+            command.def_, ast.Constraint
+        ):
             _table_constraint(command.def_, table, where)
-        elif command.subtype == enums.AlterTableType.AT_AddColumn and isinstance(command.def_, ast.ColumnDef):
+        elif command.subtype == enums.AlterTableType.AT_AddColumn and isinstance(
+            command.def_, ast.ColumnDef
+        ):
             _column(command.def_, table, positions)

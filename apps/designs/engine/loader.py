@@ -49,9 +49,20 @@ class DesignInput:
     data_model: str = ""
     queries: str = ""
     document_name: str = "design.md"
+    # Names to report a separately pasted field under, e.g. (("openapi", "github.json"),)
+    field_names: tuple[tuple[str, str], ...] = ()
 
     def is_empty(self) -> bool:
-        return not any(t.strip() for t in (self.document, self.stories, self.openapi, self.data_model, self.queries))
+        return not any(
+            t.strip()
+            for t in (
+                self.document,
+                self.stories,
+                self.openapi,
+                self.data_model,
+                self.queries,
+            )
+        )
 
 
 @dataclass
@@ -75,13 +86,21 @@ def field_document_names(inputs: DesignInput) -> dict[str, str]:
         "openapi": f"openapi.{openapi_ext}",
         "data_model": f"data-model.{model_ext}",
         "queries": "queries.sql",
+        **dict(inputs.field_names),
     }
 
 
 def looks_like_ddl(text: str) -> bool:
     """DBML declares `Table x {`; DDL says CREATE. Decides which parser a data model field gets."""
     head = re.sub(r"--[^\n]*|/\*.*?\*/", "", text[:20000], flags=re.DOTALL)
-    return re.search(r"\bcreate\s+(table|index|unique|type|extension|schema)\b", head, re.IGNORECASE) is not None
+    return (
+        re.search(
+            r"\bcreate\s+(table|index|unique|type|extension|schema)\b",
+            head,
+            re.IGNORECASE,
+        )
+        is not None
+    )
 
 
 def parse_design(inputs: DesignInput, *, limits: ParseLimits) -> ParseResult:
@@ -106,7 +125,8 @@ def parse_design(inputs: DesignInput, *, limits: ParseLimits) -> ParseResult:
 
     names = field_document_names(inputs)
     texts = [(inputs.document_name, inputs.document)] + [
-        (names[field], getattr(inputs, field)) for field in ("stories", "openapi", "data_model", "queries")
+        (names[field], getattr(inputs, field))
+        for field in ("stories", "openapi", "data_model", "queries")
     ]
     for document, text in texts:
         if text and _too_large(text, limits):
@@ -141,7 +161,14 @@ def parse_design(inputs: DesignInput, *, limits: ParseLimits) -> ParseResult:
     if inputs.openapi.strip():
         _parse_openapi_part(inputs.openapi, names["openapi"], 0, parts, limits)
     if inputs.data_model.strip():
-        _parse_data_model(inputs.data_model, names["data_model"], 0, parts, dbml=not looks_like_ddl(inputs.data_model))
+        if looks_like_ddl(inputs.data_model):
+            _parse_sql(
+                inputs.data_model, names["data_model"], 0, parts, queries_only=False
+            )
+        else:
+            _parse_data_model(
+                inputs.data_model, names["data_model"], 0, parts, dbml=True
+            )
     if inputs.queries.strip():
         _parse_sql(inputs.queries, names["queries"], 0, parts, queries_only=True)
 
@@ -161,7 +188,10 @@ def parse_design(inputs: DesignInput, *, limits: ParseLimits) -> ParseResult:
 def _too_large(text: str, limits: ParseLimits) -> bool:
     if len(text) > limits.max_document_bytes:
         return True
-    return len(text) * 4 > limits.max_document_bytes and len(text.encode("utf-8")) > limits.max_document_bytes
+    return (
+        len(text) * 4 > limits.max_document_bytes
+        and len(text.encode("utf-8")) > limits.max_document_bytes
+    )
 
 
 def _result(parts: _Parts) -> ParseResult:
@@ -194,24 +224,39 @@ def _dedupe_entities(parts: _Parts) -> list[Entity]:
     return list(by_name.values())
 
 
-def _parse_markdown(text: str, document: str, parts: _Parts, limits: ParseLimits) -> None:
+def _parse_markdown(
+    text: str, document: str, parts: _Parts, limits: ParseLimits
+) -> None:
     parts.documents.append(document)
     tokens = MarkdownIt("commonmark").parse(text)
     lines = text.splitlines()
     headings: list[tuple[int, int, str]] = []  # (level, 0-based line, text)
     for index, token in enumerate(tokens):
         if token.type == "heading_open" and token.map:
-            headings.append((int(token.tag[1]), token.map[0], tokens[index + 1].content))
+            headings.append(
+                (int(token.tag[1]), token.map[0], tokens[index + 1].content)
+            )
         elif token.type == "fence" and token.map:
-            info = (token.info or "").strip().split()[0].lower() if token.info.strip() else ""
+            info = (
+                (token.info or "").strip().split()[0].lower()
+                if token.info.strip()
+                else ""
+            )
             offset = token.map[0] + 1  # the fence's first content line, 0-based
             content = token.content
-            if info in STRUCTURED_FENCES and re.search(r"^\s*[\"']?(openapi|swagger)[\"']?\s*:", content, re.MULTILINE):
+            if info in STRUCTURED_FENCES and re.search(
+                r"^\s*[\"']?(openapi|swagger)[\"']?\s*:", content, re.MULTILINE
+            ):
                 info = "openapi"
             if info in OPENAPI_FENCES:
                 if parts.api is not None:
                     parts.problems.append(
-                        Problem("input.several-openapi", "a second ```openapi block was ignored; one API per design", SourceRef(document, offset, 1), "Merge the blocks into one OpenAPI document.")
+                        Problem(
+                            "input.several-openapi",
+                            "a second ```openapi block was ignored; one API per design",
+                            SourceRef(document, offset, 1),
+                            "Merge the blocks into one OpenAPI document.",
+                        )
                     )
                     continue
                 _parse_openapi_part(content, document, offset, parts, limits)
@@ -232,7 +277,9 @@ def _parse_story_headings(text: str, document: str, parts: _Parts) -> None:
     _stories_from_headings(headings, text.splitlines(), document, parts)
 
 
-def _stories_from_headings(headings: list[tuple[int, int, str]], lines: list[str], document: str, parts: _Parts) -> None:
+def _stories_from_headings(
+    headings: list[tuple[int, int, str]], lines: list[str], document: str, parts: _Parts
+) -> None:
     for position, (level, line, title) in enumerate(headings):
         if level != 3:
             continue
@@ -240,20 +287,35 @@ def _stories_from_headings(headings: list[tuple[int, int, str]], lines: list[str
         body = lines[line + 1 : end]
         if not is_story_heading(title, body):
             continue
-        story = parse_story(title, body, document=document, heading_line=line + 1, index=len(parts.stories) + 1)
+        story = parse_story(
+            title,
+            body,
+            document=document,
+            heading_line=line + 1,
+            index=len(parts.stories) + 1,
+        )
         if any(s.id == story.id for s in parts.stories):
             parts.problems.append(
-                Problem("stories.duplicate-id", f"story id {story.id} is used twice", story.source, "Give every story its own id.")
+                Problem(
+                    "stories.duplicate-id",
+                    f"story id {story.id} is used twice",
+                    story.source,
+                    "Give every story its own id.",
+                )
             )
         parts.stories.append(story)
         parts.recognised += 1
 
 
-def _parse_openapi_part(text: str, document: str, offset: int, parts: _Parts, limits: ParseLimits) -> None:
+def _parse_openapi_part(
+    text: str, document: str, offset: int, parts: _Parts, limits: ParseLimits
+) -> None:
     parts.documents.append(document)
     parts.recognised += 1
     try:
-        settings, endpoints, problems, _ = parse_openapi(text, document=document, line_offset=offset, limits=limits)
+        settings, endpoints, problems, _ = parse_openapi(
+            text, document=document, line_offset=offset, limits=limits
+        )
     except InputError as exc:
         parts.problems.append(exc.problem)
         return
@@ -262,7 +324,9 @@ def _parse_openapi_part(text: str, document: str, offset: int, parts: _Parts, li
     parts.problems.extend(problems)
 
 
-def _parse_data_model(text: str, document: str, offset: int, parts: _Parts, *, dbml: bool) -> None:
+def _parse_data_model(
+    text: str, document: str, offset: int, parts: _Parts, *, dbml: bool
+) -> None:
     parts.documents.append(document)
     parts.recognised += 1
     try:
@@ -278,7 +342,9 @@ def _parse_data_model(text: str, document: str, offset: int, parts: _Parts, *, d
     parts.problems.extend(problems)
 
 
-def _parse_sql(text: str, document: str, offset: int, parts: _Parts, *, queries_only: bool) -> None:
+def _parse_sql(
+    text: str, document: str, offset: int, parts: _Parts, *, queries_only: bool
+) -> None:
     """A SQL block holds DDL, `-- name:` queries, or DDL followed by queries."""
     parts.documents.append(document)
     parts.recognised += 1
@@ -304,7 +370,23 @@ def _parse_sql(text: str, document: str, offset: int, parts: _Parts, *, queries_
 
 # --- Linking endpoints to entities ---------------------------------------------------------
 
-_SCHEMA_SUFFIXES = ("create", "update", "input", "request", "response", "patch", "read", "detail", "list", "summary", "payload", "dto", "out", "in", "write")
+_SCHEMA_SUFFIXES = (
+    "create",
+    "update",
+    "input",
+    "request",
+    "response",
+    "patch",
+    "read",
+    "detail",
+    "list",
+    "summary",
+    "payload",
+    "dto",
+    "out",
+    "in",
+    "write",
+)
 
 
 def snake(name: str) -> str:
@@ -356,18 +438,20 @@ def input_from_file(name: str, text: str) -> DesignInput:
     if suffix in {".md", ".markdown"}:
         return DesignInput(document=text, document_name=base)
     if suffix in {".yaml", ".yml", ".json"}:
-        return DesignInput(openapi=text)
+        return DesignInput(openapi=text, field_names=(("openapi", base),))
     if suffix == ".dbml":
-        return DesignInput(data_model=text)
+        return DesignInput(data_model=text, field_names=(("data_model", base),))
     if suffix == ".sql":
+        # DDL, optionally followed by `-- name:` queries, or queries alone.
         if looks_like_ddl(text):
-            ddl, named = split_named(text)
-            return DesignInput(data_model=text if not named else ddl, queries="" if not named else text[len(ddl) :])
-        return DesignInput(queries=text)
+            return DesignInput(data_model=text, field_names=(("data_model", base),))
+        return DesignInput(queries=text, field_names=(("queries", base),))
     # No telling suffix: guess from the content.
     stripped = text.lstrip()
-    if stripped.startswith("{") or re.match(r"^\s*(openapi|swagger)\s*:", text, re.MULTILINE):
-        return DesignInput(openapi=text)
+    if stripped.startswith("{") or re.match(
+        r"^\s*(openapi|swagger)\s*:", text, re.MULTILINE
+    ):
+        return DesignInput(openapi=text, field_names=(("openapi", base),))
     if re.search(r"^\s*Table\s+\S+.*\{", text, re.MULTILINE):
-        return DesignInput(data_model=text)
+        return DesignInput(data_model=text, field_names=(("data_model", base),))
     return DesignInput(document=text, document_name=base)

@@ -23,7 +23,12 @@ from apps.designs.engine.model import (
     SecurityScheme,
     SourceRef,
 )
-from apps.designs.engine.structured import Locator, load_structured, pointer, unescape_pointer_part
+from apps.designs.engine.structured import (
+    Locator,
+    load_structured,
+    pointer,
+    unescape_pointer_part,
+)
 from apps.designs.engine.text import InputError
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -40,10 +45,28 @@ _CONSTRAINT_KEYS = (
     "format",
     "maxItems",
 )
-_CURSOR_PARAMS = {"cursor", "after", "before", "starting_after", "ending_before", "page_token", "pagetoken"}
+_CURSOR_PARAMS = {
+    "cursor",
+    "after",
+    "before",
+    "starting_after",
+    "ending_before",
+    "page_token",
+    "pagetoken",
+}
 _PAGE_PARAMS = {"page", "page_number", "pagenumber"}
 _OFFSET_PARAMS = {"offset", "skip", "start"}
-_LIMIT_PARAMS = {"limit", "page_size", "pagesize", "per_page", "perpage", "size", "count", "top", "$top"}
+_LIMIT_PARAMS = {
+    "limit",
+    "page_size",
+    "pagesize",
+    "per_page",
+    "perpage",
+    "size",
+    "count",
+    "top",
+    "$top",
+}
 
 
 @dataclass
@@ -79,7 +102,11 @@ class OpenApiDocument:
         """Follow a chain of refs; returns the target and the last ref followed (cycle safe)."""
         last: str | None = None
         seen: set[str] = set()
-        while isinstance(node, dict) and isinstance(node.get("$ref"), str) and len(seen) < limit:
+        while (
+            isinstance(node, dict)
+            and isinstance(node.get("$ref"), str)
+            and len(seen) < limit
+        ):
             target = node["$ref"]
             if target in seen:
                 return None, target
@@ -91,8 +118,14 @@ class OpenApiDocument:
     def schema_edges(self, name: str, max_depth: int) -> tuple[str, ...]:
         """Component schemas that schema `name` refers to anywhere inside itself."""
         if name not in self._schema_edges:
-            schemas = self.data.get("components", {}).get("schemas", {}) if isinstance(self.data.get("components"), dict) else {}
-            self._schema_edges[name] = tuple(sorted(_component_refs(schemas.get(name), max_depth)))
+            schemas = (
+                self.data.get("components", {}).get("schemas", {})
+                if isinstance(self.data.get("components"), dict)
+                else {}
+            )
+            self._schema_edges[name] = tuple(
+                sorted(_component_refs(schemas.get(name), max_depth))
+            )
         return self._schema_edges[name]
 
     def reachable_schemas(self, roots: list[str], max_depth: int) -> tuple[str, ...]:
@@ -103,7 +136,11 @@ class OpenApiDocument:
             if name in seen:
                 continue
             seen.append(name)
-            stack.extend(reversed([n for n in self.schema_edges(name, max_depth) if n not in seen]))
+            stack.extend(
+                reversed(
+                    [n for n in self.schema_edges(name, max_depth) if n not in seen]
+                )
+            )
         return tuple(seen)
 
 
@@ -118,21 +155,34 @@ def _component_refs(node: Any, max_depth: int) -> set[str]:
         if isinstance(current, dict):
             ref = current.get("$ref")
             if isinstance(ref, str) and ref.startswith(_COMPONENT_PREFIX):
-                found.add(unescape_pointer_part(unquote(ref[len(_COMPONENT_PREFIX) :]).split("/")[0]))
-            stack.extend((v, depth + 1) for v in current.values() if isinstance(v, dict | list))
+                found.add(
+                    unescape_pointer_part(
+                        unquote(ref[len(_COMPONENT_PREFIX) :]).split("/")[0]
+                    )
+                )
+            stack.extend(
+                (v, depth + 1) for v in current.values() if isinstance(v, dict | list)
+            )
         elif isinstance(current, list):
             stack.extend((v, depth + 1) for v in current if isinstance(v, dict | list))
     return found
 
 
 def _fatal(code: str, message: str, source: SourceRef, fix: str) -> InputError:
-    return InputError(Problem(code=code, message=message, source=source, fix=fix, fatal=True))
+    return InputError(
+        Problem(code=code, message=message, source=source, fix=fix, fatal=True)
+    )
 
 
-def load_openapi(text: str, *, document: str, line_offset: int = 0, limits: ParseLimits) -> OpenApiDocument:
+def load_openapi(
+    text: str, *, document: str, line_offset: int = 0, limits: ParseLimits
+) -> OpenApiDocument:
     """Load and check the outer shape of an OpenAPI document. Raises InputError when unusable."""
     data, locator = load_structured(
-        text, document=document, line_offset=line_offset, max_yaml_nodes=limits.max_yaml_nodes
+        text,
+        document=document,
+        line_offset=line_offset,
+        max_yaml_nodes=limits.max_yaml_nodes,
     )
     start = SourceRef(document, 1 + line_offset, 1, "")
     if not isinstance(data, dict):
@@ -199,12 +249,21 @@ def _check_refs(doc: OpenApiDocument, limits: ParseLimits) -> None:
                                 message=f"`$ref: {ref}` points at nothing in this document",
                                 source=doc.ref(ptr),
                                 fix="Correct the reference or add the missing component.",
+                                severity="high",
                             )
                         )
             if len(path) < limits.max_schema_depth * 4:
-                stack.extend((v, (*path, k)) for k, v in node.items() if isinstance(v, dict | list))
+                stack.extend(
+                    (v, (*path, k))
+                    for k, v in node.items()
+                    if isinstance(v, dict | list)
+                )
         elif isinstance(node, list) and len(path) < limits.max_schema_depth * 4:
-            stack.extend((v, (*path, str(i))) for i, v in enumerate(node) if isinstance(v, dict | list))
+            stack.extend(
+                (v, (*path, str(i)))
+                for i, v in enumerate(node)
+                if isinstance(v, dict | list)
+            )
 
 
 def _base_path(servers: list[str]) -> str:
@@ -230,7 +289,9 @@ def _schema_type(schema: Any) -> str | None:
     return str(kind) if kind is not None else None
 
 
-def _body(doc: OpenApiDocument, content: Any, ptr: str, limits: ParseLimits) -> Body | None:
+def _body(
+    doc: OpenApiDocument, content: Any, ptr: str, limits: ParseLimits
+) -> Body | None:
     if not isinstance(content, dict) or not content:
         return None
     media = next((m for m in content if "json" in m), next(iter(content)))
@@ -246,7 +307,11 @@ def _body(doc: OpenApiDocument, content: Any, ptr: str, limits: ParseLimits) -> 
         target = items
     fields: list[str] = []
     _collect_fields(doc, target, fields, depth=0, limits=limits)
-    name = ref[len(_COMPONENT_PREFIX) :] if ref and ref.startswith(_COMPONENT_PREFIX) else None
+    name = (
+        ref[len(_COMPONENT_PREFIX) :]
+        if ref and ref.startswith(_COMPONENT_PREFIX)
+        else None
+    )
     return Body(
         media_type=str(media),
         schema_pointer=schema_ptr,
@@ -257,7 +322,14 @@ def _body(doc: OpenApiDocument, content: Any, ptr: str, limits: ParseLimits) -> 
     )
 
 
-def _collect_fields(doc: OpenApiDocument, schema: Any, out: list[str], *, depth: int, limits: ParseLimits) -> None:
+def _collect_fields(
+    doc: OpenApiDocument,
+    schema: Any,
+    out: list[str],
+    *,
+    depth: int,
+    limits: ParseLimits,
+) -> None:
     if depth > 8 or not isinstance(schema, dict):
         return
     props = schema.get("properties")
@@ -316,10 +388,18 @@ def parse_openapi(
     data = doc.data
     info = data.get("info") if isinstance(data.get("info"), dict) else {}
     servers = [
-        str(s.get("url")) for s in data.get("servers", []) or [] if isinstance(s, dict) and s.get("url")
+        str(s.get("url"))
+        for s in data.get("servers", []) or []
+        if isinstance(s, dict) and s.get("url")
     ]
-    components = data.get("components") if isinstance(data.get("components"), dict) else {}
-    raw_schemes = components.get("securitySchemes") if isinstance(components.get("securitySchemes"), dict) else {}
+    components = (
+        data.get("components") if isinstance(data.get("components"), dict) else {}
+    )
+    raw_schemes = (
+        components.get("securitySchemes")
+        if isinstance(components.get("securitySchemes"), dict)
+        else {}
+    )
     schemes = []
     for name, scheme in raw_schemes.items():
         resolved, _ = doc.deref(scheme)
@@ -328,11 +408,27 @@ def parse_openapi(
                 SecurityScheme(
                     name=str(name),
                     type=str(resolved.get("type", "")),
-                    details={k: v for k, v in resolved.items() if k in {"scheme", "in", "name", "bearerFormat", "flows", "openIdConnectUrl"}},
+                    details={
+                        k: v
+                        for k, v in resolved.items()
+                        if k
+                        in {
+                            "scheme",
+                            "in",
+                            "name",
+                            "bearerFormat",
+                            "flows",
+                            "openIdConnectUrl",
+                        }
+                    },
                     source=doc.ref(pointer("components", "securitySchemes", name)),
                 )
             )
-    schema_names = tuple(str(n) for n in (components.get("schemas") or {}) if isinstance(components.get("schemas"), dict))
+    schema_names = tuple(
+        str(n)
+        for n in (components.get("schemas") or {})
+        if isinstance(components.get("schemas"), dict)
+    )
     default_security = _security(data.get("security"))
     base_path = _base_path(servers)
     settings = ApiSettings(
@@ -366,12 +462,21 @@ def parse_openapi(
             parameters = tuple(merged.values())
             request_obj, _ = doc.deref(operation.get("requestBody"))
             request_body = (
-                _body(doc, request_obj.get("content"), pointer("paths", path, method, "requestBody", "content"), limits)
+                _body(
+                    doc,
+                    request_obj.get("content"),
+                    pointer("paths", path, method, "requestBody", "content"),
+                    limits,
+                )
                 if isinstance(request_obj, dict)
                 else None
             )
             responses: list[Response] = []
-            raw_responses = operation.get("responses") if isinstance(operation.get("responses"), dict) else {}
+            raw_responses = (
+                operation.get("responses")
+                if isinstance(operation.get("responses"), dict)
+                else {}
+            )
             for status, response in raw_responses.items():
                 resp_ptr = pointer("paths", path, method, "responses", str(status))
                 resolved, _ = doc.deref(response)
@@ -381,7 +486,9 @@ def parse_openapi(
                     Response(
                         status=str(status),
                         description=str(resolved.get("description", "")),
-                        body=_body(doc, resolved.get("content"), resp_ptr + "/content", limits),
+                        body=_body(
+                            doc, resolved.get("content"), resp_ptr + "/content", limits
+                        ),
                         source=doc.ref(resp_ptr),
                     )
                 )
@@ -391,18 +498,28 @@ def parse_openapi(
                     method=method.upper(),
                     path=str(path),
                     full_path=base_path + str(path),
-                    operation_id=str(operation["operationId"]) if operation.get("operationId") else None,
-                    summary=str(operation.get("summary") or operation.get("description") or "")[:300],
+                    operation_id=str(operation["operationId"])
+                    if operation.get("operationId")
+                    else None,
+                    summary=str(
+                        operation.get("summary") or operation.get("description") or ""
+                    )[:300],
                     tags=tuple(str(t) for t in operation.get("tags", []) or []),
                     parameters=parameters,
                     request_body=request_body,
                     responses=tuple(responses),
-                    security=_security(operation["security"]) if "security" in operation else default_security,
+                    security=_security(operation["security"])
+                    if "security" in operation
+                    else default_security,
                     security_declared=declared,
                     deprecated=bool(operation.get("deprecated", False)),
-                    pagination=_pagination(list(parameters)) if method == "get" else None,
+                    pagination=_pagination(list(parameters))
+                    if method == "get"
+                    else None,
                     entities=(),
-                    schema_names=doc.reachable_schemas(_body_roots(doc, operation), limits.max_schema_depth),
+                    schema_names=doc.reachable_schemas(
+                        _body_roots(doc, operation), limits.max_schema_depth
+                    ),
                     source=doc.ref(op_ptr),
                 )
             )
@@ -418,7 +535,11 @@ def _parameters(doc: OpenApiDocument, raw: Any, owner_ptr: str) -> list[Paramete
         if not isinstance(resolved, dict) or "name" not in resolved:
             continue
         schema, _ = doc.deref(resolved.get("schema"))
-        constraints = {k: schema[k] for k in _CONSTRAINT_KEYS if isinstance(schema, dict) and k in schema}
+        constraints = {
+            k: schema[k]
+            for k in _CONSTRAINT_KEYS
+            if isinstance(schema, dict) and k in schema
+        }
         result.append(
             Parameter(
                 name=str(resolved["name"]),

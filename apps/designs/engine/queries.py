@@ -19,7 +19,10 @@ from sqlparse import tokens
 from apps.designs.engine.model import NamedQuery, Problem, SourceRef
 from apps.designs.engine.text import LineIndex
 
-NAME_MARKER = re.compile(r"^[ \t]*--[ \t]*name[ \t]*:[ \t]*(?P<name>[\w.-]+)[ \t]*$", re.MULTILINE | re.IGNORECASE)
+NAME_MARKER = re.compile(
+    r"^[ \t]*--[ \t]*name[ \t]*:[ \t]*(?P<name>[\w.-]+)[ \t]*$",
+    re.MULTILINE | re.IGNORECASE,
+)
 
 
 def has_named_queries(text: str) -> bool:
@@ -76,7 +79,9 @@ class _Tables(Visitor):  # type: ignore[misc]
         self.tables: list[str] = []
         self.ctes: set[str] = set()
 
-    def visit_CommonTableExpr(self, ancestors: object, node: ast.CommonTableExpr) -> None:
+    def visit_CommonTableExpr(
+        self, ancestors: object, node: ast.CommonTableExpr
+    ) -> None:
         if node.ctename:
             self.ctes.add(node.ctename)
 
@@ -100,29 +105,52 @@ def parse_queries(
         line, column = lines.position(start)
         where = SourceRef(document, line + line_offset, column)
         if name in seen:
-            problems.append(Problem("query.duplicate-name", f"query {name} is named twice; the later one wins", where, "Give each query its own name."))
+            problems.append(
+                Problem(
+                    "query.duplicate-name",
+                    f"query {name} is named twice; the later one wins",
+                    where,
+                    "Give each query its own name.",
+                )
+            )
         seen.add(name)
         if not sql:
-            problems.append(Problem("query.empty", f"query {name} has no SQL under its name", where, "Write the statement under the `-- name:` line."))
+            problems.append(
+                Problem(
+                    "query.empty",
+                    f"query {name} has no SQL under its name",
+                    where,
+                    "Write the statement under the `-- name:` line.",
+                )
+            )
             continue
         normalized, parameters = normalize_parameters(sql)
         try:
             statements = pglast.parse_sql(normalized)
         except ParseError as exc:
-            message, index = (exc.args + (None,))[:2]
-            error_line, error_column = LineIndex(normalized).position(index if isinstance(index, int) else len(normalized))
+            message, index = (*exc.args, None)[:2]
+            error_line, error_column = LineIndex(normalized).position(
+                index if isinstance(index, int) else len(normalized)
+            )
             problems.append(
                 Problem(
                     code="query.syntax-error",
                     message=f"query {name}: SQL syntax error at line {line + line_offset + error_line - 1}: {message}",
-                    source=SourceRef(document, line + line_offset + error_line - 1, error_column),
+                    source=SourceRef(
+                        document, line + line_offset + error_line - 1, error_column
+                    ),
                     fix="Correct the statement; parameters may be written :name, %(name)s, ? or $1.",
                 )
             )
             continue
         if len(statements) != 1:
             problems.append(
-                Problem("query.several-statements", f"query {name} holds {len(statements)} statements; only the first is used", where, "Give each statement its own `-- name:` line.")
+                Problem(
+                    "query.several-statements",
+                    f"query {name} holds {len(statements)} statements; only the first is used",
+                    where,
+                    "Give each statement its own `-- name:` line.",
+                )
             )
         visitor = _Tables()
         visitor(statements[0])

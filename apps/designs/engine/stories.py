@@ -13,12 +13,18 @@ import re
 from apps.designs.engine.model import Budget, EndpointRef, SourceRef, Story, Volume
 from apps.designs.engine.volumes import COUNT, parse_count
 
-_STORY_ID = re.compile(r"^(?P<id>[A-Za-z][A-Za-z0-9]*-\d+[A-Za-z0-9]*)\s*[:.\-–—]\s*(?P<title>.*)$")
+# The id and the title are separated by a colon, a dot, or a hyphen, en dash or em dash.
+_STORY_ID = re.compile(
+    r"^(?P<id>[A-Za-z][A-Za-z0-9]*-\d+[A-Za-z0-9]*)\s*[:.\-\u2013\u2014]\s*(?P<title>.*)$"
+)
 _AS_A = re.compile(
     r"\bas an?\s+(?P<role>.+?),\s*i (?:want|need|would like)(?: to)?\s+(?P<goal>.+?)(?:,?\s*so that\s+(?P<benefit>.+?))?\.?\s*$",
     re.IGNORECASE | re.DOTALL,
 )
-_LABEL = re.compile(r"^\s*(?:\*\*)?(?P<label>acceptance criteria|performance|budget|latency|volumes?|endpoints?|queries)(?:\*\*)?\s*:(?:\*\*)?\s*(?P<rest>.*)$", re.IGNORECASE)
+_LABEL = re.compile(
+    r"^\s*(?:\*\*)?(?P<label>acceptance criteria|performance|budget|latency|volumes?|endpoints?|queries)(?:\*\*)?\s*:(?:\*\*)?\s*(?P<rest>.*)$",
+    re.IGNORECASE,
+)
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?P<text>.+)$")
 _BUDGET = re.compile(
     r"\b(?P<pct>p\d{2}(?:\.\d+)?|median|avg|average)\s*(?:<=|<|≤|under|below)\s*(?P<value>\d+(?:\.\d+)?)\s*(?P<unit>ms|s|sec|seconds)\b"
@@ -26,7 +32,10 @@ _BUDGET = re.compile(
     re.IGNORECASE,
 )
 _VOLUME = re.compile(COUNT + r"\s+(?P<noun>[A-Za-z][\w \-]*)", re.IGNORECASE)
-_ENDPOINT = re.compile(r"\b(?P<method>GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|TRACE)\s+`?(?P<path>/[^\s,`;]*)", re.IGNORECASE)
+_ENDPOINT = re.compile(
+    r"\b(?P<method>GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|TRACE)\s+`?(?P<path>/[^\s,`;]*)",
+    re.IGNORECASE,
+)
 _QUERY_NAME = re.compile(r"`?(?P<name>[A-Za-z_][\w.-]*)`?")
 
 
@@ -36,7 +45,9 @@ def is_story_heading(title: str, body: list[str]) -> bool:
     return any(_AS_A.search(line) or _LABEL.match(line) for line in body)
 
 
-def parse_story(title: str, body: list[str], *, document: str, heading_line: int, index: int) -> Story:
+def parse_story(
+    title: str, body: list[str], *, document: str, heading_line: int, index: int
+) -> Story:
     """One story from its heading text and the source lines under it (heading_line is 1-based)."""
     heading = title.strip()
     match = _STORY_ID.match(heading)
@@ -71,7 +82,9 @@ def parse_story(title: str, body: list[str], *, document: str, heading_line: int
                         EndpointRef(
                             method=found.group("method").upper(),
                             path=found.group("path").rstrip(".,"),
-                            source=SourceRef(document, line_no, rest_col + found.start()),
+                            source=SourceRef(
+                                document, line_no, rest_col + found.start()
+                            ),
                         )
                     )
             elif kind == "queries":
@@ -99,7 +112,9 @@ def parse_story(title: str, body: list[str], *, document: str, heading_line: int
         title=story_title,
         role=narrative.group("role").strip() if narrative else None,
         goal=narrative.group("goal").strip() if narrative else None,
-        benefit=(narrative.group("benefit") or "").strip() or None if narrative else None,
+        benefit=(narrative.group("benefit") or "").strip() or None
+        if narrative
+        else None,
         acceptance_criteria=tuple(criteria),
         budgets=tuple(budgets),
         volumes=tuple(volumes),
@@ -133,5 +148,11 @@ def _volumes(text: str) -> list[Volume]:
         if found:
             count = parse_count(found.group(0))
             if count is not None:
-                result.append(Volume(count=count, noun=found.group("noun").strip().rstrip("."), text=part.strip().rstrip(".")))
+                result.append(
+                    Volume(
+                        count=count,
+                        noun=found.group("noun").strip().rstrip("."),
+                        text=part.strip().rstrip("."),
+                    )
+                )
     return result

@@ -27,7 +27,11 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
     """Safe loading without YAML 1.1 timestamps: `2024-01-01` stays the string it is in JSON."""
 
     yaml_implicit_resolvers = {
-        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        first: [
+            (tag, regexp)
+            for tag, regexp in resolvers
+            if tag != "tag:yaml.org,2002:timestamp"
+        ]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
 
@@ -143,7 +147,9 @@ class JsonLocator(Locator):
 class YamlLocator(Locator):
     """Walks the composed YAML node tree, whose nodes keep their marks."""
 
-    def __init__(self, text: str, root: yaml.Node, *, document: str, line_offset: int = 0) -> None:
+    def __init__(
+        self, text: str, root: yaml.Node, *, document: str, line_offset: int = 0
+    ) -> None:
         super().__init__(text, document=document, line_offset=line_offset)
         self.root = root
 
@@ -151,7 +157,9 @@ class YamlLocator(Locator):
         node = self.root
         for index, part in enumerate(parts):
             if isinstance(node, yaml.MappingNode):
-                pair = next(((k, v) for k, v in node.value if str(k.value) == part), None)
+                pair = next(
+                    ((k, v) for k, v in node.value if str(k.value) == part), None
+                )
                 if pair is None:
                     return None
                 if index == len(parts) - 1:
@@ -179,7 +187,9 @@ def _expanded_size(root: yaml.Node, limit: int) -> int:
             sizes[id(node)] = 1
             continue
         children: list[yaml.Node] = (
-            [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else list(node.value)
+            [n for pair in node.value for n in pair]
+            if isinstance(node, yaml.MappingNode)
+            else list(node.value)
         )
         if ready:
             sizes[id(node)] = min(limit + 1, 1 + sum(sizes[id(c)] for c in children))
@@ -200,6 +210,16 @@ def load_structured(
     if looks_like_json(text):
         try:
             data = json.loads(text)
+        except RecursionError:
+            raise InputError(
+                Problem(
+                    code="input.too-deep",
+                    message="the JSON is nested more deeply than the parser allows (about 1,000 levels)",
+                    source=SourceRef(document, 1 + line_offset, 1),
+                    fix="Flatten the nesting: move deep inline schemas into components/schemas and refer to them with $ref.",
+                    fatal=True,
+                )
+            ) from None
         except json.JSONDecodeError as exc:
             raise InputError(
                 Problem(
@@ -226,7 +246,9 @@ def load_structured(
                         f"the YAML would expand to more than {max_yaml_nodes:,} nodes through its aliases "
                         "(an alias bomb); refused without expanding it"
                     ),
-                    source=SourceRef(document, root.start_mark.line + 1 + line_offset, 1),
+                    source=SourceRef(
+                        document, root.start_mark.line + 1 + line_offset, 1
+                    ),
                     fix="Remove the anchors (&name) and aliases (*name) that repeat large parts, or paste JSON.",
                     fatal=True,
                 )
@@ -236,10 +258,18 @@ def load_structured(
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line + 1 if mark else 1) + line_offset
         column = mark.column + 1 if mark else 1
+        context = ""
+        if (
+            exc.context
+            and exc.context_mark
+            and exc.problem_mark
+            and exc.context_mark.line != exc.problem_mark.line
+        ):
+            context = f" ({exc.context} started at line {exc.context_mark.line + 1 + line_offset})"
         raise InputError(
             Problem(
                 code="input.invalid-yaml",
-                message=f"invalid YAML at line {line}, column {column}: {exc.problem or exc.context}",
+                message=f"invalid YAML at line {line}, column {column}: {exc.problem or exc.context}{context}",
                 source=SourceRef(document, line, column),
                 fix="Fix the YAML at that line: check its indentation, quotes and colons.",
                 fatal=True,

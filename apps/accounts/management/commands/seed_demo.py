@@ -1,0 +1,53 @@
+"""Create (or refresh) the demo user, workspace and design. Safe to run again."""
+
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from apps.accounts.models import Membership, Role, Workspace
+from apps.designs.models import Design
+from apps.designs.services import RevisionTexts, revision_create
+
+DEMO_DESIGN = (
+    Path(__file__).resolve().parents[3] / "designs" / "demo" / "clinic-design.md"
+)
+
+
+class Command(BaseCommand):
+    help = "Create the demo user, the demo workspace and its demo design (idempotent)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--username", default="demo")
+        parser.add_argument("--password", default="demo-workbench")
+
+    @transaction.atomic
+    def handle(self, *args: Any, **options: Any) -> None:
+        user_model = get_user_model()
+        user, created = user_model.objects.get_or_create(username=options["username"])
+        if created or not user.has_usable_password():
+            user.set_password(options["password"])
+            user.save()
+        workspace, _ = Workspace.objects.get_or_create(
+            slug="demo", defaults={"name": "Demo workspace"}
+        )
+        Membership.objects.update_or_create(
+            workspace=workspace, user=user, defaults={"role": Role.OWNER}
+        )
+        design, _ = Design.objects.get_or_create(
+            workspace=workspace,
+            name="Clinic appointments",
+            defaults={"created_by": user},
+        )
+        if not design.revisions.exists():
+            revision_create(
+                design=design,
+                user=user,
+                texts=RevisionTexts(
+                    document=DEMO_DESIGN.read_text(encoding="utf-8"),
+                    document_name="clinic-design.md",
+                ),
+            )
+        self.stdout.write(f"demo login: {options['username']} / {options['password']}")

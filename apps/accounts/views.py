@@ -1,0 +1,120 @@
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from apps.accounts import selectors, services
+from apps.accounts.forms import MemberForm, SignupForm, TokenForm, WorkspaceForm
+from apps.accounts.models import ApiToken, Role
+from apps.designs.selectors import design_list
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user)
+        messages.success(request, "Welcome! Create a workspace to start.")
+        return redirect("accounts:home")
+    return render(request, "accounts/signup.html", {"form": form})
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    form = WorkspaceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        workspace = services.workspace_create(
+            user=request.user, name=form.cleaned_data["name"]
+        )
+        return redirect("accounts:workspace", slug=workspace.slug)
+    workspaces = selectors.workspace_list(user=request.user)
+    return render(
+        request, "accounts/home.html", {"workspaces": workspaces, "form": form}
+    )
+
+
+@login_required
+def workspace_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    workspace, membership = selectors.workspace_get(user=request.user, slug=slug)
+    return render(
+        request,
+        "accounts/workspace.html",
+        {
+            "workspace": workspace,
+            "membership": membership,
+            "designs": design_list(workspace=workspace),
+            "members": workspace.memberships.select_related("user").order_by(
+                "user__username"
+            ),
+            "member_form": MemberForm(),
+            "can_edit": membership.can(Role.EDITOR),
+            "is_owner": membership.can(Role.OWNER),
+        },
+    )
+
+
+@login_required
+@require_POST
+def members(request: HttpRequest, slug: str) -> HttpResponse:
+    workspace, membership = selectors.workspace_get(user=request.user, slug=slug)
+    if not membership.can(Role.OWNER):
+        raise PermissionDenied("Only owners manage members.")
+    if "remove" in request.POST:
+        try:
+            services.membership_remove(
+                workspace=workspace,
+                actor=request.user,
+                membership_id=int(request.POST["remove"]),
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        return redirect("accounts:workspace", slug=slug)
+    form = MemberForm(request.POST)
+    if form.is_valid():
+        try:
+            services.membership_set(
+                workspace=workspace,
+                actor=request.user,
+                username=form.cleaned_data["username"],
+                role=form.cleaned_data["role"],
+            )
+            messages.success(
+                request,
+                f"{form.cleaned_data['username']} is now {form.cleaned_data['role']}.",
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    else:
+        messages.error(request, "Give a username and a role.")
+    return redirect("accounts:workspace", slug=slug)
+
+
+@login_required
+def tokens(request: HttpRequest) -> HttpResponse:
+    form = TokenForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        _, raw = services.token_create(
+            user=request.user, name=form.cleaned_data["name"]
+        )
+        created = raw  # shown once, in this response only
+        form = TokenForm()
+    return render(
+        request,
+        "accounts/tokens.html",
+        {"tokens": request.user.api_tokens.all(), "form": form, "created": created},
+    )
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    try:
+        services.token_revoke(user=request.user, token_id=token_id)
+    except ApiToken.DoesNotExist:
+        raise Http404 from None
+    messages.success(request, "Token revoked.")
+    return redirect("accounts:tokens")

@@ -1,0 +1,190 @@
+import django_filters
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.accounts.models import Role
+from apps.analysis import selectors, services
+from apps.analysis.engine.pipeline import ANALYZER_NAMES
+from apps.analysis.models import AnalysisRun, Finding, RunStatus
+from apps.designs.engine.model import SEVERITIES
+from apps.designs.selectors import revision_get
+
+
+class RunOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    design = serializers.IntegerField(source="revision.design_id")
+    revision_number = serializers.IntegerField(source="revision.number")
+    base_revision_number = serializers.IntegerField(
+        source="base_revision.number", default=None
+    )
+    finding_count = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AnalysisRun
+        fields = (
+            "id",
+            "design",
+            "revision",
+            "revision_number",
+            "base_revision_number",
+            "only",
+            "status",
+            "progress",
+            "stages",
+            "error",
+            "attempts",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "finding_count",
+        )
+
+    def get_finding_count(self, run: AnalysisRun) -> int | None:
+        return len(run.report["findings"]) if run.report else None
+
+
+class FindingOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = Finding
+        fields = (
+            "id",
+            "run",
+            "analyzer",
+            "rule_id",
+            "severity",
+            "title",
+            "message",
+            "fix",
+            "references",
+            "fingerprint",
+            "locations",
+        )
+
+
+class RunFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=RunStatus.choices)
+    design = django_filters.NumberFilter(field_name="revision__design_id")
+    revision = django_filters.NumberFilter(field_name="revision_id")
+
+    class Meta:
+        model = AnalysisRun
+        fields = ("status", "design", "revision")
+
+
+class FindingFilter(django_filters.FilterSet):
+    severity = django_filters.ChoiceFilter(choices=[(s, s) for s in SEVERITIES])
+    analyzer = django_filters.CharFilter()
+    rule_id = django_filters.CharFilter()
+    fingerprint = django_filters.CharFilter()
+
+    class Meta:
+        model = Finding
+        fields = ("severity", "analyzer", "rule_id", "fingerprint")
+
+
+class RunStartApi(generics.GenericAPIView):  # type: ignore[type-arg]
+    """Start an analysis of a revision. Poll GET /runs/{id}/ for progress."""
+
+    serializer_class = RunOutputSerializer
+
+    class InputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+        only = serializers.ListField(
+            child=serializers.ChoiceField(choices=ANALYZER_NAMES),
+            required=False,
+            default=list,
+        )
+        base_revision_number = serializers.IntegerField(
+            required=False, allow_null=True, default=None
+        )
+
+    @extend_schema(request=InputSerializer, responses={202: RunOutputSerializer})
+    def post(self, request: Request, revision_id: int) -> Response:
+        revision, membership = revision_get(user=request.user, revision_id=revision_id)
+        if not membership.can(Role.EDITOR):
+            raise PermissionDenied("Viewers cannot start analyses.")
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        base = None
+        if serializer.validated_data["base_revision_number"] is not None:
+            base = revision.design.revisions.filter(
+                number=serializer.validated_data["base_revision_number"]
+            ).first()
+            if base is None:
+                raise serializers.ValidationError(
+                    {"base_revision_number": "No such revision of this design."}
+                )
+        try:
+            run = services.run_start(
+                revision=revision,
+                user=request.user,
+                only=serializer.validated_data["only"],
+                base_revision=base,
+            )
+        except ValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from None
+        return Response(RunOutputSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class RunListApi(generics.ListAPIView):  # type: ignore[type-arg]
+    serializer_class = RunOutputSerializer
+    filterset_class = RunFilter
+
+    def get_queryset(self) -> QuerySet[AnalysisRun]:
+        return (
+            AnalysisRun.objects.filter(
+                revision__design__workspace__memberships__user=self.request.user
+            )
+            .select_related("revision", "base_revision")
+            .order_by("-created_at")
+        )
+
+
+class RunDetailApi(generics.GenericAPIView):  # type: ignore[type-arg]
+    serializer_class = RunOutputSerializer
+
+    def get(self, request: Request, run_id: int) -> Response:
+        run, _ = selectors.run_get(user=request.user, run_id=run_id)
+        if run.status == RunStatus.RUNNING and services.run_reap_stale():
+            run.refresh_from_db()
+        return Response(RunOutputSerializer(run).data)
+
+
+class RunCancelApi(generics.GenericAPIView):  # type: ignore[type-arg]
+    serializer_class = RunOutputSerializer
+
+    @extend_schema(request=None, responses={200: RunOutputSerializer})
+    def post(self, request: Request, run_id: int) -> Response:
+        run, membership = selectors.run_get(user=request.user, run_id=run_id)
+        if not membership.can(Role.EDITOR):
+            raise PermissionDenied("Viewers cannot cancel analyses.")
+        return Response(RunOutputSerializer(services.run_cancel(run=run)).data)
+
+
+class RunReportApi(generics.GenericAPIView):  # type: ignore[type-arg]
+    """The run's report in the workbench-report/1 JSON format (404 until the run has one)."""
+
+    serializer_class = None
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request, run_id: int) -> Response:
+        run, _ = selectors.run_get(user=request.user, run_id=run_id)
+        if run.report is None:
+            return Response(
+                {"detail": f"The run is {run.status}; it has no report yet."},
+                status=status.HTTP_404_NOT_FOUND,
+            )
+        return Response(run.report)
+
+
+class FindingListApi(generics.ListAPIView):  # type: ignore[type-arg]
+    serializer_class = FindingOutputSerializer
+    filterset_class = FindingFilter
+
+    def get_queryset(self) -> QuerySet[Finding]:
+        run, _ = selectors.run_get(user=self.request.user, run_id=self.kwargs["run_id"])
+        return run.findings.all()

@@ -1,0 +1,77 @@
+"""The shape every analyzer reports in: findings and per-analyzer results. Pure Python."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from apps.designs.engine.model import SEVERITIES, Problem, Severity, SourceRef
+
+AnalyzerStatus = Literal["succeeded", "failed", "skipped"]
+
+
+def fingerprint(analyzer: str, rule_id: str, key: str) -> str:
+    """Stable across revisions: built from what the finding is about, never from line numbers."""
+    return hashlib.sha256(f"{analyzer}\x1f{rule_id}\x1f{key}".encode()).hexdigest()[:24]
+
+
+def severity_rank(severity: str) -> int:
+    """0 for critical ... 4 for info."""
+    return SEVERITIES.index(severity)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    analyzer: str
+    rule_id: str
+    severity: Severity
+    title: str
+    message: str
+    fix: str
+    locations: tuple[SourceRef, ...]
+    fingerprint: str
+    references: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "analyzer": self.analyzer,
+            "rule_id": self.rule_id,
+            "severity": self.severity,
+            "title": self.title,
+            "message": self.message,
+            "fix": self.fix,
+            "references": list(self.references),
+            "fingerprint": self.fingerprint,
+            "locations": [loc.as_dict() for loc in self.locations],
+        }
+
+
+def finding_from_problem(problem: Problem) -> Finding:
+    severity: Severity = "critical" if problem.fatal else problem.severity
+    return Finding(
+        analyzer="parse",
+        rule_id=problem.code,
+        severity=severity,
+        title=problem.message[:1].upper() + problem.message[1:],
+        message=problem.message,
+        fix=problem.fix,
+        locations=(problem.source,),
+        fingerprint=fingerprint(
+            "parse",
+            problem.code,
+            f"{problem.source.document}:{problem.source.pointer or problem.message}",
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyzerResult:
+    name: str
+    status: AnalyzerStatus
+    reason: str = ""
+    findings: tuple[Finding, ...] = ()
+    section: Mapping[str, Any] | None = None  # the analyzer's own part of the report
+    duration_ms: float = 0.0
+    extra: Mapping[str, Any] = field(default_factory=dict)

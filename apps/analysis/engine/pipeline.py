@@ -1,0 +1,186 @@
+"""The one analysis pipeline behind the UI, the API and `manage.py analyze`.
+
+Pure: texts in, an AnalysisOutcome out. The caller passes limits, the clock and a progress
+callback; the Celery task and the command differ only in what they do with progress and
+with the outcome.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from apps.analysis.engine.findings import AnalyzerResult, Finding, finding_from_problem
+from apps.analysis.engine.traceability import analyze_traceability
+from apps.designs.engine.limits import ParseLimits
+from apps.designs.engine.loader import DesignInput, parse_design
+from apps.designs.engine.model import DesignModel, ParseResult
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyzerSpec:
+    name: str
+    title: str
+    run: (
+        Callable[
+            [DesignModel, DesignModel | None], tuple[list[Finding], dict[str, object]]
+        ]
+        | None
+    )
+    not_built: str = ""  # why it cannot run yet, shown in the report instead of results
+
+
+def _traceability(
+    model: DesignModel, base: DesignModel | None
+) -> tuple[list[Finding], dict[str, object]]:
+    return analyze_traceability(model)
+
+
+ANALYZERS: tuple[AnalyzerSpec, ...] = (
+    AnalyzerSpec("traceability", "Traceability", _traceability),
+    AnalyzerSpec(
+        "security",
+        "Security checklist",
+        None,
+        "not built yet: the OWASP API Top 10 review is planned",
+    ),
+    AnalyzerSpec(
+        "migrations",
+        "Migration preview",
+        None,
+        "not built yet: migrations and the zero-downtime review are planned",
+    ),
+    AnalyzerSpec(
+        "queryplans",
+        "Query plans",
+        None,
+        "not built yet: EXPLAIN-based plan analysis is planned",
+    ),
+    AnalyzerSpec(
+        "endpoints",
+        "Generated endpoints",
+        None,
+        "not built yet: DRF code generation is planned",
+    ),
+)
+ANALYZER_NAMES: tuple[str, ...] = tuple(a.name for a in ANALYZERS)
+
+# Stages a run goes through, for progress: parsing first, then each analyzer.
+STAGES: tuple[str, ...] = ("parse", *ANALYZER_NAMES)
+
+ProgressCallback = Callable[[str, str, int], None]  # (stage, state, percent done)
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisOutcome:
+    parse: ParseResult
+    base: ParseResult | None
+    results: tuple[AnalyzerResult, ...]
+    durations_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def analysable(self) -> bool:
+        return self.parse.ok
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        parse_findings = tuple(finding_from_problem(p) for p in self.parse.problems)
+        return parse_findings + tuple(f for r in self.results for f in r.findings)
+
+
+class UnknownAnalyzerError(ValueError):
+    pass
+
+
+def select_analyzers(only: tuple[str, ...] | None) -> tuple[str, ...]:
+    if not only:
+        return ANALYZER_NAMES
+    unknown = [name for name in only if name not in ANALYZER_NAMES]
+    if unknown:
+        raise UnknownAnalyzerError(
+            f"unknown analyzer {', '.join(unknown)}; choose from {', '.join(ANALYZER_NAMES)}"
+        )
+    return tuple(only)
+
+
+def analyze(
+    inputs: DesignInput,
+    *,
+    limits: ParseLimits,
+    base: DesignInput | None = None,
+    only: tuple[str, ...] | None = None,
+    on_progress: ProgressCallback | None = None,
+    clock: Callable[[], float] = time.perf_counter,
+) -> AnalysisOutcome:
+    """Parse the design (and the base revision, if any) and run the selected analyzers.
+
+    An analyzer that raises is reported as failed with its reason; the others still run.
+    Raises UnknownAnalyzerError for a name not in ANALYZER_NAMES.
+    """
+    selected = select_analyzers(only)
+    report = on_progress or (lambda stage, state, percent: None)
+    total = len(STAGES)
+    durations: dict[str, float] = {}
+
+    report("parse", "running", 0)
+    started = clock()
+    parsed = parse_design(inputs, limits=limits)
+    base_parsed = parse_design(base, limits=limits) if base is not None else None
+    durations["parse"] = (clock() - started) * 1000
+    report("parse", "succeeded" if parsed.ok else "failed", round(100 / total))
+
+    results: list[AnalyzerResult] = []
+    for position, spec in enumerate(ANALYZERS, start=2):
+        percent = round(100 * position / total)
+        if spec.name not in selected:
+            results.append(AnalyzerResult(spec.name, "skipped", "not selected"))
+            report(spec.name, "skipped", percent)
+            continue
+        if spec.run is None:
+            results.append(AnalyzerResult(spec.name, "skipped", spec.not_built))
+            report(spec.name, "skipped", percent)
+            continue
+        if not parsed.ok:
+            results.append(
+                AnalyzerResult(
+                    spec.name,
+                    "skipped",
+                    "the design could not be parsed; fix the problems listed first",
+                )
+            )
+            report(spec.name, "skipped", percent)
+            continue
+        report(spec.name, "running", round(100 * (position - 1) / total))
+        started = clock()
+        try:
+            findings, section = spec.run(
+                parsed.model, base_parsed.model if base_parsed else None
+            )
+        except Exception as exc:  # an analyzer's bug must not take the others down
+            elapsed = (clock() - started) * 1000
+            results.append(
+                AnalyzerResult(
+                    spec.name,
+                    "failed",
+                    f"{type(exc).__name__}: {exc}",
+                    duration_ms=elapsed,
+                )
+            )
+            report(spec.name, "failed", percent)
+            continue
+        elapsed = (clock() - started) * 1000
+        durations[spec.name] = elapsed
+        results.append(
+            AnalyzerResult(
+                spec.name,
+                "succeeded",
+                findings=tuple(findings),
+                section=section,
+                duration_ms=elapsed,
+            )
+        )
+        report(spec.name, "succeeded", percent)
+    return AnalysisOutcome(
+        parse=parsed, base=base_parsed, results=tuple(results), durations_ms=durations
+    )

@@ -1,0 +1,268 @@
+"""Traceability: stories <-> endpoints <-> entities <-> named queries, and the gaps between them.
+
+Input: a DesignModel. Output: the matrix (as plain data for the report) and findings for a
+story citing an endpoint or query the design lacks, a story with no endpoint, an operation no
+story asks for, an entity no endpoint touches and a query no endpoint runs.
+
+A query is tied to an endpoint when they share a table/entity and a parameter name (after
+snake-casing, ignoring paging parameters), or when a story cites both.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from apps.analysis.engine.findings import Finding, fingerprint
+from apps.designs.engine.loader import snake
+from apps.designs.engine.model import (
+    DesignModel,
+    Endpoint,
+    EndpointRef,
+    NamedQuery,
+    Story,
+)
+
+ANALYZER = "traceability"
+_PAGING = {"offset", "limit", "page", "page_size", "per_page", "cursor", "size"}
+_PARAM = re.compile(r"\{[^}]*\}")
+
+
+def path_key(path: str) -> str:
+    """`/v1/orders/{orderId}/` and `/v1/orders/{id}` compare equal."""
+    return _PARAM.sub("{}", path.rstrip("/") or "/")
+
+
+def match_endpoint(
+    ref: EndpointRef, endpoints: tuple[Endpoint, ...]
+) -> Endpoint | None:
+    key = path_key(ref.path)
+    for endpoint in endpoints:
+        if endpoint.method == ref.method and key in (
+            path_key(endpoint.full_path),
+            path_key(endpoint.path),
+        ):
+            return endpoint
+    return None
+
+
+def _endpoint_params(endpoint: Endpoint) -> set[str]:
+    # Only what a caller passes to select rows: body fields of a write say little about reads.
+    names = {
+        snake(p.name) for p in endpoint.parameters if p.location in {"path", "query"}
+    }
+    return names - _PAGING
+
+
+def _query_links(query: NamedQuery, endpoint: Endpoint) -> bool:
+    if not set(query.tables) & set(endpoint.entities):
+        return False
+    return bool(
+        {snake(p) for p in query.parameters} - _PAGING & _endpoint_params(endpoint)
+    )
+
+
+def analyze_traceability(model: DesignModel) -> tuple[list[Finding], dict[str, Any]]:
+    """The traceability matrix and its findings. See the module docstring."""
+    findings: list[Finding] = []
+    endpoint_stories: dict[str, list[str]] = {e.key: [] for e in model.endpoints}
+    query_names = {q.name for q in model.queries}
+    query_stories: dict[str, list[str]] = {q.name: [] for q in model.queries}
+    endpoint_queries: dict[str, list[str]] = {
+        e.key: [q.name for q in model.queries if _query_links(q, e)]
+        for e in model.endpoints
+    }
+
+    story_rows = []
+    for story in model.stories:
+        links = []
+        entities: list[str] = []
+        queries: list[str] = []
+        for ref in story.endpoints:
+            endpoint = match_endpoint(ref, model.endpoints)
+            links.append(
+                {
+                    "method": ref.method,
+                    "path": ref.path,
+                    "operation_id": endpoint.operation_id if endpoint else None,
+                    "found": endpoint is not None,
+                    "line": ref.source.line,
+                }
+            )
+            if endpoint is None:
+                if model.api is not None:
+                    findings.append(_story_endpoint_missing(story, ref))
+                continue
+            endpoint_stories[endpoint.key].append(story.id)
+            entities.extend(e for e in endpoint.entities if e not in entities)
+            queries.extend(
+                q for q in endpoint_queries[endpoint.key] if q not in queries
+            )
+        for name in story.queries:
+            if name not in query_names:
+                findings.append(_story_query_missing(story, name))
+            elif name not in queries:
+                queries.append(name)
+        for name in queries:
+            query_stories[name].append(story.id)
+        if not story.endpoints and model.api is not None:
+            findings.append(_story_without_endpoint(story))
+        story_rows.append(
+            {
+                "id": story.id,
+                "title": story.title,
+                "line": story.source.line,
+                "endpoints": links,
+                "entities": entities,
+                "queries": queries,
+            }
+        )
+
+    endpoint_rows = []
+    for endpoint in model.endpoints:
+        stories = endpoint_stories[endpoint.key]
+        if not stories and model.stories:
+            findings.append(_operation_without_story(endpoint))
+        endpoint_rows.append(
+            {
+                "method": endpoint.method,
+                "path": endpoint.full_path,
+                "operation_id": endpoint.operation_id,
+                "line": endpoint.source.line,
+                "stories": stories,
+                "entities": list(endpoint.entities),
+                "queries": endpoint_queries[endpoint.key],
+            }
+        )
+
+    entity_rows = []
+    for entity in model.entities:
+        touching = [e for e in model.endpoints if entity.name in e.entities]
+        queries = [q.name for q in model.queries if entity.name in q.tables]
+        if not touching and model.api is not None:
+            findings.append(
+                _entity_without_endpoint(entity.name, entity.source, bool(queries))
+            )
+        entity_rows.append(
+            {
+                "name": entity.name,
+                "line": entity.source.line,
+                "endpoints": [f"{e.method} {e.full_path}" for e in touching],
+                "stories": sorted(
+                    {s for e in touching for s in endpoint_stories[e.key]}
+                ),
+                "queries": queries,
+            }
+        )
+
+    query_rows = []
+    for query in model.queries:
+        runners = [e for e in model.endpoints if query.name in endpoint_queries[e.key]]
+        if not runners and model.api is not None:
+            findings.append(_query_without_endpoint(query))
+        query_rows.append(
+            {
+                "name": query.name,
+                "line": query.source.line,
+                "tables": list(query.tables),
+                "endpoints": [f"{e.method} {e.full_path}" for e in runners],
+                "stories": query_stories[query.name],
+            }
+        )
+
+    section = {
+        "stories": story_rows,
+        "endpoints": endpoint_rows,
+        "entities": entity_rows,
+        "queries": query_rows,
+    }
+    return findings, section
+
+
+def _story_endpoint_missing(story: Story, ref: EndpointRef) -> Finding:
+    return Finding(
+        analyzer=ANALYZER,
+        rule_id="trace.story-endpoint-missing",
+        severity="high",
+        title=f"Story {story.id} needs {ref.label}, which the API does not have",
+        message=f"{story.id} ({story.title}) lists {ref.label} among its endpoints, but no operation of the OpenAPI document has that method and path.",
+        fix="Add the operation to the OpenAPI document, or correct the method or path in the story's Endpoints line.",
+        locations=(ref.source,),
+        fingerprint=fingerprint(
+            ANALYZER,
+            "trace.story-endpoint-missing",
+            f"{story.id}|{ref.method} {path_key(ref.path)}",
+        ),
+    )
+
+
+def _story_query_missing(story: Story, name: str) -> Finding:
+    return Finding(
+        analyzer=ANALYZER,
+        rule_id="trace.story-query-missing",
+        severity="medium",
+        title=f"Story {story.id} cites query {name}, which is not written down",
+        message=f"{story.id} names the query {name} but no `-- name: {name}` query exists in the design.",
+        fix=f"Add the query under a `-- name: {name}` line in a ```sql block, or correct the name.",
+        locations=(story.source,),
+        fingerprint=fingerprint(
+            ANALYZER, "trace.story-query-missing", f"{story.id}|{name}"
+        ),
+    )
+
+
+def _story_without_endpoint(story: Story) -> Finding:
+    return Finding(
+        analyzer=ANALYZER,
+        rule_id="trace.story-without-endpoint",
+        severity="medium",
+        title=f"Story {story.id} names no endpoint",
+        message=f"{story.id} ({story.title}) has no `Endpoints:` line, so nothing shows which operations deliver it.",
+        fix="Add a line such as `Endpoints: GET /v1/orders` under the story.",
+        locations=(story.source,),
+        fingerprint=fingerprint(ANALYZER, "trace.story-without-endpoint", story.id),
+    )
+
+
+def _operation_without_story(endpoint: Endpoint) -> Finding:
+    return Finding(
+        analyzer=ANALYZER,
+        rule_id="trace.operation-without-story",
+        severity="low",
+        title=f"No story asks for {endpoint.method} {endpoint.full_path}",
+        message=f"The operation {endpoint.label} is in the API but no story lists it: nobody has written down who calls it, why, and what it must guarantee.",
+        fix="Write the story that needs it (role, goal, acceptance criteria, budget) and list the endpoint there, or remove the operation.",
+        locations=(endpoint.source,),
+        fingerprint=fingerprint(
+            ANALYZER,
+            "trace.operation-without-story",
+            f"{endpoint.method} {path_key(endpoint.path)}",
+        ),
+    )
+
+
+def _entity_without_endpoint(name: str, source: Any, queried: bool) -> Finding:
+    detail = " Only named queries read it." if queried else ""
+    return Finding(
+        analyzer=ANALYZER,
+        rule_id="trace.entity-without-endpoint",
+        severity="low",
+        title=f"No endpoint reads or writes table {name}",
+        message=f"Table {name} is in the data model but no operation's path or schema refers to it.{detail}",
+        fix="Add the operations that manage it (or state in a story that it is written internally, e.g. by a job), or drop it from the model.",
+        locations=(source,),
+        fingerprint=fingerprint(ANALYZER, "trace.entity-without-endpoint", name),
+    )
+
+
+def _query_without_endpoint(query: NamedQuery) -> Finding:
+    return Finding(
+        analyzer=ANALYZER,
+        rule_id="trace.query-without-endpoint",
+        severity="info",
+        title=f"Query {query.name} is not tied to any endpoint",
+        message=f"No operation shares a table and a parameter with {query.name}, and no story cites it.",
+        fix=f"Cite it in the story it serves (`Queries: {query.name}`), or rename its parameters after the endpoint's.",
+        locations=(query.source,),
+        fingerprint=fingerprint(ANALYZER, "trace.query-without-endpoint", query.name),
+    )

@@ -1,0 +1,95 @@
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from apps.designs.models import Revision
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+TERMINAL_STATUSES = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
+
+
+class AnalysisRun(models.Model):
+    revision = models.ForeignKey(
+        Revision, on_delete=models.CASCADE, related_name="runs"
+    )
+    base_revision = models.ForeignKey(
+        Revision, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    only = models.JSONField(
+        default=list, blank=True, help_text="Analyzer names; empty means all."
+    )
+    status = models.CharField(
+        max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(default=0)
+    # [{"name": "parse", "state": "succeeded", "started_at": ..., "finished_at": ..., "duration_ms": ...}]
+    stages = models.JSONField(default=list)
+    error = models.TextField(blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    report = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "heartbeat_at"], name="run_status_heartbeat")
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} of {self.revision} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("analysis:run", args=[self.pk])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+
+class Finding(models.Model):
+    run = models.ForeignKey(
+        AnalysisRun, on_delete=models.CASCADE, related_name="findings"
+    )
+    analyzer = models.CharField(max_length=40)
+    rule_id = models.CharField(max_length=100)
+    severity = models.CharField(max_length=10)
+    severity_rank = models.PositiveSmallIntegerField(
+        help_text="0 = critical ... 4 = info, for sorting"
+    )
+    title = models.CharField(max_length=500)
+    message = models.TextField()
+    fix = models.TextField(blank=True)
+    references = models.JSONField(default=list)
+    fingerprint = models.CharField(max_length=64)
+    locations = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["severity_rank", "analyzer", "rule_id", "id"]
+        indexes = [
+            models.Index(fields=["run", "severity_rank"], name="finding_run_severity"),
+            models.Index(fields=["fingerprint"], name="finding_fingerprint"),
+        ]
+
+    def __str__(self) -> str:
+        return f"[{self.severity}] {self.title}"

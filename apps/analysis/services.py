@@ -1,0 +1,302 @@
+"""Analysis runs: start, execute (in the Celery worker), cancel, and reap the ones whose worker died.
+
+Progress and liveness live in the AnalysisRun row, not in Celery's result backend: an unknown
+task id looks the same as a queued one there, and results expire.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timedelta
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import close_old_connections, connection, transaction
+from django.utils import timezone
+
+from apps.analysis.engine.findings import severity_rank
+from apps.analysis.engine.pipeline import (
+    STAGES,
+    UnknownAnalyzerError,
+    analyze,
+    select_analyzers,
+)
+from apps.analysis.models import TERMINAL_STATUSES, AnalysisRun, Finding, RunStatus
+from apps.designs.models import Revision
+from apps.designs.services import RevisionTexts, parse_limits
+from apps.reports.engine.report import build_report
+
+logger = logging.getLogger(__name__)
+
+
+class RunCancelled(Exception):
+    """Raised inside a running job when its run was cancelled meanwhile."""
+
+
+def tool_version() -> str:
+    try:
+        return version("backend-design-workbench")
+    except PackageNotFoundError:  # running from a plain checkout
+        return "0.0.0"
+
+
+def _initial_stages() -> list[dict[str, Any]]:
+    return [{"name": name, "state": "pending", "duration_ms": None} for name in STAGES]
+
+
+def run_start(
+    *,
+    revision: Revision,
+    user: AbstractBaseUser | None,
+    only: list[str] | None = None,
+    base_revision: Revision | None = None,
+) -> AnalysisRun:
+    """Queue an analysis of the revision; the job is sent once the row is committed."""
+    try:
+        selected = list(select_analyzers(tuple(only) if only else None)) if only else []
+    except UnknownAnalyzerError as exc:
+        raise ValidationError({"only": str(exc)}) from None
+    if base_revision is not None and base_revision.design_id != revision.design_id:
+        raise ValidationError(
+            {"base_revision": "The base must be a revision of the same design."}
+        )
+    from apps.analysis.tasks import run_analysis_task
+
+    with transaction.atomic():
+        run = AnalysisRun.objects.create(
+            revision=revision,
+            base_revision=base_revision,
+            only=selected,
+            created_by=user,
+            stages=_initial_stages(),
+        )
+        transaction.on_commit(lambda: _enqueue(run.pk, run_analysis_task))
+    return run
+
+
+def _enqueue(run_id: int, task: Any) -> None:
+    result = task.delay(run_id)
+    AnalysisRun.objects.filter(pk=run_id, task_id="").update(task_id=result.id or "")
+
+
+def run_cancel(*, run: AnalysisRun) -> AnalysisRun:
+    """Cancel at once in the UI. A job already running notices at its next stage and stops."""
+    updated = AnalysisRun.objects.filter(
+        pk=run.pk, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
+    ).update(
+        status=RunStatus.CANCELLED,
+        finished_at=timezone.now(),
+        error="Cancelled by a user.",
+    )
+    if updated and run.task_id:
+        from workbench.celery import app
+
+        app.control.revoke(
+            run.task_id
+        )  # a queued message is dropped by the worker that gets it
+    run.refresh_from_db()
+    return run
+
+
+class _Heartbeat(threading.Thread):
+    """Writes heartbeat_at while the job runs: when the worker dies, the writes stop."""
+
+    def __init__(self, run_id: int, interval: float) -> None:
+        super().__init__(name=f"heartbeat-{run_id}", daemon=True)
+        self.run_id = run_id
+        self.interval = interval
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stopped.wait(self.interval):
+                AnalysisRun.objects.filter(
+                    pk=self.run_id, status=RunStatus.RUNNING
+                ).update(heartbeat_at=timezone.now())
+        finally:
+            connection.close()
+
+
+def _claim(run_id: int, now: datetime) -> AnalysisRun | None:
+    """Mark the run running for this job, or return None when another job owns it or it ended.
+
+    A redelivered message (the worker died with the task unacknowledged) takes over a run whose
+    heartbeat is stale; a duplicate delivery while the first job is alive is dropped.
+    """
+    stale_before = now - timedelta(seconds=settings.ANALYSIS_STALE_AFTER_SECONDS)
+    with transaction.atomic():
+        run = AnalysisRun.objects.select_for_update().filter(pk=run_id).first()
+        if run is None or run.status in TERMINAL_STATUSES:
+            return None
+        if (
+            run.status == RunStatus.RUNNING
+            and run.heartbeat_at
+            and run.heartbeat_at > stale_before
+        ):
+            return None
+        run.status = RunStatus.RUNNING
+        run.attempts += 1
+        run.started_at = now
+        run.heartbeat_at = now
+        run.progress = 0
+        run.stages = _initial_stages()
+        run.error = ""
+        run.save(
+            update_fields=[
+                "status",
+                "attempts",
+                "started_at",
+                "heartbeat_at",
+                "progress",
+                "stages",
+                "error",
+            ]
+        )
+        return run
+
+
+def run_execute(*, run_id: int) -> str:
+    """Run the pipeline for one AnalysisRun and store its report and findings. Idempotent."""
+    now = timezone.now()
+    run = _claim(run_id, now)
+    if run is None:
+        return "skipped"
+    heartbeat = _Heartbeat(run.pk, settings.ANALYSIS_HEARTBEAT_SECONDS)
+    heartbeat.start()
+    stages = run.stages
+    stage_started: dict[str, datetime] = {}
+
+    def on_progress(stage: str, state: str, percent: int) -> None:
+        entry = next(s for s in stages if s["name"] == stage)
+        moment = timezone.now()
+        if state == "running":
+            stage_started[stage] = moment
+        elif stage in stage_started:
+            entry["duration_ms"] = round(
+                (moment - stage_started[stage]).total_seconds() * 1000, 1
+            )
+        entry["state"] = state
+        updated = AnalysisRun.objects.filter(
+            pk=run.pk, status=RunStatus.RUNNING
+        ).update(stages=stages, progress=percent, heartbeat_at=moment)
+        if not updated:
+            raise RunCancelled
+
+    try:
+        revision = run.revision
+        base = (
+            RevisionTexts.from_revision(run.base_revision).to_input()
+            if run.base_revision
+            else None
+        )
+        outcome = analyze(
+            RevisionTexts.from_revision(revision).to_input(),
+            limits=parse_limits(),
+            base=base,
+            only=tuple(run.only) or None,
+            on_progress=on_progress,
+        )
+        report = build_report(
+            outcome,
+            generated_at=timezone.now().isoformat(),
+            tool_version=tool_version(),
+        )
+        _store(run, report, outcome.parse.ok)
+        return "stored"
+    except RunCancelled:
+        return "cancelled"
+    except SoftTimeLimitExceeded:
+        _fail(
+            run.pk,
+            f"The analysis took longer than {settings.ANALYSIS_SOFT_TIME_LIMIT_SECONDS} s and was stopped. Analyse fewer parts at once (choose analyzers) or raise ANALYSIS_SOFT_TIME_LIMIT_SECONDS.",
+        )
+        return "failed"
+    finally:
+        heartbeat.stopped.set()
+        heartbeat.join(timeout=5)
+
+
+@transaction.atomic
+def _store(run: AnalysisRun, report: dict[str, Any], parsed: bool) -> None:
+    locked = AnalysisRun.objects.select_for_update().get(pk=run.pk)
+    if locked.status != RunStatus.RUNNING:
+        return  # cancelled or reaped while the job ran: keep what the user saw
+    # Replace rather than add, so that a re-run of the same job never duplicates findings.
+    Finding.objects.filter(run=locked).delete()
+    Finding.objects.bulk_create(
+        [
+            Finding(
+                run=locked,
+                analyzer=f["analyzer"],
+                rule_id=f["rule_id"],
+                severity=f["severity"],
+                severity_rank=severity_rank(f["severity"]),
+                title=f["title"][:500],
+                message=f["message"],
+                fix=f["fix"],
+                references=f["references"],
+                fingerprint=f["fingerprint"],
+                locations=f["locations"],
+            )
+            for f in report["findings"]
+        ],
+        batch_size=1000,
+    )
+    locked.report = report
+    locked.progress = 100
+    locked.finished_at = timezone.now()
+    locked.status = RunStatus.SUCCEEDED if parsed else RunStatus.FAILED
+    locked.error = (
+        ""
+        if parsed
+        else "The design could not be parsed: "
+        + "; ".join(
+            f["message"]
+            for f in report["findings"]
+            if f["analyzer"] == "parse" and f["severity"] == "critical"
+        )
+    )
+    locked.save()
+
+
+def _fail(run_id: int, error: str) -> None:
+    AnalysisRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(
+        status=RunStatus.FAILED, error=error, finished_at=timezone.now()
+    )
+
+
+def run_fail_unexpected(*, run_id: int, error: str) -> None:
+    """The task gave up (retries exhausted or a bug): the run must not stay queued or running."""
+    AnalysisRun.objects.filter(
+        pk=run_id, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
+    ).update(status=RunStatus.FAILED, error=error, finished_at=timezone.now())
+
+
+def run_reap_stale(*, now: datetime | None = None) -> int:
+    """Fail every running run whose worker stopped sending heartbeats. Returns how many."""
+    close_old_connections()
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.ANALYSIS_STALE_AFTER_SECONDS)
+    stale = AnalysisRun.objects.filter(
+        status=RunStatus.RUNNING, heartbeat_at__lt=cutoff
+    )
+    count = 0
+    for run in stale:
+        count += AnalysisRun.objects.filter(
+            pk=run.pk, status=RunStatus.RUNNING, heartbeat_at__lt=cutoff
+        ).update(
+            status=RunStatus.FAILED,
+            finished_at=now,
+            error=(
+                f"The worker running this analysis stopped responding (last heartbeat {run.heartbeat_at:%Y-%m-%d %H:%M:%S} UTC). "
+                "Start the analysis again; if it keeps failing, check the worker's log for memory or time limits."
+            ),
+        )
+    if count:
+        logger.warning("reaped stale analysis runs", extra={"count": count})
+    return count

@@ -1,0 +1,119 @@
+"""Designs and their revisions: the texts a team pasted, checked before anything is saved."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+
+from apps.accounts.models import Workspace
+from apps.designs.engine.limits import ParseLimits
+from apps.designs.engine.loader import DesignInput, parse_design
+from apps.designs.engine.model import ParseResult, Problem
+from apps.designs.engine.text import InputError, decode_document
+from apps.designs.models import Design, Revision
+
+TEXT_FIELDS = ("document", "stories", "openapi", "data_model", "queries")
+
+
+def parse_limits() -> ParseLimits:
+    return ParseLimits(
+        max_document_bytes=settings.DESIGN_MAX_DOCUMENT_BYTES,
+        max_yaml_nodes=settings.DESIGN_MAX_YAML_NODES,
+        max_schema_depth=settings.DESIGN_MAX_SCHEMA_DEPTH,
+    )
+
+
+class DesignRejected(ValidationError):
+    """The paste cannot be analysed; carries the problems with their lines."""
+
+    def __init__(self, problems: tuple[Problem, ...]) -> None:
+        super().__init__([p.message for p in problems])
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class RevisionTexts:
+    document: str = ""
+    stories: str = ""
+    openapi: str = ""
+    data_model: str = ""
+    queries: str = ""
+    document_name: str = "design.md"
+
+    def to_input(self) -> DesignInput:
+        return DesignInput(
+            document=self.document,
+            stories=self.stories,
+            openapi=self.openapi,
+            data_model=self.data_model,
+            queries=self.queries,
+            document_name=self.document_name or "design.md",
+        )
+
+    @classmethod
+    def from_revision(cls, revision: Revision) -> "RevisionTexts":
+        return cls(
+            **{f: getattr(revision, f) for f in TEXT_FIELDS},
+            document_name=revision.document_name,
+        )
+
+
+def texts_from_upload(data: bytes, *, name: str) -> str:
+    """Uploaded bytes as text; non-UTF-8 input raises DesignRejected naming the line."""
+    try:
+        return decode_document(data, document=name)
+    except InputError as exc:
+        raise DesignRejected((exc.problem,)) from None
+
+
+def design_validate(*, texts: RevisionTexts) -> ParseResult:
+    """Parse without saving: what the paste form shows while the user types."""
+    return parse_design(texts.to_input(), limits=parse_limits())
+
+
+@transaction.atomic
+def design_create(
+    *, workspace: Workspace, user: AbstractBaseUser, name: str, texts: RevisionTexts
+) -> tuple[Design, Revision]:
+    """A design with its first revision. Nothing is saved when the texts cannot be analysed."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Give the design a name."})
+    design = Design.objects.create(
+        workspace=workspace, name=name[:200], created_by=user
+    )
+    revision = revision_create(design=design, user=user, texts=texts)
+    return design, revision
+
+
+@transaction.atomic
+def revision_create(
+    *, design: Design, user: AbstractBaseUser, texts: RevisionTexts
+) -> Revision:
+    """A new numbered revision holding the texts verbatim.
+
+    Raises DesignRejected (and saves nothing, the design's creation included when called from
+    design_create) if the texts have fatal problems: empty, oversize, unreadable.
+    """
+    result = design_validate(texts=texts)
+    if not result.ok:
+        raise DesignRejected(result.fatal)
+    # Lock the design row so that two concurrent pastes get different numbers.
+    Design.objects.select_for_update().filter(pk=design.pk).first()
+    number = (design.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
+    return Revision.objects.create(
+        design=design,
+        number=number,
+        created_by=user,
+        document_name=texts.document_name or "design.md",
+        document=texts.document,
+        stories=texts.stories,
+        openapi=texts.openapi,
+        data_model=texts.data_model,
+        queries=texts.queries,
+        summary=result.model.counts(),
+        problem_count=len(result.problems),
+    )

@@ -1,0 +1,220 @@
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.response import TemplateResponse
+from django.views.decorators.http import require_POST
+from django_htmx.middleware import HtmxDetails
+
+from apps.accounts.models import Role
+from apps.accounts.selectors import workspace_get
+from apps.analysis.engine.pipeline import ANALYZERS
+from apps.designs import selectors, services
+from apps.designs.engine.loader import field_document_names
+from apps.designs.forms import DesignForm, PasteForm
+from apps.designs.models import Revision
+from apps.designs.services import DesignRejected, RevisionTexts
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def _texts(form: PasteForm) -> RevisionTexts:
+    data = form.cleaned_data
+    document = data.get("document") or ""
+    name = (data.get("document_name") or "").strip() or "design.md"
+    upload = data.get("document_file")
+    if upload:
+        name = upload.name or name
+        document = services.texts_from_upload(upload.read(), name=name)
+    return RevisionTexts(
+        document=document,
+        stories=data.get("stories") or "",
+        openapi=data.get("openapi") or "",
+        data_model=data.get("data_model") or "",
+        queries=data.get("queries") or "",
+        document_name=name,
+    )
+
+
+def _validation_context(texts: RevisionTexts) -> dict[str, Any]:
+    result = services.design_validate(texts=texts)
+    return {
+        "result": result,
+        "counts": result.model.counts(),
+        "problems": result.problems,
+    }
+
+
+@login_required
+def design_new(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    workspace, membership = workspace_get(user=request.user, slug=slug)
+    if not membership.can(Role.EDITOR):
+        raise PermissionDenied("Viewers cannot add designs.")
+    form = DesignForm(request.POST or None, request.FILES or None)
+    context: dict[str, Any] = {
+        "workspace": workspace,
+        "form": form,
+        "debounce_ms": settings.DESIGN_VALIDATE_DEBOUNCE_MS,
+    }
+    if request.method == "POST" and form.is_valid():
+        try:
+            design, revision = services.design_create(
+                workspace=workspace,
+                user=request.user,
+                name=form.cleaned_data["name"],
+                texts=_texts(form),
+            )
+        except DesignRejected as exc:
+            context["problems"] = exc.problems
+            return render(request, "designs/new.html", context, status=422)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return render(request, "designs/new.html", context, status=422)
+        return redirect("designs:revision", design_id=design.pk, number=revision.number)
+    return render(
+        request,
+        "designs/new.html",
+        context,
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_POST
+def validate(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """Live validation while typing: parse without saving, render the problems beside the text."""
+    workspace_get(user=request.user, slug=slug)
+    form = PasteForm(request.POST, request.FILES or None)
+    form.is_valid()
+    try:
+        context = _validation_context(_texts(form))
+    except DesignRejected as exc:
+        context = {"problems": exc.problems, "counts": None}
+    return TemplateResponse(request, "designs/_validation.html", context)
+
+
+@login_required
+def design_detail(request: HtmxHttpRequest, design_id: int) -> HttpResponse:
+    design, membership = selectors.design_get(user=request.user, design_id=design_id)
+    revisions = design.revisions.order_by("-number")
+    latest = revisions.first()
+    initial = RevisionTexts.from_revision(latest).__dict__ if latest else {}
+    return render(
+        request,
+        "designs/detail.html",
+        {
+            "design": design,
+            "workspace": design.workspace,
+            "revisions": revisions,
+            "can_edit": membership.can(Role.EDITOR),
+            "form": PasteForm(initial=initial),
+            "debounce_ms": settings.DESIGN_VALIDATE_DEBOUNCE_MS,
+        },
+    )
+
+
+@login_required
+@require_POST
+def revision_new(request: HtmxHttpRequest, design_id: int) -> HttpResponse:
+    design, membership = selectors.design_get(user=request.user, design_id=design_id)
+    if not membership.can(Role.EDITOR):
+        raise PermissionDenied("Viewers cannot add revisions.")
+    form = PasteForm(request.POST, request.FILES or None)
+    context: dict[str, Any] = {
+        "design": design,
+        "workspace": design.workspace,
+        "revisions": design.revisions.order_by("-number"),
+        "can_edit": True,
+        "form": form,
+        "debounce_ms": settings.DESIGN_VALIDATE_DEBOUNCE_MS,
+    }
+    if form.is_valid():
+        try:
+            revision = services.revision_create(
+                design=design, user=request.user, texts=_texts(form)
+            )
+        except DesignRejected as exc:
+            context["problems"] = exc.problems
+            return render(request, "designs/detail.html", context, status=422)
+        return redirect("designs:revision", design_id=design.pk, number=revision.number)
+    return render(request, "designs/detail.html", context, status=422)
+
+
+def _documents(revision: Revision) -> list[tuple[str, str]]:
+    names = field_document_names(RevisionTexts.from_revision(revision).to_input())
+    docs = [(revision.document_name, revision.document)] if revision.document else []
+    docs += [
+        (names[f], getattr(revision, f))
+        for f in ("stories", "openapi", "data_model", "queries")
+        if getattr(revision, f)
+    ]
+    return docs
+
+
+@login_required
+def revision_detail(
+    request: HtmxHttpRequest, design_id: int, number: int
+) -> HttpResponse:
+    design, membership = selectors.design_get(user=request.user, design_id=design_id)
+    revision = selectors.revision_by_number(design=design, number=number)
+    return render(
+        request,
+        "designs/revision.html",
+        {
+            "design": design,
+            "workspace": design.workspace,
+            "revision": revision,
+            "documents": [
+                (name, len(text.splitlines())) for name, text in _documents(revision)
+            ],
+            "runs": revision.runs.order_by("-created_at")[:20],
+            "can_edit": membership.can(Role.EDITOR),
+            "analyzers": ANALYZERS,
+            "other_revisions": design.revisions.exclude(pk=revision.pk).order_by(
+                "-number"
+            ),
+        },
+    )
+
+
+@login_required
+def revision_source(
+    request: HtmxHttpRequest, design_id: int, number: int, document: str
+) -> HttpResponse:
+    """One document of a revision with numbered lines; a window around ?line= for long texts."""
+    design, _ = selectors.design_get(user=request.user, design_id=design_id)
+    revision = selectors.revision_by_number(design=design, number=number)
+    text = next((t for name, t in _documents(revision) if name == document), None)
+    if text is None:
+        raise Http404
+    lines = text.splitlines()
+    try:
+        focus = max(1, int(request.GET.get("line", "1")))
+    except ValueError:
+        focus = 1
+    window = settings.SOURCE_VIEW_MAX_LINES
+    start = max(1, min(focus - window // 2, len(lines) - window + 1))
+    end = min(len(lines), start + window - 1)
+    shown = [
+        (n, lines[n - 1][: settings.SOURCE_VIEW_MAX_LINE_CHARS])
+        for n in range(start, end + 1)
+    ]
+    return render(
+        request,
+        "designs/source.html",
+        {
+            "design": design,
+            "workspace": design.workspace,
+            "revision": revision,
+            "document": document,
+            "lines": shown,
+            "focus": focus,
+            "total": len(lines),
+            "truncated": start > 1 or end < len(lines),
+        },
+    )

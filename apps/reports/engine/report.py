@@ -1,0 +1,241 @@
+"""The report as plain data (the JSON format), and its Markdown and SARIF renderings.
+
+`build_report` is the single definition of the format; `schema/report.schema.json` documents
+it and the tests validate every produced report against it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from apps.analysis.engine.findings import severity_rank
+from apps.analysis.engine.pipeline import AnalysisOutcome
+from apps.designs.engine.model import SEVERITIES, DesignModel
+
+REPORT_FORMAT = "workbench-report/1"
+
+
+def _design(model: DesignModel) -> dict[str, Any]:
+    api = model.api
+    return {
+        "documents": list(model.documents),
+        "entities": {
+            "count": len(model.entities),
+            "names": [e.name for e in model.entities],
+        },
+        "endpoints": {
+            "count": len(model.endpoints),
+            "names": [f"{e.method} {e.full_path}" for e in model.endpoints],
+        },
+        "stories": {
+            "count": len(model.stories),
+            "names": [s.id for s in model.stories],
+        },
+        "queries": {
+            "count": len(model.queries),
+            "names": [q.name for q in model.queries],
+        },
+        "api": None
+        if api is None
+        else {
+            "title": api.title,
+            "version": api.version,
+            "openapi": api.openapi_version,
+            "servers": list(api.servers),
+        },
+    }
+
+
+def build_report(
+    outcome: AnalysisOutcome, *, generated_at: str, tool_version: str
+) -> dict[str, Any]:
+    findings = sorted(
+        outcome.findings,
+        key=lambda f: (severity_rank(f.severity), f.analyzer, f.rule_id, f.fingerprint),
+    )
+    counts = Counter(f.severity for f in findings)
+    parse_status = "succeeded" if outcome.parse.ok else "failed"
+    analyzers: list[dict[str, Any]] = [
+        {
+            "name": "parse",
+            "status": parse_status,
+            "reason": ""
+            if outcome.parse.ok
+            else "; ".join(p.message for p in outcome.parse.fatal),
+            "findings": sum(1 for f in findings if f.analyzer == "parse"),
+            "duration_ms": round(outcome.durations_ms.get("parse", 0.0), 2),
+        }
+    ]
+    report: dict[str, Any] = {
+        "format": REPORT_FORMAT,
+        "generated_at": generated_at,
+        "tool": {"name": "backend-design-workbench", "version": tool_version},
+        "design": _design(outcome.parse.model),
+        "analyzers": analyzers,
+        "summary": {
+            "total": len(findings),
+            "by_severity": {s: counts.get(s, 0) for s in SEVERITIES},
+        },
+        "findings": [f.as_dict() for f in findings],
+    }
+    if outcome.base is not None:
+        report["base"] = _design(outcome.base.model)
+    for result in outcome.results:
+        analyzers.append(
+            {
+                "name": result.name,
+                "status": result.status,
+                "reason": result.reason,
+                "findings": len(result.findings),
+                "duration_ms": round(result.duration_ms, 2),
+            }
+        )
+        if result.section is not None:
+            report[result.name] = result.section
+    return report
+
+
+def worst_severity_at_least(report: dict[str, Any], threshold: str) -> bool:
+    """Whether any finding is at or above `threshold` (critical is the highest)."""
+    limit = severity_rank(threshold)
+    return any(severity_rank(f["severity"]) <= limit for f in report["findings"])
+
+
+def _where(finding: dict[str, Any]) -> str:
+    loc = finding["locations"][0] if finding["locations"] else None
+    if not loc:
+        return ""
+    return f"{loc['document']}:{loc['line']}" if loc.get("line") else loc["document"]
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    design = report["design"]
+    lines = [
+        "# Design review",
+        "",
+        f"Documents: {', '.join(design['documents']) or '(none)'}. "
+        f"{design['entities']['count']} entities, {design['endpoints']['count']} endpoints, "
+        f"{design['stories']['count']} stories, {design['queries']['count']} queries.",
+        "",
+        "## Analyzers",
+        "",
+        "| analyzer | status | findings | note |",
+        "| --- | --- | ---: | --- |",
+    ]
+    lines += [
+        f"| {a['name']} | {a['status']} | {a['findings']} | {a['reason']} |"
+        for a in report["analyzers"]
+    ]
+    summary = report["summary"]["by_severity"]
+    lines += [
+        "",
+        "## Findings",
+        "",
+        ", ".join(f"{summary[s]} {s}" for s in SEVERITIES),
+        "",
+    ]
+    for finding in report["findings"]:
+        lines += [
+            f"### [{finding['severity']}] {finding['title']}",
+            "",
+            f"`{finding['rule_id']}` at {_where(finding)}",
+            "",
+            finding["message"],
+            "",
+            f"**Fix:** {finding['fix']}" if finding["fix"] else "",
+            "",
+        ]
+    trace = report.get("traceability")
+    if trace:
+        lines += [
+            "## Traceability",
+            "",
+            "| story | endpoints | entities | queries |",
+            "| --- | --- | --- | --- |",
+        ]
+        for row in trace["stories"]:
+            endpoints = ", ".join(
+                f"{e['method']} {e['path']}" + ("" if e["found"] else " (missing)")
+                for e in row["endpoints"]
+            )
+            lines.append(
+                f"| {row['id']} {row['title']} | {endpoints} | {', '.join(row['entities'])} | {', '.join(row['queries'])} |"
+            )
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+_SARIF_LEVEL = {
+    "critical": "error",
+    "high": "error",
+    "medium": "warning",
+    "low": "note",
+    "info": "note",
+}
+
+
+def render_sarif(report: dict[str, Any]) -> dict[str, Any]:
+    """SARIF 2.1.0, one run, one rule per rule id, so code-scanning tools can show the findings."""
+    rules: dict[str, dict[str, Any]] = {}
+    results = []
+    for finding in report["findings"]:
+        rules.setdefault(
+            finding["rule_id"],
+            {
+                "id": finding["rule_id"],
+                "shortDescription": {"text": finding["title"]},
+                "help": {"text": finding["fix"] or finding["message"]},
+                "properties": {"analyzer": finding["analyzer"]},
+            },
+        )
+        locations = [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": loc["document"]},
+                    **(
+                        {
+                            "region": {
+                                "startLine": loc["line"],
+                                **(
+                                    {"startColumn": loc["column"]}
+                                    if loc.get("column")
+                                    else {}
+                                ),
+                            }
+                        }
+                        if loc.get("line")
+                        else {}
+                    ),
+                }
+            }
+            for loc in finding["locations"]
+        ]
+        results.append(
+            {
+                "ruleId": finding["rule_id"],
+                "level": _SARIF_LEVEL[finding["severity"]],
+                "message": {
+                    "text": f"{finding['message']} Fix: {finding['fix']}".strip()
+                },
+                "locations": locations,
+                "partialFingerprints": {"workbench/v1": finding["fingerprint"]},
+                "properties": {"severity": finding["severity"]},
+            }
+        )
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": report["tool"]["name"],
+                        "version": report["tool"]["version"],
+                        "rules": list(rules.values()),
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }

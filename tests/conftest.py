@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+
+from apps.accounts.models import Role, Workspace
+from apps.accounts.services import membership_set, workspace_create
+from apps.designs.engine.limits import ParseLimits
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus"
+DEMO = ROOT / "apps" / "designs" / "demo" / "clinic-design.md"
+PASSWORD = "a-long-test-password-42"
+
+
+@pytest.fixture
+def limits() -> ParseLimits:
+    return ParseLimits()
+
+
+@pytest.fixture
+def shop_v1() -> str:
+    return (CORPUS / "shop" / "v1-design.md").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def shop_v2() -> str:
+    return (CORPUS / "shop" / "v2-design.md").read_text(encoding="utf-8")
+
+
+def make_user(username: str) -> AbstractBaseUser:
+    return get_user_model().objects.create_user(username=username, password=PASSWORD)
+
+
+@pytest.fixture
+def owner(db: None) -> AbstractBaseUser:
+    return make_user("olivia")
+
+
+@pytest.fixture
+def outsider(db: None) -> AbstractBaseUser:
+    return make_user("mallory")
+
+
+@pytest.fixture
+def workspace(owner: AbstractBaseUser) -> Workspace:
+    return workspace_create(user=owner, name="Commerce")
+
+
+@pytest.fixture
+def viewer(workspace: Workspace, owner: AbstractBaseUser) -> AbstractBaseUser:
+    user = make_user("victor")
+    membership_set(
+        workspace=workspace, actor=owner, username="victor", role=Role.VIEWER
+    )
+    return user

@@ -1,0 +1,55 @@
+import pytest
+
+from apps.designs.engine.dbml import parse_dbml
+from apps.designs.engine.text import InputError
+
+
+def test_it_reads_tables_refs_indexes_and_volumes() -> None:
+    entities, problems = parse_dbml(
+        """Table users [note: 'rows: 2k'] {
+  id int [pk, increment]
+  email varchar(100) [not null, unique]
+  active bool [default: true]
+}
+
+Table posts {
+  id bigint [pk]
+  user_id int [ref: > users.id]
+  slug text
+  Indexes {
+    (user_id, slug) [unique]
+    slug
+  }
+}
+""",
+        document="m.dbml",
+        line_offset=3,
+    )
+    assert problems == []
+    users, posts = entities
+    assert users.rows == 2000
+    assert users.source.line == 4
+    assert users.column("email").source.line == 6
+    assert users.column("id").type == "integer" and users.column("id").identity
+    assert (
+        users.column("active").default == "true"
+        or users.column("active").default == "TRUE"
+    )
+    assert [(f.columns, f.ref_table) for f in posts.foreign_keys] == [
+        (("user_id",), "users")
+    ]
+    assert [u.columns for u in posts.uniques] == [("user_id", "slug")]
+    assert [i.columns for i in posts.indexes] == [("slug",)]
+
+
+def test_a_syntax_error_names_its_line() -> None:
+    with pytest.raises(InputError) as raised:
+        parse_dbml(
+            "Table a {\n  id int [pk]\n  x int [nott null]\n}\n",
+            document="m.dbml",
+            line_offset=10,
+        )
+    problem = raised.value.problem
+    assert problem.code == "dbml.syntax-error"
+    assert problem.source.line == 13
+    assert "x int [nott null]" in problem.message
