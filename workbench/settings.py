@@ -244,3 +244,7 @@ READYZ_WORKER_TIMEOUT_SECONDS = float(env_int("READYZ_WORKER_TIMEOUT_MS", 1500))
 # lines longer than this (minified JSON is one long line).
 SOURCE_VIEW_MAX_LINES = env_int("SOURCE_VIEW_MAX_LINES", 400)
 SOURCE_VIEW_MAX_LINE_CHARS = env_int("SOURCE_VIEW_MAX_LINE_CHARS", 2000)
+
+# In development whitenoise serves straight from the app folders, so a change shows at once.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG

@@ -16,7 +16,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.analysis.engine.findings import severity_rank
@@ -279,7 +279,6 @@ def run_fail_unexpected(*, run_id: int, error: str) -> None:
 
 def run_reap_stale(*, now: datetime | None = None) -> int:
     """Fail every running run whose worker stopped sending heartbeats. Returns how many."""
-    close_old_connections()
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.ANALYSIS_STALE_AFTER_SECONDS)
     stale = AnalysisRun.objects.filter(

@@ -1,0 +1,74 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from tests.conftest import CORPUS, DEMO, ROOT
+
+SCHEMA = json.loads((ROOT / "apps" / "reports" / "schema" / "report.schema.json").read_text())
+
+
+def analyze(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own command
+        [sys.executable, "manage.py", "analyze", *args], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_json_output_follows_the_schema_and_names_the_design() -> None:
+    result = analyze(str(CORPUS / "shop" / "v1-design.md"))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker()).validate(report)
+    design = report["design"]
+    assert (design["entities"]["count"], design["endpoints"]["count"], design["stories"]["count"], design["queries"]["count"]) == (7, 11, 6, 4)
+    assert "GET /v1/customers/{customerId}/orders" in design["endpoints"]["names"]
+    statuses = {a["name"]: a["status"] for a in report["analyzers"]}
+    assert statuses["traceability"] == "succeeded"
+    assert statuses["security"] == "skipped"
+    assert {f["analyzer"] for f in report["findings"]} == {"traceability"}
+
+
+@pytest.mark.parametrize(("fail_on", "code"), [("high", 0), ("low", 1), ("info", 1)])
+def test_fail_on_sets_the_exit_code(fail_on: str, code: int) -> None:
+    assert analyze(str(CORPUS / "shop" / "v1-design.md"), "--fail-on", fail_on).returncode == code
+
+
+def test_a_story_endpoint_missing_fails_on_high() -> None:
+    assert analyze(str(DEMO), "--fail-on", "high", "--format", "md").returncode == 1
+
+
+def test_it_exits_2_with_one_line_when_the_input_cannot_be_analysed(tmp_path: Path) -> None:
+    swagger = tmp_path / "old.yaml"
+    swagger.write_text('swagger: "2.0"\ninfo: {title: t, version: "1"}\npaths: {}\n')
+    result = analyze(str(swagger))
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "Swagger 2.0" in result.stderr
+    binary = tmp_path / "bad.md"
+    binary.write_bytes(b"# D\n\xff\xfe\n")
+    assert analyze(str(binary)).returncode == 2
+    assert analyze(str(tmp_path / "missing.md")).returncode == 2
+    assert "unknown analyzer" in analyze(str(DEMO), "--only", "nope").stderr
+
+
+def test_bare_ddl_and_markdown_and_sarif_outputs() -> None:
+    ddl = analyze(str(CORPUS / "shop" / "v1-schema.sql"))
+    assert json.loads(ddl.stdout)["design"]["entities"]["count"] == 7
+    md = analyze(str(CORPUS / "shop" / "v1-design.md"), "--format", "md")
+    assert md.stdout.startswith("# Design review")
+    assert "| ORD-1 Customer lists their orders |" in md.stdout
+    sarif = json.loads(analyze(str(DEMO), "--format", "sarif").stdout)
+    assert sarif["version"] == "2.1.0"
+    result = sarif["runs"][0]["results"][0]
+    assert result["ruleId"] == "trace.story-endpoint-missing"
+    assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 57
+
+
+def test_base_is_read_and_described() -> None:
+    result = analyze(str(CORPUS / "shop" / "v2-design.md"), "--base", str(CORPUS / "shop" / "v1-design.md"))
+    report = json.loads(result.stdout)
+    assert report["base"]["stories"]["count"] == 6
+    assert report["design"]["stories"]["count"] == 7

@@ -1,0 +1,121 @@
+from datetime import timedelta
+
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.accounts.models import Workspace
+from apps.analysis import services
+from apps.analysis.models import AnalysisRun, Finding, RunStatus
+from tests.factories import make_design, make_finished_run
+
+
+def test_a_run_stores_its_report_findings_stages_and_timings(owner: object, workspace: Workspace, shop_v1: str) -> None:
+    _, revision = make_design(workspace=workspace, user=owner, document=shop_v1)
+    run = make_finished_run(revision=revision, user=owner)
+    assert (run.status, run.progress, run.attempts) == (RunStatus.SUCCEEDED, 100, 1)
+    assert run.findings.count() == len(run.report["findings"]) == 5
+    stages = {s["name"]: s for s in run.stages}
+    assert stages["parse"]["state"] == "succeeded"
+    assert stages["traceability"]["duration_ms"] is not None
+    assert stages["security"]["state"] == "skipped"
+    assert run.started_at is not None and run.finished_at is not None
+
+
+def test_executing_the_same_run_again_does_not_duplicate_findings(owner: object, workspace: Workspace, shop_v1: str) -> None:
+    _, revision = make_design(workspace=workspace, user=owner, document=shop_v1)
+    run = make_finished_run(revision=revision, user=owner)
+    assert services.run_execute(run_id=run.pk) == "skipped"
+    assert Finding.objects.filter(run=run).count() == 5
+
+
+def test_a_redelivered_job_takes_over_a_run_whose_worker_died(owner: object, workspace: Workspace, shop_v1: str) -> None:
+    _, revision = make_design(workspace=workspace, user=owner, document=shop_v1)
+    run = services.run_start(revision=revision, user=owner)
+    stale = timezone.now() - timedelta(hours=1)
+    AnalysisRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, heartbeat_at=stale, attempts=1)
+    Finding.objects.create(run=run, analyzer="x", rule_id="x", severity="low", severity_rank=3, title="left over", message="", fingerprint="f")
+    assert services.run_execute(run_id=run.pk) == "stored"
+    run.refresh_from_db()
+    assert (run.status, run.attempts) == (RunStatus.SUCCEEDED, 2)
+    assert not run.findings.filter(title="left over").exists()
+    assert run.findings.count() == 5
+
+
+def test_a_duplicate_delivery_while_the_job_is_alive_is_dropped(owner: object, workspace: Workspace, shop_v1: str) -> None:
+    _, revision = make_design(workspace=workspace, user=owner, document=shop_v1)
+    run = services.run_start(revision=revision, user=owner)
+    AnalysisRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, heartbeat_at=timezone.now())
+    assert services.run_execute(run_id=run.pk) == "skipped"
+
+
+def test_a_run_with_a_stale_heartbeat_is_failed_with_an_actionable_error(owner: object, workspace: Workspace, shop_v1: str) -> None:
+    _, revision = make_design(workspace=workspace, user=owner, document=shop_v1)
+    run = services.run_start(revision=revision, user=owner)
+    AnalysisRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, heartbeat_at=timezone.now() - timedelta(minutes=5))
+    assert services.run_reap_stale() == 1
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED
+    assert "stopped responding" in run.error
+    assert "Start the analysis again" in run.error
+
+
+def test_cancelling_a_queued_run_stops_it_before_it_starts(owner: object, workspace: Workspace, shop_v1: str) -> None:
+    _, revision = make_design(workspace=workspace, user=owner, document=shop_v1)
+    run = services.run_start(revision=revision, user=owner)
+    services.run_cancel(run=run)
+    assert services.run_execute(run_id=run.pk) == "skipped"
+    run.refresh_from_db()
+    assert (run.status, run.findings.count()) == (RunStatus.CANCELLED, 0)
+
+
+def test_cancelling_a_running_job_stops_it_at_its_next_stage(owner: object, workspace: Workspace, shop_v1: str, monkeypatch: object) -> None:
+    _, revision = make_design(workspace=workspace, user=owner, document=shop_v1)
+    run = services.run_start(revision=revision, user=owner)
+    from apps.analysis.engine import pipeline
+
+    real = pipeline.parse_design
+
+    def parse_then_cancel(*args: object, **kwargs: object) -> object:
+        AnalysisRun.objects.filter(pk=run.pk).update(status=RunStatus.CANCELLED)  # the user clicks Cancel meanwhile
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "parse_design", parse_then_cancel)  # type: ignore[attr-defined]
+    assert services.run_execute(run_id=run.pk) == "cancelled"
+    run.refresh_from_db()
+    assert (run.status, run.report, run.findings.count()) == (RunStatus.CANCELLED, None, 0)
+
+
+def test_the_run_page_polls_until_finished_and_then_shows_results(client: Client, owner: object, workspace: Workspace, shop_v1: str) -> None:
+    _, revision = make_design(workspace=workspace, user=owner, document=shop_v1)
+    client.force_login(owner)
+    run = services.run_start(revision=revision, user=owner)
+    url = reverse("analysis:run", args=[run.pk])
+    page = client.get(url).content.decode()
+    assert "<html" in page
+    assert 'hx-trigger="every 1000ms"' in page
+    services.run_execute(run_id=run.pk)
+    fragment = client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="run-status").content.decode()
+    assert "<html" not in fragment
+    assert "hx-trigger" not in fragment.split(">", 1)[0]
+    assert 'id="trace-matrix"' in fragment
+    assert "No story asks for PATCH /v1/customers/{customerId}" in fragment
+
+
+def test_the_cancel_button_returns_the_fragment(client: Client, owner: object, workspace: Workspace, shop_v1: str) -> None:
+    _, revision = make_design(workspace=workspace, user=owner, document=shop_v1)
+    run = services.run_start(revision=revision, user=owner)
+    client.force_login(owner)
+    fragment = client.post(reverse("analysis:cancel", args=[run.pk]), HTTP_HX_REQUEST="true").content.decode()
+    assert "cancelled" in fragment
+    assert "Cancelled by a user." in fragment
+
+
+def test_exports_download_in_three_formats(client: Client, owner: object, workspace: Workspace, shop_v1: str) -> None:
+    _, revision = make_design(workspace=workspace, user=owner, document=shop_v1)
+    run = make_finished_run(revision=revision, user=owner)
+    client.force_login(owner)
+    assert client.get(reverse("reports:export", args=[run.pk, "json"])).json()["format"] == "workbench-report/1"
+    assert client.get(reverse("reports:export", args=[run.pk, "md"])).content.startswith(b"# Design review")
+    assert client.get(reverse("reports:export", args=[run.pk, "sarif"])).json()["version"] == "2.1.0"
+    assert client.get(reverse("reports:export", args=[run.pk, "exe"])).status_code == 404

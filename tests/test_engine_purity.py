@@ -1,0 +1,17 @@
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+ENGINES = [
+    "apps.designs.engine.loader",
+    "apps.analysis.engine.pipeline",
+    "apps.analysis.engine.traceability",
+    "apps.reports.engine.report",
+]
+
+
+def test_importing_the_engines_leaves_django_out() -> None:
+    code = "import sys\n" + "".join(f"import {m}\n" for m in ENGINES) + "print(sorted(m for m in sys.modules if m == 'django' or m.startswith('django.') or m.startswith('celery')))"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True, timeout=60)  # noqa: S603
+    assert result.stdout.strip() == "[]"
