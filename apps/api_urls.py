@@ -19,9 +19,7 @@ urlpatterns = [
         designs_api.DesignListApi.as_view(),
         name="designs",
     ),
-    path(
-        "designs/<int:design_id>/", designs_api.DesignDetailApi.as_view(), name="design"
-    ),
+    path("designs/<int:design_id>/", designs_api.DesignDetailApi.as_view(), name="design"),
     path(
         "designs/<int:design_id>/revisions/",
         designs_api.RevisionListApi.as_view(),

@@ -24,9 +24,7 @@ def main() -> int:
                     file=sys.stderr,
                 )
                 ok = False
-            elif not conn.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
-            ).fetchone():
+            elif not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
                 conn.execute(f'CREATE DATABASE "{name}"')
                 print(f"created database {name}")
     except psycopg.OperationalError as exc:

@@ -53,7 +53,5 @@ def workspace(owner: AbstractBaseUser) -> Workspace:
 @pytest.fixture
 def viewer(workspace: Workspace, owner: AbstractBaseUser) -> AbstractBaseUser:
     user = make_user("victor")
-    membership_set(
-        workspace=workspace, actor=owner, username="victor", role=Role.VIEWER
-    )
+    membership_set(workspace=workspace, actor=owner, username="victor", role=Role.VIEWER)
     return user

@@ -9,8 +9,12 @@ from apps.designs.models import Design, Revision
 from apps.designs.services import RevisionTexts, design_create
 
 
-def make_design(*, workspace: Workspace, user: AbstractBaseUser, document: str, name: str = "Shop") -> tuple[Design, Revision]:
-    return design_create(workspace=workspace, user=user, name=name, texts=RevisionTexts(document=document, document_name="v1-design.md"))
+def make_design(
+    *, workspace: Workspace, user: AbstractBaseUser, document: str, name: str = "Shop"
+) -> tuple[Design, Revision]:
+    return design_create(
+        workspace=workspace, user=user, name=name, texts=RevisionTexts(document=document, document_name="v1-design.md")
+    )
 
 
 def make_finished_run(*, revision: Revision, user: AbstractBaseUser) -> AnalysisRun:

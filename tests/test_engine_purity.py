@@ -12,6 +12,12 @@ ENGINES = [
 
 
 def test_importing_the_engines_leaves_django_out() -> None:
-    code = "import sys\n" + "".join(f"import {m}\n" for m in ENGINES) + "print(sorted(m for m in sys.modules if m == 'django' or m.startswith('django.') or m.startswith('celery')))"
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True, timeout=60)  # noqa: S603
+    code = (
+        "import sys\n"
+        + "".join(f"import {m}\n" for m in ENGINES)
+        + "print(sorted(m for m in sys.modules if m == 'django' or m.startswith('django.') or m.startswith('celery')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True, timeout=60
+    )  # noqa: S603
     assert result.stdout.strip() == "[]"

@@ -21,9 +21,7 @@ def _check_database() -> str:
 
 
 def _check_redis() -> str:
-    client = redis.Redis.from_url(
-        settings.CELERY_BROKER_URL, socket_connect_timeout=2, socket_timeout=2
-    )
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_connect_timeout=2, socket_timeout=2)
     client.ping()
     return "ok"
 
@@ -33,9 +31,7 @@ def _check_workers() -> str:
 
     replies = app.control.ping(timeout=settings.READYZ_WORKER_TIMEOUT_SECONDS) or []
     if not replies:
-        raise RuntimeError(
-            "no Celery worker answered; start one with `celery -A workbench worker`"
-        )
+        raise RuntimeError("no Celery worker answered; start one with `celery -A workbench worker`")
     return f"ok ({len(replies)} worker{'s' if len(replies) != 1 else ''})"
 
 

@@ -10,9 +10,7 @@ from datetime import UTC, datetime
 
 from django.http import HttpRequest, HttpResponse
 
-request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar(
-    "request_id", default="-"
-)
+request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
 # A caller may pass its own id (a load balancer, a CI job); anything else is replaced.
 _ACCEPTABLE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -57,11 +55,7 @@ class JsonFormatter(logging.Formatter):
         }
         for key, value in vars(record).items():
             if key not in _STANDARD_ATTRS and not key.startswith("_"):
-                payload[key] = (
-                    value
-                    if isinstance(value, str | int | float | bool | None)
-                    else repr(value)
-                )
+                payload[key] = value if isinstance(value, str | int | float | bool | None) else repr(value)
         if record.exc_info:
             payload["exception"] = self.formatException(record.exc_info)
         return json.dumps(payload, ensure_ascii=False)

@@ -72,21 +72,15 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": database_from_url(
-        env_str("DATABASE_URL", "postgres://root@127.0.0.1:5432/workbench")
-    ),
+    "default": database_from_url(env_str("DATABASE_URL", "postgres://root@127.0.0.1:5432/workbench")),
 }
 # The sandbox PostgreSQL that the migration and query-plan analyzers use; reached only through
 # their narrow sandbox module, never through the ORM.
-SANDBOX_DATABASE_URL = env_str(
-    "SANDBOX_DATABASE_URL", "postgres://root@127.0.0.1:5432/workbench_sandbox"
-)
+SANDBOX_DATABASE_URL = env_str("SANDBOX_DATABASE_URL", "postgres://root@127.0.0.1:5432/workbench_sandbox")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
-    {
-        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
-    },
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -153,14 +147,15 @@ CELERY_TASK_TRACK_STARTED = True
 CELERY_TASK_SOFT_TIME_LIMIT = ANALYSIS_SOFT_TIME_LIMIT_SECONDS
 CELERY_TASK_TIME_LIMIT = ANALYSIS_HARD_TIME_LIMIT_SECONDS
 # A message whose worker died comes back after this long (kombu checks about every 100 s more).
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 900)
-}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 900)}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_STORE_EAGER_RESULT = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Analysis jobs go to their own queue, so that workers can be scaled for them separately.
+ANALYSIS_QUEUE = env_str("ANALYSIS_QUEUE", "analysis")
+CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_BEAT_SCHEDULE = {
     "reap-stale-runs": {
         "task": "apps.analysis.tasks.reap_stale_runs",

@@ -17,9 +17,7 @@ class WorkspaceOutputSerializer(serializers.ModelSerializer):  # type: ignore[ty
 
     def get_role(self, workspace: Workspace) -> str | None:
         user = self.context["request"].user
-        membership = next(
-            (m for m in workspace.memberships.all() if m.user_id == user.pk), None
-        )
+        membership = next((m for m in workspace.memberships.all() if m.user_id == user.pk), None)
         return membership.role if membership else None
 
 
@@ -32,19 +30,13 @@ class WorkspaceListApi(generics.ListAPIView):  # type: ignore[type-arg]
         name = serializers.CharField(max_length=100)
 
     def get_queryset(self) -> QuerySet[Workspace]:
-        return (
-            selectors.workspace_list(user=self.request.user)
-            .prefetch_related("memberships")
-            .order_by("name")
-        )
+        return selectors.workspace_list(user=self.request.user).prefetch_related("memberships").order_by("name")
 
     @extend_schema(request=InputSerializer, responses={201: WorkspaceOutputSerializer})
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        workspace = services.workspace_create(
-            user=request.user, name=serializer.validated_data["name"]
-        )
+        workspace = services.workspace_create(user=request.user, name=serializer.validated_data["name"])
         return Response(
             WorkspaceOutputSerializer(workspace, context={"request": request}).data,
             status=status.HTTP_201_CREATED,
@@ -56,6 +48,4 @@ class WorkspaceDetailApi(generics.GenericAPIView):  # type: ignore[type-arg]
 
     def get(self, request: Request, slug: str) -> Response:
         workspace, _ = selectors.workspace_get(user=request.user, slug=slug)
-        return Response(
-            WorkspaceOutputSerializer(workspace, context={"request": request}).data
-        )
+        return Response(WorkspaceOutputSerializer(workspace, context={"request": request}).data)

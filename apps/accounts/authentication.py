@@ -15,29 +15,17 @@ class TokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate(self, request: Request) -> tuple[Any, ApiToken] | None:
         header = authentication.get_authorization_header(request).split()
-        if (
-            not header
-            or header[0].decode(errors="replace").lower() not in self.keywords
-        ):
+        if not header or header[0].decode(errors="replace").lower() not in self.keywords:
             return None
         if len(header) != 2:
-            raise exceptions.AuthenticationFailed(
-                "Send the token as `Authorization: Bearer <token>`."
-            )
+            raise exceptions.AuthenticationFailed("Send the token as `Authorization: Bearer <token>`.")
         raw = header[1].decode(errors="replace")
-        token = (
-            ApiToken.objects.select_related("user")
-            .filter(key_hash=hash_token(raw))
-            .first()
-        )
+        token = ApiToken.objects.select_related("user").filter(key_hash=hash_token(raw)).first()
         if token is None or token.revoked_at is not None or not token.user.is_active:
             raise exceptions.AuthenticationFailed("Unknown or revoked token.")
         # Touch at most once a minute so that busy scripts do not write on every call.
         now = timezone.now()
-        if (
-            token.last_used_at is None
-            or (now - token.last_used_at).total_seconds() > 60
-        ):
+        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user, token
 

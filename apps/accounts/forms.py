@@ -21,6 +21,4 @@ class MemberForm(forms.Form):
 
 
 class TokenForm(forms.Form):
-    name = forms.CharField(
-        max_length=100, help_text="What the token is for, e.g. 'CI pipeline'."
-    )
+    name = forms.CharField(max_length=100, help_text="What the token is for, e.g. 'CI pipeline'.")

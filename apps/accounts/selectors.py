@@ -13,9 +13,7 @@ def workspace_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Worksp
     return Workspace.objects.filter(memberships__user=user).distinct()
 
 
-def membership_get(
-    *, user: AbstractBaseUser | AnonymousUser, workspace: Workspace
-) -> Membership | None:
+def membership_get(*, user: AbstractBaseUser | AnonymousUser, workspace: Workspace) -> Membership | None:
     if not user.is_authenticated:
         return None
     return Membership.objects.filter(user=user, workspace=workspace).first()
@@ -31,11 +29,7 @@ def workspace_get(
     """
     if not user.is_authenticated:
         raise Http404
-    membership = (
-        Membership.objects.select_related("workspace")
-        .filter(user=user, workspace__slug=slug)
-        .first()
-    )
+    membership = Membership.objects.select_related("workspace").filter(user=user, workspace__slug=slug).first()
     if membership is None or not membership.can(role):
         raise Http404
     return membership.workspace, membership

@@ -36,25 +36,15 @@ def workspace_create(*, user: AbstractBaseUser, name: str) -> Workspace:
 
 
 @transaction.atomic
-def membership_set(
-    *, workspace: Workspace, actor: AbstractBaseUser, username: str, role: str
-) -> Membership:
+def membership_set(*, workspace: Workspace, actor: AbstractBaseUser, username: str, role: str) -> Membership:
     """Add a member or change a member's role. Only owners may; a workspace keeps one owner."""
     _require_owner(workspace, actor)
     if role not in Role.values:
-        raise ValidationError(
-            {"role": f"Role must be one of {', '.join(Role.values)}."}
-        )
+        raise ValidationError({"role": f"Role must be one of {', '.join(Role.values)}."})
     user = get_user_model().objects.filter(username=username.strip()).first()
     if user is None:
-        raise ValidationError(
-            {"username": f"No user is called {username!r}; they must sign up first."}
-        )
-    membership = (
-        Membership.objects.select_for_update()
-        .filter(workspace=workspace, user=user)
-        .first()
-    )
+        raise ValidationError({"username": f"No user is called {username!r}; they must sign up first."})
+    membership = Membership.objects.select_for_update().filter(workspace=workspace, user=user).first()
     if membership is None:
         return Membership.objects.create(workspace=workspace, user=user, role=role)
     if membership.role == Role.OWNER and role != Role.OWNER:
@@ -65,35 +55,23 @@ def membership_set(
 
 
 @transaction.atomic
-def membership_remove(
-    *, workspace: Workspace, actor: AbstractBaseUser, membership_id: int
-) -> None:
+def membership_remove(*, workspace: Workspace, actor: AbstractBaseUser, membership_id: int) -> None:
     _require_owner(workspace, actor)
-    membership = Membership.objects.select_for_update().get(
-        workspace=workspace, pk=membership_id
-    )
+    membership = Membership.objects.select_for_update().get(workspace=workspace, pk=membership_id)
     if membership.role == Role.OWNER:
         _keep_an_owner(workspace, membership)
     membership.delete()
 
 
 def _require_owner(workspace: Workspace, actor: AbstractBaseUser) -> None:
-    if not Membership.objects.filter(
-        workspace=workspace, user=actor, role=Role.OWNER
-    ).exists():
+    if not Membership.objects.filter(workspace=workspace, user=actor, role=Role.OWNER).exists():
         raise PermissionDenied("Only the workspace's owners manage its members.")
 
 
 def _keep_an_owner(workspace: Workspace, leaving: Membership) -> None:
-    others = Membership.objects.filter(workspace=workspace, role=Role.OWNER).exclude(
-        pk=leaving.pk
-    )
+    others = Membership.objects.filter(workspace=workspace, role=Role.OWNER).exclude(pk=leaving.pk)
     if not others.exists():
-        raise ValidationError(
-            {
-                "role": "A workspace needs at least one owner; make someone else owner first."
-            }
-        )
+        raise ValidationError({"role": "A workspace needs at least one owner; make someone else owner first."})
 
 
 def token_create(*, user: AbstractBaseUser, name: str) -> tuple[ApiToken, str]:
@@ -102,9 +80,7 @@ def token_create(*, user: AbstractBaseUser, name: str) -> tuple[ApiToken, str]:
     for _ in range(3):
         raw = settings.API_TOKEN_PREFIX + secrets.token_urlsafe(32)
         try:
-            token = ApiToken.objects.create(
-                user=user, name=name[:100], prefix=raw[:12], key_hash=hash_token(raw)
-            )
+            token = ApiToken.objects.create(user=user, name=name[:100], prefix=raw[:12], key_hash=hash_token(raw))
         except IntegrityError:  # pragma: no cover - a 256-bit collision
             continue
         return token, raw

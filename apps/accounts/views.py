@@ -26,14 +26,10 @@ def signup(request: HttpRequest) -> HttpResponse:
 def home(request: HttpRequest) -> HttpResponse:
     form = WorkspaceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        workspace = services.workspace_create(
-            user=request.user, name=form.cleaned_data["name"]
-        )
+        workspace = services.workspace_create(user=request.user, name=form.cleaned_data["name"])
         return redirect("accounts:workspace", slug=workspace.slug)
     workspaces = selectors.workspace_list(user=request.user)
-    return render(
-        request, "accounts/home.html", {"workspaces": workspaces, "form": form}
-    )
+    return render(request, "accounts/home.html", {"workspaces": workspaces, "form": form})
 
 
 @login_required
@@ -46,9 +42,7 @@ def workspace_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "workspace": workspace,
             "membership": membership,
             "designs": design_list(workspace=workspace),
-            "members": workspace.memberships.select_related("user").order_by(
-                "user__username"
-            ),
+            "members": workspace.memberships.select_related("user").order_by("user__username"),
             "member_form": MemberForm(),
             "can_edit": membership.can(Role.EDITOR),
             "is_owner": membership.can(Role.OWNER),
@@ -97,9 +91,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
     created = None
     if request.method == "POST" and form.is_valid():
-        _, raw = services.token_create(
-            user=request.user, name=form.cleaned_data["name"]
-        )
+        _, raw = services.token_create(user=request.user, name=form.cleaned_data["name"])
         created = raw  # shown once, in this response only
         form = TokenForm()
     return render(

@@ -19,9 +19,7 @@ from apps.designs.selectors import revision_get
 class RunOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     design = serializers.IntegerField(source="revision.design_id")
     revision_number = serializers.IntegerField(source="revision.number")
-    base_revision_number = serializers.IntegerField(
-        source="base_revision.number", default=None
-    )
+    base_revision_number = serializers.IntegerField(source="base_revision.number", default=None)
     finding_count = serializers.SerializerMethodField()
 
     class Meta:
@@ -98,9 +96,7 @@ class RunStartApi(generics.GenericAPIView):  # type: ignore[type-arg]
             required=False,
             default=list,
         )
-        base_revision_number = serializers.IntegerField(
-            required=False, allow_null=True, default=None
-        )
+        base_revision_number = serializers.IntegerField(required=False, allow_null=True, default=None)
 
     @extend_schema(request=InputSerializer, responses={202: RunOutputSerializer})
     def post(self, request: Request, revision_id: int) -> Response:
@@ -111,13 +107,9 @@ class RunStartApi(generics.GenericAPIView):  # type: ignore[type-arg]
         serializer.is_valid(raise_exception=True)
         base = None
         if serializer.validated_data["base_revision_number"] is not None:
-            base = revision.design.revisions.filter(
-                number=serializer.validated_data["base_revision_number"]
-            ).first()
+            base = revision.design.revisions.filter(number=serializer.validated_data["base_revision_number"]).first()
             if base is None:
-                raise serializers.ValidationError(
-                    {"base_revision_number": "No such revision of this design."}
-                )
+                raise serializers.ValidationError({"base_revision_number": "No such revision of this design."})
         try:
             run = services.run_start(
                 revision=revision,
@@ -136,9 +128,7 @@ class RunListApi(generics.ListAPIView):  # type: ignore[type-arg]
 
     def get_queryset(self) -> QuerySet[AnalysisRun]:
         return (
-            AnalysisRun.objects.filter(
-                revision__design__workspace__memberships__user=self.request.user
-            )
+            AnalysisRun.objects.filter(revision__design__workspace__memberships__user=self.request.user)
             .select_related("revision", "base_revision")
             .order_by("-created_at")
         )

@@ -17,27 +17,17 @@ TERMINAL_STATUSES = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
 
 
 class AnalysisRun(models.Model):
-    revision = models.ForeignKey(
-        Revision, on_delete=models.CASCADE, related_name="runs"
-    )
-    base_revision = models.ForeignKey(
-        Revision, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    only = models.JSONField(
-        default=list, blank=True, help_text="Analyzer names; empty means all."
-    )
-    status = models.CharField(
-        max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED
-    )
+    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="runs")
+    base_revision = models.ForeignKey(Revision, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    only = models.JSONField(default=list, blank=True, help_text="Analyzer names; empty means all.")
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)
     # [{"name": "parse", "state": "succeeded", "started_at": ..., "finished_at": ..., "duration_ms": ...}]
     stages = models.JSONField(default=list)
     error = models.TextField(blank=True)
     task_id = models.CharField(max_length=64, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -46,9 +36,7 @@ class AnalysisRun(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [
-            models.Index(fields=["status", "heartbeat_at"], name="run_status_heartbeat")
-        ]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="run_status_heartbeat")]
 
     def __str__(self) -> str:
         return f"run {self.pk} of {self.revision} ({self.status})"
@@ -68,15 +56,11 @@ class AnalysisRun(models.Model):
 
 
 class Finding(models.Model):
-    run = models.ForeignKey(
-        AnalysisRun, on_delete=models.CASCADE, related_name="findings"
-    )
+    run = models.ForeignKey(AnalysisRun, on_delete=models.CASCADE, related_name="findings")
     analyzer = models.CharField(max_length=40)
     rule_id = models.CharField(max_length=100)
     severity = models.CharField(max_length=10)
-    severity_rank = models.PositiveSmallIntegerField(
-        help_text="0 = critical ... 4 = info, for sorting"
-    )
+    severity_rank = models.PositiveSmallIntegerField(help_text="0 = critical ... 4 = info, for sorting")
     title = models.CharField(max_length=500)
     message = models.TextField()
     fix = models.TextField(blank=True)

@@ -62,9 +62,7 @@ def run_start(
     except UnknownAnalyzerError as exc:
         raise ValidationError({"only": str(exc)}) from None
     if base_revision is not None and base_revision.design_id != revision.design_id:
-        raise ValidationError(
-            {"base_revision": "The base must be a revision of the same design."}
-        )
+        raise ValidationError({"base_revision": "The base must be a revision of the same design."})
     from apps.analysis.tasks import run_analysis_task
 
     with transaction.atomic():
@@ -80,15 +78,13 @@ def run_start(
 
 
 def _enqueue(run_id: int, task: Any) -> None:
-    result = task.delay(run_id)
+    result = task.apply_async((run_id,), queue=settings.ANALYSIS_QUEUE)
     AnalysisRun.objects.filter(pk=run_id, task_id="").update(task_id=result.id or "")
 
 
 def run_cancel(*, run: AnalysisRun) -> AnalysisRun:
     """Cancel at once in the UI. A job already running notices at its next stage and stops."""
-    updated = AnalysisRun.objects.filter(
-        pk=run.pk, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
-    ).update(
+    updated = AnalysisRun.objects.filter(pk=run.pk, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).update(
         status=RunStatus.CANCELLED,
         finished_at=timezone.now(),
         error="Cancelled by a user.",
@@ -96,9 +92,7 @@ def run_cancel(*, run: AnalysisRun) -> AnalysisRun:
     if updated and run.task_id:
         from workbench.celery import app
 
-        app.control.revoke(
-            run.task_id
-        )  # a queued message is dropped by the worker that gets it
+        app.control.revoke(run.task_id)  # a queued message is dropped by the worker that gets it
     run.refresh_from_db()
     return run
 
@@ -115,9 +109,7 @@ class _Heartbeat(threading.Thread):
     def run(self) -> None:
         try:
             while not self.stopped.wait(self.interval):
-                AnalysisRun.objects.filter(
-                    pk=self.run_id, status=RunStatus.RUNNING
-                ).update(heartbeat_at=timezone.now())
+                AnalysisRun.objects.filter(pk=self.run_id, status=RunStatus.RUNNING).update(heartbeat_at=timezone.now())
         finally:
             connection.close()
 
@@ -133,11 +125,7 @@ def _claim(run_id: int, now: datetime) -> AnalysisRun | None:
         run = AnalysisRun.objects.select_for_update().filter(pk=run_id).first()
         if run is None or run.status in TERMINAL_STATUSES:
             return None
-        if (
-            run.status == RunStatus.RUNNING
-            and run.heartbeat_at
-            and run.heartbeat_at > stale_before
-        ):
+        if run.status == RunStatus.RUNNING and run.heartbeat_at and run.heartbeat_at > stale_before:
             return None
         run.status = RunStatus.RUNNING
         run.attempts += 1
@@ -177,23 +165,17 @@ def run_execute(*, run_id: int) -> str:
         if state == "running":
             stage_started[stage] = moment
         elif stage in stage_started:
-            entry["duration_ms"] = round(
-                (moment - stage_started[stage]).total_seconds() * 1000, 1
-            )
+            entry["duration_ms"] = round((moment - stage_started[stage]).total_seconds() * 1000, 1)
         entry["state"] = state
-        updated = AnalysisRun.objects.filter(
-            pk=run.pk, status=RunStatus.RUNNING
-        ).update(stages=stages, progress=percent, heartbeat_at=moment)
+        updated = AnalysisRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+            stages=stages, progress=percent, heartbeat_at=moment
+        )
         if not updated:
             raise RunCancelled
 
     try:
         revision = run.revision
-        base = (
-            RevisionTexts.from_revision(run.base_revision).to_input()
-            if run.base_revision
-            else None
-        )
+        base = RevisionTexts.from_revision(run.base_revision).to_input() if run.base_revision else None
         outcome = analyze(
             RevisionTexts.from_revision(revision).to_input(),
             limits=parse_limits(),
@@ -256,9 +238,7 @@ def _store(run: AnalysisRun, report: dict[str, Any], parsed: bool) -> None:
         if parsed
         else "The design could not be parsed: "
         + "; ".join(
-            f["message"]
-            for f in report["findings"]
-            if f["analyzer"] == "parse" and f["severity"] == "critical"
+            f["message"] for f in report["findings"] if f["analyzer"] == "parse" and f["severity"] == "critical"
         )
     )
     locked.save()
@@ -272,23 +252,19 @@ def _fail(run_id: int, error: str) -> None:
 
 def run_fail_unexpected(*, run_id: int, error: str) -> None:
     """The task gave up (retries exhausted or a bug): the run must not stay queued or running."""
-    AnalysisRun.objects.filter(
-        pk=run_id, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
-    ).update(status=RunStatus.FAILED, error=error, finished_at=timezone.now())
+    AnalysisRun.objects.filter(pk=run_id, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).update(
+        status=RunStatus.FAILED, error=error, finished_at=timezone.now()
+    )
 
 
 def run_reap_stale(*, now: datetime | None = None) -> int:
     """Fail every running run whose worker stopped sending heartbeats. Returns how many."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.ANALYSIS_STALE_AFTER_SECONDS)
-    stale = AnalysisRun.objects.filter(
-        status=RunStatus.RUNNING, heartbeat_at__lt=cutoff
-    )
+    stale = AnalysisRun.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=cutoff)
     count = 0
     for run in stale:
-        count += AnalysisRun.objects.filter(
-            pk=run.pk, status=RunStatus.RUNNING, heartbeat_at__lt=cutoff
-        ).update(
+        count += AnalysisRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, heartbeat_at__lt=cutoff).update(
             status=RunStatus.FAILED,
             finished_at=now,
             error=(

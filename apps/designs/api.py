@@ -33,24 +33,12 @@ def rejected(problems: tuple[Problem, ...]) -> Response:
 
 
 class TextsInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    document = serializers.CharField(
-        required=False, allow_blank=True, trim_whitespace=False, default=""
-    )
-    document_name = serializers.CharField(
-        required=False, allow_blank=True, default="design.md", max_length=200
-    )
-    stories = serializers.CharField(
-        required=False, allow_blank=True, trim_whitespace=False, default=""
-    )
-    openapi = serializers.CharField(
-        required=False, allow_blank=True, trim_whitespace=False, default=""
-    )
-    data_model = serializers.CharField(
-        required=False, allow_blank=True, trim_whitespace=False, default=""
-    )
-    queries = serializers.CharField(
-        required=False, allow_blank=True, trim_whitespace=False, default=""
-    )
+    document = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, default="")
+    document_name = serializers.CharField(required=False, allow_blank=True, default="design.md", max_length=200)
+    stories = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, default="")
+    openapi = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, default="")
+    data_model = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, default="")
+    queries = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, default="")
 
     def texts(self) -> RevisionTexts:
         return RevisionTexts(**self.validated_data)
@@ -128,9 +116,7 @@ class DesignListApi(generics.ListAPIView):  # type: ignore[type-arg]
             )
         except DesignRejected as exc:
             return rejected(exc.problems)
-        return Response(
-            DesignOutputSerializer(design).data, status=status.HTTP_201_CREATED
-        )
+        return Response(DesignOutputSerializer(design).data, status=status.HTTP_201_CREATED)
 
 
 class DesignDetailApi(generics.GenericAPIView):  # type: ignore[type-arg]
@@ -147,31 +133,21 @@ class RevisionListApi(generics.ListAPIView):  # type: ignore[type-arg]
     serializer_class = RevisionOutputSerializer
 
     def get_queryset(self) -> QuerySet[Revision]:
-        design, _ = selectors.design_get(
-            user=self.request.user, design_id=self.kwargs["design_id"]
-        )
+        design, _ = selectors.design_get(user=self.request.user, design_id=self.kwargs["design_id"])
         return design.revisions.select_related("created_by").order_by("-number")
 
-    @extend_schema(
-        request=TextsInputSerializer, responses={201: RevisionOutputSerializer}
-    )
+    @extend_schema(request=TextsInputSerializer, responses={201: RevisionOutputSerializer})
     def post(self, request: Request, design_id: int) -> Response:
-        design, membership = selectors.design_get(
-            user=request.user, design_id=design_id
-        )
+        design, membership = selectors.design_get(user=request.user, design_id=design_id)
         if not membership.can(Role.EDITOR):
             raise PermissionDenied("Viewers cannot add revisions.")
         serializer = TextsInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            revision = services.revision_create(
-                design=design, user=request.user, texts=serializer.texts()
-            )
+            revision = services.revision_create(design=design, user=request.user, texts=serializer.texts())
         except DesignRejected as exc:
             return rejected(exc.problems)
-        return Response(
-            RevisionOutputSerializer(revision).data, status=status.HTTP_201_CREATED
-        )
+        return Response(RevisionOutputSerializer(revision).data, status=status.HTTP_201_CREATED)
 
 
 class RevisionDetailApi(generics.GenericAPIView):  # type: ignore[type-arg]

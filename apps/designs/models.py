@@ -5,13 +5,9 @@ from apps.accounts.models import Workspace
 
 
 class Design(models.Model):
-    workspace = models.ForeignKey(
-        Workspace, on_delete=models.CASCADE, related_name="designs"
-    )
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="designs")
     name = models.CharField(max_length=200)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -28,13 +24,9 @@ class Design(models.Model):
 class Revision(models.Model):
     """What was pasted, verbatim. Never edited: a new paste is a new revision."""
 
-    design = models.ForeignKey(
-        Design, on_delete=models.CASCADE, related_name="revisions"
-    )
+    design = models.ForeignKey(Design, on_delete=models.CASCADE, related_name="revisions")
     number = models.PositiveIntegerField()
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     document_name = models.CharField(max_length=200, default="design.md")
     document = models.TextField(blank=True)
@@ -48,11 +40,7 @@ class Revision(models.Model):
 
     class Meta:
         ordering = ["design", "-number"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["design", "number"], name="revision_unique_number"
-            )
-        ]
+        constraints = [models.UniqueConstraint(fields=["design", "number"], name="revision_unique_number")]
 
     def __str__(self) -> str:
         return f"{self.design} r{self.number}"

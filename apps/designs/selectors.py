@@ -10,9 +10,7 @@ from apps.designs.models import Design, Revision
 
 
 def design_list(*, workspace: Workspace) -> QuerySet[Design]:
-    return workspace.designs.annotate(revision_count=Count("revisions")).order_by(
-        "-created_at"
-    )
+    return workspace.designs.annotate(revision_count=Count("revisions")).order_by("-created_at")
 
 
 def design_get(
@@ -30,9 +28,7 @@ def design_get(
     return design, membership
 
 
-def revision_get(
-    *, user: AbstractBaseUser | AnonymousUser, revision_id: int
-) -> tuple[Revision, Membership]:
+def revision_get(*, user: AbstractBaseUser | AnonymousUser, revision_id: int) -> tuple[Revision, Membership]:
     revision = get_object_or_404(
         Revision.objects.select_related("design__workspace"),
         pk=revision_id,

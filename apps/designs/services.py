@@ -82,17 +82,13 @@ def design_create(
     name = name.strip()
     if not name:
         raise ValidationError({"name": "Give the design a name."})
-    design = Design.objects.create(
-        workspace=workspace, name=name[:200], created_by=user
-    )
+    design = Design.objects.create(workspace=workspace, name=name[:200], created_by=user)
     revision = revision_create(design=design, user=user, texts=texts)
     return design, revision
 
 
 @transaction.atomic
-def revision_create(
-    *, design: Design, user: AbstractBaseUser, texts: RevisionTexts
-) -> Revision:
+def revision_create(*, design: Design, user: AbstractBaseUser, texts: RevisionTexts) -> Revision:
     """A new numbered revision holding the texts verbatim.
 
     Raises DesignRejected (and saves nothing, the design's creation included when called from

@@ -135,9 +135,7 @@ def revision_new(request: HtmxHttpRequest, design_id: int) -> HttpResponse:
     }
     if form.is_valid():
         try:
-            revision = services.revision_create(
-                design=design, user=request.user, texts=_texts(form)
-            )
+            revision = services.revision_create(design=design, user=request.user, texts=_texts(form))
         except DesignRejected as exc:
             context["problems"] = exc.problems
             return render(request, "designs/detail.html", context, status=422)
@@ -157,9 +155,7 @@ def _documents(revision: Revision) -> list[tuple[str, str]]:
 
 
 @login_required
-def revision_detail(
-    request: HtmxHttpRequest, design_id: int, number: int
-) -> HttpResponse:
+def revision_detail(request: HtmxHttpRequest, design_id: int, number: int) -> HttpResponse:
     design, membership = selectors.design_get(user=request.user, design_id=design_id)
     revision = selectors.revision_by_number(design=design, number=number)
     return render(
@@ -169,23 +165,17 @@ def revision_detail(
             "design": design,
             "workspace": design.workspace,
             "revision": revision,
-            "documents": [
-                (name, len(text.splitlines())) for name, text in _documents(revision)
-            ],
+            "documents": [(name, len(text.splitlines())) for name, text in _documents(revision)],
             "runs": revision.runs.order_by("-created_at")[:20],
             "can_edit": membership.can(Role.EDITOR),
             "analyzers": ANALYZERS,
-            "other_revisions": design.revisions.exclude(pk=revision.pk).order_by(
-                "-number"
-            ),
+            "other_revisions": design.revisions.exclude(pk=revision.pk).order_by("-number"),
         },
     )
 
 
 @login_required
-def revision_source(
-    request: HtmxHttpRequest, design_id: int, number: int, document: str
-) -> HttpResponse:
+def revision_source(request: HtmxHttpRequest, design_id: int, number: int, document: str) -> HttpResponse:
     """One document of a revision with numbered lines; a window around ?line= for long texts."""
     design, _ = selectors.design_get(user=request.user, design_id=design_id)
     revision = selectors.revision_by_number(design=design, number=number)
@@ -200,10 +190,7 @@ def revision_source(
     window = settings.SOURCE_VIEW_MAX_LINES
     start = max(1, min(focus - window // 2, len(lines) - window + 1))
     end = min(len(lines), start + window - 1)
-    shown = [
-        (n, lines[n - 1][: settings.SOURCE_VIEW_MAX_LINE_CHARS])
-        for n in range(start, end + 1)
-    ]
+    shown = [(n, lines[n - 1][: settings.SOURCE_VIEW_MAX_LINE_CHARS]) for n in range(start, end + 1)]
     return render(
         request,
         "designs/source.html",

@@ -24,9 +24,13 @@ def test_a_token_authenticates_and_a_revoked_one_does_not(owner: object, workspa
     assert api.get("/api/v1/workspaces/").status_code == 401
 
 
-def test_a_design_posted_through_the_api_is_analysed_and_reported(owner: object, workspace: Workspace, shop_v1: str, django_capture_on_commit_callbacks: object) -> None:
+def test_a_design_posted_through_the_api_is_analysed_and_reported(
+    owner: object, workspace: Workspace, shop_v1: str, django_capture_on_commit_callbacks: object
+) -> None:
     api = _bearer(owner)
-    created = api.post(f"/api/v1/workspaces/{workspace.slug}/designs/", {"name": "Shop", "document": shop_v1}, format="json")
+    created = api.post(
+        f"/api/v1/workspaces/{workspace.slug}/designs/", {"name": "Shop", "document": shop_v1}, format="json"
+    )
     assert created.status_code == 201
     design_id = created.json()["id"]
     revisions = api.get(f"/api/v1/designs/{design_id}/revisions/").json()["results"]
@@ -40,14 +44,20 @@ def test_a_design_posted_through_the_api_is_analysed_and_reported(owner: object,
 
 def test_bad_input_is_a_400_naming_the_line_and_nothing_is_saved(owner: object, workspace: Workspace) -> None:
     api = _bearer(owner)
-    response = api.post(f"/api/v1/workspaces/{workspace.slug}/designs/", {"name": "Bad", "data_model": "CREATE TABLE a (\n id int,,\n);"}, format="json")
+    response = api.post(
+        f"/api/v1/workspaces/{workspace.slug}/designs/",
+        {"name": "Bad", "data_model": "CREATE TABLE a (\n id int,,\n);"},
+        format="json",
+    )
     assert response.status_code == 400
     problem = response.json()["problems"][0]
     assert (problem["code"], problem["line"]) == ("ddl.syntax-error", 2)
     assert api.get(f"/api/v1/workspaces/{workspace.slug}/designs/").json()["count"] == 0
 
 
-def test_runs_findings_and_reports_of_another_workspace_are_404(owner: object, outsider: object, workspace: Workspace, shop_v1: str) -> None:
+def test_runs_findings_and_reports_of_another_workspace_are_404(
+    owner: object, outsider: object, workspace: Workspace, shop_v1: str
+) -> None:
     design, revision = make_design(workspace=workspace, user=owner, document=shop_v1)
     run = make_finished_run(revision=revision, user=owner)
     own = _bearer(owner)
@@ -55,7 +65,14 @@ def test_runs_findings_and_reports_of_another_workspace_are_404(owner: object, o
     findings = own.get(f"/api/v1/runs/{run.pk}/findings/?rule_id=trace.operation-without-story").json()
     assert findings["count"] == 3
     other = _bearer(outsider)
-    for path in (f"/api/v1/designs/{design.pk}/", f"/api/v1/revisions/{revision.pk}/", f"/api/v1/runs/{run.pk}/", f"/api/v1/runs/{run.pk}/report/", f"/api/v1/runs/{run.pk}/findings/", f"/api/v1/workspaces/{workspace.slug}/designs/"):
+    for path in (
+        f"/api/v1/designs/{design.pk}/",
+        f"/api/v1/revisions/{revision.pk}/",
+        f"/api/v1/runs/{run.pk}/",
+        f"/api/v1/runs/{run.pk}/report/",
+        f"/api/v1/runs/{run.pk}/findings/",
+        f"/api/v1/workspaces/{workspace.slug}/designs/",
+    ):
         assert other.get(path).status_code == 404, path
     assert other.post(f"/api/v1/runs/{run.pk}/cancel/").status_code == 404
     assert other.get("/api/v1/runs/").json()["count"] == 0
@@ -66,7 +83,14 @@ def test_viewers_read_but_cannot_write(owner: object, viewer: object, workspace:
     api = _bearer(viewer)
     assert api.get(f"/api/v1/revisions/{revision.pk}/").status_code == 200
     assert api.post(f"/api/v1/revisions/{revision.pk}/runs/", {}, format="json").status_code == 403
-    assert api.post(f"/api/v1/workspaces/{workspace.slug}/designs/", {"name": "x", "document": "### A-1: x\nAs a u, I want x, so that y.\n"}, format="json").status_code == 403
+    assert (
+        api.post(
+            f"/api/v1/workspaces/{workspace.slug}/designs/",
+            {"name": "x", "document": "### A-1: x\nAs a u, I want x, so that y.\n"},
+            format="json",
+        ).status_code
+        == 403
+    )
 
 
 def test_the_openapi_schema_and_offline_swagger_ui_are_served(client: Client, owner: object) -> None:

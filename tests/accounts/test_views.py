@@ -7,7 +7,9 @@ from tests.conftest import PASSWORD
 
 
 def test_sign_up_logs_in_and_a_workspace_makes_the_user_owner(client: Client, db: None) -> None:
-    response = client.post(reverse("accounts:signup"), {"username": "nina", "email": "", "password1": PASSWORD, "password2": PASSWORD})
+    response = client.post(
+        reverse("accounts:signup"), {"username": "nina", "email": "", "password1": PASSWORD, "password2": PASSWORD}
+    )
     assert response.status_code == 302
     response = client.post(reverse("accounts:home"), {"name": "Payments team"})
     workspace = Workspace.objects.get()
@@ -26,9 +28,16 @@ def test_another_workspace_is_a_404(client: Client, workspace: Workspace, outsid
     assert client.get(reverse("accounts:workspace", args=[workspace.slug])).status_code == 404
 
 
-def test_only_owners_manage_members(client: Client, workspace: Workspace, owner: object, viewer: object, outsider: object) -> None:
+def test_only_owners_manage_members(
+    client: Client, workspace: Workspace, owner: object, viewer: object, outsider: object
+) -> None:
     client.force_login(viewer)
-    assert client.post(reverse("accounts:members", args=[workspace.slug]), {"username": "mallory", "role": "editor"}).status_code == 403
+    assert (
+        client.post(
+            reverse("accounts:members", args=[workspace.slug]), {"username": "mallory", "role": "editor"}
+        ).status_code
+        == 403
+    )
     client.force_login(owner)
     client.post(reverse("accounts:members", args=[workspace.slug]), {"username": "mallory", "role": "editor"})
     assert Membership.objects.get(user=outsider).role == Role.EDITOR

@@ -13,7 +13,12 @@ SCHEMA = json.loads((ROOT / "apps" / "reports" / "schema" / "report.schema.json"
 
 def analyze(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 - our own command
-        [sys.executable, "manage.py", "analyze", *args], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "manage.py", "analyze", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -23,7 +28,12 @@ def test_json_output_follows_the_schema_and_names_the_design() -> None:
     report = json.loads(result.stdout)
     jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker()).validate(report)
     design = report["design"]
-    assert (design["entities"]["count"], design["endpoints"]["count"], design["stories"]["count"], design["queries"]["count"]) == (7, 11, 6, 4)
+    assert (
+        design["entities"]["count"],
+        design["endpoints"]["count"],
+        design["stories"]["count"],
+        design["queries"]["count"],
+    ) == (7, 11, 6, 4)
     assert "GET /v1/customers/{customerId}/orders" in design["endpoints"]["names"]
     statuses = {a["name"]: a["status"] for a in report["analyzers"]}
     assert statuses["traceability"] == "succeeded"

@@ -22,19 +22,32 @@ def test_a_run_stores_its_report_findings_stages_and_timings(owner: object, work
     assert run.started_at is not None and run.finished_at is not None
 
 
-def test_executing_the_same_run_again_does_not_duplicate_findings(owner: object, workspace: Workspace, shop_v1: str) -> None:
+def test_executing_the_same_run_again_does_not_duplicate_findings(
+    owner: object, workspace: Workspace, shop_v1: str
+) -> None:
     _, revision = make_design(workspace=workspace, user=owner, document=shop_v1)
     run = make_finished_run(revision=revision, user=owner)
     assert services.run_execute(run_id=run.pk) == "skipped"
     assert Finding.objects.filter(run=run).count() == 5
 
 
-def test_a_redelivered_job_takes_over_a_run_whose_worker_died(owner: object, workspace: Workspace, shop_v1: str) -> None:
+def test_a_redelivered_job_takes_over_a_run_whose_worker_died(
+    owner: object, workspace: Workspace, shop_v1: str
+) -> None:
     _, revision = make_design(workspace=workspace, user=owner, document=shop_v1)
     run = services.run_start(revision=revision, user=owner)
     stale = timezone.now() - timedelta(hours=1)
     AnalysisRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, heartbeat_at=stale, attempts=1)
-    Finding.objects.create(run=run, analyzer="x", rule_id="x", severity="low", severity_rank=3, title="left over", message="", fingerprint="f")
+    Finding.objects.create(
+        run=run,
+        analyzer="x",
+        rule_id="x",
+        severity="low",
+        severity_rank=3,
+        title="left over",
+        message="",
+        fingerprint="f",
+    )
     assert services.run_execute(run_id=run.pk) == "stored"
     run.refresh_from_db()
     assert (run.status, run.attempts) == (RunStatus.SUCCEEDED, 2)
@@ -42,17 +55,23 @@ def test_a_redelivered_job_takes_over_a_run_whose_worker_died(owner: object, wor
     assert run.findings.count() == 5
 
 
-def test_a_duplicate_delivery_while_the_job_is_alive_is_dropped(owner: object, workspace: Workspace, shop_v1: str) -> None:
+def test_a_duplicate_delivery_while_the_job_is_alive_is_dropped(
+    owner: object, workspace: Workspace, shop_v1: str
+) -> None:
     _, revision = make_design(workspace=workspace, user=owner, document=shop_v1)
     run = services.run_start(revision=revision, user=owner)
     AnalysisRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, heartbeat_at=timezone.now())
     assert services.run_execute(run_id=run.pk) == "skipped"
 
 
-def test_a_run_with_a_stale_heartbeat_is_failed_with_an_actionable_error(owner: object, workspace: Workspace, shop_v1: str) -> None:
+def test_a_run_with_a_stale_heartbeat_is_failed_with_an_actionable_error(
+    owner: object, workspace: Workspace, shop_v1: str
+) -> None:
     _, revision = make_design(workspace=workspace, user=owner, document=shop_v1)
     run = services.run_start(revision=revision, user=owner)
-    AnalysisRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, heartbeat_at=timezone.now() - timedelta(minutes=5))
+    AnalysisRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.RUNNING, heartbeat_at=timezone.now() - timedelta(minutes=5)
+    )
     assert services.run_reap_stale() == 1
     run.refresh_from_db()
     assert run.status == RunStatus.FAILED
@@ -69,7 +88,9 @@ def test_cancelling_a_queued_run_stops_it_before_it_starts(owner: object, worksp
     assert (run.status, run.findings.count()) == (RunStatus.CANCELLED, 0)
 
 
-def test_cancelling_a_running_job_stops_it_at_its_next_stage(owner: object, workspace: Workspace, shop_v1: str, monkeypatch: object) -> None:
+def test_cancelling_a_running_job_stops_it_at_its_next_stage(
+    owner: object, workspace: Workspace, shop_v1: str, monkeypatch: object
+) -> None:
     _, revision = make_design(workspace=workspace, user=owner, document=shop_v1)
     run = services.run_start(revision=revision, user=owner)
     from apps.analysis.engine import pipeline
@@ -86,7 +107,9 @@ def test_cancelling_a_running_job_stops_it_at_its_next_stage(owner: object, work
     assert (run.status, run.report, run.findings.count()) == (RunStatus.CANCELLED, None, 0)
 
 
-def test_the_run_page_polls_until_finished_and_then_shows_results(client: Client, owner: object, workspace: Workspace, shop_v1: str) -> None:
+def test_the_run_page_polls_until_finished_and_then_shows_results(
+    client: Client, owner: object, workspace: Workspace, shop_v1: str
+) -> None:
     _, revision = make_design(workspace=workspace, user=owner, document=shop_v1)
     client.force_login(owner)
     run = services.run_start(revision=revision, user=owner)
@@ -102,7 +125,9 @@ def test_the_run_page_polls_until_finished_and_then_shows_results(client: Client
     assert "No story asks for PATCH /v1/customers/{customerId}" in fragment
 
 
-def test_the_cancel_button_returns_the_fragment(client: Client, owner: object, workspace: Workspace, shop_v1: str) -> None:
+def test_the_cancel_button_returns_the_fragment(
+    client: Client, owner: object, workspace: Workspace, shop_v1: str
+) -> None:
     _, revision = make_design(workspace=workspace, user=owner, document=shop_v1)
     run = services.run_start(revision=revision, user=owner)
     client.force_login(owner)

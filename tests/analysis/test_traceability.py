@@ -52,12 +52,20 @@ def _rules(model: DesignModel) -> dict[str, list[str]]:
 
 
 def test_a_story_citing_an_endpoint_the_api_lacks_is_high() -> None:
-    model = _model("### S-1: list\nAs a clerk, I want orders, so that x.\n\nEndpoints: GET /v1/orders, POST /v1/refunds\n\n")
+    model = _model(
+        "### S-1: list\nAs a clerk, I want orders, so that x.\n\nEndpoints: GET /v1/orders, POST /v1/refunds\n\n"
+    )
     findings, matrix = analyze_traceability(model)
     missing = [f for f in findings if f.rule_id == "trace.story-endpoint-missing"]
     assert [(f.severity, f.locations[0].line) for f in missing] == [("high", 4)]
     assert "POST /v1/refunds" in missing[0].title
-    assert matrix["stories"][0]["endpoints"][1] == {"method": "POST", "path": "/v1/refunds", "operation_id": None, "found": False, "line": 4}
+    assert matrix["stories"][0]["endpoints"][1] == {
+        "method": "POST",
+        "path": "/v1/refunds",
+        "operation_id": None,
+        "found": False,
+        "line": 4,
+    }
 
 
 def test_an_operation_no_story_asks_for_is_reported() -> None:
@@ -85,10 +93,14 @@ def test_queries_link_to_endpoints_by_table_and_parameter() -> None:
 
 
 def test_a_story_may_cite_queries_by_name() -> None:
-    model = _model("### S-1: audit\nAs an auditor, I want rows, so that x.\n\nEndpoints: GET /v1/orders\nQueries: audit_rows, nope\n\n")
+    model = _model(
+        "### S-1: audit\nAs an auditor, I want rows, so that x.\n\nEndpoints: GET /v1/orders\nQueries: audit_rows, nope\n\n"
+    )
     findings, matrix = analyze_traceability(model)
     assert "audit_rows" in matrix["stories"][0]["queries"]
-    assert [f.title for f in findings if f.rule_id == "trace.story-query-missing"] == ["Story S-1 cites query nope, which is not written down"]
+    assert [f.title for f in findings if f.rule_id == "trace.story-query-missing"] == [
+        "Story S-1 cites query nope, which is not written down"
+    ]
 
 
 def test_fingerprints_survive_moving_lines() -> None:

@@ -31,13 +31,8 @@ Table posts {
     assert users.source.line == 4
     assert users.column("email").source.line == 6
     assert users.column("id").type == "integer" and users.column("id").identity
-    assert (
-        users.column("active").default == "true"
-        or users.column("active").default == "TRUE"
-    )
-    assert [(f.columns, f.ref_table) for f in posts.foreign_keys] == [
-        (("user_id",), "users")
-    ]
+    assert users.column("active").default == "true" or users.column("active").default == "TRUE"
+    assert [(f.columns, f.ref_table) for f in posts.foreign_keys] == [(("user_id",), "users")]
     assert [u.columns for u in posts.uniques] == [("user_id", "slug")]
     assert [i.columns for i in posts.indexes] == [("slug",)]
 

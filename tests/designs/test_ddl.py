@@ -25,31 +25,21 @@ def test_it_reads_columns_keys_and_constraints() -> None:
     assert problems == []
     a, b = entities
     assert a.primary_key == ("id",)
-    assert (
-        a.column("id") is not None
-        and a.column("id").type == "bigint"
-        and a.column("id").identity
-    )
+    assert a.column("id") is not None and a.column("id").type == "bigint" and a.column("id").identity
     assert a.column("code").default == "'x'" and not a.column("code").nullable
     assert a.column("n").type == "numeric(10,2)"
     assert a.checks[0].expression == "n > 0"
     assert b.primary_key == ("id",) and not b.column("id").nullable
     assert [u.columns for u in b.uniques] == [("a_id", "label")]
-    assert [(f.columns, f.ref_table, f.ref_columns) for f in b.foreign_keys] == [
-        (("a_id",), "a", ("id",))
-    ]
-    assert [(i.columns, i.where) for i in b.indexes] == [
-        (("lower(label)",), "label IS NOT NULL")
-    ]
+    assert [(f.columns, f.ref_table, f.ref_columns) for f in b.foreign_keys] == [(("a_id",), "a", ("id",))]
+    assert [(i.columns, i.where) for i in b.indexes] == [(("lower(label)",), "label IS NOT NULL")]
     assert b.column("extra").type == "jsonb"
     assert b.rows == 1_500_000
 
 
 def test_a_syntax_error_names_its_line_and_column() -> None:
     with pytest.raises(InputError) as raised:
-        parse_ddl(
-            "CREATE TABLE a (\n  id int,,\n  b int\n);", document="s.sql", line_offset=4
-        )
+        parse_ddl("CREATE TABLE a (\n  id int,,\n  b int\n);", document="s.sql", line_offset=4)
     problem = raised.value.problem
     assert problem.code == "ddl.syntax-error"
     assert (problem.source.line, problem.source.column) == (6, 10)

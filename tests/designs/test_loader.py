@@ -11,27 +11,19 @@ def _shape(entity: Entity) -> tuple:
         entity.name,
         entity.rows,
         entity.primary_key,
-        tuple(
-            (c.name, c.type, c.nullable, c.default, c.identity) for c in entity.columns
-        ),
+        tuple((c.name, c.type, c.nullable, c.default, c.identity) for c in entity.columns),
         sorted((f.columns, f.ref_table, f.ref_columns) for f in entity.foreign_keys),
         sorted(u.columns for u in entity.uniques),
         sorted(i.columns for i in entity.indexes),
     )
 
 
-def test_the_dbml_and_the_ddl_of_shop_v1_yield_the_same_entities(
-    shop_v1: str, limits: ParseLimits
-) -> None:
-    from_doc = parse_design(
-        DesignInput(document=shop_v1, document_name="v1-design.md"), limits=limits
-    )
+def test_the_dbml_and_the_ddl_of_shop_v1_yield_the_same_entities(shop_v1: str, limits: ParseLimits) -> None:
+    from_doc = parse_design(DesignInput(document=shop_v1, document_name="v1-design.md"), limits=limits)
     ddl = (CORPUS / "shop" / "v1-schema.sql").read_text()
     from_ddl = parse_design(input_from_file("v1-schema.sql", ddl), limits=limits)
     assert from_doc.problems == () and from_ddl.problems == ()
-    assert [_shape(e) for e in from_doc.model.entities] == [
-        _shape(e) for e in from_ddl.model.entities
-    ]
+    assert [_shape(e) for e in from_doc.model.entities] == [_shape(e) for e in from_ddl.model.entities]
     orders = from_doc.model.entity("orders")
     assert orders is not None
     assert [e.name for e in from_doc.model.entities] == [
@@ -50,12 +42,8 @@ def test_the_dbml_and_the_ddl_of_shop_v1_yield_the_same_entities(
     assert from_ddl.model.entity("payments").column("card_number").nullable
 
 
-def test_shop_v1_yields_11_operations_and_6_stories_with_budgets(
-    shop_v1: str, limits: ParseLimits
-) -> None:
-    model = parse_design(
-        DesignInput(document=shop_v1, document_name="v1-design.md"), limits=limits
-    ).model
+def test_shop_v1_yields_11_operations_and_6_stories_with_budgets(shop_v1: str, limits: ParseLimits) -> None:
+    model = parse_design(DesignInput(document=shop_v1, document_name="v1-design.md"), limits=limits).model
     assert len(model.endpoints) == 11
     assert [s.id for s in model.stories] == [
         "ORD-1",
@@ -65,10 +53,7 @@ def test_shop_v1_yields_11_operations_and_6_stories_with_budgets(
         "CAT-1",
         "ADM-1",
     ]
-    budgets = {
-        s.id: [(b.percentile, b.latency_ms, b.throughput_rps) for b in s.budgets]
-        for s in model.stories
-    }
+    budgets = {s.id: [(b.percentile, b.latency_ms, b.throughput_rps) for b in s.budgets] for s in model.stories}
     assert budgets == {
         "ORD-1": [("p95", 150.0, 400.0)],
         "ORD-2": [("p95", 300.0, 80.0)],
@@ -91,26 +76,15 @@ def test_shop_v1_yields_11_operations_and_6_stories_with_budgets(
     ]
 
 
-def test_source_refs_point_at_the_lines_in_the_document(
-    shop_v1: str, limits: ParseLimits
-) -> None:
-    model = parse_design(
-        DesignInput(document=shop_v1, document_name="v1-design.md"), limits=limits
-    ).model
+def test_source_refs_point_at_the_lines_in_the_document(shop_v1: str, limits: ParseLimits) -> None:
+    model = parse_design(DesignInput(document=shop_v1, document_name="v1-design.md"), limits=limits).model
     lines = shop_v1.splitlines()
     endpoint = next(e for e in model.endpoints if e.operation_id == "createOrder")
     assert lines[endpoint.source.line - 1].strip() == "post:"
     assert endpoint.source.pointer == "/paths/~1orders/post"
     assert lines[model.entity("payments").source.line - 1].startswith("Table payments")
-    assert (
-        lines[model.entity("payments").column("card_number").source.line - 1]
-        .strip()
-        .startswith("card_number")
-    )
-    assert (
-        lines[model.stories[3].source.line - 1]
-        == "### ORD-4: Customer pays for an order"
-    )
+    assert lines[model.entity("payments").column("card_number").source.line - 1].strip().startswith("card_number")
+    assert lines[model.stories[3].source.line - 1] == "### ORD-4: Customer pays for an order"
     assert lines[model.queries[1].source.line - 1] == "SELECT o.*"
 
 
@@ -143,12 +117,8 @@ def test_the_parts_can_be_pasted_separately(shop_v1: str, limits: ParseLimits) -
     }
 
 
-def test_shop_v2_parses_with_the_new_table_and_story(
-    shop_v2: str, limits: ParseLimits
-) -> None:
-    result = parse_design(
-        DesignInput(document=shop_v2, document_name="v2-design.md"), limits=limits
-    )
+def test_shop_v2_parses_with_the_new_table_and_story(shop_v2: str, limits: ParseLimits) -> None:
+    result = parse_design(DesignInput(document=shop_v2, document_name="v2-design.md"), limits=limits)
     assert result.problems == ()
     assert result.model.entity("shipments") is not None
     assert "SHP-1" in [s.id for s in result.model.stories]
@@ -170,9 +140,7 @@ def test_a_document_with_nothing_recognised_is_refused(limits: ParseLimits) -> N
 
 
 def test_an_oversize_document_is_refused_before_parsing(shop_v1: str) -> None:
-    result = parse_design(
-        DesignInput(document=shop_v1), limits=ParseLimits(max_document_bytes=1000)
-    )
+    result = parse_design(DesignInput(document=shop_v1), limits=ParseLimits(max_document_bytes=1000))
     assert [p.code for p in result.fatal] == ["input.too-large"]
     assert result.model.counts() == {
         "entities": 0,
@@ -186,21 +154,15 @@ def test_a_ddl_error_inside_a_document_names_the_document_line(
     limits: ParseLimits,
 ) -> None:
     doc = "# D\n\n### S-1: story\nAs a user, I want x, so that y.\n\n```sql\nCREATE TABLE a (\n  id int,,\n);\n```\n"
-    result = parse_design(
-        DesignInput(document=doc, document_name="d.md"), limits=limits
-    )
+    result = parse_design(DesignInput(document=doc, document_name="d.md"), limits=limits)
     (problem,) = result.fatal
     assert problem.code == "ddl.syntax-error"
     assert (problem.source.document, problem.source.line) == ("d.md", 8)
 
 
-def test_invalid_yaml_in_a_document_names_the_document_line(
-    shop_v1: str, limits: ParseLimits
-) -> None:
+def test_invalid_yaml_in_a_document_names_the_document_line(shop_v1: str, limits: ParseLimits) -> None:
     broken = shop_v1.replace("      scheme: bearer\n", "      scheme: [bearer\n", 1)
-    result = parse_design(
-        DesignInput(document=broken, document_name="v1.md"), limits=limits
-    )
+    result = parse_design(DesignInput(document=broken, document_name="v1.md"), limits=limits)
     (problem,) = result.fatal
     assert problem.code == "input.invalid-yaml"
     # The bracket opened on line 91 is found unclosed on line 92; the message names both.
@@ -208,9 +170,7 @@ def test_invalid_yaml_in_a_document_names_the_document_line(
     assert "started at line 91" in problem.message
 
 
-def test_endpoints_are_linked_to_the_entities_they_serve(
-    shop_v1: str, limits: ParseLimits
-) -> None:
+def test_endpoints_are_linked_to_the_entities_they_serve(shop_v1: str, limits: ParseLimits) -> None:
     model = parse_design(DesignInput(document=shop_v1), limits=limits).model
     entities = {e.operation_id: e.entities for e in model.endpoints}
     assert entities["listCustomerOrders"][0] == "orders"
@@ -222,9 +182,5 @@ def test_endpoints_are_linked_to_the_entities_they_serve(
 def test_bare_files_are_recognised_by_suffix() -> None:
     assert input_from_file("api.json", "{}").openapi == "{}"
     assert input_from_file("m.dbml", "Table a {}").data_model == "Table a {}"
-    assert input_from_file("q.sql", "-- name: a\nSELECT 1;").queries.startswith(
-        "-- name"
-    )
-    assert (
-        replace(input_from_file("d.md", "# x"), document_name="d.md").document == "# x"
-    )
+    assert input_from_file("q.sql", "-- name: a\nSELECT 1;").queries.startswith("-- name")
+    assert replace(input_from_file("d.md", "# x"), document_name="d.md").document == "# x"

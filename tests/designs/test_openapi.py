@@ -42,22 +42,12 @@ def test_it_resolves_refs_to_parameters_bodies_and_responses() -> None:
                 }
             },
             "requestBodies": {
-                "Item": {
-                    "content": {
-                        "application/json": {
-                            "schema": {"$ref": "#/components/schemas/Item"}
-                        }
-                    }
-                }
+                "Item": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Item"}}}}
             },
             "responses": {
                 "Item": {
                     "description": "ok",
-                    "content": {
-                        "application/json": {
-                            "schema": {"$ref": "#/components/schemas/Item"}
-                        }
-                    },
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Item"}}},
                 }
             },
             "schemas": {
@@ -74,16 +64,11 @@ def test_it_resolves_refs_to_parameters_bodies_and_responses() -> None:
     _, endpoints, problems, _ = parse_openapi(text, document="api.json", limits=LIMITS)
     assert problems == []
     (endpoint,) = endpoints
-    assert [(p.name, p.location, p.required) for p in endpoint.parameters] == [
-        ("id", "path", True)
-    ]
+    assert [(p.name, p.location, p.required) for p in endpoint.parameters] == [("id", "path", True)]
     assert endpoint.request_body is not None
     assert endpoint.request_body.schema_name == "Item"
     assert endpoint.request_body.fields == ("id", "name")
-    assert (
-        endpoint.responses[0].body is not None
-        and endpoint.responses[0].body.schema_name == "Item"
-    )
+    assert endpoint.responses[0].body is not None and endpoint.responses[0].body.schema_name == "Item"
     assert set(endpoint.schema_names) == {"Item", "Base"}
 
 
@@ -95,11 +80,7 @@ def test_circular_schemas_do_not_loop() -> None:
                     "responses": {
                         "200": {
                             "description": "ok",
-                            "content": {
-                                "application/json": {
-                                    "schema": {"$ref": "#/components/schemas/Node"}
-                                }
-                            },
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Node"}}},
                         }
                     }
                 }
@@ -120,9 +101,7 @@ def test_circular_schemas_do_not_loop() -> None:
             }
         },
     )
-    _, endpoints, problems, doc = parse_openapi(
-        text, document="api.json", limits=LIMITS
-    )
+    _, endpoints, problems, doc = parse_openapi(text, document="api.json", limits=LIMITS)
     assert endpoints[0].schema_names == ("Node",)
     assert doc.deref({"$ref": "#/components/schemas/Loop"}) == (
         None,
@@ -132,17 +111,7 @@ def test_circular_schemas_do_not_loop() -> None:
 
 
 def test_it_refuses_external_refs_without_fetching_them() -> None:
-    text = _spec(
-        {
-            "/a": {
-                "get": {
-                    "responses": {
-                        "200": {"$ref": "https://evil.example/responses.yaml#/Ok"}
-                    }
-                }
-            }
-        }
-    )
+    text = _spec({"/a": {"get": {"responses": {"200": {"$ref": "https://evil.example/responses.yaml#/Ok"}}}}})
     _, _, problems, _ = parse_openapi(text, document="api.json", limits=LIMITS)
     assert [p.code for p in problems] == ["openapi.external-ref"]
     assert problems[0].source.pointer == "/paths/~1a/get/responses/200/$ref"
@@ -150,9 +119,7 @@ def test_it_refuses_external_refs_without_fetching_them() -> None:
 
 
 def test_a_broken_local_ref_is_a_problem_with_its_line() -> None:
-    text = _spec(
-        {"/a": {"get": {"responses": {"200": {"$ref": "#/components/responses/Nope"}}}}}
-    )
+    text = _spec({"/a": {"get": {"responses": {"200": {"$ref": "#/components/responses/Nope"}}}}})
     _, _, problems, _ = parse_openapi(text, document="api.json", limits=LIMITS)
     assert [p.code for p in problems] == ["openapi.broken-ref"]
     assert problems[0].severity == "high"
@@ -160,9 +127,7 @@ def test_a_broken_local_ref_is_a_problem_with_its_line() -> None:
 
 def test_swagger_2_is_named_with_what_to_do() -> None:
     with pytest.raises(InputError) as raised:
-        parse_openapi(
-            'swagger: "2.0"\ninfo: {title: t}\n', document="api.yaml", limits=LIMITS
-        )
+        parse_openapi('swagger: "2.0"\ninfo: {title: t}\n', document="api.yaml", limits=LIMITS)
     assert raised.value.problem.code == "openapi.swagger-2"
     assert "Swagger 2.0" in raised.value.problem.message
     assert "Convert" in raised.value.problem.fix
@@ -170,9 +135,7 @@ def test_swagger_2_is_named_with_what_to_do() -> None:
 
 def test_a_document_without_version_is_refused() -> None:
     with pytest.raises(InputError) as raised:
-        parse_openapi(
-            "info: {title: t}\npaths: {}\n", document="api.yaml", limits=LIMITS
-        )
+        parse_openapi("info: {title: t}\npaths: {}\n", document="api.yaml", limits=LIMITS)
     assert raised.value.problem.code == "openapi.no-version"
 
 
@@ -192,12 +155,7 @@ def test_it_detects_pagination_styles() -> None:
     def query(name: str) -> dict:
         return {"name": name, "in": "query", "schema": {"type": "string"}}
 
-    text = _spec(
-        {
-            f"/{n}": {"get": {"parameters": [query(n)], "responses": {}}}
-            for n in ("cursor", "page", "offset")
-        }
-    )
+    text = _spec({f"/{n}": {"get": {"parameters": [query(n)], "responses": {}}} for n in ("cursor", "page", "offset")})
     _, endpoints, _, _ = parse_openapi(text, document="api.json", limits=LIMITS)
     assert [e.pagination for e in endpoints] == ["cursor", "page", "offset"]
 
@@ -221,9 +179,7 @@ def _nested(levels: int) -> str:
 
 
 def test_a_schema_nested_200_levels_is_read() -> None:
-    _, endpoints, _, _ = parse_openapi(
-        _nested(200), document="deep.json", limits=LIMITS
-    )
+    _, endpoints, _, _ = parse_openapi(_nested(200), document="deep.json", limits=LIMITS)
     assert endpoints[0].request_body is not None
     assert endpoints[0].request_body.fields == ("x",)
 

@@ -14,23 +14,14 @@ from tests.public_specs import SPECS, SWAGGER_2, PublicSpec, spec_path
 
 def _operations(data: dict) -> int:
     """An independent count: every (path, method) pair under `paths`."""
-    return sum(
-        1
-        for item in data.get("paths", {}).values()
-        for method in item
-        if method in HTTP_METHODS
-    )
+    return sum(1 for item in data.get("paths", {}).values() for method in item if method in HTTP_METHODS)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=[s.key for s in SPECS])
 def test_a_public_spec_is_ingested_whole(spec: PublicSpec) -> None:
     path = spec_path(spec)
     text = path.read_text(encoding="utf-8")
-    data = (
-        json.loads(text)
-        if spec.style == "json"
-        else yaml.load(text, Loader=yaml.CSafeLoader)
-    )
+    data = json.loads(text) if spec.style == "json" else yaml.load(text, Loader=yaml.CSafeLoader)
     result = parse_design(
         DesignInput(openapi=text, field_names=(("openapi", path.name),)),
         limits=ParseLimits(),
@@ -42,30 +33,20 @@ def test_a_public_spec_is_ingested_whole(spec: PublicSpec) -> None:
     assert not [p for p in result.problems if p.code == "openapi.broken-ref"]
     # Every endpoint's SourceRef lands on its method key in the text.
     index = LineIndex(text)
-    starts = (
-        [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
-        if spec.style == "yaml"
-        else None
-    )
-    for endpoint in result.model.endpoints[
-        :: max(1, len(result.model.endpoints) // 25)
-    ]:
+    starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"] if spec.style == "yaml" else None
+    for endpoint in result.model.endpoints[:: max(1, len(result.model.endpoints) // 25)]:
         line, column = endpoint.source.line, endpoint.source.column
         assert line is not None and column is not None
         if spec.style == "json":
             offset = (
-                next(o for o in range(len(text)) if index.position(o) == (line, 1))
-                + column
-                - 1
+                next(o for o in range(len(text)) if index.position(o) == (line, 1)) + column - 1
                 if line > 1
                 else column - 1
             )
             assert text[offset:].startswith(f'"{endpoint.method.lower()}"')
         else:
             assert starts is not None
-            assert text[starts[line - 1] + column - 1 :].startswith(
-                endpoint.method.lower()
-            )
+            assert text[starts[line - 1] + column - 1 :].startswith(endpoint.method.lower())
 
 
 def test_github_is_over_5_mb() -> None:

@@ -29,9 +29,7 @@ from apps.designs.engine.queries import normalize_parameters, parse_queries
         ),
     ],
 )
-def test_parameters_are_normalised_for_postgres(
-    sql: str, normalized: str, names: tuple[str, ...]
-) -> None:
+def test_parameters_are_normalised_for_postgres(sql: str, normalized: str, names: tuple[str, ...]) -> None:
     assert normalize_parameters(sql) == (normalized, names)
 
 

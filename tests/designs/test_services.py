@@ -16,7 +16,9 @@ def test_a_paste_becomes_a_numbered_revision_with_its_counts(workspace: Workspac
 
 def test_a_paste_that_cannot_be_analysed_saves_nothing(workspace: Workspace, owner: object) -> None:
     with pytest.raises(DesignRejected) as raised:
-        design_create(workspace=workspace, user=owner, name="Broken", texts=RevisionTexts(openapi="openapi: 3.1.0\npaths: [\n"))
+        design_create(
+            workspace=workspace, user=owner, name="Broken", texts=RevisionTexts(openapi="openapi: 3.1.0\npaths: [\n")
+        )
     assert raised.value.problems[0].code == "input.invalid-yaml"
     assert Design.objects.count() == 0
     assert Revision.objects.count() == 0

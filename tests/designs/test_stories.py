@@ -16,9 +16,7 @@ def test_it_reads_every_part_of_a_story() -> None:
         "Endpoints: GET /v1/orders, `POST /v1/orders/{id}/notes`",
         "Queries: support_search",
     ]
-    story = parse_story(
-        "SUP-7: Agent finds an order", body, document="d.md", heading_line=10, index=1
-    )
+    story = parse_story("SUP-7: Agent finds an order", body, document="d.md", heading_line=10, index=1)
     assert (story.id, story.title) == ("SUP-7", "Agent finds an order")
     assert story.role == "support agent"
     assert story.goal == "search orders by email"

@@ -32,16 +32,12 @@ def test_it_refuses_a_yaml_alias_bomb_fast_and_in_bounded_memory() -> None:
 
 
 def test_it_accepts_a_few_harmless_aliases() -> None:
-    data, _ = load_structured(
-        "base: &b {x: 1}\nother: *b\n", document="d.yaml", max_yaml_nodes=100
-    )
+    data, _ = load_structured("base: &b {x: 1}\nother: *b\n", document="d.yaml", max_yaml_nodes=100)
     assert data == {"base": {"x": 1}, "other": {"x": 1}}
 
 
 def test_it_keeps_dates_as_strings() -> None:
-    data, _ = load_structured(
-        "example: 2024-01-31\n", document="d.yaml", max_yaml_nodes=100
-    )
+    data, _ = load_structured("example: 2024-01-31\n", document="d.yaml", max_yaml_nodes=100)
     assert data == {"example": "2024-01-31"}
 
 
@@ -61,9 +57,7 @@ def test_it_names_the_line_of_invalid_yaml() -> None:
 
 def test_it_names_the_line_of_invalid_json() -> None:
     with pytest.raises(InputError) as raised:
-        load_structured(
-            '{\n  "a": 1,\n  "b": }\n', document="d.json", max_yaml_nodes=100
-        )
+        load_structured('{\n  "a": 1,\n  "b": }\n', document="d.json", max_yaml_nodes=100)
     assert raised.value.problem.code == "input.invalid-json"
     assert raised.value.problem.source.line == 3
 
@@ -78,9 +72,7 @@ def test_json_locator_finds_keys_in_minified_json() -> None:
 
 def test_yaml_locator_points_at_the_key() -> None:
     text = "paths:\n  /a:\n    get:\n      x: 1\n"
-    _, locator = load_structured(
-        text, document="d.yaml", line_offset=5, max_yaml_nodes=100
-    )
+    _, locator = load_structured(text, document="d.yaml", line_offset=5, max_yaml_nodes=100)
     ref = locator.ref("/paths/~1a/get")
     assert (ref.line, ref.column) == (8, 5)
 

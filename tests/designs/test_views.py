@@ -6,7 +6,9 @@ from apps.designs.models import Design
 from tests.factories import make_design, make_finished_run
 
 
-def test_validation_renders_only_the_fragment_for_htmx(client: Client, owner: object, workspace: Workspace, shop_v1: str) -> None:
+def test_validation_renders_only_the_fragment_for_htmx(
+    client: Client, owner: object, workspace: Workspace, shop_v1: str
+) -> None:
     client.force_login(owner)
     url = reverse("designs:validate", args=[workspace.slug])
     fragment = client.post(url, {"document": shop_v1}, HTTP_HX_REQUEST="true").content.decode()
@@ -19,7 +21,9 @@ def test_validation_renders_only_the_fragment_for_htmx(client: Client, owner: ob
     assert Design.objects.count() == 0
 
 
-def test_the_new_design_page_renders_whole_and_saves(client: Client, owner: object, workspace: Workspace, shop_v1: str) -> None:
+def test_the_new_design_page_renders_whole_and_saves(
+    client: Client, owner: object, workspace: Workspace, shop_v1: str
+) -> None:
     client.force_login(owner)
     url = reverse("designs:new", args=[workspace.slug])
     page = client.get(url).content.decode()
@@ -30,9 +34,13 @@ def test_the_new_design_page_renders_whole_and_saves(client: Client, owner: obje
     assert response.headers["Location"] == reverse("designs:revision", args=[design.pk, 1])
 
 
-def test_bad_input_in_the_form_names_the_line_and_saves_nothing(client: Client, owner: object, workspace: Workspace) -> None:
+def test_bad_input_in_the_form_names_the_line_and_saves_nothing(
+    client: Client, owner: object, workspace: Workspace
+) -> None:
     client.force_login(owner)
-    response = client.post(reverse("designs:new", args=[workspace.slug]), {"name": "Bad", "openapi": 'swagger: "2.0"\n'})
+    response = client.post(
+        reverse("designs:new", args=[workspace.slug]), {"name": "Bad", "openapi": 'swagger: "2.0"\n'}
+    )
     assert response.status_code == 422
     assert "Swagger 2.0" in response.content.decode()
     assert Design.objects.count() == 0
@@ -63,7 +71,9 @@ def test_source_links_open_the_exact_line(client: Client, owner: object, workspa
     assert "Table audit_log" in source
 
 
-def test_design_pages_of_another_workspace_are_404(client: Client, owner: object, outsider: object, workspace: Workspace, shop_v1: str) -> None:
+def test_design_pages_of_another_workspace_are_404(
+    client: Client, owner: object, outsider: object, workspace: Workspace, shop_v1: str
+) -> None:
     design, revision = make_design(workspace=workspace, user=owner, document=shop_v1)
     run = make_finished_run(revision=revision, user=owner)
     client.force_login(outsider)

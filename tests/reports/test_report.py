@@ -46,4 +46,6 @@ def test_markdown_and_sarif_carry_every_finding(shop_v1: str) -> None:
     assert markdown.count("\n### [") == len(report["findings"])
     sarif = render_sarif(report)
     assert len(sarif["runs"][0]["results"]) == len(report["findings"])
-    assert {r["partialFingerprints"]["workbench/v1"] for r in sarif["runs"][0]["results"]} == {f["fingerprint"] for f in report["findings"]}
+    assert {r["partialFingerprints"]["workbench/v1"] for r in sarif["runs"][0]["results"]} == {
+        f["fingerprint"] for f in report["findings"]
+    }

@@ -22,18 +22,11 @@ from apps.designs.engine.model import DesignModel, ParseResult
 class AnalyzerSpec:
     name: str
     title: str
-    run: (
-        Callable[
-            [DesignModel, DesignModel | None], tuple[list[Finding], dict[str, object]]
-        ]
-        | None
-    )
+    run: Callable[[DesignModel, DesignModel | None], tuple[list[Finding], dict[str, object]]] | None
     not_built: str = ""  # why it cannot run yet, shown in the report instead of results
 
 
-def _traceability(
-    model: DesignModel, base: DesignModel | None
-) -> tuple[list[Finding], dict[str, object]]:
+def _traceability(model: DesignModel, base: DesignModel | None) -> tuple[list[Finding], dict[str, object]]:
     return analyze_traceability(model)
 
 
@@ -98,9 +91,7 @@ def select_analyzers(only: tuple[str, ...] | None) -> tuple[str, ...]:
         return ANALYZER_NAMES
     unknown = [name for name in only if name not in ANALYZER_NAMES]
     if unknown:
-        raise UnknownAnalyzerError(
-            f"unknown analyzer {', '.join(unknown)}; choose from {', '.join(ANALYZER_NAMES)}"
-        )
+        raise UnknownAnalyzerError(f"unknown analyzer {', '.join(unknown)}; choose from {', '.join(ANALYZER_NAMES)}")
     return tuple(only)
 
 
@@ -154,9 +145,7 @@ def analyze(
         report(spec.name, "running", round(100 * (position - 1) / total))
         started = clock()
         try:
-            findings, section = spec.run(
-                parsed.model, base_parsed.model if base_parsed else None
-            )
+            findings, section = spec.run(parsed.model, base_parsed.model if base_parsed else None)
         except Exception as exc:  # an analyzer's bug must not take the others down
             elapsed = (clock() - started) * 1000
             results.append(
@@ -181,6 +170,4 @@ def analyze(
             )
         )
         report(spec.name, "succeeded", percent)
-    return AnalysisOutcome(
-        parse=parsed, base=base_parsed, results=tuple(results), durations_ms=durations
-    )
+    return AnalysisOutcome(parse=parsed, base=base_parsed, results=tuple(results), durations_ms=durations)

@@ -33,9 +33,7 @@ def path_key(path: str) -> str:
     return _PARAM.sub("{}", path.rstrip("/") or "/")
 
 
-def match_endpoint(
-    ref: EndpointRef, endpoints: tuple[Endpoint, ...]
-) -> Endpoint | None:
+def match_endpoint(ref: EndpointRef, endpoints: tuple[Endpoint, ...]) -> Endpoint | None:
     key = path_key(ref.path)
     for endpoint in endpoints:
         if endpoint.method == ref.method and key in (
@@ -48,18 +46,14 @@ def match_endpoint(
 
 def _endpoint_params(endpoint: Endpoint) -> set[str]:
     # Only what a caller passes to select rows: body fields of a write say little about reads.
-    names = {
-        snake(p.name) for p in endpoint.parameters if p.location in {"path", "query"}
-    }
+    names = {snake(p.name) for p in endpoint.parameters if p.location in {"path", "query"}}
     return names - _PAGING
 
 
 def _query_links(query: NamedQuery, endpoint: Endpoint) -> bool:
     if not set(query.tables) & set(endpoint.entities):
         return False
-    return bool(
-        {snake(p) for p in query.parameters} - _PAGING & _endpoint_params(endpoint)
-    )
+    return bool({snake(p) for p in query.parameters} - _PAGING & _endpoint_params(endpoint))
 
 
 def analyze_traceability(model: DesignModel) -> tuple[list[Finding], dict[str, Any]]:
@@ -69,8 +63,7 @@ def analyze_traceability(model: DesignModel) -> tuple[list[Finding], dict[str, A
     query_names = {q.name for q in model.queries}
     query_stories: dict[str, list[str]] = {q.name: [] for q in model.queries}
     endpoint_queries: dict[str, list[str]] = {
-        e.key: [q.name for q in model.queries if _query_links(q, e)]
-        for e in model.endpoints
+        e.key: [q.name for q in model.queries if _query_links(q, e)] for e in model.endpoints
     }
 
     story_rows = []
@@ -95,9 +88,7 @@ def analyze_traceability(model: DesignModel) -> tuple[list[Finding], dict[str, A
                 continue
             endpoint_stories[endpoint.key].append(story.id)
             entities.extend(e for e in endpoint.entities if e not in entities)
-            queries.extend(
-                q for q in endpoint_queries[endpoint.key] if q not in queries
-            )
+            queries.extend(q for q in endpoint_queries[endpoint.key] if q not in queries)
         for name in story.queries:
             if name not in query_names:
                 findings.append(_story_query_missing(story, name))
@@ -140,17 +131,13 @@ def analyze_traceability(model: DesignModel) -> tuple[list[Finding], dict[str, A
         touching = [e for e in model.endpoints if entity.name in e.entities]
         queries = [q.name for q in model.queries if entity.name in q.tables]
         if not touching and model.api is not None:
-            findings.append(
-                _entity_without_endpoint(entity.name, entity.source, bool(queries))
-            )
+            findings.append(_entity_without_endpoint(entity.name, entity.source, bool(queries)))
         entity_rows.append(
             {
                 "name": entity.name,
                 "line": entity.source.line,
                 "endpoints": [f"{e.method} {e.full_path}" for e in touching],
-                "stories": sorted(
-                    {s for e in touching for s in endpoint_stories[e.key]}
-                ),
+                "stories": sorted({s for e in touching for s in endpoint_stories[e.key]}),
                 "queries": queries,
             }
         )
@@ -205,9 +192,7 @@ def _story_query_missing(story: Story, name: str) -> Finding:
         message=f"{story.id} names the query {name} but no `-- name: {name}` query exists in the design.",
         fix=f"Add the query under a `-- name: {name}` line in a ```sql block, or correct the name.",
         locations=(story.source,),
-        fingerprint=fingerprint(
-            ANALYZER, "trace.story-query-missing", f"{story.id}|{name}"
-        ),
+        fingerprint=fingerprint(ANALYZER, "trace.story-query-missing", f"{story.id}|{name}"),
     )
 
 

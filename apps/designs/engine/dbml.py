@@ -48,11 +48,7 @@ class _Lines:
             re.MULTILINE | re.IGNORECASE,
         )
         match = pattern.search(self.text)
-        offset = (
-            match.start() + len(match.group(0)) - len(match.group(0).lstrip())
-            if match
-            else 0
-        )
+        offset = match.start() + len(match.group(0)) - len(match.group(0).lstrip()) if match else 0
         return self._ref(offset), offset
 
     def column(self, table_offset: int, name: str) -> SourceRef:
@@ -60,9 +56,7 @@ class _Lines:
         match = pattern.search(self.text, table_offset)
         if match is None:
             return self._ref(table_offset)
-        return self._ref(
-            match.start() + len(match.group(0)) - len(match.group(0).lstrip())
-        )
+        return self._ref(match.start() + len(match.group(0)) - len(match.group(0).lstrip()))
 
 
 def _default(value: Any) -> str | None:
@@ -84,9 +78,7 @@ def _subject_name(subject: Any) -> str:
     return str(getattr(subject, "name", subject))
 
 
-def parse_dbml(
-    text: str, *, document: str, line_offset: int = 0
-) -> tuple[tuple[Entity, ...], list[Problem]]:
+def parse_dbml(text: str, *, document: str, line_offset: int = 0) -> tuple[tuple[Entity, ...], list[Problem]]:
     """Parse DBML into entities. Raises InputError (with the line) when pydbml cannot read it."""
     try:
         parsed = PyDBML(text)
@@ -101,9 +93,7 @@ def parse_dbml(
                 fatal=True,
             )
         ) from None
-    except (
-        Exception
-    ) as exc:  # pydbml raises its own errors for dangling references and the like
+    except Exception as exc:  # pydbml raises its own errors for dangling references and the like
         raise InputError(
             Problem(
                 code="dbml.invalid",
@@ -128,9 +118,7 @@ def parse_dbml(
                 columns=tuple(c.name for c in many),
                 ref_table=one[0].table.name,
                 ref_columns=tuple(c.name for c in one),
-                source=lines.column(table_offset, many[0].name)
-                if len(many) == 1
-                else table_ref,
+                source=lines.column(table_offset, many[0].name) if len(many) == 1 else table_ref,
                 name=ref.name,
             )
         )
@@ -174,14 +162,8 @@ def parse_dbml(
             where = table_ref
             if index.pk:
                 primary = list(names)
-            elif index.unique and not any(
-                isinstance(s, Expression) for s in index.subjects
-            ):
-                uniques.append(
-                    UniqueConstraint(
-                        columns=names, source=where, name=index.name or None
-                    )
-                )
+            elif index.unique and not any(isinstance(s, Expression) for s in index.subjects):
+                uniques.append(UniqueConstraint(columns=names, source=where, name=index.name or None))
             else:
                 indexes.append(
                     Index(

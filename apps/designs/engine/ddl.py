@@ -145,9 +145,7 @@ def _names(nodes: Any) -> tuple[str, ...]:
     return tuple(n.sval for n in nodes or ())
 
 
-def parse_ddl(
-    text: str, *, document: str, line_offset: int = 0
-) -> tuple[tuple[Entity, ...], list[Problem]]:
+def parse_ddl(text: str, *, document: str, line_offset: int = 0) -> tuple[tuple[Entity, ...], list[Problem]]:
     """Parse PostgreSQL DDL into entities. Raises InputError (with the line) on a syntax error."""
     positions = _Positions(text, document, line_offset)
     try:
@@ -173,10 +171,7 @@ def parse_ddl(
         where = positions.ref(raw.stmt_location)
         if isinstance(stmt, ast.CreateStmt):
             _create_table(stmt, tables, positions, where, problems)
-        elif (
-            isinstance(stmt, ast.CommentStmt)
-            and stmt.objtype == enums.ObjectType.OBJECT_TABLE
-        ):
+        elif isinstance(stmt, ast.CommentStmt) and stmt.objtype == enums.ObjectType.OBJECT_TABLE:
             names = _names(stmt.object) if isinstance(stmt.object, tuple) else ()
             table = tables.get(names[-1]) if names else None
             if table is not None and stmt.comment:
@@ -226,9 +221,7 @@ def _table_constraint(
     if kind == enums.ConstrType.CONSTR_PRIMARY:
         table.primary_key = keys
     elif kind == enums.ConstrType.CONSTR_UNIQUE:
-        table.uniques.append(
-            UniqueConstraint(columns=keys, source=where, name=constraint.conname)
-        )
+        table.uniques.append(UniqueConstraint(columns=keys, source=where, name=constraint.conname))
     elif kind == enums.ConstrType.CONSTR_FOREIGN and constraint.pktable is not None:
         fk_columns = columns if columns is not None else _names(constraint.fk_attrs)
         table.foreign_keys.append(
@@ -336,9 +329,7 @@ def _create_index(
             )
         )
         return
-    columns = tuple(
-        p.name if p.name else deparse(p.expr) for p in stmt.indexParams or ()
-    )
+    columns = tuple(p.name if p.name else deparse(p.expr) for p in stmt.indexParams or ())
     index = Index(
         columns=columns,
         unique=bool(stmt.unique),
@@ -349,14 +340,8 @@ def _create_index(
     )
     # A plain unique index on columns is what a UNIQUE constraint is; partial and expression
     # unique indexes stay indexes.
-    if (
-        index.unique
-        and index.where is None
-        and all(p.name for p in stmt.indexParams or ())
-    ):
-        table.uniques.append(
-            UniqueConstraint(columns=columns, source=where, name=stmt.idxname)
-        )
+    if index.unique and index.where is None and all(p.name for p in stmt.indexParams or ()):
+        table.uniques.append(UniqueConstraint(columns=columns, source=where, name=stmt.idxname))
     else:
         table.indexes.append(index)
 
@@ -380,11 +365,7 @@ def _alter_table(
         )
         return
     for command in stmt.cmds or ():
-        if command.subtype == enums.AlterTableType.AT_AddConstraint and isinstance(
-            command.def_, ast.Constraint
-        ):
+        if command.subtype == enums.AlterTableType.AT_AddConstraint and isinstance(command.def_, ast.Constraint):
             _table_constraint(command.def_, table, where)
-        elif command.subtype == enums.AlterTableType.AT_AddColumn and isinstance(
-            command.def_, ast.ColumnDef
-        ):
+        elif command.subtype == enums.AlterTableType.AT_AddColumn and isinstance(command.def_, ast.ColumnDef):
             _column(command.def_, table, positions)

@@ -125,8 +125,7 @@ def parse_design(inputs: DesignInput, *, limits: ParseLimits) -> ParseResult:
 
     names = field_document_names(inputs)
     texts = [(inputs.document_name, inputs.document)] + [
-        (names[field], getattr(inputs, field))
-        for field in ("stories", "openapi", "data_model", "queries")
+        (names[field], getattr(inputs, field)) for field in ("stories", "openapi", "data_model", "queries")
     ]
     for document, text in texts:
         if text and _too_large(text, limits):
@@ -162,13 +161,9 @@ def parse_design(inputs: DesignInput, *, limits: ParseLimits) -> ParseResult:
         _parse_openapi_part(inputs.openapi, names["openapi"], 0, parts, limits)
     if inputs.data_model.strip():
         if looks_like_ddl(inputs.data_model):
-            _parse_sql(
-                inputs.data_model, names["data_model"], 0, parts, queries_only=False
-            )
+            _parse_sql(inputs.data_model, names["data_model"], 0, parts, queries_only=False)
         else:
-            _parse_data_model(
-                inputs.data_model, names["data_model"], 0, parts, dbml=True
-            )
+            _parse_data_model(inputs.data_model, names["data_model"], 0, parts, dbml=True)
     if inputs.queries.strip():
         _parse_sql(inputs.queries, names["queries"], 0, parts, queries_only=True)
 
@@ -188,10 +183,7 @@ def parse_design(inputs: DesignInput, *, limits: ParseLimits) -> ParseResult:
 def _too_large(text: str, limits: ParseLimits) -> bool:
     if len(text) > limits.max_document_bytes:
         return True
-    return (
-        len(text) * 4 > limits.max_document_bytes
-        and len(text.encode("utf-8")) > limits.max_document_bytes
-    )
+    return len(text) * 4 > limits.max_document_bytes and len(text.encode("utf-8")) > limits.max_document_bytes
 
 
 def _result(parts: _Parts) -> ParseResult:
@@ -224,29 +216,19 @@ def _dedupe_entities(parts: _Parts) -> list[Entity]:
     return list(by_name.values())
 
 
-def _parse_markdown(
-    text: str, document: str, parts: _Parts, limits: ParseLimits
-) -> None:
+def _parse_markdown(text: str, document: str, parts: _Parts, limits: ParseLimits) -> None:
     parts.documents.append(document)
     tokens = MarkdownIt("commonmark").parse(text)
     lines = text.splitlines()
     headings: list[tuple[int, int, str]] = []  # (level, 0-based line, text)
     for index, token in enumerate(tokens):
         if token.type == "heading_open" and token.map:
-            headings.append(
-                (int(token.tag[1]), token.map[0], tokens[index + 1].content)
-            )
+            headings.append((int(token.tag[1]), token.map[0], tokens[index + 1].content))
         elif token.type == "fence" and token.map:
-            info = (
-                (token.info or "").strip().split()[0].lower()
-                if token.info.strip()
-                else ""
-            )
+            info = (token.info or "").strip().split()[0].lower() if token.info.strip() else ""
             offset = token.map[0] + 1  # the fence's first content line, 0-based
             content = token.content
-            if info in STRUCTURED_FENCES and re.search(
-                r"^\s*[\"']?(openapi|swagger)[\"']?\s*:", content, re.MULTILINE
-            ):
+            if info in STRUCTURED_FENCES and re.search(r"^\s*[\"']?(openapi|swagger)[\"']?\s*:", content, re.MULTILINE):
                 info = "openapi"
             if info in OPENAPI_FENCES:
                 if parts.api is not None:
@@ -307,15 +289,11 @@ def _stories_from_headings(
         parts.recognised += 1
 
 
-def _parse_openapi_part(
-    text: str, document: str, offset: int, parts: _Parts, limits: ParseLimits
-) -> None:
+def _parse_openapi_part(text: str, document: str, offset: int, parts: _Parts, limits: ParseLimits) -> None:
     parts.documents.append(document)
     parts.recognised += 1
     try:
-        settings, endpoints, problems, _ = parse_openapi(
-            text, document=document, line_offset=offset, limits=limits
-        )
+        settings, endpoints, problems, _ = parse_openapi(text, document=document, line_offset=offset, limits=limits)
     except InputError as exc:
         parts.problems.append(exc.problem)
         return
@@ -324,9 +302,7 @@ def _parse_openapi_part(
     parts.problems.extend(problems)
 
 
-def _parse_data_model(
-    text: str, document: str, offset: int, parts: _Parts, *, dbml: bool
-) -> None:
+def _parse_data_model(text: str, document: str, offset: int, parts: _Parts, *, dbml: bool) -> None:
     parts.documents.append(document)
     parts.recognised += 1
     try:
@@ -342,9 +318,7 @@ def _parse_data_model(
     parts.problems.extend(problems)
 
 
-def _parse_sql(
-    text: str, document: str, offset: int, parts: _Parts, *, queries_only: bool
-) -> None:
+def _parse_sql(text: str, document: str, offset: int, parts: _Parts, *, queries_only: bool) -> None:
     """A SQL block holds DDL, `-- name:` queries, or DDL followed by queries."""
     parts.documents.append(document)
     parts.recognised += 1
@@ -448,9 +422,7 @@ def input_from_file(name: str, text: str) -> DesignInput:
         return DesignInput(queries=text, field_names=(("queries", base),))
     # No telling suffix: guess from the content.
     stripped = text.lstrip()
-    if stripped.startswith("{") or re.match(
-        r"^\s*(openapi|swagger)\s*:", text, re.MULTILINE
-    ):
+    if stripped.startswith("{") or re.match(r"^\s*(openapi|swagger)\s*:", text, re.MULTILINE):
         return DesignInput(openapi=text, field_names=(("openapi", base),))
     if re.search(r"^\s*Table\s+\S+.*\{", text, re.MULTILINE):
         return DesignInput(data_model=text, field_names=(("data_model", base),))

@@ -52,9 +52,7 @@ class Column:
     name: str
     type: str  # canonical PostgreSQL spelling: bigint, varchar(254), char(3), timestamptz, ...
     nullable: bool
-    default: (
-        str | None
-    )  # a PostgreSQL expression as PostgreSQL would print it: now(), 'EUR', false
+    default: str | None  # a PostgreSQL expression as PostgreSQL would print it: now(), 'EUR', false
     identity: bool  # GENERATED ... AS IDENTITY, serial or DBML's increment
     source: SourceRef
 
@@ -77,9 +75,7 @@ class UniqueConstraint:
 
 @dataclass(frozen=True, slots=True)
 class Index:
-    columns: tuple[
-        str, ...
-    ]  # column names, or the expression text for expression indexes
+    columns: tuple[str, ...]  # column names, or the expression text for expression indexes
     unique: bool
     source: SourceRef
     name: str | None = None
@@ -123,9 +119,7 @@ class Parameter:
     required: bool
     schema_type: str | None
     source: SourceRef
-    constraints: Mapping[str, Any] = field(
-        default_factory=dict
-    )  # maxLength, maximum, enum, ...
+    constraints: Mapping[str, Any] = field(default_factory=dict)  # maxLength, maximum, enum, ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,20 +155,12 @@ class Endpoint:
     parameters: tuple[Parameter, ...]
     request_body: Body | None
     responses: tuple[Response, ...]
-    security: tuple[
-        tuple[str, ...], ...
-    ]  # alternatives, each a set of scheme names; () = public
-    security_declared: (
-        bool  # whether the operation (or the document) says anything about security
-    )
+    security: tuple[tuple[str, ...], ...]  # alternatives, each a set of scheme names; () = public
+    security_declared: bool  # whether the operation (or the document) says anything about security
     deprecated: bool
     pagination: str | None  # cursor, page, offset, or None
-    entities: tuple[
-        str, ...
-    ]  # entity names this operation reads or writes, most specific first
-    schema_names: tuple[
-        str, ...
-    ]  # components/schemas reached from this operation's bodies
+    entities: tuple[str, ...]  # entity names this operation reads or writes, most specific first
+    schema_names: tuple[str, ...]  # components/schemas reached from this operation's bodies
     source: SourceRef
 
     @property
@@ -183,9 +169,7 @@ class Endpoint:
 
     @property
     def label(self) -> str:
-        return f"{self.method} {self.full_path}" + (
-            f" ({self.operation_id})" if self.operation_id else ""
-        )
+        return f"{self.method} {self.full_path}" + (f" ({self.operation_id})" if self.operation_id else "")
 
 
 @dataclass(frozen=True, slots=True)

@@ -102,11 +102,7 @@ class OpenApiDocument:
         """Follow a chain of refs; returns the target and the last ref followed (cycle safe)."""
         last: str | None = None
         seen: set[str] = set()
-        while (
-            isinstance(node, dict)
-            and isinstance(node.get("$ref"), str)
-            and len(seen) < limit
-        ):
+        while isinstance(node, dict) and isinstance(node.get("$ref"), str) and len(seen) < limit:
             target = node["$ref"]
             if target in seen:
                 return None, target
@@ -123,9 +119,7 @@ class OpenApiDocument:
                 if isinstance(self.data.get("components"), dict)
                 else {}
             )
-            self._schema_edges[name] = tuple(
-                sorted(_component_refs(schemas.get(name), max_depth))
-            )
+            self._schema_edges[name] = tuple(sorted(_component_refs(schemas.get(name), max_depth)))
         return self._schema_edges[name]
 
     def reachable_schemas(self, roots: list[str], max_depth: int) -> tuple[str, ...]:
@@ -136,11 +130,7 @@ class OpenApiDocument:
             if name in seen:
                 continue
             seen.append(name)
-            stack.extend(
-                reversed(
-                    [n for n in self.schema_edges(name, max_depth) if n not in seen]
-                )
-            )
+            stack.extend(reversed([n for n in self.schema_edges(name, max_depth) if n not in seen]))
         return tuple(seen)
 
 
@@ -155,28 +145,18 @@ def _component_refs(node: Any, max_depth: int) -> set[str]:
         if isinstance(current, dict):
             ref = current.get("$ref")
             if isinstance(ref, str) and ref.startswith(_COMPONENT_PREFIX):
-                found.add(
-                    unescape_pointer_part(
-                        unquote(ref[len(_COMPONENT_PREFIX) :]).split("/")[0]
-                    )
-                )
-            stack.extend(
-                (v, depth + 1) for v in current.values() if isinstance(v, dict | list)
-            )
+                found.add(unescape_pointer_part(unquote(ref[len(_COMPONENT_PREFIX) :]).split("/")[0]))
+            stack.extend((v, depth + 1) for v in current.values() if isinstance(v, dict | list))
         elif isinstance(current, list):
             stack.extend((v, depth + 1) for v in current if isinstance(v, dict | list))
     return found
 
 
 def _fatal(code: str, message: str, source: SourceRef, fix: str) -> InputError:
-    return InputError(
-        Problem(code=code, message=message, source=source, fix=fix, fatal=True)
-    )
+    return InputError(Problem(code=code, message=message, source=source, fix=fix, fatal=True))
 
 
-def load_openapi(
-    text: str, *, document: str, line_offset: int = 0, limits: ParseLimits
-) -> OpenApiDocument:
+def load_openapi(text: str, *, document: str, line_offset: int = 0, limits: ParseLimits) -> OpenApiDocument:
     """Load and check the outer shape of an OpenAPI document. Raises InputError when unusable."""
     data, locator = load_structured(
         text,
@@ -253,17 +233,9 @@ def _check_refs(doc: OpenApiDocument, limits: ParseLimits) -> None:
                             )
                         )
             if len(path) < limits.max_schema_depth * 4:
-                stack.extend(
-                    (v, (*path, k))
-                    for k, v in node.items()
-                    if isinstance(v, dict | list)
-                )
+                stack.extend((v, (*path, k)) for k, v in node.items() if isinstance(v, dict | list))
         elif isinstance(node, list) and len(path) < limits.max_schema_depth * 4:
-            stack.extend(
-                (v, (*path, str(i)))
-                for i, v in enumerate(node)
-                if isinstance(v, dict | list)
-            )
+            stack.extend((v, (*path, str(i))) for i, v in enumerate(node) if isinstance(v, dict | list))
 
 
 def _base_path(servers: list[str]) -> str:
@@ -289,9 +261,7 @@ def _schema_type(schema: Any) -> str | None:
     return str(kind) if kind is not None else None
 
 
-def _body(
-    doc: OpenApiDocument, content: Any, ptr: str, limits: ParseLimits
-) -> Body | None:
+def _body(doc: OpenApiDocument, content: Any, ptr: str, limits: ParseLimits) -> Body | None:
     if not isinstance(content, dict) or not content:
         return None
     media = next((m for m in content if "json" in m), next(iter(content)))
@@ -307,11 +277,7 @@ def _body(
         target = items
     fields: list[str] = []
     _collect_fields(doc, target, fields, depth=0, limits=limits)
-    name = (
-        ref[len(_COMPONENT_PREFIX) :]
-        if ref and ref.startswith(_COMPONENT_PREFIX)
-        else None
-    )
+    name = ref[len(_COMPONENT_PREFIX) :] if ref and ref.startswith(_COMPONENT_PREFIX) else None
     return Body(
         media_type=str(media),
         schema_pointer=schema_ptr,
@@ -387,19 +353,9 @@ def parse_openapi(
     doc = load_openapi(text, document=document, line_offset=line_offset, limits=limits)
     data = doc.data
     info = data.get("info") if isinstance(data.get("info"), dict) else {}
-    servers = [
-        str(s.get("url"))
-        for s in data.get("servers", []) or []
-        if isinstance(s, dict) and s.get("url")
-    ]
-    components = (
-        data.get("components") if isinstance(data.get("components"), dict) else {}
-    )
-    raw_schemes = (
-        components.get("securitySchemes")
-        if isinstance(components.get("securitySchemes"), dict)
-        else {}
-    )
+    servers = [str(s.get("url")) for s in data.get("servers", []) or [] if isinstance(s, dict) and s.get("url")]
+    components = data.get("components") if isinstance(data.get("components"), dict) else {}
+    raw_schemes = components.get("securitySchemes") if isinstance(components.get("securitySchemes"), dict) else {}
     schemes = []
     for name, scheme in raw_schemes.items():
         resolved, _ = doc.deref(scheme)
@@ -425,9 +381,7 @@ def parse_openapi(
                 )
             )
     schema_names = tuple(
-        str(n)
-        for n in (components.get("schemas") or {})
-        if isinstance(components.get("schemas"), dict)
+        str(n) for n in (components.get("schemas") or {}) if isinstance(components.get("schemas"), dict)
     )
     default_security = _security(data.get("security"))
     base_path = _base_path(servers)
@@ -472,11 +426,7 @@ def parse_openapi(
                 else None
             )
             responses: list[Response] = []
-            raw_responses = (
-                operation.get("responses")
-                if isinstance(operation.get("responses"), dict)
-                else {}
-            )
+            raw_responses = operation.get("responses") if isinstance(operation.get("responses"), dict) else {}
             for status, response in raw_responses.items():
                 resp_ptr = pointer("paths", path, method, "responses", str(status))
                 resolved, _ = doc.deref(response)
@@ -486,9 +436,7 @@ def parse_openapi(
                     Response(
                         status=str(status),
                         description=str(resolved.get("description", "")),
-                        body=_body(
-                            doc, resolved.get("content"), resp_ptr + "/content", limits
-                        ),
+                        body=_body(doc, resolved.get("content"), resp_ptr + "/content", limits),
                         source=doc.ref(resp_ptr),
                     )
                 )
@@ -498,28 +446,18 @@ def parse_openapi(
                     method=method.upper(),
                     path=str(path),
                     full_path=base_path + str(path),
-                    operation_id=str(operation["operationId"])
-                    if operation.get("operationId")
-                    else None,
-                    summary=str(
-                        operation.get("summary") or operation.get("description") or ""
-                    )[:300],
+                    operation_id=str(operation["operationId"]) if operation.get("operationId") else None,
+                    summary=str(operation.get("summary") or operation.get("description") or "")[:300],
                     tags=tuple(str(t) for t in operation.get("tags", []) or []),
                     parameters=parameters,
                     request_body=request_body,
                     responses=tuple(responses),
-                    security=_security(operation["security"])
-                    if "security" in operation
-                    else default_security,
+                    security=_security(operation["security"]) if "security" in operation else default_security,
                     security_declared=declared,
                     deprecated=bool(operation.get("deprecated", False)),
-                    pagination=_pagination(list(parameters))
-                    if method == "get"
-                    else None,
+                    pagination=_pagination(list(parameters)) if method == "get" else None,
                     entities=(),
-                    schema_names=doc.reachable_schemas(
-                        _body_roots(doc, operation), limits.max_schema_depth
-                    ),
+                    schema_names=doc.reachable_schemas(_body_roots(doc, operation), limits.max_schema_depth),
                     source=doc.ref(op_ptr),
                 )
             )
@@ -535,11 +473,7 @@ def _parameters(doc: OpenApiDocument, raw: Any, owner_ptr: str) -> list[Paramete
         if not isinstance(resolved, dict) or "name" not in resolved:
             continue
         schema, _ = doc.deref(resolved.get("schema"))
-        constraints = {
-            k: schema[k]
-            for k in _CONSTRAINT_KEYS
-            if isinstance(schema, dict) and k in schema
-        }
+        constraints = {k: schema[k] for k in _CONSTRAINT_KEYS if isinstance(schema, dict) and k in schema}
         result.append(
             Parameter(
                 name=str(resolved["name"]),

@@ -79,9 +79,7 @@ class _Tables(Visitor):  # type: ignore[misc]
         self.tables: list[str] = []
         self.ctes: set[str] = set()
 
-    def visit_CommonTableExpr(
-        self, ancestors: object, node: ast.CommonTableExpr
-    ) -> None:
+    def visit_CommonTableExpr(self, ancestors: object, node: ast.CommonTableExpr) -> None:
         if node.ctename:
             self.ctes.add(node.ctename)
 
@@ -136,9 +134,7 @@ def parse_queries(
                 Problem(
                     code="query.syntax-error",
                     message=f"query {name}: SQL syntax error at line {line + line_offset + error_line - 1}: {message}",
-                    source=SourceRef(
-                        document, line + line_offset + error_line - 1, error_column
-                    ),
+                    source=SourceRef(document, line + line_offset + error_line - 1, error_column),
                     fix="Correct the statement; parameters may be written :name, %(name)s, ? or $1.",
                 )
             )

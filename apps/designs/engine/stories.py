@@ -14,9 +14,7 @@ from apps.designs.engine.model import Budget, EndpointRef, SourceRef, Story, Vol
 from apps.designs.engine.volumes import COUNT, parse_count
 
 # The id and the title are separated by a colon, a dot, or a hyphen, en dash or em dash.
-_STORY_ID = re.compile(
-    r"^(?P<id>[A-Za-z][A-Za-z0-9]*-\d+[A-Za-z0-9]*)\s*[:.\-\u2013\u2014]\s*(?P<title>.*)$"
-)
+_STORY_ID = re.compile(r"^(?P<id>[A-Za-z][A-Za-z0-9]*-\d+[A-Za-z0-9]*)\s*[:.\-\u2013\u2014]\s*(?P<title>.*)$")
 _AS_A = re.compile(
     r"\bas an?\s+(?P<role>.+?),\s*i (?:want|need|would like)(?: to)?\s+(?P<goal>.+?)(?:,?\s*so that\s+(?P<benefit>.+?))?\.?\s*$",
     re.IGNORECASE | re.DOTALL,
@@ -45,9 +43,7 @@ def is_story_heading(title: str, body: list[str]) -> bool:
     return any(_AS_A.search(line) or _LABEL.match(line) for line in body)
 
 
-def parse_story(
-    title: str, body: list[str], *, document: str, heading_line: int, index: int
-) -> Story:
+def parse_story(title: str, body: list[str], *, document: str, heading_line: int, index: int) -> Story:
     """One story from its heading text and the source lines under it (heading_line is 1-based)."""
     heading = title.strip()
     match = _STORY_ID.match(heading)
@@ -82,9 +78,7 @@ def parse_story(
                         EndpointRef(
                             method=found.group("method").upper(),
                             path=found.group("path").rstrip(".,"),
-                            source=SourceRef(
-                                document, line_no, rest_col + found.start()
-                            ),
+                            source=SourceRef(document, line_no, rest_col + found.start()),
                         )
                     )
             elif kind == "queries":
@@ -112,9 +106,7 @@ def parse_story(
         title=story_title,
         role=narrative.group("role").strip() if narrative else None,
         goal=narrative.group("goal").strip() if narrative else None,
-        benefit=(narrative.group("benefit") or "").strip() or None
-        if narrative
-        else None,
+        benefit=(narrative.group("benefit") or "").strip() or None if narrative else None,
         acceptance_criteria=tuple(criteria),
         budgets=tuple(budgets),
         volumes=tuple(volumes),

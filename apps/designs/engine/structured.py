@@ -27,11 +27,7 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
     """Safe loading without YAML 1.1 timestamps: `2024-01-01` stays the string it is in JSON."""
 
     yaml_implicit_resolvers = {
-        first: [
-            (tag, regexp)
-            for tag, regexp in resolvers
-            if tag != "tag:yaml.org,2002:timestamp"
-        ]
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
 
@@ -147,19 +143,27 @@ class JsonLocator(Locator):
 class YamlLocator(Locator):
     """Walks the composed YAML node tree, whose nodes keep their marks."""
 
-    def __init__(
-        self, text: str, root: yaml.Node, *, document: str, line_offset: int = 0
-    ) -> None:
+    def __init__(self, text: str, root: yaml.Node, *, document: str, line_offset: int = 0) -> None:
         super().__init__(text, document=document, line_offset=line_offset)
         self.root = root
+        # A mapping's keys are indexed the first time it is walked through: `paths` may hold
+        # thousands of entries and every endpoint looks itself up there.
+        self._keys: dict[int, dict[str, tuple[yaml.Node, yaml.Node]]] = {}
+
+    def _pairs(self, node: yaml.MappingNode) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+        pairs = self._keys.get(id(node))
+        if pairs is None:
+            pairs = {}
+            for key, value in node.value:
+                pairs.setdefault(str(key.value), (key, value))
+            self._keys[id(node)] = pairs
+        return pairs
 
     def offset(self, parts: list[str]) -> int | None:
         node = self.root
         for index, part in enumerate(parts):
             if isinstance(node, yaml.MappingNode):
-                pair = next(
-                    ((k, v) for k, v in node.value if str(k.value) == part), None
-                )
+                pair = self._pairs(node).get(part)
                 if pair is None:
                     return None
                 if index == len(parts) - 1:
@@ -187,9 +191,7 @@ def _expanded_size(root: yaml.Node, limit: int) -> int:
             sizes[id(node)] = 1
             continue
         children: list[yaml.Node] = (
-            [n for pair in node.value for n in pair]
-            if isinstance(node, yaml.MappingNode)
-            else list(node.value)
+            [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else list(node.value)
         )
         if ready:
             sizes[id(node)] = min(limit + 1, 1 + sum(sizes[id(c)] for c in children))
@@ -199,9 +201,7 @@ def _expanded_size(root: yaml.Node, limit: int) -> int:
     return sizes[id(root)]
 
 
-def load_structured(
-    text: str, *, document: str, line_offset: int = 0, max_yaml_nodes: int
-) -> tuple[Any, Locator]:
+def load_structured(text: str, *, document: str, line_offset: int = 0, max_yaml_nodes: int) -> tuple[Any, Locator]:
     """Load a JSON or YAML text into plain Python data and a Locator for its pointers.
 
     Raises InputError with the line of the syntax error, or when YAML aliases expand past
@@ -246,9 +246,7 @@ def load_structured(
                         f"the YAML would expand to more than {max_yaml_nodes:,} nodes through its aliases "
                         "(an alias bomb); refused without expanding it"
                     ),
-                    source=SourceRef(
-                        document, root.start_mark.line + 1 + line_offset, 1
-                    ),
+                    source=SourceRef(document, root.start_mark.line + 1 + line_offset, 1),
                     fix="Remove the anchors (&name) and aliases (*name) that repeat large parts, or paste JSON.",
                     fatal=True,
                 )
@@ -259,12 +257,7 @@ def load_structured(
         line = (mark.line + 1 if mark else 1) + line_offset
         column = mark.column + 1 if mark else 1
         context = ""
-        if (
-            exc.context
-            and exc.context_mark
-            and exc.problem_mark
-            and exc.context_mark.line != exc.problem_mark.line
-        ):
+        if exc.context and exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
             context = f" ({exc.context} started at line {exc.context_mark.line + 1 + line_offset})"
         raise InputError(
             Problem(

@@ -47,9 +47,7 @@ def _design(model: DesignModel) -> dict[str, Any]:
     }
 
 
-def build_report(
-    outcome: AnalysisOutcome, *, generated_at: str, tool_version: str
-) -> dict[str, Any]:
+def build_report(outcome: AnalysisOutcome, *, generated_at: str, tool_version: str) -> dict[str, Any]:
     findings = sorted(
         outcome.findings,
         key=lambda f: (severity_rank(f.severity), f.analyzer, f.rule_id, f.fingerprint),
@@ -60,9 +58,7 @@ def build_report(
         {
             "name": "parse",
             "status": parse_status,
-            "reason": ""
-            if outcome.parse.ok
-            else "; ".join(p.message for p in outcome.parse.fatal),
+            "reason": "" if outcome.parse.ok else "; ".join(p.message for p in outcome.parse.fatal),
             "findings": sum(1 for f in findings if f.analyzer == "parse"),
             "duration_ms": round(outcome.durations_ms.get("parse", 0.0), 2),
         }
@@ -123,10 +119,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         "| analyzer | status | findings | note |",
         "| --- | --- | ---: | --- |",
     ]
-    lines += [
-        f"| {a['name']} | {a['status']} | {a['findings']} | {a['reason']} |"
-        for a in report["analyzers"]
-    ]
+    lines += [f"| {a['name']} | {a['status']} | {a['findings']} | {a['reason']} |" for a in report["analyzers"]]
     summary = report["summary"]["by_severity"]
     lines += [
         "",
@@ -156,8 +149,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         ]
         for row in trace["stories"]:
             endpoints = ", ".join(
-                f"{e['method']} {e['path']}" + ("" if e["found"] else " (missing)")
-                for e in row["endpoints"]
+                f"{e['method']} {e['path']}" + ("" if e["found"] else " (missing)") for e in row["endpoints"]
             )
             lines.append(
                 f"| {row['id']} {row['title']} | {endpoints} | {', '.join(row['entities'])} | {', '.join(row['queries'])} |"
@@ -197,11 +189,7 @@ def render_sarif(report: dict[str, Any]) -> dict[str, Any]:
                         {
                             "region": {
                                 "startLine": loc["line"],
-                                **(
-                                    {"startColumn": loc["column"]}
-                                    if loc.get("column")
-                                    else {}
-                                ),
+                                **({"startColumn": loc["column"]} if loc.get("column") else {}),
                             }
                         }
                         if loc.get("line")
@@ -215,9 +203,7 @@ def render_sarif(report: dict[str, Any]) -> dict[str, Any]:
             {
                 "ruleId": finding["rule_id"],
                 "level": _SARIF_LEVEL[finding["severity"]],
-                "message": {
-                    "text": f"{finding['message']} Fix: {finding['fix']}".strip()
-                },
+                "message": {"text": f"{finding['message']} Fix: {finding['fix']}".strip()},
                 "locations": locations,
                 "partialFingerprints": {"workbench/v1": finding["fingerprint"]},
                 "properties": {"severity": finding["severity"]},

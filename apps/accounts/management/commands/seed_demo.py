@@ -11,9 +11,7 @@ from apps.accounts.models import Membership, Role, Workspace
 from apps.designs.models import Design
 from apps.designs.services import RevisionTexts, revision_create
 
-DEMO_DESIGN = (
-    Path(__file__).resolve().parents[3] / "designs" / "demo" / "clinic-design.md"
-)
+DEMO_DESIGN = Path(__file__).resolve().parents[3] / "designs" / "demo" / "clinic-design.md"
 
 
 class Command(BaseCommand):
@@ -30,12 +28,8 @@ class Command(BaseCommand):
         if created or not user.has_usable_password():
             user.set_password(options["password"])
             user.save()
-        workspace, _ = Workspace.objects.get_or_create(
-            slug="demo", defaults={"name": "Demo workspace"}
-        )
-        Membership.objects.update_or_create(
-            workspace=workspace, user=user, defaults={"role": Role.OWNER}
-        )
+        workspace, _ = Workspace.objects.get_or_create(slug="demo", defaults={"name": "Demo workspace"})
+        Membership.objects.update_or_create(workspace=workspace, user=user, defaults={"role": Role.OWNER})
         design, _ = Design.objects.get_or_create(
             workspace=workspace,
             name="Clinic appointments",

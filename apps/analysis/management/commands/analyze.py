@@ -82,22 +82,14 @@ class Command(BaseCommand):
     def _run(self, options: dict[str, Any]) -> int:
         inputs = self._read(options["file"])
         base = self._read(options["base"]) if options.get("base") else None
-        only = (
-            tuple(n.strip() for n in options["only"].split(",") if n.strip())
-            if options.get("only")
-            else None
-        )
+        only = tuple(n.strip() for n in options["only"].split(",") if n.strip()) if options.get("only") else None
         try:
             outcome = analyze(inputs, limits=parse_limits(), base=base, only=only)
         except UnknownAnalyzerError as exc:
             raise CannotAnalyse(str(exc)) from None
         if not outcome.analysable:
             first = outcome.parse.fatal[0]
-            where = (
-                f"{first.source.document}:{first.source.line}"
-                if first.source.line
-                else first.source.document
-            )
+            where = f"{first.source.document}:{first.source.line}" if first.source.line else first.source.document
             raise CannotAnalyse(f"{where}: {first.message}")
         report = build_report(
             outcome,
@@ -109,8 +101,6 @@ class Command(BaseCommand):
             Path(options["output"]).write_text(rendered, encoding="utf-8")
         else:
             self.stdout.write(rendered, ending="")
-        if options.get("fail_on") and worst_severity_at_least(
-            report, options["fail_on"]
-        ):
+        if options.get("fail_on") and worst_severity_at_least(report, options["fail_on"]):
             return 1
         return 0

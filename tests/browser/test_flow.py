@@ -1,0 +1,103 @@
+"""The whole path in headless Chromium: sign up, paste, validate live, analyse, read, and isolation."""
+
+import os
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from pytest_django.fixtures import Settings
+from pytest_django.live_server_helper import LiveServer
+
+from tests.conftest import PASSWORD
+from tests.worker import celery_worker
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls made by the live server
+# thread are safe, Django just cannot tell.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def worker(settings: Settings) -> Iterator[None]:
+    settings.ANALYSIS_QUEUE = "test-browser"
+    with celery_worker("test-browser"):
+        yield
+
+
+def _sign_up(page: Page, base: str, username: str) -> None:
+    page.goto(f"{base}/signup/")
+    page.fill("#id_username", username)
+    page.fill("#id_password1", PASSWORD)
+    page.fill("#id_password2", PASSWORD)
+    page.click("text=Create account")
+    expect(page.locator("h1")).to_have_text("Your workspaces")
+
+
+def test_a_team_pastes_a_design_and_reads_its_traceability(
+    browser: Browser, live_server: LiveServer, worker: None, shop_v1: str
+) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    blocked: list[str] = []
+    page.on(
+        "console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None
+    )
+
+    _sign_up(page, live_server.url, "alice")
+    page.fill("#id_name", "Commerce")
+    page.click("text=Create workspace")
+    expect(page.locator("h1")).to_have_text("Commerce")
+    page.click("text=New design")
+
+    page.fill("#id_name", "Shop")
+    page.fill("#id_document", "# Shop\n\n```sql\nCREATE TABLE orders (\n  id bigint,,\n);\n```\n")
+    expect(page.locator("#validation")).to_contain_text("line 5", timeout=10_000)
+    expect(page.locator("#validation")).to_contain_text("blocks saving")
+    page.fill("#id_document", shop_v1)
+    expect(page.locator("#validation")).to_contain_text(
+        "7 entities · 11 endpoints · 6 stories · 4 queries", timeout=10_000
+    )
+    expect(page.locator("#validation")).to_contain_text("No problems found")
+    page.click("text=Save design")
+
+    expect(page.locator("h1")).to_contain_text("revision 1")
+    page.click("#run-analysis")
+    expect(page.locator("#run-state")).to_have_text("succeeded", timeout=60_000)
+    expect(page.locator("#run-percent")).to_have_text("100 %")
+    assert page.locator("#run-progress").get_attribute("value") == "100"
+    matrix = page.locator("#trace-matrix")
+    expect(matrix).to_contain_text("ORD-1")
+    expect(matrix).to_contain_text("GET /v1/customers/{customerId}/orders")
+    expect(matrix).to_contain_text("customer_orders_page")
+    expect(page.locator(".finding")).to_have_count(5)
+    run_url = page.url
+
+    page.click("text=design.md:409")
+    expect(page.locator("tr.focus")).to_contain_text("Table audit_log")
+    assert blocked == []
+
+    stranger = browser.new_context().new_page()
+    _sign_up(stranger, live_server.url, "mallory")
+    response = stranger.goto(run_url)
+    assert response is not None
+    assert response.status == 404
+    assert re.search(r"Shop|ORD-1", stranger.content()) is None
