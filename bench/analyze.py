@@ -36,7 +36,11 @@ def main() -> None:
     inputs = [ROOT.parent / "shared" / "corpus" / "shop" / "v1-design.md", spec_path(SPECS[0])]
     print(f"{'input':40} {'analyze (s)':>12} {'load (s)':>10} {'ratio':>7}")
     for path in inputs:
-        loader = "import json,sys; json.load(open(sys.argv[1]))" if path.suffix == ".json" else "import sys; open(sys.argv[1]).read()"
+        loader = (
+            "import json,sys; json.load(open(sys.argv[1]))"
+            if path.suffix == ".json"
+            else "import sys; open(sys.argv[1]).read()"
+        )
         analyze_times, load_times = [], []
         for _ in range(args.runs):
             analyze_times.append(_time([python, "manage.py", "analyze", str(path), "--only", "traceability"]))

@@ -5,15 +5,16 @@ from django.contrib.auth.models import AbstractBaseUser
 from apps.accounts.models import Workspace
 from apps.analysis import services as analysis_services
 from apps.analysis.models import AnalysisRun
+from apps.designs.engine.loader import DesignInput
 from apps.designs.models import Design, Revision
-from apps.designs.services import RevisionTexts, design_create
+from apps.designs.services import design_create
 
 
 def make_design(
     *, workspace: Workspace, user: AbstractBaseUser, document: str, name: str = "Shop"
 ) -> tuple[Design, Revision]:
     return design_create(
-        workspace=workspace, user=user, name=name, texts=RevisionTexts(document=document, document_name="v1-design.md")
+        workspace=workspace, user=user, name=name, texts=DesignInput(document=document, document_name="v1-design.md")
     )
 
 

@@ -28,7 +28,7 @@ from apps.analysis.engine.pipeline import (
 )
 from apps.analysis.models import TERMINAL_STATUSES, AnalysisRun, Finding, RunStatus
 from apps.designs.models import Revision
-from apps.designs.services import RevisionTexts, parse_limits
+from apps.designs.services import parse_limits, revision_input
 from apps.reports.engine.report import build_report
 
 logger = logging.getLogger(__name__)
@@ -175,9 +175,9 @@ def run_execute(*, run_id: int) -> str:
 
     try:
         revision = run.revision
-        base = RevisionTexts.from_revision(run.base_revision).to_input() if run.base_revision else None
+        base = revision_input(run.base_revision) if run.base_revision else None
         outcome = analyze(
-            RevisionTexts.from_revision(revision).to_input(),
+            revision_input(revision),
             limits=parse_limits(),
             base=base,
             only=tuple(run.only) or None,

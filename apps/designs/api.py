@@ -8,9 +8,10 @@ from rest_framework.response import Response
 from apps.accounts.models import Role
 from apps.accounts.selectors import workspace_get
 from apps.designs import selectors, services
+from apps.designs.engine.loader import DesignInput
 from apps.designs.engine.model import Problem
 from apps.designs.models import Design, Revision
-from apps.designs.services import DesignRejected, RevisionTexts
+from apps.designs.services import DesignRejected
 
 
 class ProblemSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -40,8 +41,8 @@ class TextsInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
     data_model = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, default="")
     queries = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, default="")
 
-    def texts(self) -> RevisionTexts:
-        return RevisionTexts(**self.validated_data)
+    def texts(self) -> DesignInput:
+        return DesignInput(**self.validated_data)
 
 
 class RevisionOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -112,7 +113,7 @@ class DesignListApi(generics.ListAPIView):  # type: ignore[type-arg]
                 workspace=workspace,
                 user=request.user,
                 name=name,
-                texts=RevisionTexts(**data),
+                texts=DesignInput(**data),
             )
         except DesignRejected as exc:
             return rejected(exc.problems)

@@ -1,7 +1,5 @@
 """Designs and their revisions: the texts a team pasted, checked before anything is saved."""
 
-from dataclasses import dataclass
-
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -34,31 +32,9 @@ class DesignRejected(ValidationError):
         self.problems = problems
 
 
-@dataclass(frozen=True)
-class RevisionTexts:
-    document: str = ""
-    stories: str = ""
-    openapi: str = ""
-    data_model: str = ""
-    queries: str = ""
-    document_name: str = "design.md"
-
-    def to_input(self) -> DesignInput:
-        return DesignInput(
-            document=self.document,
-            stories=self.stories,
-            openapi=self.openapi,
-            data_model=self.data_model,
-            queries=self.queries,
-            document_name=self.document_name or "design.md",
-        )
-
-    @classmethod
-    def from_revision(cls, revision: Revision) -> "RevisionTexts":
-        return cls(
-            **{f: getattr(revision, f) for f in TEXT_FIELDS},
-            document_name=revision.document_name,
-        )
+def revision_input(revision: Revision) -> DesignInput:
+    """A saved revision's texts, as the parsers take them."""
+    return DesignInput(**{f: getattr(revision, f) for f in TEXT_FIELDS}, document_name=revision.document_name)
 
 
 def texts_from_upload(data: bytes, *, name: str) -> str:
@@ -69,14 +45,14 @@ def texts_from_upload(data: bytes, *, name: str) -> str:
         raise DesignRejected((exc.problem,)) from None
 
 
-def design_validate(*, texts: RevisionTexts) -> ParseResult:
+def design_validate(*, texts: DesignInput) -> ParseResult:
     """Parse without saving: what the paste form shows while the user types."""
-    return parse_design(texts.to_input(), limits=parse_limits())
+    return parse_design(texts, limits=parse_limits())
 
 
 @transaction.atomic
 def design_create(
-    *, workspace: Workspace, user: AbstractBaseUser, name: str, texts: RevisionTexts
+    *, workspace: Workspace, user: AbstractBaseUser, name: str, texts: DesignInput
 ) -> tuple[Design, Revision]:
     """A design with its first revision. Nothing is saved when the texts cannot be analysed."""
     name = name.strip()
@@ -88,7 +64,7 @@ def design_create(
 
 
 @transaction.atomic
-def revision_create(*, design: Design, user: AbstractBaseUser, texts: RevisionTexts) -> Revision:
+def revision_create(*, design: Design, user: AbstractBaseUser, texts: DesignInput) -> Revision:
     """A new numbered revision holding the texts verbatim.
 
     Raises DesignRejected (and saves nothing, the design's creation included when called from

@@ -1,3 +1,4 @@
+from dataclasses import asdict
 from typing import Any
 
 from django.conf import settings
@@ -13,17 +14,17 @@ from apps.accounts.models import Role
 from apps.accounts.selectors import workspace_get
 from apps.analysis.engine.pipeline import ANALYZERS
 from apps.designs import selectors, services
-from apps.designs.engine.loader import field_document_names
+from apps.designs.engine.loader import DesignInput, field_document_names
 from apps.designs.forms import DesignForm, PasteForm
 from apps.designs.models import Revision
-from apps.designs.services import DesignRejected, RevisionTexts
+from apps.designs.services import DesignRejected, revision_input
 
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-def _texts(form: PasteForm) -> RevisionTexts:
+def _texts(form: PasteForm) -> DesignInput:
     data = form.cleaned_data
     document = data.get("document") or ""
     name = (data.get("document_name") or "").strip() or "design.md"
@@ -31,7 +32,7 @@ def _texts(form: PasteForm) -> RevisionTexts:
     if upload:
         name = upload.name or name
         document = services.texts_from_upload(upload.read(), name=name)
-    return RevisionTexts(
+    return DesignInput(
         document=document,
         stories=data.get("stories") or "",
         openapi=data.get("openapi") or "",
@@ -41,7 +42,7 @@ def _texts(form: PasteForm) -> RevisionTexts:
     )
 
 
-def _validation_context(texts: RevisionTexts) -> dict[str, Any]:
+def _validation_context(texts: DesignInput) -> dict[str, Any]:
     result = services.design_validate(texts=texts)
     return {
         "result": result,
@@ -103,7 +104,7 @@ def design_detail(request: HtmxHttpRequest, design_id: int) -> HttpResponse:
     design, membership = selectors.design_get(user=request.user, design_id=design_id)
     revisions = design.revisions.order_by("-number")
     latest = revisions.first()
-    initial = RevisionTexts.from_revision(latest).__dict__ if latest else {}
+    initial = asdict(revision_input(latest)) if latest else {}
     return render(
         request,
         "designs/detail.html",
@@ -144,7 +145,7 @@ def revision_new(request: HtmxHttpRequest, design_id: int) -> HttpResponse:
 
 
 def _documents(revision: Revision) -> list[tuple[str, str]]:
-    names = field_document_names(RevisionTexts.from_revision(revision).to_input())
+    names = field_document_names(revision_input(revision))
     docs = [(revision.document_name, revision.document)] if revision.document else []
     docs += [
         (names[f], getattr(revision, f))

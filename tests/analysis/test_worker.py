@@ -12,7 +12,8 @@ from rest_framework.test import APIClient
 from apps.accounts.models import Workspace
 from apps.accounts.services import token_create
 from apps.analysis.models import AnalysisRun, RunStatus
-from apps.designs.services import RevisionTexts, design_create
+from apps.designs.engine.loader import DesignInput
+from apps.designs.services import design_create
 from tests.factories import make_design
 from tests.worker import celery_worker
 
@@ -83,7 +84,7 @@ def test_a_run_whose_worker_is_killed_does_not_stay_running(
     settings.ANALYSIS_QUEUE = "test-kill"
     settings.ANALYSIS_STALE_AFTER_SECONDS = 3
     _, revision = design_create(
-        workspace=workspace, user=owner, name="Big", texts=RevisionTexts(openapi=_slow_design(8000))
+        workspace=workspace, user=owner, name="Big", texts=DesignInput(openapi=_slow_design(8000))
     )
     with celery_worker("test-kill") as process:
         started = api.post(f"/api/v1/revisions/{revision.pk}/runs/", {}, format="json").json()

@@ -20,6 +20,8 @@ from apps.designs.engine.model import (
     Endpoint,
     EndpointRef,
     NamedQuery,
+    Severity,
+    SourceRef,
     Story,
 )
 
@@ -166,88 +168,88 @@ def analyze_traceability(model: DesignModel) -> tuple[list[Finding], dict[str, A
     return findings, section
 
 
-def _story_endpoint_missing(story: Story, ref: EndpointRef) -> Finding:
+def _finding(rule: str, severity: Severity, key: str, where: SourceRef, title: str, message: str, fix: str) -> Finding:
+    """A traceability finding; `key` names what it is about, so the fingerprint survives edits."""
     return Finding(
         analyzer=ANALYZER,
-        rule_id="trace.story-endpoint-missing",
-        severity="high",
-        title=f"Story {story.id} needs {ref.label}, which the API does not have",
-        message=f"{story.id} ({story.title}) lists {ref.label} among its endpoints, but no operation of the OpenAPI document has that method and path.",
-        fix="Add the operation to the OpenAPI document, or correct the method or path in the story's Endpoints line.",
-        locations=(ref.source,),
-        fingerprint=fingerprint(
-            ANALYZER,
-            "trace.story-endpoint-missing",
-            f"{story.id}|{ref.method} {path_key(ref.path)}",
-        ),
+        rule_id=f"trace.{rule}",
+        severity=severity,
+        title=title,
+        message=message,
+        fix=fix,
+        locations=(where,),
+        fingerprint=fingerprint(ANALYZER, f"trace.{rule}", key),
+    )
+
+
+def _story_endpoint_missing(story: Story, ref: EndpointRef) -> Finding:
+    return _finding(
+        "story-endpoint-missing",
+        "high",
+        f"{story.id}|{ref.method} {path_key(ref.path)}",
+        ref.source,
+        f"Story {story.id} needs {ref.label}, which the API does not have",
+        f"{story.id} ({story.title}) lists {ref.label} among its endpoints, but no operation of the OpenAPI document has that method and path.",
+        "Add the operation to the OpenAPI document, or correct the method or path in the story's Endpoints line.",
     )
 
 
 def _story_query_missing(story: Story, name: str) -> Finding:
-    return Finding(
-        analyzer=ANALYZER,
-        rule_id="trace.story-query-missing",
-        severity="medium",
-        title=f"Story {story.id} cites query {name}, which is not written down",
-        message=f"{story.id} names the query {name} but no `-- name: {name}` query exists in the design.",
-        fix=f"Add the query under a `-- name: {name}` line in a ```sql block, or correct the name.",
-        locations=(story.source,),
-        fingerprint=fingerprint(ANALYZER, "trace.story-query-missing", f"{story.id}|{name}"),
+    return _finding(
+        "story-query-missing",
+        "medium",
+        f"{story.id}|{name}",
+        story.source,
+        f"Story {story.id} cites query {name}, which is not written down",
+        f"{story.id} names the query {name} but no `-- name: {name}` query exists in the design.",
+        f"Add the query under a `-- name: {name}` line in a ```sql block, or correct the name.",
     )
 
 
 def _story_without_endpoint(story: Story) -> Finding:
-    return Finding(
-        analyzer=ANALYZER,
-        rule_id="trace.story-without-endpoint",
-        severity="medium",
-        title=f"Story {story.id} names no endpoint",
-        message=f"{story.id} ({story.title}) has no `Endpoints:` line, so nothing shows which operations deliver it.",
-        fix="Add a line such as `Endpoints: GET /v1/orders` under the story.",
-        locations=(story.source,),
-        fingerprint=fingerprint(ANALYZER, "trace.story-without-endpoint", story.id),
+    return _finding(
+        "story-without-endpoint",
+        "medium",
+        story.id,
+        story.source,
+        f"Story {story.id} names no endpoint",
+        f"{story.id} ({story.title}) has no `Endpoints:` line, so nothing shows which operations deliver it.",
+        "Add a line such as `Endpoints: GET /v1/orders` under the story.",
     )
 
 
 def _operation_without_story(endpoint: Endpoint) -> Finding:
-    return Finding(
-        analyzer=ANALYZER,
-        rule_id="trace.operation-without-story",
-        severity="low",
-        title=f"No story asks for {endpoint.method} {endpoint.full_path}",
-        message=f"The operation {endpoint.label} is in the API but no story lists it: nobody has written down who calls it, why, and what it must guarantee.",
-        fix="Write the story that needs it (role, goal, acceptance criteria, budget) and list the endpoint there, or remove the operation.",
-        locations=(endpoint.source,),
-        fingerprint=fingerprint(
-            ANALYZER,
-            "trace.operation-without-story",
-            f"{endpoint.method} {path_key(endpoint.path)}",
-        ),
+    return _finding(
+        "operation-without-story",
+        "low",
+        f"{endpoint.method} {path_key(endpoint.path)}",
+        endpoint.source,
+        f"No story asks for {endpoint.method} {endpoint.full_path}",
+        f"The operation {endpoint.label} is in the API but no story lists it: nobody has written down who calls it, why, and what it must guarantee.",
+        "Write the story that needs it (role, goal, acceptance criteria, budget) and list the endpoint there, or remove the operation.",
     )
 
 
-def _entity_without_endpoint(name: str, source: Any, queried: bool) -> Finding:
+def _entity_without_endpoint(name: str, source: SourceRef, queried: bool) -> Finding:
     detail = " Only named queries read it." if queried else ""
-    return Finding(
-        analyzer=ANALYZER,
-        rule_id="trace.entity-without-endpoint",
-        severity="low",
-        title=f"No endpoint reads or writes table {name}",
-        message=f"Table {name} is in the data model but no operation's path or schema refers to it.{detail}",
-        fix="Add the operations that manage it (or state in a story that it is written internally, e.g. by a job), or drop it from the model.",
-        locations=(source,),
-        fingerprint=fingerprint(ANALYZER, "trace.entity-without-endpoint", name),
+    return _finding(
+        "entity-without-endpoint",
+        "low",
+        name,
+        source,
+        f"No endpoint reads or writes table {name}",
+        f"Table {name} is in the data model but no operation's path or schema refers to it.{detail}",
+        "Add the operations that manage it (or state in a story that it is written internally, e.g. by a job), or drop it from the model.",
     )
 
 
 def _query_without_endpoint(query: NamedQuery) -> Finding:
-    return Finding(
-        analyzer=ANALYZER,
-        rule_id="trace.query-without-endpoint",
-        severity="info",
-        title=f"Query {query.name} is not tied to any endpoint",
-        message=f"No operation shares a table and a parameter with {query.name}, and no story cites it.",
-        fix=f"Cite it in the story it serves (`Queries: {query.name}`), or rename its parameters after the endpoint's.",
-        locations=(query.source,),
-        fingerprint=fingerprint(ANALYZER, "trace.query-without-endpoint", query.name),
+    return _finding(
+        "query-without-endpoint",
+        "info",
+        query.name,
+        query.source,
+        f"Query {query.name} is not tied to any endpoint",
+        f"No operation shares a table and a parameter with {query.name}, and no story cites it.",
+        f"Cite it in the story it serves (`Queries: {query.name}`), or rename its parameters after the endpoint's.",
     )

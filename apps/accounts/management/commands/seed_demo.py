@@ -8,8 +8,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from apps.accounts.models import Membership, Role, Workspace
+from apps.designs.engine.loader import DesignInput
 from apps.designs.models import Design
-from apps.designs.services import RevisionTexts, revision_create
+from apps.designs.services import revision_create
 
 DEMO_DESIGN = Path(__file__).resolve().parents[3] / "designs" / "demo" / "clinic-design.md"
 
@@ -39,7 +40,7 @@ class Command(BaseCommand):
             revision_create(
                 design=design,
                 user=user,
-                texts=RevisionTexts(
+                texts=DesignInput(
                     document=DEMO_DESIGN.read_text(encoding="utf-8"),
                     document_name="clinic-design.md",
                 ),
