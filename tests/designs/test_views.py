@@ -87,3 +87,31 @@ def test_design_pages_of_another_workspace_are_404(
     ):
         assert client.get(url).status_code == 404, url
     assert client.post(reverse("analysis:start", args=[design.pk, 1])).status_code == 404
+
+
+def test_an_alias_bomb_pasted_in_the_form_is_refused_quickly(
+    client: Client, owner: object, workspace: Workspace
+) -> None:
+    from tests.designs.test_structured import _bomb
+
+    client.force_login(owner)
+    openapi = "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\nx-bomb:\n" + "".join(
+        "  " + line + "\n" for line in _bomb().splitlines()
+    )
+    response = client.post(reverse("designs:new", args=[workspace.slug]), {"name": "Bomb", "openapi": openapi})
+    assert response.status_code == 422
+    assert "alias bomb" in response.content.decode()
+    assert Design.objects.count() == 0
+
+
+def test_a_document_over_the_size_limit_is_refused(
+    client: Client, owner: object, workspace: Workspace, settings: object
+) -> None:
+    settings.DESIGN_MAX_DOCUMENT_BYTES = 2000  # type: ignore[attr-defined]
+    client.force_login(owner)
+    response = client.post(
+        reverse("designs:new", args=[workspace.slug]), {"name": "Huge", "document": "### A-1: x\n" + "y" * 3000}
+    )
+    assert response.status_code == 422
+    assert "larger than the limit" in response.content.decode()
+    assert Design.objects.count() == 0
