@@ -7,7 +7,7 @@ from tests.conftest import ROOT
 
 def test_the_start_script_says_which_service_is_missing_and_how_to_point_elsewhere() -> None:
     env = {**os.environ, "DATABASE_URL": "postgres://root@127.0.0.1:1/workbench", "REDIS_URL": "redis://127.0.0.1:1/0"}
-    result = subprocess.run(  # noqa: S603 - our own script
+    result = subprocess.run(
         [sys.executable, "scripts/check_services.py"],
         cwd=ROOT,
         env=env,
