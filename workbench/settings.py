@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "apps.designs",
     "apps.analysis",
     "apps.reports",
+    "apps.security",
 ]
 
 MIDDLEWARE = [

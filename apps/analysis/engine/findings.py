@@ -33,6 +33,10 @@ class Finding:
     locations: tuple[SourceRef, ...]
     fingerprint: str
     references: tuple[str, ...] = ()
+    category: str = ""  # e.g. API1:2023 (OWASP API Security Top 10), DP for data protection
+    cwe: str = ""
+    # Set when the design itself waives the finding (x-workbench-ignore): where and why.
+    suppressed: Mapping[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -45,6 +49,9 @@ class Finding:
             "references": list(self.references),
             "fingerprint": self.fingerprint,
             "locations": [loc.as_dict() for loc in self.locations],
+            "category": self.category,
+            "cwe": self.cwe,
+            "suppressed": dict(self.suppressed) if self.suppressed else None,
         }
 
 

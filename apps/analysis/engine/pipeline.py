@@ -16,6 +16,7 @@ from apps.analysis.engine.traceability import analyze_traceability
 from apps.designs.engine.limits import ParseLimits
 from apps.designs.engine.loader import DesignInput, parse_design
 from apps.designs.engine.model import DesignModel, ParseResult
+from apps.security.engine.review import analyze_security
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,14 +31,13 @@ def _traceability(model: DesignModel, base: DesignModel | None) -> tuple[list[Fi
     return analyze_traceability(model)
 
 
+def _security(model: DesignModel, base: DesignModel | None) -> tuple[list[Finding], dict[str, object]]:
+    return analyze_security(model)
+
+
 ANALYZERS: tuple[AnalyzerSpec, ...] = (
     AnalyzerSpec("traceability", "Traceability", _traceability),
-    AnalyzerSpec(
-        "security",
-        "Security checklist",
-        None,
-        "not built yet: the OWASP API Top 10 review is planned",
-    ),
+    AnalyzerSpec("security", "Security checklist", _security),
     AnalyzerSpec(
         "migrations",
         "Migration preview",

@@ -17,6 +17,7 @@ from apps.designs.engine.dbml import parse_dbml
 from apps.designs.engine.ddl import parse_ddl
 from apps.designs.engine.limits import ParseLimits
 from apps.designs.engine.model import (
+    ApiDocument,
     ApiSettings,
     DesignModel,
     Endpoint,
@@ -73,6 +74,7 @@ class _Parts:
     queries: list[NamedQuery]
     api: ApiSettings | None
     problems: list[Problem]
+    api_document: ApiDocument | None
     documents: list[str]
     recognised: int = 0
 
@@ -110,7 +112,7 @@ def parse_design(inputs: DesignInput, *, limits: ParseLimits) -> ParseResult:
     (empty input, oversize documents, unreadable OpenAPI/DBML/DDL, nothing recognised) mean
     the model is incomplete and analysis should not start.
     """
-    parts = _Parts([], [], [], [], None, [], [])
+    parts = _Parts([], [], [], [], None, [], None, [])
     if inputs.is_empty():
         parts.problems.append(
             Problem(
@@ -196,6 +198,7 @@ def _result(parts: _Parts) -> ParseResult:
         queries=tuple(parts.queries),
         api=parts.api,
         documents=tuple(dict.fromkeys(parts.documents)),
+        api_document=parts.api_document,
     )
     return ParseResult(model=model, problems=tuple(parts.problems))
 
@@ -293,11 +296,12 @@ def _parse_openapi_part(text: str, document: str, offset: int, parts: _Parts, li
     parts.documents.append(document)
     parts.recognised += 1
     try:
-        settings, endpoints, problems, _ = parse_openapi(text, document=document, line_offset=offset, limits=limits)
+        settings, endpoints, problems, doc = parse_openapi(text, document=document, line_offset=offset, limits=limits)
     except InputError as exc:
         parts.problems.append(exc.problem)
         return
     parts.api = settings
+    parts.api_document = ApiDocument(data=doc.data, locate=doc.ref)
     parts.endpoints.extend(endpoints)
     parts.problems.extend(problems)
 

@@ -6,7 +6,7 @@ must look at. Nothing here imports Django; analyzers take these objects and noth
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -249,6 +249,20 @@ class NamedQuery:
     source: SourceRef
 
 
+@dataclass(frozen=True, slots=True)
+class ApiDocument:
+    """The OpenAPI document as loaded (plain JSON-like data, never to be mutated) and a way to
+    turn a JSON pointer into a SourceRef. Rules that need the raw schemas read it; lines are
+    looked up only for what they report."""
+
+    data: Mapping[str, Any]
+    locate: Callable[[str], SourceRef] = field(compare=False, repr=False)
+
+    @property
+    def version(self) -> str:
+        return str(self.data.get("openapi", ""))
+
+
 # --- The whole design -----------------------------------------------------------------------
 
 
@@ -260,6 +274,7 @@ class DesignModel:
     queries: tuple[NamedQuery, ...] = ()
     api: ApiSettings | None = None
     documents: tuple[str, ...] = ()  # the names SourceRefs point into
+    api_document: ApiDocument | None = field(default=None, compare=False, repr=False)
 
     def entity(self, name: str) -> Entity | None:
         return next((e for e in self.entities if e.name == name), None)

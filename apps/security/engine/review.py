@@ -1,0 +1,896 @@
+"""The security review of a DesignModel: OWASP API Security Top 10 (2023) and data protection.
+
+Input: the DesignModel, including its raw OpenAPI document (`api_document`). Output: findings
+(each with category, CWE, evidence pointers and a fix) and the checklist section of the report.
+
+Schema rules visit every object of the document once, where it is written, the way Spectral's
+OWASP ruleset does on the bundled document; `$ref`s are not followed there, so a schema used by
+hundreds of operations is reported once. Examples and `x-` extensions are data, not schemas, and
+are not visited. An object carrying `x-workbench-ignore: [rule-id, ...]` (optionally with
+`x-workbench-ignore-reason`) waives those rules for itself and everything inside it; the finding
+stays in the report, marked suppressed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from apps.analysis.engine.findings import Finding, fingerprint, severity_rank
+from apps.analysis.engine.traceability import match_endpoint
+from apps.designs.engine.model import ApiDocument, DesignModel, Endpoint, Severity, SourceRef
+from apps.designs.engine.openapi import HTTP_METHODS
+from apps.designs.engine.structured import pointer, unescape_pointer_part
+from apps.security.engine.catalog import CATEGORIES, CATEGORY_BY_KEY, RULE_BY_ID, RULES, Rule
+
+ANALYZER = "security"
+IGNORE_KEY = "x-workbench-ignore"
+_SKIP_KEYS = {"example", "examples"}
+_ENVIRONMENT = re.compile(
+    r"(local|sandbox|alpha|beta|test|testing|stag|staging|prod|production|next|preprod|preproduction)", re.IGNORECASE
+)
+_CREDENTIAL_NAME = re.compile(
+    r"^.*(client_?secret|token|access_?token|refresh_?token|id_?token|password|secret|api-?key).*$", re.IGNORECASE
+)
+_URL_NAME = re.compile(r"(^(callback|redirect)|(_url|Url|-url))$")
+_ID_NAME = re.compile(r"(_id|Id|-id)$")
+_RATE_LIMIT_SETS = (
+    {"RateLimit"},
+    {"RateLimit-Limit", "RateLimit-Reset"},
+    {"X-RateLimit-Limit"},
+    {"X-Rate-Limit-Limit"},
+)
+_NON_PRODUCTION_HOST = re.compile(
+    r"(^|[./-])(staging|stage|stg|dev|develop|test|testing|qa|uat|sandbox|internal|local|localhost)([./-]|$)|127\.0\.0\.1|0\.0\.0\.0",
+    re.IGNORECASE,
+)
+_VERSION = re.compile(r"/v\d+(\b|/|$)|/\d{4}-\d{2}-\d{2}", re.IGNORECASE)
+_PRIVILEGED = {
+    "is_staff",
+    "is_admin",
+    "is_superuser",
+    "admin",
+    "role",
+    "roles",
+    "permissions",
+    "scopes",
+    "owner",
+    "owner_id",
+    "status",
+    "balance",
+    "credit",
+    "credits",
+    "verified",
+    "is_verified",
+    "email_verified",
+    "approved",
+    "is_active",
+    "tier",
+    "plan",
+}
+_SECRET_FIELDS = {
+    "password",
+    "password_hash",
+    "secret",
+    "client_secret",
+    "api_key",
+    "apikey",
+    "private_key",
+    "card_number",
+    "pan",
+    "cvv",
+    "cvc",
+    "card_cvv",
+    "ssn",
+    "pin",
+}
+_LEAKY_ERROR_FIELDS = {
+    "stack",
+    "stacktrace",
+    "stack_trace",
+    "trace",
+    "traceback",
+    "exception",
+    "sql",
+    "query",
+    "debug",
+    "file",
+    "line",
+}
+_PAGE_SIZE = {
+    "limit",
+    "page_size",
+    "pagesize",
+    "per_page",
+    "perpage",
+    "size",
+    "count",
+    "top",
+    "$top",
+    "max_results",
+    "maxresults",
+}
+_SIGNATURE = re.compile(r"signature|x-hub-signature|x-signature|webhook-signature|hmac", re.IGNORECASE)
+_WEBHOOK_PATH = re.compile(r"webhook|callback|/hooks?(/|$)", re.IGNORECASE)
+_OWNERSHIP = re.compile(
+    r"another (customer|user|patient|member|account|person|tenant|client)'?s|someone else'?s|only (my|their|his|her|its) own|\bmine only\b|\bmine\b|\b404\b|\b403\b|only (users|staff|members|admins?) (with|of)|belongs? to (me|them|the caller)",
+    re.IGNORECASE,
+)
+_SENSITIVE_FLOW = re.compile(
+    r"\b(check ?out|place an order|places? (an |the )?order|sign[ -]?up|register|registration|book(ing)?|reserv|pay(s|ment)?\b|password reset|reset (my|the) password|coupon|voucher|redeem|vote|ticket|transfer)",
+    re.IGNORECASE,
+)
+_ANTI_AUTOMATION = re.compile(
+    r"rate[- ]?limit|throttl|captcha|bot|automat|velocity|per[- ](account|device|ip)|fraud|abuse", re.IGNORECASE
+)
+_NEVER_STORED = re.compile(
+    r"(?:the\s+)?(?P<what>[a-z][a-z ]{2,40}?)\s+(?:is|are)\s+never\s+(?:stored|kept|saved|persisted)", re.IGNORECASE
+)
+_SIGNATURE_STORY = re.compile(r"verified by signature|signed|signature", re.IGNORECASE)
+_CARD_NUMBER = {"card_number", "pan", "cc_number", "credit_card_number", "card_no", "cardnumber", "credit_card"}
+_PERSONAL = {
+    "email",
+    "phone",
+    "phone_number",
+    "mobile",
+    "full_name",
+    "first_name",
+    "last_name",
+    "surname",
+    "date_of_birth",
+    "birth_date",
+    "dob",
+    "birthday",
+    "address",
+    "street",
+    "postcode",
+    "zip",
+    "shipping_address",
+    "delivery_address",
+    "billing_address",
+    "ip_address",
+    "location",
+    "gender",
+}
+_SENSITIVE = {
+    "national_id",
+    "ssn",
+    "social_security_number",
+    "passport",
+    "passport_number",
+    "tax_id",
+    "diagnosis",
+    "medical_history",
+    "health",
+    "allergies",
+    "blood_type",
+    "religion",
+    "ethnicity",
+    "sexual_orientation",
+    "biometric",
+    "medication",
+}
+_PLAINTEXT_SECRET = {"password", "secret", "api_key", "apikey", "client_secret", "private_key", "pin"}
+
+
+@dataclass
+class _Review:
+    model: DesignModel
+    doc: ApiDocument | None
+    findings: list[Finding] = field(default_factory=list)
+    seen: set[tuple[str, str]] = field(default_factory=set)
+
+    def add(
+        self,
+        rule_id: str,
+        where: str | SourceRef,
+        message: str,
+        *,
+        key: str | None = None,
+        severity: Severity | None = None,
+        also: tuple[SourceRef, ...] = (),
+        title: str | None = None,
+    ) -> None:
+        rule = RULE_BY_ID[rule_id]
+        ptr = where if isinstance(where, str) else where.pointer
+        stable = key or ptr or ""
+        if (rule_id, stable) in self.seen:
+            return
+        self.seen.add((rule_id, stable))
+        ref = where if isinstance(where, SourceRef) else self._locate(where)
+        self.findings.append(
+            Finding(
+                analyzer=ANALYZER,
+                rule_id=rule.id,
+                severity=severity or rule.severity,
+                title=title or rule.title,
+                message=f"{message} {rule.why}",
+                fix=rule.fix,
+                locations=(ref, *also),
+                fingerprint=fingerprint(ANALYZER, rule.id, stable),
+                references=(
+                    CATEGORY_BY_KEY[rule.category].reference,
+                    f"https://cwe.mitre.org/data/definitions/{rule.cwe.removeprefix('CWE-')}.html",
+                ),
+                category=f"{rule.category}:2023" if rule.category != "DP" else "DP",
+                cwe=rule.cwe,
+                suppressed=self._suppression(rule, ptr) if ptr is not None else None,
+            )
+        )
+
+    def _locate(self, ptr: str) -> SourceRef:
+        if self.doc is None:  # only API rules pass pointers, and they run only with a document
+            raise ValueError(f"no OpenAPI document to locate {ptr}")
+        return self.doc.locate(ptr)
+
+    def _suppression(self, rule: Rule, ptr: str) -> dict[str, Any] | None:
+        """The nearest object on the pointer's way that waives the rule with x-workbench-ignore."""
+        if self.doc is None:
+            return None
+        node: Any = self.doc.data
+        found: tuple[str, Any] | None = None
+        walked = ""
+        for raw in ptr.split("/")[1:] if ptr else []:
+            if isinstance(node, Mapping) and _waives(node, rule):
+                found = (walked, node)
+            part = unescape_pointer_part(raw)
+            walked += "/" + raw
+            if isinstance(node, Mapping):
+                node = node.get(part)
+            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            else:
+                node = None
+                break
+        if isinstance(node, Mapping) and _waives(node, rule):
+            found = (walked, node)
+        if found is None:
+            return None
+        return {
+            "source": "spec",
+            "pointer": found[0],
+            "reason": str(found[1].get("x-workbench-ignore-reason", "")),
+            "by": None,
+            "at": None,
+        }
+
+
+def _waives(node: Mapping[str, Any], rule: Rule) -> bool:
+    ignored = node.get(IGNORE_KEY)
+    if isinstance(ignored, str):
+        ignored = [ignored]
+    if not isinstance(ignored, list):
+        return False
+    return any(item in (rule.id, rule.id.removeprefix("sec."), *rule.spectral) for item in ignored)
+
+
+def _types(node: Mapping[str, Any]) -> set[str]:
+    kind = node.get("type")
+    if isinstance(kind, list):
+        return {str(k) for k in kind}
+    return {kind} if isinstance(kind, str) else set()
+
+
+def _walk(data: Any) -> Iterator[tuple[tuple[str, ...], Mapping[str, Any]]]:
+    """Every mapping of the document with its path; examples and extensions are skipped."""
+    stack: list[tuple[tuple[str, ...], Any]] = [((), data)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, Mapping):
+            yield path, node
+            for key, value in node.items():
+                if isinstance(value, Mapping | list) and key not in _SKIP_KEYS and not str(key).startswith("x-"):
+                    stack.append(((*path, str(key)), value))
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                if isinstance(value, Mapping | list):
+                    stack.append(((*path, str(index)), value))
+
+
+def _schema_rules(review: _Review, data: Mapping[str, Any], *, oas31: bool) -> None:
+    for path, node in _walk(data):
+        types = _types(node)
+        if not types:
+            continue
+        where = pointer(*path)
+        if "array" in types and "maxItems" not in node:
+            review.add("sec.api4.array-limit", where, "This array schema sets no maxItems.")
+        if "string" in types:
+            if not any(k in node for k in ("maxLength", "enum", "const")):
+                review.add("sec.api4.string-limit", where, "This string schema sets no maxLength, enum or const.")
+            if not any(k in node for k in ("format", "pattern", "enum", "const")):
+                review.add(
+                    "sec.api4.string-restricted", where, "This string schema sets no format, pattern, enum or const."
+                )
+        if "integer" in types:
+            if oas31:
+                bounded = (("minimum" in node) != ("exclusiveMinimum" in node)) and (
+                    ("maximum" in node) != ("exclusiveMaximum" in node)
+                )
+            else:
+                bounded = "minimum" in node and "maximum" in node
+            if not bounded:
+                review.add("sec.api4.integer-limit", where, "This integer schema lacks a minimum or a maximum.")
+            if "format" not in node:
+                review.add("sec.api4.integer-format", where, "This integer schema sets no format.")
+        if node.get("type") == "object":
+            keyword = "unevaluatedProperties" if oas31 else "additionalProperties"
+            extra = node.get(keyword)
+            if extra:
+                review.add(
+                    "sec.api3.additional-properties", pointer(*path, keyword), f"This object schema allows {keyword}."
+                )
+                if isinstance(extra, Mapping) and "maxProperties" not in node:
+                    review.add(
+                        "sec.api3.unbounded-additional-properties",
+                        where,
+                        f"Its {keyword} are not limited by maxProperties.",
+                    )
+
+
+def _deref(doc: ApiDocument, node: Any, where: str) -> tuple[Any, str]:
+    """Follow local refs; returns the target and the pointer of where it is written."""
+    hops = 0
+    while (
+        isinstance(node, Mapping) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#") and hops < 32
+    ):
+        where = node["$ref"][1:]
+        target: Any = doc.data
+        for raw in where.split("/")[1:]:
+            part = unescape_pointer_part(raw)
+            target = target.get(part) if isinstance(target, Mapping) else None
+        node = target
+        hops += 1
+    return node, where
+
+
+def _operations(doc: ApiDocument) -> Iterator[tuple[str, str, Mapping[str, Any], Mapping[str, Any]]]:
+    paths = doc.data.get("paths")
+    if not isinstance(paths, Mapping):
+        return
+    for path, item in paths.items():
+        if not isinstance(item, Mapping):
+            continue
+        for method in HTTP_METHODS:
+            operation = item.get(method)
+            if isinstance(operation, Mapping):
+                yield str(path), method, item, operation
+
+
+def _responses_objects(data: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Every `responses` object under /paths (callbacks included), where it is written."""
+    paths = data.get("paths")
+    if not isinstance(paths, Mapping):
+        return
+    for path, node in _walk(paths):
+        responses = node.get("responses")
+        if isinstance(responses, Mapping) and not any(p in _SKIP_KEYS for p in path):
+            yield pointer("paths", *path, "responses"), responses
+
+
+def _operation_rules(review: _Review, doc: ApiDocument) -> None:
+    data = doc.data
+    oas31 = doc.version.startswith("3.1")
+    root_security = data.get("security")
+    for where, responses in _responses_objects(data):
+        if "429" not in responses or not _has_content(doc, responses.get("429"), where + "/429"):
+            review.add("sec.api4.no-429", where, "The operation documents no 429 response with a body.")
+        if "401" not in responses or not _has_content(doc, responses.get("401"), where + "/401"):
+            review.add("sec.api8.error-401", where, "The operation documents no 401 response with a body.")
+        if "500" not in responses or not _has_content(doc, responses.get("500"), where + "/500"):
+            review.add("sec.api8.error-500", where, "The operation documents no 500 response with a body.")
+        if not ({"400", "422", "4XX"} & {str(k) for k in responses}):
+            review.add("sec.api8.error-validation", where, "The operation documents no 400, 422 or 4XX response.")
+        for status, response in responses.items():
+            resolved, at = _deref(doc, response, f"{where}/{pointer(str(status))[1:]}")
+            if not isinstance(resolved, Mapping):
+                continue
+            headers = resolved.get("headers")
+            names = set(headers) if isinstance(headers, Mapping) else set()
+            if str(status)[:1] in {"2", "4"} and not any(s <= names for s in _RATE_LIMIT_SETS):
+                review.add(
+                    "sec.api4.rate-limit-headers",
+                    at + ("/headers" if isinstance(headers, Mapping) else ""),
+                    f"The {status} response declares no rate-limit headers.",
+                )
+            if str(status) == "429" and "Retry-After" not in names:
+                review.add("sec.api4.retry-after", at, "The 429 response declares no Retry-After header.")
+
+    admin_hashes: list[tuple[str, str, str]] = []
+    other_hashes: set[str] = set()
+    for path, method, item, operation in _operations(doc):
+        op_ptr = pointer("paths", path, method)
+        declared = "security" in operation
+        security = operation.get("security") if declared else root_security
+        # Point at the operation's `security` when it has one, else at the operation itself.
+        security_ptr = op_ptr + "/security" if declared else op_ptr
+        if not security:
+            if method in {"post", "put", "patch", "delete"}:
+                review.add(
+                    "sec.api2.unauthenticated-write",
+                    security_ptr,
+                    f"{method.upper()} {path} requires no authentication.",
+                )
+            elif method in {"get", "head"}:
+                public = declared and security == []
+                review.add(
+                    "sec.api2.unauthenticated-read",
+                    security_ptr,
+                    f"{method.upper()} {path} requires no authentication"
+                    + (" (declared public with `security: []`)." if public else "."),
+                    severity="low" if public else None,
+                )
+        elif isinstance(security, list) and method in {"post", "put", "patch", "delete"}:
+            for index, entry in enumerate(security):
+                if isinstance(entry, Mapping) and not entry:
+                    review.add(
+                        "sec.api2.unauthenticated-write",
+                        f"{op_ptr}/security/{index}",
+                        f"{method.upper()} {path} accepts anonymous callers (`{{}}`).",
+                    )
+        if isinstance(security, list):
+            for index, entry in enumerate(security):
+                if not isinstance(entry, Mapping):
+                    continue
+                digest = repr(sorted((k, tuple(v or ())) for k, v in entry.items()))
+                if "/admin" in path or "/internal" in path:
+                    admin_hashes.append((path, f"{op_ptr}/security" + (f"/{index}" if declared else ""), digest))
+                elif declared:
+                    other_hashes.add(digest)
+                else:
+                    other_hashes.add(digest)
+        parameters = [*(item.get("parameters") or []), *(operation.get("parameters") or [])]
+        for index, param in enumerate(parameters):
+            owner = pointer("paths", path) if index < len(item.get("parameters") or []) else op_ptr
+            local = index if owner != op_ptr else index - len(item.get("parameters") or [])
+            resolved, at = _deref(doc, param, f"{owner}/parameters/{local}")
+            if not isinstance(resolved, Mapping) or not isinstance(resolved.get("name"), str):
+                continue
+            name = resolved["name"]
+            schema, schema_at = _deref(doc, resolved.get("schema"), at + "/schema")
+            if (
+                (name == "id" or _ID_NAME.search(name))
+                and isinstance(schema, Mapping)
+                and schema.get("type") == "integer"
+            ):
+                review.add("sec.api1.numeric-id", schema_at, f"Parameter `{name}` is an integer id.")
+            if _URL_NAME.search(name):
+                review.add("sec.api7.url-parameter", at + "/name", f"Parameter `{name}` looks like a URL.")
+            if (
+                method == "get"
+                and name.lower() in _PAGE_SIZE
+                and isinstance(schema, Mapping)
+                and "maximum" not in schema
+                and "enum" not in schema
+            ):
+                review.add("sec.api4.unbounded-page-size", at, f"`{name}` on {method.upper()} {path} has no maximum.")
+        if operation.get("deprecated") is True:
+            review.add(
+                "sec.api9.deprecated-operation", op_ptr + "/deprecated", f"{method.upper()} {path} is deprecated."
+            )
+        if (
+            _WEBHOOK_PATH.search(path)
+            and not security
+            and not any(
+                isinstance(p := _deref(doc, raw, "")[0], Mapping) and _SIGNATURE.search(str(p.get("name", "")))
+                for raw in parameters
+            )
+        ):
+            review.add(
+                "sec.api10.unsigned-webhook",
+                op_ptr,
+                f"{method.upper()} {path} receives calls from outside with neither authentication nor a signature header.",
+            )
+    for path, where, digest in admin_hashes:
+        if digest in other_hashes:
+            review.add(
+                "sec.api5.admin-same-security",
+                where,
+                f"Admin operation {path} accepts the same security as non-admin operations.",
+            )
+
+    # Every `parameters` list or map anywhere: credentials in URLs.
+    for path, node in _walk(data):
+        if path and path[-1] == "parameters":
+            continue
+        params = node.get("parameters")
+        entries = (
+            params.items() if isinstance(params, Mapping) else enumerate(params) if isinstance(params, list) else ()
+        )
+        for key, param in entries:
+            if (
+                isinstance(param, Mapping)
+                and isinstance(param.get("in"), str)
+                and re.search("query|path", param["in"])
+                and isinstance(param.get("name"), str)
+                and _CREDENTIAL_NAME.match(param["name"])
+            ):
+                review.add(
+                    "sec.api2.credentials-in-url",
+                    pointer(*path, "parameters", str(key), "name"),
+                    f"`{param['name']}` is passed in the {param['in']}.",
+                )
+        headers = node.get("headers")
+        if isinstance(headers, Mapping) and "Access-Control-Allow-Origin" not in headers:
+            review.add(
+                "sec.api8.cors-origin",
+                pointer(*path, "headers"),
+                "These response headers do not include Access-Control-Allow-Origin.",
+            )
+    _ = oas31
+
+
+def _has_content(doc: ApiDocument, response: Any, where: str) -> bool:
+    resolved, _ = _deref(doc, response, where)
+    return isinstance(resolved, Mapping) and bool(resolved.get("content"))
+
+
+def _scheme_rules(review: _Review, doc: ApiDocument) -> None:
+    components = doc.data.get("components")
+    schemes = components.get("securitySchemes") if isinstance(components, Mapping) else None
+    if not isinstance(schemes, Mapping) or not schemes:
+        if review.model.endpoints:
+            review.add(
+                "sec.api2.no-security-scheme",
+                "/components" if isinstance(components, Mapping) else "",
+                "No securitySchemes are declared.",
+            )
+        return
+    for name, raw in schemes.items():
+        scheme, at = _deref(doc, raw, pointer("components", "securitySchemes", name))
+        if not isinstance(scheme, Mapping):
+            continue
+        kind = scheme.get("type")
+        value = scheme.get("scheme")
+        if isinstance(value, str) and "basic" in value:
+            review.add("sec.api2.http-basic", at + "/scheme", f"Scheme `{name}` is HTTP Basic.")
+        if kind == "http" and isinstance(value, str) and re.fullmatch("negotiate|oauth", value):
+            review.add("sec.api2.insecure-scheme", at + "/scheme", f"Scheme `{name}` uses `{value}`.")
+        if kind == "apiKey" and scheme.get("in") in {"path", "query"}:
+            review.add("sec.api2.api-key-in-url", at + "/in", f"Scheme `{name}` takes the key in the {scheme['in']}.")
+        if kind == "oauth2" or str(scheme.get("bearerFormat", "")) in {"jwt", "JWT"}:
+            description = scheme.get("description")
+            if not description:
+                review.add("sec.api2.jwt-best-practices", at, f"Scheme `{name}` has no description stating RFC 8725.")
+            elif "RFC8725" not in str(description):
+                review.add(
+                    "sec.api2.jwt-best-practices",
+                    at + "/description",
+                    f"The description of `{name}` does not mention RFC8725.",
+                )
+        flows = scheme.get("flows") if kind == "oauth2" else None
+        if isinstance(flows, Mapping):
+            for flow_name, flow in flows.items():
+                flow_at = f"{at}/flows/{flow_name}"
+                if isinstance(flow, Mapping) and not flow.get("refreshUrl"):
+                    review.add(
+                        "sec.api2.long-lived-tokens", flow_at, f"Flow `{flow_name}` of `{name}` has no refreshUrl."
+                    )
+                if flow_name in {"implicit", "password"}:
+                    review.add("sec.api2.weak-oauth-flow", flow_at, f"Scheme `{name}` offers the {flow_name} flow.")
+
+
+def _server_rules(review: _Review, doc: ApiDocument) -> None:
+    servers = doc.data.get("servers")
+    if not isinstance(servers, list):
+        servers = []
+    urls = []
+    for index, server in enumerate(servers):
+        if not isinstance(server, Mapping):
+            continue
+        at = f"/servers/{index}"
+        url = str(server.get("url", ""))
+        urls.append(url)
+        if url.startswith("http:"):
+            review.add("sec.api8.http-server", at + "/url", f"Server `{url}` is plain HTTP.")
+        if "x-internal" not in server:
+            review.add("sec.api9.inventory-access", at, f"Server `{url}` does not say whether it is internal.")
+        description = server.get("description")
+        if description is not None and not _ENVIRONMENT.search(str(description)):
+            review.add(
+                "sec.api9.inventory-environment",
+                at + "/description",
+                f"The description of `{url}` names no environment.",
+            )
+        if _NON_PRODUCTION_HOST.search(url.split("://", 1)[-1].split("/", 1)[0]):
+            review.add(
+                "sec.api9.non-production-server", at + "/url", f"Server `{url}` looks like a non-production host."
+            )
+    paths = doc.data.get("paths") if isinstance(doc.data.get("paths"), Mapping) else {}
+    if (
+        review.model.endpoints
+        and not any(_VERSION.search(u) for u in urls)
+        and not all(_VERSION.search(str(p)) for p in paths)
+    ):
+        review.add(
+            "sec.api9.unversioned",
+            "/servers" if servers else "/paths",
+            "Neither the server URLs nor the paths carry a version.",
+        )
+
+
+def _properties(
+    doc: ApiDocument, schema: Any, where: str, depth: int = 0
+) -> Iterator[tuple[str, Mapping[str, Any], str]]:
+    """Top-level properties of a (possibly referenced, allOf-composed) schema, where they are written."""
+    resolved, at = _deref(doc, schema, where)
+    if depth > 8 or not isinstance(resolved, Mapping):
+        return
+    if resolved.get("type") == "array" and "items" in resolved:
+        yield from _properties(doc, resolved["items"], at + "/items", depth + 1)
+        return
+    props = resolved.get("properties")
+    if isinstance(props, Mapping):
+        for name, prop in props.items():
+            target, prop_at = _deref(doc, prop, f"{at}/properties/{pointer(str(name))[1:]}")
+            if isinstance(target, Mapping):
+                yield str(name), target, prop_at
+    for combo in ("allOf", "oneOf", "anyOf"):
+        parts = resolved.get(combo)
+        if isinstance(parts, list):
+            for index, part in enumerate(parts):
+                yield from _properties(doc, part, f"{at}/{combo}/{index}", depth + 1)
+
+
+def _body_rules(review: _Review, doc: ApiDocument) -> None:
+    for path, method, _item, operation in _operations(doc):
+        op_ptr = pointer("paths", path, method)
+        label = f"{method.upper()} {path}"
+        request, request_at = _deref(doc, operation.get("requestBody"), op_ptr + "/requestBody")
+        if isinstance(request, Mapping) and method in {"post", "put", "patch"}:
+            for media, media_obj in (request.get("content") or {}).items():
+                if not isinstance(media_obj, Mapping):
+                    continue
+                for name, prop, at in _properties(
+                    doc, media_obj.get("schema"), f"{request_at}/content/{pointer(str(media))[1:]}/schema"
+                ):
+                    if name.lower() in _PRIVILEGED and not prop.get("readOnly"):
+                        review.add(
+                            "sec.api3.privileged-field-writable",
+                            at,
+                            f"{label} lets the caller set `{name}`.",
+                            key=f"{at}|{label}",
+                        )
+                    if (
+                        prop.get("format") in {"uri", "url", "iri"}
+                        or _URL_NAME.search(name)
+                        or name.lower() in {"url", "callback", "webhook", "webhook_url", "redirect_uri"}
+                    ):
+                        review.add("sec.api7.url-input", at, f"{label} accepts `{name}`, a URL.", key=f"{at}|{label}")
+        responses = operation.get("responses")
+        if not isinstance(responses, Mapping):
+            continue
+        for status, response in responses.items():
+            resolved, at = _deref(doc, response, f"{op_ptr}/responses/{pointer(str(status))[1:]}")
+            if not isinstance(resolved, Mapping):
+                continue
+            for media, media_obj in (resolved.get("content") or {}).items():
+                if not isinstance(media_obj, Mapping):
+                    continue
+                base = f"{at}/content/{pointer(str(media))[1:]}/schema"
+                for name, prop, prop_at in _properties(doc, media_obj.get("schema"), base):
+                    lowered = name.lower()
+                    if str(status)[:1] in {"2", "3"} and lowered in _SECRET_FIELDS and not prop.get("writeOnly"):
+                        review.add(
+                            "sec.api3.secret-in-response",
+                            prop_at,
+                            f"{label} returns `{name}` in its {status} response.",
+                            key=prop_at,
+                        )
+                    if str(status)[:1] in {"4", "5"} and lowered in _LEAKY_ERROR_FIELDS:
+                        review.add(
+                            "sec.api8.error-leaks-internals",
+                            prop_at,
+                            f"The {status} error of {label} carries `{name}`.",
+                            key=prop_at,
+                        )
+    components = doc.data.get("components")
+    schemas = components.get("schemas") if isinstance(components, Mapping) else None
+    if isinstance(schemas, Mapping):
+        for name in schemas:
+            if "error" in str(name).lower() or "problem" in str(name).lower():
+                for prop_name, _prop, prop_at in _properties(
+                    doc, schemas[name], pointer("components", "schemas", str(name))
+                ):
+                    if prop_name.lower() in _LEAKY_ERROR_FIELDS:
+                        review.add(
+                            "sec.api8.error-leaks-internals",
+                            prop_at,
+                            f"Error schema `{name}` carries `{prop_name}`.",
+                            key=prop_at,
+                        )
+
+
+def _story_rules(review: _Review) -> None:
+    model = review.model
+    stories_by_endpoint: dict[str, list[Any]] = {}
+    for story in model.stories:
+        for ref in story.endpoints:
+            endpoint = match_endpoint(ref, model.endpoints)
+            if endpoint is not None:
+                stories_by_endpoint.setdefault(endpoint.key, []).append(story)
+    for endpoint in model.endpoints:
+        if not _has_object_id(endpoint) or not endpoint.security:
+            continue
+        stories = stories_by_endpoint.get(endpoint.key, [])
+        evidence = [(s, c) for s in stories for c in s.acceptance_criteria if _OWNERSHIP.search(c)]
+        if evidence:
+            story, criterion = evidence[0]
+            review.add(
+                "sec.api1.object-access-required",
+                endpoint.source,
+                f"{story.id} says \u201c{criterion}\u201d: {endpoint.label} must return only the caller's objects.",
+                key=endpoint.key,
+                also=(story.source,),
+            )
+        else:
+            cited = ", ".join(s.id for s in stories) or "no story"
+            review.add(
+                "sec.api1.object-access-unstated",
+                endpoint.source,
+                f"{endpoint.label} takes {', '.join('{' + p.name + '}' for p in endpoint.parameters if p.location == 'path')}; {cited} states who may access it.",
+                key=endpoint.key,
+                also=tuple(s.source for s in stories),
+            )
+    for story in model.stories:
+        text = " ".join([story.title, story.goal or "", *story.acceptance_criteria])
+        if _SENSITIVE_FLOW.search(text) and not _ANTI_AUTOMATION.search(text):
+            endpoints = [e for ref in story.endpoints if (e := match_endpoint(ref, model.endpoints))]
+            review.add(
+                "sec.api6.sensitive-flow",
+                story.source,
+                f"{story.id} ({story.title}) is a flow worth automating for abuse and names no limit on it.",
+                key=story.id,
+                also=tuple(e.source for e in endpoints),
+            )
+        webhook_story = any(_SIGNATURE_STORY.search(c) for c in story.acceptance_criteria)
+        if webhook_story:
+            for ref in story.endpoints:
+                endpoint = match_endpoint(ref, model.endpoints)
+                if (
+                    endpoint
+                    and _WEBHOOK_PATH.search(endpoint.path)
+                    and not any(_SIGNATURE.search(p.name) for p in endpoint.parameters)
+                ):
+                    review.add(
+                        "sec.api10.unsigned-webhook",
+                        endpoint.source,
+                        f"{story.id} requires the provider's calls to be verified by signature, but {endpoint.label} declares no signature header.",
+                        key=f"{endpoint.method} {endpoint.path}",
+                        also=(story.source,),
+                        title="Webhook signature required by a story but not in the API",
+                    )
+
+
+def _endpoint_rules(review: _Review) -> None:
+    for endpoint in review.model.endpoints:
+        lists = any(r.status.startswith("2") and r.body is not None and r.body.is_array for r in endpoint.responses)
+        if endpoint.method == "GET" and lists and endpoint.pagination is None:
+            review.add(
+                "sec.api4.unpaginated-list",
+                endpoint.source,
+                f"{endpoint.label} returns an array and takes no paging parameter.",
+                key=endpoint.key,
+            )
+
+
+def _has_object_id(endpoint: Endpoint) -> bool:
+    return any(p.location == "path" and (p.name == "id" or _ID_NAME.search(p.name)) for p in endpoint.parameters)
+
+
+def _data_rules(review: _Review) -> None:
+    model = review.model
+    for entity in model.entities:
+        personal = []
+        for column in entity.columns:
+            name = column.name.lower()
+            if name in _CARD_NUMBER:
+                review.add(
+                    "sec.dp.card-number-stored",
+                    column.source,
+                    f"{entity.name}.{column.name} holds card numbers.",
+                    key=f"{entity.name}.{column.name}",
+                )
+            if name in _SENSITIVE:
+                review.add(
+                    "sec.dp.sensitive-data",
+                    column.source,
+                    f"{entity.name}.{column.name} is special category or identity data.",
+                    key=f"{entity.name}.{column.name}",
+                )
+            if name in _PLAINTEXT_SECRET:
+                review.add(
+                    "sec.dp.plaintext-secret",
+                    column.source,
+                    f"{entity.name}.{column.name} looks like a plain-text secret.",
+                    key=f"{entity.name}.{column.name}",
+                )
+            if name in _PERSONAL:
+                personal.append(column)
+        if personal:
+            review.add(
+                "sec.dp.personal-data",
+                personal[0].source,
+                f"{entity.name} holds personal data: {', '.join(c.name for c in personal)}.",
+                key=entity.name,
+                also=tuple(c.source for c in personal[1:]),
+            )
+    for story in model.stories:
+        for criterion in story.acceptance_criteria:
+            for match in _NEVER_STORED.finditer(criterion):
+                subject = re.sub(r"^(the|a|an|any|full)\s+", "", match.group("what").strip().lower())
+                wanted = re.sub(r"[^a-z0-9]+", "_", subject).strip("_")
+                if not wanted:
+                    continue
+                hits: list[tuple[str, SourceRef]] = []
+                for entity in model.entities:
+                    hits += [(f"{entity.name}.{c.name}", c.source) for c in entity.columns if c.name.lower() == wanted]
+                if review.doc is not None:
+                    for path, node in _walk(review.doc.data):
+                        props = node.get("properties")
+                        if isinstance(props, Mapping) and wanted in props:
+                            where = pointer(*path, "properties", wanted)
+                            hits.append((where, review.doc.locate(where)))
+                if hits:
+                    review.add(
+                        "sec.dp.story-contradiction",
+                        hits[0][1],
+                        f"{story.id} says \u201c{criterion}\u201d, yet the design has {', '.join(h[0] for h in hits)}.",
+                        key=f"{story.id}|{wanted}",
+                        also=(story.source, *(h[1] for h in hits[1:])),
+                    )
+
+
+def checklist(findings: list[Finding], *, has_api: bool, has_model: bool) -> list[dict[str, Any]]:
+    """One item per OWASP category and data protection, with a status derived from the findings."""
+    items = []
+    for category in CATEGORIES:
+        mine = [f for f in findings if f.category.split(":")[0] == category.key and not f.suppressed]
+        applicable = has_model if category.key == "DP" else has_api
+        if not applicable:
+            status = "not_applicable"
+        elif any(severity_rank(f.severity) <= severity_rank("medium") for f in mine):
+            status = "fail"
+        elif mine:
+            status = "needs_review"
+        else:
+            status = "pass"
+        items.append(
+            {
+                "key": category.key,
+                "title": category.title,
+                "status": status,
+                "findings": len(mine),
+                "explanation": category.explanation,
+                "reference": category.reference,
+            }
+        )
+    return items
+
+
+def analyze_security(model: DesignModel) -> tuple[list[Finding], dict[str, Any]]:
+    """All security rules over the design. See the module docstring."""
+    review = _Review(model=model, doc=model.api_document)
+    doc = model.api_document
+    if doc is not None:
+        oas31 = doc.version.startswith("3.1")
+        _story_rules(review)  # first: where a story speaks about an operation, its finding wins
+        _schema_rules(review, doc.data, oas31=oas31)
+        _scheme_rules(review, doc)
+        _server_rules(review, doc)
+        _operation_rules(review, doc)
+        _body_rules(review, doc)
+        _endpoint_rules(review)
+    else:
+        _story_rules(review)
+    _data_rules(review)
+    section = {
+        "checklist": checklist(
+            review.findings, has_api=doc is not None, has_model=bool(model.entities) or doc is not None
+        ),
+        "rules": len(RULES),
+        "suppressed": sum(1 for f in review.findings if f.suppressed),
+    }
+    return review.findings, section
