@@ -178,7 +178,10 @@ def render_sarif(report: dict[str, Any]) -> dict[str, Any]:
                 "id": finding["rule_id"],
                 "shortDescription": {"text": finding["title"]},
                 "help": {"text": finding["fix"] or finding["message"]},
-                "properties": {"analyzer": finding["analyzer"]},
+                "properties": {
+                    "analyzer": finding["analyzer"],
+                    **({"tags": [finding["cwe"]]} if finding.get("cwe") else {}),
+                },
             },
         )
         locations = [
@@ -206,7 +209,16 @@ def render_sarif(report: dict[str, Any]) -> dict[str, Any]:
                 "message": {"text": f"{finding['message']} Fix: {finding['fix']}".strip()},
                 "locations": locations,
                 "partialFingerprints": {"workbench/v1": finding["fingerprint"]},
-                "properties": {"severity": finding["severity"]},
+                "properties": {
+                    "severity": finding["severity"],
+                    "category": finding.get("category", ""),
+                    "cwe": finding.get("cwe", ""),
+                },
+                **(
+                    {"suppressions": [{"kind": "inSource", "justification": finding["suppressed"]["reason"]}]}
+                    if finding.get("suppressed")
+                    else {}
+                ),
             }
         )
     return {

@@ -482,6 +482,7 @@ def _operation_rules(review: _Review, doc: ApiDocument) -> None:
                 "sec.api10.unsigned-webhook",
                 op_ptr,
                 f"{method.upper()} {path} receives calls from outside with neither authentication nor a signature header.",
+                key=f"{method.upper()} {path}",
             )
     for path, where, digest in admin_hashes:
         if digest in other_hashes:
