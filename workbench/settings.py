@@ -244,3 +244,5 @@ SOURCE_VIEW_MAX_LINE_CHARS = env_int("SOURCE_VIEW_MAX_LINE_CHARS", 2000)
 # In development whitenoise serves straight from the app folders, so a change shows at once.
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
+# The run page lists at most this many findings at once; filters and the exports show the rest.
+RUN_PAGE_MAX_FINDINGS = env_int("RUN_PAGE_MAX_FINDINGS", 200)

@@ -24,4 +24,5 @@ urlpatterns = [
     path("", include("apps.designs.urls")),
     path("", include("apps.analysis.urls")),
     path("", include("apps.reports.urls")),
+    path("", include("apps.security.urls")),
 ]

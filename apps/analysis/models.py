@@ -67,6 +67,10 @@ class Finding(models.Model):
     references = models.JSONField(default=list)
     fingerprint = models.CharField(max_length=64)
     locations = models.JSONField(default=list)
+    category = models.CharField(max_length=20, blank=True, help_text="OWASP API Top 10 category (API1:2023 ...) or DP")
+    cwe = models.CharField(max_length=20, blank=True)
+    # {"source": "spec"|"review", "reason": ..., "by": ..., "at": ..., "pointer": ...} when waived
+    suppressed = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["severity_rank", "analyzer", "rule_id", "id"]

@@ -30,6 +30,7 @@ from apps.analysis.models import TERMINAL_STATUSES, AnalysisRun, Finding, RunSta
 from apps.designs.models import Revision
 from apps.designs.services import parse_limits, revision_input
 from apps.reports.engine.report import build_report
+from apps.security.services import apply_suppressions
 
 logger = logging.getLogger(__name__)
 
@@ -208,6 +209,7 @@ def _store(run: AnalysisRun, report: dict[str, Any], parsed: bool) -> None:
     locked = AnalysisRun.objects.select_for_update().get(pk=run.pk)
     if locked.status != RunStatus.RUNNING:
         return  # cancelled or reaped while the job ran: keep what the user saw
+    apply_suppressions(report=report, design_id=locked.revision.design_id)
     # Replace rather than add, so that a re-run of the same job never duplicates findings.
     Finding.objects.filter(run=locked).delete()
     Finding.objects.bulk_create(
@@ -224,6 +226,9 @@ def _store(run: AnalysisRun, report: dict[str, Any], parsed: bool) -> None:
                 references=f["references"],
                 fingerprint=f["fingerprint"],
                 locations=f["locations"],
+                category=f.get("category", ""),
+                cwe=f.get("cwe", ""),
+                suppressed=f.get("suppressed"),
             )
             for f in report["findings"]
         ],

@@ -14,9 +14,9 @@ stays in the report, marked suppressed.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from apps.analysis.engine.findings import Finding, fingerprint, severity_rank
 from apps.analysis.engine.traceability import match_endpoint
@@ -844,8 +844,17 @@ def _data_rules(review: _Review) -> None:
                     )
 
 
-def checklist(findings: list[Finding], *, has_api: bool, has_model: bool) -> list[dict[str, Any]]:
-    """One item per OWASP category and data protection, with a status derived from the findings."""
+class _Graded(Protocol):
+    category: str
+    severity: str
+    suppressed: Mapping[str, Any] | None
+
+
+def checklist(findings: Iterable[_Graded], *, has_api: bool, has_model: bool) -> list[dict[str, Any]]:
+    """One item per OWASP category and data protection, with a status derived from the findings.
+
+    Takes anything with category, severity and suppressed: engine findings or stored ones."""
+    findings = list(findings)
     items = []
     for category in CATEGORIES:
         mine = [f for f in findings if f.category.split(":")[0] == category.key and not f.suppressed]

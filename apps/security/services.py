@@ -1,0 +1,85 @@
+"""Reviewer input on the security review: checklist verdicts and suppressions."""
+
+from collections.abc import Iterable
+from types import SimpleNamespace
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from apps.analysis.models import AnalysisRun, Finding
+from apps.security.engine.catalog import CATEGORY_BY_KEY
+from apps.security.engine.review import checklist
+from apps.security.models import ChecklistReview, ReviewStatus, Suppression
+
+
+def apply_suppressions(*, report: dict[str, Any], design_id: int) -> None:
+    """Mark the report's findings the design's reviewers waived (matched by fingerprint)."""
+    waived = {s.fingerprint: s for s in Suppression.objects.filter(design_id=design_id).select_related("created_by")}
+    if not waived:
+        return
+    for finding in report["findings"]:
+        suppression = waived.get(finding["fingerprint"])
+        if suppression is not None and not finding.get("suppressed"):
+            finding["suppressed"] = suppression.as_marker()
+    section = report.get("security")
+    if section is not None:
+        graded = [
+            SimpleNamespace(**{k: f.get(k) for k in ("category", "severity", "suppressed")})
+            for f in report["findings"]
+            if f["analyzer"] == "security"
+        ]
+        section["checklist"] = report_checklist(report=report, findings=graded)
+        section["suppressed"] = sum(1 for g in graded if g.suppressed)
+
+
+def report_checklist(*, report: dict[str, Any], findings: Iterable[Any]) -> list[dict[str, Any]]:
+    """The checklist of a stored report, graded on the given (current) security findings."""
+    api = bool(report["design"]["endpoints"]["count"])
+    return checklist(findings, has_api=api, has_model=api or bool(report["design"]["entities"]["count"]))
+
+
+def checklist_review_set(
+    *, run: AnalysisRun, reviewer: AbstractBaseUser, key: str, status: str, note: str
+) -> ChecklistReview:
+    if key not in CATEGORY_BY_KEY:
+        raise ValidationError({"key": f"Unknown checklist item {key!r}."})
+    if status not in ReviewStatus.values:
+        raise ValidationError({"status": f"Status must be one of {', '.join(ReviewStatus.values)}."})
+    review, _ = ChecklistReview.objects.update_or_create(
+        run=run, key=key, reviewer=reviewer, defaults={"status": status, "note": note.strip()[:4000]}
+    )
+    return review
+
+
+@transaction.atomic
+def suppression_create(*, finding: Finding, user: AbstractBaseUser, reason: str) -> Suppression:
+    """Waive a finding for its design; this run's finding and later runs' show it as suppressed."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the finding does not apply; the reason stays visible."})
+    design = finding.run.revision.design
+    suppression, _ = Suppression.objects.update_or_create(
+        design=design,
+        fingerprint=finding.fingerprint,
+        defaults={
+            "rule_id": finding.rule_id,
+            "title": finding.title[:500],
+            "reason": reason[:2000],
+            "created_by": user,
+        },
+    )
+    Finding.objects.filter(
+        run__revision__design=design, fingerprint=finding.fingerprint, suppressed__isnull=True
+    ).update(suppressed=suppression.as_marker())
+    return suppression
+
+
+@transaction.atomic
+def suppression_delete(*, finding: Finding) -> None:
+    design = finding.run.revision.design
+    Suppression.objects.filter(design=design, fingerprint=finding.fingerprint).delete()
+    Finding.objects.filter(
+        run__revision__design=design, fingerprint=finding.fingerprint, suppressed__source="review"
+    ).update(suppressed=None)
