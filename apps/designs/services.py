@@ -21,6 +21,7 @@ def parse_limits() -> ParseLimits:
         max_document_bytes=settings.DESIGN_MAX_DOCUMENT_BYTES,
         max_yaml_nodes=settings.DESIGN_MAX_YAML_NODES,
         max_schema_depth=settings.DESIGN_MAX_SCHEMA_DEPTH,
+        max_operations=settings.DESIGN_MAX_OPERATIONS,
     )
 
 

@@ -301,7 +301,8 @@ def _parse_openapi_part(text: str, document: str, offset: int, parts: _Parts, li
         parts.problems.append(exc.problem)
         return
     parts.api = settings
-    parts.api_document = ApiDocument(data=doc.data, locate=doc.ref)
+    extensions = frozenset(re.findall(r"x-workbench-[a-z-]+", text)) if "x-workbench-" in text else frozenset()
+    parts.api_document = ApiDocument(data=doc.data, locate=doc.ref, extensions=extensions)
     parts.endpoints.extend(endpoints)
     parts.problems.extend(problems)
 

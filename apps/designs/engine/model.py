@@ -257,6 +257,9 @@ class ApiDocument:
 
     data: Mapping[str, Any]
     locate: Callable[[str], SourceRef] = field(compare=False, repr=False)
+    # Which of the workbench's own extensions (x-workbench-*) occur in the text at all, so that
+    # rules can skip looking for them in the usual case where none does.
+    extensions: frozenset[str] = frozenset()
 
     @property
     def version(self) -> str:

@@ -399,6 +399,16 @@ def parse_openapi(
 
     endpoints: list[Endpoint] = []
     paths = data.get("paths") if isinstance(data.get("paths"), dict) else {}
+    operations = sum(
+        1 for item in paths.values() if isinstance(item, dict) for method in HTTP_METHODS if method in item
+    )
+    if operations > limits.max_operations:
+        raise _fatal(
+            "openapi.too-many-operations",
+            f"the API has {operations:,} operations, more than the limit of {limits.max_operations:,}",
+            doc.ref("/paths"),
+            "Split the description by area and paste the part under review, or raise DESIGN_MAX_OPERATIONS.",
+        )
     for path, item in paths.items():
         item_ptr = pointer("paths", path)
         item, _ = doc.deref(item)

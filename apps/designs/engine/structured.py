@@ -38,11 +38,11 @@ def looks_like_json(text: str) -> bool:
 
 
 def unescape_pointer_part(part: str) -> str:
-    return part.replace("~1", "/").replace("~0", "~")
+    return part.replace("~1", "/").replace("~0", "~") if "~" in part else part
 
 
 def escape_pointer_part(part: str) -> str:
-    return part.replace("~", "~0").replace("/", "~1")
+    return part.replace("~", "~0").replace("/", "~1") if "~" in part or "/" in part else part
 
 
 def pointer(*parts: str | int) -> str:

@@ -181,6 +181,15 @@ class _Review:
     doc: ApiDocument | None
     findings: list[Finding] = field(default_factory=list)
     seen: set[tuple[str, str]] = field(default_factory=set)
+    # pointer of each object carrying x-workbench-ignore -> that object; filled only when the
+    # document uses the extension at all.
+    waivers: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.doc is not None and IGNORE_KEY in self.doc.extensions:
+            for path, node in _walk(self.doc.data):
+                if IGNORE_KEY in node:
+                    self.waivers[pointer(*path)] = node
 
     def add(
         self,
@@ -227,25 +236,15 @@ class _Review:
 
     def _suppression(self, rule: Rule, ptr: str) -> dict[str, Any] | None:
         """The nearest object on the pointer's way that waives the rule with x-workbench-ignore."""
-        if self.doc is None:
+        if not self.waivers:
             return None
-        node: Any = self.doc.data
-        found: tuple[str, Any] | None = None
+        found: tuple[str, Mapping[str, Any]] | None = None
         walked = ""
-        for raw in ptr.split("/")[1:] if ptr else []:
-            if isinstance(node, Mapping) and _waives(node, rule):
+        for raw in ["", *ptr.split("/")[1:]] if ptr else [""]:
+            walked = f"{walked}/{raw}" if raw or walked else ""
+            node = self.waivers.get(walked)
+            if node is not None and _waives(node, rule):
                 found = (walked, node)
-            part = unescape_pointer_part(raw)
-            walked += "/" + raw
-            if isinstance(node, Mapping):
-                node = node.get(part)
-            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-                node = node[int(part)]
-            else:
-                node = None
-                break
-        if isinstance(node, Mapping) and _waives(node, rule):
-            found = (walked, node)
         if found is None:
             return None
         return {
@@ -268,24 +267,29 @@ def _waives(node: Mapping[str, Any], rule: Rule) -> bool:
 
 def _types(node: Mapping[str, Any]) -> set[str]:
     kind = node.get("type")
-    if isinstance(kind, list):
+    if type(kind) is str:
+        return {kind}
+    if type(kind) is list:
         return {str(k) for k in kind}
-    return {kind} if isinstance(kind, str) else set()
+    return set()
 
 
 def _walk(data: Any) -> Iterator[tuple[tuple[str, ...], Mapping[str, Any]]]:
     """Every mapping of the document with its path; examples and extensions are skipped."""
+    # Loaded JSON and YAML are plain dicts and lists: exact type checks are much cheaper than
+    # isinstance against the abstract Mapping on documents with a million nodes.
     stack: list[tuple[tuple[str, ...], Any]] = [((), data)]
+    containers = (dict, list)
     while stack:
         path, node = stack.pop()
-        if isinstance(node, Mapping):
+        if type(node) is dict:
             yield path, node
             for key, value in node.items():
-                if isinstance(value, Mapping | list) and key not in _SKIP_KEYS and not str(key).startswith("x-"):
+                if type(value) in containers and key not in _SKIP_KEYS and not str(key).startswith("x-"):
                     stack.append(((*path, str(key)), value))
-        elif isinstance(node, list):
+        elif type(node) is list:
             for index, value in enumerate(node):
-                if isinstance(value, Mapping | list):
+                if type(value) in containers:
                     stack.append(((*path, str(index)), value))
 
 
