@@ -11,10 +11,6 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import PurePath
 
-from markdown_it import MarkdownIt
-
-from apps.designs.engine.dbml import parse_dbml
-from apps.designs.engine.ddl import parse_ddl
 from apps.designs.engine.limits import ParseLimits
 from apps.designs.engine.model import (
     ApiDocument,
@@ -29,7 +25,7 @@ from apps.designs.engine.model import (
     Story,
 )
 from apps.designs.engine.openapi import parse_openapi
-from apps.designs.engine.queries import has_named_queries, parse_queries, split_named
+from apps.designs.engine.sqlblocks import has_named_queries, split_named
 from apps.designs.engine.stories import is_story_heading, parse_story
 from apps.designs.engine.structured import looks_like_json
 from apps.designs.engine.text import InputError
@@ -221,6 +217,8 @@ def _dedupe_entities(parts: _Parts) -> list[Entity]:
 
 def _parse_markdown(text: str, document: str, parts: _Parts, limits: ParseLimits) -> None:
     parts.documents.append(document)
+    from markdown_it import MarkdownIt  # imported on use: a bare OpenAPI file never needs it
+
     tokens = MarkdownIt("commonmark").parse(text)
     lines = text.splitlines()
     headings: list[tuple[int, int, str]] = []  # (level, 0-based line, text)
@@ -253,6 +251,8 @@ def _parse_markdown(text: str, document: str, parts: _Parts, limits: ParseLimits
 
 
 def _parse_story_headings(text: str, document: str, parts: _Parts) -> None:
+    from markdown_it import MarkdownIt  # imported on use: a bare OpenAPI file never needs it
+
     tokens = MarkdownIt("commonmark").parse(text)
     headings = [
         (int(t.tag[1]), t.map[0], tokens[i + 1].content)
@@ -308,6 +308,10 @@ def _parse_openapi_part(text: str, document: str, offset: int, parts: _Parts, li
 
 
 def _parse_data_model(text: str, document: str, offset: int, parts: _Parts, *, dbml: bool) -> None:
+    # The DBML and DDL parsers pull in pyparsing and libpg_query: import them only when used.
+    from apps.designs.engine.dbml import parse_dbml
+    from apps.designs.engine.ddl import parse_ddl
+
     parts.documents.append(document)
     parts.recognised += 1
     try:
@@ -342,6 +346,8 @@ def _parse_sql(text: str, document: str, offset: int, parts: _Parts, *, queries_
             )
         )
     if has_named_queries(text):
+        from apps.designs.engine.queries import parse_queries
+
         queries, problems = parse_queries(text, document=document, line_offset=offset)
         parts.queries.extend(queries)
         parts.problems.extend(problems)

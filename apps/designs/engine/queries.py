@@ -7,8 +7,6 @@ PostgreSQL's parser (pglast) can read the statement, and the tables it touches a
 
 from __future__ import annotations
 
-import re
-
 import pglast
 import sqlparse
 from pglast import ast
@@ -17,29 +15,8 @@ from pglast.visitors import Visitor
 from sqlparse import tokens
 
 from apps.designs.engine.model import NamedQuery, Problem, SourceRef
+from apps.designs.engine.sqlblocks import NAME_MARKER, has_named_queries, split_named  # noqa: F401 - re-exported
 from apps.designs.engine.text import LineIndex
-
-NAME_MARKER = re.compile(
-    r"^[ \t]*--[ \t]*name[ \t]*:[ \t]*(?P<name>[\w.-]+)[ \t]*$",
-    re.MULTILINE | re.IGNORECASE,
-)
-
-
-def has_named_queries(text: str) -> bool:
-    return NAME_MARKER.search(text) is not None
-
-
-def split_named(text: str) -> tuple[str, list[tuple[str, str, int]]]:
-    """Split a block into its leading text (DDL, if any) and (name, sql, char offset) sections."""
-    markers = list(NAME_MARKER.finditer(text))
-    if not markers:
-        return text, []
-    sections = []
-    for index, marker in enumerate(markers):
-        end = markers[index + 1].start() if index + 1 < len(markers) else len(text)
-        body_start = marker.end() + 1
-        sections.append((marker.group("name"), text[body_start:end], body_start))
-    return text[: markers[0].start()], sections
 
 
 def normalize_parameters(sql: str) -> tuple[str, tuple[str, ...]]:
