@@ -27,6 +27,7 @@ from apps.designs.engine.structured import (
     Locator,
     load_structured,
     pointer,
+    resolve_pointer,
     unescape_pointer_part,
 )
 from apps.designs.engine.text import InputError
@@ -56,7 +57,7 @@ _CURSOR_PARAMS = {
 }
 _PAGE_PARAMS = {"page", "page_number", "pagenumber"}
 _OFFSET_PARAMS = {"offset", "skip", "start"}
-_LIMIT_PARAMS = {
+PAGE_SIZE_PARAMS = {
     "limit",
     "page_size",
     "pagesize",
@@ -85,18 +86,7 @@ class OpenApiDocument:
 
     def resolve(self, ref: str) -> Any:
         """The target of a local `#/...` ref, or None when it does not exist."""
-        if not ref.startswith("#"):
-            return None
-        node: Any = self.data
-        for raw in ref[1:].split("/")[1:] if ref != "#" else []:
-            part = unescape_pointer_part(unquote(raw))
-            if isinstance(node, dict) and part in node:
-                node = node[part]
-            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-                node = node[int(part)]
-            else:
-                return None
-        return node
+        return resolve_pointer(self.data, ref) if ref.startswith("#") else None
 
     def deref(self, node: Any, *, limit: int = 32) -> tuple[Any, str | None]:
         """Follow a chain of refs; returns the target and the last ref followed (cycle safe)."""
@@ -123,13 +113,14 @@ class OpenApiDocument:
         return self._schema_edges[name]
 
     def reachable_schemas(self, roots: list[str], max_depth: int) -> tuple[str, ...]:
-        seen: list[str] = []
+        """Component schemas reachable from `roots`, depth first, each once (dicts keep order)."""
+        seen: dict[str, None] = {}
         stack = list(reversed(roots))
         while stack:
             name = stack.pop()
             if name in seen:
                 continue
-            seen.append(name)
+            seen[name] = None
             stack.extend(reversed([n for n in self.schema_edges(name, max_depth) if n not in seen]))
         return tuple(seen)
 
@@ -337,7 +328,7 @@ def _pagination(parameters: list[Parameter]) -> str | None:
         return "page"
     if names & _OFFSET_PARAMS:
         return "offset"
-    if names & _LIMIT_PARAMS:
+    if names & PAGE_SIZE_PARAMS:
         return "limit"
     return None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import unquote
 
 import yaml
 
@@ -43,6 +44,23 @@ def unescape_pointer_part(part: str) -> str:
 
 def escape_pointer_part(part: str) -> str:
     return part.replace("~", "~0").replace("/", "~1") if "~" in part or "/" in part else part
+
+
+def resolve_pointer(data: Any, ref: str) -> Any:
+    """The value a local `#/a/b` reference (or a bare `/a/b` pointer) names, or None."""
+    node = data
+    path = ref[1:] if ref.startswith("#") else ref
+    for raw in path.split("/")[1:] if path else []:
+        part = unescape_pointer_part(unquote(raw) if "%" in raw else raw)
+        if type(node) is dict:
+            if part not in node:
+                return None
+            node = node[part]
+        elif type(node) is list and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
 
 
 def pointer(*parts: str | int) -> str:

@@ -21,8 +21,8 @@ from typing import Any, Protocol
 from apps.analysis.engine.findings import Finding, fingerprint, severity_rank
 from apps.analysis.engine.traceability import match_endpoint
 from apps.designs.engine.model import ApiDocument, DesignModel, Endpoint, Severity, SourceRef
-from apps.designs.engine.openapi import HTTP_METHODS
-from apps.designs.engine.structured import pointer, unescape_pointer_part
+from apps.designs.engine.openapi import HTTP_METHODS, PAGE_SIZE_PARAMS
+from apps.designs.engine.structured import pointer, resolve_pointer
 from apps.security.engine.catalog import CATEGORIES, CATEGORY_BY_KEY, RULE_BY_ID, RULES, Rule
 
 ANALYZER = "security"
@@ -98,19 +98,6 @@ _LEAKY_ERROR_FIELDS = {
     "debug",
     "file",
     "line",
-}
-_PAGE_SIZE = {
-    "limit",
-    "page_size",
-    "pagesize",
-    "per_page",
-    "perpage",
-    "size",
-    "count",
-    "top",
-    "$top",
-    "max_results",
-    "maxresults",
 }
 _SIGNATURE = re.compile(r"signature|x-hub-signature|x-signature|webhook-signature|hmac", re.IGNORECASE)
 _WEBHOOK_PATH = re.compile(r"webhook|callback|/hooks?(/|$)", re.IGNORECASE)
@@ -341,11 +328,7 @@ def _deref(doc: ApiDocument, node: Any, where: str) -> tuple[Any, str]:
         isinstance(node, Mapping) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#") and hops < 32
     ):
         where = node["$ref"][1:]
-        target: Any = doc.data
-        for raw in where.split("/")[1:]:
-            part = unescape_pointer_part(raw)
-            target = target.get(part) if isinstance(target, Mapping) else None
-        node = target
+        node = resolve_pointer(doc.data, where)
         hops += 1
     return node, where
 
@@ -464,7 +447,7 @@ def _operation_rules(review: _Review, doc: ApiDocument) -> None:
                 review.add("sec.api7.url-parameter", at + "/name", f"Parameter `{name}` looks like a URL.")
             if (
                 method == "get"
-                and name.lower() in _PAGE_SIZE
+                and name.lower() in PAGE_SIZE_PARAMS
                 and isinstance(schema, Mapping)
                 and "maximum" not in schema
                 and "enum" not in schema
