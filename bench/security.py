@@ -33,19 +33,20 @@ DOCUMENTS = (
 )
 
 
-def _run(command: list[str], timeout: float | None = None) -> tuple[float, float, bool]:
-    """Wall seconds, peak RSS in MiB of the child, and whether it finished."""
+def _run(command: list[str], timeout: float | None = None) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS in MiB of the child, and how it ended: ok, crashed or stopped."""
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603 - our commands
     deadline = None if timeout is None else started + timeout
     while True:
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
         if pid:
-            return time.perf_counter() - started, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status) in (0, 1)
+            ended = "ok" if os.waitstatus_to_exitcode(status) in (0, 1) else "crashed"
+            return time.perf_counter() - started, usage.ru_maxrss / 1024, ended
         if deadline is not None and time.perf_counter() > deadline:
             process.kill()
             _, _, usage = os.wait4(process.pid, 0)
-            return time.perf_counter() - started, usage.ru_maxrss / 1024, False
+            return time.perf_counter() - started, usage.ru_maxrss / 1024, "stopped"
         time.sleep(0.02)
 
 
@@ -64,8 +65,8 @@ def main() -> None:
         path = spec_path(spec)
         ours, load, peaks = [], [], []
         for _ in range(args.runs):
-            wall, peak, ok = _run([python, "-m", "apps.security", str(path)])
-            if not ok:
+            wall, peak, ended = _run([python, "-m", "apps.security", str(path)])
+            if ended != "ok":
                 raise SystemExit(f"the security review failed on {path}")
             ours.append(wall)
             peaks.append(peak)
@@ -74,12 +75,15 @@ def main() -> None:
         spectral_cell, ratio_cell = "-", "-"
         if args.spectral and spectral.exists():
             rules = ROOT / "var" / "spectral" / ".spectral.yaml"
-            wall, _, finished = _run(
+            wall, _, ended = _run(
                 [str(spectral), "lint", "-q", "-r", str(rules), "-f", "json", "-o", os.devnull, str(path)],
                 timeout=args.spectral_timeout,
             )
-            mark = "" if finished else ">="
-            spectral_cell, ratio_cell = f"{mark}{wall:.1f}", f"{mark}{wall / ours_s:.1f}"
+            if ended == "crashed":
+                spectral_cell, ratio_cell = f"crash@{wall:.0f}", "-"
+            else:
+                mark = "" if ended == "ok" else ">="  # stopped at the timeout: a lower bound
+                spectral_cell, ratio_cell = f"{mark}{wall:.1f}", f"{mark}{wall / ours_s:.1f}"
         size = path.stat().st_size / 1024 / 1024
         print(
             f"{spec.key:10} {size:6.1f} {ours_s:8.2f} {load_s:8.2f} {ours_s / load_s:10.1f} {max(peaks):9.0f} {spectral_cell:>11} {ratio_cell:>14}"

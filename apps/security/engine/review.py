@@ -280,8 +280,40 @@ def _walk(data: Any) -> Iterator[tuple[tuple[str, ...], Mapping[str, Any]]]:
                     stack.append(((*path, str(index)), value))
 
 
+def _node_rules(review: _Review, path: tuple[str, ...], node: Mapping[str, Any]) -> None:
+    """Rules on every object of the document: credentials passed in URLs (any `parameters` list
+    or map that is not itself a `parameters` value) and response headers without CORS."""
+    if "parameters" in node and not (path and path[-1] == "parameters"):
+        params = node.get("parameters")
+        entries = (
+            params.items() if isinstance(params, Mapping) else enumerate(params) if isinstance(params, list) else ()
+        )
+        for key, param in entries:
+            if (
+                isinstance(param, Mapping)
+                and isinstance(param.get("in"), str)
+                and re.search("query|path", param["in"])
+                and isinstance(param.get("name"), str)
+                and _CREDENTIAL_NAME.match(param["name"])
+            ):
+                review.add(
+                    "sec.api2.credentials-in-url",
+                    pointer(*path, "parameters", str(key), "name"),
+                    f"`{param['name']}` is passed in the {param['in']}.",
+                )
+    headers = node.get("headers")
+    if type(headers) is dict and "Access-Control-Allow-Origin" not in headers:
+        review.add(
+            "sec.api8.cors-origin",
+            pointer(*path, "headers"),
+            "These response headers do not include Access-Control-Allow-Origin.",
+        )
+
+
 def _schema_rules(review: _Review, data: Mapping[str, Any], *, oas31: bool) -> None:
     for path, node in _walk(data):
+        if "parameters" in node or "headers" in node:
+            _node_rules(review, path, node)
         types = _types(node)
         if not types:
             continue
@@ -359,7 +391,6 @@ def _responses_objects(data: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[s
 
 def _operation_rules(review: _Review, doc: ApiDocument) -> None:
     data = doc.data
-    oas31 = doc.version.startswith("3.1")
     root_security = data.get("security")
     for where, responses in _responses_objects(data):
         if "429" not in responses or not _has_content(doc, responses.get("429"), where + "/429"):
@@ -478,36 +509,6 @@ def _operation_rules(review: _Review, doc: ApiDocument) -> None:
                 where,
                 f"Admin operation {path} accepts the same security as non-admin operations.",
             )
-
-    # Every `parameters` list or map anywhere: credentials in URLs.
-    for path, node in _walk(data):
-        if path and path[-1] == "parameters":
-            continue
-        params = node.get("parameters")
-        entries = (
-            params.items() if isinstance(params, Mapping) else enumerate(params) if isinstance(params, list) else ()
-        )
-        for key, param in entries:
-            if (
-                isinstance(param, Mapping)
-                and isinstance(param.get("in"), str)
-                and re.search("query|path", param["in"])
-                and isinstance(param.get("name"), str)
-                and _CREDENTIAL_NAME.match(param["name"])
-            ):
-                review.add(
-                    "sec.api2.credentials-in-url",
-                    pointer(*path, "parameters", str(key), "name"),
-                    f"`{param['name']}` is passed in the {param['in']}.",
-                )
-        headers = node.get("headers")
-        if isinstance(headers, Mapping) and "Access-Control-Allow-Origin" not in headers:
-            review.add(
-                "sec.api8.cors-origin",
-                pointer(*path, "headers"),
-                "These response headers do not include Access-Control-Allow-Origin.",
-            )
-    _ = oas31
 
 
 def _has_content(doc: ApiDocument, response: Any, where: str) -> bool:
