@@ -66,6 +66,8 @@ def test_source_links_open_the_exact_line(client: Client, owner: object, workspa
     page = client.get(reverse("analysis:run", args=[run.pk])).content.decode()
     link = reverse("designs:source", args=[design.pk, 1, "v1-design.md"]) + "?line=409#L409"
     assert link in page
+    # The traceability matrix links each story to its heading (ORD-1 is on line 11).
+    assert reverse("designs:source", args=[design.pk, 1, "v1-design.md"]) + '?line=11#L11">ORD-1</a>' in page
     source = client.get(link.split("#")[0]).content.decode()
     assert '<tr id="L409" class="focus">' in source
     assert "Table audit_log" in source

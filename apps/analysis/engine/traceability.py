@@ -105,6 +105,7 @@ def analyze_traceability(model: DesignModel) -> tuple[list[Finding], dict[str, A
                 "id": story.id,
                 "title": story.title,
                 "line": story.source.line,
+                "document": story.source.document,
                 "endpoints": links,
                 "entities": entities,
                 "queries": queries,
@@ -122,6 +123,7 @@ def analyze_traceability(model: DesignModel) -> tuple[list[Finding], dict[str, A
                 "path": endpoint.full_path,
                 "operation_id": endpoint.operation_id,
                 "line": endpoint.source.line,
+                "document": endpoint.source.document,
                 "stories": stories,
                 "entities": list(endpoint.entities),
                 "queries": endpoint_queries[endpoint.key],
@@ -138,6 +140,7 @@ def analyze_traceability(model: DesignModel) -> tuple[list[Finding], dict[str, A
             {
                 "name": entity.name,
                 "line": entity.source.line,
+                "document": entity.source.document,
                 "endpoints": [f"{e.method} {e.full_path}" for e in touching],
                 "stories": sorted({s for e in touching for s in endpoint_stories[e.key]}),
                 "queries": queries,
@@ -153,6 +156,7 @@ def analyze_traceability(model: DesignModel) -> tuple[list[Finding], dict[str, A
             {
                 "name": query.name,
                 "line": query.source.line,
+                "document": query.source.document,
                 "tables": list(query.tables),
                 "endpoints": [f"{e.method} {e.full_path}" for e in runners],
                 "stories": query_stories[query.name],
