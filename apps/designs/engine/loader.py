@@ -72,7 +72,7 @@ class _Parts:
     problems: list[Problem]
     api_document: ApiDocument | None
     documents: list[str]
-    recognised: int = 0
+    recognised: int = 0  # blocks and stories found in a design document; none means a wrong paste
 
 
 def field_document_names(inputs: DesignInput) -> dict[str, str]:
@@ -334,7 +334,6 @@ def _parse_sql(text: str, document: str, offset: int, parts: _Parts, *, queries_
     ddl, _ = split_named(text)
     if ddl.strip() and not queries_only:
         _parse_data_model(ddl, document, offset, parts, dbml=False)
-        parts.recognised -= 1
     elif ddl.strip() and queries_only and not has_named_queries(text):
         parts.problems.append(
             Problem(
