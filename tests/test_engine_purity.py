@@ -8,6 +8,8 @@ ENGINES = [
     "apps.analysis.engine.pipeline",
     "apps.analysis.engine.traceability",
     "apps.reports.engine.report",
+    "apps.security.engine.review",
+    "apps.queryplans.sandbox",
 ]
 
 

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "apps.analysis",
     "apps.reports",
     "apps.security",
+    "apps.queryplans",
 ]
 
 MIDDLEWARE = [
@@ -78,6 +79,13 @@ DATABASES = {
 # The sandbox PostgreSQL that the migration and query-plan analyzers use; reached only through
 # their narrow sandbox module, never through the ORM.
 SANDBOX_DATABASE_URL = env_str("SANDBOX_DATABASE_URL", "postgres://root@127.0.0.1:5432/workbench_sandbox")
+SANDBOX_ROLE = env_str("SANDBOX_ROLE", "workbench_sandbox")
+SANDBOX_ROLE_PASSWORD = env_str("SANDBOX_ROLE_PASSWORD", "")
+SANDBOX_STATEMENT_TIMEOUT_MS = env_int("SANDBOX_STATEMENT_TIMEOUT_MS", 5_000)
+SANDBOX_LOCK_TIMEOUT_MS = env_int("SANDBOX_LOCK_TIMEOUT_MS", 1_000)
+SANDBOX_WORK_MEM = env_str("SANDBOX_WORK_MEM", "16MB")
+# A sandbox schema older than this belongs to a job that died; a periodic task drops it.
+SANDBOX_ORPHAN_AFTER_SECONDS = env_int("SANDBOX_ORPHAN_AFTER_SECONDS", 3_600)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -163,6 +171,10 @@ CELERY_BEAT_SCHEDULE = {
     "reap-stale-runs": {
         "task": "apps.analysis.tasks.reap_stale_runs",
         "schedule": float(ANALYSIS_STALE_AFTER_SECONDS),
+    },
+    "drop-orphan-sandboxes": {
+        "task": "apps.queryplans.tasks.drop_orphan_sandboxes",
+        "schedule": 600.0,
     },
 }
 

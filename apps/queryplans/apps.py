@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class QueryplansConfig(AppConfig):
+    name = "apps.queryplans"
+    label = "queryplans"

@@ -1,0 +1,15 @@
+from django.conf import settings
+
+from apps.queryplans.sandbox import SandboxConfig
+
+
+def sandbox_config() -> SandboxConfig:
+    return SandboxConfig(
+        admin_url=settings.SANDBOX_DATABASE_URL,
+        role=settings.SANDBOX_ROLE,
+        role_password=settings.SANDBOX_ROLE_PASSWORD,
+        statement_timeout_ms=settings.SANDBOX_STATEMENT_TIMEOUT_MS,
+        lock_timeout_ms=settings.SANDBOX_LOCK_TIMEOUT_MS,
+        work_mem=settings.SANDBOX_WORK_MEM,
+        orphan_after_seconds=settings.SANDBOX_ORPHAN_AFTER_SECONDS,
+    )
