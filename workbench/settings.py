@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "apps.reports",
     "apps.security",
     "apps.queryplans",
+    "apps.migrations_preview",
 ]
 
 MIDDLEWARE = [

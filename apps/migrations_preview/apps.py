@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MigrationsPreviewConfig(AppConfig):
+    name = "apps.migrations_preview"
+    label = "migrations_preview"

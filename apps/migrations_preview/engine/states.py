@@ -1,0 +1,217 @@
+"""The DesignModel's tables as Django model states, and the migration between two of them.
+
+Each entity becomes a ModelState whose fields reproduce its columns (types, nullability,
+database defaults, identity keys, foreign keys without Django's implicit index, unique
+constraints, declared indexes) on its own table name, so that Django's autodetector, writer
+and schema editor produce the migration and SQL a team would get. Nothing is imported or
+executed from pasted text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models
+from django.db.migrations.autodetector import MigrationAutodetector
+from django.db.migrations.graph import MigrationGraph
+from django.db.migrations.migration import Migration
+from django.db.migrations.questioner import MigrationQuestioner
+from django.db.migrations.state import ModelState, ProjectState
+from django.db.models.functions import Now
+
+from apps.designs.engine.model import Column, DesignModel, Entity
+
+APP_LABEL = "design"
+_VARCHAR = re.compile(r"^(?:varchar|char)\((\d+)\)$")
+_NUMERIC = re.compile(r"^numeric\((\d+),(\d+)\)$")
+_SIMPLE: dict[str, type[models.Field[Any, Any]]] = {
+    "bigint": models.BigIntegerField,
+    "integer": models.IntegerField,
+    "smallint": models.SmallIntegerField,
+    "text": models.TextField,
+    "boolean": models.BooleanField,
+    "date": models.DateField,
+    "timestamptz": models.DateTimeField,
+    "timestamp": models.DateTimeField,
+    "time": models.TimeField,
+    "uuid": models.UUIDField,
+    "jsonb": models.JSONField,
+    "json": models.JSONField,
+    "real": models.FloatField,
+    "double precision": models.FloatField,
+    "bytea": models.BinaryField,
+    "inet": models.GenericIPAddressField,
+    "interval": models.DurationField,
+    "numeric": models.DecimalField,
+}
+_AUTO = {"bigint": models.BigAutoField, "integer": models.AutoField, "smallint": models.SmallAutoField}
+
+
+def model_name(table: str) -> str:
+    """`order_lines` -> `OrderLine`, `audit_log` -> `AuditLog`."""
+    from apps.designs.engine.loader import singular
+
+    return "".join(part.capitalize() for part in singular(table).split("_") if part) or "Table"
+
+
+def _short_name(*parts: str, suffix: str) -> str:
+    """A deterministic constraint or index name within PostgreSQL's (and Django's) 30 characters."""
+    raw = "_".join(parts)
+    digest = hashlib.sha256(raw.encode()).hexdigest()[:6]
+    return f"{raw[: 30 - len(suffix) - 8]}_{digest}_{suffix}"
+
+
+def _db_default(column: Column) -> Any:
+    text = column.default
+    if text is None:
+        return models.NOT_PROVIDED
+    lowered = text.lower()
+    if lowered in {"now()", "current_timestamp", "statement_timestamp()", "transaction_timestamp()"}:
+        return Now()
+    if lowered in {"true", "false"}:
+        return lowered == "true"
+    if re.fullmatch(r"-?\d+", text):
+        return int(text)
+    if re.fullmatch(r"-?\d+\.\d+", text):
+        return float(text)
+    if len(text) >= 2 and text[0] == "'" and text.endswith("'"):
+        return text[1:-1].replace("''", "'")
+    return models.NOT_PROVIDED  # an expression Django cannot express as a literal: left to a note
+
+
+def _field(column: Column, *, primary: bool, unique: bool) -> models.Field[Any, Any]:
+    # The field is named after its column, so no db_column: that keeps a renamed column
+    # recognisable to the autodetector as the same field under a new name.
+    kwargs: dict[str, Any] = {}
+    if column.nullable and not primary:
+        kwargs["null"] = True
+    if unique:
+        kwargs["unique"] = True
+    default = _db_default(column)
+    if default is not models.NOT_PROVIDED:
+        kwargs["db_default"] = default
+    base = column.type.removesuffix("[]")
+    if primary and column.identity and base in _AUTO:
+        return _AUTO[base](primary_key=True)
+    if primary:
+        kwargs["primary_key"] = True
+    if match := _VARCHAR.match(base):
+        return models.CharField(max_length=int(match.group(1)), **kwargs)
+    if base in {"varchar", "char", "character varying"}:
+        return models.CharField(max_length=255, **kwargs)
+    if match := _NUMERIC.match(base):
+        return models.DecimalField(max_digits=int(match.group(1)), decimal_places=int(match.group(2)), **kwargs)
+    field_class = _SIMPLE.get(base, models.TextField)
+    if field_class is models.DecimalField:
+        return models.DecimalField(max_digits=65, decimal_places=30, **kwargs)
+    return field_class(**kwargs)
+
+
+@dataclass(frozen=True)
+class Conversion:
+    state: ProjectState
+    notes: tuple[str, ...]  # what Django cannot represent exactly (check constraints, char(n), ...)
+
+
+def project_state(model: DesignModel) -> Conversion:
+    """The design's tables as a ProjectState of one app, `design`."""
+    state = ProjectState()
+    notes: list[str] = []
+    names = {e.name: model_name(e.name) for e in model.entities}
+    for entity in model.entities:
+        state.add_model(_model_state(entity, names, notes))
+    return Conversion(state=state, notes=tuple(notes))
+
+
+def _model_state(entity: Entity, names: dict[str, str], notes: list[str]) -> ModelState:
+    fk_by_column = {fk.columns[0]: fk for fk in entity.foreign_keys if len(fk.columns) == 1}
+    single_unique = {u.columns[0] for u in entity.uniques if len(u.columns) == 1}
+    fields: list[tuple[str, models.Field[Any, Any]]] = []
+    field_names: dict[str, str] = {}
+    for column in entity.columns:
+        primary = entity.primary_key == (column.name,)
+        fk = fk_by_column.get(column.name)
+        if fk is not None and fk.ref_table in names:
+            name = column.name.removesuffix("_id") if column.name.endswith("_id") else f"{column.name}_ref"
+            field: models.Field[Any, Any] = models.ForeignKey(
+                f"{APP_LABEL}.{names[fk.ref_table]}",
+                on_delete=models.DO_NOTHING,
+                **({} if name + "_id" == column.name else {"db_column": column.name}),
+                db_index=False,  # the design lists its indexes; Django's implicit one would hide a missing index
+                null=column.nullable,
+                related_name="+",
+                db_constraint=True,
+                unique=column.name in single_unique,
+            )
+        else:
+            name = column.name
+            field = _field(column, primary=primary, unique=column.name in single_unique and not primary)
+        if column.type.startswith("char(") and not column.type.startswith("char(1)"):
+            notes.append(
+                f"{entity.name}.{column.name}: char(n) is previewed as varchar(n); Django has no fixed-width char field"
+            )
+        fields.append((name, field))
+        field_names[column.name] = name
+    constraints: list[models.BaseConstraint] = []
+    for unique in entity.uniques:
+        if len(unique.columns) > 1:
+            constraints.append(
+                models.UniqueConstraint(
+                    fields=[field_names.get(c, c) for c in unique.columns],
+                    name=unique.name or _short_name(entity.name, *unique.columns, suffix="uniq"),
+                )
+            )
+    for check in entity.checks:
+        notes.append(f"{entity.name}: CHECK ({check.expression}) is not previewed yet")
+    indexes = []
+    for index in entity.indexes:
+        if all(c in field_names for c in index.columns) and index.method == "btree" and index.where is None:
+            indexes.append(
+                models.Index(
+                    fields=[field_names[c] for c in index.columns],
+                    name=index.name or _short_name(entity.name, *index.columns, suffix="idx"),
+                )
+            )
+        else:
+            notes.append(
+                f"{entity.name}: index on ({', '.join(index.columns)}) is not previewed yet (expression, partial or non-btree)"
+            )
+    return ModelState(
+        APP_LABEL,
+        names[entity.name],
+        fields,
+        options={"db_table": entity.name, "constraints": constraints, "indexes": indexes, "managed": True},
+    )
+
+
+class _Questioner(MigrationQuestioner):
+    """Answers the autodetector the way a preview should: renames as configured, and NOT NULL
+    additions without a default left as they are (the safety review then says what that costs)."""
+
+    def __init__(self, *, detect_renames: bool) -> None:
+        super().__init__(defaults={"ask_rename": detect_renames, "ask_rename_model": detect_renames})
+
+    def ask_initial(self, app_label: str) -> bool:
+        return True  # the previewed app has no migrations of its own: the first one is wanted
+
+    def ask_not_null_addition(self, field_name: str, model_name: str) -> Any:
+        return models.NOT_PROVIDED
+
+    def ask_not_null_alteration(self, field_name: str, model_name: str) -> Any:
+        return models.NOT_PROVIDED
+
+
+def migration_between(
+    base: DesignModel | None, new: DesignModel, *, detect_renames: bool = True, name: str = "preview"
+) -> Migration | None:
+    """Django's migration from `base` (or nothing) to `new`; None when they are the same."""
+    from_state = project_state(base).state if base is not None else ProjectState()
+    to_state = project_state(new).state
+    changes = MigrationAutodetector(from_state, to_state, _Questioner(detect_renames=detect_renames)).changes(
+        graph=MigrationGraph(), migration_name=name
+    )
+    migrations = changes.get(APP_LABEL, [])
+    return migrations[0] if migrations else None
