@@ -57,11 +57,31 @@ class SandboxSession(Protocol):
 
     def execute(self, query: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]: ...
 
+    def connection_parameters(self) -> dict[str, Any]: ...
+
 
 class _Session:
-    def __init__(self, connection: psycopg.Connection[Any], schema: str) -> None:
+    def __init__(self, connection: psycopg.Connection[Any], schema: str, config: SandboxConfig) -> None:
         self._connection = connection
         self.schema = schema
+        self._config = config
+
+    def connection_parameters(self) -> dict[str, Any]:
+        """How another client (Django's schema editor) connects as the sandbox role, confined to
+        this schema and under the same timeouts."""
+        parts = urlsplit(self._config.role_url())
+        options = (
+            f"-c search_path={self.schema} -c statement_timeout={self._config.statement_timeout_ms}"
+            f" -c lock_timeout={self._config.lock_timeout_ms} -c work_mem={self._config.work_mem}"
+        )
+        return {
+            "NAME": parts.path.lstrip("/"),
+            "USER": parts.username or "",
+            "PASSWORD": parts.password or "",
+            "HOST": parts.hostname or "",
+            "PORT": str(parts.port or ""),
+            "OPTIONS": {"options": options},
+        }
 
     def execute(self, query: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         with self._connection.cursor() as cursor:
@@ -126,7 +146,7 @@ def session(config: SandboxConfig, *, clock: Any = time.time) -> Iterator[Sandbo
                 connection.execute(sql.SQL("SET lock_timeout = {}").format(sql.Literal(config.lock_timeout_ms)))
                 connection.execute(sql.SQL("SET work_mem = {}").format(sql.Literal(config.work_mem)))
                 connection.execute("SET idle_in_transaction_session_timeout = 60000")
-                yield _Session(connection, schema)
+                yield _Session(connection, schema, config)
         finally:
             admin.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
