@@ -44,6 +44,23 @@ def test_shop_v1_to_v2_forward_and_rollback_sql(config: sandbox.SandboxConfig, s
     assert 'ALTER TABLE "order_lines" ALTER COLUMN "quantity" TYPE integer USING "quantity"::integer;' in rollback
     assert 'ALTER TABLE "customers" ALTER COLUMN "phone" DROP NOT NULL;' in rollback
     assert "shipments" in tables  # the change was really applied in the sandbox
+    assert result.rollback_proven is False
+    assert "the data of payment.card_number is lost" in result.rollback_reason
+
+
+def test_a_rollback_without_data_loss_is_proven(config: sandbox.SandboxConfig, shop_v1: str) -> None:
+    v1 = _model(shop_v1)
+    more = _model(
+        shop_v1.replace(
+            "  stock integer [not null, default: 0]\n",
+            "  stock integer [not null, default: 0]\n  weight_grams integer\n",
+        )
+    )
+    with sandbox.session(config) as box:
+        result = preview_sql(box, base=v1, new=more)
+    assert result is not None
+    assert result.forward[-1] == 'ALTER TABLE "products" ADD COLUMN "weight_grams" integer NULL;'
+    assert result.rollback_proven, result.rollback_reason
 
 
 def test_a_design_from_nothing_gives_its_create_tables(config: sandbox.SandboxConfig, shop_v1: str) -> None:

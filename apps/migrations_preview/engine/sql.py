@@ -27,6 +27,30 @@ class MigrationSql:
     migration: Migration
     forward: tuple[str, ...]
     rollback: tuple[str, ...]
+    rollback_proven: bool
+    rollback_reason: str  # why the rollback is, or is not, proven
+
+
+_CATALOG = """
+SELECT 'column', table_name || '.' || column_name,
+       concat_ws(' ', data_type, character_maximum_length, numeric_precision, is_nullable, column_default)
+  FROM information_schema.columns WHERE table_schema = current_schema()
+UNION ALL
+SELECT 'index', tablename || '.' || indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()
+UNION ALL
+SELECT 'constraint', c.conrelid::regclass::text || '.' || c.conname, pg_get_constraintdef(c.oid)
+  FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = current_schema()
+ORDER BY 1, 2
+"""
+
+
+def catalog(box: SandboxSession) -> dict[tuple[str, str], str]:
+    """Tables' columns, indexes and constraints in the session's schema, as comparable data."""
+    return {(kind, name): definition for kind, name, definition in box.execute(_CATALOG)}
+
+
+def _describe(difference: set[tuple[str, str]], limit: int = 5) -> str:
+    return ", ".join(f"{kind} {name}" for kind, name in sorted(difference)[:limit])
 
 
 @contextmanager
@@ -77,7 +101,42 @@ def preview_sql(
             initial = migration_between(None, base, name="base")
             if initial is not None:
                 _apply(connection, initial, ProjectState())
+        start = catalog(box)
         forward = _collect(connection, migration, before, backwards=False)
         _apply(connection, migration, before)
+        after = catalog(box)
         rollback = _collect(connection, migration, before, backwards=True)
-    return MigrationSql(migration=migration, forward=tuple(forward), rollback=tuple(rollback))
+        # Proof, not promise: roll back for real, compare the catalog, then forward again.
+        with connection.schema_editor(atomic=migration.atomic) as editor:
+            migration.unapply(before.clone(), editor)
+        restored = catalog(box)
+        _apply(connection, migration, before)
+        again = catalog(box)
+    proven, reason = _judge(migration, start, restored, after, again)
+    return MigrationSql(migration, tuple(forward), tuple(rollback), proven, reason)
+
+
+def _judge(
+    migration: Migration,
+    start: dict[tuple[str, str], str],
+    restored: dict[tuple[str, str], str],
+    after: dict[tuple[str, str], str],
+    again: dict[tuple[str, str], str],
+) -> tuple[bool, str]:
+    if restored != start:
+        changed = {k for k in start.keys() | restored.keys() if start.get(k) != restored.get(k)}
+        return False, f"the rollback does not restore the schema: {_describe(changed)}"
+    if again != after:
+        return False, "applying the migration again after its rollback gives a different schema"
+    dropped = [f"{op.model_name}.{op.name}" for op in migration.operations if type(op).__name__ == "RemoveField"] + [
+        op.name for op in migration.operations if type(op).__name__ == "DeleteModel"
+    ]
+    if dropped:
+        return (
+            False,
+            f"the schema is restored, but the data of {', '.join(dropped)} is lost: a rollback brings the column or table back empty",
+        )
+    return (
+        True,
+        "applied, rolled back and applied again in the sandbox: the schema after rollback equals the schema before",
+    )
