@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -14,6 +15,13 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
 DEMO = ROOT / "apps" / "designs" / "demo" / "clinic-design.md"
 PASSWORD = "a-long-test-password-42"
+
+
+@pytest.fixture(autouse=True)
+def _no_sandbox_in_process(settings: Any) -> None:
+    """Django's test cases allow only the app's database; the sandbox is exercised by the
+    migration engine tests, the analyze command and the real worker (which run outside them)."""
+    settings.ANALYSIS_SANDBOX_ENABLED = False
 
 
 @pytest.fixture

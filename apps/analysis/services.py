@@ -29,6 +29,7 @@ from apps.analysis.engine.pipeline import (
 from apps.analysis.models import TERMINAL_STATUSES, AnalysisRun, Finding, RunStatus
 from apps.designs.models import Revision
 from apps.designs.services import parse_limits, revision_input
+from apps.queryplans.services import sandbox_factory
 from apps.reports.engine.report import build_report
 from apps.security.services import apply_suppressions
 
@@ -183,6 +184,7 @@ def run_execute(*, run_id: int) -> str:
             base=base,
             only=tuple(run.only) or None,
             on_progress=on_progress,
+            sandbox=sandbox_factory() if settings.ANALYSIS_SANDBOX_ENABLED else None,
         )
         report = build_report(
             outcome,

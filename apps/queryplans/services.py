@@ -1,6 +1,10 @@
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
 from django.conf import settings
 
-from apps.queryplans.sandbox import SandboxConfig
+from apps.queryplans import sandbox
+from apps.queryplans.sandbox import SandboxConfig, SandboxSession
 
 
 def sandbox_config() -> SandboxConfig:
@@ -13,3 +17,9 @@ def sandbox_config() -> SandboxConfig:
         work_mem=settings.SANDBOX_WORK_MEM,
         orphan_after_seconds=settings.SANDBOX_ORPHAN_AFTER_SECONDS,
     )
+
+
+def sandbox_factory() -> Callable[[], AbstractContextManager[SandboxSession]]:
+    """What the analysis pipeline is given to open sandbox sessions."""
+    config = sandbox_config()
+    return lambda: sandbox.session(config)

@@ -38,7 +38,9 @@ def test_json_output_follows_the_schema_and_names_the_design() -> None:
     statuses = {a["name"]: a["status"] for a in report["analyzers"]}
     assert statuses["traceability"] == "succeeded"
     assert statuses["security"] == "succeeded"
-    assert statuses["migrations"] == "skipped"
+    assert statuses["migrations"] == "succeeded"
+    assert statuses["queryplans"] == "skipped"
+    assert report["migrations"]["rollback_proven"]["proven"] is True  # from nothing: seven CREATE TABLEs
     assert {f["analyzer"] for f in report["findings"]} == {"traceability", "security"}
 
 

@@ -21,7 +21,8 @@ def test_analyzers_not_built_are_skipped_with_the_reason(shop_v1: str) -> None:
     statuses = {r.name: (r.status, r.reason) for r in outcome.results}
     assert statuses["traceability"][0] == "succeeded"
     assert statuses["security"][0] == "succeeded"
-    assert statuses["migrations"] == ("skipped", "not built yet: migrations and the zero-downtime review are planned")
+    assert statuses["migrations"] == ("skipped", "needs the sandbox PostgreSQL (SANDBOX_DATABASE_URL); none was given")
+    assert statuses["queryplans"] == ("skipped", "not built yet: EXPLAIN-based plan analysis is planned")
 
 
 def test_only_limits_the_analyzers_and_unknown_names_are_refused(shop_v1: str) -> None:
@@ -32,7 +33,7 @@ def test_only_limits_the_analyzers_and_unknown_names_are_refused(shop_v1: str) -
 
 
 def test_an_analyzer_that_raises_fails_alone(shop_v1: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(model: object, base: object) -> tuple[list, dict]:
+    def broken(model: object, base: object, context: object) -> tuple[list, dict]:
         raise ValueError("boom")
 
     spec = ANALYZERS[0]

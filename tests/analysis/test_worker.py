@@ -59,6 +59,9 @@ def test_a_run_is_done_by_the_worker_with_progress_and_results(
     assert AnalysisRun.objects.get(pk=started["id"]).task_id
     report = api.get(f"/api/v1/runs/{started['id']}/report/").json()
     assert report["design"]["endpoints"]["count"] == 11
+    # The worker has the sandbox: the migration preview ran for real.
+    assert {a["name"]: a["status"] for a in report["analyzers"]}["migrations"] == "succeeded"
+    assert report["migrations"]["forward_sql"].count("CREATE TABLE") == 7
     assert api.get(f"/api/v1/runs/{started['id']}/findings/?analyzer=traceability").json()["count"] == 5
 
 

@@ -130,3 +130,11 @@ def test_the_shop_v1_to_v2_statements(shop_v1: str) -> None:
     )
     assert (index.lock_level, index.blocks) == ("SHARE", "writes")
     assert "CONCURRENTLY" in index.safe_alternative
+
+
+def test_statements_on_a_table_created_in_the_same_migration_are_harmless() -> None:
+    reviews = review_sql(
+        ['CREATE TABLE "shipments" ("id" bigint NOT NULL PRIMARY KEY);', 'CREATE INDEX "s_idx" ON "shipments" ("id");'],
+        tables={},
+    )
+    assert [(r.rows, r.risk) for r in reviews] == [(0, "none"), (0, "low")]

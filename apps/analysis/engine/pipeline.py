@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from typing import Any
 
 from apps.analysis.engine.findings import AnalyzerResult, Finding, finding_from_problem
 from apps.analysis.engine.traceability import analyze_traceability
@@ -18,32 +20,58 @@ from apps.designs.engine.loader import DesignInput, parse_design
 from apps.designs.engine.model import DesignModel, ParseResult
 from apps.security.engine.review import analyze_security
 
+# Opens a sandbox PostgreSQL session (apps.queryplans.sandbox); given by the caller, since the
+# engines never reach a database on their own.
+SandboxFactory = Callable[[], AbstractContextManager[Any]]
+
+
+class NeedsSandboxError(Exception):
+    """An analyzer needs the sandbox PostgreSQL and the caller gave none."""
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyzerContext:
+    sandbox: SandboxFactory | None = None
+
+
+AnalyzerRun = Callable[[DesignModel, DesignModel | None, AnalyzerContext], tuple[list[Finding], dict[str, object]]]
+
 
 @dataclass(frozen=True, slots=True)
 class AnalyzerSpec:
     name: str
     title: str
-    run: Callable[[DesignModel, DesignModel | None], tuple[list[Finding], dict[str, object]]] | None
+    run: AnalyzerRun | None
     not_built: str = ""  # why it cannot run yet, shown in the report instead of results
 
 
-def _traceability(model: DesignModel, base: DesignModel | None) -> tuple[list[Finding], dict[str, object]]:
+def _traceability(
+    model: DesignModel, base: DesignModel | None, context: AnalyzerContext
+) -> tuple[list[Finding], dict[str, object]]:
     return analyze_traceability(model)
 
 
-def _security(model: DesignModel, base: DesignModel | None) -> tuple[list[Finding], dict[str, object]]:
+def _security(
+    model: DesignModel, base: DesignModel | None, context: AnalyzerContext
+) -> tuple[list[Finding], dict[str, object]]:
     return analyze_security(model)
+
+
+def _migrations(
+    model: DesignModel, base: DesignModel | None, context: AnalyzerContext
+) -> tuple[list[Finding], dict[str, object]]:
+    if context.sandbox is None:
+        raise NeedsSandboxError("needs the sandbox PostgreSQL (SANDBOX_DATABASE_URL); none was given")
+    # Imported on use: it drives Django's migration framework, which the other engines never load.
+    from apps.migrations_preview.engine.analyzer import analyze_migrations
+
+    return analyze_migrations(model, base, context.sandbox)
 
 
 ANALYZERS: tuple[AnalyzerSpec, ...] = (
     AnalyzerSpec("traceability", "Traceability", _traceability),
     AnalyzerSpec("security", "Security checklist", _security),
-    AnalyzerSpec(
-        "migrations",
-        "Migration preview",
-        None,
-        "not built yet: migrations and the zero-downtime review are planned",
-    ),
+    AnalyzerSpec("migrations", "Migration preview", _migrations),
     AnalyzerSpec(
         "queryplans",
         "Query plans",
@@ -103,6 +131,7 @@ def analyze(
     only: tuple[str, ...] | None = None,
     on_progress: ProgressCallback | None = None,
     clock: Callable[[], float] = time.perf_counter,
+    sandbox: SandboxFactory | None = None,
 ) -> AnalysisOutcome:
     """Parse the design (and the base revision, if any) and run the selected analyzers.
 
@@ -121,6 +150,7 @@ def analyze(
     durations["parse"] = (clock() - started) * 1000
     report("parse", "succeeded" if parsed.ok else "failed", round(100 / total))
 
+    context = AnalyzerContext(sandbox=sandbox)
     results: list[AnalyzerResult] = []
     for position, spec in enumerate(ANALYZERS, start=2):
         percent = round(100 * position / total)
@@ -145,7 +175,11 @@ def analyze(
         report(spec.name, "running", round(100 * (position - 1) / total))
         started = clock()
         try:
-            findings, section = spec.run(parsed.model, base_parsed.model if base_parsed else None)
+            findings, section = spec.run(parsed.model, base_parsed.model if base_parsed else None, context)
+        except NeedsSandboxError as exc:
+            results.append(AnalyzerResult(spec.name, "skipped", str(exc)))
+            report(spec.name, "skipped", percent)
+            continue
         except Exception as exc:  # an analyzer's bug must not take the others down
             elapsed = (clock() - started) * 1000
             results.append(

@@ -106,6 +106,7 @@ def _risk(*, blocking: bool, heavy: bool, rows: int | None) -> str:
 def review_sql(statements: list[str], *, tables: Mapping[str, TableFacts]) -> list[StatementReview]:
     """One review per statement (SQL comments skipped). Unparseable text is reported, not raised."""
     reviews: list[StatementReview] = []
+    tables = dict(tables)  # tables created on the way are empty when later statements touch them
     for text in statements:
         body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--")).strip()
         if not body:
@@ -123,6 +124,8 @@ def review_sql(statements: list[str], *, tables: Mapping[str, TableFacts]) -> li
                 if raw.stmt_len
                 else body[raw.stmt_location :].strip()
             )
+            if isinstance(raw.stmt, ast.CreateStmt):
+                tables[raw.stmt.relation.relname] = TableFacts(rows=0)
             reviews.extend(_review(raw.stmt, sql.rstrip(";") + ";", tables))
     return reviews
 

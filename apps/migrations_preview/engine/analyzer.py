@@ -1,0 +1,110 @@
+"""The migrations analyzer: the migration a design (or a change between two revisions) implies,
+its forward and rollback SQL proven in the sandbox, and the zero-downtime review of each statement.
+
+Input: the DesignModel, the base revision's (or None) and a way to open a sandbox session.
+Output: findings and the `migrations` section of the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any
+
+from django.db.migrations.writer import MigrationWriter
+
+from apps.analysis.engine.findings import Finding, fingerprint
+from apps.designs.engine.model import DesignModel, Severity, SourceRef
+from apps.migrations_preview.engine.review import StatementReview, review_sql, table_facts
+from apps.migrations_preview.engine.sql import preview_sql
+from apps.queryplans.sandbox import SandboxSession
+
+ANALYZER = "migrations"
+ESTIMATE_BASIS = "not measured yet: the sandbox calibration of statement times is still to be built"
+_SEVERITY: dict[str, Severity] = {"high": "high", "medium": "medium"}
+POSTGRES_LOCKS = "https://www.postgresql.org/docs/15/explicit-locking.html"
+
+
+def _where(model: DesignModel, base: DesignModel | None, table: str | None) -> tuple[SourceRef, ...]:
+    for design in (model, base):
+        entity = design.entity(table) if design is not None and table else None
+        if entity is not None:
+            return (entity.source,)
+    return ()
+
+
+def _statement_dict(review: StatementReview) -> dict[str, Any]:
+    data = review.as_dict()
+    data["estimate_seconds"] = None
+    data["estimate_basis"] = ESTIMATE_BASIS
+    return data
+
+
+def analyze_migrations(
+    model: DesignModel, base: DesignModel | None, sandbox: Callable[[], AbstractContextManager[SandboxSession]]
+) -> tuple[list[Finding], dict[str, Any]]:
+    """See the module docstring. Without changes, the section says so and there are no findings."""
+    with sandbox() as box:
+        result = preview_sql(box, base=base, new=model)
+    if result is None:
+        return [], {
+            "name": None,
+            "source": "",
+            "forward_sql": "",
+            "rollback_sql": "",
+            "rollback_proven": {"proven": True, "reason": "nothing changes"},
+            "statements": [],
+        }
+    reviews = review_sql(list(result.forward), tables=table_facts(base) if base is not None else {})
+    findings: list[Finding] = []
+    for review in reviews:
+        key = f"{review.table}|{review.sql}"
+        if review.risk in _SEVERITY:
+            findings.append(
+                Finding(
+                    analyzer=ANALYZER,
+                    rule_id="mig.blocking-statement" if review.blocks != "none" else "mig.heavy-statement",
+                    severity=_SEVERITY[review.risk],
+                    title=f"{review.sql[:90]}{'…' if len(review.sql) > 90 else ''}",
+                    message=f"{review.reason}. Lock: {review.lock_level or 'none'} (blocks {review.blocks}); rows: {review.rows if review.rows is not None else 'no volume declared'}.",
+                    fix=review.safe_alternative,
+                    locations=_where(model, base, review.table),
+                    fingerprint=fingerprint(ANALYZER, "statement", key),
+                    references=(POSTGRES_LOCKS,),
+                )
+            )
+        if review.breaking:
+            findings.append(
+                Finding(
+                    analyzer=ANALYZER,
+                    rule_id="mig.breaking-change",
+                    severity="medium",
+                    title=f"Breaking change: {review.sql[:80]}",
+                    message=f"{review.breaking}.",
+                    fix=review.safe_alternative,
+                    locations=_where(model, base, review.table),
+                    fingerprint=fingerprint(ANALYZER, "breaking", key),
+                )
+            )
+    if not result.rollback_proven:
+        findings.append(
+            Finding(
+                analyzer=ANALYZER,
+                rule_id="mig.rollback-not-proven",
+                severity="high" if "does not restore" in result.rollback_reason else "medium",
+                title="The rollback does not fully undo the migration",
+                message=result.rollback_reason,
+                fix="Keep the data until the release is safe (expand/contract), or accept that a rollback restores the column empty.",
+                locations=(),
+                fingerprint=fingerprint(ANALYZER, "rollback", result.rollback_reason),
+            )
+        )
+    section = {
+        "name": result.migration.name,
+        "source": MigrationWriter(result.migration).as_string(),
+        "forward_sql": "\n".join(result.forward),
+        "rollback_sql": "\n".join(result.rollback),
+        "rollback_proven": {"proven": result.rollback_proven, "reason": result.rollback_reason},
+        "statements": [_statement_dict(r) for r in reviews],
+    }
+    return findings, section
