@@ -83,5 +83,12 @@ def test_bare_ddl_and_markdown_and_sarif_outputs() -> None:
 def test_base_is_read_and_described() -> None:
     result = analyze(str(CORPUS / "shop" / "v2-design.md"), "--base", str(CORPUS / "shop" / "v1-design.md"))
     report = json.loads(result.stdout)
+    jsonschema.Draft202012Validator(SCHEMA).validate(report)
     assert report["base"]["stories"]["count"] == 6
     assert report["design"]["stories"]["count"] == 7
+    statements = {s["sql"]: s for s in report["migrations"]["statements"]}
+    rename = statements['ALTER TABLE "orders" RENAME COLUMN "shipping_address" TO "delivery_address";']
+    assert rename["breaking"]
+    quantity = statements['ALTER TABLE "order_lines" ALTER COLUMN "quantity" TYPE bigint USING "quantity"::bigint;']
+    assert (quantity["rewrites_table"], quantity["rows"], quantity["risk"]) == (True, 120_000_000, "high")
+    assert report["migrations"]["rollback_proven"]["proven"] is False

@@ -89,6 +89,7 @@ def test_a_team_pastes_a_design_and_reads_its_traceability(
     expect(matrix).to_contain_text("GET /v1/customers/{customerId}/orders")
     expect(matrix).to_contain_text("customer_orders_page")
     expect(page.locator(".finding.sev-critical")).to_contain_text("Full card numbers stored")
+    expect(page.locator("#migration-statements")).to_contain_text('CREATE TABLE "orders"')
     run_url = page.url
 
     page.click("text=design.md:409")
