@@ -171,6 +171,89 @@ def _review(stmt: Any, sql: str, tables: Mapping[str, TableFacts]) -> list[State
                 + " -- in a migration with atomic = False",
             )
         ]
+    if isinstance(stmt, ast.RenameStmt) and stmt.renameType == enums.ObjectType.OBJECT_TABLE:
+        table = stmt.relation.relname
+        return [
+            StatementReview(
+                sql,
+                table,
+                ACCESS_EXCLUSIVE,
+                "reads",
+                False,
+                False,
+                tables.get(table, TableFacts(None)).rows,
+                "low",
+                "a metadata change under a brief ACCESS EXCLUSIVE lock",
+                safe_alternative="Keep the old name readable during the switch (a view under the old name), rename in code first.",
+                breaking=f"code and API clients still using {table} fail as soon as it runs",
+            )
+        ]
+    if isinstance(stmt, ast.DropStmt) and stmt.removeType == enums.ObjectType.OBJECT_INDEX:
+        if stmt.concurrent:
+            return [
+                StatementReview(
+                    sql,
+                    None,
+                    SHARE_UPDATE_EXCLUSIVE,
+                    "none",
+                    False,
+                    False,
+                    None,
+                    "none",
+                    "dropped concurrently: reads and writes continue",
+                )
+            ]
+        return [
+            StatementReview(
+                sql,
+                None,
+                ACCESS_EXCLUSIVE,
+                "reads",
+                False,
+                False,
+                None,
+                "low",
+                "a brief ACCESS EXCLUSIVE lock on the table, which queues behind long queries",
+                safe_alternative=sql.replace("DROP INDEX", "DROP INDEX CONCURRENTLY", 1)
+                + " -- in a migration with atomic = False",
+            )
+        ]
+    if isinstance(stmt, ast.VacuumStmt) and any(getattr(o, "defname", "") == "full" for o in stmt.options or ()):
+        table = stmt.rels[0].relation.relname if stmt.rels else None
+        rows = tables.get(table or "", TableFacts(None)).rows
+        return [
+            StatementReview(
+                sql,
+                table,
+                ACCESS_EXCLUSIVE,
+                "reads",
+                True,
+                True,
+                rows,
+                _risk(blocking=True, heavy=True, rows=rows),
+                "VACUUM FULL rewrites the table under ACCESS EXCLUSIVE",
+                safe_alternative="Use pg_repack (or plain VACUUM, which takes no blocking lock) to reclaim space online.",
+            )
+        ]
+    if isinstance(stmt, ast.TruncateStmt):
+        table = stmt.relations[0].relname if stmt.relations else None
+        cascade = stmt.behavior == enums.DropBehavior.DROP_CASCADE
+        return [
+            StatementReview(
+                sql,
+                table,
+                ACCESS_EXCLUSIVE,
+                "reads",
+                False,
+                False,
+                tables.get(table or "", TableFacts(None)).rows,
+                "high",
+                "TRUNCATE deletes every row"
+                + (", and CASCADE empties every table that references it too" if cascade else ""),
+                safe_alternative="Delete in batches what must go, naming each table; never CASCADE in a migration.",
+                breaking="the data is gone and a rollback cannot bring it back",
+            )
+        ]
     if isinstance(stmt, ast.RenameStmt) and stmt.renameType == enums.ObjectType.OBJECT_COLUMN:
         table = stmt.relation.relname
         return [
@@ -200,6 +283,7 @@ def _review(stmt: Any, sql: str, tables: Mapping[str, TableFacts]) -> list[State
                 None,
                 "medium",
                 "dropping a table loses its data",
+                safe_alternative="Expand/contract: stop reading and writing it in code, keep it for a release (renamed if you like), then drop it.",
                 breaking="anything still reading the table fails",
             )
         ]
@@ -208,6 +292,20 @@ def _review(stmt: Any, sql: str, tables: Mapping[str, TableFacts]) -> list[State
     if isinstance(stmt, ast.UpdateStmt):
         table = stmt.relation.relname
         rows = tables.get(table, TableFacts(None)).rows
+        if stmt.whereClause is not None:
+            return [
+                StatementReview(
+                    sql,
+                    table,
+                    ROW_EXCLUSIVE,
+                    "none",
+                    False,
+                    False,
+                    rows,
+                    "low",
+                    "an UPDATE limited by its WHERE clause: keep each batch small",
+                )
+            ]
         return [
             StatementReview(
                 sql,
@@ -215,7 +313,7 @@ def _review(stmt: Any, sql: str, tables: Mapping[str, TableFacts]) -> list[State
                 ROW_EXCLUSIVE,
                 "none",
                 False,
-                stmt.whereClause is None,
+                True,
                 rows,
                 _risk(blocking=False, heavy=True, rows=rows),
                 "an unbatched UPDATE locks every row it touches until it commits and bloats the table",
@@ -379,8 +477,24 @@ def _alter(cmd: ast.AlterTableCmd, sql: str, table: str, tables: Mapping[str, Ta
             safe_alternative=f"ALTER TABLE {table} ADD CONSTRAINT {table}_{cmd.name}_not_null CHECK ({cmd.name} IS NOT NULL) NOT VALID; ALTER TABLE {table} VALIDATE CONSTRAINT {table}_{cmd.name}_not_null; then SET NOT NULL (no scan since PostgreSQL 12).",
         )
     if kind in (T.AT_DropNotNull, T.AT_ColumnDefault, T.AT_DropConstraint):
+        # Metadata only, but each loosens a promise that running code may rely on.
+        breaking = {
+            T.AT_DropNotNull: f"code that assumes {cmd.name} always has a value may now read NULL",
+            T.AT_DropConstraint: f"rows the constraint {cmd.name} kept out can now come in",
+        }.get(kind, "")
+        if kind == T.AT_ColumnDefault and cmd.def_ is None:
+            breaking = f"inserts that leave out {cmd.name} no longer get the default (and fail if it is NOT NULL)"
         return StatementReview(
-            sql, table, ACCESS_EXCLUSIVE, "reads", False, False, rows, "low", "metadata only; the lock is brief"
+            sql,
+            table,
+            ACCESS_EXCLUSIVE,
+            "reads",
+            False,
+            False,
+            rows,
+            "low",
+            "metadata only; the lock is brief",
+            breaking=breaking,
         )
     if kind == T.AT_ValidateConstraint:
         return StatementReview(
