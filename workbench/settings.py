@@ -88,6 +88,9 @@ SANDBOX_WORK_MEM = env_str("SANDBOX_WORK_MEM", "16MB")
 # Analyses that need the sandbox (migrations, later query plans) are skipped, with that reason,
 # when this is false.
 ANALYSIS_SANDBOX_ENABLED = env_bool("ANALYSIS_SANDBOX_ENABLED", default=True)
+# Timeouts a generated safe migration sets first, so a blocked statement fails fast.
+MIGRATION_SAFE_LOCK_TIMEOUT_MS = env_int("MIGRATION_SAFE_LOCK_TIMEOUT_MS", 2_000)
+MIGRATION_SAFE_STATEMENT_TIMEOUT_MS = env_int("MIGRATION_SAFE_STATEMENT_TIMEOUT_MS", 300_000)
 # A sandbox schema older than this belongs to a job that died; a periodic task drops it.
 SANDBOX_ORPHAN_AFTER_SECONDS = env_int("SANDBOX_ORPHAN_AFTER_SECONDS", 3_600)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -22,6 +22,7 @@ from django.utils import timezone
 from apps.analysis.engine.findings import severity_rank
 from apps.analysis.engine.pipeline import (
     STAGES,
+    AnalyzerContext,
     UnknownAnalyzerError,
     analyze,
     select_analyzers,
@@ -45,6 +46,15 @@ def tool_version() -> str:
         return version("backend-design-workbench")
     except PackageNotFoundError:  # running from a plain checkout
         return "0.0.0"
+
+
+def analyzer_context(*, with_sandbox: bool) -> AnalyzerContext:
+    """What the analyzers get from the edge: the sandbox (when wanted) and the settings they use."""
+    return AnalyzerContext(
+        sandbox=sandbox_factory() if with_sandbox else None,
+        safe_lock_timeout_ms=settings.MIGRATION_SAFE_LOCK_TIMEOUT_MS,
+        safe_statement_timeout_ms=settings.MIGRATION_SAFE_STATEMENT_TIMEOUT_MS,
+    )
 
 
 def _initial_stages() -> list[dict[str, Any]]:
@@ -184,7 +194,7 @@ def run_execute(*, run_id: int) -> str:
             base=base,
             only=tuple(run.only) or None,
             on_progress=on_progress,
-            sandbox=sandbox_factory() if settings.ANALYSIS_SANDBOX_ENABLED else None,
+            context=analyzer_context(with_sandbox=settings.ANALYSIS_SANDBOX_ENABLED),
         )
         report = build_report(
             outcome,

@@ -92,3 +92,4 @@ def test_base_is_read_and_described() -> None:
     quantity = statements['ALTER TABLE "order_lines" ALTER COLUMN "quantity" TYPE bigint USING "quantity"::bigint;']
     assert (quantity["rewrites_table"], quantity["rows"], quantity["risk"]) == (True, 120_000_000, "high")
     assert report["migrations"]["rollback_proven"]["proven"] is False
+    assert "AddIndexConcurrently(" in report["migrations"]["safe_migration"]["source"]

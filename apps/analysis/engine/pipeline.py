@@ -32,6 +32,9 @@ class NeedsSandboxError(Exception):
 @dataclass(frozen=True, slots=True)
 class AnalyzerContext:
     sandbox: SandboxFactory | None = None
+    # Timeouts a generated safe migration sets before its first statement.
+    safe_lock_timeout_ms: int = 2_000
+    safe_statement_timeout_ms: int = 300_000
 
 
 AnalyzerRun = Callable[[DesignModel, DesignModel | None, AnalyzerContext], tuple[list[Finding], dict[str, object]]]
@@ -65,7 +68,13 @@ def _migrations(
     # Imported on use: it drives Django's migration framework, which the other engines never load.
     from apps.migrations_preview.engine.analyzer import analyze_migrations
 
-    return analyze_migrations(model, base, context.sandbox)
+    return analyze_migrations(
+        model,
+        base,
+        context.sandbox,
+        lock_timeout_ms=context.safe_lock_timeout_ms,
+        statement_timeout_ms=context.safe_statement_timeout_ms,
+    )
 
 
 ANALYZERS: tuple[AnalyzerSpec, ...] = (
@@ -132,6 +141,7 @@ def analyze(
     on_progress: ProgressCallback | None = None,
     clock: Callable[[], float] = time.perf_counter,
     sandbox: SandboxFactory | None = None,
+    context: AnalyzerContext | None = None,
 ) -> AnalysisOutcome:
     """Parse the design (and the base revision, if any) and run the selected analyzers.
 
@@ -150,7 +160,7 @@ def analyze(
     durations["parse"] = (clock() - started) * 1000
     report("parse", "succeeded" if parsed.ok else "failed", round(100 / total))
 
-    context = AnalyzerContext(sandbox=sandbox)
+    context = AnalyzerContext(sandbox=sandbox) if context is None else context
     results: list[AnalyzerResult] = []
     for position, spec in enumerate(ANALYZERS, start=2):
         percent = round(100 * position / total)

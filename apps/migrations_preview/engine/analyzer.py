@@ -11,12 +11,15 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
+from django.db.migrations.state import ProjectState
 from django.db.migrations.writer import MigrationWriter
 
 from apps.analysis.engine.findings import Finding, fingerprint
 from apps.designs.engine.model import DesignModel, Severity, SourceRef
 from apps.migrations_preview.engine.review import StatementReview, review_sql, table_facts
+from apps.migrations_preview.engine.safe import safe_migration
 from apps.migrations_preview.engine.sql import preview_sql
+from apps.migrations_preview.engine.states import project_state
 from apps.queryplans.sandbox import SandboxSession
 
 ANALYZER = "migrations"
@@ -41,7 +44,12 @@ def _statement_dict(review: StatementReview) -> dict[str, Any]:
 
 
 def analyze_migrations(
-    model: DesignModel, base: DesignModel | None, sandbox: Callable[[], AbstractContextManager[SandboxSession]]
+    model: DesignModel,
+    base: DesignModel | None,
+    sandbox: Callable[[], AbstractContextManager[SandboxSession]],
+    *,
+    lock_timeout_ms: int,
+    statement_timeout_ms: int,
 ) -> tuple[list[Finding], dict[str, Any]]:
     """See the module docstring. Without changes, the section says so and there are no findings."""
     with sandbox() as box:
@@ -106,5 +114,12 @@ def analyze_migrations(
         "rollback_sql": "\n".join(result.rollback),
         "rollback_proven": {"proven": result.rollback_proven, "reason": result.rollback_reason},
         "statements": [_statement_dict(r) for r in reviews],
+        "safe_migration": None,
     }
+    before = project_state(base).state if base is not None else ProjectState()
+    safe = safe_migration(
+        result.migration, before=before, lock_timeout_ms=lock_timeout_ms, statement_timeout_ms=statement_timeout_ms
+    )
+    if safe is not None:
+        section["safe_migration"] = {"name": safe.name, "source": MigrationWriter(safe).as_string()}
     return findings, section

@@ -12,12 +12,11 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from apps.analysis.engine.pipeline import ANALYZER_NAMES, UnknownAnalyzerError, analyze
-from apps.analysis.services import tool_version
+from apps.analysis.services import analyzer_context, tool_version
 from apps.designs.engine.loader import DesignInput, input_from_file
 from apps.designs.engine.model import SEVERITIES
 from apps.designs.engine.text import InputError, decode_document
 from apps.designs.services import parse_limits
-from apps.queryplans.services import sandbox_factory
 from apps.reports.engine.report import build_report, worst_severity_at_least
 from apps.reports.services import report_render
 
@@ -85,7 +84,9 @@ class Command(BaseCommand):
         base = self._read(options["base"]) if options.get("base") else None
         only = tuple(n.strip() for n in options["only"].split(",") if n.strip()) if options.get("only") else None
         try:
-            outcome = analyze(inputs, limits=parse_limits(), base=base, only=only, sandbox=sandbox_factory())
+            outcome = analyze(
+                inputs, limits=parse_limits(), base=base, only=only, context=analyzer_context(with_sandbox=True)
+            )
         except UnknownAnalyzerError as exc:
             raise CannotAnalyse(str(exc)) from None
         if not outcome.analysable:

@@ -1,0 +1,73 @@
+"""The generated safe migration is ready to run: applied for real in the sandbox."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.db.migrations.state import ProjectState
+from django.db.migrations.writer import MigrationWriter
+
+from apps.designs.engine.limits import ParseLimits
+from apps.designs.engine.loader import DesignInput, parse_design
+from apps.designs.engine.model import DesignModel
+from apps.migrations_preview.engine.safe import safe_migration
+from apps.migrations_preview.engine.sql import _apply, _connection
+from apps.migrations_preview.engine.states import migration_between, project_state
+from apps.queryplans import sandbox
+from apps.queryplans.services import sandbox_config
+
+
+def _model(document: str) -> DesignModel:
+    return parse_design(DesignInput(document=document), limits=ParseLimits()).model
+
+
+@pytest.fixture
+def config(django_db_blocker: Any) -> Iterator[sandbox.SandboxConfig]:
+    base = sandbox_config()
+    sandbox.setup(base)
+    with django_db_blocker.unblock():
+        yield base
+
+
+def test_the_safe_variant_of_shop_v1_to_v2_runs_in_the_sandbox(
+    config: sandbox.SandboxConfig, shop_v1: str, shop_v2: str
+) -> None:
+    v1, v2 = _model(shop_v1), _model(shop_v2)
+    migration = migration_between(v1, v2)
+    assert migration is not None
+    safe = safe_migration(migration, before=project_state(v1).state, lock_timeout_ms=2000, statement_timeout_ms=60000)
+    assert safe is not None
+    source = MigrationWriter(safe).as_string()
+    assert "atomic = False" in source
+    assert "SET lock_timeout = '2000ms'; SET statement_timeout = '60000ms';" in source
+    assert "AddIndexConcurrently(" in source
+    assert 'CHECK ("phone" IS NOT NULL) NOT VALID' in source
+    with sandbox.session(config) as box:
+        with _connection(box) as connection:
+            base = migration_between(None, v1, name="base")
+            assert base is not None
+            _apply(connection, base, ProjectState())
+            _apply(connection, safe, project_state(v1).state)
+        columns = dict(
+            box.execute(
+                "SELECT column_name, is_nullable FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'customers'"
+            )
+        )
+        indexes = {
+            row[0] for row in box.execute("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")
+        }
+    assert columns["phone"] == "NO"
+    assert any(name.startswith("order_lines_order_i") for name in indexes)
+
+
+def test_nothing_mechanical_means_no_safe_variant(shop_v1: str) -> None:
+    v1 = _model(shop_v1)
+    more = _model(
+        shop_v1.replace(
+            "  stock integer [not null, default: 0]\n",
+            "  stock integer [not null, default: 0]\n  weight_grams integer\n",
+        )
+    )
+    migration = migration_between(v1, more)
+    assert migration is not None
+    assert safe_migration(migration, before=project_state(v1).state, lock_timeout_ms=1, statement_timeout_ms=1) is None
