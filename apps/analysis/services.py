@@ -54,6 +54,7 @@ def analyzer_context(*, with_sandbox: bool) -> AnalyzerContext:
         sandbox=sandbox_factory() if with_sandbox else None,
         safe_lock_timeout_ms=settings.MIGRATION_SAFE_LOCK_TIMEOUT_MS,
         safe_statement_timeout_ms=settings.MIGRATION_SAFE_STATEMENT_TIMEOUT_MS,
+        stamp=timezone.now().strftime("%Y%m%d_%H%M"),
     )
 
 

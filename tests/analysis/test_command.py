@@ -1,4 +1,5 @@
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -93,3 +94,11 @@ def test_base_is_read_and_described() -> None:
     assert (quantity["rewrites_table"], quantity["rows"], quantity["risk"]) == (True, 120_000_000, "high")
     assert report["migrations"]["rollback_proven"]["proven"] is False
     assert "AddIndexConcurrently(" in report["migrations"]["safe_migration"]["source"]
+    source = report["migrations"]["source"]
+    assert "# Purpose: the schema change the design implies since the base revision." in source
+    assert "SHP-1 (Customer tracks a shipment)" in source
+    assert (
+        '#   - ALTER TABLE "payments" DROP COLUMN "card_number": code and API clients still using card_number fail'
+        in source
+    )
+    assert re.fullmatch(r"0001_\d{8}_\d{4}_design", report["migrations"]["name"])

@@ -35,6 +35,8 @@ class AnalyzerContext:
     # Timeouts a generated safe migration sets before its first statement.
     safe_lock_timeout_ms: int = 2_000
     safe_statement_timeout_ms: int = 300_000
+    # A timestamp such as 20261126_1435 for names of generated files; given, never read here.
+    stamp: str = ""
 
 
 AnalyzerRun = Callable[[DesignModel, DesignModel | None, AnalyzerContext], tuple[list[Finding], dict[str, object]]]
@@ -74,6 +76,7 @@ def _migrations(
         context.sandbox,
         lock_timeout_ms=context.safe_lock_timeout_ms,
         statement_timeout_ms=context.safe_statement_timeout_ms,
+        stamp=context.stamp,
     )
 
 

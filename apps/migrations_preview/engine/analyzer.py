@@ -36,6 +36,43 @@ def _where(model: DesignModel, base: DesignModel | None, table: str | None) -> t
     return ()
 
 
+def _header(model: DesignModel, base: DesignModel | None, reviews: list[StatementReview]) -> list[str]:
+    """The comment a reviewer reads first: purpose, stories served, breaking changes, run time."""
+    from apps.analysis.engine.traceability import match_endpoint
+
+    tables = sorted({r.table for r in reviews if r.table})
+    stories = []
+    for story in model.stories:
+        touched = {
+            e
+            for ref in story.endpoints
+            if (endpoint := match_endpoint(ref, model.endpoints))
+            for e in endpoint.entities
+        }
+        if touched & set(tables):
+            stories.append(f"{story.id} ({story.title})")
+    lines = [
+        "# Purpose: the schema change the design implies"
+        + (" since the base revision." if base is not None else ", from an empty database."),
+        f"# Tables: {', '.join(tables) or 'none'}.",
+        f"# Stories served: {', '.join(stories) or 'none cite the changed tables'}.",
+    ]
+    breaking = [r for r in reviews if r.breaking]
+    lines.append(
+        "# Breaking for API consumers and running code:"
+        if breaking
+        else "# Breaking for API consumers and running code: nothing found."
+    )
+    lines += [f"#   - {r.sql.rstrip(';')[:100]}: {r.breaking}." for r in breaking]
+    lines.append(f"# Estimated run time on the declared volumes: {ESTIMATE_BASIS}.")
+    return lines
+
+
+def _with_header(source: str, header: list[str]) -> str:
+    first, _, rest = source.partition("\n")
+    return "\n".join([first, *header, rest])
+
+
 def _statement_dict(review: StatementReview) -> dict[str, Any]:
     data = review.as_dict()
     data["estimate_seconds"] = None
@@ -50,10 +87,11 @@ def analyze_migrations(
     *,
     lock_timeout_ms: int,
     statement_timeout_ms: int,
+    stamp: str = "",
 ) -> tuple[list[Finding], dict[str, Any]]:
     """See the module docstring. Without changes, the section says so and there are no findings."""
     with sandbox() as box:
-        result = preview_sql(box, base=base, new=model)
+        result = preview_sql(box, base=base, new=model, name=f"{stamp}_design" if stamp else "preview")
     if result is None:
         return [], {
             "name": None,
@@ -109,7 +147,7 @@ def analyze_migrations(
         )
     section = {
         "name": result.migration.name,
-        "source": MigrationWriter(result.migration).as_string(),
+        "source": _with_header(MigrationWriter(result.migration).as_string(), _header(model, base, reviews)),
         "forward_sql": "\n".join(result.forward),
         "rollback_sql": "\n".join(result.rollback),
         "rollback_proven": {"proven": result.rollback_proven, "reason": result.rollback_reason},

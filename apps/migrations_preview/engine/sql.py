@@ -89,10 +89,15 @@ def _apply(connection: BaseDatabaseWrapper, migration: Migration, state: Project
 
 
 def preview_sql(
-    box: SandboxSession, *, base: DesignModel | None, new: DesignModel, detect_renames: bool = True
+    box: SandboxSession,
+    *,
+    base: DesignModel | None,
+    new: DesignModel,
+    detect_renames: bool = True,
+    name: str = "preview",
 ) -> MigrationSql | None:
     """The migration from `base` to `new` with its forward and rollback SQL; None if nothing changes."""
-    migration = migration_between(base, new, detect_renames=detect_renames)
+    migration = migration_between(base, new, detect_renames=detect_renames, name=name)
     if migration is None:
         return None
     before = project_state(base).state if base is not None else ProjectState()
