@@ -130,160 +130,156 @@ def review_sql(statements: list[str], *, tables: Mapping[str, TableFacts]) -> li
     return reviews
 
 
+def _verdict(
+    sql: str,
+    table: str | None,
+    rows: int | None,
+    lock: str,
+    reason: str,
+    *,
+    rewrites: bool = False,
+    scans: bool = False,
+    risk: str | None = None,
+    alternative: str = "",
+    breaking: str = "",
+) -> StatementReview:
+    """One review; the risk follows from the lock, the work and the rows unless given."""
+    blocks = BLOCKS[lock]
+    if risk is None:
+        risk = _risk(blocking=blocks != "none", heavy=rewrites or scans, rows=rows)
+    return StatementReview(sql, table, lock, blocks, rewrites, scans, rows, risk, reason, alternative, breaking)
+
+
+_METADATA = "metadata only; the lock is brief"
+_EXPAND_CONTRACT = "Expand/contract: add the new column, write both, backfill, switch reads, then drop the old one (SeparateDatabaseAndState keeps Django's state in step)."
+
+
 def _review(stmt: Any, sql: str, tables: Mapping[str, TableFacts]) -> list[StatementReview]:
+    def rows_of(name: str | None) -> int | None:
+        return tables.get(name or "", TableFacts(None)).rows
+
     if isinstance(stmt, ast.CreateStmt):
-        return [
-            StatementReview(
-                sql, stmt.relation.relname, "", "none", False, False, 0, "none", "a new table: nothing else is locked"
-            )
-        ]
+        return [_verdict(sql, stmt.relation.relname, 0, "", "a new table: nothing else is locked", risk="none")]
     if isinstance(stmt, ast.IndexStmt):
         table = stmt.relation.relname
-        rows = tables.get(table, TableFacts(None)).rows
         if stmt.concurrent:
             return [
-                StatementReview(
+                _verdict(
                     sql,
                     table,
+                    rows_of(table),
                     SHARE_UPDATE_EXCLUSIVE,
-                    "none",
-                    False,
-                    True,
-                    rows,
-                    "low",
                     "built concurrently: reads and writes continue (run outside a transaction)",
+                    scans=True,
+                    risk="low",
                 )
             ]
+        concurrent = sql.replace("CREATE INDEX", "CREATE INDEX CONCURRENTLY", 1).replace(
+            "CREATE UNIQUE INDEX", "CREATE UNIQUE INDEX CONCURRENTLY", 1
+        )
         return [
-            StatementReview(
+            _verdict(
                 sql,
                 table,
+                rows_of(table),
                 SHARE,
-                "writes",
-                False,
-                True,
-                rows,
-                _risk(blocking=True, heavy=True, rows=rows),
                 "CREATE INDEX holds a SHARE lock while it reads the whole table: writes wait",
-                safe_alternative=sql.replace("CREATE INDEX", "CREATE INDEX CONCURRENTLY", 1).replace(
-                    "CREATE UNIQUE INDEX", "CREATE UNIQUE INDEX CONCURRENTLY", 1
-                )
-                + " -- in a migration with atomic = False",
+                scans=True,
+                alternative=concurrent + " -- in a migration with atomic = False",
             )
         ]
     if isinstance(stmt, ast.RenameStmt) and stmt.renameType == enums.ObjectType.OBJECT_TABLE:
         table = stmt.relation.relname
         return [
-            StatementReview(
+            _verdict(
                 sql,
                 table,
+                rows_of(table),
                 ACCESS_EXCLUSIVE,
-                "reads",
-                False,
-                False,
-                tables.get(table, TableFacts(None)).rows,
-                "low",
                 "a metadata change under a brief ACCESS EXCLUSIVE lock",
-                safe_alternative="Keep the old name readable during the switch (a view under the old name), rename in code first.",
+                risk="low",
+                alternative="Keep the old name readable during the switch (a view under the old name), rename in code first.",
                 breaking=f"code and API clients still using {table} fail as soon as it runs",
             )
         ]
     if isinstance(stmt, ast.DropStmt) and stmt.removeType == enums.ObjectType.OBJECT_INDEX:
         if stmt.concurrent:
             return [
-                StatementReview(
+                _verdict(
                     sql,
                     None,
-                    SHARE_UPDATE_EXCLUSIVE,
-                    "none",
-                    False,
-                    False,
                     None,
-                    "none",
+                    SHARE_UPDATE_EXCLUSIVE,
                     "dropped concurrently: reads and writes continue",
+                    risk="none",
                 )
             ]
         return [
-            StatementReview(
+            _verdict(
                 sql,
                 None,
-                ACCESS_EXCLUSIVE,
-                "reads",
-                False,
-                False,
                 None,
-                "low",
+                ACCESS_EXCLUSIVE,
                 "a brief ACCESS EXCLUSIVE lock on the table, which queues behind long queries",
-                safe_alternative=sql.replace("DROP INDEX", "DROP INDEX CONCURRENTLY", 1)
+                risk="low",
+                alternative=sql.replace("DROP INDEX", "DROP INDEX CONCURRENTLY", 1)
                 + " -- in a migration with atomic = False",
             )
         ]
     if isinstance(stmt, ast.VacuumStmt) and any(getattr(o, "defname", "") == "full" for o in stmt.options or ()):
         table = stmt.rels[0].relation.relname if stmt.rels else None
-        rows = tables.get(table or "", TableFacts(None)).rows
         return [
-            StatementReview(
+            _verdict(
                 sql,
                 table,
+                rows_of(table),
                 ACCESS_EXCLUSIVE,
-                "reads",
-                True,
-                True,
-                rows,
-                _risk(blocking=True, heavy=True, rows=rows),
                 "VACUUM FULL rewrites the table under ACCESS EXCLUSIVE",
-                safe_alternative="Use pg_repack (or plain VACUUM, which takes no blocking lock) to reclaim space online.",
+                rewrites=True,
+                scans=True,
+                alternative="Use pg_repack (or plain VACUUM, which takes no blocking lock) to reclaim space online.",
             )
         ]
     if isinstance(stmt, ast.TruncateStmt):
         table = stmt.relations[0].relname if stmt.relations else None
         cascade = stmt.behavior == enums.DropBehavior.DROP_CASCADE
         return [
-            StatementReview(
+            _verdict(
                 sql,
                 table,
+                rows_of(table),
                 ACCESS_EXCLUSIVE,
-                "reads",
-                False,
-                False,
-                tables.get(table or "", TableFacts(None)).rows,
-                "high",
                 "TRUNCATE deletes every row"
                 + (", and CASCADE empties every table that references it too" if cascade else ""),
-                safe_alternative="Delete in batches what must go, naming each table; never CASCADE in a migration.",
+                risk="high",
+                alternative="Delete in batches what must go, naming each table; never CASCADE in a migration.",
                 breaking="the data is gone and a rollback cannot bring it back",
             )
         ]
     if isinstance(stmt, ast.RenameStmt) and stmt.renameType == enums.ObjectType.OBJECT_COLUMN:
         table = stmt.relation.relname
         return [
-            StatementReview(
+            _verdict(
                 sql,
                 table,
+                rows_of(table),
                 ACCESS_EXCLUSIVE,
-                "reads",
-                False,
-                False,
-                tables.get(table, TableFacts(None)).rows,
-                "low",
                 "a metadata change under a brief ACCESS EXCLUSIVE lock",
-                safe_alternative="Expand/contract: add the new column, write both, backfill, switch reads, then drop the old one (SeparateDatabaseAndState keeps Django's state in step).",
+                risk="low",
+                alternative=_EXPAND_CONTRACT,
                 breaking=f"code and API clients still using {stmt.subname} fail as soon as it runs",
             )
         ]
     if isinstance(stmt, ast.DropStmt) and stmt.removeType == enums.ObjectType.OBJECT_TABLE:
         return [
-            StatementReview(
+            _verdict(
                 sql,
                 None,
-                ACCESS_EXCLUSIVE,
-                "reads",
-                False,
-                False,
                 None,
-                "medium",
+                ACCESS_EXCLUSIVE,
                 "dropping a table loses its data",
-                safe_alternative="Expand/contract: stop reading and writing it in code, keep it for a release (renamed if you like), then drop it.",
+                risk="medium",
+                alternative="Expand/contract: stop reading and writing it in code, keep it for a release (renamed if you like), then drop it.",
                 breaking="anything still reading the table fails",
             )
         ]
@@ -291,42 +287,143 @@ def _review(stmt: Any, sql: str, tables: Mapping[str, TableFacts]) -> list[State
         return [_alter(cmd, sql, stmt.relation.relname, tables) for cmd in stmt.cmds or ()]
     if isinstance(stmt, ast.UpdateStmt):
         table = stmt.relation.relname
-        rows = tables.get(table, TableFacts(None)).rows
         if stmt.whereClause is not None:
             return [
-                StatementReview(
+                _verdict(
                     sql,
                     table,
+                    rows_of(table),
                     ROW_EXCLUSIVE,
-                    "none",
-                    False,
-                    False,
-                    rows,
-                    "low",
                     "an UPDATE limited by its WHERE clause: keep each batch small",
+                    risk="low",
                 )
             ]
         return [
-            StatementReview(
+            _verdict(
                 sql,
                 table,
+                rows_of(table),
                 ROW_EXCLUSIVE,
-                "none",
-                False,
-                True,
-                rows,
-                _risk(blocking=False, heavy=True, rows=rows),
                 "an unbatched UPDATE locks every row it touches until it commits and bloats the table",
-                safe_alternative="Backfill in batches of a few thousand rows, each in its own transaction.",
+                scans=True,
+                risk=_risk(blocking=False, heavy=True, rows=rows_of(table)),
+                alternative="Backfill in batches of a few thousand rows, each in its own transaction.",
             )
         ]
     if isinstance(stmt, ast.ConstraintsSetStmt):
-        return [StatementReview(sql, None, "", "none", False, False, None, "none", "session setting")]
-    return [
-        StatementReview(
-            sql, None, "", "none", False, False, None, "low", f"{type(stmt).__name__} is not reviewed in detail"
+        return [_verdict(sql, None, None, "", "session setting", risk="none")]
+    return [_verdict(sql, None, None, "", f"{type(stmt).__name__} is not reviewed in detail", risk="low")]
+
+
+def _add_column(column: ast.ColumnDef, sql: str, table: str, rows: int | None) -> StatementReview:
+    constraints = column.constraints or ()
+    kinds = {c.contype for c in constraints}
+    C = enums.ConstrType
+    default = next((c for c in constraints if c.contype == C.CONSTR_DEFAULT), None)
+    unique = bool(kinds & {C.CONSTR_UNIQUE, C.CONSTR_PRIMARY})
+    identity = C.CONSTR_IDENTITY in kinds or _is_serial(column.typeName)
+    volatile = default is not None and re.search(
+        r"random\(|gen_random_uuid|clock_timestamp|nextval", _deparse(default.raw_expr), re.IGNORECASE
+    )
+    if C.CONSTR_NOTNULL in kinds and default is None:
+        return _verdict(
+            sql,
+            table,
+            rows,
+            ACCESS_EXCLUSIVE,
+            "a NOT NULL column without a default cannot be added to a table that has rows: the statement fails",
+            risk="high" if rows != 0 else "low",
+            alternative="Add it nullable, backfill in batches, then add CHECK (col IS NOT NULL) NOT VALID, VALIDATE it, and SET NOT NULL (no scan since PostgreSQL 12)."
+            + (
+                " For its uniqueness: CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT ... UNIQUE USING INDEX."
+                if unique
+                else ""
+            ),
         )
-    ]
+    if identity or volatile:
+        return _verdict(
+            sql,
+            table,
+            rows,
+            ACCESS_EXCLUSIVE,
+            "a serial/identity or volatile default fills every row: the table is rewritten under ACCESS EXCLUSIVE",
+            rewrites=True,
+            scans=True,
+            alternative="Add the column without the default, backfill in batches, then set the default.",
+        )
+    if unique:
+        return _verdict(
+            sql,
+            table,
+            rows,
+            ACCESS_EXCLUSIVE,
+            "the UNIQUE constraint builds its index while holding ACCESS EXCLUSIVE",
+            scans=True,
+            alternative="Add the column without UNIQUE; CREATE UNIQUE INDEX CONCURRENTLY; then ALTER TABLE ... ADD CONSTRAINT ... UNIQUE USING INDEX.",
+        )
+    if C.CONSTR_FOREIGN in kinds:
+        return _verdict(
+            sql,
+            table,
+            rows,
+            SHARE_ROW_EXCLUSIVE,
+            "the foreign key is validated against every row while writes on both tables wait",
+            scans=True,
+            risk=_risk(blocking=True, heavy=rows is None or rows > 0, rows=rows),
+            alternative="Add the column, then ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID, then VALIDATE CONSTRAINT (which lets writes through).",
+        )
+    return _verdict(
+        sql,
+        table,
+        rows,
+        ACCESS_EXCLUSIVE,
+        "metadata only (a constant default has not rewritten the table since PostgreSQL 11); the lock is brief but queues behind long queries",
+        risk="low",
+        alternative="Run with SET lock_timeout = '2s' and retry.",
+    )
+
+
+def _add_constraint(constraint: ast.Constraint, sql: str, table: str, rows: int | None) -> StatementReview:
+    C = enums.ConstrType
+    if constraint.skip_validation:
+        lock = SHARE_ROW_EXCLUSIVE if constraint.contype == C.CONSTR_FOREIGN else ACCESS_EXCLUSIVE
+        return _verdict(sql, table, rows, lock, "NOT VALID: existing rows are not checked now", risk="low")
+    not_valid_then_validate = sql.rstrip(";") + " NOT VALID; then ALTER TABLE ... VALIDATE CONSTRAINT ...;"
+    if constraint.contype == C.CONSTR_FOREIGN:
+        return _verdict(
+            sql,
+            table,
+            rows,
+            SHARE_ROW_EXCLUSIVE,
+            "the foreign key is checked against every row while writes wait",
+            scans=True,
+            alternative=not_valid_then_validate,
+        )
+    if constraint.contype == C.CONSTR_CHECK:
+        return _verdict(
+            sql,
+            table,
+            rows,
+            ACCESS_EXCLUSIVE,
+            "the check is evaluated on every row under ACCESS EXCLUSIVE",
+            scans=True,
+            alternative=not_valid_then_validate,
+        )
+    if constraint.contype in (C.CONSTR_UNIQUE, C.CONSTR_PRIMARY):
+        if constraint.indexname:
+            return _verdict(sql, table, rows, ACCESS_EXCLUSIVE, "adopts an existing index: metadata only", risk="low")
+        return _verdict(
+            sql,
+            table,
+            rows,
+            ACCESS_EXCLUSIVE,
+            "the constraint builds its index under ACCESS EXCLUSIVE",
+            scans=True,
+            alternative="CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT ... UNIQUE USING INDEX (NOT VALID does not exist for UNIQUE).",
+        )
+    return _verdict(
+        sql, table, rows, ACCESS_EXCLUSIVE, "constraint reviewed conservatively: ACCESS EXCLUSIVE assumed", risk="low"
+    )
 
 
 def _alter(cmd: ast.AlterTableCmd, sql: str, table: str, tables: Mapping[str, TableFacts]) -> StatementReview:
@@ -335,146 +432,54 @@ def _alter(cmd: ast.AlterTableCmd, sql: str, table: str, tables: Mapping[str, Ta
     kind = cmd.subtype
     T = enums.AlterTableType
     if kind == T.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
-        column: ast.ColumnDef = cmd.def_
-        constraints = column.constraints or ()
-        not_null = any(c.contype == enums.ConstrType.CONSTR_NOTNULL for c in constraints)
-        default = next((c for c in constraints if c.contype == enums.ConstrType.CONSTR_DEFAULT), None)
-        unique = any(
-            c.contype in (enums.ConstrType.CONSTR_UNIQUE, enums.ConstrType.CONSTR_PRIMARY) for c in constraints
-        )
-        foreign = any(c.contype == enums.ConstrType.CONSTR_FOREIGN for c in constraints)
-        identity = any(c.contype == enums.ConstrType.CONSTR_IDENTITY for c in constraints) or _is_serial(
-            column.typeName
-        )
-        volatile = default is not None and re.search(
-            r"random\(|gen_random_uuid|clock_timestamp|nextval", _deparse(default.raw_expr), re.IGNORECASE
-        )
-        if not_null and default is None:
-            return StatementReview(
-                sql,
-                table,
-                ACCESS_EXCLUSIVE,
-                "reads",
-                False,
-                False,
-                rows,
-                "high" if rows != 0 else "low",
-                "a NOT NULL column without a default cannot be added to a table that has rows: the statement fails",
-                safe_alternative="Add it nullable, backfill in batches, then add CHECK (col IS NOT NULL) NOT VALID, VALIDATE it, and SET NOT NULL (no scan since PostgreSQL 12)."
-                + (
-                    " For its uniqueness: CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT ... UNIQUE USING INDEX."
-                    if unique
-                    else ""
-                ),
-            )
-        if identity or volatile:
-            return StatementReview(
-                sql,
-                table,
-                ACCESS_EXCLUSIVE,
-                "reads",
-                True,
-                True,
-                rows,
-                _risk(blocking=True, heavy=True, rows=rows),
-                "a serial/identity or volatile default fills every row: the table is rewritten under ACCESS EXCLUSIVE",
-                safe_alternative="Add the column without the default, backfill in batches, then set the default.",
-            )
-        if unique:
-            return StatementReview(
-                sql,
-                table,
-                ACCESS_EXCLUSIVE,
-                "reads",
-                False,
-                True,
-                rows,
-                _risk(blocking=True, heavy=True, rows=rows),
-                "the UNIQUE constraint builds its index while holding ACCESS EXCLUSIVE",
-                safe_alternative="Add the column without UNIQUE; CREATE UNIQUE INDEX CONCURRENTLY; then ALTER TABLE ... ADD CONSTRAINT ... UNIQUE USING INDEX.",
-            )
-        if foreign:
-            return StatementReview(
-                sql,
-                table,
-                SHARE_ROW_EXCLUSIVE,
-                "writes",
-                False,
-                True,
-                rows,
-                _risk(blocking=True, heavy=rows is None or rows > 0, rows=rows),
-                "the foreign key is validated against every row while writes on both tables wait",
-                safe_alternative="Add the column, then ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID, then VALIDATE CONSTRAINT (which lets writes through).",
-            )
-        return StatementReview(
-            sql,
-            table,
-            ACCESS_EXCLUSIVE,
-            "reads",
-            False,
-            False,
-            rows,
-            "low",
-            "metadata only (a constant default has not rewritten the table since PostgreSQL 11); the lock is brief but queues behind long queries",
-            safe_alternative="Run with SET lock_timeout = '2s' and retry.",
-        )
+        return _add_column(cmd.def_, sql, table, rows)
+    if kind == T.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
+        return _add_constraint(cmd.def_, sql, table, rows)
     if kind == T.AT_DropColumn:
-        return StatementReview(
+        return _verdict(
             sql,
             table,
-            ACCESS_EXCLUSIVE,
-            "reads",
-            False,
-            False,
             rows,
-            "low",
+            ACCESS_EXCLUSIVE,
             "metadata only; the data is gone",
-            safe_alternative="Expand/contract: stop reading and writing the column in code first (SeparateDatabaseAndState removes it from Django's state), drop it in a later release.",
+            risk="low",
+            alternative="Expand/contract: stop reading and writing the column in code first (SeparateDatabaseAndState removes it from Django's state), drop it in a later release.",
             breaking=f"code and API clients still using {cmd.name} fail; the values cannot be restored by a rollback",
         )
     if kind == T.AT_AlterColumnType and isinstance(cmd.def_, ast.ColumnDef):
         new = _canonical(cmd.def_.typeName)
         old = facts.columns.get(cmd.name or "")
         if _binary_coercible(old, new):
-            return StatementReview(
-                sql, table, ACCESS_EXCLUSIVE, "reads", False, False, rows, "low", f"{old} to {new} is metadata-only"
-            )
-        return StatementReview(
+            return _verdict(sql, table, rows, ACCESS_EXCLUSIVE, f"{old} to {new} is metadata-only", risk="low")
+        return _verdict(
             sql,
             table,
-            ACCESS_EXCLUSIVE,
-            "reads",
-            True,
-            True,
             rows,
-            _risk(blocking=True, heavy=True, rows=rows),
+            ACCESS_EXCLUSIVE,
             f"{old or 'the old type'} to {new} rewrites the whole table under ACCESS EXCLUSIVE",
-            safe_alternative="Add a new column of the new type, write both, backfill in batches, switch reads, drop the old column (expand/contract).",
+            rewrites=True,
+            scans=True,
+            alternative="Add a new column of the new type, write both, backfill in batches, switch reads, drop the old column (expand/contract).",
         )
     if kind == T.AT_SetNotNull:
         if (cmd.name or "") in facts.not_null_checks:
-            return StatementReview(
+            return _verdict(
                 sql,
                 table,
-                ACCESS_EXCLUSIVE,
-                "reads",
-                False,
-                False,
                 rows,
-                "low",
+                ACCESS_EXCLUSIVE,
                 "a validated CHECK (col IS NOT NULL) lets PostgreSQL skip the scan",
+                risk="low",
             )
-        return StatementReview(
+        check = f"{table}_{cmd.name}_not_null"
+        return _verdict(
             sql,
             table,
-            ACCESS_EXCLUSIVE,
-            "reads",
-            False,
-            True,
             rows,
-            _risk(blocking=True, heavy=True, rows=rows),
+            ACCESS_EXCLUSIVE,
             "SET NOT NULL reads every row while holding ACCESS EXCLUSIVE",
-            safe_alternative=f"ALTER TABLE {table} ADD CONSTRAINT {table}_{cmd.name}_not_null CHECK ({cmd.name} IS NOT NULL) NOT VALID; ALTER TABLE {table} VALIDATE CONSTRAINT {table}_{cmd.name}_not_null; then SET NOT NULL (no scan since PostgreSQL 12).",
+            scans=True,
+            alternative=f"ALTER TABLE {table} ADD CONSTRAINT {check} CHECK ({cmd.name} IS NOT NULL) NOT VALID; ALTER TABLE {table} VALIDATE CONSTRAINT {check}; then SET NOT NULL (no scan since PostgreSQL 12).",
         )
     if kind in (T.AT_DropNotNull, T.AT_ColumnDefault, T.AT_DropConstraint):
         # Metadata only, but each loosens a promise that running code may rely on.
@@ -484,106 +489,24 @@ def _alter(cmd: ast.AlterTableCmd, sql: str, table: str, tables: Mapping[str, Ta
         }.get(kind, "")
         if kind == T.AT_ColumnDefault and cmd.def_ is None:
             breaking = f"inserts that leave out {cmd.name} no longer get the default (and fail if it is NOT NULL)"
-        return StatementReview(
-            sql,
-            table,
-            ACCESS_EXCLUSIVE,
-            "reads",
-            False,
-            False,
-            rows,
-            "low",
-            "metadata only; the lock is brief",
-            breaking=breaking,
-        )
+        return _verdict(sql, table, rows, ACCESS_EXCLUSIVE, _METADATA, risk="low", breaking=breaking)
     if kind == T.AT_ValidateConstraint:
-        return StatementReview(
+        return _verdict(
             sql,
             table,
-            SHARE_UPDATE_EXCLUSIVE,
-            "none",
-            False,
-            True,
             rows,
-            "low",
+            SHARE_UPDATE_EXCLUSIVE,
             "validation scans the table but lets reads and writes through",
+            scans=True,
+            risk="low",
         )
-    if kind == T.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
-        constraint = cmd.def_
-        if constraint.skip_validation:
-            lock = SHARE_ROW_EXCLUSIVE if constraint.contype == enums.ConstrType.CONSTR_FOREIGN else ACCESS_EXCLUSIVE
-            return StatementReview(
-                sql,
-                table,
-                lock,
-                BLOCKS[lock],
-                False,
-                False,
-                rows,
-                "low",
-                "NOT VALID: existing rows are not checked now",
-            )
-        if constraint.contype == enums.ConstrType.CONSTR_FOREIGN:
-            return StatementReview(
-                sql,
-                table,
-                SHARE_ROW_EXCLUSIVE,
-                "writes",
-                False,
-                True,
-                rows,
-                _risk(blocking=True, heavy=True, rows=rows),
-                "the foreign key is checked against every row while writes wait",
-                safe_alternative=sql.rstrip(";") + " NOT VALID; then ALTER TABLE ... VALIDATE CONSTRAINT ...;",
-            )
-        if constraint.contype == enums.ConstrType.CONSTR_CHECK:
-            return StatementReview(
-                sql,
-                table,
-                ACCESS_EXCLUSIVE,
-                "reads",
-                False,
-                True,
-                rows,
-                _risk(blocking=True, heavy=True, rows=rows),
-                "the check is evaluated on every row under ACCESS EXCLUSIVE",
-                safe_alternative=sql.rstrip(";") + " NOT VALID; then VALIDATE CONSTRAINT.",
-            )
-        if constraint.contype in (enums.ConstrType.CONSTR_UNIQUE, enums.ConstrType.CONSTR_PRIMARY):
-            if constraint.indexname:
-                return StatementReview(
-                    sql,
-                    table,
-                    ACCESS_EXCLUSIVE,
-                    "reads",
-                    False,
-                    False,
-                    rows,
-                    "low",
-                    "adopts an existing index: metadata only",
-                )
-            return StatementReview(
-                sql,
-                table,
-                ACCESS_EXCLUSIVE,
-                "reads",
-                False,
-                True,
-                rows,
-                _risk(blocking=True, heavy=True, rows=rows),
-                "the constraint builds its index under ACCESS EXCLUSIVE",
-                safe_alternative="CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT ... UNIQUE USING INDEX (NOT VALID does not exist for UNIQUE).",
-            )
-    return StatementReview(
+    return _verdict(
         sql,
         table,
-        ACCESS_EXCLUSIVE,
-        "reads",
-        False,
-        False,
         rows,
-        "low",
+        ACCESS_EXCLUSIVE,
         f"{kind.name} is reviewed conservatively: ACCESS EXCLUSIVE assumed",
+        risk="low",
     )
 
 
