@@ -188,20 +188,6 @@ def _review(stmt: Any, sql: str, tables: Mapping[str, TableFacts]) -> list[State
                 alternative=concurrent + " -- in a migration with atomic = False",
             )
         ]
-    if isinstance(stmt, ast.RenameStmt) and stmt.renameType == enums.ObjectType.OBJECT_TABLE:
-        table = stmt.relation.relname
-        return [
-            _verdict(
-                sql,
-                table,
-                rows_of(table),
-                ACCESS_EXCLUSIVE,
-                "a metadata change under a brief ACCESS EXCLUSIVE lock",
-                risk="low",
-                alternative="Keep the old name readable during the switch (a view under the old name), rename in code first.",
-                breaking=f"code and API clients still using {table} fail as soon as it runs",
-            )
-        ]
     if isinstance(stmt, ast.DropStmt) and stmt.removeType == enums.ObjectType.OBJECT_INDEX:
         if stmt.concurrent:
             return [
@@ -256,8 +242,12 @@ def _review(stmt: Any, sql: str, tables: Mapping[str, TableFacts]) -> list[State
                 breaking="the data is gone and a rollback cannot bring it back",
             )
         ]
-    if isinstance(stmt, ast.RenameStmt) and stmt.renameType == enums.ObjectType.OBJECT_COLUMN:
+    if isinstance(stmt, ast.RenameStmt) and stmt.renameType in (
+        enums.ObjectType.OBJECT_TABLE,
+        enums.ObjectType.OBJECT_COLUMN,
+    ):
         table = stmt.relation.relname
+        column = stmt.renameType == enums.ObjectType.OBJECT_COLUMN
         return [
             _verdict(
                 sql,
@@ -266,8 +256,10 @@ def _review(stmt: Any, sql: str, tables: Mapping[str, TableFacts]) -> list[State
                 ACCESS_EXCLUSIVE,
                 "a metadata change under a brief ACCESS EXCLUSIVE lock",
                 risk="low",
-                alternative=_EXPAND_CONTRACT,
-                breaking=f"code and API clients still using {stmt.subname} fail as soon as it runs",
+                alternative=_EXPAND_CONTRACT
+                if column
+                else "Keep the old name readable during the switch (a view under the old name), rename in code first.",
+                breaking=f"code and API clients still using {stmt.subname if column else table} fail as soon as it runs",
             )
         ]
     if isinstance(stmt, ast.DropStmt) and stmt.removeType == enums.ObjectType.OBJECT_TABLE:
