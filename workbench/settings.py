@@ -91,6 +91,10 @@ ANALYSIS_SANDBOX_ENABLED = env_bool("ANALYSIS_SANDBOX_ENABLED", default=True)
 # Timeouts a generated safe migration sets first, so a blocked statement fails fast.
 MIGRATION_SAFE_LOCK_TIMEOUT_MS = env_int("MIGRATION_SAFE_LOCK_TIMEOUT_MS", 2_000)
 MIGRATION_SAFE_STATEMENT_TIMEOUT_MS = env_int("MIGRATION_SAFE_STATEMENT_TIMEOUT_MS", 300_000)
+# Statement times are measured on synthetic rows at these two sizes and extrapolated linearly
+# to the declared volumes; bigger sizes extrapolate better and take longer.
+MIGRATION_CALIBRATION_SMALL_ROWS = env_int("MIGRATION_CALIBRATION_SMALL_ROWS", 10_000)
+MIGRATION_CALIBRATION_LARGE_ROWS = env_int("MIGRATION_CALIBRATION_LARGE_ROWS", 40_000)
 # A sandbox schema older than this belongs to a job that died; a periodic task drops it.
 SANDBOX_ORPHAN_AFTER_SECONDS = env_int("SANDBOX_ORPHAN_AFTER_SECONDS", 3_600)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -55,6 +55,7 @@ def analyzer_context(*, with_sandbox: bool) -> AnalyzerContext:
         safe_lock_timeout_ms=settings.MIGRATION_SAFE_LOCK_TIMEOUT_MS,
         safe_statement_timeout_ms=settings.MIGRATION_SAFE_STATEMENT_TIMEOUT_MS,
         stamp=timezone.now().strftime("%Y%m%d_%H%M"),
+        calibration_rows=(settings.MIGRATION_CALIBRATION_SMALL_ROWS, settings.MIGRATION_CALIBRATION_LARGE_ROWS),
     )
 
 

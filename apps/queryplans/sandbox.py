@@ -55,7 +55,7 @@ class SandboxSession(Protocol):
 
     schema: str
 
-    def execute(self, query: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]: ...
+    def execute(self, query: str | sql.Composable, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]: ...
 
     def connection_parameters(self) -> dict[str, Any]: ...
 
@@ -83,7 +83,7 @@ class _Session:
             "OPTIONS": {"options": options},
         }
 
-    def execute(self, query: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+    def execute(self, query: str | sql.Composable, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         with self._connection.cursor() as cursor:
             cursor.execute(query, params)  # type: ignore[arg-type]  # analyzer SQL, parsed and allow-listed upstream
             return list(cursor.fetchall()) if cursor.description else []

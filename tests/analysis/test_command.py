@@ -7,9 +7,16 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from apps.migrations_preview.engine.estimate import NEW_TABLE
 from tests.conftest import CORPUS, DEMO, ROOT
 
 SCHEMA = json.loads((ROOT / "apps" / "reports" / "schema" / "report.schema.json").read_text())
+
+
+def settings_sizes() -> tuple[int, int]:
+    from django.conf import settings
+
+    return settings.MIGRATION_CALIBRATION_SMALL_ROWS, settings.MIGRATION_CALIBRATION_LARGE_ROWS
 
 
 def analyze(*args: str) -> subprocess.CompletedProcess[str]:
@@ -92,6 +99,21 @@ def test_base_is_read_and_described() -> None:
     assert rename["breaking"]
     quantity = statements['ALTER TABLE "order_lines" ALTER COLUMN "quantity" TYPE bigint USING "quantity"::bigint;']
     assert (quantity["rewrites_table"], quantity["rows"], quantity["risk"]) == (True, 120_000_000, "high")
+    # Measured in the sandbox at two synthetic sizes, extrapolated to the declared 120M rows.
+    small, large = settings_sizes()
+    assert quantity["estimate_seconds"] > 0
+    assert re.fullmatch(
+        rf"measured [\d.]+ m?s at {small:,} rows and [\d.]+ m?s at {large:,} rows; "
+        rf"≈ [\d.,]+ s at 120,000,000 rows \(linear extrapolation\)",
+        quantity["estimate_basis"],
+    ), quantity["estimate_basis"]
+    channel = statements['ALTER TABLE "orders" ADD COLUMN "channel" varchar(16) NOT NULL;']
+    assert channel["estimate_seconds"] is None
+    assert channel["estimate_basis"].startswith(f"fails in the sandbox on a table with {small:,} rows: column")
+    assert "contains null values" in channel["estimate_basis"]
+    assert rename["estimate_basis"].endswith("the real cost is the wait for its lock")
+    created = next(s for s in report["migrations"]["statements"] if s["sql"].startswith('CREATE TABLE "shipments"'))
+    assert (created["estimate_seconds"], created["estimate_basis"]) == (0.0, NEW_TABLE)
     assert report["migrations"]["rollback_proven"]["proven"] is False
     assert "AddIndexConcurrently(" in report["migrations"]["safe_migration"]["source"]
     source = report["migrations"]["source"]
@@ -102,3 +124,4 @@ def test_base_is_read_and_described() -> None:
         in source
     )
     assert re.fullmatch(r"0001_\d{8}_\d{4}_design", report["migrations"]["name"])
+    assert re.search(r"# Estimated run time on the declared volumes: ≈ [\d.,]+ s in all, from statement times", source)

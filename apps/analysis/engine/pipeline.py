@@ -37,6 +37,8 @@ class AnalyzerContext:
     safe_statement_timeout_ms: int = 300_000
     # A timestamp such as 20261126_1435 for names of generated files; given, never read here.
     stamp: str = ""
+    # Synthetic row counts at which statement times are measured, then extrapolated.
+    calibration_rows: tuple[int, int] = (10_000, 40_000)
 
 
 AnalyzerRun = Callable[[DesignModel, DesignModel | None, AnalyzerContext], tuple[list[Finding], dict[str, object]]]
@@ -77,6 +79,7 @@ def _migrations(
         lock_timeout_ms=context.safe_lock_timeout_ms,
         statement_timeout_ms=context.safe_statement_timeout_ms,
         stamp=context.stamp,
+        calibration_rows=context.calibration_rows,
     )
 
 

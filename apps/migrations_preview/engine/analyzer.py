@@ -16,14 +16,14 @@ from django.db.migrations.writer import MigrationWriter
 
 from apps.analysis.engine.findings import Finding, fingerprint
 from apps.designs.engine.model import DesignModel, Severity, SourceRef
+from apps.migrations_preview.engine.estimate import Estimate, estimate_statements, total
 from apps.migrations_preview.engine.review import StatementReview, review_sql, table_facts
 from apps.migrations_preview.engine.safe import safe_migration
-from apps.migrations_preview.engine.sql import preview_sql
-from apps.migrations_preview.engine.states import project_state
+from apps.migrations_preview.engine.sql import apply_migration, django_connection, preview_sql
+from apps.migrations_preview.engine.states import migration_between, project_state
 from apps.queryplans.sandbox import SandboxSession
 
 ANALYZER = "migrations"
-ESTIMATE_BASIS = "not measured yet: the sandbox calibration of statement times is still to be built"
 _SEVERITY: dict[str, Severity] = {"high": "high", "medium": "medium"}
 POSTGRES_LOCKS = "https://www.postgresql.org/docs/15/explicit-locking.html"
 
@@ -36,7 +36,9 @@ def _where(model: DesignModel, base: DesignModel | None, table: str | None) -> t
     return ()
 
 
-def _header(model: DesignModel, base: DesignModel | None, reviews: list[StatementReview]) -> list[str]:
+def _header(
+    model: DesignModel, base: DesignModel | None, reviews: list[StatementReview], estimates: list[Estimate]
+) -> list[str]:
     """The comment a reviewer reads first: purpose, stories served, breaking changes, run time."""
     from apps.analysis.engine.traceability import match_endpoint
 
@@ -64,7 +66,7 @@ def _header(model: DesignModel, base: DesignModel | None, reviews: list[Statemen
         else "# Breaking for API consumers and running code: nothing found."
     )
     lines += [f"#   - {r.sql.rstrip(';')[:100]}: {r.breaking}." for r in breaking]
-    lines.append(f"# Estimated run time on the declared volumes: {ESTIMATE_BASIS}.")
+    lines.append(f"# Estimated run time on the declared volumes: {total(estimates)}.")
     return lines
 
 
@@ -73,11 +75,29 @@ def _with_header(source: str, header: list[str]) -> str:
     return "\n".join([first, *header, rest])
 
 
-def _statement_dict(review: StatementReview) -> dict[str, Any]:
+def _statement_dict(review: StatementReview, estimate: Estimate) -> dict[str, Any]:
     data = review.as_dict()
-    data["estimate_seconds"] = None
-    data["estimate_basis"] = ESTIMATE_BASIS
+    data["estimate_seconds"] = estimate.seconds
+    data["estimate_basis"] = estimate.basis
     return data
+
+
+def _estimates(
+    base: DesignModel | None,
+    reviews: list[StatementReview],
+    sandbox: Callable[[], AbstractContextManager[SandboxSession]],
+    sizes: tuple[int, int],
+) -> list[Estimate]:
+    """Each statement's estimate, measured in a fresh sandbox schema holding the base tables."""
+    base_tables = {e.name: e.rows for e in base.entities} if base is not None else {}
+    with sandbox() as box, django_connection(box) as connection:
+
+        def create_base() -> None:
+            initial = migration_between(None, base, name="base") if base is not None else None
+            if initial is not None:
+                apply_migration(connection, initial, ProjectState())
+
+        return estimate_statements(box, reviews, base_tables=base_tables, create_base=create_base, sizes=sizes)
 
 
 def analyze_migrations(
@@ -88,6 +108,7 @@ def analyze_migrations(
     lock_timeout_ms: int,
     statement_timeout_ms: int,
     stamp: str = "",
+    calibration_rows: tuple[int, int] = (10_000, 40_000),
 ) -> tuple[list[Finding], dict[str, Any]]:
     """See the module docstring. Without changes, the section says so and there are no findings."""
     with sandbox() as box:
@@ -102,8 +123,9 @@ def analyze_migrations(
             "statements": [],
         }
     reviews = review_sql(list(result.forward), tables=table_facts(base) if base is not None else {})
+    estimates = _estimates(base, reviews, sandbox, calibration_rows)
     findings: list[Finding] = []
-    for review in reviews:
+    for review, estimate in zip(reviews, estimates, strict=True):
         key = f"{review.table}|{review.sql}"
         if review.risk in _SEVERITY:
             findings.append(
@@ -112,7 +134,7 @@ def analyze_migrations(
                     rule_id="mig.blocking-statement" if review.blocks != "none" else "mig.heavy-statement",
                     severity=_SEVERITY[review.risk],
                     title=f"{review.sql[:90]}{'…' if len(review.sql) > 90 else ''}",
-                    message=f"{review.reason}. Lock: {review.lock_level or 'none'} (blocks {review.blocks}); rows: {review.rows if review.rows is not None else 'no volume declared'}.",
+                    message=f"{review.reason}. Lock: {review.lock_level or 'none'} (blocks {review.blocks}); rows: {review.rows if review.rows is not None else 'no volume declared'}. Time: {estimate.basis}.",
                     fix=review.safe_alternative,
                     locations=_where(model, base, review.table),
                     fingerprint=fingerprint(ANALYZER, "statement", key),
@@ -147,11 +169,11 @@ def analyze_migrations(
         )
     section = {
         "name": result.migration.name,
-        "source": _with_header(MigrationWriter(result.migration).as_string(), _header(model, base, reviews)),
+        "source": _with_header(MigrationWriter(result.migration).as_string(), _header(model, base, reviews, estimates)),
         "forward_sql": "\n".join(result.forward),
         "rollback_sql": "\n".join(result.rollback),
         "rollback_proven": {"proven": result.rollback_proven, "reason": result.rollback_reason},
-        "statements": [_statement_dict(r) for r in reviews],
+        "statements": [_statement_dict(r, e) for r, e in zip(reviews, estimates, strict=True)],
         "safe_migration": None,
     }
     before = project_state(base).state if base is not None else ProjectState()

@@ -54,7 +54,7 @@ def _describe(difference: set[tuple[str, str]], limit: int = 5) -> str:
 
 
 @contextmanager
-def _connection(box: SandboxSession) -> Iterator[BaseDatabaseWrapper]:
+def django_connection(box: SandboxSession) -> Iterator[BaseDatabaseWrapper]:
     """A Django connection as the sandbox role, registered under its own alias for the session:
     migration operations look their connection up by alias among Django's connections."""
     alias = f"sandbox_{box.schema}"
@@ -83,7 +83,7 @@ def _collect(
     return list(editor.collected_sql)
 
 
-def _apply(connection: BaseDatabaseWrapper, migration: Migration, state: ProjectState) -> None:
+def apply_migration(connection: BaseDatabaseWrapper, migration: Migration, state: ProjectState) -> None:
     with connection.schema_editor(atomic=migration.atomic) as editor:
         migration.apply(state.clone(), editor)
 
@@ -101,21 +101,21 @@ def preview_sql(
     if migration is None:
         return None
     before = project_state(base).state if base is not None else ProjectState()
-    with _connection(box) as connection:
+    with django_connection(box) as connection:
         if base is not None:
             initial = migration_between(None, base, name="base")
             if initial is not None:
-                _apply(connection, initial, ProjectState())
+                apply_migration(connection, initial, ProjectState())
         start = catalog(box)
         forward = _collect(connection, migration, before, backwards=False)
-        _apply(connection, migration, before)
+        apply_migration(connection, migration, before)
         after = catalog(box)
         rollback = _collect(connection, migration, before, backwards=True)
         # Proof, not promise: roll back for real, compare the catalog, then forward again.
         with connection.schema_editor(atomic=migration.atomic) as editor:
             migration.unapply(before.clone(), editor)
         restored = catalog(box)
-        _apply(connection, migration, before)
+        apply_migration(connection, migration, before)
         again = catalog(box)
     proven, reason = _judge(migration, start, restored, after, again)
     return MigrationSql(migration, tuple(forward), tuple(rollback), proven, reason)
