@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from apps.accounts.models import Role
 from apps.analysis import selectors, services
 from apps.analysis.engine.pipeline import ANALYZER_NAMES
-from apps.analysis.models import AnalysisRun, Finding, RunStatus
+from apps.analysis.models import AnalysisRun, Finding, RenameMode, RunStatus
 from apps.designs.engine.model import SEVERITIES
 from apps.designs.selectors import revision_get
 
@@ -31,6 +31,7 @@ class RunOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg
             "revision_number",
             "base_revision_number",
             "only",
+            "renames",
             "status",
             "progress",
             "stages",
@@ -97,6 +98,11 @@ class RunStartApi(generics.GenericAPIView):  # type: ignore[type-arg]
             default=list,
         )
         base_revision_number = serializers.IntegerField(required=False, allow_null=True, default=None)
+        renames = serializers.ChoiceField(
+            choices=RenameMode.choices,
+            default=RenameMode.DETECT,
+            help_text="How the migration preview treats a changed name: `detect` renames, or `drop_add`.",
+        )
 
         class Meta:
             ref_name = "RunStart"
@@ -119,6 +125,7 @@ class RunStartApi(generics.GenericAPIView):  # type: ignore[type-arg]
                 user=request.user,
                 only=serializer.validated_data["only"],
                 base_revision=base,
+                renames=serializer.validated_data["renames"],
             )
         except ValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from None

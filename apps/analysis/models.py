@@ -16,10 +16,21 @@ class RunStatus(models.TextChoices):
 TERMINAL_STATUSES = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
 
 
+class RenameMode(models.TextChoices):
+    DETECT = "detect", "as renames"
+    DROP_ADD = "drop_add", "as a drop and an add"
+
+
 class AnalysisRun(models.Model):
     revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="runs")
     base_revision = models.ForeignKey(Revision, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     only = models.JSONField(default=list, blank=True, help_text="Analyzer names; empty means all.")
+    renames = models.CharField(
+        max_length=10,
+        choices=RenameMode.choices,
+        default=RenameMode.DETECT,
+        help_text="How the migration preview treats a column or table whose name changed.",
+    )
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)
     # [{"name": "parse", "state": "succeeded", "started_at": ..., "finished_at": ..., "duration_ms": ...}]

@@ -27,7 +27,7 @@ from apps.analysis.engine.pipeline import (
     analyze,
     select_analyzers,
 )
-from apps.analysis.models import TERMINAL_STATUSES, AnalysisRun, Finding, RunStatus
+from apps.analysis.models import TERMINAL_STATUSES, AnalysisRun, Finding, RenameMode, RunStatus
 from apps.designs.models import Revision
 from apps.designs.services import parse_limits, revision_input
 from apps.queryplans.services import sandbox_factory
@@ -48,7 +48,7 @@ def tool_version() -> str:
         return "0.0.0"
 
 
-def analyzer_context(*, with_sandbox: bool) -> AnalyzerContext:
+def analyzer_context(*, with_sandbox: bool, detect_renames: bool = True) -> AnalyzerContext:
     """What the analyzers get from the edge: the sandbox (when wanted) and the settings they use."""
     return AnalyzerContext(
         sandbox=sandbox_factory() if with_sandbox else None,
@@ -56,6 +56,7 @@ def analyzer_context(*, with_sandbox: bool) -> AnalyzerContext:
         safe_statement_timeout_ms=settings.MIGRATION_SAFE_STATEMENT_TIMEOUT_MS,
         stamp=timezone.now().strftime("%Y%m%d_%H%M"),
         calibration_rows=(settings.MIGRATION_CALIBRATION_SMALL_ROWS, settings.MIGRATION_CALIBRATION_LARGE_ROWS),
+        detect_renames=detect_renames,
     )
 
 
@@ -69,6 +70,7 @@ def run_start(
     user: AbstractBaseUser | None,
     only: list[str] | None = None,
     base_revision: Revision | None = None,
+    renames: str = RenameMode.DETECT,
 ) -> AnalysisRun:
     """Queue an analysis of the revision; the job is sent once the row is committed."""
     try:
@@ -77,6 +79,8 @@ def run_start(
         raise ValidationError({"only": str(exc)}) from None
     if base_revision is not None and base_revision.design_id != revision.design_id:
         raise ValidationError({"base_revision": "The base must be a revision of the same design."})
+    if renames not in RenameMode.values:
+        raise ValidationError({"renames": f"Choose one of: {', '.join(RenameMode.values)}."})
     from apps.analysis.tasks import run_analysis_task
 
     with transaction.atomic():
@@ -84,6 +88,7 @@ def run_start(
             revision=revision,
             base_revision=base_revision,
             only=selected,
+            renames=renames,
             created_by=user,
             stages=_initial_stages(),
         )
@@ -196,7 +201,9 @@ def run_execute(*, run_id: int) -> str:
             base=base,
             only=tuple(run.only) or None,
             on_progress=on_progress,
-            context=analyzer_context(with_sandbox=settings.ANALYSIS_SANDBOX_ENABLED),
+            context=analyzer_context(
+                with_sandbox=settings.ANALYSIS_SANDBOX_ENABLED, detect_renames=run.renames == RenameMode.DETECT
+            ),
         )
         report = build_report(
             outcome,

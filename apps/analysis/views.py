@@ -41,6 +41,7 @@ def run_start(request: HtmxHttpRequest, design_id: int, number: int) -> HttpResp
             user=request.user,
             only=request.POST.getlist("only") or None,
             base_revision=base,
+            renames=request.POST.get("renames") or "detect",
         )
     except ValidationError as exc:
         return HttpResponse(" ".join(exc.messages), status=400)

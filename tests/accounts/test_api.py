@@ -39,7 +39,14 @@ def test_a_design_posted_through_the_api_is_analysed_and_reported(
         started = api.post(f"/api/v1/revisions/{revisions[0]['id']}/runs/", {"only": ["traceability"]}, format="json")
     assert started.status_code == 202
     assert started.json()["status"] == "queued"
+    assert started.json()["renames"] == "detect"
     assert len(callbacks) == 1  # the job is sent after commit
+    url = f"/api/v1/revisions/{revisions[0]['id']}/runs/"
+    with django_capture_on_commit_callbacks(execute=False):  # type: ignore[operator]
+        assert api.post(url, {"renames": "drop_add"}, format="json").json()["renames"] == "drop_add"
+    refused = api.post(url, {"renames": "guess"}, format="json")
+    assert refused.status_code == 400
+    assert "renames" in refused.json()
 
 
 def test_bad_input_is_a_400_naming_the_line_and_nothing_is_saved(owner: object, workspace: Workspace) -> None:

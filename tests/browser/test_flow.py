@@ -5,7 +5,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
 
@@ -17,23 +17,6 @@ from tests.worker import celery_worker
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -89,8 +72,11 @@ def test_a_team_pastes_a_design_and_reads_its_traceability(
     expect(matrix).to_contain_text("GET /v1/customers/{customerId}/orders")
     expect(matrix).to_contain_text("customer_orders_page")
     expect(page.locator(".finding.sev-critical")).to_contain_text("Full card numbers stored")
-    expect(page.locator("#migration-statements")).to_contain_text('CREATE TABLE "orders"')
     run_url = page.url
+    page.click("#open-migrations")
+    expect(page.locator("#migration-statements")).to_contain_text('CREATE TABLE "orders"')
+    expect(page.locator("#migration-statements")).to_contain_text("no rows to touch")
+    page.goto(run_url)
 
     page.click("text=design.md:409")
     expect(page.locator("tr.focus")).to_contain_text("Table audit_log")

@@ -11,7 +11,7 @@ from apps.designs.engine.limits import ParseLimits
 from apps.designs.engine.loader import DesignInput, parse_design
 from apps.designs.engine.model import DesignModel
 from apps.migrations_preview.engine.safe import safe_migration
-from apps.migrations_preview.engine.sql import _apply, _connection
+from apps.migrations_preview.engine.sql import apply_migration, django_connection
 from apps.migrations_preview.engine.states import migration_between, project_state
 from apps.queryplans import sandbox
 from apps.queryplans.services import sandbox_config
@@ -43,11 +43,11 @@ def test_the_safe_variant_of_shop_v1_to_v2_runs_in_the_sandbox(
     assert "AddIndexConcurrently(" in source
     assert 'CHECK ("phone" IS NOT NULL) NOT VALID' in source
     with sandbox.session(config) as box:
-        with _connection(box) as connection:
+        with django_connection(box) as connection:
             base = migration_between(None, v1, name="base")
             assert base is not None
-            _apply(connection, base, ProjectState())
-            _apply(connection, safe, project_state(v1).state)
+            apply_migration(connection, base, ProjectState())
+            apply_migration(connection, safe, project_state(v1).state)
         columns = dict(
             box.execute(
                 "SELECT column_name, is_nullable FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'customers'"

@@ -39,6 +39,8 @@ class AnalyzerContext:
     stamp: str = ""
     # Synthetic row counts at which statement times are measured, then extrapolated.
     calibration_rows: tuple[int, int] = (10_000, 40_000)
+    # A column or table that changed name: a rename (True) or a drop and an add (False).
+    detect_renames: bool = True
 
 
 AnalyzerRun = Callable[[DesignModel, DesignModel | None, AnalyzerContext], tuple[list[Finding], dict[str, object]]]
@@ -80,6 +82,7 @@ def _migrations(
         statement_timeout_ms=context.safe_statement_timeout_ms,
         stamp=context.stamp,
         calibration_rows=context.calibration_rows,
+        detect_renames=context.detect_renames,
     )
 
 

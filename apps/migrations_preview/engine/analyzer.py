@@ -11,6 +11,8 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
+from django.db.migrations import operations
+from django.db.migrations.migration import Migration
 from django.db.migrations.state import ProjectState
 from django.db.migrations.writer import MigrationWriter
 
@@ -19,8 +21,9 @@ from apps.designs.engine.model import DesignModel, Severity, SourceRef
 from apps.migrations_preview.engine.estimate import Estimate, estimate_statements, total
 from apps.migrations_preview.engine.review import StatementReview, review_sql, table_facts
 from apps.migrations_preview.engine.safe import safe_migration
+from apps.migrations_preview.engine.schema_diff import schema_diff
 from apps.migrations_preview.engine.sql import apply_migration, django_connection, preview_sql
-from apps.migrations_preview.engine.states import migration_between, project_state
+from apps.migrations_preview.engine.states import migration_between, model_name, project_state
 from apps.queryplans.sandbox import SandboxSession
 
 ANALYZER = "migrations"
@@ -82,6 +85,19 @@ def _statement_dict(review: StatementReview, estimate: Estimate) -> dict[str, An
     return data
 
 
+def _renames(migration: Migration, base: DesignModel | None) -> list[str]:
+    """The renames the autodetector recognised, as `table.old -> new` or `old_table -> new_table`."""
+    tables = {model_name(e.name).lower(): e.name for e in base.entities} if base is not None else {}
+    found = []
+    for operation in migration.operations:
+        if isinstance(operation, operations.RenameField):
+            table = tables.get(operation.model_name_lower, operation.model_name)
+            found.append(f"{table}.{operation.old_name} -> {operation.new_name}")
+        elif isinstance(operation, operations.RenameModel):
+            found.append(f"{tables.get(operation.old_name_lower, operation.old_name)} -> {operation.new_name}")
+    return found
+
+
 def _estimates(
     base: DesignModel | None,
     reviews: list[StatementReview],
@@ -109,12 +125,22 @@ def analyze_migrations(
     statement_timeout_ms: int,
     stamp: str = "",
     calibration_rows: tuple[int, int] = (10_000, 40_000),
+    detect_renames: bool = True,
 ) -> tuple[list[Finding], dict[str, Any]]:
     """See the module docstring. Without changes, the section says so and there are no findings."""
     with sandbox() as box:
-        result = preview_sql(box, base=base, new=model, name=f"{stamp}_design" if stamp else "preview")
+        result = preview_sql(
+            box,
+            base=base,
+            new=model,
+            name=f"{stamp}_design" if stamp else "preview",
+            detect_renames=detect_renames,
+        )
+    diff = schema_diff(base, model, base_label="base", new_label="design") if base is not None else ""
     if result is None:
         return [], {
+            "renames": {"mode": "detect" if detect_renames else "drop_add", "detected": []},
+            "schema_diff": diff,
             "name": None,
             "source": "",
             "forward_sql": "",
@@ -168,6 +194,8 @@ def analyze_migrations(
             )
         )
     section = {
+        "renames": {"mode": "detect" if detect_renames else "drop_add", "detected": _renames(result.migration, base)},
+        "schema_diff": diff,
         "name": result.migration.name,
         "source": _with_header(MigrationWriter(result.migration).as_string(), _header(model, base, reviews, estimates)),
         "forward_sql": "\n".join(result.forward),

@@ -43,6 +43,12 @@ class Command(BaseCommand):
             "--only",
             help=f"comma-separated analyzers to run: {', '.join(ANALYZER_NAMES)}",
         )
+        parser.add_argument(
+            "--renames",
+            choices=("detect", "drop-add"),
+            default="detect",
+            help="with --base: preview a changed column or table name as a rename (default) or as a drop and an add",
+        )
         parser.add_argument("--format", choices=("json", "md", "sarif"), default="json")
         parser.add_argument(
             "--fail-on",
@@ -85,7 +91,11 @@ class Command(BaseCommand):
         only = tuple(n.strip() for n in options["only"].split(",") if n.strip()) if options.get("only") else None
         try:
             outcome = analyze(
-                inputs, limits=parse_limits(), base=base, only=only, context=analyzer_context(with_sandbox=True)
+                inputs,
+                limits=parse_limits(),
+                base=base,
+                only=only,
+                context=analyzer_context(with_sandbox=True, detect_renames=options["renames"] == "detect"),
             )
         except UnknownAnalyzerError as exc:
             raise CannotAnalyse(str(exc)) from None
