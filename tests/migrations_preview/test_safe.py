@@ -11,7 +11,7 @@ from apps.designs.engine.limits import ParseLimits
 from apps.designs.engine.loader import DesignInput, parse_design
 from apps.designs.engine.model import DesignModel
 from apps.migrations_preview.engine.safe import safe_migration
-from apps.migrations_preview.engine.sql import apply_migration, django_connection
+from apps.migrations_preview.engine.sql import apply_migration, catalog, django_connection
 from apps.migrations_preview.engine.states import migration_between, project_state
 from apps.queryplans import sandbox
 from apps.queryplans.services import sandbox_config
@@ -42,12 +42,27 @@ def test_the_safe_variant_of_shop_v1_to_v2_runs_in_the_sandbox(
     assert "SET lock_timeout = '2000ms'; SET statement_timeout = '60000ms';" in source
     assert "AddIndexConcurrently(" in source
     assert 'CHECK ("phone" IS NOT NULL) NOT VALID' in source
+    assert 'FOREIGN KEY ("refund_of") REFERENCES "payments" ("id") DEFERRABLE INITIALLY DEFERRED NOT VALID;' in source
+    assert 'CREATE UNIQUE INDEX CONCURRENTLY "products_slug_' in source
+    assert 'UNIQUE USING INDEX "products_slug_' in source
     with sandbox.session(config) as box:
         with django_connection(box) as connection:
             base = migration_between(None, v1, name="base")
             assert base is not None
             apply_migration(connection, base, ProjectState())
+            before = catalog(box)
             apply_migration(connection, safe, project_state(v1).state)
+            # Its reverse restores the base schema too.
+            with connection.schema_editor(atomic=False) as editor:
+                safe.unapply(project_state(v1).state.clone(), editor)
+            assert catalog(box) == before
+            apply_migration(connection, safe, project_state(v1).state)
+        constraints = dict(
+            box.execute(
+                "SELECT conname, pg_get_constraintdef(oid) || CASE WHEN convalidated THEN '' ELSE ' (not validated)' END"
+                " FROM pg_constraint WHERE connamespace = current_schema()::regnamespace"
+            )
+        )
         columns = dict(
             box.execute(
                 "SELECT column_name, is_nullable FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'customers'"
@@ -57,6 +72,10 @@ def test_the_safe_variant_of_shop_v1_to_v2_runs_in_the_sandbox(
             row[0] for row in box.execute("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")
         }
     assert columns["phone"] == "NO"
+    foreign_key = next(d for n, d in constraints.items() if n.startswith("payments_refund_of_"))
+    assert foreign_key == "FOREIGN KEY (refund_of) REFERENCES payments(id) DEFERRABLE INITIALLY DEFERRED"  # validated
+    assert next(d for n, d in constraints.items() if n.startswith("products_slug_")) == "UNIQUE (slug)"
+    assert not any(n.endswith("_not_null") for n in constraints)  # the helper check is gone again
     assert any(name.startswith("order_lines_order_i") for name in indexes)
 
 

@@ -5,19 +5,118 @@
 - a column becoming NOT NULL is made so through `CHECK (col IS NOT NULL) NOT VALID`, `VALIDATE`,
   `SET NOT NULL` and dropping the check again: a validated check spares SET NOT NULL its scan
   under ACCESS EXCLUSIVE (PostgreSQL 12+), while Django's state gets the plain AlterField;
+- a foreign key added to an existing table is created `NOT VALID`, then validated (VALIDATE
+  takes SHARE UPDATE EXCLUSIVE, which lets reads and writes through);
+- a column made unique on an existing table gets its index `CREATE UNIQUE INDEX CONCURRENTLY`,
+  then the constraint adopts it with `ADD CONSTRAINT ... UNIQUE USING INDEX` (metadata only);
 - the migration starts by setting lock_timeout and statement_timeout, so a blocked statement
   fails fast instead of queueing every query behind it.
+In each case Django's state gets the original operation (SeparateDatabaseAndState), so later
+migrations see exactly the field the design describes. (Left out: the extra `varchar_pattern_ops`
+index Django adds beside a unique varchar column for LIKE 'prefix%' lookups; the unique index
+serves equality.)
 Everything else is kept as it is and left to the review's advice.
 """
 
 from __future__ import annotations
 
+import hashlib
+
 from django.contrib.postgres.operations import AddIndexConcurrently
+from django.db import models
 from django.db.migrations import operations
 from django.db.migrations.migration import Migration
-from django.db.migrations.state import ProjectState
+from django.db.migrations.state import ModelState, ProjectState
 
 from apps.migrations_preview.engine.states import APP_LABEL
+
+
+def _name(table: str, column: str, suffix: str) -> str:
+    """A constraint or index name within PostgreSQL's 63 characters, stable for the same column."""
+    digest = hashlib.sha256(f"{table}.{column}".encode()).hexdigest()[:8]
+    return f"{table[:24]}_{column[:20]}_{digest}_{suffix}"
+
+
+def _unique_sql(table: str, column: str) -> tuple[list[str], list[str]]:
+    name = _name(table, column, "uniq")
+    return (
+        [
+            f'CREATE UNIQUE INDEX CONCURRENTLY "{name}" ON "{table}" ("{column}");',
+            f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" UNIQUE USING INDEX "{name}";',
+        ],
+        [f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}";'],
+    )
+
+
+def _foreign_key_sql(table: str, column: str, target: ModelState) -> tuple[list[str], list[str]]:
+    name = _name(table, column, "fk")
+    target_table = target.options["db_table"]
+    target_column = next(
+        (field.db_column or field_name for field_name, field in target.fields.items() if field.primary_key), "id"
+    )
+    return (
+        [
+            f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" FOREIGN KEY ("{column}") REFERENCES "{target_table}" ("{target_column}") DEFERRABLE INITIALLY DEFERRED NOT VALID;',
+            f'ALTER TABLE "{table}" VALIDATE CONSTRAINT "{name}";',
+        ],
+        [f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}";'],
+    )
+
+
+def _safe_add_field(
+    operation: operations.AddField, model: ModelState, after: ProjectState
+) -> operations.SeparateDatabaseAndState | None:
+    """A new column on an existing table: its foreign key NOT VALID then validated, its
+    uniqueness through a concurrent index; None when neither applies."""
+    field = operation.field
+    is_fk = isinstance(field, models.ForeignKey) and field.db_constraint
+    if not (is_fk or field.unique):
+        return None
+    table = model.options["db_table"]
+    _, _, args, kwargs = field.deconstruct()
+    forward: list[str] = []
+    backward: list[str] = []
+    column = field.db_column or (f"{operation.name}_id" if isinstance(field, models.ForeignKey) else operation.name)
+    if field.unique:
+        kwargs.pop("unique", None)
+        sql, undo = _unique_sql(table, column)
+        forward += sql
+        backward = undo + backward
+    if is_fk:
+        target = after.models.get((APP_LABEL, field.related_model.split(".")[-1].lower()))
+        if target is None:
+            return None
+        kwargs["db_constraint"] = False
+        sql, undo = _foreign_key_sql(table, column, target)
+        forward += sql
+        backward = undo + backward
+    plain = type(field)(*args, **kwargs)
+    return operations.SeparateDatabaseAndState(
+        database_operations=[
+            operations.AddField(operation.model_name, operation.name, plain),
+            operations.RunSQL(forward, reverse_sql=backward),
+        ],
+        state_operations=[operation],
+    )
+
+
+def _safe_make_unique(
+    operation: operations.AlterField, model: ModelState
+) -> operations.SeparateDatabaseAndState | None:
+    """An existing column that becomes unique, and nothing else changes about it."""
+    old = model.fields.get(operation.name)
+    new = operation.field
+    if old is None or old.unique or not new.unique or type(old) is not type(new):
+        return None
+    old_kwargs = {k: v for k, v in old.deconstruct()[3].items() if k != "unique"}
+    new_kwargs = {k: v for k, v in new.deconstruct()[3].items() if k != "unique"}
+    if old_kwargs != new_kwargs:
+        return None
+    column = new.db_column or (f"{operation.name}_id" if isinstance(new, models.ForeignKey) else operation.name)
+    sql, undo = _unique_sql(model.options["db_table"], column)
+    return operations.SeparateDatabaseAndState(
+        database_operations=[operations.RunSQL(sql, reverse_sql=undo)], state_operations=[operation]
+    )
 
 
 def safe_migration(
@@ -26,7 +125,23 @@ def safe_migration(
     """The safe variant, or None when nothing in the migration has a mechanical safe form."""
     result: list[operations.base.Operation] = []
     changed = False
+    after = before.clone()
     for operation in migration.operations:
+        operation.state_forwards(APP_LABEL, after)
+    for operation in migration.operations:
+        existing = before.models.get((APP_LABEL, getattr(operation, "model_name_lower", "")))
+        if isinstance(operation, operations.AddField) and existing is not None:
+            safe = _safe_add_field(operation, existing, after)
+            if safe is not None:
+                result.append(safe)
+                changed = True
+                continue
+        if isinstance(operation, operations.AlterField) and existing is not None:
+            safe = _safe_make_unique(operation, existing)
+            if safe is not None:
+                result.append(safe)
+                changed = True
+                continue
         if isinstance(operation, operations.AddIndex):
             result.append(AddIndexConcurrently(operation.model_name, operation.index))
             changed = True
