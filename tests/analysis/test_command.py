@@ -109,7 +109,7 @@ def test_base_is_read_and_described() -> None:
     ), quantity["estimate_basis"]
     channel = statements['ALTER TABLE "orders" ADD COLUMN "channel" varchar(16) NOT NULL;']
     assert channel["estimate_seconds"] is None
-    assert channel["estimate_basis"].startswith(f"fails in the sandbox on a table with {small:,} rows: column")
+    assert channel["estimate_basis"].startswith(f"fails in the sandbox on a table of {small:,} synthetic rows: column")
     assert "contains null values" in channel["estimate_basis"]
     assert rename["estimate_basis"].endswith("the real cost is the wait for its lock")
     created = next(s for s in report["migrations"]["statements"] if s["sql"].startswith('CREATE TABLE "shipments"'))

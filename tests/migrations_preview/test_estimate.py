@@ -30,7 +30,7 @@ def test_a_statement_that_fails_in_the_sandbox_says_why() -> None:
     estimate = extrapolate(failing, Timing(8_000, None, "same"), 40_000_000)
     assert estimate == Estimate(
         None,
-        'fails in the sandbox on a table with 2,000 rows: column "channel" of relation "orders" contains null values',
+        'fails in the sandbox on a table of 2,000 synthetic rows: column "channel" of relation "orders" contains null values',
     )
 
 

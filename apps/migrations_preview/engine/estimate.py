@@ -13,12 +13,13 @@ their plain form, and their basis says that the concurrent build takes longer.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import pglast
-from pglast import ast
+from pglast import ast, enums
 from pglast.parser import ParseError
 from pglast.stream import RawStream
 from psycopg import sql
@@ -68,7 +69,7 @@ def extrapolate(
     failed = next((t for t in (small, large) if t.seconds is None), None)
     if failed is not None or small.seconds is None or large.seconds is None:
         failed = failed or small
-        return Estimate(None, f"fails in the sandbox on a table with {_rows(failed.rows)} rows: {failed.error}")
+        return Estimate(None, f"fails in the sandbox on a table of {_rows(failed.rows)} synthetic rows: {failed.error}")
     measured = (
         f"measured {_seconds(small.seconds)} at {_rows(small.rows)} rows and "
         f"{_seconds(large.seconds)} at {_rows(large.rows)} rows"
@@ -146,12 +147,86 @@ SELECT DISTINCT c.conrelid::regclass::text, c.confrelid::regclass::text
 """
 
 
-def _insert(box: SandboxSession, table: str, rows: int) -> None:
+_CONSTRAINED = """
+SELECT a.attname, c.contype, pg_get_constraintdef(c.oid)
+  FROM pg_constraint c
+  JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)
+ WHERE c.conrelid = %s::regclass AND c.contype IN ('p', 'u', 'f', 'c')
+UNION ALL
+SELECT a.attname, 'u', ''
+  FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+ WHERE i.indrelid = %s::regclass AND i.indisunique
+"""
+_LITERAL = re.compile(r"'((?:[^']|'')*)'")
+_NUMBERS = ("smallint", "integer", "bigint", "numeric", "real", "double precision")
+
+
+def checks_added(statements: Sequence[str]) -> dict[str, dict[str, str]]:
+    """Table -> column -> CHECK text, for the checks the migration adds: synthetic rows should
+    respect them as they respect the base's own, or the timing measures a refusal."""
+    found: dict[str, dict[str, str]] = {}
+    for statement in statements:
+        try:
+            parsed = pglast.parse_sql(statement)
+        except ParseError:
+            continue
+        for raw in parsed:
+            node = raw.stmt
+            if not isinstance(node, ast.AlterTableStmt):
+                continue
+            for cmd in node.cmds or ():
+                constraint = cmd.def_
+                if isinstance(constraint, ast.Constraint) and constraint.contype == enums.ConstrType.CONSTR_CHECK:
+                    text = str(RawStream()(constraint.raw_expr))
+                    for ref in _column_refs(constraint.raw_expr):
+                        found.setdefault(node.relation.relname, {})[ref] = text
+    return found
+
+
+def _column_refs(node: object) -> set[str]:
+    names: set[str] = set()
+    if isinstance(node, ast.ColumnRef):
+        last = node.fields[-1]
+        if isinstance(last, ast.String):
+            names.add(last.sval)
+    elif isinstance(node, ast.Node):
+        for attribute in node:
+            names |= _column_refs(getattr(node, attribute))
+    elif isinstance(node, tuple | list):
+        for item in node:
+            names |= _column_refs(item)
+    return names
+
+
+def _insert(box: SandboxSession, table: str, rows: int, added_checks: Mapping[str, str]) -> None:
+    """`rows` synthetic rows. Key columns get distinct values from the row number; columns under
+    a CHECK get values such checks usually allow: small positive numbers, the first literal the
+    check names for a text column, or NULL where the column allows it."""
+    keys: set[str] = set()
+    checks: dict[str, str] = dict(added_checks)
+    quoted = sql.Identifier(table).as_string(None)
+    for column, kind, definition in box.execute(_CONSTRAINED, (quoted, quoted)):
+        if kind == "c":
+            checks[column] = definition
+        else:
+            keys.add(column)
     names: list[sql.Composable] = []
     values: list[sql.Composable] = []
     for name, data_type, length, nullable, generated in box.execute(_COLUMNS, (table,)):
         if generated:
             continue
+        if name in checks and name not in keys:
+            literal = _LITERAL.search(checks[name])
+            if data_type in _NUMBERS:
+                names.append(sql.Identifier(name))
+                values.append(sql.SQL("((g % 100) + 1)::{}").format(sql.SQL(data_type)))
+                continue
+            if literal is not None:
+                names.append(sql.Identifier(name))
+                values.append(sql.Literal(literal.group(1).replace("''", "'")))
+                continue
+            if nullable:
+                continue
         if data_type in ("character varying", "character"):
             expression = f"left(md5(g::text), {int(length)})" if length else "md5(g::text)"
         elif data_type in _FILL:
@@ -188,7 +263,11 @@ def _first_line(error: Exception) -> str:
 
 
 def _time_at(
-    box: SandboxSession, fill: Sequence[str], statements: Sequence[str], rows: int
+    box: SandboxSession,
+    fill: Sequence[str],
+    statements: Sequence[str],
+    rows: int,
+    added_checks: Mapping[str, Mapping[str, str]],
 ) -> tuple[list[Timing], str]:
     """Fill the tables with `rows` rows each (committed, so that deferred foreign keys are
     checked), then run every statement in order inside a transaction that is rolled back."""
@@ -196,7 +275,7 @@ def _time_at(
         box.execute("BEGIN")
         box.execute(sql.SQL("TRUNCATE {} CASCADE").format(sql.SQL(", ").join(map(sql.Identifier, fill))))
         for table in fill:
-            _insert(box, table, rows)
+            _insert(box, table, rows, added_checks.get(table, {}))
         box.execute("COMMIT")
     except Exception as exc:
         box.execute("ROLLBACK")
@@ -246,10 +325,10 @@ def estimate_statements(
         create_base()
         fill = _tables_to_fill(box, {r.table for r, m in zip(reviews, measured, strict=True) if m and r.table})
         small, large = sorted(sizes)
-        small_timings, problem = _time_at(box, fill, [text for text, _ in plain], small)
-        large_timings, problem_large = (
-            _time_at(box, fill, [text for text, _ in plain], large) if not problem else ([], "")
-        )
+        texts = [text for text, _ in plain]
+        added = checks_added(texts)
+        small_timings, problem = _time_at(box, fill, texts, small, added)
+        large_timings, problem_large = _time_at(box, fill, texts, large, added) if not problem else ([], "")
         problem = problem or problem_large
         failed_tables: set[str] = set()
         for index, review in enumerate(reviews):
@@ -257,7 +336,11 @@ def estimate_statements(
                 continue
             if problem:
                 results[index] = Estimate(None, f"not measured: {problem}")
-            elif review.table in failed_tables and small_timings[index].seconds is None:
+            elif (
+                review.table in failed_tables
+                and small_timings[index].seconds is None
+                and "does not exist" in small_timings[index].error
+            ):
                 results[index] = Estimate(
                     None,
                     f"not measured: an earlier statement on {review.table} fails in the sandbox, and this one needs it",

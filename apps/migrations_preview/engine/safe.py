@@ -7,6 +7,7 @@
   under ACCESS EXCLUSIVE (PostgreSQL 12+), while Django's state gets the plain AlterField;
 - a foreign key added to an existing table is created `NOT VALID`, then validated (VALIDATE
   takes SHARE UPDATE EXCLUSIVE, which lets reads and writes through);
+- a CHECK constraint added to an existing table is created `NOT VALID`, then validated;
 - a column made unique on an existing table gets its index `CREATE UNIQUE INDEX CONCURRENTLY`,
   then the constraint adopts it with `ADD CONSTRAINT ... UNIQUE USING INDEX` (metadata only);
 - the migration starts by setting lock_timeout and statement_timeout, so a blocked statement
@@ -27,6 +28,7 @@ from django.db import models
 from django.db.migrations import operations
 from django.db.migrations.migration import Migration
 from django.db.migrations.state import ModelState, ProjectState
+from django.db.models.expressions import RawSQL
 
 from apps.migrations_preview.engine.states import APP_LABEL
 
@@ -100,6 +102,26 @@ def _safe_add_field(
     )
 
 
+def _safe_check(operation: operations.AddConstraint, model: ModelState) -> operations.SeparateDatabaseAndState | None:
+    constraint = operation.constraint
+    if not isinstance(constraint, models.CheckConstraint) or not isinstance(constraint.condition, RawSQL):
+        return None
+    table = model.options["db_table"]
+    expression = constraint.condition.sql.replace("%%", "%")
+    return operations.SeparateDatabaseAndState(
+        database_operations=[
+            operations.RunSQL(
+                [
+                    f'ALTER TABLE "{table}" ADD CONSTRAINT "{constraint.name}" CHECK ({expression}) NOT VALID;',
+                    f'ALTER TABLE "{table}" VALIDATE CONSTRAINT "{constraint.name}";',
+                ],
+                reverse_sql=[f'ALTER TABLE "{table}" DROP CONSTRAINT "{constraint.name}";'],
+            )
+        ],
+        state_operations=[operation],
+    )
+
+
 def _safe_make_unique(
     operation: operations.AlterField, model: ModelState
 ) -> operations.SeparateDatabaseAndState | None:
@@ -132,6 +154,12 @@ def safe_migration(
         existing = before.models.get((APP_LABEL, getattr(operation, "model_name_lower", "")))
         if isinstance(operation, operations.AddField) and existing is not None:
             safe = _safe_add_field(operation, existing, after)
+            if safe is not None:
+                result.append(safe)
+                changed = True
+                continue
+        if isinstance(operation, operations.AddConstraint) and existing is not None:
+            safe = _safe_check(operation, existing)
             if safe is not None:
                 result.append(safe)
                 changed = True

@@ -20,6 +20,7 @@ from django.db.migrations.graph import MigrationGraph
 from django.db.migrations.migration import Migration
 from django.db.migrations.questioner import MigrationQuestioner
 from django.db.migrations.state import ModelState, ProjectState
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Now
 
 from apps.designs.engine.model import Column, DesignModel, Entity
@@ -113,7 +114,7 @@ def _field(column: Column, *, primary: bool, unique: bool) -> models.Field[Any, 
 @dataclass(frozen=True)
 class Conversion:
     state: ProjectState
-    notes: tuple[str, ...]  # what Django cannot represent exactly (check constraints, char(n), ...)
+    notes: tuple[str, ...]  # what Django cannot represent exactly (char(n), partial indexes, ...)
 
 
 def project_state(model: DesignModel) -> Conversion:
@@ -165,7 +166,17 @@ def _model_state(entity: Entity, names: dict[str, str], notes: list[str]) -> Mod
                 )
             )
     for check in entity.checks:
-        notes.append(f"{entity.name}: CHECK ({check.expression}) is not previewed yet")
+        # The design's own SQL expression (read and re-printed by PostgreSQL's grammar, never
+        # executed here); `%` is doubled as Django formats constraint SQL with parameters.
+        constraints.append(
+            models.CheckConstraint(
+                condition=RawSQL(  # noqa: S611 - the design's DDL, parsed by pglast; runs only in the sandbox
+                    check.expression.replace("%", "%%"), [], output_field=models.BooleanField()
+                ),
+                name=check.name
+                or _short_name(entity.name, re.sub(r"\W+", "_", check.expression).strip("_"), suffix="check"),
+            )
+        )
     indexes = []
     for index in entity.indexes:
         if all(c in field_names for c in index.columns) and index.method == "btree" and index.where is None:
