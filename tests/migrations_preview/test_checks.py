@@ -1,18 +1,11 @@
 """CHECK constraints from DDL revisions: previewed, reviewed, made safe, estimated, proven."""
 
-from collections.abc import Iterator
-from typing import Any
-
-import pytest
 from django.db.migrations.writer import MigrationWriter
 
-from apps.designs.engine.limits import ParseLimits
-from apps.designs.engine.loader import DesignInput, parse_design
-from apps.designs.engine.model import DesignModel
 from apps.migrations_preview.engine.analyzer import analyze_migrations
 from apps.migrations_preview.engine.states import migration_between
 from apps.queryplans import sandbox
-from apps.queryplans.services import sandbox_config
+from tests.migrations_preview.conftest import design_model
 
 BEFORE = """
 CREATE TABLE orders (
@@ -35,32 +28,22 @@ COMMENT ON TABLE orders IS 'rows: 5M';
 """
 
 
-def _model(ddl: str) -> DesignModel:
-    return parse_design(DesignInput(data_model=ddl), limits=ParseLimits()).model
-
-
-@pytest.fixture
-def config(django_db_blocker: Any) -> Iterator[sandbox.SandboxConfig]:
-    base = sandbox_config()
-    sandbox.setup(base)
-    with django_db_blocker.unblock():
-        yield base
-
-
 def test_checks_become_constraints_of_the_model_state() -> None:
-    migration = migration_between(_model(BEFORE), _model(AFTER))
+    migration = migration_between(design_model(data_model=BEFORE), design_model(data_model=AFTER))
     assert migration is not None
     source = MigrationWriter(migration).as_string()
     assert "migrations.RemoveConstraint(" in source
     assert "name='discount_range'" in source
     assert "RawSQL('quantity > 0', [], output_field=models.BooleanField()), name='quantity_positive'" in source
-    assert migration_between(_model(AFTER), _model(AFTER)) is None  # the same checks: no change
+    assert (
+        migration_between(design_model(data_model=AFTER), design_model(data_model=AFTER)) is None
+    )  # the same checks: no change
 
 
 def test_a_ddl_revision_pair_with_checks(config: sandbox.SandboxConfig) -> None:
     findings, section = analyze_migrations(
-        _model(AFTER),
-        _model(BEFORE),
+        design_model(data_model=AFTER),
+        design_model(data_model=BEFORE),
         lambda: sandbox.session(config),
         lock_timeout_ms=2000,
         statement_timeout_ms=60000,

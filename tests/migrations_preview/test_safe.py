@@ -1,38 +1,19 @@
 """The generated safe migration is ready to run: applied for real in the sandbox."""
 
-from collections.abc import Iterator
-from typing import Any
-
-import pytest
 from django.db.migrations.state import ProjectState
 from django.db.migrations.writer import MigrationWriter
 
-from apps.designs.engine.limits import ParseLimits
-from apps.designs.engine.loader import DesignInput, parse_design
-from apps.designs.engine.model import DesignModel
 from apps.migrations_preview.engine.safe import safe_migration
 from apps.migrations_preview.engine.sql import apply_migration, catalog, django_connection
 from apps.migrations_preview.engine.states import migration_between, project_state
 from apps.queryplans import sandbox
-from apps.queryplans.services import sandbox_config
-
-
-def _model(document: str) -> DesignModel:
-    return parse_design(DesignInput(document=document), limits=ParseLimits()).model
-
-
-@pytest.fixture
-def config(django_db_blocker: Any) -> Iterator[sandbox.SandboxConfig]:
-    base = sandbox_config()
-    sandbox.setup(base)
-    with django_db_blocker.unblock():
-        yield base
+from tests.migrations_preview.conftest import design_model
 
 
 def test_the_safe_variant_of_shop_v1_to_v2_runs_in_the_sandbox(
     config: sandbox.SandboxConfig, shop_v1: str, shop_v2: str
 ) -> None:
-    v1, v2 = _model(shop_v1), _model(shop_v2)
+    v1, v2 = design_model(shop_v1), design_model(shop_v2)
     migration = migration_between(v1, v2)
     assert migration is not None
     safe = safe_migration(migration, before=project_state(v1).state, lock_timeout_ms=2000, statement_timeout_ms=60000)
@@ -80,8 +61,8 @@ def test_the_safe_variant_of_shop_v1_to_v2_runs_in_the_sandbox(
 
 
 def test_nothing_mechanical_means_no_safe_variant(shop_v1: str) -> None:
-    v1 = _model(shop_v1)
-    more = _model(
+    v1 = design_model(shop_v1)
+    more = design_model(
         shop_v1.replace(
             "  stock integer [not null, default: 0]\n",
             "  stock integer [not null, default: 0]\n  weight_grams integer\n",

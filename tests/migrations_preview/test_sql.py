@@ -1,34 +1,13 @@
 """Forward and rollback SQL come from Django's schema editor, run against a sandbox session."""
 
-from collections.abc import Iterator
-from typing import Any
-
-import pytest
-
-from apps.designs.engine.limits import ParseLimits
-from apps.designs.engine.loader import DesignInput, parse_design
-from apps.designs.engine.model import DesignModel
 from apps.migrations_preview.engine.sql import preview_sql
 from apps.queryplans import sandbox
-from apps.queryplans.services import sandbox_config
-
-
-def _model(document: str) -> DesignModel:
-    return parse_design(DesignInput(document=document), limits=ParseLimits()).model
-
-
-@pytest.fixture
-def config(django_db_blocker: Any) -> Iterator[sandbox.SandboxConfig]:
-    base = sandbox_config()
-    sandbox.setup(base)
-    # The schema editor's connection is a Django one (to the sandbox, not the app's database).
-    with django_db_blocker.unblock():
-        yield base
+from tests.migrations_preview.conftest import design_model
 
 
 def test_shop_v1_to_v2_forward_and_rollback_sql(config: sandbox.SandboxConfig, shop_v1: str, shop_v2: str) -> None:
     with sandbox.session(config) as box:
-        result = preview_sql(box, base=_model(shop_v1), new=_model(shop_v2))
+        result = preview_sql(box, base=design_model(shop_v1), new=design_model(shop_v2))
         tables = {row[0] for row in box.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
     assert result is not None
     forward = "\n".join(result.forward)
@@ -49,8 +28,8 @@ def test_shop_v1_to_v2_forward_and_rollback_sql(config: sandbox.SandboxConfig, s
 
 
 def test_a_rollback_without_data_loss_is_proven(config: sandbox.SandboxConfig, shop_v1: str) -> None:
-    v1 = _model(shop_v1)
-    more = _model(
+    v1 = design_model(shop_v1)
+    more = design_model(
         shop_v1.replace(
             "  stock integer [not null, default: 0]\n",
             "  stock integer [not null, default: 0]\n  weight_grams integer\n",
@@ -65,7 +44,7 @@ def test_a_rollback_without_data_loss_is_proven(config: sandbox.SandboxConfig, s
 
 def test_a_design_from_nothing_gives_its_create_tables(config: sandbox.SandboxConfig, shop_v1: str) -> None:
     with sandbox.session(config) as box:
-        result = preview_sql(box, base=None, new=_model(shop_v1))
+        result = preview_sql(box, base=None, new=design_model(shop_v1))
     assert result is not None
     assert sum(1 for s in result.forward if s.startswith("CREATE TABLE")) == 7
     assert any(s.startswith('DROP TABLE "orders"') for s in result.rollback)

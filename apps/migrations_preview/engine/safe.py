@@ -141,66 +141,63 @@ def _safe_make_unique(
     )
 
 
+def _safe_not_null(operation: operations.AlterField, model: ModelState) -> operations.SeparateDatabaseAndState | None:
+    """A nullable column becoming NOT NULL: through a validated check, which spares SET NOT NULL
+    its scan under ACCESS EXCLUSIVE (PostgreSQL 12+)."""
+    old = model.fields.get(operation.name)
+    new = operation.field
+    if old is None or not old.null or new.null or type(old) is not type(new):
+        return None
+    table = model.options["db_table"]
+    column = new.db_column or operation.name
+    check = f"{table}_{column}_not_null"[:63]
+    return operations.SeparateDatabaseAndState(
+        database_operations=[
+            operations.RunSQL(
+                [
+                    f'ALTER TABLE "{table}" ADD CONSTRAINT "{check}" CHECK ("{column}" IS NOT NULL) NOT VALID;',
+                    f'ALTER TABLE "{table}" VALIDATE CONSTRAINT "{check}";',
+                    f'ALTER TABLE "{table}" ALTER COLUMN "{column}" SET NOT NULL;',
+                    f'ALTER TABLE "{table}" DROP CONSTRAINT "{check}";',
+                ],
+                reverse_sql=[f'ALTER TABLE "{table}" ALTER COLUMN "{column}" DROP NOT NULL;'],
+            )
+        ],
+        state_operations=[operation],
+    )
+
+
+def _safe_form(
+    operation: operations.base.Operation, before: ProjectState, after: ProjectState
+) -> operations.base.Operation | None:
+    """The operation's safe form, or None when it has no mechanical one."""
+    if isinstance(operation, operations.AddIndex):
+        return AddIndexConcurrently(operation.model_name, operation.index)
+    existing = before.models.get((APP_LABEL, getattr(operation, "model_name_lower", "")))
+    if existing is None:
+        return None  # a table this migration creates is empty: nothing to protect
+    if isinstance(operation, operations.AddField):
+        return _safe_add_field(operation, existing, after)
+    if isinstance(operation, operations.AddConstraint):
+        return _safe_check(operation, existing)
+    if isinstance(operation, operations.AlterField):
+        return _safe_make_unique(operation, existing) or _safe_not_null(operation, existing)
+    return None
+
+
 def safe_migration(
     migration: Migration, *, before: ProjectState, lock_timeout_ms: int, statement_timeout_ms: int
 ) -> Migration | None:
     """The safe variant, or None when nothing in the migration has a mechanical safe form."""
-    result: list[operations.base.Operation] = []
-    changed = False
     after = before.clone()
     for operation in migration.operations:
         operation.state_forwards(APP_LABEL, after)
+    result: list[operations.base.Operation] = []
+    changed = False
     for operation in migration.operations:
-        existing = before.models.get((APP_LABEL, getattr(operation, "model_name_lower", "")))
-        if isinstance(operation, operations.AddField) and existing is not None:
-            safe = _safe_add_field(operation, existing, after)
-            if safe is not None:
-                result.append(safe)
-                changed = True
-                continue
-        if isinstance(operation, operations.AddConstraint) and existing is not None:
-            safe = _safe_check(operation, existing)
-            if safe is not None:
-                result.append(safe)
-                changed = True
-                continue
-        if isinstance(operation, operations.AlterField) and existing is not None:
-            safe = _safe_make_unique(operation, existing)
-            if safe is not None:
-                result.append(safe)
-                changed = True
-                continue
-        if isinstance(operation, operations.AddIndex):
-            result.append(AddIndexConcurrently(operation.model_name, operation.index))
-            changed = True
-            continue
-        if isinstance(operation, operations.AlterField):
-            model = before.models.get((APP_LABEL, operation.model_name_lower))
-            old = model.fields.get(operation.name) if model is not None else None
-            new = operation.field
-            if model is not None and old is not None and old.null and not new.null and type(old) is type(new):
-                table = model.options["db_table"]
-                column = new.db_column or operation.name
-                check = f"{table}_{column}_not_null"[:63]
-                result.append(
-                    operations.SeparateDatabaseAndState(
-                        database_operations=[
-                            operations.RunSQL(
-                                [
-                                    f'ALTER TABLE "{table}" ADD CONSTRAINT "{check}" CHECK ("{column}" IS NOT NULL) NOT VALID;',
-                                    f'ALTER TABLE "{table}" VALIDATE CONSTRAINT "{check}";',
-                                    f'ALTER TABLE "{table}" ALTER COLUMN "{column}" SET NOT NULL;',
-                                    f'ALTER TABLE "{table}" DROP CONSTRAINT "{check}";',
-                                ],
-                                reverse_sql=[f'ALTER TABLE "{table}" ALTER COLUMN "{column}" DROP NOT NULL;'],
-                            )
-                        ],
-                        state_operations=[operation],
-                    )
-                )
-                changed = True
-                continue
-        result.append(operation)
+        safe_form = _safe_form(operation, before, after)
+        changed = changed or safe_form is not None
+        result.append(safe_form if safe_form is not None else operation)
     if not changed:
         return None
     safe = Migration(f"{migration.name}_safe", APP_LABEL)
