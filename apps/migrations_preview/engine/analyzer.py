@@ -19,6 +19,7 @@ from django.db.migrations.writer import MigrationWriter
 from apps.analysis.engine.findings import Finding, fingerprint
 from apps.designs.engine.model import DesignModel, Severity, SourceRef
 from apps.migrations_preview.engine.estimate import Estimate, estimate_statements, total
+from apps.migrations_preview.engine.operations import review_operations
 from apps.migrations_preview.engine.review import StatementReview, review_sql, table_facts
 from apps.migrations_preview.engine.safe import safe_migration
 from apps.migrations_preview.engine.schema_diff import schema_diff
@@ -210,4 +211,20 @@ def analyze_migrations(
     )
     if safe is not None:
         section["safe_migration"] = {"name": safe.name, "source": MigrationWriter(safe).as_string()}
+    for migration in (result.migration, safe):
+        for issue in review_operations(migration) if migration is not None else ():
+            findings.append(
+                Finding(
+                    analyzer=ANALYZER,
+                    rule_id=issue.rule_id,
+                    severity="medium",
+                    title=f"{issue.migration}: operation {issue.index + 1} cannot be reversed",
+                    message=issue.message,
+                    fix=issue.fix,
+                    locations=(),
+                    fingerprint=fingerprint(
+                        ANALYZER, issue.rule_id, f"{'safe' if migration is safe else 'design'}|{issue.index}"
+                    ),
+                )
+            )
     return findings, section
