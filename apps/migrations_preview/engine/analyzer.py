@@ -13,7 +13,6 @@ from typing import Any
 
 from django.db.migrations import operations
 from django.db.migrations.migration import Migration
-from django.db.migrations.state import ProjectState
 from django.db.migrations.writer import MigrationWriter
 
 from apps.analysis.engine.findings import Finding, fingerprint
@@ -24,7 +23,7 @@ from apps.migrations_preview.engine.review import StatementReview, review_sql, t
 from apps.migrations_preview.engine.safe import safe_migration
 from apps.migrations_preview.engine.schema_diff import schema_diff
 from apps.migrations_preview.engine.sql import apply_migration, django_connection, preview_sql
-from apps.migrations_preview.engine.states import migration_between, model_name, project_state
+from apps.migrations_preview.engine.states import PreviewState, migration_between, model_name, project_state
 from apps.queryplans.sandbox import SandboxSession
 
 ANALYZER = "migrations"
@@ -112,7 +111,7 @@ def _estimates(
         def create_base() -> None:
             initial = migration_between(None, base, name="base") if base is not None else None
             if initial is not None:
-                apply_migration(connection, initial, ProjectState())
+                apply_migration(connection, initial, PreviewState())
 
         return estimate_statements(box, reviews, base_tables=base_tables, create_base=create_base, sizes=sizes)
 
@@ -205,7 +204,7 @@ def analyze_migrations(
         "statements": [_statement_dict(r, e) for r, e in zip(reviews, estimates, strict=True)],
         "safe_migration": None,
     }
-    before = project_state(base).state if base is not None else ProjectState()
+    before = project_state(base).state if base is not None else PreviewState()
     safe = safe_migration(
         result.migration, before=before, lock_timeout_ms=lock_timeout_ms, statement_timeout_ms=statement_timeout_ms
     )

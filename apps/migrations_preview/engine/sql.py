@@ -18,7 +18,7 @@ from django.db.migrations.state import ProjectState
 from django.db.utils import ConnectionHandler
 
 from apps.designs.engine.model import DesignModel
-from apps.migrations_preview.engine.states import migration_between, project_state
+from apps.migrations_preview.engine.states import PreviewState, migration_between, project_state
 from apps.queryplans.sandbox import SandboxSession
 
 
@@ -72,14 +72,19 @@ def django_connection(box: SandboxSession) -> Iterator[BaseDatabaseWrapper]:
         connections.settings.pop(alias, None)
 
 
-def _collect(
+def collect_sql(
     connection: BaseDatabaseWrapper, migration: Migration, state: ProjectState, *, backwards: bool
 ) -> list[str]:
+    start = state.clone()
+    # Rendered once here, the models are carried by every intermediate state and re-rendered
+    # only where an operation changes them; otherwise unapply's intermediate states would each
+    # render every model from scratch.
+    _ = start.apps
     with connection.schema_editor(collect_sql=True, atomic=False) as editor:
         if backwards:
-            migration.unapply(state.clone(), editor, collect_sql=True)
+            migration.unapply(start, editor, collect_sql=True)
         else:
-            migration.apply(state.clone(), editor, collect_sql=True)
+            migration.apply(start, editor, collect_sql=True)
     return list(editor.collected_sql)
 
 
@@ -95,22 +100,28 @@ def preview_sql(
     new: DesignModel,
     detect_renames: bool = True,
     name: str = "preview",
+    prove: bool = True,
 ) -> MigrationSql | None:
-    """The migration from `base` to `new` with its forward and rollback SQL; None if nothing changes."""
+    """The migration from `base` to `new` with its forward and rollback SQL; None if nothing changes.
+
+    The base tables and the forward change are applied for real in any case (the schema editor
+    introspects what it alters); `prove=False` skips the proof: rollback, compare, forward again."""
     migration = migration_between(base, new, detect_renames=detect_renames, name=name)
     if migration is None:
         return None
-    before = project_state(base).state if base is not None else ProjectState()
+    before = project_state(base).state if base is not None else PreviewState()
     with django_connection(box) as connection:
         if base is not None:
             initial = migration_between(None, base, name="base")
             if initial is not None:
-                apply_migration(connection, initial, ProjectState())
-        start = catalog(box)
-        forward = _collect(connection, migration, before, backwards=False)
+                apply_migration(connection, initial, PreviewState())
+        start = catalog(box) if prove else {}
+        forward = collect_sql(connection, migration, before, backwards=False)
         apply_migration(connection, migration, before)
+        rollback = collect_sql(connection, migration, before, backwards=True)
+        if not prove:
+            return MigrationSql(migration, tuple(forward), tuple(rollback), False, "not proven: the proof was skipped")
         after = catalog(box)
-        rollback = _collect(connection, migration, before, backwards=True)
         # Proof, not promise: roll back for real, compare the catalog, then forward again.
         with connection.schema_editor(atomic=migration.atomic) as editor:
             migration.unapply(before.clone(), editor)

@@ -21,6 +21,7 @@ from django.db.migrations.migration import Migration
 from django.db.migrations.questioner import MigrationQuestioner
 from django.db.migrations.state import ModelState, ProjectState
 from django.db.models.expressions import RawSQL
+from django.db.models.fields.related import RECURSIVE_RELATIONSHIP_CONSTANT
 from django.db.models.functions import Now
 
 from apps.designs.engine.model import Column, DesignModel, Entity
@@ -111,6 +112,77 @@ def _field(column: Column, *, primary: bool, unique: bool) -> models.Field[Any, 
     return field_class(**kwargs)
 
 
+def _copy(model: ModelState) -> ModelState:
+    """ModelState.clone() without re-checking every field (checked when the state was made)."""
+    copy = ModelState.__new__(ModelState)
+    copy.app_label, copy.name, copy.bases = model.app_label, model.name, model.bases
+    copy.fields, copy.options, copy.managers = dict(model.fields), dict(model.options), list(model.managers)
+    return copy
+
+
+class _CopyOnAccess(dict[tuple[str, str], ModelState]):
+    """A state's model states, shared with the states it was cloned from or to until one is
+    looked up by key (which is how Django's state operations reach the model state they change):
+    then that one is copied for this state alone. Migrations clone the whole state twice per
+    operation; this copies the few model states an operation touches instead of all of them."""
+
+    def __init__(self, shared: dict[tuple[str, str], ModelState]) -> None:
+        super().__init__(shared)
+        self.owned: set[tuple[str, str]] = set()
+
+    def __getitem__(self, key: tuple[str, str]) -> ModelState:
+        value = super().__getitem__(key)
+        if key not in self.owned:
+            value = _copy(value)
+            super().__setitem__(key, value)
+            self.owned.add(key)
+        return value
+
+    def __setitem__(self, key: tuple[str, str], value: ModelState) -> None:
+        super().__setitem__(key, value)
+        self.owned.add(key)
+
+
+class PreviewState(ProjectState):
+    """Django's ProjectState, re-rendering only a changed model and the models pointing at it.
+
+    Applying a migration re-renders, after each operation, every model transitively related to
+    the one it changed: on a schema whose tables are chained by foreign keys that is every
+    model, every time (quadratic: 20,000 renders for a 200-table initial migration, most of a
+    minute). The schema editor needs a model's own fields and its direct relations (the target
+    column of a foreign key, the foreign keys pointing at a primary key), which this keeps
+    current; the SQL is the same (tests compare it), and the sandbox proof applies it for real.
+    Clones share model states until one is changed (see _CopyOnAccess).
+    """
+
+    def _find_reload_model(self, app_label: str, model_name: str, delay: bool = False) -> set[tuple[str, str]]:
+        """The model and the models whose fields point at it (their foreign keys must reach the
+        new class). Models it points at are not re-rendered: their relation caches are rebuilt
+        from the registry when Django clears them, which every render does."""
+        key = (app_label, model_name)
+        related = {key}
+        for other, state in dict.items(self.models):  # dict.items: looking must not copy
+            for field in state.fields.values():
+                target = field.related_model if field.is_relation else None
+                if isinstance(target, str) and target != RECURSIVE_RELATIONSHIP_CONSTANT:
+                    label, _, name = target.rpartition(".")
+                    if (label or other[0], name.lower()) == key:
+                        related.add(other)
+                        break
+        return related
+
+    def clone(self) -> PreviewState:
+        state = PreviewState(real_apps=self.real_apps)
+        if not isinstance(self.models, _CopyOnAccess):
+            self.models = _CopyOnAccess(self.models)
+        self.models.owned.clear()  # from now on shared with the clone: each side copies before a change
+        state.models = _CopyOnAccess(self.models)
+        if "apps" in self.__dict__:
+            state.apps = self.apps.clone()
+        state.is_delayed = self.is_delayed
+        return state
+
+
 @dataclass(frozen=True)
 class Conversion:
     state: ProjectState
@@ -119,7 +191,7 @@ class Conversion:
 
 def project_state(model: DesignModel) -> Conversion:
     """The design's tables as a ProjectState of one app, `design`."""
-    state = ProjectState()
+    state = PreviewState()
     notes: list[str] = []
     names = {e.name: model_name(e.name) for e in model.entities}
     for entity in model.entities:
@@ -219,7 +291,7 @@ def migration_between(
     base: DesignModel | None, new: DesignModel, *, detect_renames: bool = True, name: str = "preview"
 ) -> Migration | None:
     """Django's migration from `base` (or nothing) to `new`; None when they are the same."""
-    from_state = project_state(base).state if base is not None else ProjectState()
+    from_state = project_state(base).state if base is not None else PreviewState()
     to_state = project_state(new).state
     changes = MigrationAutodetector(from_state, to_state, _Questioner(detect_renames=detect_renames)).changes(
         graph=MigrationGraph(), migration_name=name
