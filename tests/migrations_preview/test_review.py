@@ -105,20 +105,36 @@ def test_the_shop_v1_to_v2_statements(shop_v1: str) -> None:
         'ALTER TABLE "customers" ALTER COLUMN "phone" SET NOT NULL;',
         'ALTER TABLE "order_lines" ALTER COLUMN "quantity" TYPE bigint USING "quantity"::bigint;',
         'CREATE INDEX "order_lines_order_idx" ON "order_lines" ("order_id");',
+        'ALTER TABLE "payments" ADD COLUMN "refund_of" bigint NULL CONSTRAINT "payments_refund_of_fk" REFERENCES "payments"("id") DEFERRABLE INITIALLY DEFERRED;',
     ]
     reviews = {r.sql.split('"')[1] + ":" + r.sql.split()[3]: r for r in review_sql(statements, tables=table_facts(v1))}
     rename = reviews["orders:RENAME"]
     assert rename.breaking and "Expand/contract" in rename.safe_alternative
     drop = reviews["payments:DROP"]
     assert "cannot be restored" in drop.breaking
+    assert (rename.lock_level, drop.lock_level) == ("ACCESS EXCLUSIVE", "ACCESS EXCLUSIVE")
+    assert (rename.risk, drop.risk) == ("low", "low")  # metadata only; the danger is to running code
+    foreign_key = next(r for r in reviews.values() if "REFERENCES" in r.sql)
+    assert (foreign_key.lock_level, foreign_key.blocks, foreign_key.scans_table, foreign_key.rows) == (
+        "ACCESS EXCLUSIVE",
+        "reads",
+        True,
+        45_000_000,
+    )
+    assert "FOREIGN KEY ... NOT VALID, then VALIDATE CONSTRAINT" in foreign_key.safe_alternative
     channel = reviews["orders:ADD"]
-    assert (channel.risk, channel.rows) == ("high", 40_000_000)
+    assert (channel.risk, channel.rows, channel.lock_level) == ("high", 40_000_000, "ACCESS EXCLUSIVE")
     assert "nullable, backfill" in channel.safe_alternative
     slug = reviews["products:ADD"]
     assert (slug.risk, slug.rows) == ("high", 800_000)  # NOT NULL without default fails on a table with rows
     assert "CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT ... UNIQUE USING INDEX" in slug.safe_alternative
     phone = reviews["customers:ALTER"]
-    assert (phone.scans_table, phone.rows) == (True, 3_000_000)
+    assert (phone.scans_table, phone.rows, phone.lock_level, phone.blocks) == (
+        True,
+        3_000_000,
+        "ACCESS EXCLUSIVE",
+        "reads",
+    )
     assert "CHECK (phone IS NOT NULL) NOT VALID" in phone.safe_alternative
     quantity = reviews["order_lines:ALTER"]
     assert (quantity.rewrites_table, quantity.rows, quantity.risk) == (True, 120_000_000, "high")
