@@ -13,6 +13,9 @@ from apps.designs.models import Design
 from apps.designs.services import revision_create
 
 DEMO_DESIGN = Path(__file__).resolve().parents[3] / "designs" / "demo" / "clinic-design.md"
+# The second revision changes the data model (a rename, NOT NULL columns, an index, a widened
+# varchar), so that *Compare with r1* shows a migration preview with something to review.
+DEMO_DESIGN_V2 = DEMO_DESIGN.with_name("clinic-design-v2.md")
 
 
 class Command(BaseCommand):
@@ -36,13 +39,11 @@ class Command(BaseCommand):
             name="Clinic appointments",
             defaults={"created_by": user},
         )
-        if not design.revisions.exists():
-            revision_create(
-                design=design,
-                user=user,
-                texts=DesignInput(
-                    document=DEMO_DESIGN.read_text(encoding="utf-8"),
-                    document_name="clinic-design.md",
-                ),
-            )
+        for number, path in ((1, DEMO_DESIGN), (2, DEMO_DESIGN_V2)):
+            if design.revisions.count() == number - 1:
+                revision_create(
+                    design=design,
+                    user=user,
+                    texts=DesignInput(document=path.read_text(encoding="utf-8"), document_name=path.name),
+                )
         self.stdout.write(f"demo login: {options['username']} / {options['password']}")
