@@ -97,6 +97,9 @@ MIGRATION_SAFE_STATEMENT_TIMEOUT_MS = env_int("MIGRATION_SAFE_STATEMENT_TIMEOUT_
 MIGRATION_HIGHLIGHT_MAX_CHARS = env_int("MIGRATION_HIGHLIGHT_MAX_CHARS", 400_000)
 MIGRATION_CALIBRATION_SMALL_ROWS = env_int("MIGRATION_CALIBRATION_SMALL_ROWS", 10_000)
 MIGRATION_CALIBRATION_LARGE_ROWS = env_int("MIGRATION_CALIBRATION_LARGE_ROWS", 40_000)
+# At most this many tables are filled for the calibration (the changed tables and every table
+# their foreign keys reach); beyond it statements are left without an estimate, saying why.
+MIGRATION_CALIBRATION_MAX_TABLES = env_int("MIGRATION_CALIBRATION_MAX_TABLES", 40)
 # A sandbox schema older than this belongs to a job that died; a periodic task drops it.
 SANDBOX_ORPHAN_AFTER_SECONDS = env_int("SANDBOX_ORPHAN_AFTER_SECONDS", 3_600)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -6,6 +6,7 @@ from apps.migrations_preview.engine.analyzer import analyze_migrations
 from apps.migrations_preview.engine.states import migration_between
 from apps.queryplans import sandbox
 from tests.migrations_preview.conftest import design_model
+from tests.synthetic import design
 
 BEFORE = """
 CREATE TABLE orders (
@@ -69,3 +70,30 @@ def test_a_ddl_revision_pair_with_checks(config: sandbox.SandboxConfig) -> None:
     assert 'ADD CONSTRAINT "quantity_positive" CHECK (quantity > 0) NOT VALID;' in safe
     assert 'VALIDATE CONSTRAINT "quantity_positive";' in safe
     assert {f.rule_id for f in findings} == {"mig.blocking-statement", "mig.breaking-change"}
+
+
+def test_the_calibration_has_a_named_limit_on_the_tables_it_fills(config: sandbox.SandboxConfig) -> None:
+    base = design_model(data_model=design(8, 6, changed=False))
+    new = design_model(data_model=design(8, 6, changed=True))
+    _, section = analyze_migrations(
+        new,
+        base,
+        lambda: sandbox.session(config),
+        lock_timeout_ms=2000,
+        statement_timeout_ms=60000,
+        calibration_rows=(100, 400),
+        calibration_max_tables=3,
+    )
+    heavy = [s for s in section["statements"] if s["scans_table"] or s["rewrites_table"]]
+    assert heavy
+    assert all(s["estimate_seconds"] is None for s in heavy)
+    assert "more than MIGRATION_CALIBRATION_MAX_TABLES (3)" in heavy[0]["estimate_basis"]
+    _, measured = analyze_migrations(
+        new,
+        base,
+        lambda: sandbox.session(config),
+        lock_timeout_ms=2000,
+        statement_timeout_ms=60000,
+        calibration_rows=(100, 400),
+    )
+    assert any(s["estimate_seconds"] for s in measured["statements"] if s["scans_table"] or s["rewrites_table"])

@@ -39,6 +39,7 @@ class AnalyzerContext:
     stamp: str = ""
     # Synthetic row counts at which statement times are measured, then extrapolated.
     calibration_rows: tuple[int, int] = (10_000, 40_000)
+    calibration_max_tables: int = 40
     # A column or table that changed name: a rename (True) or a drop and an add (False).
     detect_renames: bool = True
 
@@ -82,6 +83,7 @@ def _migrations(
         statement_timeout_ms=context.safe_statement_timeout_ms,
         stamp=context.stamp,
         calibration_rows=context.calibration_rows,
+        calibration_max_tables=context.calibration_max_tables,
         detect_renames=context.detect_renames,
     )
 

@@ -103,6 +103,7 @@ def _estimates(
     reviews: list[StatementReview],
     sandbox: Callable[[], AbstractContextManager[SandboxSession]],
     sizes: tuple[int, int],
+    max_tables: int,
 ) -> list[Estimate]:
     """Each statement's estimate, measured in a fresh sandbox schema holding the base tables."""
     base_tables = {e.name: e.rows for e in base.entities} if base is not None else {}
@@ -113,7 +114,9 @@ def _estimates(
             if initial is not None:
                 apply_migration(connection, initial, PreviewState())
 
-        return estimate_statements(box, reviews, base_tables=base_tables, create_base=create_base, sizes=sizes)
+        return estimate_statements(
+            box, reviews, base_tables=base_tables, create_base=create_base, sizes=sizes, max_tables=max_tables
+        )
 
 
 def analyze_migrations(
@@ -125,6 +128,7 @@ def analyze_migrations(
     statement_timeout_ms: int,
     stamp: str = "",
     calibration_rows: tuple[int, int] = (10_000, 40_000),
+    calibration_max_tables: int = 40,
     detect_renames: bool = True,
 ) -> tuple[list[Finding], dict[str, Any]]:
     """See the module docstring. Without changes, the section says so and there are no findings."""
@@ -149,7 +153,7 @@ def analyze_migrations(
             "statements": [],
         }
     reviews = review_sql(list(result.forward), tables=table_facts(base) if base is not None else {})
-    estimates = _estimates(base, reviews, sandbox, calibration_rows)
+    estimates = _estimates(base, reviews, sandbox, calibration_rows, calibration_max_tables)
     findings: list[Finding] = []
     for review, estimate in zip(reviews, estimates, strict=True):
         key = f"{review.table}|{review.sql}"

@@ -306,9 +306,11 @@ def estimate_statements(
     base_tables: Mapping[str, int | None],
     create_base: Callable[[], None],  # builds the base revision's tables in `box`
     sizes: tuple[int, int],
+    max_tables: int = 40,
 ) -> list[Estimate]:
     """One estimate per review. `base_tables` maps the base revision's tables to their declared
-    rows; statements on other tables touch a table this migration creates."""
+    rows; statements on other tables touch a table this migration creates. No more than
+    `max_tables` tables are filled (the changed ones and those their foreign keys reach)."""
     plain = [_plain(review.sql) for review in reviews]
     # Every statement on a base table that may hold rows is run, the light ones included: a
     # statement that fails on a table with rows (NOT NULL without a default) is proven to.
@@ -327,7 +329,14 @@ def estimate_statements(
         small, large = sorted(sizes)
         texts = [text for text, _ in plain]
         added = checks_added(texts)
-        small_timings, problem = _time_at(box, fill, texts, small, added)
+        if len(fill) > max_tables:
+            small_timings, problem = (
+                [],
+                f"measuring needs {len(fill)} tables filled with synthetic rows (the changed tables and those "
+                f"their foreign keys reach), more than MIGRATION_CALIBRATION_MAX_TABLES ({max_tables})",
+            )
+        else:
+            small_timings, problem = _time_at(box, fill, texts, small, added)
         large_timings, problem_large = _time_at(box, fill, texts, large, added) if not problem else ([], "")
         problem = problem or problem_large
         failed_tables: set[str] = set()
