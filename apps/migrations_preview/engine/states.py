@@ -10,7 +10,9 @@ executed from pasted text.
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +21,7 @@ from django.db.migrations.autodetector import MigrationAutodetector
 from django.db.migrations.graph import MigrationGraph
 from django.db.migrations.migration import Migration
 from django.db.migrations.questioner import MigrationQuestioner
-from django.db.migrations.state import ModelState, ProjectState
+from django.db.migrations.state import AppConfigStub, ModelState, ProjectState, StateApps
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.related import RECURSIVE_RELATIONSHIP_CONSTANT
 from django.db.models.functions import Now
@@ -120,6 +122,38 @@ def _copy(model: ModelState) -> ModelState:
     return copy
 
 
+def _targets(state: ModelState, app_label: str) -> frozenset[tuple[str, str]]:
+    """The models a model state's fields point at, kept on the state object for as long as its
+    fields are the same objects (Django replaces a changed field, it never edits one)."""
+    fields = tuple(state.fields.values())
+    cached = state.__dict__.get("_preview_targets")
+    if cached is not None and len(cached[0]) == len(fields) and all(map(operator.is_, cached[0], fields)):
+        return cached[1]
+    targets = set()
+    for field in fields:
+        target = field.related_model if field.is_relation else None
+        if isinstance(target, str) and target != RECURSIVE_RELATIONSHIP_CONSTANT:
+            label, _, name = target.rpartition(".")
+            targets.add((label or app_label, name.lower()))
+    result = frozenset(targets)
+    state.__dict__["_preview_targets"] = (fields, result)
+    return result
+
+
+def _clone_apps(apps: StateApps) -> StateApps:
+    """StateApps.clone() with the registry copied shallowly: its deepcopy walks every model
+    class only to return each class itself (classes are atomic to deepcopy)."""
+    clone = StateApps([], {})
+    clone.all_models = defaultdict(dict, {label: dict(models) for label, models in apps.all_models.items()})
+    for app_label in apps.app_configs:
+        app_config = AppConfigStub(app_label)
+        app_config.apps = clone
+        app_config.import_models()
+        clone.app_configs[app_label] = app_config
+    clone.real_models = apps.real_models
+    return clone
+
+
 class _CopyOnAccess(dict[tuple[str, str], ModelState]):
     """A state's model states, shared with the states it was cloned from or to until one is
     looked up by key (which is how Django's state operations reach the model state they change):
@@ -162,13 +196,8 @@ class PreviewState(ProjectState):
         key = (app_label, model_name)
         related = {key}
         for other, state in dict.items(self.models):  # dict.items: looking must not copy
-            for field in state.fields.values():
-                target = field.related_model if field.is_relation else None
-                if isinstance(target, str) and target != RECURSIVE_RELATIONSHIP_CONSTANT:
-                    label, _, name = target.rpartition(".")
-                    if (label or other[0], name.lower()) == key:
-                        related.add(other)
-                        break
+            if key in _targets(state, other[0]):
+                related.add(other)
         return related
 
     def clone(self) -> PreviewState:
@@ -178,7 +207,7 @@ class PreviewState(ProjectState):
         self.models.owned.clear()  # from now on shared with the clone: each side copies before a change
         state.models = _CopyOnAccess(self.models)
         if "apps" in self.__dict__:
-            state.apps = self.apps.clone()
+            state.apps = _clone_apps(self.apps)
         state.is_delayed = self.is_delayed
         return state
 
