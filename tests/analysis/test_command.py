@@ -125,3 +125,25 @@ def test_base_is_read_and_described() -> None:
     )
     assert re.fullmatch(r"0001_\d{8}_\d{4}_design", report["migrations"]["name"])
     assert re.search(r"# Estimated run time on the declared volumes: ≈ [\d.,]+ s in all, from statement times", source)
+
+
+def test_the_markdown_report_carries_the_migration_preview() -> None:
+    result = analyze(
+        str(CORPUS / "shop" / "v2-design.md"),
+        "--base",
+        str(CORPUS / "shop" / "v1-design.md"),
+        "--only",
+        "migrations",
+        "--format",
+        "md",
+    )
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    assert "## Migration preview" in text
+    assert "rollback not proven (the schema is restored, but the data of payment.card_number is lost" in text
+    row = next(line for line in text.splitlines() if '"quantity" TYPE bigint' in line and line.startswith("|"))
+    assert "| ACCESS EXCLUSIVE | reads | rewrite | 120,000,000 | high | ≈ " in row
+    assert "(linear extrapolation)" in row
+    for block in ("### Schema diff", "```diff", "### Forward SQL", "### Rollback SQL", "### Safe variant"):
+        assert block in text
+    assert "+    delivery_address text," in text

@@ -107,6 +107,7 @@ def review_sql(statements: list[str], *, tables: Mapping[str, TableFacts]) -> li
     """One review per statement (SQL comments skipped). Unparseable text is reported, not raised."""
     reviews: list[StatementReview] = []
     tables = dict(tables)  # tables created on the way are empty when later statements touch them
+    created: set[str] = set()
     for text in statements:
         body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--")).strip()
         if not body:
@@ -126,7 +127,14 @@ def review_sql(statements: list[str], *, tables: Mapping[str, TableFacts]) -> li
             )
             if isinstance(raw.stmt, ast.CreateStmt):
                 tables[raw.stmt.relation.relname] = TableFacts(rows=0)
-            reviews.extend(_review(raw.stmt, sql.rstrip(";") + ";", tables))
+                created.add(raw.stmt.relation.relname)
+            for review in _review(raw.stmt, sql.rstrip(";") + ";", tables):
+                if review.table in created and not isinstance(raw.stmt, ast.CreateStmt):
+                    # Nothing reads or writes a table before the migration that creates it commits.
+                    review.safe_alternative = ""
+                    review.risk = "none"
+                    review.reason += "; the table is created by this migration, so nobody waits"
+                reviews.append(review)
     return reviews
 
 

@@ -155,7 +155,50 @@ def render_markdown(report: dict[str, Any]) -> str:
                 f"| {row['id']} {row['title']} | {endpoints} | {', '.join(row['entities'])} | {', '.join(row['queries'])} |"
             )
         lines.append("")
+    lines += _migrations_markdown(report.get("migrations"))
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _migrations_markdown(section: dict[str, Any] | None) -> list[str]:
+    if not section:
+        return []
+    if not section["name"]:
+        return ["## Migration preview", "", "Nothing to migrate: the tables are the same.", ""]
+    proven = section["rollback_proven"]
+    known = [s["estimate_seconds"] for s in section["statements"] if s["estimate_seconds"] is not None]
+    lines = [
+        "## Migration preview",
+        "",
+        f"`{section['name']}`: {len(section['statements'])} statements; rollback "
+        f"{'proven' if proven['proven'] else 'not proven'} ({proven['reason']}); "
+        + (f"estimated run time on the declared volumes ≈ {sum(known):.1f} s." if known else "no time estimate."),
+        "",
+        "| statement | lock | blocks | rewrite / scan | rows | risk | estimate | safe alternative |",
+        "| --- | --- | --- | --- | ---: | --- | --- | --- |",
+    ]
+    for s in section["statements"]:
+        work = "rewrite" if s["rewrites_table"] else "scan" if s["scans_table"] else ""
+        rows = f"{s['rows']:,}" if s["rows"] is not None else "?"
+        estimate = f"≈ {s['estimate_seconds']:.3g} s" if s["estimate_seconds"] is not None else ""
+        lines.append(
+            f"| `{_cell(s['sql'])}` | {s['lock_level']} | {s['blocks']} | {work} | {rows} | {s['risk']} | "
+            f"{estimate} {_cell(s['estimate_basis'])} | {_cell(s['safe_alternative'])} |"
+        )
+    lines.append("")
+    blocks = [("Forward SQL", "sql", section["forward_sql"]), ("Rollback SQL", "sql", section["rollback_sql"])]
+    if section.get("schema_diff"):
+        blocks.insert(0, ("Schema diff", "diff", section["schema_diff"]))
+    blocks.append((f"Migration `{section['name']}.py`", "python", section["source"]))
+    if section.get("safe_migration"):
+        safe = section["safe_migration"]
+        blocks.append((f"Safe variant `{safe['name']}.py`", "python", safe["source"]))
+    for title, language, text in blocks:
+        lines += [f"### {title}", "", f"```{language}", text.rstrip(), "```", ""]
+    return lines
 
 
 _SARIF_LEVEL = {
