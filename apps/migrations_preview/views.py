@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
@@ -31,8 +32,6 @@ def highlighted(text: str, language: str) -> SafeString:
     """Pygments' HTML (classes only: the styles come from static/css/highlight.css, as the CSP
     allows no inline style)."""
     if len(text) > settings.MIGRATION_HIGHLIGHT_MAX_CHARS:
-        from django.utils.html import escape
-
         return mark_safe(f'<div class="highlight"><pre>{escape(text)}</pre></div>')  # noqa: S308 - escaped above
     return mark_safe(highlight(text, _LEXERS[language](), HtmlFormatter(cssclass="highlight")))  # noqa: S308 - Pygments escapes
 
