@@ -1,6 +1,7 @@
 """The migrations tab's downloads and page, over a stored report."""
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import AbstractBaseUser
@@ -69,3 +70,14 @@ def test_the_highlight_stylesheet_is_pygments_own() -> None:
     css = (ROOT / "static" / "css" / "highlight.css").read_text()
     assert HtmlFormatter(style="default").get_style_defs(".highlight") in css
     assert Path(ROOT / "static" / "js" / "copy.js").read_text().count("navigator.clipboard.writeText") == 1
+
+
+def test_long_files_are_shown_plain_beyond_the_highlight_limit(
+    client: Client, owner: AbstractBaseUser, workspace: Workspace, shop_v1: str, settings: Any
+) -> None:
+    settings.MIGRATION_HIGHLIGHT_MAX_CHARS = 10
+    run = _run(workspace, owner, shop_v1)
+    client.force_login(owner)
+    page = client.get(f"/runs/{run.pk}/migrations/").content.decode()
+    assert '<span class="k">ALTER</span>' not in page
+    assert '<div class="highlight"><pre>ALTER TABLE &quot;orders&quot; RENAME COLUMN' in page
