@@ -141,8 +141,10 @@ def analyze_migrations(
             detect_renames=detect_renames,
         )
     diff = schema_diff(base, model, base_label="base", new_label="design") if base is not None else ""
+    notes = sorted(set(project_state(model).notes) | (set(project_state(base).notes) if base is not None else set()))
     if result is None:
         return [], {
+            "notes": notes,
             "renames": {"mode": "detect" if detect_renames else "drop_add", "detected": []},
             "schema_diff": diff,
             "name": None,
@@ -198,6 +200,7 @@ def analyze_migrations(
             )
         )
     section = {
+        "notes": notes,
         "renames": {"mode": "detect" if detect_renames else "drop_add", "detected": _renames(result.migration, base)},
         "schema_diff": diff,
         "name": result.migration.name,

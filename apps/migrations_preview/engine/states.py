@@ -16,6 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.migrations.autodetector import MigrationAutodetector
 from django.db.migrations.graph import MigrationGraph
@@ -81,14 +82,27 @@ def _db_default(column: Column) -> Any:
         return int(text)
     if re.fullmatch(r"-?\d+\.\d+", text):
         return float(text)
-    if len(text) >= 2 and text[0] == "'" and text.endswith("'"):
+    if len(text) >= 2 and text[0] == "'" and text.endswith("'") and "'" not in text[1:-1].replace("''", ""):
         return text[1:-1].replace("''", "'")
-    return models.NOT_PROVIDED  # an expression Django cannot express as a literal: left to a note
+    # Any other expression (gen_random_uuid(), '{}'::text[], now() + interval '1 day') is kept as
+    # the design wrote it, printed by PostgreSQL's grammar; `%` doubled for Django's formatting.
+    return RawSQL(text.replace("%", "%%"), [])  # noqa: S611 - the design's DDL; runs only in the sandbox
 
 
-def _field(column: Column, *, primary: bool, unique: bool) -> models.Field[Any, Any]:
+def _field(column: Column, *, primary: bool, unique: bool, notes: list[str], table: str) -> models.Field[Any, Any]:
     # The field is named after its column, so no db_column: that keeps a renamed column
     # recognisable to the autodetector as the same field under a new name.
+    if column.type.endswith("[]") and not primary:
+        plain = Column(column.name, column.type[:-2], True, None, False, column.source)
+        base_field = _field(plain, primary=False, unique=False, notes=notes, table=table)
+        base_field.null = False
+        kwargs_array: dict[str, Any] = {"null": True} if column.nullable else {}
+        if unique:
+            kwargs_array["unique"] = True
+        default = _db_default(column)
+        if default is not models.NOT_PROVIDED:
+            kwargs_array["db_default"] = default
+        return ArrayField(base_field, **kwargs_array)
     kwargs: dict[str, Any] = {}
     if column.nullable and not primary:
         kwargs["null"] = True
@@ -108,8 +122,16 @@ def _field(column: Column, *, primary: bool, unique: bool) -> models.Field[Any, 
         return models.CharField(max_length=255, **kwargs)
     if match := _NUMERIC.match(base):
         return models.DecimalField(max_digits=int(match.group(1)), decimal_places=int(match.group(2)), **kwargs)
-    field_class = _SIMPLE.get(base, models.TextField)
+    field_class = _SIMPLE.get(base)
+    if field_class is None:
+        notes.append(
+            f"{table}.{column.name}: type {base} has no Django field here; previewed as text, so the SQL shows text"
+        )
+        field_class = models.TextField
     if field_class is models.DecimalField:
+        notes.append(
+            f"{table}.{column.name}: numeric without precision is previewed as numeric(65, 30): Django's decimal field needs its digits"
+        )
         return models.DecimalField(max_digits=65, decimal_places=30, **kwargs)
     return field_class(**kwargs)
 
@@ -250,7 +272,13 @@ def _model_state(entity: Entity, names: dict[str, str], notes: list[str]) -> Mod
             )
         else:
             name = column.name
-            field = _field(column, primary=primary, unique=column.name in single_unique and not primary)
+            field = _field(
+                column,
+                primary=primary,
+                unique=column.name in single_unique and not primary,
+                notes=notes,
+                table=entity.name,
+            )
         if column.type.startswith("char(") and not column.type.startswith("char(1)"):
             notes.append(
                 f"{entity.name}.{column.name}: char(n) is previewed as varchar(n); Django has no fixed-width char field"

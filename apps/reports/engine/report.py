@@ -177,6 +177,13 @@ def _migrations_markdown(section: dict[str, Any] | None) -> list[str]:
         f"{'proven' if proven['proven'] else 'not proven'} ({proven['reason']}); "
         + (f"estimated run time on the declared volumes ≈ {sum(known):.1f} s." if known else "no time estimate."),
         "",
+        *(
+            ["Not represented exactly in this preview (the SQL differs there):", ""]
+            + [f"- {note}" for note in section.get("notes", [])]
+            + [""]
+            if section.get("notes")
+            else []
+        ),
         "| statement | lock | blocks | rewrite / scan | rows | risk | estimate | safe alternative |",
         "| --- | --- | --- | --- | ---: | --- | --- | --- |",
     ]
