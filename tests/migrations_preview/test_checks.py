@@ -1,14 +1,10 @@
 """CHECK constraints from DDL revisions: previewed, reviewed, made safe, estimated, proven."""
 
-from typing import Any
-
 from django.db.migrations.writer import MigrationWriter
 
-from apps.designs.engine.model import DesignModel
-from apps.migrations_preview.engine.analyzer import analyze_migrations
 from apps.migrations_preview.engine.states import migration_between
 from apps.queryplans import sandbox
-from tests.migrations_preview.conftest import design_model
+from tests.migrations_preview.conftest import design_model, preview
 from tests.synthetic import design
 
 BEFORE = """
@@ -45,13 +41,8 @@ def test_checks_become_constraints_of_the_model_state() -> None:
 
 
 def test_a_ddl_revision_pair_with_checks(config: sandbox.SandboxConfig) -> None:
-    findings, section = analyze_migrations(
-        design_model(data_model=AFTER),
-        design_model(data_model=BEFORE),
-        lambda: sandbox.session(config),
-        lock_timeout_ms=2000,
-        statement_timeout_ms=60000,
-        calibration_rows=(1000, 4000),
+    findings, section = preview(
+        design_model(data_model=AFTER), design_model(data_model=BEFORE), config, calibration_rows=(1000, 4000)
     )
     statements = {s["sql"]: s for s in section["statements"]}
     added = statements['ALTER TABLE "orders" ADD CONSTRAINT "quantity_positive" CHECK ((quantity > 0));']
@@ -75,25 +66,13 @@ def test_a_ddl_revision_pair_with_checks(config: sandbox.SandboxConfig) -> None:
     assert {f.rule_id for f in findings} == {"mig.blocking-statement", "mig.breaking-change"}
 
 
-def _preview(new: DesignModel, base: DesignModel, config: sandbox.SandboxConfig, **options: int) -> dict[str, Any]:
-    return analyze_migrations(
-        new,
-        base,
-        lambda: sandbox.session(config),
-        lock_timeout_ms=2000,
-        statement_timeout_ms=60000,
-        calibration_rows=(100, 400),
-        **options,  # type: ignore[arg-type]
-    )[1]
-
-
 def test_the_calibration_has_a_named_limit_on_the_tables_it_fills(config: sandbox.SandboxConfig) -> None:
     base = design_model(data_model=design(8, 6, changed=False))
     new = design_model(data_model=design(8, 6, changed=True))
-    section = _preview(new, base, config, calibration_max_tables=3)
+    section = preview(new, base, config, calibration_rows=(100, 400), calibration_max_tables=3)[1]
     heavy = [s for s in section["statements"] if s["scans_table"] or s["rewrites_table"]]
     assert heavy
     assert all(s["estimate_seconds"] is None for s in heavy)
     assert "more than MIGRATION_CALIBRATION_MAX_TABLES (3)" in heavy[0]["estimate_basis"]
-    measured = _preview(new, base, config)
+    measured = preview(new, base, config, calibration_rows=(100, 400))[1]
     assert any(s["estimate_seconds"] for s in measured["statements"] if s["scans_table"] or s["rewrites_table"])

@@ -3,10 +3,9 @@ with no Django field, which the preview says it shows as text."""
 
 from django.db.migrations.writer import MigrationWriter
 
-from apps.migrations_preview.engine.analyzer import analyze_migrations
 from apps.migrations_preview.engine.states import migration_between, project_state
 from apps.queryplans import sandbox
-from tests.migrations_preview.conftest import design_model
+from tests.migrations_preview.conftest import design_model, preview
 
 BEFORE = """
 CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
@@ -41,14 +40,7 @@ def test_expression_defaults_and_arrays_are_kept_and_the_rest_is_noted() -> None
 
 
 def test_a_volatile_default_is_measured_as_a_rewrite(config: sandbox.SandboxConfig) -> None:
-    _, section = analyze_migrations(
-        design_model(data_model=AFTER),
-        design_model(data_model=BEFORE),
-        lambda: sandbox.session(config),
-        lock_timeout_ms=2000,
-        statement_timeout_ms=60000,
-        calibration_rows=(500, 2000),
-    )
+    _, section = preview(design_model(data_model=AFTER), design_model(data_model=BEFORE), config)
     (statement,) = section["statements"]
     assert statement["sql"] == (
         'ALTER TABLE "tokens" ADD COLUMN "code" text DEFAULT ((md5(CAST(random() AS text)))) NOT NULL;'
