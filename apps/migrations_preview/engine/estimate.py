@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import pglast
+import psycopg
 from pglast import ast, enums
 from pglast.parser import ParseError
 from pglast.stream import RawStream
@@ -277,7 +278,7 @@ def _time_at(
         for table in fill:
             _insert(box, table, rows, added_checks.get(table, {}))
         box.execute("COMMIT")
-    except Exception as exc:
+    except (psycopg.Error, ValueError) as exc:  # the database's refusal, or a type without synthetic values
         box.execute("ROLLBACK")
         return [], f"synthetic rows could not be made: {_first_line(exc)}"
     timings = []
@@ -288,7 +289,7 @@ def _time_at(
             started = time.perf_counter()
             try:
                 box.execute(statement)
-            except Exception as exc:
+            except psycopg.Error as exc:  # a failing statement is a result, not an error
                 box.execute(f"ROLLBACK TO SAVEPOINT s{index}")
                 timings.append(Timing(rows, None, _first_line(exc)))
                 continue
