@@ -141,7 +141,8 @@ def analyze_migrations(
             detect_renames=detect_renames,
         )
     diff = schema_diff(base, model, base_label="base", new_label="design") if base is not None else ""
-    notes = sorted(set(project_state(model).notes) | (set(project_state(base).notes) if base is not None else set()))
+    base_conversion = project_state(base) if base is not None else None
+    notes = sorted(set(project_state(model).notes) | set(base_conversion.notes if base_conversion else ()))
     if result is None:
         return [], {
             "notes": notes,
@@ -211,7 +212,7 @@ def analyze_migrations(
         "statements": [_statement_dict(r, e) for r, e in zip(reviews, estimates, strict=True)],
         "safe_migration": None,
     }
-    before = project_state(base).state if base is not None else PreviewState()
+    before = base_conversion.state if base_conversion is not None else PreviewState()
     safe = safe_migration(
         result.migration, before=before, lock_timeout_ms=lock_timeout_ms, statement_timeout_ms=statement_timeout_ms
     )

@@ -100,12 +100,8 @@ def preview_sql(
     new: DesignModel,
     detect_renames: bool = True,
     name: str = "preview",
-    prove: bool = True,
 ) -> MigrationSql | None:
-    """The migration from `base` to `new` with its forward and rollback SQL; None if nothing changes.
-
-    The base tables and the forward change are applied for real in any case (the schema editor
-    introspects what it alters); `prove=False` skips the proof: rollback, compare, forward again."""
+    """The migration from `base` to `new` with its forward and rollback SQL; None if nothing changes."""
     migration = migration_between(base, new, detect_renames=detect_renames, name=name)
     if migration is None:
         return None
@@ -115,12 +111,10 @@ def preview_sql(
             initial = migration_between(None, base, name="base")
             if initial is not None:
                 apply_migration(connection, initial, PreviewState())
-        start = catalog(box) if prove else {}
+        start = catalog(box)
         forward = collect_sql(connection, migration, before, backwards=False)
         apply_migration(connection, migration, before)
         rollback = collect_sql(connection, migration, before, backwards=True)
-        if not prove:
-            return MigrationSql(migration, tuple(forward), tuple(rollback), False, "not proven: the proof was skipped")
         after = catalog(box)
         # Proof, not promise: roll back for real, compare the catalog, then forward again.
         with connection.schema_editor(atomic=migration.atomic) as editor:
