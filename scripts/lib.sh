@@ -33,8 +33,15 @@ ensure_venv() {
     rm -rf "$VENV"
     "$base" -m venv "$VENV"
   fi
-  local stamp="$VENV/.installed"
-  if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
+  local stamp="$VENV/.installed" source
+  local stale=0
+  [ -f "$stamp" ] || stale=1
+  # The packages, and the compiled JSON scanner (built in place by the editable install).
+  for source in pyproject.toml setup.py apps/designs/engine/_jsonpos.c apps/designs/engine/_jsonpos_scan.h; do
+    if [ "$ROOT/$source" -nt "$stamp" ]; then stale=1; fi
+  done
+  if ! compgen -G "$ROOT/apps/designs/engine/_jsonpos*.so" >/dev/null; then stale=1; fi
+  if [ "$stale" -eq 1 ]; then
     say "installing Python packages"
     "$PY" -m pip install -q --disable-pip-version-check --upgrade pip
     "$PY" -m pip install -q --disable-pip-version-check -e ".[dev]"

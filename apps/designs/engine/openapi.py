@@ -25,6 +25,7 @@ from apps.designs.engine.model import (
 )
 from apps.designs.engine.structured import (
     Locator,
+    escape_pointer_part,
     load_structured,
     pointer,
     resolve_pointer,
@@ -80,13 +81,25 @@ class OpenApiDocument:
     problems: list[Problem] = field(default_factory=list)
     # components/schemas name -> names it refers to directly (filled lazily, each once)
     _schema_edges: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # local ref -> its target (None when broken), and root names -> what they reach: operations
+    # share components, so each is worked out once.
+    _targets: dict[str, Any] = field(default_factory=dict)
+    _reachable: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
 
     def ref(self, ptr: str) -> SourceRef:
         return self.locator.ref(ptr)
 
+    def node_ref(self, node: Any, ptr: str) -> SourceRef:
+        """Where `node` (a dict or list of `data` that `ptr` names) is written."""
+        return self.locator.node(node, ptr)
+
     def resolve(self, ref: str) -> Any:
         """The target of a local `#/...` ref, or None when it does not exist."""
-        return resolve_pointer(self.data, ref) if ref.startswith("#") else None
+        try:
+            return self._targets[ref]
+        except KeyError:
+            target = self._targets[ref] = resolve_pointer(self.data, ref) if ref.startswith("#") else None
+            return target
 
     def deref(self, node: Any, *, limit: int = 32) -> tuple[Any, str | None]:
         """Follow a chain of refs; returns the target and the last ref followed (cycle safe)."""
@@ -114,6 +127,9 @@ class OpenApiDocument:
 
     def reachable_schemas(self, roots: list[str], max_depth: int) -> tuple[str, ...]:
         """Component schemas reachable from `roots`, depth first, each once (dicts keep order)."""
+        key = tuple(roots)
+        if key in self._reachable:
+            return self._reachable[key]
         seen: dict[str, None] = {}
         stack = list(reversed(roots))
         while stack:
@@ -122,7 +138,8 @@ class OpenApiDocument:
                 continue
             seen[name] = None
             stack.extend(reversed([n for n in self.schema_edges(name, max_depth) if n not in seen]))
-        return tuple(seen)
+        found = self._reachable[key] = tuple(seen)
+        return found
 
 
 def _component_refs(node: Any, max_depth: int) -> set[str]:
@@ -192,8 +209,34 @@ def load_openapi(text: str, *, document: str, line_offset: int = 0, limits: Pars
 
 
 def _check_refs(doc: OpenApiDocument, limits: ParseLimits) -> None:
-    """Report refs to other files or URLs (refused) and local refs that point nowhere."""
+    """Report refs to other files or URLs (refused) and local refs that point nowhere.
+
+    The usual document has neither, so a first walk only checks each distinct ref once; the
+    walk that builds pointers for the problems runs only when there is one to report."""
     checked: dict[str, bool] = {}
+    containers = (dict, list)
+    limit = limits.max_schema_depth * 4
+    fast: list[tuple[Any, int]] = [(doc.data, 0)]
+    while fast:
+        node, depth = fast.pop()
+        if type(node) is dict:
+            ref = node.get("$ref")
+            if type(ref) is str:
+                ok = checked.get(ref)
+                if ok is None:
+                    ok = checked[ref] = ref.startswith("#") and doc.resolve(ref) is not None
+                if not ok:
+                    break
+            values = node.values()
+        else:
+            values = node
+        if depth < limit:
+            for value in values:
+                if type(value) in containers:
+                    fast.append((value, depth + 1))
+    else:
+        return
+    checked.clear()
     stack: list[tuple[Any, tuple[str, ...]]] = [(doc.data, ())]
     while stack:
         node, path = stack.pop()
@@ -258,7 +301,8 @@ def _body(doc: OpenApiDocument, content: Any, ptr: str, limits: ParseLimits) -> 
     media = next((m for m in content if "json" in m), next(iter(content)))
     media_obj = content.get(media)
     schema = media_obj.get("schema") if isinstance(media_obj, dict) else None
-    schema_ptr = pointer(*_split(ptr), media, "schema") if schema is not None else None
+    media_ptr = f"{ptr}/{escape_pointer_part(str(media))}"
+    schema_ptr = f"{media_ptr}/schema" if schema is not None else None
     target, ref = doc.deref(schema)
     is_array = False
     if isinstance(target, dict) and target.get("type") == "array":
@@ -275,7 +319,7 @@ def _body(doc: OpenApiDocument, content: Any, ptr: str, limits: ParseLimits) -> 
         schema_name=unescape_pointer_part(unquote(name)) if name else None,
         is_array=is_array,
         fields=tuple(dict.fromkeys(fields)),
-        source=doc.ref(pointer(*_split(ptr), media)),
+        source=doc.node_ref(media_obj, media_ptr),
     )
 
 
@@ -298,10 +342,6 @@ def _collect_fields(
             for part in parts:
                 target, _ = doc.deref(part)
                 _collect_fields(doc, target, out, depth=depth + 1, limits=limits)
-
-
-def _split(ptr: str) -> list[str]:
-    return [unescape_pointer_part(p) for p in ptr.split("/")[1:]] if ptr else []
 
 
 def _body_roots(doc: OpenApiDocument, operation: dict[str, Any]) -> list[str]:
@@ -401,7 +441,7 @@ def parse_openapi(
             "Split the description by area and paste the part under review, or raise DESIGN_MAX_OPERATIONS.",
         )
     for path, item in paths.items():
-        item_ptr = pointer("paths", path)
+        item_ptr = f"/paths/{escape_pointer_part(str(path))}"
         item, _ = doc.deref(item)
         if not isinstance(item, dict):
             continue
@@ -410,7 +450,7 @@ def parse_openapi(
             operation = item.get(method)
             if not isinstance(operation, dict):
                 continue
-            op_ptr = pointer("paths", path, method)
+            op_ptr = f"{item_ptr}/{method}"
             own = _parameters(doc, operation.get("parameters"), op_ptr)
             merged = {(p.name, p.location): p for p in shared}
             merged.update({(p.name, p.location): p for p in own})
@@ -420,7 +460,7 @@ def parse_openapi(
                 _body(
                     doc,
                     request_obj.get("content"),
-                    pointer("paths", path, method, "requestBody", "content"),
+                    f"{op_ptr}/requestBody/content",
                     limits,
                 )
                 if isinstance(request_obj, dict)
@@ -429,7 +469,7 @@ def parse_openapi(
             responses: list[Response] = []
             raw_responses = operation.get("responses") if isinstance(operation.get("responses"), dict) else {}
             for status, response in raw_responses.items():
-                resp_ptr = pointer("paths", path, method, "responses", str(status))
+                resp_ptr = f"{op_ptr}/responses/{escape_pointer_part(str(status))}"
                 resolved, _ = doc.deref(response)
                 if not isinstance(resolved, dict):
                     continue
@@ -438,7 +478,7 @@ def parse_openapi(
                         status=str(status),
                         description=str(resolved.get("description", "")),
                         body=_body(doc, resolved.get("content"), resp_ptr + "/content", limits),
-                        source=doc.ref(resp_ptr),
+                        source=doc.node_ref(response, resp_ptr),
                     )
                 )
             declared = "security" in operation or "security" in data
@@ -459,7 +499,7 @@ def parse_openapi(
                     pagination=_pagination(list(parameters)) if method == "get" else None,
                     entities=(),
                     schema_names=doc.reachable_schemas(_body_roots(doc, operation), limits.max_schema_depth),
-                    source=doc.ref(op_ptr),
+                    source=doc.node_ref(operation, op_ptr),
                 )
             )
     return settings, tuple(endpoints), doc.problems, doc
@@ -481,7 +521,7 @@ def _parameters(doc: OpenApiDocument, raw: Any, owner_ptr: str) -> list[Paramete
                 location=str(resolved.get("in", "")),
                 required=bool(resolved.get("required", False)),
                 schema_type=_schema_type(schema),
-                source=doc.ref(pointer(*_split(owner_ptr), "parameters", index)),
+                source=doc.node_ref(param, f"{owner_ptr}/parameters/{index}"),
                 constraints=constraints,
             )
         )

@@ -1,0 +1,156 @@
+/* The scanner of _jsonpos.c, included once per string kind with CHAR and FN defined. */
+
+typedef struct {
+    const CHAR *data;
+    Py_ssize_t length;
+    Py_ssize_t pos;
+    Py_ssize_t line;       /* 1-based line of pos */
+    Py_ssize_t line_start; /* offset where that line starts */
+    Found *out;
+} SCAN;
+
+#define AT(c) (s->pos < s->length && s->data[s->pos] == (c))
+#define HERE(s) (((long long)(s)->line << 32) | (long long)((s)->pos - (s)->line_start + 1))
+
+static void FN(skip_ws)(SCAN *s) {
+    while (s->pos < s->length) {
+        CHAR c = s->data[s->pos];
+        if (c == '\n') {
+            s->line++;
+            s->line_start = s->pos + 1;
+        } else if (c != ' ' && c != '\t' && c != '\r') {
+            return;
+        }
+        s->pos++;
+    }
+}
+
+/* pos is on the opening quote; leaves pos after the closing one. Returns 0 on an unterminated
+   string; sets *escaped when the string holds a backslash. */
+static int FN(skip_string)(SCAN *s, int *escaped) {
+    Py_ssize_t i = s->pos + 1;
+    *escaped = 0;
+    while (i < s->length) {
+        CHAR c = s->data[i];
+        if (c == '"') {
+            s->pos = i + 1;
+            return 1;
+        }
+        if (c == '\\') {
+            *escaped = 1;
+            i += 2;
+        } else {
+            i++;
+        }
+    }
+    return 0;
+}
+
+static int FN(skip_scalar)(SCAN *s) {
+    if (AT('"')) {
+        int escaped;
+        return FN(skip_string)(s, &escaped);
+    }
+    Py_ssize_t start = s->pos;
+    while (s->pos < s->length) {
+        CHAR c = s->data[s->pos];
+        if (c == ',' || c == '}' || c == ']' || c == ' ' || c == '\n' || c == '\t' || c == '\r') {
+            break;
+        }
+        s->pos++;
+    }
+    return s->pos > start;
+}
+
+/* 1 when the raw key text at [start, end) (quotes excluded, no escapes) equals `key`. */
+static int FN(same_key)(SCAN *s, Py_ssize_t start, Py_ssize_t end, PyObject *key) {
+    if (!PyUnicode_Check(key) || PyUnicode_GET_LENGTH(key) != end - start) {
+        return 0;
+    }
+    int kind = PyUnicode_KIND(key);
+    const void *data = PyUnicode_DATA(key);
+    for (Py_ssize_t i = 0; i < end - start; i++) {
+        if (PyUnicode_READ(kind, data, i) != (Py_UCS4)s->data[start + i]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Separator before member i, then whitespace. 0 when it is missing. */
+static int FN(next_member)(SCAN *s, Py_ssize_t i) {
+    FN(skip_ws)(s);
+    if (i > 0) {
+        if (!AT(',')) {
+            return 0;
+        }
+        s->pos++;
+        FN(skip_ws)(s);
+    }
+    return 1;
+}
+
+/* The value at pos: containers are walked, scalars skipped. 1 matched, 0 the text disagrees with
+   the data, -1 a Python error. `where` is the position a pointer to the value names. */
+static int FN(walk)(SCAN *s, PyObject *node, long long where) {
+    int is_dict = PyDict_CheckExact(node);
+    if (!is_dict && !PyList_CheckExact(node)) {
+        return FN(skip_scalar)(s);
+    }
+    if (!AT(is_dict ? '{' : '[')) {
+        return 0;
+    }
+    Py_ssize_t size = is_dict ? PyDict_GET_SIZE(node) : PyList_GET_SIZE(node);
+    Py_ssize_t first = found_add(s->out, node, where, size);
+    if (first < 0) {
+        return -1;
+    }
+    s->pos++;
+    if (is_dict) {
+        Py_ssize_t index = 0, i = 0;
+        PyObject *key, *value;
+        while (PyDict_Next(node, &index, &key, &value)) {
+            if (!FN(next_member)(s, i) || !AT('"')) {
+                return 0;
+            }
+            long long key_where = HERE(s);
+            Py_ssize_t key_at = s->pos;
+            int escaped;
+            if (!FN(skip_string)(s, &escaped) || (!escaped && !FN(same_key)(s, key_at + 1, s->pos - 1, key))) {
+                return 0;
+            }
+            FN(skip_ws)(s);
+            if (!AT(':')) {
+                return 0;
+            }
+            s->pos++;
+            FN(skip_ws)(s);
+            s->out->members[first + i++] = key_where;
+            int matched = FN(walk)(s, value, key_where);
+            if (matched != 1) {
+                return matched;
+            }
+        }
+    } else {
+        for (Py_ssize_t i = 0; i < size; i++) {
+            if (!FN(next_member)(s, i)) {
+                return 0;
+            }
+            long long item_where = HERE(s);
+            s->out->members[first + i] = item_where;
+            int matched = FN(walk)(s, PyList_GET_ITEM(node, i), item_where);
+            if (matched != 1) {
+                return matched;
+            }
+        }
+    }
+    FN(skip_ws)(s);
+    if (!AT(is_dict ? '}' : ']')) {
+        return 0; /* more members in the text than in the data: a duplicate key */
+    }
+    s->pos++;
+    return 1;
+}
+
+#undef AT
+#undef HERE

@@ -1,0 +1,15 @@
+"""The one compiled part: the JSON position scanner (apps/designs/engine/_jsonpos.c).
+
+Everything else is declared in pyproject.toml; setuptools reads both."""
+
+from setuptools import Extension, setup
+
+setup(
+    ext_modules=[
+        Extension(
+            "apps.designs.engine._jsonpos",
+            ["apps/designs/engine/_jsonpos.c"],
+            depends=["apps/designs/engine/_jsonpos_scan.h"],
+        )
+    ]
+)

@@ -1,0 +1,83 @@
+"""The compiled JSON position scanner agrees with walking the text, on every pointer."""
+
+import json
+
+import pytest
+
+from apps.designs.engine import structured
+from apps.designs.engine.structured import JsonLocator, load_structured, pointer
+
+# Every kind of Python string (1, 2 and 4 bytes a character), escapes in keys and values, brackets
+# and quotes inside strings, nested arrays, scalars of every type, and both layouts.
+DOCUMENT = {
+    "openapi": "3.1.0",
+    "info": {"title": "caf\u00e9 \u2014 \U0001f600", "x-a/b~c": [1, 2.5, True, None, ']},{\\"']},
+    "paths": {
+        "/a/{id}": {"get": {"parameters": [{"name": "id", "in": "path"}, {"$ref": "#/x"}], "responses": {}}},
+        "/b\u00e9": {"post": {"requestBody": {"content": {"application/json": {"schema": {"type": "string"}}}}}},
+    },
+    "list": [[], [[1], {"k": {}}], {}],
+    "empty": {},
+}
+
+
+def _pointers(data: object, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = [path]
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found += _pointers(value, (*path, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            found += _pointers(value, (*path, str(index)))
+    return found
+
+
+def test_the_scanner_is_compiled() -> None:
+    # Without it every location falls back to walking the text: right, but far slower on big specs.
+    assert structured.Positions is not None
+
+
+@pytest.mark.parametrize("indent", [None, 2, "\t"])
+@pytest.mark.parametrize("ascii_only", [True, False])
+def test_every_pointer_lands_where_the_text_walk_puts_it(indent: int | str | None, ascii_only: bool) -> None:
+    text = json.dumps(DOCUMENT, indent=indent, ensure_ascii=ascii_only)
+    data, locator = load_structured(text, document="d.json", line_offset=7, max_yaml_nodes=100)
+    walker = JsonLocator(text, document="d.json", line_offset=7)  # no data: the pure-Python walk
+    pointers = [pointer(*p) for p in _pointers(data)] + ["/nope", "/paths/~1a~1{id}/get/nope", "/list/9"]
+    assert len(pointers) == 39
+    for ptr in pointers:
+        assert locator.ref(ptr) == walker.ref(ptr), ptr
+    operation = data["paths"]["/a/{id}"]["get"]
+    located = locator.node(operation, "/paths/~1a~1{id}/get")
+    assert located == walker.ref("/paths/~1a~1{id}/get")
+    assert located.line > 7 and text.splitlines()[located.line - 8][located.column - 1 :].startswith('"get"')
+
+
+def test_a_duplicate_key_falls_back_to_the_text_walk() -> None:
+    # json.loads keeps the last "a"; the text has two, so the scanner refuses and the walk answers.
+    text = '{"a": {"x": 1},\n "b": 2,\n "a": {"y": 3}}'
+    data, locator = load_structured(text, document="d.json", max_yaml_nodes=100)
+    with pytest.raises(ValueError, match="duplicate key"):
+        structured.Positions(text, data)
+    assert locator.ref("/b").line == 2
+    assert locator.node(data["a"], "/a").line == 3  # the "a" json.loads kept
+
+
+def test_a_text_that_is_not_the_data_is_refused() -> None:
+    with pytest.raises(ValueError, match="does not match"):
+        structured.Positions('{"a": [1, 2]}', {"a": [1, 2, 3]})
+    with pytest.raises(ValueError, match="does not match"):
+        structured.Positions('{"a": 1}', {"b": 1})
+
+
+def test_members_and_nodes_outside_the_data_have_no_position() -> None:
+    data = json.loads('{"a": [10, {"b": 1}]}')
+    positions = structured.Positions('{"a": [10, {"b": 1}]}', data)
+    assert positions.get({"b": 1}) is None  # equal, but not the loaded object
+    assert positions.get("a") is None
+    assert positions.member(data["a"], 5) is None
+    assert positions.member(data, "zzz") is None
+    assert positions.member(data["a"], 1) == (1 << 32) | 12
+    assert positions.get(data["a"][1]) == (1 << 32) | 12
+    assert positions.member(data["a"][1], "b") == (1 << 32) | 13
+    assert len(positions) == 3
