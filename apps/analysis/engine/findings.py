@@ -22,7 +22,9 @@ def severity_rank(severity: str) -> int:
     return SEVERITIES.index(severity)  # type: ignore[arg-type]
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a big specification yields a hundred thousand findings, and a frozen dataclass
+# costs several times as much to build. Treat them as immutable all the same.
+@dataclass(slots=True)
 class Finding:
     analyzer: str
     rule_id: str

@@ -16,14 +16,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from apps.analysis.engine.findings import Finding, fingerprint, severity_rank
 from apps.analysis.engine.traceability import match_endpoint
-from apps.designs.engine.model import ApiDocument, DesignModel, Endpoint, Severity, SourceRef
+from apps.designs.engine.model import SEVERITIES, ApiDocument, DesignModel, Endpoint, Severity, SourceRef
 from apps.designs.engine.openapi import HTTP_METHODS, PAGE_SIZE_PARAMS
-from apps.designs.engine.structured import pointer, resolve_pointer
-from apps.security.engine.catalog import CATEGORIES, CATEGORY_BY_KEY, RULE_BY_ID, RULES, Rule
+from apps.designs.engine.structured import escape_pointer_part, pointer, resolve_pointer
+from apps.security.engine.catalog import CATEGORIES, CATEGORY_BY_KEY, RULES, Rule
 
 ANALYZER = "security"
 IGNORE_KEY = "x-workbench-ignore"
@@ -174,9 +174,9 @@ class _Review:
 
     def __post_init__(self) -> None:
         if self.doc is not None and IGNORE_KEY in self.doc.extensions:
-            for path, node in _walk(self.doc.data):
+            for ptr, node in _walk(self.doc.data):
                 if IGNORE_KEY in node:
-                    self.waivers[pointer(*path)] = node
+                    self.waivers[ptr] = node
 
     def add(
         self,
@@ -184,42 +184,52 @@ class _Review:
         where: str | SourceRef,
         message: str,
         *,
+        node: Any = None,
         key: str | None = None,
         severity: Severity | None = None,
         also: tuple[SourceRef, ...] = (),
         title: str | None = None,
     ) -> None:
-        rule = RULE_BY_ID[rule_id]
-        ptr = where if isinstance(where, str) else where.pointer
+        """Report `rule_id` at `where`: a SourceRef, or a pointer into the API document; `node`,
+        when given, is the dict or list that pointer names, which locates it without a walk."""
+        facts = _FACTS[rule_id]
+        if type(where) is str:
+            ptr: str | None = where
+            ref = None
+        else:
+            ptr = where.pointer
+            ref = where
         stable = key or ptr or ""
-        if (rule_id, stable) in self.seen:
+        seen = (rule_id, stable)
+        if seen in self.seen:
             return
-        self.seen.add((rule_id, stable))
-        ref = where if isinstance(where, SourceRef) else self._locate(where)
+        self.seen.add(seen)
+        if ref is None:
+            ref = self._locate(ptr or "", node)
         self.findings.append(
             Finding(
-                analyzer=ANALYZER,
-                rule_id=rule.id,
-                severity=severity or rule.severity,
-                title=title or rule.title,
-                message=f"{message} {rule.why}",
-                fix=rule.fix,
-                locations=(ref, *also),
-                fingerprint=fingerprint(ANALYZER, rule.id, stable),
-                references=(
-                    CATEGORY_BY_KEY[rule.category].reference,
-                    f"https://cwe.mitre.org/data/definitions/{rule.cwe.removeprefix('CWE-')}.html",
-                ),
-                category=f"{rule.category}:2023" if rule.category != "DP" else "DP",
-                cwe=rule.cwe,
-                suppressed=self._suppression(rule, ptr) if ptr is not None else None,
+                ANALYZER,
+                rule_id,
+                severity or facts.severity,
+                title or facts.title,
+                f"{message} {facts.why}",
+                facts.fix,
+                (ref, *also) if also else (ref,),
+                fingerprint(ANALYZER, rule_id, stable),
+                facts.references,
+                facts.category,
+                facts.cwe,
+                self._suppression(facts.rule, ptr) if ptr is not None and self.waivers else None,
             )
         )
 
-    def _locate(self, ptr: str) -> SourceRef:
-        if self.doc is None:  # only API rules pass pointers, and they run only with a document
+    def _locate(self, ptr: str, node: Any) -> SourceRef:
+        doc = self.doc
+        if doc is None:  # only API rules pass pointers, and they run only with a document
             raise ValueError(f"no OpenAPI document to locate {ptr}")
-        return self.doc.locate(ptr)
+        if node is not None and doc.locate_node is not None:
+            return doc.locate_node(node, ptr)
+        return doc.locate(ptr)
 
     def _suppression(self, rule: Rule, ptr: str) -> dict[str, Any] | None:
         """The nearest object on the pointer's way that waives the rule with x-workbench-ignore."""
@@ -243,6 +253,37 @@ class _Review:
         }
 
 
+class _Facts(NamedTuple):
+    """What every finding of a rule repeats, worked out once."""
+
+    rule: Rule
+    severity: Severity
+    title: str
+    why: str
+    fix: str
+    references: tuple[str, str]
+    category: str
+    cwe: str
+
+
+_FACTS = {
+    rule.id: _Facts(
+        rule,
+        rule.severity,
+        rule.title,
+        rule.why,
+        rule.fix,
+        (
+            CATEGORY_BY_KEY[rule.category].reference,
+            f"https://cwe.mitre.org/data/definitions/{rule.cwe.removeprefix('CWE-')}.html",
+        ),
+        f"{rule.category}:2023" if rule.category != "DP" else "DP",
+        rule.cwe,
+    )
+    for rule in RULES
+}
+
+
 def _waives(node: Mapping[str, Any], rule: Rule) -> bool:
     ignored = node.get(IGNORE_KEY)
     if isinstance(ignored, str):
@@ -261,36 +302,41 @@ def _types(node: Mapping[str, Any]) -> set[str]:
     return set()
 
 
-def _walk(data: Any) -> Iterator[tuple[tuple[str, ...], Mapping[str, Any]]]:
-    """Every mapping of the document with its path; examples and extensions are skipped."""
+def _walk(data: Any, prefix: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every mapping of the document with its JSON pointer (under `prefix`); examples and
+    extensions are skipped."""
     # Loaded JSON and YAML are plain dicts and lists: exact type checks are much cheaper than
-    # isinstance against the abstract Mapping on documents with a million nodes.
-    stack: list[tuple[tuple[str, ...], Any]] = [((), data)]
+    # isinstance against the abstract Mapping on documents with a million nodes, and pointers
+    # grow one segment at a time instead of being joined from paths.
+    stack: list[tuple[str, Any]] = [(prefix, data)]
     containers = (dict, list)
     while stack:
-        path, node = stack.pop()
+        ptr, node = stack.pop()
         if type(node) is dict:
-            yield path, node
+            yield ptr, node
             for key, value in node.items():
-                if type(value) in containers and key not in _SKIP_KEYS and not str(key).startswith("x-"):
-                    stack.append(((*path, str(key)), value))
+                if type(value) in containers and key not in _SKIP_KEYS:
+                    name = key if type(key) is str else str(key)
+                    if name.startswith("x-"):
+                        continue
+                    if "~" in name or "/" in name:
+                        name = escape_pointer_part(name)
+                    stack.append((f"{ptr}/{name}", value))
         elif type(node) is list:
             for index, value in enumerate(node):
                 if type(value) in containers:
-                    stack.append(((*path, str(index)), value))
+                    stack.append((f"{ptr}/{index}", value))
 
 
-def _node_rules(review: _Review, path: tuple[str, ...], node: Mapping[str, Any]) -> None:
+def _node_rules(review: _Review, ptr: str, node: Mapping[str, Any]) -> None:
     """Rules on every object of the document: credentials passed in URLs (any `parameters` list
     or map that is not itself a `parameters` value) and response headers without CORS."""
-    if "parameters" in node and not (path and path[-1] == "parameters"):
+    if "parameters" in node and not ptr.endswith("/parameters"):
         params = node.get("parameters")
-        entries = (
-            params.items() if isinstance(params, Mapping) else enumerate(params) if isinstance(params, list) else ()
-        )
+        entries = params.items() if isinstance(params, dict) else enumerate(params) if isinstance(params, list) else ()
         for key, param in entries:
             if (
-                isinstance(param, Mapping)
+                isinstance(param, dict)
                 and isinstance(param.get("in"), str)
                 and re.search("query|path", param["in"])
                 and isinstance(param.get("name"), str)
@@ -298,34 +344,45 @@ def _node_rules(review: _Review, path: tuple[str, ...], node: Mapping[str, Any])
             ):
                 review.add(
                     "sec.api2.credentials-in-url",
-                    pointer(*path, "parameters", str(key), "name"),
+                    f"{ptr}/parameters/{escape_pointer_part(str(key))}/name",
                     f"`{param['name']}` is passed in the {param['in']}.",
                 )
     headers = node.get("headers")
     if type(headers) is dict and "Access-Control-Allow-Origin" not in headers:
         review.add(
             "sec.api8.cors-origin",
-            pointer(*path, "headers"),
+            f"{ptr}/headers",
             "These response headers do not include Access-Control-Allow-Origin.",
+            node=headers,
         )
 
 
-def _schema_rules(review: _Review, data: Mapping[str, Any], *, oas31: bool) -> None:
-    for path, node in _walk(data):
+def _schema_rules(review: _Review, data: Mapping[str, Any], *, oas31: bool) -> list[tuple[str, dict[str, Any]]]:
+    """The rules on every object; returns every `responses` object under /paths (callbacks
+    included) with its pointer, met on the same walk, for the operation rules."""
+    responses_objects = []
+    for where, node in _walk(data):
         if "parameters" in node or "headers" in node:
-            _node_rules(review, path, node)
-        types = _types(node)
-        if not types:
+            _node_rules(review, where, node)
+        if "responses" in node and type(node["responses"]) is dict and where.startswith("/paths/"):
+            responses_objects.append((f"{where}/responses", node["responses"]))
+        kind = node.get("type")
+        if kind is None:
             continue
-        where = pointer(*path)
+        types = {kind} if type(kind) is str else _types(node)
         if "array" in types and "maxItems" not in node:
-            review.add("sec.api4.array-limit", where, "This array schema sets no maxItems.")
+            review.add("sec.api4.array-limit", where, "This array schema sets no maxItems.", node=node)
         if "string" in types:
-            if not any(k in node for k in ("maxLength", "enum", "const")):
-                review.add("sec.api4.string-limit", where, "This string schema sets no maxLength, enum or const.")
-            if not any(k in node for k in ("format", "pattern", "enum", "const")):
+            if not ("maxLength" in node or "enum" in node or "const" in node):
                 review.add(
-                    "sec.api4.string-restricted", where, "This string schema sets no format, pattern, enum or const."
+                    "sec.api4.string-limit", where, "This string schema sets no maxLength, enum or const.", node=node
+                )
+            if not ("format" in node or "pattern" in node or "enum" in node or "const" in node):
+                review.add(
+                    "sec.api4.string-restricted",
+                    where,
+                    "This string schema sets no format, pattern, enum or const.",
+                    node=node,
                 )
         if "integer" in types:
             if oas31:
@@ -335,30 +392,35 @@ def _schema_rules(review: _Review, data: Mapping[str, Any], *, oas31: bool) -> N
             else:
                 bounded = "minimum" in node and "maximum" in node
             if not bounded:
-                review.add("sec.api4.integer-limit", where, "This integer schema lacks a minimum or a maximum.")
+                review.add(
+                    "sec.api4.integer-limit", where, "This integer schema lacks a minimum or a maximum.", node=node
+                )
             if "format" not in node:
-                review.add("sec.api4.integer-format", where, "This integer schema sets no format.")
+                review.add("sec.api4.integer-format", where, "This integer schema sets no format.", node=node)
         if node.get("type") == "object":
             keyword = "unevaluatedProperties" if oas31 else "additionalProperties"
             extra = node.get(keyword)
             if extra:
                 review.add(
-                    "sec.api3.additional-properties", pointer(*path, keyword), f"This object schema allows {keyword}."
+                    "sec.api3.additional-properties",
+                    f"{where}/{keyword}",
+                    f"This object schema allows {keyword}.",
+                    node=extra if type(extra) in (dict, list) else None,
                 )
-                if isinstance(extra, Mapping) and "maxProperties" not in node:
+                if isinstance(extra, dict) and "maxProperties" not in node:
                     review.add(
                         "sec.api3.unbounded-additional-properties",
                         where,
                         f"Its {keyword} are not limited by maxProperties.",
+                        node=node,
                     )
+    return responses_objects
 
 
 def _deref(doc: ApiDocument, node: Any, where: str) -> tuple[Any, str]:
     """Follow local refs; returns the target and the pointer of where it is written."""
     hops = 0
-    while (
-        isinstance(node, Mapping) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#") and hops < 32
-    ):
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#") and hops < 32:
         where = node["$ref"][1:]
         node = resolve_pointer(doc.data, where)
         hops += 1
@@ -367,69 +429,83 @@ def _deref(doc: ApiDocument, node: Any, where: str) -> tuple[Any, str]:
 
 def _operations(doc: ApiDocument) -> Iterator[tuple[str, str, Mapping[str, Any], Mapping[str, Any]]]:
     paths = doc.data.get("paths")
-    if not isinstance(paths, Mapping):
+    if not isinstance(paths, dict):
         return
     for path, item in paths.items():
-        if not isinstance(item, Mapping):
+        if not isinstance(item, dict):
             continue
         for method in HTTP_METHODS:
             operation = item.get(method)
-            if isinstance(operation, Mapping):
+            if isinstance(operation, dict):
                 yield str(path), method, item, operation
 
 
-def _responses_objects(data: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """Every `responses` object under /paths (callbacks included), where it is written."""
-    paths = data.get("paths")
-    if not isinstance(paths, Mapping):
-        return
-    for path, node in _walk(paths):
-        responses = node.get("responses")
-        if isinstance(responses, Mapping) and not any(p in _SKIP_KEYS for p in path):
-            yield pointer("paths", *path, "responses"), responses
-
-
-def _operation_rules(review: _Review, doc: ApiDocument) -> None:
+def _operation_rules(review: _Review, doc: ApiDocument, responses_objects: list[tuple[str, dict[str, Any]]]) -> None:
     data = doc.data
     root_security = data.get("security")
-    for where, responses in _responses_objects(data):
-        if "429" not in responses or not _has_content(doc, responses.get("429"), where + "/429"):
-            review.add("sec.api4.no-429", where, "The operation documents no 429 response with a body.")
-        if "401" not in responses or not _has_content(doc, responses.get("401"), where + "/401"):
-            review.add("sec.api8.error-401", where, "The operation documents no 401 response with a body.")
-        if "500" not in responses or not _has_content(doc, responses.get("500"), where + "/500"):
-            review.add("sec.api8.error-500", where, "The operation documents no 500 response with a body.")
-        if not ({"400", "422", "4XX"} & {str(k) for k in responses}):
-            review.add("sec.api8.error-validation", where, "The operation documents no 400, 422 or 4XX response.")
+    for where, responses in responses_objects:
+        if not _has_content(doc, responses.get("429")):
+            review.add("sec.api4.no-429", where, "The operation documents no 429 response with a body.", node=responses)
+        if not _has_content(doc, responses.get("401")):
+            review.add(
+                "sec.api8.error-401", where, "The operation documents no 401 response with a body.", node=responses
+            )
+        if not _has_content(doc, responses.get("500")):
+            review.add(
+                "sec.api8.error-500", where, "The operation documents no 500 response with a body.", node=responses
+            )
+        if not ("400" in responses or "422" in responses or "4XX" in responses or _validation_status(responses)):
+            review.add(
+                "sec.api8.error-validation",
+                where,
+                "The operation documents no 400, 422 or 4XX response.",
+                node=responses,
+            )
         for status, response in responses.items():
-            resolved, at = _deref(doc, response, f"{where}/{pointer(str(status))[1:]}")
-            if not isinstance(resolved, Mapping):
+            code = status if type(status) is str else str(status)
+            resolved, at = _deref(doc, response, f"{where}/{escape_pointer_part(code)}")
+            if type(resolved) is not dict:
                 continue
             headers = resolved.get("headers")
-            names = set(headers) if isinstance(headers, Mapping) else set()
-            if str(status)[:1] in {"2", "4"} and not any(s <= names for s in _RATE_LIMIT_SETS):
+            names = headers.keys() if type(headers) is dict else _NO_HEADERS
+            if code[:1] in ("2", "4") and not (names and any(s <= names for s in _RATE_LIMIT_SETS)):
+                if type(headers) is dict:
+                    review.add(
+                        "sec.api4.rate-limit-headers",
+                        f"{at}/headers",
+                        f"The {code} response declares no rate-limit headers.",
+                        node=headers,
+                    )
+                else:
+                    review.add(
+                        "sec.api4.rate-limit-headers",
+                        at,
+                        f"The {code} response declares no rate-limit headers.",
+                        node=resolved,
+                    )
+            if code == "429" and "Retry-After" not in names:
                 review.add(
-                    "sec.api4.rate-limit-headers",
-                    at + ("/headers" if isinstance(headers, Mapping) else ""),
-                    f"The {status} response declares no rate-limit headers.",
+                    "sec.api4.retry-after", at, "The 429 response declares no Retry-After header.", node=resolved
                 )
-            if str(status) == "429" and "Retry-After" not in names:
-                review.add("sec.api4.retry-after", at, "The 429 response declares no Retry-After header.")
 
     admin_hashes: list[tuple[str, str, str]] = []
     other_hashes: set[str] = set()
     for path, method, item, operation in _operations(doc):
-        op_ptr = pointer("paths", path, method)
+        item_ptr = f"/paths/{escape_pointer_part(path)}"
+        op_ptr = f"{item_ptr}/{method}"
         declared = "security" in operation
         security = operation.get("security") if declared else root_security
         # Point at the operation's `security` when it has one, else at the operation itself.
-        security_ptr = op_ptr + "/security" if declared else op_ptr
+        security_ptr, security_node = (op_ptr + "/security", security) if declared else (op_ptr, operation)
+        if type(security_node) not in (dict, list):
+            security_node = None
         if not security:
             if method in {"post", "put", "patch", "delete"}:
                 review.add(
                     "sec.api2.unauthenticated-write",
                     security_ptr,
                     f"{method.upper()} {path} requires no authentication.",
+                    node=security_node,
                 )
             elif method in {"get", "head"}:
                 public = declared and security == []
@@ -439,10 +515,11 @@ def _operation_rules(review: _Review, doc: ApiDocument) -> None:
                     f"{method.upper()} {path} requires no authentication"
                     + (" (declared public with `security: []`)." if public else "."),
                     severity="low" if public else None,
+                    node=security_node,
                 )
         elif isinstance(security, list) and method in {"post", "put", "patch", "delete"}:
             for index, entry in enumerate(security):
-                if isinstance(entry, Mapping) and not entry:
+                if isinstance(entry, dict) and not entry:
                     review.add(
                         "sec.api2.unauthenticated-write",
                         f"{op_ptr}/security/{index}",
@@ -450,7 +527,7 @@ def _operation_rules(review: _Review, doc: ApiDocument) -> None:
                     )
         if isinstance(security, list):
             for index, entry in enumerate(security):
-                if not isinstance(entry, Mapping):
+                if not isinstance(entry, dict):
                     continue
                 digest = repr(sorted((k, tuple(v or ())) for k, v in entry.items()))
                 if "/admin" in path or "/internal" in path:
@@ -459,27 +536,24 @@ def _operation_rules(review: _Review, doc: ApiDocument) -> None:
                     other_hashes.add(digest)
                 else:
                     other_hashes.add(digest)
-        parameters = [*(item.get("parameters") or []), *(operation.get("parameters") or [])]
+        shared = item.get("parameters") or []
+        parameters = [*shared, *(operation.get("parameters") or [])]
         for index, param in enumerate(parameters):
-            owner = pointer("paths", path) if index < len(item.get("parameters") or []) else op_ptr
-            local = index if owner != op_ptr else index - len(item.get("parameters") or [])
+            owner = item_ptr if index < len(shared) else op_ptr
+            local = index if owner != op_ptr else index - len(shared)
             resolved, at = _deref(doc, param, f"{owner}/parameters/{local}")
-            if not isinstance(resolved, Mapping) or not isinstance(resolved.get("name"), str):
+            if not isinstance(resolved, dict) or not isinstance(resolved.get("name"), str):
                 continue
             name = resolved["name"]
             schema, schema_at = _deref(doc, resolved.get("schema"), at + "/schema")
-            if (
-                (name == "id" or _ID_NAME.search(name))
-                and isinstance(schema, Mapping)
-                and schema.get("type") == "integer"
-            ):
+            if (name == "id" or _ID_NAME.search(name)) and isinstance(schema, dict) and schema.get("type") == "integer":
                 review.add("sec.api1.numeric-id", schema_at, f"Parameter `{name}` is an integer id.")
             if _URL_NAME.search(name):
                 review.add("sec.api7.url-parameter", at + "/name", f"Parameter `{name}` looks like a URL.")
             if (
                 method == "get"
                 and name.lower() in PAGE_SIZE_PARAMS
-                and isinstance(schema, Mapping)
+                and isinstance(schema, dict)
                 and "maximum" not in schema
                 and "enum" not in schema
             ):
@@ -492,7 +566,7 @@ def _operation_rules(review: _Review, doc: ApiDocument) -> None:
             _WEBHOOK_PATH.search(path)
             and not security
             and not any(
-                isinstance(p := _deref(doc, raw, "")[0], Mapping) and _SIGNATURE.search(str(p.get("name", "")))
+                isinstance(p := _deref(doc, raw, "")[0], dict) and _SIGNATURE.search(str(p.get("name", "")))
                 for raw in parameters
             )
         ):
@@ -511,25 +585,36 @@ def _operation_rules(review: _Review, doc: ApiDocument) -> None:
             )
 
 
-def _has_content(doc: ApiDocument, response: Any, where: str) -> bool:
-    resolved, _ = _deref(doc, response, where)
-    return isinstance(resolved, Mapping) and bool(resolved.get("content"))
+def _has_content(doc: ApiDocument, response: Any) -> bool:
+    """Whether a response (absent: None) has a body, following its refs."""
+    if response is None:
+        return False
+    resolved, _ = _deref(doc, response, "")
+    return isinstance(resolved, dict) and bool(resolved.get("content"))
+
+
+def _validation_status(responses: Mapping[Any, Any]) -> bool:
+    """A 400, 422 or 4XX written as a YAML number rather than a string."""
+    return any(str(k) in {"400", "422", "4XX"} for k in responses if type(k) is not str)
+
+
+_NO_HEADERS: frozenset[str] = frozenset()
 
 
 def _scheme_rules(review: _Review, doc: ApiDocument) -> None:
     components = doc.data.get("components")
-    schemes = components.get("securitySchemes") if isinstance(components, Mapping) else None
-    if not isinstance(schemes, Mapping) or not schemes:
+    schemes = components.get("securitySchemes") if isinstance(components, dict) else None
+    if not isinstance(schemes, dict) or not schemes:
         if review.model.endpoints:
             review.add(
                 "sec.api2.no-security-scheme",
-                "/components" if isinstance(components, Mapping) else "",
+                "/components" if isinstance(components, dict) else "",
                 "No securitySchemes are declared.",
             )
         return
     for name, raw in schemes.items():
         scheme, at = _deref(doc, raw, pointer("components", "securitySchemes", name))
-        if not isinstance(scheme, Mapping):
+        if not isinstance(scheme, dict):
             continue
         kind = scheme.get("type")
         value = scheme.get("scheme")
@@ -550,10 +635,10 @@ def _scheme_rules(review: _Review, doc: ApiDocument) -> None:
                     f"The description of `{name}` does not mention RFC8725.",
                 )
         flows = scheme.get("flows") if kind == "oauth2" else None
-        if isinstance(flows, Mapping):
+        if isinstance(flows, dict):
             for flow_name, flow in flows.items():
                 flow_at = f"{at}/flows/{flow_name}"
-                if isinstance(flow, Mapping) and not flow.get("refreshUrl"):
+                if isinstance(flow, dict) and not flow.get("refreshUrl"):
                     review.add(
                         "sec.api2.long-lived-tokens", flow_at, f"Flow `{flow_name}` of `{name}` has no refreshUrl."
                     )
@@ -567,7 +652,7 @@ def _server_rules(review: _Review, doc: ApiDocument) -> None:
         servers = []
     urls = []
     for index, server in enumerate(servers):
-        if not isinstance(server, Mapping):
+        if not isinstance(server, dict):
             continue
         at = f"/servers/{index}"
         url = str(server.get("url", ""))
@@ -587,7 +672,7 @@ def _server_rules(review: _Review, doc: ApiDocument) -> None:
             review.add(
                 "sec.api9.non-production-server", at + "/url", f"Server `{url}` looks like a non-production host."
             )
-    paths = doc.data.get("paths") if isinstance(doc.data.get("paths"), Mapping) else {}
+    paths = doc.data.get("paths") if isinstance(doc.data.get("paths"), dict) else {}
     if (
         review.model.endpoints
         and not any(_VERSION.search(u) for u in urls)
@@ -600,88 +685,160 @@ def _server_rules(review: _Review, doc: ApiDocument) -> None:
         )
 
 
-def _properties(
-    doc: ApiDocument, schema: Any, where: str, depth: int = 0
-) -> Iterator[tuple[str, Mapping[str, Any], str]]:
-    """Top-level properties of a (possibly referenced, allOf-composed) schema, where they are written."""
+_Properties = tuple[tuple[str, dict[str, Any], str], ...]
+
+
+class _Bodies:
+    """The top-level properties of body schemas, and those of them a rule looks at. Operations
+    share component schemas, so each schema is worked out once per review, keyed by the schema
+    object and where it is written."""
+
+    def __init__(self, doc: ApiDocument) -> None:
+        self.doc = doc
+        self._properties: dict[tuple[int, str], _Properties] = {}
+        self._requests: dict[tuple[int, str], tuple[tuple[str, dict[str, Any], str, bool, bool], ...]] = {}
+        self._responses: dict[tuple[int, str], tuple[_Properties, _Properties]] = {}
+
+    def _key(self, schema: Any, where: str) -> tuple[dict[str, Any] | None, tuple[int, str]]:
+        resolved, at = _deref(self.doc, schema, where)
+        return (resolved if type(resolved) is dict else None), (id(resolved), at)
+
+    def properties(self, schema: Any, where: str) -> _Properties:
+        resolved, key = self._key(schema, where)
+        if resolved is None:
+            return ()
+        found = self._properties.get(key)
+        if found is None:
+            found = self._properties[key] = tuple(_collect_properties(self.doc, resolved, key[1], 0))
+        return found
+
+    def request(self, schema: Any, where: str) -> tuple[tuple[str, dict[str, Any], str, bool, bool], ...]:
+        """The fields a rule looks at in a request body: (name, schema, pointer, privileged and
+        writable, URL-valued), in the order they are written."""
+        resolved, key = self._key(schema, where)
+        if resolved is None:
+            return ()
+        found = self._requests.get(key)
+        if found is None:
+            marked = (
+                (
+                    name,
+                    prop,
+                    at,
+                    name.lower() in _PRIVILEGED and not prop.get("readOnly"),
+                    bool(
+                        prop.get("format") in {"uri", "url", "iri"}
+                        or _URL_NAME.search(name)
+                        or name.lower() in {"url", "callback", "webhook", "webhook_url", "redirect_uri"}
+                    ),
+                )
+                for name, prop, at in self.properties(resolved, key[1])
+            )
+            found = self._requests[key] = tuple(m for m in marked if m[3] or m[4])
+        return found
+
+    def response(self, schema: Any, where: str) -> tuple[_Properties, _Properties]:
+        """(secret fields returned, fields that leak internals in errors)."""
+        resolved, key = self._key(schema, where)
+        if resolved is None:
+            return (), ()
+        found = self._responses.get(key)
+        if found is None:
+            props = self.properties(resolved, key[1])
+            found = self._responses[key] = (
+                tuple(p for p in props if p[0].lower() in _SECRET_FIELDS and not p[1].get("writeOnly")),
+                tuple(p for p in props if p[0].lower() in _LEAKY_ERROR_FIELDS),
+            )
+        return found
+
+
+def _collect_properties(doc: ApiDocument, schema: Any, where: str, depth: int) -> Iterator[tuple[str, Any, str]]:
     resolved, at = _deref(doc, schema, where)
-    if depth > 8 or not isinstance(resolved, Mapping):
+    if depth > 8 or not isinstance(resolved, dict):
         return
     if resolved.get("type") == "array" and "items" in resolved:
-        yield from _properties(doc, resolved["items"], at + "/items", depth + 1)
+        yield from _collect_properties(doc, resolved["items"], at + "/items", depth + 1)
         return
     props = resolved.get("properties")
-    if isinstance(props, Mapping):
+    if isinstance(props, dict):
         for name, prop in props.items():
-            target, prop_at = _deref(doc, prop, f"{at}/properties/{pointer(str(name))[1:]}")
-            if isinstance(target, Mapping):
+            target, prop_at = _deref(doc, prop, f"{at}/properties/{escape_pointer_part(str(name))}")
+            if isinstance(target, dict):
                 yield str(name), target, prop_at
     for combo in ("allOf", "oneOf", "anyOf"):
         parts = resolved.get(combo)
         if isinstance(parts, list):
             for index, part in enumerate(parts):
-                yield from _properties(doc, part, f"{at}/{combo}/{index}", depth + 1)
+                yield from _collect_properties(doc, part, f"{at}/{combo}/{index}", depth + 1)
 
 
 def _body_rules(review: _Review, doc: ApiDocument) -> None:
+    bodies = _Bodies(doc)
     for path, method, _item, operation in _operations(doc):
-        op_ptr = pointer("paths", path, method)
+        op_ptr = f"/paths/{escape_pointer_part(path)}/{method}"
         label = f"{method.upper()} {path}"
         request, request_at = _deref(doc, operation.get("requestBody"), op_ptr + "/requestBody")
-        if isinstance(request, Mapping) and method in {"post", "put", "patch"}:
+        if isinstance(request, dict) and method in {"post", "put", "patch"}:
             for media, media_obj in (request.get("content") or {}).items():
-                if not isinstance(media_obj, Mapping):
+                if not isinstance(media_obj, dict):
                     continue
-                for name, prop, at in _properties(
-                    doc, media_obj.get("schema"), f"{request_at}/content/{pointer(str(media))[1:]}/schema"
+                for name, prop, at, privileged, url in bodies.request(
+                    media_obj.get("schema"), f"{request_at}/content/{escape_pointer_part(str(media))}/schema"
                 ):
-                    if name.lower() in _PRIVILEGED and not prop.get("readOnly"):
+                    if privileged:
                         review.add(
                             "sec.api3.privileged-field-writable",
                             at,
                             f"{label} lets the caller set `{name}`.",
                             key=f"{at}|{label}",
+                            node=prop,
                         )
-                    if (
-                        prop.get("format") in {"uri", "url", "iri"}
-                        or _URL_NAME.search(name)
-                        or name.lower() in {"url", "callback", "webhook", "webhook_url", "redirect_uri"}
-                    ):
-                        review.add("sec.api7.url-input", at, f"{label} accepts `{name}`, a URL.", key=f"{at}|{label}")
+                    if url:
+                        review.add(
+                            "sec.api7.url-input",
+                            at,
+                            f"{label} accepts `{name}`, a URL.",
+                            key=f"{at}|{label}",
+                            node=prop,
+                        )
         responses = operation.get("responses")
-        if not isinstance(responses, Mapping):
+        if not isinstance(responses, dict):
             continue
         for status, response in responses.items():
-            resolved, at = _deref(doc, response, f"{op_ptr}/responses/{pointer(str(status))[1:]}")
-            if not isinstance(resolved, Mapping):
+            kind = str(status)[:1]
+            if kind not in ("2", "3", "4", "5"):
+                continue
+            resolved, at = _deref(doc, response, f"{op_ptr}/responses/{escape_pointer_part(str(status))}")
+            if not isinstance(resolved, dict):
                 continue
             for media, media_obj in (resolved.get("content") or {}).items():
-                if not isinstance(media_obj, Mapping):
+                if not isinstance(media_obj, dict):
                     continue
-                base = f"{at}/content/{pointer(str(media))[1:]}/schema"
-                for name, prop, prop_at in _properties(doc, media_obj.get("schema"), base):
-                    lowered = name.lower()
-                    if str(status)[:1] in {"2", "3"} and lowered in _SECRET_FIELDS and not prop.get("writeOnly"):
-                        review.add(
-                            "sec.api3.secret-in-response",
-                            prop_at,
-                            f"{label} returns `{name}` in its {status} response.",
-                            key=prop_at,
-                        )
-                    if str(status)[:1] in {"4", "5"} and lowered in _LEAKY_ERROR_FIELDS:
-                        review.add(
-                            "sec.api8.error-leaks-internals",
-                            prop_at,
-                            f"The {status} error of {label} carries `{name}`.",
-                            key=prop_at,
-                        )
+                base = f"{at}/content/{escape_pointer_part(str(media))}/schema"
+                secrets, leaks = bodies.response(media_obj.get("schema"), base)
+                for name, prop, prop_at in secrets if kind in ("2", "3") else ():
+                    review.add(
+                        "sec.api3.secret-in-response",
+                        prop_at,
+                        f"{label} returns `{name}` in its {status} response.",
+                        key=prop_at,
+                        node=prop,
+                    )
+                for name, prop, prop_at in leaks if kind in ("4", "5") else ():
+                    review.add(
+                        "sec.api8.error-leaks-internals",
+                        prop_at,
+                        f"The {status} error of {label} carries `{name}`.",
+                        key=prop_at,
+                        node=prop,
+                    )
     components = doc.data.get("components")
-    schemas = components.get("schemas") if isinstance(components, Mapping) else None
-    if isinstance(schemas, Mapping):
+    schemas = components.get("schemas") if isinstance(components, dict) else None
+    if isinstance(schemas, dict):
         for name in schemas:
             if "error" in str(name).lower() or "problem" in str(name).lower():
-                for prop_name, _prop, prop_at in _properties(
-                    doc, schemas[name], pointer("components", "schemas", str(name))
+                for prop_name, _prop, prop_at in bodies.properties(
+                    schemas[name], pointer("components", "schemas", str(name))
                 ):
                     if prop_name.lower() in _LEAKY_ERROR_FIELDS:
                         review.add(
@@ -817,11 +974,10 @@ def _data_rules(review: _Review) -> None:
                 for entity in model.entities:
                     hits += [(f"{entity.name}.{c.name}", c.source) for c in entity.columns if c.name.lower() == wanted]
                 if review.doc is not None:
-                    for path, node in _walk(review.doc.data):
+                    for ptr, node in _walk(review.doc.data):
                         props = node.get("properties")
-                        if isinstance(props, Mapping) and wanted in props:
-                            where = pointer(*path, "properties", wanted)
-                            hits.append((where, review.doc.locate(where)))
+                        if isinstance(props, dict) and wanted in props:
+                            hits.append((f"{ptr}/properties/{wanted}", review.doc.locate(f"{ptr}/properties/{wanted}")))
                 if hits:
                     review.add(
                         "sec.dp.story-contradiction",
@@ -842,16 +998,24 @@ def checklist(findings: Iterable[_Graded], *, has_api: bool, has_model: bool) ->
     """One item per OWASP category and data protection, with a status derived from the findings.
 
     Takes anything with category, severity and suppressed: engine findings or stored ones."""
-    findings = list(findings)
+    counts: dict[str, int] = {}
+    worst: dict[str, int] = {}  # category -> rank of its most severe open finding
+    for f in findings:
+        if f.suppressed:
+            continue
+        key = f.category.partition(":")[0]
+        counts[key] = counts.get(key, 0) + 1
+        rank = severity_rank(f.severity)
+        if rank < worst.get(key, len(SEVERITIES)):
+            worst[key] = rank
     items = []
     for category in CATEGORIES:
-        mine = [f for f in findings if f.category.split(":")[0] == category.key and not f.suppressed]
         applicable = has_model if category.key == "DP" else has_api
         if not applicable:
             status = "not_applicable"
-        elif any(severity_rank(f.severity) <= severity_rank("medium") for f in mine):
+        elif worst.get(category.key, len(SEVERITIES)) <= severity_rank("medium"):
             status = "fail"
-        elif mine:
+        elif counts.get(category.key):
             status = "needs_review"
         else:
             status = "pass"
@@ -860,7 +1024,7 @@ def checklist(findings: Iterable[_Graded], *, has_api: bool, has_model: bool) ->
                 "key": category.key,
                 "title": category.title,
                 "status": status,
-                "findings": len(mine),
+                "findings": counts.get(category.key, 0),
                 "explanation": category.explanation,
                 "reference": category.reference,
             }
@@ -875,10 +1039,10 @@ def analyze_security(model: DesignModel) -> tuple[list[Finding], dict[str, Any]]
     if doc is not None:
         oas31 = doc.version.startswith("3.1")
         _story_rules(review)  # first: where a story speaks about an operation, its finding wins
-        _schema_rules(review, doc.data, oas31=oas31)
+        responses_objects = _schema_rules(review, doc.data, oas31=oas31)
         _scheme_rules(review, doc)
         _server_rules(review, doc)
-        _operation_rules(review, doc)
+        _operation_rules(review, doc, responses_objects)
         _body_rules(review, doc)
         _endpoint_rules(review)
     else:
