@@ -70,6 +70,19 @@ def test_it_resolves_refs_to_parameters_bodies_and_responses() -> None:
     assert endpoint.request_body.fields == ("id", "name")
     assert endpoint.responses[0].body is not None and endpoint.responses[0].body.schema_name == "Item"
     assert set(endpoint.schema_names) == {"Item", "Base"}
+    # Every element points at the operation's own text: a body reached through a $ref at the
+    # object holding the $ref (the nearest part of its pointer that exists), not at the component.
+    lines = text.splitlines()
+    for source, written in [
+        (endpoint.source, '"put": {'),
+        (endpoint.parameters[0].source, "{"),
+        (endpoint.request_body.source, '"requestBody": {'),
+        (endpoint.responses[0].source, '"200": {'),
+        (endpoint.responses[0].body.source, '"200": {'),
+    ]:
+        assert source.line is not None and source.column is not None
+        assert source.line < lines.index(' "components": {') + 1
+        assert lines[source.line - 1][source.column - 1 :].startswith(written), source
 
 
 def test_circular_schemas_do_not_loop() -> None:

@@ -295,7 +295,10 @@ def _schema_type(schema: Any) -> str | None:
     return str(kind) if kind is not None else None
 
 
-def _body(doc: OpenApiDocument, content: Any, ptr: str, limits: ParseLimits) -> Body | None:
+def _body(doc: OpenApiDocument, content: Any, ptr: str, limits: ParseLimits, *, via: Any = None) -> Body | None:
+    """The body a `content` map describes; `ptr` is where the content would be written under the
+    operation. `via` is the `$ref` object the content was reached through, if any: the pointer
+    then names nothing in the document, and its nearest part that exists is that object."""
     if not isinstance(content, dict) or not content:
         return None
     media = next((m for m in content if "json" in m), next(iter(content)))
@@ -319,7 +322,7 @@ def _body(doc: OpenApiDocument, content: Any, ptr: str, limits: ParseLimits) -> 
         schema_name=unescape_pointer_part(unquote(name)) if name else None,
         is_array=is_array,
         fields=tuple(dict.fromkeys(fields)),
-        source=doc.node_ref(media_obj, media_ptr),
+        source=doc.node_ref(media_obj if via is None else via, media_ptr),
     )
 
 
@@ -455,13 +458,15 @@ def parse_openapi(
             merged = {(p.name, p.location): p for p in shared}
             merged.update({(p.name, p.location): p for p in own})
             parameters = tuple(merged.values())
-            request_obj, _ = doc.deref(operation.get("requestBody"))
+            request_raw = operation.get("requestBody")
+            request_obj, _ = doc.deref(request_raw)
             request_body = (
                 _body(
                     doc,
                     request_obj.get("content"),
                     f"{op_ptr}/requestBody/content",
                     limits,
+                    via=None if request_obj is request_raw else request_raw,
                 )
                 if isinstance(request_obj, dict)
                 else None
@@ -477,7 +482,13 @@ def parse_openapi(
                     Response(
                         status=str(status),
                         description=str(resolved.get("description", "")),
-                        body=_body(doc, resolved.get("content"), resp_ptr + "/content", limits),
+                        body=_body(
+                            doc,
+                            resolved.get("content"),
+                            resp_ptr + "/content",
+                            limits,
+                            via=None if resolved is response else response,
+                        ),
                         source=doc.node_ref(response, resp_ptr),
                     )
                 )
