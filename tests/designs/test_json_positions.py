@@ -81,3 +81,23 @@ def test_members_and_nodes_outside_the_data_have_no_position() -> None:
     assert positions.get(data["a"][1]) == (1 << 32) | 12
     assert positions.member(data["a"][1], "b") == (1 << 32) | 13
     assert len(positions) == 3
+
+
+def test_the_compiled_walks_match_the_python_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = json.loads(json.dumps(DOCUMENT))
+    data["paths"]["/a/{id}"]["get"]["examples"] = {"skipped": {"$ref": "#/in-example"}}
+    data["x-ext"] = {"inner": {"$ref": "#/in-extension"}}
+    skip = frozenset({"examples"})
+    compiled = (structured.dict_objects(data, "/r", skip), structured.ref_strings(data, 48))
+    shallow = structured.ref_strings(data, 2)
+    monkeypatch.setattr(structured, "_jsonpos", None)
+    walked = (structured.dict_objects(data, "/r", skip), structured.ref_strings(data, 48))
+    assert compiled == walked
+    assert all(a[1] is b[1] for a, b in zip(compiled[0], walked[0], strict=True))
+    assert structured.ref_strings(data, 2) == shallow
+    pointers = [p for p, _ in compiled[0]]
+    assert "/r/info/x-a~1b~0c" not in pointers  # an extension is not entered
+    assert "/r/paths/~1a~1{id}/get/examples" not in pointers
+    assert "/r/paths/~1a~1{id}/get/parameters/0" in pointers
+    assert sorted(compiled[1]) == ["#/in-example", "#/in-extension", "#/x"]  # refs are read everywhere
+    assert shallow == ["#/in-extension"]  # depth 2; the parameter's $ref lies 5 containers deep

@@ -273,8 +273,237 @@ static PyTypeObject PositionsType = {
     .tp_new = PyType_GenericNew,
 };
 
+/* ---- Walks over the loaded data (no text) ------------------------------------------------- */
+
+typedef struct {
+    PyObject **items; /* pairs: pointer (owned, may be NULL), node (borrowed) */
+    Py_ssize_t used, allocated;
+} Stack;
+
+/* Takes `ptr` over only on success. */
+static int stack_push(Stack *stack, PyObject *ptr, PyObject *node) {
+    if (stack->used + 2 > stack->allocated) {
+        Py_ssize_t count = stack->allocated ? stack->allocated * 2 : 256;
+        if (grow((void **)&stack->items, count, sizeof(PyObject *)) < 0) {
+            return -1;
+        }
+        stack->allocated = count;
+    }
+    stack->items[stack->used++] = ptr;
+    stack->items[stack->used++] = node;
+    return 0;
+}
+
+static void stack_free(Stack *stack) {
+    for (Py_ssize_t i = 0; i < stack->used; i += 2) {
+        Py_XDECREF(stack->items[i]);
+    }
+    PyMem_Free(stack->items);
+}
+
+/* ptr + "/" + name, in one allocation. */
+static PyObject *join(PyObject *ptr, PyObject *name) {
+    Py_ssize_t head = PyUnicode_GET_LENGTH(ptr), tail = PyUnicode_GET_LENGTH(name);
+    Py_UCS4 widest = PyUnicode_MAX_CHAR_VALUE(ptr);
+    if (PyUnicode_MAX_CHAR_VALUE(name) > widest) {
+        widest = PyUnicode_MAX_CHAR_VALUE(name);
+    }
+    PyObject *out = PyUnicode_New(head + 1 + tail, widest < '/' ? '/' : widest);
+    if (out == NULL) {
+        return NULL;
+    }
+    if (PyUnicode_CopyCharacters(out, 0, ptr, 0, head) < 0 || PyUnicode_WriteChar(out, head, '/') < 0 ||
+        PyUnicode_CopyCharacters(out, head + 1, name, 0, tail) < 0) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    return out;
+}
+
+#define IS_CONTAINER(value) (PyDict_CheckExact(value) || PyList_CheckExact(value))
+
+/* A pointer segment for a key: str(key), with ~ and / escaped; NULL (no error) when the key
+   starts with "x-" and extensions are skipped. */
+static PyObject *segment(PyObject *key, int skip_extensions) {
+    PyObject *name = PyUnicode_CheckExact(key) ? Py_NewRef(key) : PyObject_Str(key);
+    if (name == NULL) {
+        return NULL;
+    }
+    if (skip_extensions && PyUnicode_GET_LENGTH(name) >= 2 && PyUnicode_READ_CHAR(name, 0) == 'x' &&
+        PyUnicode_READ_CHAR(name, 1) == '-') {
+        Py_DECREF(name);
+        return NULL;
+    }
+    if (PyUnicode_FindChar(name, '~', 0, PyUnicode_GET_LENGTH(name), 1) >= 0 ||
+        PyUnicode_FindChar(name, '/', 0, PyUnicode_GET_LENGTH(name), 1) >= 0) {
+        PyObject *tilde = PyUnicode_FromString("~"), *tilde0 = PyUnicode_FromString("~0");
+        PyObject *slash = PyUnicode_FromString("/"), *tilde1 = PyUnicode_FromString("~1");
+        PyObject *step = NULL, *escaped = NULL;
+        if (tilde && tilde0 && slash && tilde1) {
+            step = PyUnicode_Replace(name, tilde, tilde0, -1);
+            if (step != NULL) {
+                escaped = PyUnicode_Replace(step, slash, tilde1, -1);
+            }
+        }
+        Py_XDECREF(tilde);
+        Py_XDECREF(tilde0);
+        Py_XDECREF(slash);
+        Py_XDECREF(tilde1);
+        Py_XDECREF(step);
+        Py_DECREF(name);
+        return escaped;
+    }
+    return name;
+}
+
+/* objects(data, prefix, skip) -> [(pointer, dict), ...]: every dict of `data` with its JSON
+   pointer (under `prefix`), depth first in the order of a stack walk that pushes members in
+   order; members whose key is in `skip` or starts with "x-" are not entered. */
+static PyObject *objects(PyObject *module, PyObject *args) {
+    PyObject *data, *prefix, *skip;
+    if (!PyArg_ParseTuple(args, "OUO:objects", &data, &prefix, &skip)) {
+        return NULL;
+    }
+    if (!PyAnySet_Check(skip)) {
+        PyErr_SetString(PyExc_TypeError, "skip must be a set");
+        return NULL;
+    }
+    PyObject *out = PyList_New(0);
+    Stack stack = {0};
+    if (out == NULL || stack_push(&stack, prefix, data) < 0) {
+        Py_XDECREF(out);
+        return NULL;
+    }
+    Py_INCREF(prefix);
+    while (stack.used) {
+        PyObject *node = stack.items[--stack.used];
+        PyObject *ptr = stack.items[--stack.used]; /* owned now */
+        int failed = 0;
+        if (PyDict_CheckExact(node)) {
+            PyObject *pair = PyTuple_Pack(2, ptr, node);
+            failed = pair == NULL || PyList_Append(out, pair) < 0;
+            Py_XDECREF(pair);
+            Py_ssize_t index = 0;
+            PyObject *key, *value;
+            while (!failed && PyDict_Next(node, &index, &key, &value)) {
+                if (!IS_CONTAINER(value)) {
+                    continue;
+                }
+                int skipped = PySet_Contains(skip, key);
+                if (skipped < 0) {
+                    failed = 1;
+                    break;
+                }
+                if (skipped) {
+                    continue;
+                }
+                PyObject *name = segment(key, 1);
+                if (name == NULL) {
+                    failed = PyErr_Occurred() != NULL;
+                    continue;
+                }
+                PyObject *child = join(ptr, name);
+                Py_DECREF(name);
+                if (child == NULL || stack_push(&stack, child, value) < 0) {
+                    Py_XDECREF(child);
+                    failed = 1;
+                }
+            }
+        } else if (PyList_CheckExact(node)) {
+            for (Py_ssize_t i = 0; !failed && i < PyList_GET_SIZE(node); i++) {
+                PyObject *value = PyList_GET_ITEM(node, i);
+                if (IS_CONTAINER(value)) {
+                    char digits[24];
+                    snprintf(digits, sizeof digits, "%zd", i);
+                    PyObject *index = PyUnicode_FromString(digits);
+                    PyObject *child = index == NULL ? NULL : join(ptr, index);
+                    Py_XDECREF(index);
+                    if (child == NULL || stack_push(&stack, child, value) < 0) {
+                        Py_XDECREF(child);
+                        failed = 1;
+                    }
+                }
+            }
+        }
+        Py_DECREF(ptr);
+        if (failed) {
+            Py_DECREF(out);
+            stack_free(&stack);
+            return NULL;
+        }
+    }
+    stack_free(&stack);
+    return out;
+}
+
+/* refs(data, max_depth) -> [str, ...]: the string value of every "$ref" member of the dicts of
+   `data` that lie at most max_depth containers deep (data itself is depth 0). */
+static PyObject *refs(PyObject *module, PyObject *args) {
+    PyObject *data;
+    Py_ssize_t max_depth;
+    if (!PyArg_ParseTuple(args, "On:refs", &data, &max_depth)) {
+        return NULL;
+    }
+    PyObject *out = PyList_New(0);
+    PyObject *ref_key = PyUnicode_InternFromString("$ref");
+    Stack stack = {0}; /* pairs: depth (as a pointer-sized integer, not an object), node */
+    if (out == NULL || ref_key == NULL) {
+        Py_XDECREF(out);
+        Py_XDECREF(ref_key);
+        return NULL;
+    }
+    int failed = 0;
+    if (IS_CONTAINER(data)) {
+        failed = stack_push(&stack, NULL, data) < 0;
+    }
+    while (!failed && stack.used) {
+        PyObject *node = stack.items[--stack.used];
+        Py_ssize_t depth = (Py_ssize_t)(intptr_t)stack.items[--stack.used];
+        stack.items[stack.used] = NULL;
+        if (PyDict_CheckExact(node)) {
+            PyObject *ref = PyDict_GetItemWithError(node, ref_key);
+            if (ref != NULL && PyUnicode_Check(ref)) {
+                failed = PyList_Append(out, ref) < 0;
+            } else if (ref == NULL && PyErr_Occurred()) {
+                failed = 1;
+            }
+            if (depth < max_depth) {
+                Py_ssize_t index = 0;
+                PyObject *key, *value;
+                while (!failed && PyDict_Next(node, &index, &key, &value)) {
+                    if (IS_CONTAINER(value)) {
+                        failed = stack_push(&stack, (PyObject *)(intptr_t)(depth + 1), value) < 0;
+                    }
+                }
+            }
+        } else if (depth < max_depth) {
+            for (Py_ssize_t i = 0; !failed && i < PyList_GET_SIZE(node); i++) {
+                PyObject *value = PyList_GET_ITEM(node, i);
+                if (IS_CONTAINER(value)) {
+                    failed = stack_push(&stack, (PyObject *)(intptr_t)(depth + 1), value) < 0;
+                }
+            }
+        }
+    }
+    PyMem_Free(stack.items); /* depths, not references */
+    Py_DECREF(ref_key);
+    if (failed) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    return out;
+}
+
+static PyMethodDef module_methods[] = {
+    {"objects", objects, METH_VARARGS,
+     "objects(data, prefix, skip) -> [(pointer, dict), ...] for every dict of data, depth first."},
+    {"refs", refs, METH_VARARGS, "refs(data, max_depth) -> every $ref string in the dicts of data down to max_depth."},
+    {NULL, NULL, 0, NULL},
+};
+
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_jsonpos", "Where each part of a loaded JSON document is written.", -1, NULL,
+    PyModuleDef_HEAD_INIT, "_jsonpos", "Where each part of a loaded JSON document is written, and fast walks over it.", -1,
+    module_methods,
 };
 
 PyMODINIT_FUNC PyInit__jsonpos(void) {

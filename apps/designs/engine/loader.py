@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import PurePath
 
+from apps.designs.engine.bulk import collector_paused
 from apps.designs.engine.limits import ParseLimits
 from apps.designs.engine.model import (
     ApiDocument,
@@ -108,6 +109,11 @@ def parse_design(inputs: DesignInput, *, limits: ParseLimits) -> ParseResult:
     (empty input, oversize documents, unreadable OpenAPI/DBML/DDL, nothing recognised) mean
     the model is incomplete and analysis should not start.
     """
+    with collector_paused():
+        return _parse_design(inputs, limits)
+
+
+def _parse_design(inputs: DesignInput, limits: ParseLimits) -> ParseResult:
     parts = _Parts([], [], [], [], None, [], None, [])
     if inputs.is_empty():
         parts.problems.append(

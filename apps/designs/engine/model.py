@@ -160,8 +160,14 @@ class Endpoint:
     deprecated: bool
     pagination: str | None  # cursor, page, offset, or None
     entities: tuple[str, ...]  # entity names this operation reads or writes, most specific first
-    schema_names: tuple[str, ...]  # components/schemas reached from this operation's bodies
     source: SourceRef
+    # components/schemas reached from this operation's bodies, worked out on first use: a large
+    # API reaches hundreds from every operation, and only entity linking asks.
+    schemas_reached: Callable[[], tuple[str, ...]] = field(default=tuple, compare=False, repr=False)
+
+    @property
+    def schema_names(self) -> tuple[str, ...]:
+        return self.schemas_reached()
 
     @property
     def key(self) -> str:

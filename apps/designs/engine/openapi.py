@@ -28,6 +28,7 @@ from apps.designs.engine.structured import (
     escape_pointer_part,
     load_structured,
     pointer,
+    ref_strings,
     resolve_pointer,
     unescape_pointer_part,
 )
@@ -144,20 +145,11 @@ class OpenApiDocument:
 
 def _component_refs(node: Any, max_depth: int) -> set[str]:
     """Names of components/schemas referenced inside one schema, without following them."""
-    found: set[str] = set()
-    stack: list[tuple[Any, int]] = [(node, 0)]
-    while stack:
-        current, depth = stack.pop()
-        if depth > max_depth:
-            continue
-        if isinstance(current, dict):
-            ref = current.get("$ref")
-            if isinstance(ref, str) and ref.startswith(_COMPONENT_PREFIX):
-                found.add(unescape_pointer_part(unquote(ref[len(_COMPONENT_PREFIX) :]).split("/")[0]))
-            stack.extend((v, depth + 1) for v in current.values() if isinstance(v, dict | list))
-        elif isinstance(current, list):
-            stack.extend((v, depth + 1) for v in current if isinstance(v, dict | list))
-    return found
+    return {
+        unescape_pointer_part(unquote(ref[len(_COMPONENT_PREFIX) :]).split("/")[0])
+        for ref in set(ref_strings(node, max_depth))
+        if ref.startswith(_COMPONENT_PREFIX)
+    }
 
 
 def _fatal(code: str, message: str, source: SourceRef, fix: str) -> InputError:
@@ -213,30 +205,10 @@ def _check_refs(doc: OpenApiDocument, limits: ParseLimits) -> None:
 
     The usual document has neither, so a first walk only checks each distinct ref once; the
     walk that builds pointers for the problems runs only when there is one to report."""
-    checked: dict[str, bool] = {}
-    containers = (dict, list)
     limit = limits.max_schema_depth * 4
-    fast: list[tuple[Any, int]] = [(doc.data, 0)]
-    while fast:
-        node, depth = fast.pop()
-        if type(node) is dict:
-            ref = node.get("$ref")
-            if type(ref) is str:
-                ok = checked.get(ref)
-                if ok is None:
-                    ok = checked[ref] = ref.startswith("#") and doc.resolve(ref) is not None
-                if not ok:
-                    break
-            values = node.values()
-        else:
-            values = node
-        if depth < limit:
-            for value in values:
-                if type(value) in containers:
-                    fast.append((value, depth + 1))
-    else:
+    if all(ref.startswith("#") and doc.resolve(ref) is not None for ref in set(ref_strings(doc.data, limit))):
         return
-    checked.clear()
+    checked: dict[str, bool] = {}
     stack: list[tuple[Any, tuple[str, ...]]] = [(doc.data, ())]
     while stack:
         node, path = stack.pop()
@@ -361,6 +333,24 @@ def _body_roots(doc: OpenApiDocument, operation: dict[str, Any]) -> list[str]:
             if isinstance(resolved, dict):
                 found |= _component_refs(resolved.get("content"), 12)
     return sorted(found)
+
+
+class _SchemasReached:
+    """The component schemas an operation's bodies reach, worked out when first asked."""
+
+    __slots__ = ("_doc", "_names", "_operation", "max_depth")
+
+    def __init__(self, doc: OpenApiDocument, operation: dict[str, Any], max_depth: int) -> None:
+        self._doc = doc
+        self._operation = operation
+        self.max_depth = max_depth
+        self._names: tuple[str, ...] | None = None
+
+    def __call__(self) -> tuple[str, ...]:
+        if self._names is None:
+            roots = _body_roots(self._doc, self._operation)
+            self._names = self._doc.reachable_schemas(roots, self.max_depth)
+        return self._names
 
 
 def _pagination(parameters: list[Parameter]) -> str | None:
@@ -509,8 +499,8 @@ def parse_openapi(
                     deprecated=bool(operation.get("deprecated", False)),
                     pagination=_pagination(list(parameters)) if method == "get" else None,
                     entities=(),
-                    schema_names=doc.reachable_schemas(_body_roots(doc, operation), limits.max_schema_depth),
                     source=doc.node_ref(operation, op_ptr),
+                    schemas_reached=_SchemasReached(doc, operation, limits.max_schema_depth),
                 )
             )
     return settings, tuple(endpoints), doc.problems, doc

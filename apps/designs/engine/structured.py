@@ -20,8 +20,10 @@ from apps.designs.engine.model import Problem, SourceRef
 from apps.designs.engine.text import InputError, LineIndex
 
 try:
+    from apps.designs.engine import _jsonpos
     from apps.designs.engine._jsonpos import Positions
-except ImportError:  # not compiled (a checkout without `pip install -e .`): pointers are walked instead
+except ImportError:  # not compiled (a checkout without `pip install -e .`): the Python below serves
+    _jsonpos = None  # type: ignore[assignment]
     Positions = None
 
 _WS = re.compile(r"[ \t\n\r]*")
@@ -66,6 +68,51 @@ def resolve_pointer(data: Any, ref: str) -> Any:
         else:
             return None
     return node
+
+
+def dict_objects(data: Any, prefix: str, skip: frozenset[str]) -> list[tuple[str, dict[str, Any]]]:
+    """Every dict of `data` with its JSON pointer (under `prefix`), depth first; members whose
+    key is in `skip` or starts with "x-" are not entered. Compiled when it can be."""
+    if _jsonpos is not None:
+        return _jsonpos.objects(data, prefix, set(skip))
+    found = []
+    stack: list[tuple[str, Any]] = [(prefix, data)]
+    containers = (dict, list)
+    while stack:
+        ptr, node = stack.pop()
+        if type(node) is dict:
+            found.append((ptr, node))
+            for key, value in node.items():
+                if type(value) in containers and key not in skip:
+                    name = key if type(key) is str else str(key)
+                    if not name.startswith("x-"):
+                        stack.append((f"{ptr}/{escape_pointer_part(name)}", value))
+        elif type(node) is list:
+            stack.extend((f"{ptr}/{index}", value) for index, value in enumerate(node) if type(value) in containers)
+    return found
+
+
+def ref_strings(data: Any, max_depth: int) -> list[str]:
+    """The string value of every `$ref` in the dicts of `data` at most `max_depth` containers
+    deep (`data` itself is depth 0). Compiled when it can be."""
+    if _jsonpos is not None:
+        return _jsonpos.refs(data, max_depth)
+    found = []
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if type(node) is dict:
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                found.append(ref)
+            values: Any = node.values()
+        elif type(node) is list:
+            values = node
+        else:
+            continue
+        if depth < max_depth:
+            stack.extend((v, depth + 1) for v in values if type(v) in (dict, list))
+    return found
 
 
 def pointer(*parts: str | int) -> str:

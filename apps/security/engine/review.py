@@ -20,14 +20,15 @@ from typing import Any, NamedTuple, Protocol
 
 from apps.analysis.engine.findings import Finding, fingerprint, severity_rank
 from apps.analysis.engine.traceability import match_endpoint
+from apps.designs.engine.bulk import collector_paused
 from apps.designs.engine.model import SEVERITIES, ApiDocument, DesignModel, Endpoint, Severity, SourceRef
 from apps.designs.engine.openapi import HTTP_METHODS, PAGE_SIZE_PARAMS
-from apps.designs.engine.structured import escape_pointer_part, pointer, resolve_pointer
+from apps.designs.engine.structured import dict_objects, escape_pointer_part, pointer, resolve_pointer
 from apps.security.engine.catalog import CATEGORIES, CATEGORY_BY_KEY, RULES, Rule
 
 ANALYZER = "security"
 IGNORE_KEY = "x-workbench-ignore"
-_SKIP_KEYS = {"example", "examples"}
+_SKIP_KEYS = frozenset({"example", "examples"})
 _ENVIRONMENT = re.compile(
     r"(local|sandbox|alpha|beta|test|testing|stag|staging|prod|production|next|preprod|preproduction)", re.IGNORECASE
 )
@@ -302,30 +303,10 @@ def _types(node: Mapping[str, Any]) -> set[str]:
     return set()
 
 
-def _walk(data: Any, prefix: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+def _walk(data: Any, prefix: str = "") -> list[tuple[str, dict[str, Any]]]:
     """Every mapping of the document with its JSON pointer (under `prefix`); examples and
     extensions are skipped."""
-    # Loaded JSON and YAML are plain dicts and lists: exact type checks are much cheaper than
-    # isinstance against the abstract Mapping on documents with a million nodes, and pointers
-    # grow one segment at a time instead of being joined from paths.
-    stack: list[tuple[str, Any]] = [(prefix, data)]
-    containers = (dict, list)
-    while stack:
-        ptr, node = stack.pop()
-        if type(node) is dict:
-            yield ptr, node
-            for key, value in node.items():
-                if type(value) in containers and key not in _SKIP_KEYS:
-                    name = key if type(key) is str else str(key)
-                    if name.startswith("x-"):
-                        continue
-                    if "~" in name or "/" in name:
-                        name = escape_pointer_part(name)
-                    stack.append((f"{ptr}/{name}", value))
-        elif type(node) is list:
-            for index, value in enumerate(node):
-                if type(value) in containers:
-                    stack.append((f"{ptr}/{index}", value))
+    return dict_objects(data, prefix, _SKIP_KEYS)
 
 
 def _node_rules(review: _Review, ptr: str, node: Mapping[str, Any]) -> None:
@@ -1034,6 +1015,11 @@ def checklist(findings: Iterable[_Graded], *, has_api: bool, has_model: bool) ->
 
 def analyze_security(model: DesignModel) -> tuple[list[Finding], dict[str, Any]]:
     """All security rules over the design. See the module docstring."""
+    with collector_paused():
+        return _analyze_security(model)
+
+
+def _analyze_security(model: DesignModel) -> tuple[list[Finding], dict[str, Any]]:
     review = _Review(model=model, doc=model.api_document)
     doc = model.api_document
     if doc is not None:
