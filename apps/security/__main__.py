@@ -1,11 +1,16 @@
 """`python -m apps.security FILE`: the security review alone, without Django, for benchmarks
 and quick checks. Prints a JSON summary (counts by rule and the checklist); `--findings` prints
-every finding as well. Exit 2 with a one-line reason when the file cannot be analysed."""
+every finding as well. Exit 2 with a one-line reason when the file cannot be analysed.
+
+Once the output is written the process ends without freeing the parsed document object by
+object (a tenth of a second on a 19 MiB specification): the operating system takes it back
+whole."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -47,4 +52,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -308,7 +308,9 @@ def _parse_openapi_part(text: str, document: str, offset: int, parts: _Parts, li
         return
     parts.api = settings
     extensions = frozenset(re.findall(r"x-workbench-[a-z-]+", text)) if "x-workbench-" in text else frozenset()
-    parts.api_document = ApiDocument(data=doc.data, locate=doc.ref, locate_node=doc.node_ref, extensions=extensions)
+    parts.api_document = ApiDocument(
+        data=doc.data, locate=doc.ref, locate_node=doc.locator.node, resolve=doc.resolve, extensions=extensions
+    )
     parts.endpoints.extend(endpoints)
     parts.problems.extend(problems)
 

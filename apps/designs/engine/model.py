@@ -2,6 +2,10 @@
 
 Every element carries a SourceRef so that each finding can point at the exact line a reviewer
 must look at. Nothing here imports Django; analyzers take these objects and nothing else.
+
+The classes a large API yields by the hundred thousand (SourceRef and the endpoint parts) are
+not frozen, because a frozen dataclass costs several times as much to build; they hash and
+compare like the others, and are never changed after parsing all the same.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ Severity = Literal["critical", "high", "medium", "low", "info"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low", "info")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: see the module docstring
 class SourceRef:
     """Where an element was written: a document name, a 1-based line and column, a JSON pointer."""
 
@@ -112,7 +116,7 @@ class Entity:
 # --- API -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: see the module docstring
 class Parameter:
     name: str
     location: str  # path, query, header, cookie
@@ -122,7 +126,7 @@ class Parameter:
     constraints: Mapping[str, Any] = field(default_factory=dict)  # maxLength, maximum, enum, ...
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: see the module docstring
 class Body:
     """A request or response body: its media type, the schema's pointer, the top-level fields."""
 
@@ -134,7 +138,7 @@ class Body:
     source: SourceRef
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: see the module docstring
 class Response:
     status: str
     description: str
@@ -142,7 +146,7 @@ class Response:
     source: SourceRef
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: see the module docstring
 class Endpoint:
     """One operation (method + path) of the API."""
 
@@ -266,6 +270,8 @@ class ApiDocument:
     # The same for a dict or list of `data` known by identity, with its pointer: much cheaper
     # when thousands of places are reported.
     locate_node: Callable[[Any, str], SourceRef] | None = field(default=None, compare=False, repr=False)
+    # The target of a local `#/...` ref (None when it names nothing), remembered per ref.
+    resolve: Callable[[str], Any] | None = field(default=None, compare=False, repr=False)
     # Which of the workbench's own extensions (x-workbench-*) occur in the text at all, so that
     # rules can skip looking for them in the usual case where none does.
     extensions: frozenset[str] = frozenset()

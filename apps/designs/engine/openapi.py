@@ -86,6 +86,10 @@ class OpenApiDocument:
     # share components, so each is worked out once.
     _targets: dict[str, Any] = field(default_factory=dict)
     _reachable: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
+    # id(schema object) -> what a body with that schema holds; id(parameter object) -> what a
+    # parameter is apart from where it is used. The objects live as long as `data`.
+    body_shapes: dict[int, tuple[str | None, bool, tuple[str, ...]]] = field(default_factory=dict)
+    parameter_shapes: dict[int, tuple[str, str, bool, str | None, dict[str, Any]]] = field(default_factory=dict)
 
     def ref(self, ptr: str) -> SourceRef:
         return self.locator.ref(ptr)
@@ -104,6 +108,8 @@ class OpenApiDocument:
 
     def deref(self, node: Any, *, limit: int = 32) -> tuple[Any, str | None]:
         """Follow a chain of refs; returns the target and the last ref followed (cycle safe)."""
+        if type(node) is not dict or "$ref" not in node:
+            return node, None
         last: str | None = None
         seen: set[str] = set()
         while isinstance(node, dict) and isinstance(node.get("$ref"), str) and len(seen) < limit:
@@ -273,11 +279,28 @@ def _body(doc: OpenApiDocument, content: Any, ptr: str, limits: ParseLimits, *, 
     then names nothing in the document, and its nearest part that exists is that object."""
     if not isinstance(content, dict) or not content:
         return None
-    media = next((m for m in content if "json" in m), next(iter(content)))
+    first = next(iter(content))
+    media = first if len(content) == 1 or "json" in first else next((m for m in content if "json" in m), first)
     media_obj = content.get(media)
     schema = media_obj.get("schema") if isinstance(media_obj, dict) else None
     media_ptr = f"{ptr}/{escape_pointer_part(str(media))}"
-    schema_ptr = f"{media_ptr}/schema" if schema is not None else None
+    # Operations share schemas (an error schema, a page of items): each is described once.
+    shape = doc.body_shapes.get(id(schema))
+    if shape is None:
+        shape = doc.body_shapes[id(schema)] = _body_shape(doc, schema, limits)
+    schema_name, is_array, fields = shape
+    return Body(
+        media_type=str(media),
+        schema_pointer=f"{media_ptr}/schema" if schema is not None else None,
+        schema_name=schema_name,
+        is_array=is_array,
+        fields=fields,
+        source=doc.node_ref(media_obj if via is None else via, media_ptr),
+    )
+
+
+def _body_shape(doc: OpenApiDocument, schema: Any, limits: ParseLimits) -> tuple[str | None, bool, tuple[str, ...]]:
+    """(component schema name, whether it is an array of them, top-level field names)."""
     target, ref = doc.deref(schema)
     is_array = False
     if isinstance(target, dict) and target.get("type") == "array":
@@ -288,14 +311,7 @@ def _body(doc: OpenApiDocument, content: Any, ptr: str, limits: ParseLimits, *, 
     fields: list[str] = []
     _collect_fields(doc, target, fields, depth=0, limits=limits)
     name = ref[len(_COMPONENT_PREFIX) :] if ref and ref.startswith(_COMPONENT_PREFIX) else None
-    return Body(
-        media_type=str(media),
-        schema_pointer=schema_ptr,
-        schema_name=unescape_pointer_part(unquote(name)) if name else None,
-        is_array=is_array,
-        fields=tuple(dict.fromkeys(fields)),
-        source=doc.node_ref(media_obj if via is None else via, media_ptr),
-    )
+    return (unescape_pointer_part(unquote(name)) if name else None), is_array, tuple(dict.fromkeys(fields))
 
 
 def _collect_fields(
@@ -514,14 +530,24 @@ def _parameters(doc: OpenApiDocument, raw: Any, owner_ptr: str) -> list[Paramete
         resolved, _ = doc.deref(param)
         if not isinstance(resolved, dict) or "name" not in resolved:
             continue
-        schema, _ = doc.deref(resolved.get("schema"))
-        constraints = {k: schema[k] for k in _CONSTRAINT_KEYS if isinstance(schema, dict) and k in schema}
+        shape = doc.parameter_shapes.get(id(resolved))
+        if shape is None:
+            schema, _ = doc.deref(resolved.get("schema"))
+            constraints = {k: schema[k] for k in _CONSTRAINT_KEYS if isinstance(schema, dict) and k in schema}
+            shape = doc.parameter_shapes[id(resolved)] = (
+                str(resolved["name"]),
+                str(resolved.get("in", "")),
+                bool(resolved.get("required", False)),
+                _schema_type(schema),
+                constraints,
+            )
+        name, location, required, schema_type, constraints = shape
         result.append(
             Parameter(
-                name=str(resolved["name"]),
-                location=str(resolved.get("in", "")),
-                required=bool(resolved.get("required", False)),
-                schema_type=_schema_type(schema),
+                name=name,
+                location=location,
+                required=required,
+                schema_type=schema_type,
                 source=doc.node_ref(param, f"{owner_ptr}/parameters/{index}"),
                 constraints=constraints,
             )

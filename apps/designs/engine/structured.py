@@ -190,9 +190,11 @@ class JsonLocator(Locator):
         return SourceRef(self.document, (packed >> 32) + self.line_offset, packed & 0xFFFFFFFF, ptr)
 
     def node(self, node: Any, ptr: str) -> SourceRef:
-        positions = self._scan()
+        positions = self._positions if self._positions is not None else self._scan()
         packed = positions.get(node) if positions else None
-        return self.ref(ptr) if packed is None else self._at(packed, ptr)
+        if packed is None:
+            return self.ref(ptr)
+        return SourceRef(self.document, (packed >> 32) + self.line_offset, packed & 0xFFFFFFFF, ptr)
 
     def ref(self, ptr: str) -> SourceRef:
         positions = self._scan()

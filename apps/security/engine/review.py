@@ -14,6 +14,7 @@ stays in the report, marked suppressed.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
@@ -206,7 +207,8 @@ class _Review:
             return
         self.seen.add(seen)
         if ref is None:
-            ref = self._locate(ptr or "", node)
+            locate_node = self.doc.locate_node if self.doc is not None else None
+            ref = locate_node(node, ptr) if node is not None and locate_node else self._locate(ptr or "", node)
         self.findings.append(
             Finding(
                 ANALYZER,
@@ -401,9 +403,12 @@ def _schema_rules(review: _Review, data: Mapping[str, Any], *, oas31: bool) -> l
 def _deref(doc: ApiDocument, node: Any, where: str) -> tuple[Any, str]:
     """Follow local refs; returns the target and the pointer of where it is written."""
     hops = 0
-    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#") and hops < 32:
-        where = node["$ref"][1:]
-        node = resolve_pointer(doc.data, where)
+    while type(node) is dict and "$ref" in node and hops < 32:
+        ref = node["$ref"]
+        if type(ref) is not str or not ref.startswith("#"):
+            break
+        where = ref[1:]
+        node = doc.resolve(ref) if doc.resolve is not None else resolve_pointer(doc.data, where)
         hops += 1
     return node, where
 
@@ -981,14 +986,12 @@ def checklist(findings: Iterable[_Graded], *, has_api: bool, has_model: bool) ->
     Takes anything with category, severity and suppressed: engine findings or stored ones."""
     counts: dict[str, int] = {}
     worst: dict[str, int] = {}  # category -> rank of its most severe open finding
-    for f in findings:
-        if f.suppressed:
-            continue
-        key = f.category.partition(":")[0]
-        counts[key] = counts.get(key, 0) + 1
-        rank = severity_rank(f.severity)
-        if rank < worst.get(key, len(SEVERITIES)):
-            worst[key] = rank
+    for (category_id, severity), count in Counter(
+        (f.category, f.severity) for f in findings if not f.suppressed
+    ).items():
+        key = category_id.partition(":")[0]
+        counts[key] = counts.get(key, 0) + count
+        worst[key] = min(worst.get(key, len(SEVERITIES)), severity_rank(severity))
     items = []
     for category in CATEGORIES:
         applicable = has_model if category.key == "DP" else has_api
