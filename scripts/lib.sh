@@ -49,8 +49,9 @@ ensure_venv() {
   fi
 }
 
-# Debian packages: Chromium drives the browser tests; hypopg serves the query-plan sandbox.
-APT_PACKAGES=(chromium postgresql-15-hypopg)
+# Debian packages: Chromium drives the browser tests; hypopg serves the query-plan sandbox; gcc
+# compiles the JSON scanner (apps/designs/engine/_jsonpos.c) during the editable install.
+APT_PACKAGES=(chromium postgresql-15-hypopg gcc)
 
 ensure_debian_packages() {
   local missing=()
