@@ -39,3 +39,15 @@ def test_finding_and_endpoint_lines_match_the_text_walk(key: str) -> None:
         assert source.pointer is not None
         expected = walker.ref(source.pointer)
         assert (source.line, source.column) == (expected.line, expected.column), source.pointer
+
+
+def test_the_bulk_reporting_path_fingerprints_like_every_other() -> None:
+    from apps.analysis.engine.findings import fingerprint
+
+    path = spec_path(BY_KEY["stripe"])
+    result = parse_design(input_from_file(path.name, path.read_text(encoding="utf-8")), limits=ParseLimits())
+    findings, _ = analyze_security(result.model)
+    bulk = [f for f in findings if f.rule_id in {"sec.api4.string-limit", "sec.api4.no-429", "sec.api8.error-401"}]
+    assert len(bulk) > 1000
+    for f in bulk:
+        assert f.fingerprint == fingerprint("security", f.rule_id, f.locations[0].pointer or "")

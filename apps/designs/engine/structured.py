@@ -14,8 +14,6 @@ import re
 from typing import Any
 from urllib.parse import unquote
 
-import yaml
-
 from apps.designs.engine.model import Problem, SourceRef
 from apps.designs.engine.text import InputError, LineIndex
 
@@ -27,17 +25,6 @@ except ImportError:  # not compiled (a checkout without `pip install -e .`): the
     Positions = None
 
 _WS = re.compile(r"[ \t\n\r]*")
-
-_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
-    """Safe loading without YAML 1.1 timestamps: `2024-01-01` stays the string it is in JSON."""
-
-    yaml_implicit_resolvers = {
-        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
 
 
 def looks_like_json(text: str) -> bool:
@@ -285,67 +272,6 @@ class JsonLocator(Locator):
         return pos
 
 
-class YamlLocator(Locator):
-    """Walks the composed YAML node tree, whose nodes keep their marks."""
-
-    def __init__(self, text: str, root: yaml.Node, *, document: str, line_offset: int = 0) -> None:
-        super().__init__(text, document=document, line_offset=line_offset)
-        self.root = root
-        # A mapping's keys are indexed the first time it is walked through: `paths` may hold
-        # thousands of entries and every endpoint looks itself up there.
-        self._keys: dict[int, dict[str, tuple[yaml.Node, yaml.Node]]] = {}
-
-    def _pairs(self, node: yaml.MappingNode) -> dict[str, tuple[yaml.Node, yaml.Node]]:
-        pairs = self._keys.get(id(node))
-        if pairs is None:
-            pairs = {}
-            for key, value in node.value:
-                pairs.setdefault(str(key.value), (key, value))
-            self._keys[id(node)] = pairs
-        return pairs
-
-    def offset(self, parts: list[str]) -> int | None:
-        node = self.root
-        for index, part in enumerate(parts):
-            if isinstance(node, yaml.MappingNode):
-                pair = self._pairs(node).get(part)
-                if pair is None:
-                    return None
-                if index == len(parts) - 1:
-                    return int(pair[0].start_mark.index)
-                node = pair[1]
-            elif isinstance(node, yaml.SequenceNode):
-                if not part.isdigit() or int(part) >= len(node.value):
-                    return None
-                node = node.value[int(part)]
-            else:
-                return None
-        return int(node.start_mark.index)
-
-
-def _expanded_size(root: yaml.Node, limit: int) -> int:
-    """Nodes the document would have with every alias expanded; stops counting past the limit."""
-    sizes: dict[int, int] = {}
-    # Post-order over the node graph; each distinct node is sized once, so aliases cost nothing.
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-    while stack:
-        node, ready = stack.pop()
-        if id(node) in sizes:
-            continue
-        if isinstance(node, yaml.ScalarNode):
-            sizes[id(node)] = 1
-            continue
-        children: list[yaml.Node] = (
-            [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else list(node.value)
-        )
-        if ready:
-            sizes[id(node)] = min(limit + 1, 1 + sum(sizes[id(c)] for c in children))
-            continue
-        stack.append((node, True))
-        stack.extend((c, False) for c in children if id(c) not in sizes)
-    return sizes[id(root)]
-
-
 def load_structured(text: str, *, document: str, line_offset: int = 0, max_yaml_nodes: int) -> tuple[Any, Locator]:
     """Load a JSON or YAML text into plain Python data and a Locator for its pointers.
 
@@ -377,52 +303,6 @@ def load_structured(text: str, *, document: str, line_offset: int = 0, max_yaml_
             ) from None
         return data, JsonLocator(text, document=document, line_offset=line_offset, data=data)
 
-    loader = _Loader(text)
-    try:
-        root = loader.get_single_node()
-        if root is None:
-            return None, JsonLocator("", document=document, line_offset=line_offset)
-        size = _expanded_size(root, max_yaml_nodes)
-        if size > max_yaml_nodes:
-            raise InputError(
-                Problem(
-                    code="input.yaml-too-large",
-                    message=(
-                        f"the YAML would expand to more than {max_yaml_nodes:,} nodes through its aliases "
-                        "(an alias bomb); refused without expanding it"
-                    ),
-                    source=SourceRef(document, root.start_mark.line + 1 + line_offset, 1),
-                    fix="Remove the anchors (&name) and aliases (*name) that repeat large parts, or paste JSON.",
-                    fatal=True,
-                )
-            )
-        data = loader.construct_document(root)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = (mark.line + 1 if mark else 1) + line_offset
-        column = mark.column + 1 if mark else 1
-        context = ""
-        if exc.context and exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
-            context = f" ({exc.context} started at line {exc.context_mark.line + 1 + line_offset})"
-        raise InputError(
-            Problem(
-                code="input.invalid-yaml",
-                message=f"invalid YAML at line {line}, column {column}: {exc.problem or exc.context}{context}",
-                source=SourceRef(document, line, column),
-                fix="Fix the YAML at that line: check its indentation, quotes and colons.",
-                fatal=True,
-            )
-        ) from None
-    except yaml.YAMLError as exc:
-        raise InputError(
-            Problem(
-                code="input.invalid-yaml",
-                message=f"invalid YAML: {exc}",
-                source=SourceRef(document, 1 + line_offset, 1),
-                fix="Fix the YAML syntax.",
-                fatal=True,
-            )
-        ) from None
-    finally:
-        loader.dispose()
-    return data, YamlLocator(text, root, document=document, line_offset=line_offset)
+    from apps.designs.engine.yamldoc import load_yaml  # libyaml only when YAML is pasted
+
+    return load_yaml(text, document=document, line_offset=line_offset, max_yaml_nodes=max_yaml_nodes)

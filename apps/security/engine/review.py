@@ -13,9 +13,10 @@ stays in the report, marked suppressed.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
@@ -173,12 +174,17 @@ class _Review:
     # pointer of each object carrying x-workbench-ignore -> that object; filled only when the
     # document uses the extension at all.
     waivers: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    # hit(rule_id, pointer, node, message): `add` for the rules that report by the ten thousand,
+    # at a dict or list of the document with the rule's own severity and title. The same finding
+    # for less per call: a closure over everything it reads.
+    hit: Callable[[str, str, Any, str], None] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.doc is not None and IGNORE_KEY in self.doc.extensions:
             for ptr, node in _walk(self.doc.data):
                 if IGNORE_KEY in node:
                     self.waivers[ptr] = node
+        self.hit = self._fast_hit()
 
     def add(
         self,
@@ -226,34 +232,49 @@ class _Review:
             )
         )
 
-    def hit(self, rule_id: str, where: str, node: Any, message: str) -> None:
-        """`add` for the rules that report by the ten thousand, at a dict or list of the document
-        with the rule's own severity and title: the same finding, for less per call."""
-        seen = (rule_id, where)
-        if seen in self.seen:
-            return
-        self.seen.add(seen)
-        facts = _FACTS[rule_id]
+    def _fast_hit(self) -> Callable[[str, str, Any, str], None]:
+        seen = self.seen
+        remember = seen.add
+        append = self.findings.append
         doc = self.doc
-        if doc is None:  # only API rules report this way, and they run only with a document
-            raise ValueError(f"no OpenAPI document to locate {where}")
-        ref = doc.locate_node(node, where) if doc.locate_node is not None else doc.locate(where)
-        self.findings.append(
-            Finding(
-                ANALYZER,
-                rule_id,
-                facts.severity,
-                facts.title,
-                f"{message} {facts.why}",
-                facts.fix,
-                (ref,),
-                fingerprint(ANALYZER, rule_id, where),
-                facts.references,
-                facts.category,
-                facts.cwe,
-                self._suppression(facts.rule, where) if self.waivers else None,
+        locate_node = doc.locate_node if doc is not None else None
+        waivers = self.waivers
+        suppression = self._suppression
+        facts_of = _FACTS
+        sha256 = hashlib.sha256
+        make = Finding
+
+        def hit(rule_id: str, where: str, node: Any, message: str) -> None:
+            key = (rule_id, where)
+            if key in seen:
+                return
+            remember(key)
+            rule, severity, title, why, fix, references, category, cwe, prefix = facts_of[rule_id]
+            if locate_node is not None:
+                ref = locate_node(node, where)
+            elif doc is not None:
+                ref = doc.locate(where)
+            else:  # only API rules report this way, and they run only with a document
+                raise ValueError(f"no OpenAPI document to locate {where}")
+            append(
+                make(
+                    ANALYZER,
+                    rule_id,
+                    severity,
+                    title,
+                    f"{message} {why}",
+                    fix,
+                    (ref,),
+                    # fingerprint(ANALYZER, rule_id, where), with the constant part joined once
+                    sha256((prefix + where).encode()).hexdigest()[:24],
+                    references,
+                    category,
+                    cwe,
+                    suppression(rule, where) if waivers else None,
+                )
             )
-        )
+
+        return hit
 
     def _locate(self, ptr: str, node: Any) -> SourceRef:
         doc = self.doc
@@ -296,6 +317,7 @@ class _Facts(NamedTuple):
     references: tuple[str, str]
     category: str
     cwe: str
+    fingerprint_prefix: str  # what fingerprint() hashes before the finding's key
 
 
 _FACTS = {
@@ -311,6 +333,7 @@ _FACTS = {
         ),
         f"{rule.category}:2023" if rule.category != "DP" else "DP",
         rule.cwe,
+        f"{ANALYZER}\x1f{rule.id}\x1f",
     )
     for rule in RULES
 }
