@@ -101,3 +101,17 @@ def test_the_compiled_walks_match_the_python_ones(monkeypatch: pytest.MonkeyPatc
     assert "/r/paths/~1a~1{id}/get/parameters/0" in pointers
     assert sorted(compiled[1]) == ["#/in-example", "#/in-extension", "#/x"]  # refs are read everywhere
     assert shallow == ["#/in-extension"]  # depth 2; the parameter's $ref lies 5 containers deep
+
+
+def test_nesting_deeper_than_the_scan_goes_is_refused_not_a_crash() -> None:
+    # json.loads stops near 1,500 levels; data built another way can go deeper, and the scan
+    # (which recurses) stops at 4,000 so that the caller falls back to its walk.
+    depth = 4500
+    text = '{"a":' * depth + "1" + "}" * depth
+    data: dict = {"a": 1}
+    for _ in range(depth - 1):
+        data = {"a": data}
+    with pytest.raises(ValueError, match="does not match"):
+        structured.Positions(text, data)
+    shallow = '{"a":' * 100 + "1" + "}" * 100
+    assert len(structured.Positions(shallow, json.loads(shallow))) == 100

@@ -77,6 +77,10 @@ static Py_ssize_t found_add(Found *found, PyObject *node, long long where, Py_ss
     return first;
 }
 
+/* The scan recurses once per nesting level; json.loads stops near 1,000 by default. A program
+   that raised the recursion limit could load deeper data: past this, the caller's Python walk. */
+#define MAX_DEPTH 4000
+
 #define SCAN FN(Scan)
 
 #define CHAR Py_UCS1
@@ -100,7 +104,7 @@ static Py_ssize_t found_add(Found *found, PyObject *node, long long where, Py_ss
 /* Scans a text of one kind into `found`; sets `matched` to 1, 0 (disagreed) or -1 (error). */
 #define RUN(suffix, type)                                                                            \
     do {                                                                                             \
-        Scan_##suffix s = {(const type *)PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text), 0, 1, 0, &found}; \
+        Scan_##suffix s = {(const type *)PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text), 0, 1, 0, &found, 0}; \
         skip_ws_##suffix(&s);                                                                        \
         matched = walk_##suffix(&s, data, ((long long)s.line << 32) | (s.pos - s.line_start + 1));   \
         if (matched == 1) {                                                                          \

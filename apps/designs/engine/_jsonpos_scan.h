@@ -7,6 +7,7 @@ typedef struct {
     Py_ssize_t line;       /* 1-based line of pos */
     Py_ssize_t line_start; /* offset where that line starts */
     Found *out;
+    int depth; /* containers open around pos */
 } SCAN;
 
 #define AT(c) (s->pos < s->length && s->data[s->pos] == (c))
@@ -97,9 +98,10 @@ static int FN(walk)(SCAN *s, PyObject *node, long long where) {
     if (!is_dict && !PyList_CheckExact(node)) {
         return FN(skip_scalar)(s);
     }
-    if (!AT(is_dict ? '{' : '[')) {
-        return 0;
+    if (!AT(is_dict ? '{' : '[') || s->depth >= MAX_DEPTH) {
+        return 0; /* deeper than json.loads goes by default: let the caller walk instead */
     }
+    s->depth++;
     Py_ssize_t size = is_dict ? PyDict_GET_SIZE(node) : PyList_GET_SIZE(node);
     Py_ssize_t first = found_add(s->out, node, where, size);
     if (first < 0) {
@@ -149,6 +151,7 @@ static int FN(walk)(SCAN *s, PyObject *node, long long where) {
         return 0; /* more members in the text than in the data: a duplicate key */
     }
     s->pos++;
+    s->depth--;
     return 1;
 }
 
