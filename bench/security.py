@@ -62,6 +62,12 @@ def main() -> None:
     args = parser.parse_args()
     python = sys.executable
     spectral = ROOT / "var" / "spectral" / "node_modules" / ".bin" / "spectral"
+    if args.spectral and not spectral.exists():
+        # The same pinned Spectral CLI and OWASP ruleset the golden files were made with.
+        sys.path.insert(0, str(ROOT / "scripts"))
+        from spectral_golden import _install
+
+        spectral = _install()
     print(
         f"{'document':10} {'MiB':>6} {'ours s':>8} {'load s':>8} {'ours/load':>10} {'ours MiB':>9} {'spectral s':>11} {'spectral/ours':>14}"
     )

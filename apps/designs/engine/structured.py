@@ -1,10 +1,11 @@
 """Loading YAML and JSON safely, and finding the line of a JSON pointer on demand.
 
-JSON goes through `json` (fast); YAML through libyaml's safe loader with timestamps kept as
-strings. YAML aliases are counted before anything is built, so that an alias bomb is refused
-in time proportional to the document, not to its expansion. Line numbers are looked up only for
-the places a finding reports, rather than marked on every node; for JSON, the compiled scanner
-in `_jsonpos` finds every object and array in one pass when many are asked for.
+JSON goes through `json` (fast); YAML through libyaml's safe loader (`yamldoc`, imported only
+when YAML is pasted), with timestamps kept as strings and alias bombs refused before anything is
+built. For JSON, the compiled scanner in `_jsonpos` gives every object, array and member its line
+and column in one pass on first use; without it (not compiled, or a duplicate key) pointers are
+resolved by walking the text. The same module walks loaded documents (`dict_objects`,
+`ref_strings`) with Python fallbacks.
 """
 
 from __future__ import annotations
