@@ -115,3 +115,13 @@ def test_nesting_deeper_than_the_scan_goes_is_refused_not_a_crash() -> None:
         structured.Positions(text, data)
     shallow = '{"a":' * 100 + "1" + "}" * 100
     assert len(structured.Positions(shallow, json.loads(shallow))) == 100
+
+
+@pytest.mark.parametrize(
+    "text", ["", "plain ascii", "caf\u00e9", "\u2014 dash", "\U0001f600 face", "mix \u00e9\u2014\U0001f600 \ud800"]
+)
+def test_utf8_length_counts_without_encoding(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = len(text.encode("utf-8", "surrogatepass"))
+    assert structured.utf8_length(text) == expected
+    monkeypatch.setattr(structured, "_jsonpos", None)
+    assert structured.utf8_length(text) == expected

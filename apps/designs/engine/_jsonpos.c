@@ -498,7 +498,28 @@ static PyObject *refs(PyObject *module, PyObject *args) {
     return out;
 }
 
+/* utf8_length(text) -> the length of text.encode("utf-8") without building it (surrogates,
+   which that would refuse, count 3 bytes). */
+static PyObject *utf8_length(PyObject *module, PyObject *text) {
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "utf8_length takes a str");
+        return NULL;
+    }
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text), bytes = length;
+    if (PyUnicode_IS_ASCII(text)) {
+        return PyLong_FromSsize_t(bytes);
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    for (Py_ssize_t i = 0; i < length; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        bytes += (c >= 0x80) + (c >= 0x800) + (c >= 0x10000);
+    }
+    return PyLong_FromSsize_t(bytes);
+}
+
 static PyMethodDef module_methods[] = {
+    {"utf8_length", utf8_length, METH_O, "utf8_length(text) -> len(text.encode('utf-8')), without encoding."},
     {"objects", objects, METH_VARARGS,
      "objects(data, prefix, skip) -> [(pointer, dict), ...] for every dict of data, depth first."},
     {"refs", refs, METH_VARARGS, "refs(data, max_depth) -> every $ref string in the dicts of data down to max_depth."},

@@ -28,7 +28,7 @@ from apps.designs.engine.model import (
 from apps.designs.engine.openapi import parse_openapi
 from apps.designs.engine.sqlblocks import has_named_queries, split_named
 from apps.designs.engine.stories import is_story_heading, parse_story
-from apps.designs.engine.structured import looks_like_json
+from apps.designs.engine.structured import looks_like_json, utf8_length
 from apps.designs.engine.text import InputError
 
 OPENAPI_FENCES = {"openapi", "swagger", "oas"}
@@ -187,7 +187,7 @@ def _parse_design(inputs: DesignInput, limits: ParseLimits) -> ParseResult:
 def _too_large(text: str, limits: ParseLimits) -> bool:
     if len(text) > limits.max_document_bytes:
         return True
-    return len(text) * 4 > limits.max_document_bytes and len(text.encode("utf-8")) > limits.max_document_bytes
+    return len(text) * 4 > limits.max_document_bytes and utf8_length(text) > limits.max_document_bytes
 
 
 def _result(parts: _Parts) -> ParseResult:

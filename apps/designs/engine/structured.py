@@ -80,6 +80,13 @@ def dict_objects(data: Any, prefix: str, skip: frozenset[str]) -> list[tuple[str
     return found
 
 
+def utf8_length(text: str) -> int:
+    """len(text.encode("utf-8")) without building the bytes (a lone surrogate counts 3)."""
+    if _jsonpos is not None:
+        return _jsonpos.utf8_length(text)
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
 def ref_strings(data: Any, max_depth: int) -> list[str]:
     """The string value of every `$ref` in the dicts of `data` at most `max_depth` containers
     deep (`data` itself is depth 0). Compiled when it can be."""
