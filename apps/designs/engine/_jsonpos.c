@@ -1,4 +1,5 @@
-/* Where each part of a loaded JSON document is written.
+/* Where each part of a loaded JSON document is written, and fast walks over loaded documents
+   (objects, refs, utf8_length below). Pure functions of their arguments: no I/O, no state.
 
    Positions(text, data) walks the JSON text and the data that json.loads made of it side by
    side, in document order, and remembers for every dict and list in `data` where it is written
@@ -12,7 +13,7 @@
    The text is only scanned, never decoded: keys are compared with the loaded keys, and any
    disagreement (a duplicate key, which json.loads folds into one, or a text that is not the
    one `data` came from) raises ValueError, so that the caller can fall back to a slower
-   locator. Nesting is bounded by the data, which json.loads already limited. The table keys
+   locator; so does nesting past MAX_DEPTH, deeper than json.loads goes. The table keys
    containers by address and holds a reference to `data`, so no address can be reused while it
    exists; `data` must not be changed afterwards. */
 
