@@ -51,3 +51,5 @@ def test_the_bulk_reporting_path_fingerprints_like_every_other() -> None:
     assert len(bulk) > 1000
     for f in bulk:
         assert f.fingerprint == fingerprint("security", f.rule_id, f.locations[0].pointer or "")
+    # Reported once each, whether or not the path checks for duplicates.
+    assert len({f.fingerprint for f in findings}) == len(findings) == 12_680

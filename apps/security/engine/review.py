@@ -176,15 +176,19 @@ class _Review:
     waivers: dict[str, Mapping[str, Any]] = field(default_factory=dict)
     # hit(rule_id, pointer, node, message): `add` for the rules that report by the ten thousand,
     # at a dict or list of the document with the rule's own severity and title. The same finding
-    # for less per call: a closure over everything it reads.
+    # for less per call: a closure over everything it reads. `hit_once` is the same without the
+    # duplicate check, for rules reported only from one walk that meets each object once (a
+    # rule's findings are then unique by pointer): the schema bounds and the responses checks.
     hit: Callable[[str, str, Any, str], None] = field(init=False, repr=False)
+    hit_once: Callable[[str, str, Any, str], None] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.doc is not None and IGNORE_KEY in self.doc.extensions:
             for ptr, node in _walk(self.doc.data):
                 if IGNORE_KEY in node:
                     self.waivers[ptr] = node
-        self.hit = self._fast_hit()
+        self.hit = self._fast_hit(deduplicate=True)
+        self.hit_once = self._fast_hit(deduplicate=False)
 
     def add(
         self,
@@ -232,7 +236,7 @@ class _Review:
             )
         )
 
-    def _fast_hit(self) -> Callable[[str, str, Any, str], None]:
+    def _fast_hit(self, *, deduplicate: bool) -> Callable[[str, str, Any, str], None]:
         seen = self.seen
         remember = seen.add
         append = self.findings.append
@@ -245,10 +249,11 @@ class _Review:
         make = Finding
 
         def hit(rule_id: str, where: str, node: Any, message: str) -> None:
-            key = (rule_id, where)
-            if key in seen:
-                return
-            remember(key)
+            if deduplicate:
+                key = (rule_id, where)
+                if key in seen:
+                    return
+                remember(key)
             rule, severity, title, why, fix, references, category, cwe, prefix = facts_of[rule_id]
             if locate_node is not None:
                 ref = locate_node(node, where)
@@ -396,7 +401,7 @@ def _schema_rules(review: _Review, data: Mapping[str, Any], *, oas31: bool) -> l
     """The rules on every object; returns every `responses` object under /paths (callbacks
     included) with its pointer, met on the same walk, for the operation rules."""
     responses_objects = []
-    hit = review.hit
+    hit = review.hit_once  # each object is met once
     for where, node in _walk(data):
         if "parameters" in node or "headers" in node:
             _node_rules(review, where, node)
@@ -482,16 +487,16 @@ def _operations(doc: ApiDocument) -> Iterator[tuple[str, str, Mapping[str, Any],
 def _operation_rules(review: _Review, doc: ApiDocument, responses_objects: list[tuple[str, dict[str, Any]]]) -> None:
     data = doc.data
     root_security = data.get("security")
-    hit = review.hit
+    hit, once = review.hit, review.hit_once  # each responses object is met once; responses may be shared
     for where, responses in responses_objects:
         if not _has_content(doc, responses.get("429")):
-            hit("sec.api4.no-429", where, responses, "The operation documents no 429 response with a body.")
+            once("sec.api4.no-429", where, responses, "The operation documents no 429 response with a body.")
         if not _has_content(doc, responses.get("401")):
-            hit("sec.api8.error-401", where, responses, "The operation documents no 401 response with a body.")
+            once("sec.api8.error-401", where, responses, "The operation documents no 401 response with a body.")
         if not _has_content(doc, responses.get("500")):
-            hit("sec.api8.error-500", where, responses, "The operation documents no 500 response with a body.")
+            once("sec.api8.error-500", where, responses, "The operation documents no 500 response with a body.")
         if not ("400" in responses or "422" in responses or "4XX" in responses or _validation_status(responses)):
-            hit("sec.api8.error-validation", where, responses, "The operation documents no 400, 422 or 4XX response.")
+            once("sec.api8.error-validation", where, responses, "The operation documents no 400, 422 or 4XX response.")
         for status, response in responses.items():
             code = status if type(status) is str else str(status)
             resolved, at = _deref(doc, response, f"{where}/{escape_pointer_part(code)}")
