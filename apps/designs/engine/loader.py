@@ -35,6 +35,7 @@ OPENAPI_FENCES = {"openapi", "swagger", "oas"}
 DBML_FENCES = {"dbml"}
 SQL_FENCES = {"sql", "postgresql", "postgres", "pgsql", "psql", "ddl"}
 STRUCTURED_FENCES = {"yaml", "yml", "json"}
+_WORKBENCH_EXTENSION = re.compile(r"x-workbench-[a-z-]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,7 +308,7 @@ def _parse_openapi_part(text: str, document: str, offset: int, parts: _Parts, li
         parts.problems.append(exc.problem)
         return
     parts.api = settings
-    extensions = frozenset(re.findall(r"x-workbench-[a-z-]+", text)) if "x-workbench-" in text else frozenset()
+    extensions = frozenset(_WORKBENCH_EXTENSION.findall(text))
     parts.api_document = ApiDocument(
         data=doc.data, locate=doc.ref, locate_node=doc.locator.node, resolve=doc.resolve, extensions=extensions
     )
