@@ -10,6 +10,7 @@ setup(
             "apps.designs.engine._jsonpos",
             ["apps/designs/engine/_jsonpos.c"],
             depends=["apps/designs/engine/_jsonpos_scan.h"],
+            libraries=["crypto"],  # OpenSSL's SHA-256 for fingerprints (Debian: libssl-dev)
         )
     ]
 )

@@ -50,8 +50,9 @@ ensure_venv() {
 }
 
 # Debian packages: Chromium drives the browser tests; hypopg serves the query-plan sandbox; gcc
-# compiles the JSON scanner (apps/designs/engine/_jsonpos.c) during the editable install.
-APT_PACKAGES=(chromium postgresql-15-hypopg gcc)
+# and OpenSSL's headers compile the JSON scanner (apps/designs/engine/_jsonpos.c) during the
+# editable install.
+APT_PACKAGES=(chromium postgresql-15-hypopg gcc libssl-dev)
 
 ensure_debian_packages() {
   local missing=()

@@ -125,3 +125,15 @@ def test_utf8_length_counts_without_encoding(text: str, monkeypatch: pytest.Monk
     assert structured.utf8_length(text) == expected
     monkeypatch.setattr(structured, "_jsonpos", None)
     assert structured.utf8_length(text) == expected
+
+
+@pytest.mark.parametrize("key", ["", "/paths/~1a/get", "caf\u00e9 \U0001f600", "x" * 2000])
+def test_the_compiled_fingerprint_digest_is_sha256(key: str) -> None:
+    import hashlib
+
+    from apps.analysis.engine import findings
+
+    prefix = findings.fingerprint_prefix("security", "sec.api4.string-limit")
+    assert findings.fingerprint_from is not findings._sha256_hex24  # compiled
+    assert findings.fingerprint_from(prefix, key) == hashlib.sha256((prefix + key).encode()).hexdigest()[:24]
+    assert findings._sha256_hex24(prefix, key) == findings.fingerprint_from(prefix, key)

@@ -14,7 +14,22 @@ AnalyzerStatus = Literal["succeeded", "failed", "skipped"]
 
 def fingerprint(analyzer: str, rule_id: str, key: str) -> str:
     """Stable across revisions: built from what the finding is about, never from line numbers."""
-    return hashlib.sha256(f"{analyzer}\x1f{rule_id}\x1f{key}".encode()).hexdigest()[:24]
+    return fingerprint_from(fingerprint_prefix(analyzer, rule_id), key)
+
+
+def fingerprint_prefix(analyzer: str, rule_id: str) -> str:
+    """What every fingerprint of a rule starts its hash with, for `fingerprint_from`."""
+    return f"{analyzer}\x1f{rule_id}\x1f"
+
+
+def _sha256_hex24(prefix: str, key: str) -> str:
+    return hashlib.sha256((prefix + key).encode()).hexdigest()[:24]
+
+
+try:  # the same digest through OpenSSL without a hash object apiece (see _jsonpos.c)
+    from apps.designs.engine._jsonpos import sha256_hex24 as fingerprint_from
+except ImportError:  # not compiled
+    fingerprint_from = _sha256_hex24
 
 
 def severity_rank(severity: str) -> int:

@@ -310,7 +310,7 @@ def _parse_openapi_part(text: str, document: str, offset: int, parts: _Parts, li
     parts.api = settings
     extensions = frozenset(_WORKBENCH_EXTENSION.findall(text))
     parts.api_document = ApiDocument(
-        data=doc.data, locate=doc.ref, locate_node=doc.locator.node, resolve=doc.resolve, extensions=extensions
+        data=doc.data, locate=doc.ref, locate_node=doc.locator.node_lookup(), resolve=doc.resolve, extensions=extensions
     )
     parts.endpoints.extend(endpoints)
     parts.problems.extend(problems)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
@@ -137,6 +138,10 @@ class Locator:
         answer as `ref(ptr)`; locators that can find nodes by identity do it without the pointer."""
         return self.ref(ptr)
 
+    def node_lookup(self) -> Callable[[Any, str], SourceRef]:
+        """`node` as a function, for callers that locate tens of thousands of nodes."""
+        return self.node
+
     def ref(self, ptr: str) -> SourceRef:
         """A SourceRef for the pointer, or for its nearest existing ancestor."""
         parts = [unescape_pointer_part(p) for p in ptr.split("/")[1:]] if ptr else []
@@ -183,6 +188,20 @@ class JsonLocator(Locator):
 
     def _at(self, packed: int, ptr: str) -> SourceRef:
         return SourceRef(self.document, (packed >> 32) + self.line_offset, packed & 0xFFFFFFFF, ptr)
+
+    def node_lookup(self) -> Callable[[Any, str], SourceRef]:
+        positions = self._scan()
+        if not positions:
+            return self.node
+        get, document, line_offset, ref = positions.get, self.document, self.line_offset, self.ref
+
+        def node(node: Any, ptr: str) -> SourceRef:
+            packed = get(node)
+            if packed is None:
+                return ref(ptr)
+            return SourceRef(document, (packed >> 32) + line_offset, packed & 0xFFFFFFFF, ptr)
+
+        return node
 
     def node(self, node: Any, ptr: str) -> SourceRef:
         positions = self._positions if self._positions is not None else self._scan()

@@ -13,14 +13,13 @@ stays in the report, marked suppressed.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
-from apps.analysis.engine.findings import Finding, fingerprint, severity_rank
+from apps.analysis.engine.findings import Finding, fingerprint, fingerprint_from, fingerprint_prefix, severity_rank
 from apps.analysis.engine.traceability import match_endpoint
 from apps.designs.engine.bulk import collector_paused
 from apps.designs.engine.model import SEVERITIES, ApiDocument, DesignModel, Endpoint, Severity, SourceRef
@@ -245,8 +244,11 @@ class _Review:
         waivers = self.waivers
         suppression = self._suppression
         facts_of = _FACTS
-        sha256 = hashlib.sha256
+        digest = fingerprint_from
         make = Finding
+        # (rule, message) -> the finding's whole message: these rules repeat a handful of
+        # messages, so they are joined once and shared.
+        messages: dict[tuple[str, str], str] = {}
 
         def hit(rule_id: str, where: str, node: Any, message: str) -> None:
             if deduplicate:
@@ -255,6 +257,9 @@ class _Review:
                     return
                 remember(key)
             rule, severity, title, why, fix, references, category, cwe, prefix = facts_of[rule_id]
+            whole = messages.get((rule_id, message))
+            if whole is None:
+                whole = messages[rule_id, message] = f"{message} {why}"
             if locate_node is not None:
                 ref = locate_node(node, where)
             elif doc is not None:
@@ -267,11 +272,10 @@ class _Review:
                     rule_id,
                     severity,
                     title,
-                    f"{message} {why}",
+                    whole,
                     fix,
                     (ref,),
-                    # fingerprint(ANALYZER, rule_id, where), with the constant part joined once
-                    sha256((prefix + where).encode()).hexdigest()[:24],
+                    digest(prefix, where),  # fingerprint(ANALYZER, rule_id, where)
                     references,
                     category,
                     cwe,
@@ -338,7 +342,7 @@ _FACTS = {
         ),
         f"{rule.category}:2023" if rule.category != "DP" else "DP",
         rule.cwe,
-        f"{ANALYZER}\x1f{rule.id}\x1f",
+        fingerprint_prefix(ANALYZER, rule.id),
     )
     for rule in RULES
 }
