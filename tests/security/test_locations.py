@@ -53,3 +53,60 @@ def test_the_bulk_reporting_path_fingerprints_like_every_other() -> None:
         assert f.fingerprint == fingerprint("security", f.rule_id, f.locations[0].pointer or "")
     # Reported once each, whether or not the path checks for duplicates.
     assert len({f.fingerprint for f in findings}) == len(findings) == 12_680
+
+
+def test_the_compiled_schema_checks_match_the_python_ones() -> None:
+    from apps.security.engine import review
+
+    assert review._schema_events is not review._python_schema_events  # compiled
+    crafted = {
+        "paths": {
+            "/a": {"get": {"responses": {"200": {}}, "parameters": []}},
+            "/b": {"responses": "not a mapping"},
+        },
+        "components": {
+            "responses": {"x": {"responses": {}}},  # not under /paths
+            "schemas": {
+                "s": {"type": "string"},
+                "bounded": {"type": "string", "maxLength": 3, "format": "uuid"},
+                "choice": {"type": "string", "enum": ["a"]},
+                "list": {"type": ["string", "null", 3], "pattern": "x"},
+                "arr": {"type": "array", "maxItems": 2, "headers": {}},
+                "arr2": {"type": ["array", "integer"], "minimum": 0, "exclusiveMaximum": 9},
+                "i30": {"type": "integer", "minimum": 0, "maximum": 9, "format": "int32"},
+                "i31": {"type": "integer", "minimum": 0, "exclusiveMinimum": 0, "maximum": 9},
+                "obj": {"type": "object", "additionalProperties": True},
+                "none": {"type": None},
+                "odd": {"type": 5},
+            },
+        },
+    }
+    documents = [crafted]
+    for key in ("github", "stripe", "train-travel", "readme"):
+        path = spec_path(BY_KEY[key])
+        parsed = parse_design(input_from_file(path.name, path.read_text(encoding="utf-8")), limits=ParseLimits())
+        assert parsed.model.api_document is not None
+        documents.append(parsed.model.api_document.data)
+    for data in documents:
+        pairs = review._walk(data)
+        for oas31 in (False, True):
+            compiled = review._schema_events(pairs, oas31)
+            expected = review._python_schema_events(pairs, oas31)
+            assert compiled == expected
+            assert all(a[2] is b[2] for a, b in zip(compiled[0], expected[0], strict=True))
+    events, responses = review._schema_events(review._walk(crafted), True)
+    # In walk order (the stack takes the last member first). OpenAPI 3.1: arr2 is bounded by
+    # minimum and exclusiveMaximum, i31 is not (minimum and exclusiveMinimum both).
+    assert [(code, where) for code, where, _ in events] == [
+        (6, "/components/schemas/obj"),
+        (4, "/components/schemas/i31"),
+        (5, "/components/schemas/i31"),
+        (1, "/components/schemas/arr2"),
+        (5, "/components/schemas/arr2"),
+        (0, "/components/schemas/arr"),
+        (2, "/components/schemas/list"),
+        (2, "/components/schemas/s"),
+        (3, "/components/schemas/s"),
+        (0, "/paths/~1a/get"),
+    ]
+    assert [where for where, _ in responses] == ["/paths/~1a/get/responses"]

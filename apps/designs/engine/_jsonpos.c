@@ -500,6 +500,160 @@ static PyObject *refs(PyObject *module, PyObject *args) {
     return out;
 }
 
+/* schema_events(pairs, oas31) -> (events, responses): the per-object part of the security
+   review's schema rules over the (pointer, dict) pairs `objects` returns, so that Python only
+   sees the objects a rule reports on. events: (code, pointer, dict) in walk order; per object:
+   0 it has `parameters` or `headers` (the caller's node rules), then 1 array without maxItems,
+   2 string without maxLength/enum/const, 3 string without format/pattern/enum/const, 4 integer
+   without both bounds, 5 integer without format, 6 `type: object` (the caller's object rules).
+   responses: (pointer + "/responses", dict) for every object under /paths with a `responses`
+   mapping. apps/security/engine/review.py has the same in Python, tested equal. */
+enum {
+    K_PARAMETERS,
+    K_HEADERS,
+    K_RESPONSES,
+    K_TYPE,
+    K_MAX_ITEMS,
+    K_MAX_LENGTH,
+    K_ENUM,
+    K_CONST,
+    K_FORMAT,
+    K_PATTERN,
+    K_MINIMUM,
+    K_MAXIMUM,
+    K_EXCLUSIVE_MINIMUM,
+    K_EXCLUSIVE_MAXIMUM,
+    K_PATHS_PREFIX,
+    K_RESPONSES_SEGMENT,
+    K_COUNT
+};
+static const char *const key_names[K_COUNT] = {
+    "parameters", "headers", "responses", "type",    "maxItems",         "maxLength",        "enum",    "const",
+    "format",     "pattern", "minimum",   "maximum", "exclusiveMinimum", "exclusiveMaximum", "/paths/", "responses",
+};
+static PyObject *keys[K_COUNT];
+
+static int emit(PyObject *events, long code, PyObject *ptr, PyObject *node) {
+    PyObject *number = PyLong_FromLong(code);
+    PyObject *event = number == NULL ? NULL : PyTuple_Pack(3, number, ptr, node);
+    Py_XDECREF(number);
+    int failed = event == NULL || PyList_Append(events, event) < 0;
+    Py_XDECREF(event);
+    return failed ? -1 : 0;
+}
+
+static int is_word(PyObject *value, const char *word) {
+    return PyUnicode_CheckExact(value) && PyUnicode_CompareWithASCIIString(value, word) == 0;
+}
+
+/* Which of array, string and integer a `type` value names: a string, or a list of strings. */
+static void type_flags(PyObject *kind, int *array, int *string, int *integer) {
+    *array = *string = *integer = 0;
+    if (PyUnicode_CheckExact(kind)) {
+        *array = is_word(kind, "array");
+        *string = is_word(kind, "string");
+        *integer = is_word(kind, "integer");
+    } else if (PyList_CheckExact(kind)) {
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(kind); i++) {
+            PyObject *item = PyList_GET_ITEM(kind, i);
+            *array |= is_word(item, "array");
+            *string |= is_word(item, "string");
+            *integer |= is_word(item, "integer");
+        }
+    }
+}
+
+static PyObject *schema_events(PyObject *module, PyObject *args) {
+    PyObject *pairs;
+    int oas31;
+    if (!PyArg_ParseTuple(args, "O!p:schema_events", &PyList_Type, &pairs, &oas31)) {
+        return NULL;
+    }
+    for (int k = 0; k < K_COUNT; k++) {
+        if (keys[k] == NULL && (keys[k] = PyUnicode_InternFromString(key_names[k])) == NULL) {
+            return NULL;
+        }
+    }
+    PyObject *events = PyList_New(0), *responses = PyList_New(0);
+    if (events == NULL || responses == NULL) {
+        goto failed;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(pairs); i++) {
+        PyObject *pair = PyList_GET_ITEM(pairs, i);
+        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2 || !PyUnicode_Check(PyTuple_GET_ITEM(pair, 0)) ||
+            !PyDict_Check(PyTuple_GET_ITEM(pair, 1))) {
+            PyErr_SetString(PyExc_TypeError, "schema_events takes a list of (pointer, dict)");
+            goto failed;
+        }
+        PyObject *ptr = PyTuple_GET_ITEM(pair, 0), *node = PyTuple_GET_ITEM(pair, 1);
+        int has[K_PATHS_PREFIX] = {0};
+        for (int k = K_PARAMETERS; k <= K_TYPE; k++) {
+            if ((has[k] = PyDict_Contains(node, keys[k])) < 0) {
+                goto failed;
+            }
+        }
+        if ((has[K_PARAMETERS] || has[K_HEADERS]) && emit(events, 0, ptr, node) < 0) {
+            goto failed;
+        }
+        if (has[K_RESPONSES]) {
+            PyObject *found = PyDict_GetItemWithError(node, keys[K_RESPONSES]);
+            if (found == NULL) {
+                goto failed; /* it was there a moment ago: an error */
+            }
+            Py_ssize_t under_paths = PyUnicode_Tailmatch(ptr, keys[K_PATHS_PREFIX], 0, PY_SSIZE_T_MAX, -1);
+            if (under_paths < 0) {
+                goto failed;
+            }
+            if (PyDict_CheckExact(found) && under_paths) {
+                PyObject *where = join(ptr, keys[K_RESPONSES_SEGMENT]);
+                PyObject *entry = where == NULL ? NULL : PyTuple_Pack(2, where, found);
+                Py_XDECREF(where);
+                int appended = entry != NULL && PyList_Append(responses, entry) == 0;
+                Py_XDECREF(entry);
+                if (!appended) {
+                    goto failed;
+                }
+            }
+        }
+        PyObject *kind = has[K_TYPE] ? PyDict_GetItemWithError(node, keys[K_TYPE]) : NULL;
+        if (kind == NULL) {
+            if (PyErr_Occurred()) {
+                goto failed;
+            }
+            continue;
+        }
+        if (kind == Py_None) {
+            continue;
+        }
+        int array, string, integer;
+        type_flags(kind, &array, &string, &integer);
+        for (int k = K_MAX_ITEMS; (array || string || integer) && k < K_PATHS_PREFIX; k++) {
+            if ((has[k] = PyDict_Contains(node, keys[k])) < 0) {
+                goto failed;
+            }
+        }
+        int no_choice = !has[K_ENUM] && !has[K_CONST];
+        int bounded = oas31 ? (has[K_MINIMUM] != has[K_EXCLUSIVE_MINIMUM]) && (has[K_MAXIMUM] != has[K_EXCLUSIVE_MAXIMUM])
+                            : has[K_MINIMUM] && has[K_MAXIMUM];
+        if ((array && !has[K_MAX_ITEMS] && emit(events, 1, ptr, node) < 0) ||
+            (string && !has[K_MAX_LENGTH] && no_choice && emit(events, 2, ptr, node) < 0) ||
+            (string && !has[K_FORMAT] && !has[K_PATTERN] && no_choice && emit(events, 3, ptr, node) < 0) ||
+            (integer && !bounded && emit(events, 4, ptr, node) < 0) ||
+            (integer && !has[K_FORMAT] && emit(events, 5, ptr, node) < 0)) {
+            goto failed;
+        }
+        int object = PyUnicode_Check(kind) ? PyUnicode_CompareWithASCIIString(kind, "object") == 0 : 0;
+        if (object && emit(events, 6, ptr, node) < 0) {
+            goto failed;
+        }
+    }
+    return Py_BuildValue("(NN)", events, responses);
+failed:
+    Py_XDECREF(events);
+    Py_XDECREF(responses);
+    return NULL;
+}
+
 /* utf8_length(text) -> the length of text.encode("utf-8") without building it (surrogates,
    which that would refuse, count 3 bytes). */
 static PyObject *utf8_length(PyObject *module, PyObject *text) {
@@ -587,6 +741,8 @@ static PyObject *sha256_hex24(PyObject *module, PyObject *const *args, Py_ssize_
 }
 
 static PyMethodDef module_methods[] = {
+    {"schema_events", schema_events, METH_VARARGS,
+     "schema_events(pairs, oas31) -> (events, responses): the security review's per-object schema checks."},
     {"sha256_hex24", (PyCFunction)(void (*)(void))sha256_hex24, METH_FASTCALL,
      "sha256_hex24(prefix, key) -> the first 24 hex digits of SHA-256 of (prefix + key) in UTF-8."},
     {"utf8_length", utf8_length, METH_O, "utf8_length(text) -> len(text.encode('utf-8')), without encoding."},

@@ -401,37 +401,58 @@ def _node_rules(review: _Review, ptr: str, node: Mapping[str, Any]) -> None:
         )
 
 
+# What the per-object schema checks report, by the event code `_schema_events` gives them.
+_SCHEMA_HITS = {
+    1: ("sec.api4.array-limit", "This array schema sets no maxItems."),
+    2: ("sec.api4.string-limit", "This string schema sets no maxLength, enum or const."),
+    3: ("sec.api4.string-restricted", "This string schema sets no format, pattern, enum or const."),
+    4: ("sec.api4.integer-limit", "This integer schema lacks a minimum or a maximum."),
+    5: ("sec.api4.integer-format", "This integer schema sets no format."),
+}
+_NODE_RULES, _OBJECT_RULES = 0, 6
+
+
 def _schema_rules(review: _Review, data: Mapping[str, Any], *, oas31: bool) -> list[tuple[str, dict[str, Any]]]:
     """The rules on every object; returns every `responses` object under /paths (callbacks
     included) with its pointer, met on the same walk, for the operation rules."""
-    responses_objects = []
+    events, responses_objects = _schema_events(_walk(data), oas31)
     hit = review.hit_once  # each object is met once
-    for where, node in _walk(data):
-        if "parameters" in node or "headers" in node:
+    hits = _SCHEMA_HITS
+    for code, where, node in events:
+        if code == _NODE_RULES:
             _node_rules(review, where, node)
+        elif code == _OBJECT_RULES:
+            _object_rules(review, where, node, oas31=oas31)
+        else:
+            rule_id, message = hits[code]
+            hit(rule_id, where, node, message)
+    return responses_objects
+
+
+def _python_schema_events(
+    pairs: list[tuple[str, dict[str, Any]]], oas31: bool
+) -> tuple[list[tuple[int, str, dict[str, Any]]], list[tuple[str, dict[str, Any]]]]:
+    """What the compiled `schema_events` returns (see _jsonpos.c): per object, in walk order, an
+    event for each check that reports, and the `responses` objects under /paths."""
+    events: list[tuple[int, str, dict[str, Any]]] = []
+    responses_objects = []
+    for where, node in pairs:
+        if "parameters" in node or "headers" in node:
+            events.append((_NODE_RULES, where, node))
         if "responses" in node and type(node["responses"]) is dict and where.startswith("/paths/"):
             responses_objects.append((f"{where}/responses", node["responses"]))
         kind = node.get("type")
         if kind is None:
             continue
-        if type(kind) is str:
-            is_array, is_string, is_integer = kind == "array", kind == "string", kind == "integer"
-        else:
-            types = _types(node)
-            is_array, is_string, is_integer = "array" in types, "string" in types, "integer" in types
-        if is_array and "maxItems" not in node:
-            hit("sec.api4.array-limit", where, node, "This array schema sets no maxItems.")
-        if is_string:
+        types = {kind} if type(kind) is str else _types(node)
+        if "array" in types and "maxItems" not in node:
+            events.append((1, where, node))
+        if "string" in types:
             if not ("maxLength" in node or "enum" in node or "const" in node):
-                hit("sec.api4.string-limit", where, node, "This string schema sets no maxLength, enum or const.")
+                events.append((2, where, node))
             if not ("format" in node or "pattern" in node or "enum" in node or "const" in node):
-                hit(
-                    "sec.api4.string-restricted",
-                    where,
-                    node,
-                    "This string schema sets no format, pattern, enum or const.",
-                )
-        if is_integer:
+                events.append((3, where, node))
+        if "integer" in types:
             if oas31:
                 bounded = (("minimum" in node) != ("exclusiveMinimum" in node)) and (
                     ("maximum" in node) != ("exclusiveMaximum" in node)
@@ -439,27 +460,37 @@ def _schema_rules(review: _Review, data: Mapping[str, Any], *, oas31: bool) -> l
             else:
                 bounded = "minimum" in node and "maximum" in node
             if not bounded:
-                hit("sec.api4.integer-limit", where, node, "This integer schema lacks a minimum or a maximum.")
+                events.append((4, where, node))
             if "format" not in node:
-                hit("sec.api4.integer-format", where, node, "This integer schema sets no format.")
+                events.append((5, where, node))
         if kind == "object":
-            keyword = "unevaluatedProperties" if oas31 else "additionalProperties"
-            extra = node.get(keyword)
-            if extra:
-                review.add(
-                    "sec.api3.additional-properties",
-                    f"{where}/{keyword}",
-                    f"This object schema allows {keyword}.",
-                    node=extra if type(extra) in (dict, list) else None,
-                )
-                if isinstance(extra, dict) and "maxProperties" not in node:
-                    review.add(
-                        "sec.api3.unbounded-additional-properties",
-                        where,
-                        f"Its {keyword} are not limited by maxProperties.",
-                        node=node,
-                    )
-    return responses_objects
+            events.append((_OBJECT_RULES, where, node))
+    return events, responses_objects
+
+
+try:  # the same checks compiled (apps/designs/engine/_jsonpos.c)
+    from apps.designs.engine._jsonpos import schema_events as _schema_events
+except ImportError:  # not compiled
+    _schema_events = _python_schema_events
+
+
+def _object_rules(review: _Review, where: str, node: dict[str, Any], *, oas31: bool) -> None:
+    keyword = "unevaluatedProperties" if oas31 else "additionalProperties"
+    extra = node.get(keyword)
+    if extra:
+        review.add(
+            "sec.api3.additional-properties",
+            f"{where}/{keyword}",
+            f"This object schema allows {keyword}.",
+            node=extra if type(extra) in (dict, list) else None,
+        )
+        if isinstance(extra, dict) and "maxProperties" not in node:
+            review.add(
+                "sec.api3.unbounded-additional-properties",
+                where,
+                f"Its {keyword} are not limited by maxProperties.",
+                node=node,
+            )
 
 
 def _deref(doc: ApiDocument, node: Any, where: str) -> tuple[Any, str]:
