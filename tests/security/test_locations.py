@@ -58,7 +58,7 @@ def test_the_bulk_reporting_path_fingerprints_like_every_other() -> None:
 def test_the_compiled_schema_checks_match_the_python_ones() -> None:
     from apps.security.engine import review
 
-    assert review._schema_events is not review._python_schema_events  # compiled
+    assert review._schema_scan is not review._python_schema_scan  # compiled
     crafted = {
         "paths": {
             "/a": {"get": {"responses": {"200": {}}, "parameters": []}},
@@ -87,26 +87,36 @@ def test_the_compiled_schema_checks_match_the_python_ones() -> None:
         parsed = parse_design(input_from_file(path.name, path.read_text(encoding="utf-8")), limits=ParseLimits())
         assert parsed.model.api_document is not None
         documents.append(parsed.model.api_document.data)
+
+    def scan(implementation: object, data: object, oas31: bool) -> tuple[list[tuple], list]:
+        calls: list[tuple] = []
+        responses = implementation(  # type: ignore[operator]
+            data,
+            {"example", "examples"},
+            oas31,
+            lambda rule_id, where, node, message: calls.append((rule_id, where, id(node), message)),
+            review._SCHEMA_HITS,
+            lambda where, node: calls.append(("node rules", where, id(node))),
+            lambda where, node: calls.append(("object rules", where, id(node))),
+        )
+        return calls, [(where, id(node)) for where, node in responses]
+
     for data in documents:
-        pairs = review._walk(data)
         for oas31 in (False, True):
-            compiled = review._schema_events(pairs, oas31)
-            expected = review._python_schema_events(pairs, oas31)
-            assert compiled == expected
-            assert all(a[2] is b[2] for a, b in zip(compiled[0], expected[0], strict=True))
-    events, responses = review._schema_events(review._walk(crafted), True)
+            assert scan(review._schema_scan, data, oas31) == scan(review._python_schema_scan, data, oas31)
+    calls, responses = scan(review._schema_scan, crafted, True)
     # In walk order (the stack takes the last member first). OpenAPI 3.1: arr2 is bounded by
     # minimum and exclusiveMaximum, i31 is not (minimum and exclusiveMinimum both).
-    assert [(code, where) for code, where, _ in events] == [
-        (6, "/components/schemas/obj"),
-        (4, "/components/schemas/i31"),
-        (5, "/components/schemas/i31"),
-        (1, "/components/schemas/arr2"),
-        (5, "/components/schemas/arr2"),
-        (0, "/components/schemas/arr"),
-        (2, "/components/schemas/list"),
-        (2, "/components/schemas/s"),
-        (3, "/components/schemas/s"),
-        (0, "/paths/~1a/get"),
+    assert [call[:2] for call in calls] == [
+        ("object rules", "/components/schemas/obj"),
+        ("sec.api4.integer-limit", "/components/schemas/i31"),
+        ("sec.api4.integer-format", "/components/schemas/i31"),
+        ("sec.api4.array-limit", "/components/schemas/arr2"),
+        ("sec.api4.integer-format", "/components/schemas/arr2"),
+        ("node rules", "/components/schemas/arr"),
+        ("sec.api4.string-limit", "/components/schemas/list"),
+        ("sec.api4.string-limit", "/components/schemas/s"),
+        ("sec.api4.string-restricted", "/components/schemas/s"),
+        ("node rules", "/paths/~1a/get"),
     ]
     assert [where for where, _ in responses] == ["/paths/~1a/get/responses"]

@@ -1,5 +1,5 @@
 /* Where each part of a loaded JSON document is written, and fast walks over loaded documents
-   (objects, refs, utf8_length below). Pure functions of their arguments: no I/O, no state.
+   (objects, refs, schema_scan, sha256_hex24, utf8_length below). Pure functions of their arguments: no I/O, no state.
 
    Positions(text, data) walks the JSON text and the data that json.loads made of it side by
    side, in document order, and remembers for every dict and list in `data` where it is written
@@ -362,23 +362,19 @@ static PyObject *segment(PyObject *key, int skip_extensions) {
     return name;
 }
 
-/* objects(data, prefix, skip) -> [(pointer, dict), ...]: every dict of `data` with its JSON
-   pointer (under `prefix`), depth first in the order of a stack walk that pushes members in
-   order; members whose key is in `skip` or starts with "x-" are not entered. */
-static PyObject *objects(PyObject *module, PyObject *args) {
-    PyObject *data, *prefix, *skip;
-    if (!PyArg_ParseTuple(args, "OUO:objects", &data, &prefix, &skip)) {
-        return NULL;
-    }
+/* Calls visit(context, pointer, dict) for every dict of `data` with its JSON pointer (under
+   `prefix`), depth first in the order of a stack walk that pushes members in order; members whose
+   key is in `skip` or starts with "x-" are not entered. 0, or -1 with a Python error. */
+typedef int (*Visit)(void *context, PyObject *ptr, PyObject *node);
+
+static int walk_dicts(PyObject *data, PyObject *prefix, PyObject *skip, Visit visit, void *context) {
     if (!PyAnySet_Check(skip)) {
         PyErr_SetString(PyExc_TypeError, "skip must be a set");
-        return NULL;
+        return -1;
     }
-    PyObject *out = PyList_New(0);
     Stack stack = {0};
-    if (out == NULL || stack_push(&stack, prefix, data) < 0) {
-        Py_XDECREF(out);
-        return NULL;
+    if (stack_push(&stack, prefix, data) < 0) {
+        return -1;
     }
     Py_INCREF(prefix);
     while (stack.used) {
@@ -386,9 +382,7 @@ static PyObject *objects(PyObject *module, PyObject *args) {
         PyObject *ptr = stack.items[--stack.used]; /* owned now */
         int failed = 0;
         if (PyDict_CheckExact(node)) {
-            PyObject *pair = PyTuple_Pack(2, ptr, node);
-            failed = pair == NULL || PyList_Append(out, pair) < 0;
-            Py_XDECREF(pair);
+            failed = visit(context, ptr, node) < 0;
             Py_ssize_t index = 0;
             PyObject *key, *value;
             while (!failed && PyDict_Next(node, &index, &key, &value)) {
@@ -433,12 +427,33 @@ static PyObject *objects(PyObject *module, PyObject *args) {
         }
         Py_DECREF(ptr);
         if (failed) {
-            Py_DECREF(out);
             stack_free(&stack);
-            return NULL;
+            return -1;
         }
     }
     stack_free(&stack);
+    return 0;
+}
+
+static int append_pair(void *context, PyObject *ptr, PyObject *node) {
+    PyObject *pair = PyTuple_Pack(2, ptr, node);
+    int failed = pair == NULL || PyList_Append((PyObject *)context, pair) < 0;
+    Py_XDECREF(pair);
+    return failed ? -1 : 0;
+}
+
+/* objects(data, prefix, skip) -> [(pointer, dict), ...]: every dict of `data` with its JSON
+   pointer, in walk_dicts' order. */
+static PyObject *objects(PyObject *module, PyObject *args) {
+    PyObject *data, *prefix, *skip;
+    if (!PyArg_ParseTuple(args, "OUO:objects", &data, &prefix, &skip)) {
+        return NULL;
+    }
+    PyObject *out = PyList_New(0);
+    if (out == NULL || walk_dicts(data, prefix, skip, append_pair, out) < 0) {
+        Py_XDECREF(out);
+        return NULL;
+    }
     return out;
 }
 
@@ -500,13 +515,16 @@ static PyObject *refs(PyObject *module, PyObject *args) {
     return out;
 }
 
-/* schema_events(pairs, oas31) -> (events, responses): the per-object part of the security
-   review's schema rules over the (pointer, dict) pairs `objects` returns, so that Python only
-   sees the objects a rule reports on. events: (code, pointer, dict) in walk order; per object:
-   0 it has `parameters` or `headers` (the caller's node rules), then 1 array without maxItems,
-   2 string without maxLength/enum/const, 3 string without format/pattern/enum/const, 4 integer
-   without both bounds, 5 integer without format, 6 `type: object` (the caller's object rules).
-   responses: (pointer + "/responses", dict) for every object under /paths with a `responses`
+/* schema_scan(data, skip, oas31, report, hits, node_rules, object_rules) -> responses: the
+   security review's per-object schema checks over every dict walk_dicts meets, calling back only
+   for the objects a rule reports on, in walk order; per object:
+     node_rules(pointer, dict)            it has `parameters` or `headers`
+     report(rule_id, pointer, dict, message) with hits[i] = (rule_id, message) for i =
+       0 array without maxItems, 1 string without maxLength/enum/const, 2 string without
+       format/pattern/enum/const, 3 integer without both bounds (OpenAPI 3.1: exactly one of
+       minimum/exclusiveMinimum and of maximum/exclusiveMaximum), 4 integer without format
+     object_rules(pointer, dict)          `type: object`
+   Returns [(pointer + "/responses", dict)] for every object under /paths with a `responses`
    mapping. apps/security/engine/review.py has the same in Python, tested equal. */
 enum {
     K_PARAMETERS,
@@ -533,14 +551,6 @@ static const char *const key_names[K_COUNT] = {
 };
 static PyObject *keys[K_COUNT];
 
-static int emit(PyObject *events, long code, PyObject *ptr, PyObject *node) {
-    PyObject *number = PyLong_FromLong(code);
-    PyObject *event = number == NULL ? NULL : PyTuple_Pack(3, number, ptr, node);
-    Py_XDECREF(number);
-    int failed = event == NULL || PyList_Append(events, event) < 0;
-    Py_XDECREF(event);
-    return failed ? -1 : 0;
-}
 
 static int is_word(PyObject *value, const char *word) {
     return PyUnicode_CheckExact(value) && PyUnicode_CompareWithASCIIString(value, word) == 0;
@@ -563,95 +573,121 @@ static void type_flags(PyObject *kind, int *array, int *string, int *integer) {
     }
 }
 
-static PyObject *schema_events(PyObject *module, PyObject *args) {
-    PyObject *pairs;
+typedef struct {
     int oas31;
-    if (!PyArg_ParseTuple(args, "O!p:schema_events", &PyList_Type, &pairs, &oas31)) {
+    PyObject *report, *hits, *node_rules, *object_rules, *responses;
+} SchemaScan;
+
+static int call(PyObject *callable, PyObject **args, size_t count) {
+    PyObject *result = PyObject_Vectorcall(callable, args, count, NULL);
+    Py_XDECREF(result);
+    return result == NULL ? -1 : 0;
+}
+
+static int report_hit(SchemaScan *scan, int which, PyObject *ptr, PyObject *node) {
+    PyObject *hit = PyTuple_GET_ITEM(scan->hits, which);
+    PyObject *args[4] = {PyTuple_GET_ITEM(hit, 0), ptr, node, PyTuple_GET_ITEM(hit, 1)};
+    return call(scan->report, args, 4);
+}
+
+static int schema_visit(void *context, PyObject *ptr, PyObject *node) {
+    SchemaScan *scan = context;
+    int has[K_PATHS_PREFIX] = {0};
+    for (int k = K_PARAMETERS; k <= K_TYPE; k++) {
+        if ((has[k] = PyDict_Contains(node, keys[k])) < 0) {
+            return -1;
+        }
+    }
+    if (has[K_PARAMETERS] || has[K_HEADERS]) {
+        PyObject *args[2] = {ptr, node};
+        if (call(scan->node_rules, args, 2) < 0) {
+            return -1;
+        }
+    }
+    if (has[K_RESPONSES]) {
+        PyObject *found = PyDict_GetItemWithError(node, keys[K_RESPONSES]);
+        Py_ssize_t under_paths = found == NULL ? -1 : PyUnicode_Tailmatch(ptr, keys[K_PATHS_PREFIX], 0, PY_SSIZE_T_MAX, -1);
+        if (under_paths < 0) {
+            if (!PyErr_Occurred()) {
+                PyErr_SetString(PyExc_RuntimeError, "the object changed during the walk");
+            }
+            return -1;
+        }
+        if (PyDict_CheckExact(found) && under_paths) {
+            PyObject *where = join(ptr, keys[K_RESPONSES_SEGMENT]);
+            PyObject *entry = where == NULL ? NULL : PyTuple_Pack(2, where, found);
+            Py_XDECREF(where);
+            int appended = entry != NULL && PyList_Append(scan->responses, entry) == 0;
+            Py_XDECREF(entry);
+            if (!appended) {
+                return -1;
+            }
+        }
+    }
+    PyObject *kind = has[K_TYPE] ? PyDict_GetItemWithError(node, keys[K_TYPE]) : NULL;
+    if (kind == NULL) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    if (kind == Py_None) {
+        return 0;
+    }
+    Py_INCREF(kind); /* a callback could change the dict; keep what was read */
+    int array, string, integer;
+    type_flags(kind, &array, &string, &integer);
+    for (int k = K_MAX_ITEMS; (array || string || integer) && k < K_PATHS_PREFIX; k++) {
+        if ((has[k] = PyDict_Contains(node, keys[k])) < 0) {
+            Py_DECREF(kind);
+            return -1;
+        }
+    }
+    int no_choice = !has[K_ENUM] && !has[K_CONST];
+    int bounded = scan->oas31 ? (has[K_MINIMUM] != has[K_EXCLUSIVE_MINIMUM]) && (has[K_MAXIMUM] != has[K_EXCLUSIVE_MAXIMUM])
+                              : has[K_MINIMUM] && has[K_MAXIMUM];
+    int failed = (array && !has[K_MAX_ITEMS] && report_hit(scan, 0, ptr, node) < 0) ||
+                 (string && !has[K_MAX_LENGTH] && no_choice && report_hit(scan, 1, ptr, node) < 0) ||
+                 (string && !has[K_FORMAT] && !has[K_PATTERN] && no_choice && report_hit(scan, 2, ptr, node) < 0) ||
+                 (integer && !bounded && report_hit(scan, 3, ptr, node) < 0) ||
+                 (integer && !has[K_FORMAT] && report_hit(scan, 4, ptr, node) < 0);
+    if (!failed && PyUnicode_Check(kind) && PyUnicode_CompareWithASCIIString(kind, "object") == 0) {
+        PyObject *args[2] = {ptr, node};
+        failed = call(scan->object_rules, args, 2) < 0;
+    }
+    Py_DECREF(kind);
+    return failed ? -1 : 0;
+}
+
+static PyObject *schema_scan(PyObject *module, PyObject *args) {
+    PyObject *data, *skip;
+    SchemaScan scan;
+    if (!PyArg_ParseTuple(args, "OOpOO!OO:schema_scan", &data, &skip, &scan.oas31, &scan.report, &PyTuple_Type,
+                          &scan.hits, &scan.node_rules, &scan.object_rules)) {
         return NULL;
+    }
+    if (PyTuple_GET_SIZE(scan.hits) != 5) {
+        PyErr_SetString(PyExc_ValueError, "hits holds five (rule_id, message) pairs");
+        return NULL;
+    }
+    for (int i = 0; i < 5; i++) {
+        PyObject *hit = PyTuple_GET_ITEM(scan.hits, i);
+        if (!PyTuple_Check(hit) || PyTuple_GET_SIZE(hit) != 2) {
+            PyErr_SetString(PyExc_ValueError, "hits holds five (rule_id, message) pairs");
+            return NULL;
+        }
     }
     for (int k = 0; k < K_COUNT; k++) {
         if (keys[k] == NULL && (keys[k] = PyUnicode_InternFromString(key_names[k])) == NULL) {
             return NULL;
         }
     }
-    PyObject *events = PyList_New(0), *responses = PyList_New(0);
-    if (events == NULL || responses == NULL) {
-        goto failed;
+    PyObject *prefix = PyUnicode_FromString("");
+    scan.responses = PyList_New(0);
+    if (prefix == NULL || scan.responses == NULL || walk_dicts(data, prefix, skip, schema_visit, &scan) < 0) {
+        Py_XDECREF(prefix);
+        Py_XDECREF(scan.responses);
+        return NULL;
     }
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(pairs); i++) {
-        PyObject *pair = PyList_GET_ITEM(pairs, i);
-        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2 || !PyUnicode_Check(PyTuple_GET_ITEM(pair, 0)) ||
-            !PyDict_Check(PyTuple_GET_ITEM(pair, 1))) {
-            PyErr_SetString(PyExc_TypeError, "schema_events takes a list of (pointer, dict)");
-            goto failed;
-        }
-        PyObject *ptr = PyTuple_GET_ITEM(pair, 0), *node = PyTuple_GET_ITEM(pair, 1);
-        int has[K_PATHS_PREFIX] = {0};
-        for (int k = K_PARAMETERS; k <= K_TYPE; k++) {
-            if ((has[k] = PyDict_Contains(node, keys[k])) < 0) {
-                goto failed;
-            }
-        }
-        if ((has[K_PARAMETERS] || has[K_HEADERS]) && emit(events, 0, ptr, node) < 0) {
-            goto failed;
-        }
-        if (has[K_RESPONSES]) {
-            PyObject *found = PyDict_GetItemWithError(node, keys[K_RESPONSES]);
-            if (found == NULL) {
-                goto failed; /* it was there a moment ago: an error */
-            }
-            Py_ssize_t under_paths = PyUnicode_Tailmatch(ptr, keys[K_PATHS_PREFIX], 0, PY_SSIZE_T_MAX, -1);
-            if (under_paths < 0) {
-                goto failed;
-            }
-            if (PyDict_CheckExact(found) && under_paths) {
-                PyObject *where = join(ptr, keys[K_RESPONSES_SEGMENT]);
-                PyObject *entry = where == NULL ? NULL : PyTuple_Pack(2, where, found);
-                Py_XDECREF(where);
-                int appended = entry != NULL && PyList_Append(responses, entry) == 0;
-                Py_XDECREF(entry);
-                if (!appended) {
-                    goto failed;
-                }
-            }
-        }
-        PyObject *kind = has[K_TYPE] ? PyDict_GetItemWithError(node, keys[K_TYPE]) : NULL;
-        if (kind == NULL) {
-            if (PyErr_Occurred()) {
-                goto failed;
-            }
-            continue;
-        }
-        if (kind == Py_None) {
-            continue;
-        }
-        int array, string, integer;
-        type_flags(kind, &array, &string, &integer);
-        for (int k = K_MAX_ITEMS; (array || string || integer) && k < K_PATHS_PREFIX; k++) {
-            if ((has[k] = PyDict_Contains(node, keys[k])) < 0) {
-                goto failed;
-            }
-        }
-        int no_choice = !has[K_ENUM] && !has[K_CONST];
-        int bounded = oas31 ? (has[K_MINIMUM] != has[K_EXCLUSIVE_MINIMUM]) && (has[K_MAXIMUM] != has[K_EXCLUSIVE_MAXIMUM])
-                            : has[K_MINIMUM] && has[K_MAXIMUM];
-        if ((array && !has[K_MAX_ITEMS] && emit(events, 1, ptr, node) < 0) ||
-            (string && !has[K_MAX_LENGTH] && no_choice && emit(events, 2, ptr, node) < 0) ||
-            (string && !has[K_FORMAT] && !has[K_PATTERN] && no_choice && emit(events, 3, ptr, node) < 0) ||
-            (integer && !bounded && emit(events, 4, ptr, node) < 0) ||
-            (integer && !has[K_FORMAT] && emit(events, 5, ptr, node) < 0)) {
-            goto failed;
-        }
-        int object = PyUnicode_Check(kind) ? PyUnicode_CompareWithASCIIString(kind, "object") == 0 : 0;
-        if (object && emit(events, 6, ptr, node) < 0) {
-            goto failed;
-        }
-    }
-    return Py_BuildValue("(NN)", events, responses);
-failed:
-    Py_XDECREF(events);
-    Py_XDECREF(responses);
-    return NULL;
+    Py_DECREF(prefix);
+    return scan.responses;
 }
 
 /* utf8_length(text) -> the length of text.encode("utf-8") without building it (surrogates,
@@ -741,8 +777,9 @@ static PyObject *sha256_hex24(PyObject *module, PyObject *const *args, Py_ssize_
 }
 
 static PyMethodDef module_methods[] = {
-    {"schema_events", schema_events, METH_VARARGS,
-     "schema_events(pairs, oas31) -> (events, responses): the security review's per-object schema checks."},
+    {"schema_scan", schema_scan, METH_VARARGS,
+     "schema_scan(data, skip, oas31, report, hits, node_rules, object_rules) -> responses: the security "
+     "review's per-object schema checks."},
     {"sha256_hex24", (PyCFunction)(void (*)(void))sha256_hex24, METH_FASTCALL,
      "sha256_hex24(prefix, key) -> the first 24 hex digits of SHA-256 of (prefix + key) in UTF-8."},
     {"utf8_length", utf8_length, METH_O, "utf8_length(text) -> len(text.encode('utf-8')), without encoding."},

@@ -401,44 +401,49 @@ def _node_rules(review: _Review, ptr: str, node: Mapping[str, Any]) -> None:
         )
 
 
-# What the per-object schema checks report, by the event code `_schema_events` gives them.
-_SCHEMA_HITS = {
-    1: ("sec.api4.array-limit", "This array schema sets no maxItems."),
-    2: ("sec.api4.string-limit", "This string schema sets no maxLength, enum or const."),
-    3: ("sec.api4.string-restricted", "This string schema sets no format, pattern, enum or const."),
-    4: ("sec.api4.integer-limit", "This integer schema lacks a minimum or a maximum."),
-    5: ("sec.api4.integer-format", "This integer schema sets no format."),
-}
-_NODE_RULES, _OBJECT_RULES = 0, 6
+# What the per-object schema checks report, in the order `schema_scan` numbers them.
+_SCHEMA_HITS = (
+    ("sec.api4.array-limit", "This array schema sets no maxItems."),
+    ("sec.api4.string-limit", "This string schema sets no maxLength, enum or const."),
+    ("sec.api4.string-restricted", "This string schema sets no format, pattern, enum or const."),
+    ("sec.api4.integer-limit", "This integer schema lacks a minimum or a maximum."),
+    ("sec.api4.integer-format", "This integer schema sets no format."),
+)
 
 
 def _schema_rules(review: _Review, data: Mapping[str, Any], *, oas31: bool) -> list[tuple[str, dict[str, Any]]]:
     """The rules on every object; returns every `responses` object under /paths (callbacks
     included) with its pointer, met on the same walk, for the operation rules."""
-    events, responses_objects = _schema_events(_walk(data), oas31)
-    hit = review.hit_once  # each object is met once
-    hits = _SCHEMA_HITS
-    for code, where, node in events:
-        if code == _NODE_RULES:
-            _node_rules(review, where, node)
-        elif code == _OBJECT_RULES:
-            _object_rules(review, where, node, oas31=oas31)
-        else:
-            rule_id, message = hits[code]
-            hit(rule_id, where, node, message)
-    return responses_objects
+    return _schema_scan(
+        data,
+        set(_SKIP_KEYS),
+        oas31,
+        review.hit_once,  # each object is met once
+        _SCHEMA_HITS,
+        lambda where, node: _node_rules(review, where, node),
+        lambda where, node: _object_rules(review, where, node, oas31=oas31),
+    )
 
 
-def _python_schema_events(
-    pairs: list[tuple[str, dict[str, Any]]], oas31: bool
-) -> tuple[list[tuple[int, str, dict[str, Any]]], list[tuple[str, dict[str, Any]]]]:
-    """What the compiled `schema_events` returns (see _jsonpos.c): per object, in walk order, an
-    event for each check that reports, and the `responses` objects under /paths."""
-    events: list[tuple[int, str, dict[str, Any]]] = []
+Report = Callable[[str, str, Any, str], None]
+Visit = Callable[[str, dict[str, Any]], None]
+
+
+def _python_schema_scan(
+    data: Any,
+    skip: set[str],
+    oas31: bool,
+    report: Report,
+    hits: tuple[tuple[str, str], ...],
+    node_rules: Visit,
+    object_rules: Visit,
+) -> list[tuple[str, dict[str, Any]]]:
+    """What the compiled `schema_scan` does (see _jsonpos.c): the per-object checks over every
+    object of the walk, calling back for those a rule reports on, in walk order."""
     responses_objects = []
-    for where, node in pairs:
+    for where, node in dict_objects(data, "", frozenset(skip)):
         if "parameters" in node or "headers" in node:
-            events.append((_NODE_RULES, where, node))
+            node_rules(where, node)
         if "responses" in node and type(node["responses"]) is dict and where.startswith("/paths/"):
             responses_objects.append((f"{where}/responses", node["responses"]))
         kind = node.get("type")
@@ -446,12 +451,12 @@ def _python_schema_events(
             continue
         types = {kind} if type(kind) is str else _types(node)
         if "array" in types and "maxItems" not in node:
-            events.append((1, where, node))
+            report(hits[0][0], where, node, hits[0][1])
         if "string" in types:
             if not ("maxLength" in node or "enum" in node or "const" in node):
-                events.append((2, where, node))
+                report(hits[1][0], where, node, hits[1][1])
             if not ("format" in node or "pattern" in node or "enum" in node or "const" in node):
-                events.append((3, where, node))
+                report(hits[2][0], where, node, hits[2][1])
         if "integer" in types:
             if oas31:
                 bounded = (("minimum" in node) != ("exclusiveMinimum" in node)) and (
@@ -460,18 +465,18 @@ def _python_schema_events(
             else:
                 bounded = "minimum" in node and "maximum" in node
             if not bounded:
-                events.append((4, where, node))
+                report(hits[3][0], where, node, hits[3][1])
             if "format" not in node:
-                events.append((5, where, node))
+                report(hits[4][0], where, node, hits[4][1])
         if kind == "object":
-            events.append((_OBJECT_RULES, where, node))
-    return events, responses_objects
+            object_rules(where, node)
+    return responses_objects
 
 
 try:  # the same checks compiled (apps/designs/engine/_jsonpos.c)
-    from apps.designs.engine._jsonpos import schema_events as _schema_events
+    from apps.designs.engine._jsonpos import schema_scan as _schema_scan
 except ImportError:  # not compiled
-    _schema_events = _python_schema_events
+    _schema_scan = _python_schema_scan
 
 
 def _object_rules(review: _Review, where: str, node: dict[str, Any], *, oas31: bool) -> None:
