@@ -555,6 +555,7 @@ def _operation_rules(review: _Review, doc: ApiDocument, responses_objects: list[
 
     admin_hashes: list[tuple[str, str, str]] = []
     other_hashes: set[str] = set()
+    parameter_facts: dict[int, tuple[str, bool, bool, bool]] = {}  # id(parameter object) -> facts
     for path, method, item, operation in _operations(doc):
         item_ptr = f"/paths/{escape_pointer_part(path)}"
         op_ptr = f"{item_ptr}/{method}"
@@ -604,24 +605,24 @@ def _operation_rules(review: _Review, doc: ApiDocument, responses_objects: list[
         shared = item.get("parameters") or []
         parameters = [*shared, *(operation.get("parameters") or [])]
         for index, param in enumerate(parameters):
+            # Operations share parameters through $ref: what a parameter is worth reporting for
+            # is worked out once, and where it is written only when it is.
+            resolved = _deref(doc, param, "")[0] if type(param) is dict and "$ref" in param else param
+            facts = parameter_facts.get(id(resolved))
+            if facts is None:
+                facts = parameter_facts[id(resolved)] = _parameter_facts(doc, resolved)
+            name, numeric_id, url, unbounded_page = facts
+            if not (numeric_id or url or (unbounded_page and method == "get")):
+                continue
             owner = item_ptr if index < len(shared) else op_ptr
             local = index if owner != op_ptr else index - len(shared)
             resolved, at = _deref(doc, param, f"{owner}/parameters/{local}")
-            if not isinstance(resolved, dict) or not isinstance(resolved.get("name"), str):
-                continue
-            name = resolved["name"]
-            schema, schema_at = _deref(doc, resolved.get("schema"), at + "/schema")
-            if (name == "id" or _ID_NAME.search(name)) and isinstance(schema, dict) and schema.get("type") == "integer":
+            if numeric_id:
+                _, schema_at = _deref(doc, resolved.get("schema"), at + "/schema")
                 review.add("sec.api1.numeric-id", schema_at, f"Parameter `{name}` is an integer id.")
-            if _URL_NAME.search(name):
+            if url:
                 review.add("sec.api7.url-parameter", at + "/name", f"Parameter `{name}` looks like a URL.")
-            if (
-                method == "get"
-                and name.lower() in PAGE_SIZE_PARAMS
-                and isinstance(schema, dict)
-                and "maximum" not in schema
-                and "enum" not in schema
-            ):
+            if unbounded_page and method == "get":
                 review.add("sec.api4.unbounded-page-size", at, f"`{name}` on {method.upper()} {path} has no maximum.")
         if operation.get("deprecated") is True:
             review.add(
@@ -648,6 +649,24 @@ def _operation_rules(review: _Review, doc: ApiDocument, responses_objects: list[
                 where,
                 f"Admin operation {path} accepts the same security as non-admin operations.",
             )
+
+
+def _parameter_facts(doc: ApiDocument, resolved: Any) -> tuple[str, bool, bool, bool]:
+    """(name, an integer id, a URL, a page size without a maximum) for a parameter object;
+    nothing to report for anything that is not one."""
+    if not isinstance(resolved, dict) or not isinstance(resolved.get("name"), str):
+        return "", False, False, False
+    name = resolved["name"]
+    schema, _ = _deref(doc, resolved.get("schema"), "")
+    return (
+        name,
+        bool((name == "id" or _ID_NAME.search(name)) and isinstance(schema, dict) and schema.get("type") == "integer"),
+        bool(_URL_NAME.search(name)),
+        name.lower() in PAGE_SIZE_PARAMS
+        and isinstance(schema, dict)
+        and "maximum" not in schema
+        and "enum" not in schema,
+    )
 
 
 def _has_content(doc: ApiDocument, response: Any) -> bool:
