@@ -206,9 +206,7 @@ class JsonLocator(Locator):
     def node(self, node: Any, ptr: str) -> SourceRef:
         positions = self._positions if self._positions is not None else self._scan()
         packed = positions.get(node) if positions else None
-        if packed is None:
-            return self.ref(ptr)
-        return SourceRef(self.document, (packed >> 32) + self.line_offset, packed & 0xFFFFFFFF, ptr)
+        return self.ref(ptr) if packed is None else self._at(packed, ptr)
 
     def ref(self, ptr: str) -> SourceRef:
         positions = self._scan()

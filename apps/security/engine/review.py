@@ -216,8 +216,7 @@ class _Review:
             return
         self.seen.add(seen)
         if ref is None:
-            locate_node = self.doc.locate_node if self.doc is not None else None
-            ref = locate_node(node, ptr) if node is not None and locate_node else self._locate(ptr or "", node)
+            ref = self._locate(ptr or "", node)
         self.findings.append(
             Finding(
                 ANALYZER,
@@ -366,10 +365,9 @@ def _types(node: Mapping[str, Any]) -> set[str]:
     return set()
 
 
-def _walk(data: Any, prefix: str = "") -> list[tuple[str, dict[str, Any]]]:
-    """Every mapping of the document with its JSON pointer (under `prefix`); examples and
-    extensions are skipped."""
-    return dict_objects(data, prefix, _SKIP_KEYS)
+def _walk(data: Any) -> list[tuple[str, dict[str, Any]]]:
+    """Every mapping of the document with its JSON pointer; examples and extensions are skipped."""
+    return dict_objects(data, "", _SKIP_KEYS)
 
 
 def _node_rules(review: _Review, ptr: str, node: Mapping[str, Any]) -> None:
