@@ -1,6 +1,6 @@
 """The security review on the heaviest public specs, beside the time to merely load them.
 
-    .venv/bin/python bench/security.py [--runs 3] [--spectral] [--spectral-timeout 600]
+    .venv/bin/python bench/security.py [--runs 3] [--only stripe|github|graph] [--spectral] [--spectral-timeout 600]
 
 For each document (Stripe, GitHub, Microsoft Graph) it runs, alternately in one invocation:
   ours   `python -m apps.security FILE` (parse + every security rule, one process)
@@ -59,6 +59,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--spectral", action="store_true")
     parser.add_argument("--spectral-timeout", type=float, default=600)
+    parser.add_argument("--only", choices=[spec.key for spec in DOCUMENTS], help="measure one document")
     args = parser.parse_args()
     python = sys.executable
     # Compiled bytecode, as a deployed workbench has it (scripts/start compiles it too): an
@@ -77,6 +78,8 @@ def main() -> None:
         f"{'document':10} {'MiB':>6} {'ours s':>8} {'load s':>8} {'ours/load':>10} {'ours MiB':>9} {'spectral s':>11} {'spectral/ours':>14}"
     )
     for spec in DOCUMENTS:
+        if args.only and spec.key != args.only:
+            continue
         path = spec_path(spec)
         ours, load, peaks = [], [], []
         for _ in range(args.runs):
@@ -101,7 +104,7 @@ def main() -> None:
                 spectral_cell, ratio_cell = f"{mark}{wall:.1f}", f"{mark}{wall / ours_s:.1f}"
         size = path.stat().st_size / 1024 / 1024
         print(
-            f"{spec.key:10} {size:6.1f} {ours_s:8.2f} {load_s:8.2f} {ours_s / load_s:10.1f} {max(peaks):9.0f} {spectral_cell:>11} {ratio_cell:>14}"
+            f"{spec.key:10} {size:6.1f} {ours_s:8.3f} {load_s:8.3f} {ours_s / load_s:10.2f} {max(peaks):9.0f} {spectral_cell:>11} {ratio_cell:>14}"
         )
 
 

@@ -120,3 +120,86 @@ def test_the_compiled_schema_checks_match_the_python_ones() -> None:
         ("node rules", "/paths/~1a/get"),
     ]
     assert [where for where, _ in responses] == ["/paths/~1a/get/responses"]
+
+
+def _review_findings(key: str, *, compiled: bool) -> list:
+    """The whole review of a public specification, with the compiled reporting path or the
+    Python one (the review and the endpoint parts then locate through Python closures)."""
+    from apps.security.engine import review
+
+    path = spec_path(BY_KEY[key])
+    result = parse_design(input_from_file(path.name, path.read_text(encoding="utf-8")), limits=ParseLimits())
+    assert result.ok and result.model.api_document is not None
+    if compiled:
+        return analyze_security(result.model)[0]
+    original = review.Reporter
+    review.Reporter = None  # type: ignore[assignment,misc]
+    try:
+        return analyze_security(result.model)[0]
+    finally:
+        review.Reporter = original
+
+
+@pytest.mark.parametrize("key", ["stripe", "train-travel"])
+def test_the_compiled_reporter_builds_the_findings_the_python_path_builds(key: str) -> None:
+    from apps.designs.engine._jsonpos import Reporter
+
+    from apps.security.engine import review
+
+    assert review.Reporter is Reporter
+    compiled = _review_findings(key, compiled=True)
+    python = _review_findings(key, compiled=False)
+    assert len(compiled) > 50
+    assert compiled == python  # every field: message, locations, fingerprint, references ...
+    assert [type(f) for f in compiled] == [type(f) for f in python]
+    assert {type(loc) for f in compiled for loc in f.locations} == {type(loc) for f in python for loc in f.locations}
+
+
+def test_compiled_sources_match_the_python_lookup_and_fall_back_by_pointer() -> None:
+    from apps.designs.engine._jsonpos import Positions, Sources
+
+    from apps.designs.engine.model import SourceRef
+
+    text = '{\n  "a": {"b": [1, {"c": {}}]},\n  "€": [[]]\n}'
+    import json
+
+    data = json.loads(text)
+    locator = JsonLocator(text, document="d.json", line_offset=10, data=data)
+    compiled = locator.node_lookup()
+    assert type(compiled) is Sources
+    python = locator._python_node_lookup(locator._scan())
+    cases = [
+        (data, ""),
+        (data["a"], "/a"),
+        (data["a"]["b"], "/a/b"),
+        (data["a"]["b"][1], "/a/b/1"),
+        (data["a"]["b"][1]["c"], "/a/b/1/c"),
+        (data["€"][0], "/€/0"),
+        ({"not": "in the data"}, "/a/b/1"),  # unknown object: located by its pointer
+        ("a scalar", "/a/b/0"),
+    ]
+    for node, pointer in cases:
+        built = compiled(node, pointer)
+        assert type(built) is SourceRef
+        assert built == python(node, pointer) == locator.ref(pointer), pointer
+    assert compiled(data["a"]["b"][1]["c"], "/a/b/1/c") == SourceRef("d.json", 12, 19, "/a/b/1/c")
+    with pytest.raises(TypeError):
+        compiled(data)  # (node, pointer)
+    positions = Positions(text, data)
+
+    class WithPostInit:
+        __slots__ = ("column", "document", "line", "pointer")
+
+        def __post_init__(self) -> None:
+            pass
+
+    class NoSlots:
+        pass
+
+    class Three:
+        __slots__ = ("column", "document", "line")
+
+    # Only classes whose __init__ merely stores its fields can be built without it.
+    for refused in (WithPostInit, NoSlots, Three, "not a class"):
+        with pytest.raises(TypeError):
+            Sources(positions, "d.json", 0, refused, locator.ref)

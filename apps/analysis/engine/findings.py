@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -23,6 +22,8 @@ def fingerprint_prefix(analyzer: str, rule_id: str) -> str:
 
 
 def _sha256_hex24(prefix: str, key: str) -> str:
+    import hashlib  # only where the compiled digest is missing
+
     return hashlib.sha256((prefix + key).encode()).hexdigest()[:24]
 
 

@@ -1,5 +1,8 @@
 /* Where each part of a loaded JSON document is written, and fast walks over loaded documents
-   (objects, refs, schema_scan, sha256_hex24, utf8_length below). Pure functions of their arguments: no I/O, no state.
+   (objects, refs, schema_scan, sha256_hex24, utf8_length below), and the two builders of the
+   model's records that run by the hundred thousand: Sources (a SourceRef per located node) and
+   Reporter (a security finding per call). Pure functions of their arguments: no I/O, no state
+   beyond the objects they build.
 
    Positions(text, data) walks the JSON text and the data that json.loads made of it side by
    side, in document order, and remembers for every dict and list in `data` where it is written
@@ -85,23 +88,39 @@ static Py_ssize_t found_add(Found *found, PyObject *node, long long where, Py_ss
 
 #define SCAN FN(Scan)
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #define CHAR Py_UCS1
 #define FN(name) name##_1
+#define VECTOR_EQ _mm_cmpeq_epi8
+#define VECTOR_SET(c) _mm_set1_epi8(c)
 #include "_jsonpos_scan.h"
 #undef CHAR
 #undef FN
+#undef VECTOR_EQ
+#undef VECTOR_SET
 
 #define CHAR Py_UCS2
 #define FN(name) name##_2
+#define VECTOR_EQ _mm_cmpeq_epi16
+#define VECTOR_SET(c) _mm_set1_epi16(c)
 #include "_jsonpos_scan.h"
 #undef CHAR
 #undef FN
+#undef VECTOR_EQ
+#undef VECTOR_SET
 
 #define CHAR Py_UCS4
 #define FN(name) name##_4
+#define VECTOR_EQ _mm_cmpeq_epi32
+#define VECTOR_SET(c) _mm_set1_epi32(c)
 #include "_jsonpos_scan.h"
 #undef CHAR
 #undef FN
+#undef VECTOR_EQ
+#undef VECTOR_SET
 
 /* Scans a text of one kind into `found`; sets `matched` to 1, 0 (disagreed) or -1 (error). */
 #define RUN(suffix, type)                                                                            \
@@ -701,25 +720,42 @@ static PyObject *utf8_length(PyObject *module, PyObject *text) {
     if (PyUnicode_IS_ASCII(text)) {
         return PyLong_FromSsize_t(bytes);
     }
+    /* The extra bytes are counted in blocks small enough for a counter as narrow as the
+       characters, which the compiler turns into vector code. */
     switch (PyUnicode_KIND(text)) {
     case PyUnicode_1BYTE_KIND: {
         const Py_UCS1 *chars = PyUnicode_1BYTE_DATA(text);
-        for (Py_ssize_t i = 0; i < length; i++) {
-            bytes += chars[i] >= 0x80;
+        for (Py_ssize_t start = 0; start < length; start += 255) {
+            Py_ssize_t end = start + 255 < length ? start + 255 : length;
+            uint8_t extra = 0;
+            for (Py_ssize_t i = start; i < end; i++) {
+                extra += chars[i] >= 0x80;
+            }
+            bytes += extra;
         }
         break;
     }
     case PyUnicode_2BYTE_KIND: {
         const Py_UCS2 *chars = PyUnicode_2BYTE_DATA(text);
-        for (Py_ssize_t i = 0; i < length; i++) {
-            bytes += (chars[i] >= 0x80) + (chars[i] >= 0x800);
+        for (Py_ssize_t start = 0; start < length; start += 32767) {
+            Py_ssize_t end = start + 32767 < length ? start + 32767 : length;
+            uint16_t extra = 0;
+            for (Py_ssize_t i = start; i < end; i++) {
+                extra += (uint16_t)((chars[i] >= 0x80) + (chars[i] >= 0x800));
+            }
+            bytes += extra;
         }
         break;
     }
     default: {
         const Py_UCS4 *chars = PyUnicode_4BYTE_DATA(text);
-        for (Py_ssize_t i = 0; i < length; i++) {
-            bytes += (chars[i] >= 0x80) + (chars[i] >= 0x800) + (chars[i] >= 0x10000);
+        for (Py_ssize_t start = 0; start < length; start += 1 << 20) {
+            Py_ssize_t end = start + (1 << 20) < length ? start + (1 << 20) : length;
+            uint32_t extra = 0;
+            for (Py_ssize_t i = start; i < end; i++) {
+                extra += (uint32_t)((chars[i] >= 0x80) + (chars[i] >= 0x800) + (chars[i] >= 0x10000));
+            }
+            bytes += extra;
         }
         break;
     }
@@ -730,14 +766,10 @@ static PyObject *utf8_length(PyObject *module, PyObject *text) {
 /* sha256_hex24(prefix, key) -> hashlib.sha256((prefix + key).encode()).hexdigest()[:24], through
    OpenSSL's one-shot digest: the fingerprint of each of a hundred thousand findings without a
    hash object apiece. */
-static PyObject *sha256_hex24(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 2 || !PyUnicode_Check(args[0]) || !PyUnicode_Check(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "sha256_hex24(prefix, key) takes two str");
-        return NULL;
-    }
+static PyObject *hex24(PyObject *prefix, PyObject *key) {
     Py_ssize_t head_size, tail_size;
-    const char *head = PyUnicode_AsUTF8AndSize(args[0], &head_size);
-    const char *tail = head == NULL ? NULL : PyUnicode_AsUTF8AndSize(args[1], &tail_size);
+    const char *head = PyUnicode_AsUTF8AndSize(prefix, &head_size);
+    const char *tail = head == NULL ? NULL : PyUnicode_AsUTF8AndSize(key, &tail_size);
     if (tail == NULL) {
         return NULL;
     }
@@ -776,6 +808,348 @@ static PyObject *sha256_hex24(PyObject *module, PyObject *const *args, Py_ssize_
     return PyUnicode_FromStringAndSize(out, 24);
 }
 
+static PyObject *sha256_hex24(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyUnicode_Check(args[0]) || !PyUnicode_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "sha256_hex24(prefix, key) takes two str");
+        return NULL;
+    }
+    return hex24(args[0], args[1]);
+}
+
+/* ---- Building the model's records --------------------------------------------------------- */
+
+/* How to fill an instance of a dataclass declared with slots=True and no __post_init__ (whose
+   generated __init__ only stores its arguments, in field order): the member of each slot. An
+   instance is allocated and its slots set directly, which is what __init__ would do, for a
+   tenth of the cost of running it. */
+#define MAX_FIELDS 16
+
+typedef struct {
+    PyTypeObject *type;
+    Py_ssize_t count;
+    PyMemberDef *members[MAX_FIELDS];
+} Record;
+
+/* Fills `record` from cls.__slots__; -1 with a Python error when cls is not such a class. */
+static int record_init(Record *record, PyObject *cls) {
+    if (!PyType_Check(cls)) {
+        PyErr_SetString(PyExc_TypeError, "a record type must be a class");
+        return -1;
+    }
+    PyObject *post_init = PyObject_GetAttrString(cls, "__post_init__");
+    if (post_init != NULL) {
+        Py_DECREF(post_init);
+        PyErr_Format(PyExc_TypeError, "%s has a __post_init__, which building it directly would skip",
+                     ((PyTypeObject *)cls)->tp_name);
+        return -1;
+    }
+    PyErr_Clear();
+    PyObject *slots = PyObject_GetAttrString(cls, "__slots__");
+    if (slots == NULL) {
+        PyErr_Format(PyExc_TypeError, "%s has no __slots__ (declare it with slots=True)", ((PyTypeObject *)cls)->tp_name);
+        return -1;
+    }
+    PyObject *names = PySequence_Tuple(slots);
+    Py_DECREF(slots);
+    if (names == NULL) {
+        return -1;
+    }
+    Py_ssize_t count = PyTuple_GET_SIZE(names);
+    if (count > MAX_FIELDS) {
+        Py_DECREF(names);
+        PyErr_SetString(PyExc_TypeError, "a record type has too many fields");
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *descriptor = PyObject_GetAttr(cls, PyTuple_GET_ITEM(names, i));
+        if (descriptor == NULL) {
+            Py_DECREF(names);
+            return -1;
+        }
+        int is_member = Py_IS_TYPE(descriptor, &PyMemberDescr_Type) &&
+                        ((PyDescrObject *)descriptor)->d_type == (PyTypeObject *)cls;
+        record->members[i] = is_member ? ((PyMemberDescrObject *)descriptor)->d_member : NULL;
+        Py_DECREF(descriptor);
+        if (!is_member || record->members[i]->type != Py_T_OBJECT_EX) {
+            Py_DECREF(names);
+            PyErr_Format(PyExc_TypeError, "%s.__slots__ must name its own plain slots", ((PyTypeObject *)cls)->tp_name);
+            return -1;
+        }
+    }
+    Py_DECREF(names);
+    record->type = (PyTypeObject *)Py_NewRef(cls);
+    record->count = count;
+    return 0;
+}
+
+/* A new instance with its slots set to `values` (record->count of them, borrowed). */
+static PyObject *record_make(Record *record, PyObject *const *values) {
+    PyObject *made = record->type->tp_alloc(record->type, 0);
+    if (made == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < record->count; i++) {
+        if (PyMember_SetOne((char *)made, record->members[i], values[i]) < 0) {
+            Py_DECREF(made);
+            return NULL;
+        }
+    }
+    return made;
+}
+
+/* Sources(positions, document, line_offset, source_type, fallback): called with (node, pointer),
+   the SourceRef(document, line + line_offset, column, pointer) of a dict or list of the data
+   known to `positions`; for anything else, fallback(pointer). */
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    Positions *positions;
+    PyObject *document, *fallback;
+    long line_offset;
+    Record source;
+} Sources;
+
+static void sources_dealloc(Sources *self) {
+    Py_XDECREF(self->positions);
+    Py_XDECREF(self->document);
+    Py_XDECREF(self->fallback);
+    Py_XDECREF(self->source.type);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *sources_locate(Sources *self, PyObject *node, PyObject *ptr) {
+    Py_ssize_t index = positions_find(self->positions, node);
+    if (index < 0) {
+        return PyObject_CallOneArg(self->fallback, ptr);
+    }
+    long long packed = self->positions->found.where[index];
+    PyObject *line = PyLong_FromLongLong((packed >> 32) + self->line_offset);
+    PyObject *column = line == NULL ? NULL : PyLong_FromLongLong(packed & 0xFFFFFFFFLL);
+    if (column == NULL) {
+        Py_XDECREF(line);
+        return NULL;
+    }
+    PyObject *values[4] = {self->document, line, column, ptr};
+    PyObject *made = record_make(&self->source, values);
+    Py_DECREF(line);
+    Py_DECREF(column);
+    return made;
+}
+
+static PyObject *sources_call(Sources *self, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+    if (PyVectorcall_NARGS(nargsf) != 2 || kwnames != NULL) {
+        PyErr_SetString(PyExc_TypeError, "a Sources is called with (node, pointer)");
+        return NULL;
+    }
+    return sources_locate(self, args[0], args[1]);
+}
+
+static int sources_init(Sources *self, PyObject *args, PyObject *kwargs) {
+    PyObject *positions, *document, *source_type, *fallback;
+    long line_offset;
+    static char *names[] = {"positions", "document", "line_offset", "source_type", "fallback", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!UlOO:Sources", names, &PositionsType, &positions, &document,
+                                     &line_offset, &source_type, &fallback)) {
+        return -1;
+    }
+    if (self->positions != NULL) {
+        PyErr_SetString(PyExc_TypeError, "Sources is built once");
+        return -1;
+    }
+    if (record_init(&self->source, source_type) < 0) {
+        return -1;
+    }
+    if (self->source.count != 4) {
+        Py_CLEAR(self->source.type);
+        PyErr_SetString(PyExc_TypeError, "source_type must have the fields document, line, column, pointer");
+        return -1;
+    }
+    self->positions = (Positions *)Py_NewRef(positions);
+    self->document = Py_NewRef(document);
+    self->fallback = Py_NewRef(fallback);
+    self->line_offset = line_offset;
+    self->vectorcall = (vectorcallfunc)sources_call;
+    return 0;
+}
+
+static PyTypeObject SourcesType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "apps.designs.engine._jsonpos.Sources",
+    .tp_basicsize = sizeof(Sources),
+    .tp_dealloc = (destructor)sources_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "Sources(positions, document, line_offset, source_type, fallback)(node, pointer) -> a SourceRef.",
+    .tp_vectorcall_offset = offsetof(Sources, vectorcall),
+    .tp_call = PyVectorcall_Call,
+    .tp_init = (initproc)sources_init,
+    .tp_new = PyType_GenericNew,
+};
+
+/* Reporter(sources, findings, finding_type, analyzer, facts, seen): called with (rule_id, pointer,
+   node, message), appends the finding a rule reports at a dict or list of the document:
+   Finding(analyzer, rule_id, severity, title, message + " " + why, fix, (source,),
+   fingerprint, references, category, cwe, None), where facts[rule_id] = (severity, title, why,
+   fix, references, category, cwe, fingerprint prefix) and the fingerprint is
+   sha256_hex24(prefix, pointer). With a set as `seen`, a (rule_id, pointer) already in it is
+   not reported again; with None every call reports. What the security review's `hit` does in
+   Python, for the rules that report by the ten thousand. */
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    Sources *sources;
+    PyObject *findings, *analyzer, *facts, *seen, *messages;
+    Record finding;
+} Reporter;
+
+static void reporter_dealloc(Reporter *self) {
+    Py_XDECREF(self->sources);
+    Py_XDECREF(self->findings);
+    Py_XDECREF(self->analyzer);
+    Py_XDECREF(self->facts);
+    Py_XDECREF(self->seen);
+    Py_XDECREF(self->messages);
+    Py_XDECREF(self->finding.type);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+enum { F_SEVERITY, F_TITLE, F_WHY, F_FIX, F_REFERENCES, F_CATEGORY, F_CWE, F_PREFIX, F_COUNT };
+
+static PyObject *reporter_call(Reporter *self, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+    if (PyVectorcall_NARGS(nargsf) != 4 || kwnames != NULL) {
+        PyErr_SetString(PyExc_TypeError, "a Reporter is called with (rule_id, pointer, node, message)");
+        return NULL;
+    }
+    PyObject *rule_id = args[0], *ptr = args[1], *node = args[2], *message = args[3];
+    if (!PyUnicode_Check(ptr) || !PyUnicode_Check(message)) {
+        PyErr_SetString(PyExc_TypeError, "the pointer and the message must be str");
+        return NULL;
+    }
+    if (self->seen != Py_None) {
+        PyObject *key = PyTuple_Pack(2, rule_id, ptr);
+        if (key == NULL) {
+            return NULL;
+        }
+        int known = PySet_Contains(self->seen, key);
+        if (known != 0) {
+            Py_DECREF(key);
+            return known < 0 ? NULL : Py_NewRef(Py_None);
+        }
+        int added = PySet_Add(self->seen, key);
+        Py_DECREF(key);
+        if (added < 0) {
+            return NULL;
+        }
+    }
+    PyObject *facts = PyDict_GetItemWithError(self->facts, rule_id); /* borrowed */
+    if (facts == NULL) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetObject(PyExc_KeyError, rule_id);
+        }
+        return NULL;
+    }
+    if (!PyTuple_Check(facts) || PyTuple_GET_SIZE(facts) != F_COUNT) {
+        PyErr_SetString(PyExc_TypeError, "facts must map rule ids to 8-tuples");
+        return NULL;
+    }
+    /* The whole message, shared by every finding with the same rule and message. */
+    PyObject *per_rule = PyDict_GetItemWithError(self->messages, rule_id);
+    if (per_rule == NULL) {
+        if (PyErr_Occurred()) {
+            return NULL;
+        }
+        per_rule = PyDict_New();
+        if (per_rule == NULL || PyDict_SetItem(self->messages, rule_id, per_rule) < 0) {
+            Py_XDECREF(per_rule);
+            return NULL;
+        }
+        Py_DECREF(per_rule); /* the dict holds it */
+    }
+    PyObject *whole = PyDict_GetItemWithError(per_rule, message);
+    if (whole == NULL) {
+        if (PyErr_Occurred()) {
+            return NULL;
+        }
+        whole = PyUnicode_FromFormat("%U %U", message, PyTuple_GET_ITEM(facts, F_WHY));
+        if (whole == NULL || PyDict_SetItem(per_rule, message, whole) < 0) {
+            Py_XDECREF(whole);
+            return NULL;
+        }
+        Py_DECREF(whole); /* the dict holds it */
+    }
+    PyObject *source = sources_locate(self->sources, node, ptr);
+    if (source == NULL) {
+        return NULL;
+    }
+    PyObject *locations = PyTuple_Pack(1, source);
+    Py_DECREF(source);
+    PyObject *fingerprint = locations == NULL ? NULL : hex24(PyTuple_GET_ITEM(facts, F_PREFIX), ptr);
+    if (fingerprint == NULL) {
+        Py_XDECREF(locations);
+        return NULL;
+    }
+    PyObject *values[12] = {
+        self->analyzer, rule_id, PyTuple_GET_ITEM(facts, F_SEVERITY), PyTuple_GET_ITEM(facts, F_TITLE), whole,
+        PyTuple_GET_ITEM(facts, F_FIX), locations, fingerprint, PyTuple_GET_ITEM(facts, F_REFERENCES),
+        PyTuple_GET_ITEM(facts, F_CATEGORY), PyTuple_GET_ITEM(facts, F_CWE), Py_None,
+    };
+    PyObject *finding = record_make(&self->finding, values);
+    Py_DECREF(locations);
+    Py_DECREF(fingerprint);
+    if (finding == NULL) {
+        return NULL;
+    }
+    int appended = PyList_Append(self->findings, finding);
+    Py_DECREF(finding);
+    return appended < 0 ? NULL : Py_NewRef(Py_None);
+}
+
+static int reporter_init(Reporter *self, PyObject *args, PyObject *kwargs) {
+    PyObject *sources, *findings, *finding_type, *analyzer, *facts, *seen;
+    static char *names[] = {"sources", "findings", "finding_type", "analyzer", "facts", "seen", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!OUO!O:Reporter", names, &SourcesType, &sources, &PyList_Type,
+                                     &findings, &finding_type, &analyzer, &PyDict_Type, &facts, &seen)) {
+        return -1;
+    }
+    if (self->sources != NULL) {
+        PyErr_SetString(PyExc_TypeError, "Reporter is built once");
+        return -1;
+    }
+    if (seen != Py_None && !PySet_Check(seen)) {
+        PyErr_SetString(PyExc_TypeError, "seen must be a set or None");
+        return -1;
+    }
+    if (record_init(&self->finding, finding_type) < 0) {
+        return -1;
+    }
+    if (self->finding.count != 12) {
+        Py_CLEAR(self->finding.type);
+        PyErr_SetString(PyExc_TypeError, "finding_type must have the twelve fields of a Finding");
+        return -1;
+    }
+    self->messages = PyDict_New();
+    if (self->messages == NULL) {
+        return -1;
+    }
+    self->sources = (Sources *)Py_NewRef(sources);
+    self->findings = Py_NewRef(findings);
+    self->analyzer = Py_NewRef(analyzer);
+    self->facts = Py_NewRef(facts);
+    self->seen = Py_NewRef(seen);
+    self->vectorcall = (vectorcallfunc)reporter_call;
+    return 0;
+}
+
+static PyTypeObject ReporterType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "apps.designs.engine._jsonpos.Reporter",
+    .tp_basicsize = sizeof(Reporter),
+    .tp_dealloc = (destructor)reporter_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "Reporter(sources, findings, finding_type, analyzer, facts, seen)(rule_id, pointer, node, message).",
+    .tp_vectorcall_offset = offsetof(Reporter, vectorcall),
+    .tp_call = PyVectorcall_Call,
+    .tp_init = (initproc)reporter_init,
+    .tp_new = PyType_GenericNew,
+};
+
 static PyMethodDef module_methods[] = {
     {"schema_scan", schema_scan, METH_VARARGS,
      "schema_scan(data, skip, oas31, report, hits, node_rules, object_rules) -> responses: the security "
@@ -795,14 +1169,16 @@ static struct PyModuleDef module = {
 };
 
 PyMODINIT_FUNC PyInit__jsonpos(void) {
-    if (PyType_Ready(&PositionsType) < 0) {
+    if (PyType_Ready(&PositionsType) < 0 || PyType_Ready(&SourcesType) < 0 || PyType_Ready(&ReporterType) < 0) {
         return NULL;
     }
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) {
         return NULL;
     }
-    if (PyModule_AddObjectRef(m, "Positions", (PyObject *)&PositionsType) < 0) {
+    if (PyModule_AddObjectRef(m, "Positions", (PyObject *)&PositionsType) < 0 ||
+        PyModule_AddObjectRef(m, "Sources", (PyObject *)&SourcesType) < 0 ||
+        PyModule_AddObjectRef(m, "Reporter", (PyObject *)&ReporterType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

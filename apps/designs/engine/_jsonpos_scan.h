@@ -29,20 +29,39 @@ static void FN(skip_ws)(SCAN *s) {
 /* pos is on the opening quote; leaves pos after the closing one. Returns 0 on an unterminated
    string; sets *escaped when the string holds a backslash. */
 static int FN(skip_string)(SCAN *s, int *escaped) {
-    Py_ssize_t i = s->pos + 1;
+    const CHAR *data = s->data;
+    Py_ssize_t i = s->pos + 1, length = s->length;
     *escaped = 0;
-    while (i < s->length) {
-        CHAR c = s->data[i];
-        if (c == '"') {
+    while (i < length) {
+#ifdef __SSE2__
+        /* Most of a document is string contents: look at 16 bytes at a time for a quote or a
+           backslash. */
+        enum { PER = 16 / sizeof(CHAR) };
+        while (i + PER <= length) {
+            __m128i chunk = _mm_loadu_si128((const __m128i *)(data + i));
+            int mask = _mm_movemask_epi8(_mm_or_si128(VECTOR_EQ(chunk, VECTOR_SET('"')), VECTOR_EQ(chunk, VECTOR_SET('\\'))));
+            if (mask) {
+                i += __builtin_ctz(mask) / sizeof(CHAR);
+                goto stop;
+            }
+            i += PER;
+        }
+#endif
+        while (i < length && data[i] != '"' && data[i] != '\\') {
+            i++;
+        }
+#ifdef __SSE2__
+    stop:
+#endif
+        if (i >= length) {
+            return 0;
+        }
+        if (data[i] == '"') {
             s->pos = i + 1;
             return 1;
         }
-        if (c == '\\') {
-            *escaped = 1;
-            i += 2;
-        } else {
-            i++;
-        }
+        *escaped = 1;
+        i += 2;
     }
     return 0;
 }
@@ -68,10 +87,24 @@ static int FN(same_key)(SCAN *s, Py_ssize_t start, Py_ssize_t end, PyObject *key
     if (!PyUnicode_Check(key) || PyUnicode_GET_LENGTH(key) != end - start) {
         return 0;
     }
+    const CHAR *text = s->data + start;
+    Py_ssize_t length = end - start;
+    if (PyUnicode_KIND(key) == PyUnicode_1BYTE_KIND) { /* keys are nearly always ASCII */
+        const Py_UCS1 *chars = PyUnicode_1BYTE_DATA(key);
+        if (sizeof(CHAR) == 1) {
+            return memcmp(chars, text, length) == 0;
+        }
+        for (Py_ssize_t i = 0; i < length; i++) {
+            if ((CHAR)chars[i] != text[i]) {
+                return 0;
+            }
+        }
+        return 1;
+    }
     int kind = PyUnicode_KIND(key);
     const void *data = PyUnicode_DATA(key);
-    for (Py_ssize_t i = 0; i < end - start; i++) {
-        if (PyUnicode_READ(kind, data, i) != (Py_UCS4)s->data[start + i]) {
+    for (Py_ssize_t i = 0; i < length; i++) {
+        if (PyUnicode_READ(kind, data, i) != (Py_UCS4)text[i]) {
             return 0;
         }
     }

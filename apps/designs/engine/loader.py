@@ -27,7 +27,6 @@ from apps.designs.engine.model import (
 )
 from apps.designs.engine.openapi import parse_openapi
 from apps.designs.engine.sqlblocks import has_named_queries, split_named
-from apps.designs.engine.stories import is_story_heading, parse_story
 from apps.designs.engine.structured import looks_like_json, utf8_length
 from apps.designs.engine.text import InputError
 
@@ -272,6 +271,12 @@ def _parse_story_headings(text: str, document: str, parts: _Parts) -> None:
 def _stories_from_headings(
     headings: list[tuple[int, int, str]], lines: list[str], document: str, parts: _Parts
 ) -> None:
+    if not any(level == 3 for level, _, _ in headings):
+        return
+    # The story parser (and its patterns) only when there is a heading to read: a bare OpenAPI
+    # file never needs it.
+    from apps.designs.engine.stories import is_story_heading, parse_story
+
     for position, (level, line, title) in enumerate(headings):
         if level != 3:
             continue
@@ -310,7 +315,7 @@ def _parse_openapi_part(text: str, document: str, offset: int, parts: _Parts, li
     parts.api = settings
     extensions = frozenset(_WORKBENCH_EXTENSION.findall(text))
     parts.api_document = ApiDocument(
-        data=doc.data, locate=doc.ref, locate_node=doc.locator.node_lookup(), resolve=doc.resolve, extensions=extensions
+        data=doc.data, locate=doc.ref, locate_node=doc.node_ref, resolve=doc.resolve, extensions=extensions
     )
     parts.endpoints.extend(endpoints)
     parts.problems.extend(problems)

@@ -8,6 +8,7 @@ mutually referencing schemas cost what their number costs, not what their expans
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -90,13 +91,15 @@ class OpenApiDocument:
     # parameter is apart from where it is used. The objects live as long as `data`.
     body_shapes: dict[int, tuple[str | None, bool, tuple[str, ...]]] = field(default_factory=dict)
     parameter_shapes: dict[int, tuple[str, str, bool, str | None, dict[str, Any]]] = field(default_factory=dict)
+    # node_ref(node, ptr): where `node` (a dict or list of `data` that `ptr` names) is written;
+    # called for every endpoint part, so the locator's fastest form of it.
+    node_ref: Callable[[Any, str], SourceRef] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.node_ref = self.locator.node_lookup()
 
     def ref(self, ptr: str) -> SourceRef:
         return self.locator.ref(ptr)
-
-    def node_ref(self, node: Any, ptr: str) -> SourceRef:
-        """Where `node` (a dict or list of `data` that `ptr` names) is written."""
-        return self.locator.node(node, ptr)
 
     def resolve(self, ref: str) -> Any:
         """The target of a local `#/...` ref, or None when it does not exist."""

@@ -21,10 +21,11 @@ from apps.designs.engine.text import InputError, LineIndex
 
 try:
     from apps.designs.engine import _jsonpos
-    from apps.designs.engine._jsonpos import Positions
+    from apps.designs.engine._jsonpos import Positions, Sources
 except ImportError:  # not compiled (a checkout without `pip install -e .`): the Python below serves
     _jsonpos = None  # type: ignore[assignment]
     Positions = None
+    Sources = None
 
 _WS = re.compile(r"[ \t\n\r]*")
 
@@ -193,6 +194,11 @@ class JsonLocator(Locator):
         positions = self._scan()
         if not positions:
             return self.node
+        if Sources is not None:  # the same function compiled: it builds each SourceRef directly
+            return Sources(positions, self.document, self.line_offset, SourceRef, self.ref)  # type: ignore[no-any-return]
+        return self._python_node_lookup(positions)
+
+    def _python_node_lookup(self, positions: Any) -> Callable[[Any, str], SourceRef]:
         get, document, line_offset, ref = positions.get, self.document, self.line_offset, self.ref
 
         def node(node: Any, ptr: str) -> SourceRef:

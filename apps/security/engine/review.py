@@ -235,6 +235,16 @@ class _Review:
         )
 
     def _fast_hit(self, *, deduplicate: bool) -> Callable[[str, str, Any, str], None]:
+        locate = self.doc.locate_node if self.doc is not None else None
+        if Reporter is not None and Sources is not None and type(locate) is Sources and not self.waivers:
+            # The same function compiled (see _jsonpos.c): each finding and its SourceRef built
+            # directly. Waivers need the Python path's suppression lookup.
+            return Reporter(
+                locate, self.findings, Finding, ANALYZER, _REPORTER_FACTS, self.seen if deduplicate else None
+            )  # type: ignore[no-any-return]
+        return self._python_hit(deduplicate=deduplicate)
+
+    def _python_hit(self, *, deduplicate: bool) -> Callable[[str, str, Any, str], None]:
         seen = self.seen
         remember = seen.add
         append = self.findings.append
@@ -345,6 +355,18 @@ _FACTS = {
     )
     for rule in RULES
 }
+
+
+# What the compiled Reporter reads of each rule, in its order (see _jsonpos.c).
+_REPORTER_FACTS = {
+    rule_id: (f.severity, f.title, f.why, f.fix, f.references, f.category, f.cwe, f.fingerprint_prefix)
+    for rule_id, f in _FACTS.items()
+}
+
+try:
+    from apps.designs.engine._jsonpos import Reporter, Sources
+except ImportError:  # not compiled
+    Reporter = Sources = None
 
 
 def _waives(node: Mapping[str, Any], rule: Rule) -> bool:
