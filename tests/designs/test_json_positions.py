@@ -137,3 +137,30 @@ def test_the_compiled_fingerprint_digest_is_sha256(key: str) -> None:
     assert findings.fingerprint_from is not findings._sha256_hex24  # compiled
     assert findings.fingerprint_from(prefix, key) == hashlib.sha256((prefix + key).encode()).hexdigest()[:24]
     assert findings._sha256_hex24(prefix, key) == findings.fingerprint_from(prefix, key)
+
+
+def test_the_scan_collects_every_extension_key_and_the_text_search_serves_without_it() -> None:
+    from apps.designs.engine.limits import ParseLimits
+    from apps.designs.engine.loader import DesignInput, parse_design
+
+    text = (
+        '{"openapi": "3.0.3", "info": {"title": "t", "version": "1", "x-logo": {}}, "paths": {"/a": '
+        '{"x-workbench-ignore": ["api4.no-429"], "get": {"responses": {}, "\\u0078-workbench-note": 1}}}, '
+        '"components": {"x": {"description": "mentions x-workbench-other in prose"}}}'
+    )
+    data = json.loads(text)
+    assert structured.Positions(text, data).extensions == {"x-logo", "x-workbench-ignore", "x-workbench-note"}
+    locator = JsonLocator(text, document="d.json", data=data)
+    assert locator.extension_keys() == {"x-logo", "x-workbench-ignore", "x-workbench-note"}
+
+    def extensions(openapi: str) -> frozenset[str]:
+        result = parse_design(DesignInput(openapi=openapi), limits=ParseLimits())
+        assert result.model.api_document is not None
+        return result.model.api_document.extensions
+
+    # Keys only, as the scanner meets them; the workbench's own are kept.
+    assert extensions(text) == {"x-workbench-ignore", "x-workbench-note"}
+    # A duplicate key makes the scanner refuse: the text is searched instead (prose included).
+    duplicated = text.replace('"version": "1"', '"version": "1", "version": "2"')
+    assert JsonLocator(duplicated, document="d.json", data=json.loads(duplicated)).extension_keys() is None
+    assert extensions(duplicated) == {"x-workbench-ignore", "x-workbench-other"}

@@ -12,6 +12,7 @@
 
      positions.get(node)          a dict or list of `data`; None for anything else
      positions.member(node, key)  the member `key` (a str of a dict, an int of a list); None if absent
+     positions.extensions         a frozenset of every key starting with "x-", met on the way
 
    The text is only scanned, never decoded: keys are compared with the loaded keys, and any
    disagreement (a duplicate key, which json.loads folds into one, or a text that is not the
@@ -33,9 +34,11 @@ typedef struct {
     Py_ssize_t used, allocated;
     long long *members;
     Py_ssize_t members_used, members_allocated;
+    PyObject *extensions; /* a set: every key that starts with "x-" (OpenAPI's extensions) */
 } Found;
 
 static void found_free(Found *found) {
+    Py_CLEAR(found->extensions);
     PyMem_Free(found->keys);
     PyMem_Free(found->where);
     PyMem_Free(found->first);
@@ -166,6 +169,10 @@ static int positions_init(Positions *self, PyObject *args, PyObject *kwargs) {
         return -1;
     }
     Found found = {0};
+    found.extensions = PySet_New(NULL);
+    if (found.extensions == NULL) {
+        return -1;
+    }
     int matched;
     switch (PyUnicode_KIND(text)) {
     case PyUnicode_1BYTE_KIND:
@@ -202,6 +209,13 @@ static int positions_init(Positions *self, PyObject *args, PyObject *kwargs) {
         }
         slots[slot] = i + 1;
     }
+    PyObject *extensions = PyFrozenSet_New(found.extensions);
+    if (extensions == NULL) {
+        found_free(&found);
+        PyMem_Free(slots);
+        return -1;
+    }
+    Py_SETREF(found.extensions, extensions);
     self->data = Py_NewRef(data);
     self->found = found;
     self->slots = slots;
@@ -276,6 +290,15 @@ static PyObject *positions_member(Positions *self, PyObject *const *args, Py_ssi
 
 static Py_ssize_t positions_len(Positions *self) { return self->found.used; }
 
+static PyObject *positions_extensions(Positions *self, void *closure) {
+    return self->found.extensions == NULL ? PyFrozenSet_New(NULL) : Py_NewRef(self->found.extensions);
+}
+
+static PyGetSetDef positions_getset[] = {
+    {"extensions", (getter)positions_extensions, NULL, "Every key of the data that starts with \"x-\".", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
 static PyMethodDef positions_methods[] = {
     {"get", (PyCFunction)positions_get, METH_O,
      "get(node) -> (line << 32) | column of a dict or list of the data, or None."},
@@ -293,6 +316,7 @@ static PyTypeObject PositionsType = {
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "Positions(text, data): where each dict and list of `data`, and each member, is written in `text`.",
     .tp_methods = positions_methods,
+    .tp_getset = positions_getset,
     .tp_as_sequence = &positions_sequence,
     .tp_init = (initproc)positions_init,
     .tp_new = PyType_GenericNew,
@@ -542,7 +566,8 @@ static PyObject *refs(PyObject *module, PyObject *args) {
        0 array without maxItems, 1 string without maxLength/enum/const, 2 string without
        format/pattern/enum/const, 3 integer without both bounds (OpenAPI 3.1: exactly one of
        minimum/exclusiveMinimum and of maximum/exclusiveMaximum), 4 integer without format
-     object_rules(pointer, dict)          `type: object`
+     object_rules(pointer, dict)          `type: object` with a true additionalProperties
+                                          (OpenAPI 3.1: unevaluatedProperties)
    Returns [(pointer + "/responses", dict)] for every object under /paths with a `responses`
    mapping. apps/security/engine/review.py has the same in Python, tested equal. */
 enum {
@@ -562,11 +587,14 @@ enum {
     K_EXCLUSIVE_MAXIMUM,
     K_PATHS_PREFIX,
     K_RESPONSES_SEGMENT,
+    K_ADDITIONAL,
+    K_UNEVALUATED,
     K_COUNT
 };
 static const char *const key_names[K_COUNT] = {
     "parameters", "headers", "responses", "type",    "maxItems",         "maxLength",        "enum",    "const",
     "format",     "pattern", "minimum",   "maximum", "exclusiveMinimum", "exclusiveMaximum", "/paths/", "responses",
+    "additionalProperties", "unevaluatedProperties",
 };
 static PyObject *keys[K_COUNT];
 
@@ -668,8 +696,10 @@ static int schema_visit(void *context, PyObject *ptr, PyObject *node) {
                  (integer && !bounded && report_hit(scan, 3, ptr, node) < 0) ||
                  (integer && !has[K_FORMAT] && report_hit(scan, 4, ptr, node) < 0);
     if (!failed && PyUnicode_Check(kind) && PyUnicode_CompareWithASCIIString(kind, "object") == 0) {
+        PyObject *extra = PyDict_GetItemWithError(node, keys[scan->oas31 ? K_UNEVALUATED : K_ADDITIONAL]);
+        int open = extra == NULL ? (PyErr_Occurred() ? -1 : 0) : PyObject_IsTrue(extra);
         PyObject *args[2] = {ptr, node};
-        failed = call(scan->object_rules, args, 2) < 0;
+        failed = open < 0 || (open && call(scan->object_rules, args, 2) < 0);
     }
     Py_DECREF(kind);
     return failed ? -1 : 0;

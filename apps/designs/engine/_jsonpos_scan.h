@@ -161,6 +161,10 @@ static int FN(walk)(SCAN *s, PyObject *node, long long where) {
             s->pos++;
             FN(skip_ws)(s);
             s->out->members[first + i++] = key_where;
+            if (PyUnicode_Check(key) && PyUnicode_GET_LENGTH(key) >= 2 && PyUnicode_READ_CHAR(key, 0) == 'x' && PyUnicode_READ_CHAR(key, 1) == '-' &&
+                PySet_Add(s->out->extensions, key) < 0) {
+                return -1;
+            }
             int matched = FN(walk)(s, value, key_where);
             if (matched != 1) {
                 return matched;

@@ -313,7 +313,12 @@ def _parse_openapi_part(text: str, document: str, offset: int, parts: _Parts, li
         parts.problems.append(exc.problem)
         return
     parts.api = settings
-    extensions = frozenset(_WORKBENCH_EXTENSION.findall(text))
+    keys = doc.locator.extension_keys()  # met by the JSON scanner on its way: no search of the text
+    extensions = (
+        frozenset(k for k in keys if k.startswith("x-workbench-"))
+        if keys is not None
+        else frozenset(_WORKBENCH_EXTENSION.findall(text))
+    )
     parts.api_document = ApiDocument(
         data=doc.data, locate=doc.ref, locate_node=doc.node_ref, resolve=doc.resolve, extensions=extensions
     )

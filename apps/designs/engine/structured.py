@@ -143,6 +143,11 @@ class Locator:
         """`node` as a function, for callers that locate tens of thousands of nodes."""
         return self.node
 
+    def extension_keys(self) -> frozenset[str] | None:
+        """Every key starting with `x-` in the document, when the locator met them all on its
+        way anyway; None when it did not (the caller searches the text)."""
+        return None
+
     def ref(self, ptr: str) -> SourceRef:
         """A SourceRef for the pointer, or for its nearest existing ancestor."""
         parts = [unescape_pointer_part(p) for p in ptr.split("/")[1:]] if ptr else []
@@ -189,6 +194,10 @@ class JsonLocator(Locator):
 
     def _at(self, packed: int, ptr: str) -> SourceRef:
         return SourceRef(self.document, (packed >> 32) + self.line_offset, packed & 0xFFFFFFFF, ptr)
+
+    def extension_keys(self) -> frozenset[str] | None:
+        positions = self._scan()
+        return positions.extensions if positions else None  # type: ignore[no-any-return]
 
     def node_lookup(self) -> Callable[[Any, str], SourceRef]:
         positions = self._scan()

@@ -488,7 +488,7 @@ def _python_schema_scan(
                 report(hits[3][0], where, node, hits[3][1])
             if "format" not in node:
                 report(hits[4][0], where, node, hits[4][1])
-        if kind == "object":
+        if kind == "object" and node.get("unevaluatedProperties" if oas31 else "additionalProperties"):
             object_rules(where, node)
     return responses_objects
 
