@@ -11,19 +11,19 @@ snake-casing, ignoring paging parameters), or when a story cites both.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apps.analysis.engine.findings import Finding, fingerprint
 from apps.designs.engine.loader import snake
 from apps.designs.engine.model import (
     DesignModel,
     Endpoint,
-    EndpointRef,
-    NamedQuery,
     Severity,
     SourceRef,
-    Story,
 )
+
+if TYPE_CHECKING:
+    from apps.designs.engine.model import EndpointRef, NamedQuery, Story
 
 ANALYZER = "traceability"
 _PAGING = {"offset", "limit", "page", "page_size", "per_page", "cursor", "size"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from pathlib import PurePath
+from typing import TYPE_CHECKING
 
 from apps.designs.engine.bulk import collector_paused
 from apps.designs.engine.limits import ParseLimits
@@ -18,17 +19,17 @@ from apps.designs.engine.model import (
     ApiSettings,
     DesignModel,
     Endpoint,
-    Entity,
-    NamedQuery,
     ParseResult,
     Problem,
     SourceRef,
-    Story,
 )
 from apps.designs.engine.openapi import parse_openapi
 from apps.designs.engine.sqlblocks import has_named_queries, split_named
 from apps.designs.engine.structured import looks_like_json, utf8_length
 from apps.designs.engine.text import InputError
+
+if TYPE_CHECKING:
+    from apps.designs.engine.model import Entity, NamedQuery, Story
 
 OPENAPI_FENCES = {"openapi", "swagger", "oas"}
 DBML_FENCES = {"dbml"}

@@ -6,13 +6,17 @@ must look at. Nothing here imports Django; analyzers take these objects and noth
 The classes a large API yields by the hundred thousand (SourceRef and the endpoint parts) are
 not frozen, because a frozen dataclass costs several times as much to build; they hash and
 compare like the others, and are never changed after parsing all the same.
+
+The data model's tables and the stories and named queries are declared in `model_elements`
+and imported from here like the rest: their classes are built on first use, so analysing an
+API alone does not build a dozen classes it never needs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 Severity = Literal["critical", "high", "medium", "low", "info"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low", "info")
@@ -46,71 +50,6 @@ class Problem:
     fix: str = ""
     fatal: bool = False
     severity: Severity = "medium"
-
-
-# --- Data model ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    name: str
-    type: str  # canonical PostgreSQL spelling: bigint, varchar(254), char(3), timestamptz, ...
-    nullable: bool
-    default: str | None  # a PostgreSQL expression as PostgreSQL would print it: now(), 'EUR', false
-    identity: bool  # GENERATED ... AS IDENTITY, serial or DBML's increment
-    source: SourceRef
-
-
-@dataclass(frozen=True, slots=True)
-class ForeignKey:
-    columns: tuple[str, ...]
-    ref_table: str
-    ref_columns: tuple[str, ...]
-    source: SourceRef
-    name: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class UniqueConstraint:
-    columns: tuple[str, ...]
-    source: SourceRef
-    name: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Index:
-    columns: tuple[str, ...]  # column names, or the expression text for expression indexes
-    unique: bool
-    source: SourceRef
-    name: str | None = None
-    method: str = "btree"
-    where: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class CheckConstraint:
-    expression: str
-    source: SourceRef
-    name: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Entity:
-    """A table of the data model."""
-
-    name: str
-    columns: tuple[Column, ...]
-    primary_key: tuple[str, ...]
-    foreign_keys: tuple[ForeignKey, ...]
-    uniques: tuple[UniqueConstraint, ...]  # unique constraints and unique indexes alike
-    indexes: tuple[Index, ...]  # non-unique indexes
-    checks: tuple[CheckConstraint, ...]
-    rows: int | None  # declared volume
-    source: SourceRef
-    schema: str | None = None
-
-    def column(self, name: str) -> Column | None:
-        return next((c for c in self.columns if c.name == name), None)
 
 
 # --- API -------------------------------------------------------------------------------------
@@ -203,62 +142,6 @@ class ApiSettings:
     source: SourceRef
 
 
-# --- Stories and queries ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Budget:
-    """A latency/throughput budget such as `p95 < 150 ms at 400 req/s`."""
-
-    percentile: str
-    latency_ms: float
-    throughput_rps: float | None
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Volume:
-    count: int
-    noun: str
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class EndpointRef:
-    method: str
-    path: str
-    source: SourceRef
-
-    @property
-    def label(self) -> str:
-        return f"{self.method} {self.path}"
-
-
-@dataclass(frozen=True, slots=True)
-class Story:
-    id: str
-    title: str
-    role: str | None
-    goal: str | None
-    benefit: str | None
-    acceptance_criteria: tuple[str, ...]
-    budgets: tuple[Budget, ...]
-    volumes: tuple[Volume, ...]
-    endpoints: tuple[EndpointRef, ...]
-    queries: tuple[str, ...]  # named queries the story cites
-    source: SourceRef
-
-
-@dataclass(frozen=True, slots=True)
-class NamedQuery:
-    name: str
-    sql: str  # as written
-    normalized_sql: str  # parameters rewritten to $1, $2, ... for PostgreSQL's parser
-    parameters: tuple[str, ...]  # names in $n order
-    tables: tuple[str, ...]
-    source: SourceRef
-
-
 @dataclass(frozen=True, slots=True)
 class ApiDocument:
     """The OpenAPI document as loaded (plain JSON-like data, never to be mutated) and a way to
@@ -318,3 +201,64 @@ class ParseResult:
     @property
     def ok(self) -> bool:
         return not self.fatal
+
+
+# The data model's and the stories' elements live in model_elements, built on first use.
+_ELEMENTS = frozenset(
+    {
+        "Column",
+        "ForeignKey",
+        "UniqueConstraint",
+        "Index",
+        "CheckConstraint",
+        "Entity",
+        "Budget",
+        "Volume",
+        "EndpointRef",
+        "Story",
+        "NamedQuery",
+    }
+)
+
+if TYPE_CHECKING:  # re-exported: the names are this module's
+    from apps.designs.engine.model_elements import (
+        Budget as Budget,
+    )
+    from apps.designs.engine.model_elements import (
+        CheckConstraint as CheckConstraint,
+    )
+    from apps.designs.engine.model_elements import (
+        Column as Column,
+    )
+    from apps.designs.engine.model_elements import (
+        EndpointRef as EndpointRef,
+    )
+    from apps.designs.engine.model_elements import (
+        Entity as Entity,
+    )
+    from apps.designs.engine.model_elements import (
+        ForeignKey as ForeignKey,
+    )
+    from apps.designs.engine.model_elements import (
+        Index as Index,
+    )
+    from apps.designs.engine.model_elements import (
+        NamedQuery as NamedQuery,
+    )
+    from apps.designs.engine.model_elements import (
+        Story as Story,
+    )
+    from apps.designs.engine.model_elements import (
+        UniqueConstraint as UniqueConstraint,
+    )
+    from apps.designs.engine.model_elements import (
+        Volume as Volume,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    if name in _ELEMENTS:
+        from apps.designs.engine import model_elements
+
+        return getattr(model_elements, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
