@@ -125,7 +125,7 @@ def test_the_compiled_schema_checks_match_the_python_ones() -> None:
 
 def _review_findings(key: str, *, compiled: bool) -> list:
     """The whole review of a public specification, with the compiled reporting path or the
-    Python one (the review and the endpoint parts then locate through Python closures)."""
+    Python `hit` closure it stands for."""
     from apps.security.engine import review
 
     path = spec_path(BY_KEY[key])
@@ -168,7 +168,7 @@ def test_compiled_sources_match_the_python_lookup_and_fall_back_by_pointer() -> 
     locator = JsonLocator(text, document="d.json", line_offset=10, data=data)
     compiled = locator.node_lookup()
     assert type(compiled) is Sources
-    python = locator._python_node_lookup(locator._scan())
+    python = locator.node  # the method it stands for
     cases = [
         (data, ""),
         (data["a"], "/a"),

@@ -203,20 +203,8 @@ class JsonLocator(Locator):
         positions = self._scan()
         if not positions:
             return self.node
-        if Sources is not None:  # the same function compiled: it builds each SourceRef directly
-            return Sources(positions, self.document, self.line_offset, SourceRef, self.ref)  # type: ignore[no-any-return]
-        return self._python_node_lookup(positions)
-
-    def _python_node_lookup(self, positions: Any) -> Callable[[Any, str], SourceRef]:
-        get, document, line_offset, ref = positions.get, self.document, self.line_offset, self.ref
-
-        def node(node: Any, ptr: str) -> SourceRef:
-            packed = get(node)
-            if packed is None:
-                return ref(ptr)
-            return SourceRef(document, (packed >> 32) + line_offset, packed & 0xFFFFFFFF, ptr)
-
-        return node
+        # `node` compiled (the table comes from the same module): each SourceRef built directly.
+        return Sources(positions, self.document, self.line_offset, SourceRef, self.ref)  # type: ignore[no-any-return]
 
     def node(self, node: Any, ptr: str) -> SourceRef:
         positions = self._positions if self._positions is not None else self._scan()
