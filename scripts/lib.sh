@@ -37,7 +37,7 @@ ensure_venv() {
   local stale=0
   [ -f "$stamp" ] || stale=1
   # The packages, and the compiled JSON scanner (built in place by the editable install).
-  for source in pyproject.toml setup.py apps/designs/engine/_jsonpos.c apps/designs/engine/_jsonpos_scan.h; do
+  for source in pyproject.toml setup.py apps/designs/engine/_jsonpos.c apps/designs/engine/_jsonpos_scan.h apps/designs/engine/_jsonpos_openapi.h apps/designs/engine/_jsonpos_security.h; do
     if [ "$ROOT/$source" -nt "$stamp" ]; then stale=1; fi
   done
   if ! compgen -G "$ROOT/apps/designs/engine/_jsonpos*.so" >/dev/null; then stale=1; fi

@@ -140,10 +140,18 @@ static Py_ssize_t found_add(Found *found, PyObject *node, long long where, Py_ss
 typedef struct {
     PyObject_HEAD
     PyObject *data; /* kept alive: the table's keys are the addresses of its containers */
-    Found found;
-    Py_ssize_t *slots; /* open addressing: index into found + 1, 0 for empty */
+    Found found; /* keys, where and first are freed once the table holds them */
+    /* Open addressing, each entry holding what a lookup answers, so that one lookup touches one
+       place in memory: the table is several megabytes and its entries are met in no order. */
+    struct Entry {
+        void *key; /* NULL: empty */
+        long long where;
+        Py_ssize_t first;
+    } *table;
     Py_ssize_t mask;
 } Positions;
+
+typedef struct Entry Entry;
 
 static inline Py_ssize_t slot_of(void *key, Py_ssize_t mask) {
     size_t h = (size_t)key >> 4;
@@ -154,7 +162,7 @@ static inline Py_ssize_t slot_of(void *key, Py_ssize_t mask) {
 static void positions_dealloc(Positions *self) {
     Py_XDECREF(self->data);
     found_free(&self->found);
-    PyMem_Free(self->slots);
+    PyMem_Free(self->table);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -196,55 +204,60 @@ static int positions_init(Positions *self, PyObject *args, PyObject *kwargs) {
     while (size < found.used * 2) {
         size *= 2;
     }
-    Py_ssize_t *slots = PyMem_Calloc(size, sizeof(Py_ssize_t));
-    if (slots == NULL) {
+    Entry *table = PyMem_Calloc(size, sizeof(Entry));
+    if (table == NULL) {
         found_free(&found);
         PyErr_NoMemory();
         return -1;
     }
     for (Py_ssize_t i = 0; i < found.used; i++) {
         Py_ssize_t slot = slot_of(found.keys[i], size - 1);
-        while (slots[slot] != 0) {
+        while (table[slot].key != NULL) {
             slot = (slot + 1) & (size - 1);
         }
-        slots[slot] = i + 1;
+        table[slot] = (Entry){found.keys[i], found.where[i], found.first[i]};
     }
     PyObject *extensions = PyFrozenSet_New(found.extensions);
     if (extensions == NULL) {
         found_free(&found);
-        PyMem_Free(slots);
+        PyMem_Free(table);
         return -1;
     }
     Py_SETREF(found.extensions, extensions);
+    PyMem_Free(found.keys);
+    PyMem_Free(found.where);
+    PyMem_Free(found.first);
+    found.keys = NULL;
+    found.where = NULL;
+    found.first = NULL;
     self->data = Py_NewRef(data);
     self->found = found;
-    self->slots = slots;
+    self->table = table;
     self->mask = size - 1;
     return 0;
 }
 
-/* Index of a container in `found`, or -1. */
-static Py_ssize_t positions_find(Positions *self, PyObject *node) {
-    if (self->slots == NULL) {
-        return -1;
+/* The entry of a container of the data, or NULL. */
+static const Entry *positions_find(Positions *self, PyObject *node) {
+    if (self->table == NULL) {
+        return NULL;
     }
     Py_ssize_t slot = slot_of(node, self->mask);
-    while (self->slots[slot] != 0) {
-        Py_ssize_t index = self->slots[slot] - 1;
-        if (self->found.keys[index] == (void *)node) {
-            return index;
+    while (self->table[slot].key != NULL) {
+        if (self->table[slot].key == (void *)node) {
+            return &self->table[slot];
         }
         slot = (slot + 1) & self->mask;
     }
-    return -1;
+    return NULL;
 }
 
 static PyObject *positions_get(Positions *self, PyObject *node) {
-    Py_ssize_t index = positions_find(self, node);
-    if (index < 0) {
+    const Entry *entry = positions_find(self, node);
+    if (entry == NULL) {
         Py_RETURN_NONE;
     }
-    return PyLong_FromLongLong(self->found.where[index]);
+    return PyLong_FromLongLong(entry->where);
 }
 
 static PyObject *positions_member(Positions *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -253,11 +266,11 @@ static PyObject *positions_member(Positions *self, PyObject *const *args, Py_ssi
         return NULL;
     }
     PyObject *node = args[0], *wanted = args[1];
-    Py_ssize_t index = positions_find(self, node);
-    if (index < 0) {
+    const Entry *entry = positions_find(self, node);
+    if (entry == NULL) {
         Py_RETURN_NONE;
     }
-    Py_ssize_t first = self->found.first[index];
+    Py_ssize_t first = entry->first;
     if (PyList_CheckExact(node)) {
         if (!PyLong_Check(wanted)) {
             Py_RETURN_NONE;
@@ -948,11 +961,11 @@ static void sources_dealloc(Sources *self) {
 }
 
 static PyObject *sources_locate(Sources *self, PyObject *node, PyObject *ptr) {
-    Py_ssize_t index = positions_find(self->positions, node);
-    if (index < 0) {
+    const Entry *entry = positions_find(self->positions, node);
+    if (entry == NULL) {
         return PyObject_CallOneArg(self->fallback, ptr);
     }
-    long long packed = self->positions->found.where[index];
+    long long packed = entry->where;
     PyObject *line = PyLong_FromLongLong((packed >> 32) + self->line_offset);
     PyObject *column = line == NULL ? NULL : PyLong_FromLongLong(packed & 0xFFFFFFFFLL);
     if (column == NULL) {
@@ -1180,6 +1193,9 @@ static PyTypeObject ReporterType = {
     .tp_new = PyType_GenericNew,
 };
 
+#include "_jsonpos_openapi.h"
+#include "_jsonpos_security.h"
+
 static PyMethodDef module_methods[] = {
     {"schema_scan", schema_scan, METH_VARARGS,
      "schema_scan(data, skip, oas31, report, hits, node_rules, object_rules) -> responses: the security "
@@ -1190,6 +1206,12 @@ static PyMethodDef module_methods[] = {
     {"objects", objects, METH_VARARGS,
      "objects(data, prefix, skip) -> [(pointer, dict), ...] for every dict of data, depth first."},
     {"refs", refs, METH_VARARGS, "refs(data, max_depth) -> every $ref string in the dicts of data down to max_depth."},
+    {"responses_rules", responses_rules, METH_VARARGS,
+     "responses_rules(responses_objects, resolve, hit, once, rules, rate_limit_sets): the security review's checks "
+     "of every responses object."},
+    {"endpoints", endpoints, METH_VARARGS,
+     "endpoints(paths, root_security, base_path, default_security, resolve, node_ref, classes, parameter_shapes, "
+     "body_shapes, constraint_keys, component_name, pagination, reached) -> [Endpoint, ...]: the OpenAPI parser's walk."},
     {NULL, NULL, 0, NULL},
 };
 

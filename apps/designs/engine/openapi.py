@@ -290,7 +290,7 @@ def _body(doc: OpenApiDocument, content: Any, ptr: str, limits: ParseLimits, *, 
     # Operations share schemas (an error schema, a page of items): each is described once.
     shape = doc.body_shapes.get(id(schema))
     if shape is None:
-        shape = doc.body_shapes[id(schema)] = _body_shape(doc, schema, limits)
+        shape = _body_shape(doc, schema, limits)
     schema_name, is_array, fields = shape
     return Body(
         media_type=str(media),
@@ -303,7 +303,13 @@ def _body(doc: OpenApiDocument, content: Any, ptr: str, limits: ParseLimits, *, 
 
 
 def _body_shape(doc: OpenApiDocument, schema: Any, limits: ParseLimits) -> tuple[str | None, bool, tuple[str, ...]]:
-    """(component schema name, whether it is an array of them, top-level field names)."""
+    """(component schema name, whether it is an array of them, top-level field names), kept in
+    `doc.body_shapes` by the schema object's identity."""
+    shape = doc.body_shapes[id(schema)] = _describe_body(doc, schema, limits)
+    return shape
+
+
+def _describe_body(doc: OpenApiDocument, schema: Any, limits: ParseLimits) -> tuple[str | None, bool, tuple[str, ...]]:
     target, ref = doc.deref(schema)
     is_array = False
     if isinstance(target, dict) and target.get("type") == "array":
@@ -313,8 +319,13 @@ def _body_shape(doc: OpenApiDocument, schema: Any, limits: ParseLimits) -> tuple
         target = items
     fields: list[str] = []
     _collect_fields(doc, target, fields, depth=0, limits=limits)
+    return _component_name(ref), is_array, tuple(dict.fromkeys(fields))
+
+
+def _component_name(ref: str | None) -> str | None:
+    """The components/schemas name a ref names, or None."""
     name = ref[len(_COMPONENT_PREFIX) :] if ref and ref.startswith(_COMPONENT_PREFIX) else None
-    return (unescape_pointer_part(unquote(name)) if name else None), is_array, tuple(dict.fromkeys(fields))
+    return unescape_pointer_part(unquote(name)) if name else None
 
 
 def _collect_fields(
@@ -440,7 +451,6 @@ def parse_openapi(
         source=doc.ref(""),
     )
 
-    endpoints: list[Endpoint] = []
     paths = data.get("paths") if isinstance(data.get("paths"), dict) else {}
     operations = sum(
         1 for item in paths.values() if isinstance(item, dict) for method in HTTP_METHODS if method in item
@@ -452,6 +462,22 @@ def parse_openapi(
             doc.ref("/paths"),
             "Split the description by area and paste the part under review, or raise DESIGN_MAX_OPERATIONS.",
         )
+    build = _endpoints if _build_endpoints is None else _compiled_endpoints
+    endpoints = build(doc, paths, base_path=base_path, default_security=default_security, limits=limits)
+    return settings, tuple(endpoints), doc.problems, doc
+
+
+def _endpoints(
+    doc: OpenApiDocument,
+    paths: dict[str, Any],
+    *,
+    base_path: str,
+    default_security: tuple[tuple[str, ...], ...],
+    limits: ParseLimits,
+) -> list[Endpoint]:
+    """Every operation under `paths` as an Endpoint, in document order."""
+    data = doc.data
+    endpoints: list[Endpoint] = []
     for path, item in paths.items():
         item_ptr = f"/paths/{escape_pointer_part(str(path))}"
         item, _ = doc.deref(item)
@@ -522,7 +548,39 @@ def parse_openapi(
                     schemas_reached=_SchemasReached(doc, operation, limits.max_schema_depth),
                 )
             )
-    return settings, tuple(endpoints), doc.problems, doc
+    return endpoints
+
+
+def _compiled_endpoints(
+    doc: OpenApiDocument,
+    paths: dict[str, Any],
+    *,
+    base_path: str,
+    default_security: tuple[tuple[str, ...], ...],
+    limits: ParseLimits,
+) -> list[Endpoint]:
+    """`_endpoints` compiled (see _jsonpos_openapi.h): the same walk, the same objects."""
+    return _build_endpoints(  # type: ignore[no-any-return,misc]
+        paths,
+        "security" in doc.data,
+        base_path,
+        default_security,
+        doc.resolve,
+        doc.node_ref,
+        (Endpoint, Parameter, Body, Response),
+        doc.parameter_shapes,
+        doc.body_shapes,
+        _CONSTRAINT_KEYS,
+        _component_name,
+        _pagination,
+        lambda operation: _SchemasReached(doc, operation, limits.max_schema_depth),
+    )
+
+
+try:  # the operations walk compiled (apps/designs/engine/_jsonpos_openapi.h)
+    from apps.designs.engine._jsonpos import endpoints as _build_endpoints
+except ImportError:  # not compiled
+    _build_endpoints = None
 
 
 def _parameters(doc: OpenApiDocument, raw: Any, owner_ptr: str) -> list[Parameter]:
@@ -535,15 +593,7 @@ def _parameters(doc: OpenApiDocument, raw: Any, owner_ptr: str) -> list[Paramete
             continue
         shape = doc.parameter_shapes.get(id(resolved))
         if shape is None:
-            schema, _ = doc.deref(resolved.get("schema"))
-            constraints = {k: schema[k] for k in _CONSTRAINT_KEYS if isinstance(schema, dict) and k in schema}
-            shape = doc.parameter_shapes[id(resolved)] = (
-                str(resolved["name"]),
-                str(resolved.get("in", "")),
-                bool(resolved.get("required", False)),
-                _schema_type(schema),
-                constraints,
-            )
+            shape = _parameter_shape(doc, resolved)
         name, location, required, schema_type, constraints = shape
         result.append(
             Parameter(
@@ -556,3 +606,20 @@ def _parameters(doc: OpenApiDocument, raw: Any, owner_ptr: str) -> list[Paramete
             )
         )
     return result
+
+
+def _parameter_shape(
+    doc: OpenApiDocument, resolved: dict[str, Any]
+) -> tuple[str, str, bool, str | None, dict[str, Any]]:
+    """What a parameter object is apart from where it is used, kept in `doc.parameter_shapes` by
+    its identity: operations share parameters through $ref."""
+    schema, _ = doc.deref(resolved.get("schema"))
+    constraints = {k: schema[k] for k in _CONSTRAINT_KEYS if isinstance(schema, dict) and k in schema}
+    shape = doc.parameter_shapes[id(resolved)] = (
+        str(resolved["name"]),
+        str(resolved.get("in", "")),
+        bool(resolved.get("required", False)),
+        _schema_type(schema),
+        constraints,
+    )
+    return shape

@@ -13,6 +13,7 @@ stays in the report, marked suppressed.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -39,10 +40,10 @@ _CREDENTIAL_NAME = re.compile(
 _URL_NAME = re.compile(r"(^(callback|redirect)|(_url|Url|-url))$")
 _ID_NAME = re.compile(r"(_id|Id|-id)$")
 _RATE_LIMIT_SETS = (
-    {"RateLimit"},
-    {"RateLimit-Limit", "RateLimit-Reset"},
-    {"X-RateLimit-Limit"},
-    {"X-Rate-Limit-Limit"},
+    frozenset({"RateLimit"}),
+    frozenset({"RateLimit-Limit", "RateLimit-Reset"}),
+    frozenset({"X-RateLimit-Limit"}),
+    frozenset({"X-Rate-Limit-Limit"}),
 )
 _NON_PRODUCTION_HOST = re.compile(
     r"(^|[./-])(staging|stage|stg|dev|develop|test|testing|qa|uat|sandbox|internal|local|localhost)([./-]|$)|127\.0\.0\.1|0\.0\.0\.0",
@@ -402,9 +403,9 @@ def _node_rules(review: _Review, ptr: str, node: Mapping[str, Any]) -> None:
             if (
                 isinstance(param, dict)
                 and isinstance(param.get("in"), str)
-                and re.search("query|path", param["in"])
+                and ("query" in param["in"] or "path" in param["in"])
                 and isinstance(param.get("name"), str)
-                and _CREDENTIAL_NAME.match(param["name"])
+                and _credential_name(param["name"])
             ):
                 review.add(
                     "sec.api2.credentials-in-url",
@@ -494,9 +495,11 @@ def _python_schema_scan(
 
 
 try:  # the same checks compiled (apps/designs/engine/_jsonpos.c)
+    from apps.designs.engine._jsonpos import responses_rules as _responses_rules
     from apps.designs.engine._jsonpos import schema_scan as _schema_scan
 except ImportError:  # not compiled
     _schema_scan = _python_schema_scan
+    _responses_rules = None
 
 
 def _object_rules(review: _Review, where: str, node: dict[str, Any], *, oas31: bool) -> None:
@@ -544,19 +547,30 @@ def _operations(doc: ApiDocument) -> Iterator[tuple[str, str, Mapping[str, Any],
                 yield str(path), method, item, operation
 
 
-def _operation_rules(review: _Review, doc: ApiDocument, responses_objects: list[tuple[str, dict[str, Any]]]) -> None:
-    data = doc.data
-    root_security = data.get("security")
-    hit, once = review.hit, review.hit_once  # each responses object is met once; responses may be shared
+# What the checks of every `responses` object report, in the order responses_rules takes them.
+_RESPONSES_RULES = (
+    ("sec.api4.no-429", "The operation documents no 429 response with a body."),
+    ("sec.api8.error-401", "The operation documents no 401 response with a body."),
+    ("sec.api8.error-500", "The operation documents no 500 response with a body."),
+    ("sec.api8.error-validation", "The operation documents no 400, 422 or 4XX response."),
+    ("sec.api4.rate-limit-headers", "The {} response declares no rate-limit headers."),
+    ("sec.api4.retry-after", "The 429 response declares no Retry-After header."),
+)
+
+
+def _python_responses_rules(
+    doc: ApiDocument, responses_objects: list[tuple[str, dict[str, Any]]], hit: Report, once: Report
+) -> None:
+    """What the compiled `responses_rules` does (see _jsonpos_security.h): `once` for what each
+    responses object lacks, `hit` for each of its responses without rate-limit headers or, a
+    429, without Retry-After."""
+    no_429, no_401, no_500, no_validation, rate_limit, retry_after = _RESPONSES_RULES
     for where, responses in responses_objects:
-        if not _has_content(doc, responses.get("429")):
-            once("sec.api4.no-429", where, responses, "The operation documents no 429 response with a body.")
-        if not _has_content(doc, responses.get("401")):
-            once("sec.api8.error-401", where, responses, "The operation documents no 401 response with a body.")
-        if not _has_content(doc, responses.get("500")):
-            once("sec.api8.error-500", where, responses, "The operation documents no 500 response with a body.")
+        for (rule_id, message), status in ((no_429, "429"), (no_401, "401"), (no_500, "500")):
+            if not _has_content(doc, responses.get(status)):
+                once(rule_id, where, responses, message)
         if not ("400" in responses or "422" in responses or "4XX" in responses or _validation_status(responses)):
-            once("sec.api8.error-validation", where, responses, "The operation documents no 400, 422 or 4XX response.")
+            once(no_validation[0], where, responses, no_validation[1])
         for status, response in responses.items():
             code = status if type(status) is str else str(status)
             resolved, at = _deref(doc, response, f"{where}/{escape_pointer_part(code)}")
@@ -565,13 +579,23 @@ def _operation_rules(review: _Review, doc: ApiDocument, responses_objects: list[
             headers = resolved.get("headers")
             names = headers.keys() if type(headers) is dict else _NO_HEADERS
             if code[:1] in ("2", "4") and not (names and any(s <= names for s in _RATE_LIMIT_SETS)):
-                message = f"The {code} response declares no rate-limit headers."
+                message = rate_limit[1].format(code)
                 if type(headers) is dict:
-                    hit("sec.api4.rate-limit-headers", f"{at}/headers", headers, message)
+                    hit(rate_limit[0], f"{at}/headers", headers, message)
                 else:
-                    hit("sec.api4.rate-limit-headers", at, resolved, message)
+                    hit(rate_limit[0], at, resolved, message)
             if code == "429" and "Retry-After" not in names:
-                hit("sec.api4.retry-after", at, resolved, "The 429 response declares no Retry-After header.")
+                hit(retry_after[0], at, resolved, retry_after[1])
+
+
+def _operation_rules(review: _Review, doc: ApiDocument, responses_objects: list[tuple[str, dict[str, Any]]]) -> None:
+    data = doc.data
+    root_security = data.get("security")
+    hit, once = review.hit, review.hit_once  # each responses object is met once; responses may be shared
+    if _responses_rules is not None and doc.resolve is not None:
+        _responses_rules(responses_objects, doc.resolve, hit, once, _RESPONSES_RULES, _RATE_LIMIT_SETS)
+    else:
+        _python_responses_rules(doc, responses_objects, hit, once)
 
     admin_hashes: list[tuple[str, str, str]] = []
     other_hashes: set[str] = set()
@@ -677,16 +701,27 @@ def _parameter_facts(doc: ApiDocument, resolved: Any) -> tuple[str, bool, bool, 
     if not isinstance(resolved, dict) or not isinstance(resolved.get("name"), str):
         return "", False, False, False
     name = resolved["name"]
-    schema, _ = _deref(doc, resolved.get("schema"), "")
+    id_like, url, page_size = _name_facts(name)
+    schema = _deref(doc, resolved.get("schema"), "")[0] if id_like or page_size else None
     return (
         name,
-        bool((name == "id" or _ID_NAME.search(name)) and isinstance(schema, dict) and schema.get("type") == "integer"),
-        bool(_URL_NAME.search(name)),
-        name.lower() in PAGE_SIZE_PARAMS
-        and isinstance(schema, dict)
-        and "maximum" not in schema
-        and "enum" not in schema,
+        id_like and isinstance(schema, dict) and schema.get("type") == "integer",
+        url,
+        page_size and isinstance(schema, dict) and "maximum" not in schema and "enum" not in schema,
     )
+
+
+# Parameter names repeat across a large API (its paging, filters and ids): what a name alone says
+# is worked out once per name.
+@functools.lru_cache(maxsize=8192)
+def _name_facts(name: str) -> tuple[bool, bool, bool]:
+    """(an id by its name, a URL by its name, a page size by its name)."""
+    return bool(name == "id" or _ID_NAME.search(name)), bool(_URL_NAME.search(name)), name.lower() in PAGE_SIZE_PARAMS
+
+
+@functools.lru_cache(maxsize=8192)
+def _credential_name(name: str) -> bool:
+    return _CREDENTIAL_NAME.match(name) is not None
 
 
 def _has_content(doc: ApiDocument, response: Any) -> bool:
@@ -790,6 +825,13 @@ def _server_rules(review: _Review, doc: ApiDocument) -> None:
 
 
 _Properties = tuple[tuple[str, dict[str, Any], str], ...]
+# A property as collected: (name, schema, where its parent is written, where it is written when
+# reached through a $ref). Its own pointer is built only for those a rule reports on.
+_Collected = tuple[tuple[str, dict[str, Any], str, str | None], ...]
+
+
+def _property_pointer(parent: str, name: str, ref_at: str | None) -> str:
+    return ref_at if ref_at is not None else f"{parent}/properties/{escape_pointer_part(name)}"
 
 
 class _Bodies:
@@ -799,7 +841,7 @@ class _Bodies:
 
     def __init__(self, doc: ApiDocument) -> None:
         self.doc = doc
-        self._properties: dict[tuple[int, str], _Properties] = {}
+        self._properties: dict[tuple[int, str], _Collected] = {}
         self._requests: dict[tuple[int, str], tuple[tuple[str, dict[str, Any], str, bool, bool], ...]] = {}
         self._responses: dict[tuple[int, str], tuple[_Properties, _Properties]] = {}
 
@@ -807,7 +849,7 @@ class _Bodies:
         resolved, at = _deref(self.doc, schema, where)
         return (resolved if type(resolved) is dict else None), (id(resolved), at)
 
-    def properties(self, schema: Any, where: str) -> _Properties:
+    def collected(self, schema: Any, where: str) -> _Collected:
         resolved, key = self._key(schema, where)
         if resolved is None:
             return ()
@@ -815,6 +857,13 @@ class _Bodies:
         if found is None:
             found = self._properties[key] = tuple(_collect_properties(self.doc, resolved, key[1], 0))
         return found
+
+    def properties(self, schema: Any, where: str) -> _Properties:
+        """(name, schema, pointer) of each top-level property, in the order they are written."""
+        return tuple(
+            (name, prop, _property_pointer(parent, name, ref_at))
+            for name, prop, parent, ref_at in self.collected(schema, where)
+        )
 
     def request(self, schema: Any, where: str) -> tuple[tuple[str, dict[str, Any], str, bool, bool], ...]:
         """The fields a rule looks at in a request body: (name, schema, pointer, privileged and
@@ -824,21 +873,18 @@ class _Bodies:
             return ()
         found = self._requests.get(key)
         if found is None:
-            marked = (
-                (
-                    name,
-                    prop,
-                    at,
-                    name.lower() in _PRIVILEGED and not prop.get("readOnly"),
-                    bool(
-                        prop.get("format") in {"uri", "url", "iri"}
-                        or _URL_NAME.search(name)
-                        or name.lower() in {"url", "callback", "webhook", "webhook_url", "redirect_uri"}
-                    ),
+            marked = []
+            for name, prop, parent, ref_at in self.collected(resolved, key[1]):
+                lowered = name.lower()
+                privileged = lowered in _PRIVILEGED and not prop.get("readOnly")
+                url = bool(
+                    prop.get("format") in {"uri", "url", "iri"}
+                    or _name_facts(name)[1]
+                    or lowered in {"url", "callback", "webhook", "webhook_url", "redirect_uri"}
                 )
-                for name, prop, at in self.properties(resolved, key[1])
-            )
-            found = self._requests[key] = tuple(m for m in marked if m[3] or m[4])
+                if privileged or url:
+                    marked.append((name, prop, _property_pointer(parent, name, ref_at), privileged, url))
+            found = self._requests[key] = tuple(marked)
         return found
 
     def response(self, schema: Any, where: str) -> tuple[_Properties, _Properties]:
@@ -848,15 +894,25 @@ class _Bodies:
             return (), ()
         found = self._responses.get(key)
         if found is None:
-            props = self.properties(resolved, key[1])
+            props = self.collected(resolved, key[1])
             found = self._responses[key] = (
-                tuple(p for p in props if p[0].lower() in _SECRET_FIELDS and not p[1].get("writeOnly")),
-                tuple(p for p in props if p[0].lower() in _LEAKY_ERROR_FIELDS),
+                tuple(
+                    (name, prop, _property_pointer(parent, name, ref_at))
+                    for name, prop, parent, ref_at in props
+                    if name.lower() in _SECRET_FIELDS and not prop.get("writeOnly")
+                ),
+                tuple(
+                    (name, prop, _property_pointer(parent, name, ref_at))
+                    for name, prop, parent, ref_at in props
+                    if name.lower() in _LEAKY_ERROR_FIELDS
+                ),
             )
         return found
 
 
-def _collect_properties(doc: ApiDocument, schema: Any, where: str, depth: int) -> Iterator[tuple[str, Any, str]]:
+def _collect_properties(
+    doc: ApiDocument, schema: Any, where: str, depth: int
+) -> Iterator[tuple[str, Any, str, str | None]]:
     resolved, at = _deref(doc, schema, where)
     if depth > 8 or not isinstance(resolved, dict):
         return
@@ -866,9 +922,13 @@ def _collect_properties(doc: ApiDocument, schema: Any, where: str, depth: int) -
     props = resolved.get("properties")
     if isinstance(props, dict):
         for name, prop in props.items():
-            target, prop_at = _deref(doc, prop, f"{at}/properties/{escape_pointer_part(str(name))}")
+            ref = prop.get("$ref") if type(prop) is dict else None
+            if type(ref) is str and ref.startswith("#"):  # followed: written where the ref leads
+                target, ref_at = _deref(doc, prop, "")
+            else:
+                target, ref_at = prop, None
             if isinstance(target, dict):
-                yield str(name), target, prop_at
+                yield str(name), target, at, ref_at
     for combo in ("allOf", "oneOf", "anyOf"):
         parts = resolved.get(combo)
         if isinstance(parts, list):

@@ -1,0 +1,197 @@
+"""The compiled walks of the OpenAPI parser and of the security review build exactly what their
+Python counterparts build, on real specifications and on documents made to hit every corner."""
+
+import json
+from typing import Any
+
+import pytest
+
+from apps.designs.engine import openapi
+from apps.designs.engine.limits import ParseLimits
+from apps.security.engine import review
+from tests.public_specs import SPECS, spec_path
+
+BY_KEY = {spec.key: spec for spec in SPECS}
+
+CORNERS: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {"title": "t", "version": "1"},
+    "security": [{"b": []}],
+    "paths": {
+        "/a/{id}": {
+            "parameters": [
+                {"name": "id", "in": "path", "required": True, "schema": {"type": ["integer", "null"], "maximum": 9}},
+                {"name": "shared", "in": "query", "schema": {"$ref": "#/components/schemas/Str"}},
+                {"in": "query"},  # no name: skipped
+                "not a parameter",
+            ],
+            "get": {
+                "operationId": 7,
+                "description": "d" * 400,  # no summary: the description, cut at 300
+                "tags": "ab",  # a string is iterated, as Python does
+                "parameters": [
+                    {"name": "shared", "in": "query", "required": 1, "schema": {"type": "null"}},  # replaces it
+                    {"$ref": "#/components/parameters/Limit"},
+                    {"$ref": "#/components/parameters/Loop"},
+                ],
+                "responses": {
+                    "200": {"description": 5, "content": {"text/plain": {}, "application/hal+json": {"schema": None}}},
+                    "404": {"$ref": "#/components/responses/NotFound"},
+                    "429": {
+                        "content": {
+                            "application/json": {
+                                "schema": {"type": "array", "items": {"$ref": "#/components/schemas/Page"}}
+                            }
+                        }
+                    },
+                    "500": {"$ref": "#/components/responses/Loop"},
+                    "default": "not a response",
+                },
+                "security": [{"z": [], "a": []}, "x"],
+                "deprecated": "yes",
+            },
+            "post": {
+                "summary": "",
+                "tags": None,
+                "requestBody": {"$ref": "#/components/requestBodies/Make"},
+                "responses": {
+                    "201": {
+                        "headers": {"RateLimit": {}},
+                        "content": {
+                            "a/b": {
+                                "schema": {
+                                    "allOf": [{"$ref": "#/components/schemas/Page"}, {"properties": {"extra": {}}}]
+                                }
+                            }
+                        },
+                    }
+                },
+                "security": None,
+            },
+            "trace": "not an operation",
+        },
+        "/b~c": {"$ref": "#/components/pathItems/B"},
+        "/loop": {"$ref": "#/paths/~1loop"},
+        "/webhook": {
+            "put": {"responses": {"4XX": {}, "204": {"headers": {"RateLimit-Limit": {}, "RateLimit-Reset": {}}}}}
+        },
+    },
+    "components": {
+        "schemas": {
+            "Str": {"type": "string", "maxLength": 3, "enum": ["a"], "format": "x"},
+            "Page": {"type": "object", "properties": {"items": {}, "next": {"$ref": "#/components/schemas/Str"}}},
+            "A~1b": {"properties": {"x": {}}},
+        },
+        "parameters": {
+            "Limit": {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+            "Loop": {"$ref": "#/components/parameters/Loop"},
+        },
+        "responses": {
+            "NotFound": {
+                "description": "nf",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/A~01b"}}},
+            },
+            "Loop": {"$ref": "#/components/responses/Loop"},
+        },
+        "requestBodies": {"Make": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Page"}}}}},
+        "pathItems": {"B": {"delete": {"responses": {"204": {}}}}},
+    },
+}
+
+
+def _both(text: str, name: str) -> tuple[list, list]:
+    """Endpoints from the compiled walk and from the Python one, each on a fresh parse."""
+    results = []
+    for build in (openapi._compiled_endpoints, openapi._endpoints):
+        doc = openapi.load_openapi(text, document=name, limits=ParseLimits())
+        paths = doc.data.get("paths") or {}
+        results.append(build(doc, paths, base_path="/v1", default_security=(("b",),), limits=ParseLimits()))
+    return results[0], results[1]
+
+
+def _fields(endpoint: Any) -> tuple:
+    return (*(getattr(endpoint, f) for f in endpoint.__slots__ if f != "schemas_reached"), endpoint.schema_names)
+
+
+@pytest.mark.parametrize("key", ["stripe", "train-travel", "readme"])  # JSON, and YAML (no compiled locator)
+def test_the_compiled_endpoint_walk_matches_the_python_one(key: str) -> None:
+    assert openapi._build_endpoints is not None  # compiled
+    path = spec_path(BY_KEY[key])
+    compiled, python = _both(path.read_text(encoding="utf-8"), path.name)
+    assert len(compiled) >= 7
+    assert compiled == python
+    assert [_fields(e) for e in compiled] == [_fields(e) for e in python]
+    assert {type(p.source) for e in compiled for p in e.parameters} == {
+        type(p.source) for e in python for p in e.parameters
+    }
+
+
+def test_the_compiled_endpoint_walk_matches_on_every_corner() -> None:
+    compiled, python = _both(json.dumps(CORNERS, indent=1), "corners.json")
+    assert [_fields(e) for e in compiled] == [_fields(e) for e in python]
+    by_key = {e.key: e for e in compiled}
+    get = by_key["GET /a/{id}"]
+    assert get.operation_id == "7" and get.summary == "d" * 300 and get.tags == ("a", "b")
+    assert [(p.name, p.required, p.schema_type) for p in get.parameters] == [
+        ("id", True, "integer"),
+        ("shared", True, "null"),
+        ("limit", False, "integer"),
+    ]
+    assert get.parameters[0].constraints == {"maximum": 9}
+    assert get.security == (("a", "z"), ()) and get.deprecated is True and get.pagination == "limit"
+    assert [r.status for r in get.responses] == ["200", "404", "429"]
+    ok, not_found, too_many = get.responses
+    assert ok.description == "5" and ok.body is not None and ok.body.media_type == "application/hal+json"
+    assert ok.body.schema_pointer is None  # `schema: null`
+    assert not_found.body is not None and not_found.body.schema_name == "A~1b"  # the key as written
+    assert too_many.body is not None and too_many.body.is_array and too_many.body.schema_name == "Page"
+    post = by_key["POST /a/{id}"]
+    assert post.tags == () and post.security == () and post.security_declared
+    assert post.request_body is not None and post.request_body.fields == ("items", "next")
+    assert post.responses[0].body is not None and post.responses[0].body.fields == ("items", "next", "extra")
+    assert "DELETE /b~c" in by_key and not any(key.endswith("/loop") for key in by_key)
+
+
+def _calls(implementation: str, doc: Any, responses_objects: list) -> list[tuple]:
+    calls: list[tuple] = []
+
+    def hit(rule_id: str, where: str, node: object, message: str) -> None:
+        calls.append(("hit", rule_id, where, id(node), message))
+
+    def once(rule_id: str, where: str, node: object, message: str) -> None:
+        calls.append(("once", rule_id, where, id(node), message))
+
+    if implementation == "compiled":
+        review._responses_rules(
+            responses_objects, doc.resolve, hit, once, review._RESPONSES_RULES, review._RATE_LIMIT_SETS
+        )
+    else:
+        review._python_responses_rules(doc, responses_objects, hit, once)
+    return calls
+
+
+@pytest.mark.parametrize("key", ["corners", "stripe", "github", "train-travel"])
+def test_the_compiled_responses_checks_make_the_python_ones_calls(key: str) -> None:
+    from apps.designs.engine.loader import DesignInput, input_from_file, parse_design
+
+    assert review._responses_rules is not None  # compiled
+    if key == "corners":
+        corners = dict(
+            CORNERS,
+            paths={
+                **CORNERS["paths"],
+                "/num": {"get": {"responses": {400: {}, 429: {"headers": {"Retry-After": {}}}}}},
+            },
+        )
+        result = parse_design(DesignInput(openapi=json.dumps(corners)), limits=ParseLimits())
+    else:
+        path = spec_path(BY_KEY[key])
+        result = parse_design(input_from_file(path.name, path.read_text(encoding="utf-8")), limits=ParseLimits())
+    doc = result.model.api_document
+    assert doc is not None
+    objects = review._python_schema_scan(
+        doc.data, set(review._SKIP_KEYS), False, lambda *a: None, review._SCHEMA_HITS, lambda *a: None, lambda *a: None
+    )
+    compiled = _calls("compiled", doc, objects)
+    assert len(compiled) >= 2
+    assert compiled == _calls("python", doc, objects)
