@@ -600,92 +600,102 @@ def _operation_rules(review: _Review, doc: ApiDocument, responses_objects: list[
     admin_hashes: list[tuple[str, str, str]] = []
     other_hashes: set[str] = set()
     parameter_facts: dict[int, tuple[str, bool, bool, bool]] = {}  # id(parameter object) -> facts
-    for path, method, item, operation in _operations(doc):
+    paths = data.get("paths")
+    for raw_path, item in paths.items() if isinstance(paths, dict) else ():
+        if not isinstance(item, dict):
+            continue
+        # What a path item's operations share, worked out once.
+        path = str(raw_path)
         item_ptr = f"/paths/{escape_pointer_part(path)}"
-        op_ptr = f"{item_ptr}/{method}"
-        declared = "security" in operation
-        security = operation.get("security") if declared else root_security
-        # Point at the operation's `security` when it has one, else at the operation itself.
-        security_ptr, security_node = (op_ptr + "/security", security) if declared else (op_ptr, operation)
-        if type(security_node) not in (dict, list):
-            security_node = None
-        if not security:
-            if method in {"post", "put", "patch", "delete"}:
-                review.add(
-                    "sec.api2.unauthenticated-write",
-                    security_ptr,
-                    f"{method.upper()} {path} requires no authentication.",
-                    node=security_node,
-                )
-            elif method in {"get", "head"}:
-                public = declared and security == []
-                review.add(
-                    "sec.api2.unauthenticated-read",
-                    security_ptr,
-                    f"{method.upper()} {path} requires no authentication"
-                    + (" (declared public with `security: []`)." if public else "."),
-                    severity="low" if public else None,
-                    node=security_node,
-                )
-        elif isinstance(security, list) and method in {"post", "put", "patch", "delete"}:
-            for index, entry in enumerate(security):
-                if isinstance(entry, dict) and not entry:
-                    review.add(
-                        "sec.api2.unauthenticated-write",
-                        f"{op_ptr}/security/{index}",
-                        f"{method.upper()} {path} accepts anonymous callers (`{{}}`).",
-                    )
-        if isinstance(security, list):
-            for index, entry in enumerate(security):
-                if not isinstance(entry, dict):
-                    continue
-                digest = repr(sorted((k, tuple(v or ())) for k, v in entry.items()))
-                if "/admin" in path or "/internal" in path:
-                    admin_hashes.append((path, f"{op_ptr}/security" + (f"/{index}" if declared else ""), digest))
-                elif declared:
-                    other_hashes.add(digest)
-                else:
-                    other_hashes.add(digest)
+        webhook = _WEBHOOK_PATH.search(path) is not None
         shared = item.get("parameters") or []
-        parameters = [*shared, *(operation.get("parameters") or [])]
-        for index, param in enumerate(parameters):
-            # Operations share parameters through $ref: what a parameter is worth reporting for
-            # is worked out once, and where it is written only when it is.
-            resolved = _deref(doc, param, "")[0] if type(param) is dict and "$ref" in param else param
-            facts = parameter_facts.get(id(resolved))
-            if facts is None:
-                facts = parameter_facts[id(resolved)] = _parameter_facts(doc, resolved)
-            name, numeric_id, url, unbounded_page = facts
-            if not (numeric_id or url or (unbounded_page and method == "get")):
+        for method in HTTP_METHODS:
+            operation = item.get(method)
+            if not isinstance(operation, dict):
                 continue
-            owner = item_ptr if index < len(shared) else op_ptr
-            local = index if owner != op_ptr else index - len(shared)
-            resolved, at = _deref(doc, param, f"{owner}/parameters/{local}")
-            if numeric_id:
-                _, schema_at = _deref(doc, resolved.get("schema"), at + "/schema")
-                review.add("sec.api1.numeric-id", schema_at, f"Parameter `{name}` is an integer id.")
-            if url:
-                review.add("sec.api7.url-parameter", at + "/name", f"Parameter `{name}` looks like a URL.")
-            if unbounded_page and method == "get":
-                review.add("sec.api4.unbounded-page-size", at, f"`{name}` on {method.upper()} {path} has no maximum.")
-        if operation.get("deprecated") is True:
-            review.add(
-                "sec.api9.deprecated-operation", op_ptr + "/deprecated", f"{method.upper()} {path} is deprecated."
-            )
-        if (
-            _WEBHOOK_PATH.search(path)
-            and not security
-            and not any(
-                isinstance(p := _deref(doc, raw, "")[0], dict) and _SIGNATURE.search(str(p.get("name", "")))
-                for raw in parameters
-            )
-        ):
-            review.add(
-                "sec.api10.unsigned-webhook",
-                op_ptr,
-                f"{method.upper()} {path} receives calls from outside with neither authentication nor a signature header.",
-                key=f"{method.upper()} {path}",
-            )
+            op_ptr = f"{item_ptr}/{method}"
+            declared = "security" in operation
+            security = operation.get("security") if declared else root_security
+            # Point at the operation's `security` when it has one, else at the operation itself.
+            security_ptr, security_node = (op_ptr + "/security", security) if declared else (op_ptr, operation)
+            if type(security_node) not in (dict, list):
+                security_node = None
+            if not security:
+                # `hit` is `add` for a finding with the rule's own severity, at a node.
+                if method in {"post", "put", "patch", "delete"}:
+                    message = f"{method.upper()} {path} requires no authentication."
+                    hit("sec.api2.unauthenticated-write", security_ptr, security_node, message)
+                elif method in {"get", "head"} and not (declared and security == []):
+                    message = f"{method.upper()} {path} requires no authentication."
+                    hit("sec.api2.unauthenticated-read", security_ptr, security_node, message)
+                elif method in {"get", "head"}:
+                    review.add(
+                        "sec.api2.unauthenticated-read",
+                        security_ptr,
+                        f"{method.upper()} {path} requires no authentication (declared public with `security: []`).",
+                        severity="low",
+                        node=security_node,
+                    )
+            elif isinstance(security, list) and method in {"post", "put", "patch", "delete"}:
+                for index, entry in enumerate(security):
+                    if isinstance(entry, dict) and not entry:
+                        review.add(
+                            "sec.api2.unauthenticated-write",
+                            f"{op_ptr}/security/{index}",
+                            f"{method.upper()} {path} accepts anonymous callers (`{{}}`).",
+                        )
+            if isinstance(security, list):
+                for index, entry in enumerate(security):
+                    if not isinstance(entry, dict):
+                        continue
+                    digest = repr(sorted((k, tuple(v or ())) for k, v in entry.items()))
+                    if "/admin" in path or "/internal" in path:
+                        admin_hashes.append((path, f"{op_ptr}/security" + (f"/{index}" if declared else ""), digest))
+                    elif declared:
+                        other_hashes.add(digest)
+                    else:
+                        other_hashes.add(digest)
+            parameters = [*shared, *(operation.get("parameters") or [])]
+            for index, param in enumerate(parameters):
+                # Operations share parameters through $ref: what a parameter is worth reporting for
+                # is worked out once, and where it is written only when it is.
+                resolved = _deref(doc, param, "")[0] if type(param) is dict and "$ref" in param else param
+                facts = parameter_facts.get(id(resolved))
+                if facts is None:
+                    facts = parameter_facts[id(resolved)] = _parameter_facts(doc, resolved)
+                name, numeric_id, url, unbounded_page = facts
+                if not (numeric_id or url or (unbounded_page and method == "get")):
+                    continue
+                owner = item_ptr if index < len(shared) else op_ptr
+                local = index if owner != op_ptr else index - len(shared)
+                resolved, at = _deref(doc, param, f"{owner}/parameters/{local}")
+                if numeric_id:
+                    _, schema_at = _deref(doc, resolved.get("schema"), at + "/schema")
+                    review.add("sec.api1.numeric-id", schema_at, f"Parameter `{name}` is an integer id.")
+                if url:
+                    review.add("sec.api7.url-parameter", at + "/name", f"Parameter `{name}` looks like a URL.")
+                if unbounded_page and method == "get":
+                    review.add(
+                        "sec.api4.unbounded-page-size", at, f"`{name}` on {method.upper()} {path} has no maximum."
+                    )
+            if operation.get("deprecated") is True:
+                review.add(
+                    "sec.api9.deprecated-operation", op_ptr + "/deprecated", f"{method.upper()} {path} is deprecated."
+                )
+            if (
+                webhook
+                and not security
+                and not any(
+                    isinstance(p := _deref(doc, raw, "")[0], dict) and _SIGNATURE.search(str(p.get("name", "")))
+                    for raw in parameters
+                )
+            ):
+                review.add(
+                    "sec.api10.unsigned-webhook",
+                    op_ptr,
+                    f"{method.upper()} {path} receives calls from outside with neither authentication nor a signature header.",
+                    key=f"{method.upper()} {path}",
+                )
     for path, where, digest in admin_hashes:
         if digest in other_hashes:
             review.add(
@@ -830,6 +840,19 @@ _Properties = tuple[tuple[str, dict[str, Any], str], ...]
 _Collected = tuple[tuple[str, dict[str, Any], str, str | None], ...]
 
 
+def _request_marks(name: str, prop: dict[str, Any]) -> tuple[bool, bool]:
+    """(privileged and writable, URL-valued) for a request body's field."""
+    lowered = name.lower()
+    return (
+        lowered in _PRIVILEGED and not prop.get("readOnly"),
+        bool(
+            prop.get("format") in {"uri", "url", "iri"}
+            or _name_facts(name)[1]
+            or lowered in {"url", "callback", "webhook", "webhook_url", "redirect_uri"}
+        ),
+    )
+
+
 def _property_pointer(parent: str, name: str, ref_at: str | None) -> str:
     return ref_at if ref_at is not None else f"{parent}/properties/{escape_pointer_part(name)}"
 
@@ -844,6 +867,8 @@ class _Bodies:
         self._properties: dict[tuple[int, str], _Collected] = {}
         self._requests: dict[tuple[int, str], tuple[tuple[str, dict[str, Any], str, bool, bool], ...]] = {}
         self._responses: dict[tuple[int, str], tuple[_Properties, _Properties]] = {}
+        self._request_flags: dict[int, bool] = {}
+        self._names: dict[int, frozenset[str]] = {}
 
     def _key(self, schema: Any, where: str) -> tuple[dict[str, Any] | None, tuple[int, str]]:
         resolved, at = _deref(self.doc, schema, where)
@@ -875,16 +900,35 @@ class _Bodies:
         if found is None:
             marked = []
             for name, prop, parent, ref_at in self.collected(resolved, key[1]):
-                lowered = name.lower()
-                privileged = lowered in _PRIVILEGED and not prop.get("readOnly")
-                url = bool(
-                    prop.get("format") in {"uri", "url", "iri"}
-                    or _name_facts(name)[1]
-                    or lowered in {"url", "callback", "webhook", "webhook_url", "redirect_uri"}
-                )
+                privileged, url = _request_marks(name, prop)
                 if privileged or url:
                     marked.append((name, prop, _property_pointer(parent, name, ref_at), privileged, url))
             found = self._requests[key] = tuple(marked)
+        return found
+
+    # Most bodies hold no field these rules look for. Finding that out needs no pointer, and
+    # depends on the schema object alone: worked out once per object, before any pointer is built.
+    def may_report_request(self, schema: Any) -> bool:
+        resolved = _deref(self.doc, schema, "")[0]
+        if type(resolved) is not dict:
+            return False
+        found = self._request_flags.get(id(resolved))
+        if found is None:
+            found = self._request_flags[id(resolved)] = any(
+                any(_request_marks(name, prop)) for name, prop, _, _ in _collect_properties(self.doc, resolved, "", 0)
+            )
+        return found
+
+    def names(self, schema: Any) -> frozenset[str]:
+        """The lower-cased names of a body schema's top-level properties."""
+        resolved = _deref(self.doc, schema, "")[0]
+        if type(resolved) is not dict:
+            return frozenset()
+        found = self._names.get(id(resolved))
+        if found is None:
+            found = self._names[id(resolved)] = frozenset(
+                name.lower() for name, _, _, _ in _collect_properties(self.doc, resolved, "", 0)
+            )
         return found
 
     def response(self, schema: Any, where: str) -> tuple[_Properties, _Properties]:
@@ -944,7 +988,7 @@ def _body_rules(review: _Review, doc: ApiDocument) -> None:
         request, request_at = _deref(doc, operation.get("requestBody"), op_ptr + "/requestBody")
         if isinstance(request, dict) and method in {"post", "put", "patch"}:
             for media, media_obj in (request.get("content") or {}).items():
-                if not isinstance(media_obj, dict):
+                if not isinstance(media_obj, dict) or not bodies.may_report_request(media_obj.get("schema")):
                     continue
                 for name, prop, at, privileged, url in bodies.request(
                     media_obj.get("schema"), f"{request_at}/content/{escape_pointer_part(str(media))}/schema"
@@ -972,6 +1016,13 @@ def _body_rules(review: _Review, doc: ApiDocument) -> None:
             kind = str(status)[:1]
             if kind not in ("2", "3", "4", "5"):
                 continue
+            wanted = _SECRET_FIELDS if kind in ("2", "3") else _LEAKY_ERROR_FIELDS
+            resolved = _deref(doc, response, "")[0]
+            if not isinstance(resolved, dict) or not any(
+                isinstance(media_obj, dict) and not wanted.isdisjoint(bodies.names(media_obj.get("schema")))
+                for media_obj in (resolved.get("content") or {}).values()
+            ):
+                continue  # nothing in its bodies that the rules below report
             resolved, at = _deref(doc, response, f"{op_ptr}/responses/{escape_pointer_part(str(status))}")
             if not isinstance(resolved, dict):
                 continue
@@ -1022,7 +1073,7 @@ def _story_rules(review: _Review) -> None:
             if endpoint is not None:
                 stories_by_endpoint.setdefault(endpoint.key, []).append(story)
     for endpoint in model.endpoints:
-        if not _has_object_id(endpoint) or not endpoint.security:
+        if not endpoint.security or not _has_object_id(endpoint):
             continue
         stories = stories_by_endpoint.get(endpoint.key, [])
         evidence = [(s, c) for s in stories for c in s.acceptance_criteria if _OWNERSHIP.search(c)]
@@ -1076,8 +1127,10 @@ def _story_rules(review: _Review) -> None:
 
 def _endpoint_rules(review: _Review) -> None:
     for endpoint in review.model.endpoints:
+        if endpoint.method != "GET" or endpoint.pagination is not None:
+            continue
         lists = any(r.status.startswith("2") and r.body is not None and r.body.is_array for r in endpoint.responses)
-        if endpoint.method == "GET" and lists and endpoint.pagination is None:
+        if lists:
             review.add(
                 "sec.api4.unpaginated-list",
                 endpoint.source,
@@ -1087,7 +1140,7 @@ def _endpoint_rules(review: _Review) -> None:
 
 
 def _has_object_id(endpoint: Endpoint) -> bool:
-    return any(p.location == "path" and (p.name == "id" or _ID_NAME.search(p.name)) for p in endpoint.parameters)
+    return any(p.location == "path" and _name_facts(p.name)[0] for p in endpoint.parameters)
 
 
 def _data_rules(review: _Review) -> None:
