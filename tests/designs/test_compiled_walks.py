@@ -190,7 +190,14 @@ def test_the_compiled_responses_checks_make_the_python_ones_calls(key: str) -> N
     doc = result.model.api_document
     assert doc is not None
     objects = review._python_schema_scan(
-        doc.data, set(review._SKIP_KEYS), False, lambda *a: None, review._SCHEMA_HITS, lambda *a: None, lambda *a: None
+        doc.data,
+        set(review._SKIP_KEYS),
+        False,
+        lambda *a: None,
+        review._SCHEMA_HITS,
+        lambda *a: None,
+        lambda *a: None,
+        review._credential_name,
     )
     compiled = _calls("compiled", doc, objects)
     assert len(compiled) >= 2

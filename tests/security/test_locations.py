@@ -61,7 +61,9 @@ def test_the_compiled_schema_checks_match_the_python_ones() -> None:
     assert review._schema_scan is not review._python_schema_scan  # compiled
     crafted = {
         "paths": {
-            "/a": {"get": {"responses": {"200": {}}, "parameters": []}},
+            "/a": {"get": {"responses": {"200": {}}, "parameters": [{"name": "access_token", "in": "query"}]}},
+            "/c": {"get": {"parameters": [{"name": "page", "in": "query"}, {"name": "token", "in": "header"}]}},
+            "/d": {"parameters": {"parameters": [{"name": "access_token", "in": "path"}]}},  # a `parameters` value
             "/b": {"responses": "not a mapping"},
         },
         "components": {
@@ -99,6 +101,7 @@ def test_the_compiled_schema_checks_match_the_python_ones() -> None:
             review._SCHEMA_HITS,
             lambda where, node: calls.append(("node rules", where, id(node))),
             lambda where, node: calls.append(("object rules", where, id(node))),
+            review._credential_name,
         )
         return calls, [(where, id(node)) for where, node in responses]
 

@@ -571,10 +571,13 @@ static PyObject *refs(PyObject *module, PyObject *args) {
     return out;
 }
 
-/* schema_scan(data, skip, oas31, report, hits, node_rules, object_rules) -> responses: the
-   security review's per-object schema checks over every dict walk_dicts meets, calling back only
-   for the objects a rule reports on, in walk order; per object:
-     node_rules(pointer, dict)            it has `parameters` or `headers`
+/* schema_scan(data, skip, oas31, report, hits, node_rules, object_rules, credential) -> responses:
+   the security review's per-object schema checks over every dict walk_dicts meets, calling back
+   only for the objects a rule reports on, in walk order; per object:
+     node_rules(pointer, dict)            response headers without Access-Control-Allow-Origin, or
+                                          a query or path parameter whose name credential(name)
+                                          says is a credential, in a `parameters` list or map
+                                          that is not itself under a `parameters` key
      report(rule_id, pointer, dict, message) with hits[i] = (rule_id, message) for i =
        0 array without maxItems, 1 string without maxLength/enum/const, 2 string without
        format/pattern/enum/const, 3 integer without both bounds (OpenAPI 3.1: exactly one of
@@ -602,12 +605,19 @@ enum {
     K_RESPONSES_SEGMENT,
     K_ADDITIONAL,
     K_UNEVALUATED,
+    K_IN,
+    K_NAME,
+    K_QUERY,
+    K_PATH,
+    K_PARAMETERS_SUFFIX,
+    K_ALLOW_ORIGIN,
     K_COUNT
 };
 static const char *const key_names[K_COUNT] = {
     "parameters", "headers", "responses", "type",    "maxItems",         "maxLength",        "enum",    "const",
     "format",     "pattern", "minimum",   "maximum", "exclusiveMinimum", "exclusiveMaximum", "/paths/", "responses",
-    "additionalProperties", "unevaluatedProperties",
+    "additionalProperties", "unevaluatedProperties", "in", "name", "query", "path", "/parameters",
+    "Access-Control-Allow-Origin",
 };
 static PyObject *keys[K_COUNT];
 
@@ -635,7 +645,7 @@ static void type_flags(PyObject *kind, int *array, int *string, int *integer) {
 
 typedef struct {
     int oas31;
-    PyObject *report, *hits, *node_rules, *object_rules, *responses;
+    PyObject *report, *hits, *node_rules, *object_rules, *credential, *responses;
 } SchemaScan;
 
 static int call(PyObject *callable, PyObject **args, size_t count) {
@@ -650,6 +660,63 @@ static int report_hit(SchemaScan *scan, int which, PyObject *ptr, PyObject *node
     return call(scan->report, args, 4);
 }
 
+/* Whether node_rules would report on `node`: a query or path parameter whose name
+   credential(name) says is a credential, in a `parameters` list or map that is not itself a
+   `parameters` value; or response headers without Access-Control-Allow-Origin. 1, 0 or -1. */
+static int node_rules_apply(SchemaScan *scan, PyObject *ptr, PyObject *node, int has_parameters, int has_headers) {
+    if (has_headers) {
+        PyObject *headers = PyDict_GetItemWithError(node, keys[K_HEADERS]);
+        if (headers == NULL) {
+            return PyErr_Occurred() ? -1 : 0;
+        }
+        if (PyDict_CheckExact(headers)) {
+            int has = PyDict_Contains(headers, keys[K_ALLOW_ORIGIN]);
+            if (has <= 0) {
+                return has < 0 ? -1 : 1;
+            }
+        }
+    }
+    if (!has_parameters) {
+        return 0;
+    }
+    int nested = PyUnicode_Tailmatch(ptr, keys[K_PARAMETERS_SUFFIX], 0, PY_SSIZE_T_MAX, 1);
+    PyObject *params = nested ? NULL : PyDict_GetItemWithError(node, keys[K_PARAMETERS]);
+    if (params == NULL) {
+        return nested < 0 || PyErr_Occurred() ? -1 : 0;
+    }
+    PyObject *entries = PyDict_Check(params) ? PyDict_Values(params) : PyList_Check(params) ? Py_NewRef(params) : NULL;
+    if (entries == NULL) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    int found = 0;
+    for (Py_ssize_t i = 0; found == 0 && i < PyList_GET_SIZE(entries); i++) {
+        PyObject *param = PyList_GET_ITEM(entries, i);
+        if (!PyDict_Check(param)) {
+            continue;
+        }
+        PyObject *where = PyDict_GetItemWithError(param, keys[K_IN]);
+        PyObject *name = where == NULL ? NULL : PyDict_GetItemWithError(param, keys[K_NAME]);
+        if (PyErr_Occurred()) {
+            found = -1;
+            break;
+        }
+        if (where == NULL || name == NULL || !PyUnicode_Check(where) || !PyUnicode_Check(name)) {
+            continue;
+        }
+        Py_ssize_t query = PyUnicode_Find(where, keys[K_QUERY], 0, PY_SSIZE_T_MAX, 1);
+        Py_ssize_t path = query == -1 ? PyUnicode_Find(where, keys[K_PATH], 0, PY_SSIZE_T_MAX, 1) : query;
+        if (query == -2 || path == -2) {
+            found = -1;
+        } else if (path >= 0) {
+            PyObject *verdict = PyObject_CallOneArg(scan->credential, name);
+            found = verdict == NULL ? -1 : PyObject_IsTrue(verdict);
+            Py_XDECREF(verdict);
+        }
+    }
+    Py_DECREF(entries);
+    return found;
+}
+
 static int schema_visit(void *context, PyObject *ptr, PyObject *node) {
     SchemaScan *scan = context;
     int has[K_PATHS_PREFIX] = {0};
@@ -659,8 +726,9 @@ static int schema_visit(void *context, PyObject *ptr, PyObject *node) {
         }
     }
     if (has[K_PARAMETERS] || has[K_HEADERS]) {
+        int apply = node_rules_apply(scan, ptr, node, has[K_PARAMETERS], has[K_HEADERS]);
         PyObject *args[2] = {ptr, node};
-        if (call(scan->node_rules, args, 2) < 0) {
+        if (apply < 0 || (apply && call(scan->node_rules, args, 2) < 0)) {
             return -1;
         }
     }
@@ -721,8 +789,8 @@ static int schema_visit(void *context, PyObject *ptr, PyObject *node) {
 static PyObject *schema_scan(PyObject *module, PyObject *args) {
     PyObject *data, *skip;
     SchemaScan scan;
-    if (!PyArg_ParseTuple(args, "OOpOO!OO:schema_scan", &data, &skip, &scan.oas31, &scan.report, &PyTuple_Type,
-                          &scan.hits, &scan.node_rules, &scan.object_rules)) {
+    if (!PyArg_ParseTuple(args, "OOpOO!OOO:schema_scan", &data, &skip, &scan.oas31, &scan.report, &PyTuple_Type,
+                          &scan.hits, &scan.node_rules, &scan.object_rules, &scan.credential)) {
         return NULL;
     }
     if (PyTuple_GET_SIZE(scan.hits) != 5) {
@@ -1198,7 +1266,7 @@ static PyTypeObject ReporterType = {
 
 static PyMethodDef module_methods[] = {
     {"schema_scan", schema_scan, METH_VARARGS,
-     "schema_scan(data, skip, oas31, report, hits, node_rules, object_rules) -> responses: the security "
+     "schema_scan(data, skip, oas31, report, hits, node_rules, object_rules, credential) -> responses: the security "
      "review's per-object schema checks."},
     {"sha256_hex24", (PyCFunction)(void (*)(void))sha256_hex24, METH_FASTCALL,
      "sha256_hex24(prefix, key) -> the first 24 hex digits of SHA-256 of (prefix + key) in UTF-8."},

@@ -443,11 +443,32 @@ def _schema_rules(review: _Review, data: Mapping[str, Any], *, oas31: bool) -> l
         _SCHEMA_HITS,
         lambda where, node: _node_rules(review, where, node),
         lambda where, node: _object_rules(review, where, node, oas31=oas31),
+        _credential_name,
     )
 
 
 Report = Callable[[str, str, Any, str], None]
 Visit = Callable[[str, dict[str, Any]], None]
+
+
+def _node_rules_apply(where: str, node: Mapping[str, Any], credential: Callable[[str], bool]) -> bool:
+    """Whether `_node_rules` reports anything on `node`: response headers without
+    Access-Control-Allow-Origin, or a credential passed in a URL."""
+    headers = node.get("headers")
+    if type(headers) is dict and "Access-Control-Allow-Origin" not in headers:
+        return True
+    if "parameters" not in node or where.endswith("/parameters"):
+        return False
+    params = node["parameters"]
+    entries = params.values() if isinstance(params, dict) else params if isinstance(params, list) else ()
+    return any(
+        isinstance(param, dict)
+        and isinstance(param.get("in"), str)
+        and ("query" in param["in"] or "path" in param["in"])
+        and isinstance(param.get("name"), str)
+        and credential(param["name"])
+        for param in entries
+    )
 
 
 def _python_schema_scan(
@@ -458,12 +479,13 @@ def _python_schema_scan(
     hits: tuple[tuple[str, str], ...],
     node_rules: Visit,
     object_rules: Visit,
+    credential: Callable[[str], bool],
 ) -> list[tuple[str, dict[str, Any]]]:
     """What the compiled `schema_scan` does (see _jsonpos.c): the per-object checks over every
     object of the walk, calling back for those a rule reports on, in walk order."""
     responses_objects = []
     for where, node in dict_objects(data, "", frozenset(skip)):
-        if "parameters" in node or "headers" in node:
+        if ("parameters" in node or "headers" in node) and _node_rules_apply(where, node, credential):
             node_rules(where, node)
         if "responses" in node and type(node["responses"]) is dict and where.startswith("/paths/"):
             responses_objects.append((f"{where}/responses", node["responses"]))
