@@ -202,3 +202,101 @@ def test_the_compiled_responses_checks_make_the_python_ones_calls(key: str) -> N
     compiled = _calls("compiled", doc, objects)
     assert len(compiled) >= 2
     assert compiled == _calls("python", doc, objects)
+
+
+BODIES: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {"title": "t", "version": "1"},
+    "paths": {
+        "/users": {
+            "post": {
+                "requestBody": {"$ref": "#/components/requestBodies/User"},
+                "responses": {
+                    "201": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}}
+                },
+            },
+            "put": {
+                "requestBody": {
+                    "content": {"application/json": {"schema": {"properties": {"is_staff": {"readOnly": True}}}}}
+                },
+                "responses": {
+                    "4XX": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+                },
+            },
+            "patch": {
+                "requestBody": {
+                    "content": {
+                        "a/b": {"schema": {"type": "array", "items": {"properties": {"avatar": {"format": "uri"}}}}}
+                    }
+                },
+                "responses": {"200": {"$ref": "#/components/responses/Plain"}},
+            },
+            "get": {
+                "requestBody": {"content": {"a/b": {"schema": {"properties": {"role": {}}}}}},  # not a write
+                "responses": {"200": {"content": {"a/b": {"schema": {"oneOf": [{"properties": {"Password": {}}}]}}}}},
+            },
+            "delete": {"responses": {"500": {"content": {"a/b": {"schema": {"properties": {"stack": {}}}}}}, "x": {}}},
+        },
+        "/quiet": {"get": {"responses": {"200": {"content": {"a/b": {"schema": {"properties": {"name": {}}}}}}}}},
+    },
+    "components": {
+        "schemas": {
+            "User": {
+                "allOf": [
+                    {"$ref": "#/components/schemas/Base"},
+                    {"properties": {"api_key": {"writeOnly": True}, "token": {}}},
+                ]
+            },
+            "Base": {"properties": {"id": {}, "owner_id": {}, "callback_url": {}}},
+            "Error": {"properties": {"trace": {}, "message": {}}},
+        },
+        "requestBodies": {"User": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}}},
+        "responses": {"Plain": {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    },
+}
+
+
+@pytest.mark.parametrize("key", ["bodies", "stripe", "github", "train-travel"])
+def test_the_compiled_body_prefilter_keeps_every_operation_the_body_rules_report_on(key: str) -> None:
+    from apps.designs.engine.loader import DesignInput, input_from_file, parse_design
+
+    assert review._body_candidates is not None  # compiled
+    if key == "bodies":
+        result = parse_design(DesignInput(openapi=json.dumps(BODIES)), limits=ParseLimits())
+    else:
+        path = spec_path(BY_KEY[key])
+        result = parse_design(input_from_file(path.name, path.read_text(encoding="utf-8")), limits=ParseLimits())
+    doc = result.model.api_document
+    assert doc is not None
+
+    def body_findings(prefiltered: bool) -> list:
+        reviewed = review._Review(model=result.model, doc=doc)
+        original = review._body_candidates
+        if not prefiltered:
+            review._body_candidates = None  # type: ignore[assignment]
+        try:
+            review._body_rules(reviewed, doc)
+        finally:
+            review._body_candidates = original
+        return reviewed.findings
+
+    every = body_findings(False)
+    assert body_findings(True) == every
+    candidates = review._body_operations(doc)
+    if key in ("stripe", "github"):
+        assert every and len(candidates) < sum(1 for _ in review._operations(doc)) / 2
+    if key == "bodies":
+        # In the walk's order; /quiet names nothing the rules look for.
+        assert [(path, method) for path, method, _ in candidates] == [
+            ("/users", "get"),  # returns `Password`
+            ("/users", "put"),  # its 4XX error carries `trace` (its is_staff is read-only)
+            ("/users", "post"),
+            ("/users", "delete"),
+            ("/users", "patch"),
+        ]
+        assert {f.rule_id for f in every} == {
+            "sec.api3.privileged-field-writable",
+            "sec.api7.url-input",
+            "sec.api3.secret-in-response",
+            "sec.api8.error-leaks-internals",
+        }

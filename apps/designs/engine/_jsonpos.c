@@ -1274,6 +1274,9 @@ static PyMethodDef module_methods[] = {
     {"objects", objects, METH_VARARGS,
      "objects(data, prefix, skip) -> [(pointer, dict), ...] for every dict of data, depth first."},
     {"refs", refs, METH_VARARGS, "refs(data, max_depth) -> every $ref string in the dicts of data down to max_depth."},
+    {"body_candidates", body_candidates, METH_VARARGS,
+     "body_candidates(paths, resolve, name_facts, privileged, url_formats, url_names, secret, leaky) -> "
+     "[(path, method, operation), ...]: the operations the security review's body rules can report on."},
     {"responses_rules", responses_rules, METH_VARARGS,
      "responses_rules(responses_objects, resolve, hit, once, rules, rate_limit_sets): the security review's checks "
      "of every responses object."},

@@ -3,7 +3,7 @@
    (`_python_responses_rules`) and the tests hold both to the same calls. */
 
 /* The review's _deref: follows local refs (`#/...`, at most 32 hops); returns the target (new
-   reference) and sets *where (new reference) to where it is written. */
+   reference) and sets *where (new reference) to where it is written, unless where is NULL. */
 static PyObject *review_deref(PyObject *resolve, PyObject *node, PyObject *ptr, PyObject **where) {
     static PyObject *k_ref = NULL;
     if (k_ref == NULL && (k_ref = PyUnicode_InternFromString("$ref")) == NULL) {
@@ -22,7 +22,7 @@ static PyObject *review_deref(PyObject *resolve, PyObject *node, PyObject *ptr, 
         if (!PyUnicode_CheckExact(ref) || PyUnicode_GET_LENGTH(ref) == 0 || PyUnicode_READ_CHAR(ref, 0) != '#') {
             break;
         }
-        PyObject *at = PyUnicode_Substring(ref, 1, PyUnicode_GET_LENGTH(ref));
+        PyObject *at = where == NULL ? Py_NewRef(ptr) : PyUnicode_Substring(ref, 1, PyUnicode_GET_LENGTH(ref));
         PyObject *next = at == NULL ? NULL : PyObject_CallOneArg(resolve, ref);
         if (next == NULL) {
             Py_XDECREF(at);
@@ -31,7 +31,11 @@ static PyObject *review_deref(PyObject *resolve, PyObject *node, PyObject *ptr, 
         Py_SETREF(ptr, at);
         Py_SETREF(node, next);
     }
-    *where = ptr;
+    if (where != NULL) {
+        *where = ptr;
+    } else {
+        Py_DECREF(ptr);
+    }
     return node;
 error:
     Py_DECREF(node);
@@ -210,4 +214,286 @@ static PyObject *responses_rules(PyObject *module, PyObject *args) {
         return NULL;
     }
     Py_RETURN_NONE;
+}
+
+/* ---- body_candidates: which operations the body rules can report on ---------------------- */
+
+typedef struct {
+    PyObject *resolve, *name_facts, *privileged, *url_formats, *url_names, *secret, *leaky;
+    PyObject *k_type, *k_array, *k_items, *k_properties, *k_combos[3], *k_read_only, *k_format, *k_content,
+        *k_request_body, *k_responses, *k_lower, *k_schema, *empty;
+} Bodies;
+
+/* A (name, schema) property of a body schema, as the review's _collect_properties yields it. */
+typedef int (*PropertyVisit)(Bodies *b, PyObject *name, PyObject *prop, void *context);
+
+/* _collect_properties without pointers: calls visit for each top-level property (through
+   `items` of an array, and allOf/oneOf/anyOf parts, 8 levels deep). visit returns 1 to stop,
+   0 to go on, -1 on error; so does this. */
+static int body_properties(Bodies *b, PyObject *schema, int depth, PropertyVisit visit, void *context) {
+    PyObject *resolved = review_deref(b->resolve, schema, b->empty, NULL);
+    if (resolved == NULL) {
+        return -1;
+    }
+    int result = 0;
+    if (depth > 8 || !PyDict_Check(resolved)) {
+        Py_DECREF(resolved);
+        return 0;
+    }
+    PyObject *kind = PyDict_GetItemWithError(resolved, b->k_type);
+    int array = kind == NULL ? (PyErr_Occurred() ? -1 : 0) : PyObject_RichCompareBool(kind, b->k_array, Py_EQ);
+    PyObject *items = array > 0 ? PyDict_GetItemWithError(resolved, b->k_items) : NULL;
+    if (array < 0 || (items == NULL && PyErr_Occurred())) {
+        result = -1;
+    } else if (items != NULL) {
+        result = body_properties(b, items, depth + 1, visit, context);
+    } else {
+        PyObject *props = PyDict_GetItemWithError(resolved, b->k_properties);
+        if (props == NULL && PyErr_Occurred()) {
+            result = -1;
+        } else if (props != NULL && PyDict_Check(props)) {
+            Py_ssize_t position = 0;
+            PyObject *key, *prop;
+            while (result == 0 && PyDict_Next(props, &position, &key, &prop)) {
+                PyObject *target = prop;
+                if (PyDict_CheckExact(prop)) { /* followed only through a local ref */
+                    target = review_deref(b->resolve, prop, b->empty, NULL);
+                    if (target == NULL) {
+                        result = -1;
+                        break;
+                    }
+                } else {
+                    Py_INCREF(target);
+                }
+                if (PyDict_Check(target)) {
+                    PyObject *name = PyUnicode_CheckExact(key) ? Py_NewRef(key) : PyObject_Str(key);
+                    result = name == NULL ? -1 : visit(b, name, target, context);
+                    Py_XDECREF(name);
+                }
+                Py_DECREF(target);
+            }
+        }
+        for (int c = 0; result == 0 && c < 3; c++) {
+            PyObject *parts = PyDict_GetItemWithError(resolved, b->k_combos[c]);
+            if (parts == NULL) {
+                result = PyErr_Occurred() ? -1 : 0;
+                continue;
+            }
+            if (!PyList_Check(parts)) {
+                continue;
+            }
+            Py_INCREF(parts);
+            for (Py_ssize_t i = 0; result == 0 && i < PyList_GET_SIZE(parts); i++) {
+                result = body_properties(b, PyList_GET_ITEM(parts, i), depth + 1, visit, context);
+            }
+            Py_DECREF(parts);
+        }
+    }
+    Py_DECREF(resolved);
+    return result;
+}
+
+/* _request_marks: 1 when a request body's field is privileged and writable or URL-valued. */
+static int request_mark(Bodies *b, PyObject *name, PyObject *prop, void *context) {
+    PyObject *lowered = PyObject_CallMethodNoArgs(name, b->k_lower);
+    if (lowered == NULL) {
+        return -1;
+    }
+    int mark = PySet_Contains(b->privileged, lowered);
+    if (mark > 0) { /* privileged, unless read-only */
+        PyObject *read_only = PyDict_GetItemWithError(prop, b->k_read_only);
+        mark = read_only == NULL ? (PyErr_Occurred() ? -1 : 1) : PyObject_IsTrue(read_only) == 0;
+        if (read_only != NULL && PyErr_Occurred()) {
+            mark = -1;
+        }
+    }
+    if (mark == 0) { /* a URL: by its format, its name */
+        PyObject *format = PyDict_GetItemWithError(prop, b->k_format);
+        if (format == NULL && PyErr_Occurred()) {
+            mark = -1;
+        } else if (format != NULL) {
+            mark = PySequence_Contains(b->url_formats, format); /* any value: membership only */
+        }
+        if (mark == 0) {
+            mark = PySet_Contains(b->url_names, lowered);
+        }
+        if (mark == 0) {
+            PyObject *facts = PyObject_CallOneArg(b->name_facts, name);
+            mark = facts == NULL ? -1 : PyObject_IsTrue(PySequence_Fast_GET_ITEM(facts, 1));
+            Py_XDECREF(facts);
+        }
+    }
+    Py_DECREF(lowered);
+    return mark;
+}
+
+/* 1 when a field's lower-cased name is in the set `context`. */
+static int named(Bodies *b, PyObject *name, PyObject *prop, void *context) {
+    PyObject *lowered = PyObject_CallMethodNoArgs(name, b->k_lower);
+    int found = lowered == NULL ? -1 : PySet_Contains((PyObject *)context, lowered);
+    Py_XDECREF(lowered);
+    return found;
+}
+
+/* Whether `visit` stops at some property of `schema`, remembered in `cache` per schema object:
+   operations share component schemas. */
+static int schema_matches(Bodies *b, PyObject *schema, PropertyVisit visit, void *context, PyObject *cache) {
+    PyObject *resolved = review_deref(b->resolve, schema, b->empty, NULL);
+    if (resolved == NULL) {
+        return -1;
+    }
+    PyObject *key = PyLong_FromVoidPtr(resolved);
+    PyObject *known = key == NULL ? NULL : PyDict_GetItemWithError(cache, key);
+    int found;
+    if (known != NULL) {
+        found = known == Py_True;
+    } else if (key == NULL || PyErr_Occurred()) {
+        found = -1;
+    } else {
+        found = body_properties(b, resolved, 0, visit, context);
+        if (found >= 0 && PyDict_SetItem(cache, key, found ? Py_True : Py_False) < 0) {
+            found = -1;
+        }
+    }
+    Py_XDECREF(key);
+    Py_DECREF(resolved); /* the cache's keys are addresses of the document's objects, alive throughout */
+    return found;
+}
+
+/* 1 when some body of `content` (a content map; anything else truthy counts, so that the rules
+   meet it as they would) has a property `visit` stops at. */
+static int content_matches(Bodies *b, PyObject *content, PropertyVisit visit, void *context, PyObject *cache) {
+    if (content == NULL) {
+        return 0;
+    }
+    if (!PyDict_Check(content)) {
+        return PyObject_IsTrue(content);
+    }
+    Py_ssize_t position = 0;
+    PyObject *media, *media_obj;
+    int found = 0;
+    while (found == 0 && PyDict_Next(content, &position, &media, &media_obj)) {
+        if (!PyDict_Check(media_obj)) {
+            continue;
+        }
+        PyObject *schema = PyDict_GetItemWithError(media_obj, b->k_schema);
+        if (schema == NULL && PyErr_Occurred()) {
+            return -1;
+        }
+        found = schema_matches(b, schema ? schema : Py_None, visit, context, cache);
+    }
+    return found;
+}
+
+/* body_candidates(paths, resolve, name_facts, privileged, url_formats, url_names, secret, leaky)
+   -> [(path, method, operation), ...]: the operations, in the body rules' order, whose request
+   body (post, put, patch) has a privileged or URL-valued field, or one of whose responses has a
+   body naming a secret (2xx, 3xx) or an internal detail (4xx, 5xx) field. The rules then look at
+   those alone. */
+static PyObject *body_candidates(PyObject *module, PyObject *args) {
+    Bodies b = {0};
+    PyObject *paths;
+    if (!PyArg_ParseTuple(args, "OOOO!OO!O!O!:body_candidates", &paths, &b.resolve, &b.name_facts, &PySet_Type,
+                          &b.privileged, &b.url_formats, &PySet_Type, &b.url_names, &PySet_Type, &b.secret,
+                          &PySet_Type, &b.leaky)) {
+        return NULL;
+    }
+    const char *texts[] = {"type", "array", "items", "properties", "allOf", "oneOf", "anyOf", "readOnly",
+                           "format", "content", "requestBody", "responses", "lower", "schema", ""};
+    PyObject **slots[] = {&b.k_type, &b.k_array, &b.k_items, &b.k_properties, &b.k_combos[0], &b.k_combos[1],
+                          &b.k_combos[2], &b.k_read_only, &b.k_format, &b.k_content, &b.k_request_body,
+                          &b.k_responses, &b.k_lower, &b.k_schema, &b.empty};
+    int count = sizeof slots / sizeof *slots, failed = 0;
+    for (int i = 0; !failed && i < count; i++) {
+        failed = (*slots[i] = PyUnicode_InternFromString(texts[i])) == NULL;
+    }
+    PyObject *out = failed ? NULL : PyList_New(0);
+    PyObject *requests = out == NULL ? NULL : PyDict_New(), *secrets = requests == NULL ? NULL : PyDict_New();
+    PyObject *leaks = secrets == NULL ? NULL : PyDict_New();
+    PyObject *names[METHOD_COUNT] = {NULL};
+    failed = leaks == NULL;
+    for (int i = 0; !failed && i < METHOD_COUNT; i++) {
+        failed = (names[i] = PyUnicode_InternFromString(http_methods[i])) == NULL;
+    }
+    Py_ssize_t position = 0;
+    PyObject *path, *item;
+    while (!failed && PyDict_Check(paths) && PyDict_Next(paths, &position, &path, &item)) {
+        if (!PyDict_Check(item)) {
+            continue;
+        }
+        for (int method = 0; !failed && method < METHOD_COUNT; method++) {
+            PyObject *name = names[method];
+            PyObject *operation = PyDict_GetItemWithError(item, name);
+            int candidate = 0;
+            if (operation == NULL || !PyDict_Check(operation)) {
+                failed = PyErr_Occurred() != NULL;
+                continue;
+            }
+            Py_INCREF(operation);
+            if (method == 1 || method == 2 || method == 6) { /* put, post, patch */
+                PyObject *raw = PyDict_GetItemWithError(operation, b.k_request_body);
+                PyObject *request = raw == NULL && PyErr_Occurred() ? NULL : review_deref(b.resolve, raw ? raw : Py_None, b.empty, NULL);
+                if (request == NULL) {
+                    failed = 1;
+                } else {
+                    if (PyDict_Check(request)) {
+                        PyObject *content = PyDict_GetItemWithError(request, b.k_content);
+                        candidate = content == NULL && PyErr_Occurred() ? -1 : content_matches(&b, content, request_mark, NULL, requests);
+                    }
+                    Py_DECREF(request);
+                }
+            }
+            PyObject *responses = failed || candidate ? NULL : PyDict_GetItemWithError(operation, b.k_responses);
+            Py_ssize_t at_response = 0;
+            PyObject *status, *response;
+            while (!failed && candidate == 0 && responses != NULL && PyDict_Check(responses) &&
+                   PyDict_Next(responses, &at_response, &status, &response)) {
+                PyObject *code = PyUnicode_CheckExact(status) ? Py_NewRef(status) : PyObject_Str(status);
+                Py_UCS4 kind = code != NULL && PyUnicode_GET_LENGTH(code) ? PyUnicode_READ_CHAR(code, 0) : 0;
+                Py_XDECREF(code);
+                if (code == NULL) {
+                    failed = 1;
+                    break;
+                }
+                if (kind < '2' || kind > '5') {
+                    continue;
+                }
+                PyObject *resolved = review_deref(b.resolve, response, b.empty, NULL);
+                if (resolved == NULL) {
+                    failed = 1;
+                    break;
+                }
+                if (PyDict_Check(resolved)) {
+                    PyObject *content = PyDict_GetItemWithError(resolved, b.k_content);
+                    PyObject *wanted = kind <= '3' ? b.secret : b.leaky;
+                    candidate = content == NULL && PyErr_Occurred() ? -1
+                                                                    : content_matches(&b, content, named, wanted, kind <= '3' ? secrets : leaks);
+                }
+                Py_DECREF(resolved);
+            }
+            failed = failed || candidate < 0 || PyErr_Occurred();
+            if (!failed && candidate) {
+                PyObject *text = PyUnicode_CheckExact(path) ? Py_NewRef(path) : PyObject_Str(path);
+                PyObject *entry = text == NULL ? NULL : PyTuple_Pack(3, text, name, operation);
+                failed = entry == NULL || PyList_Append(out, entry) < 0;
+                Py_XDECREF(entry);
+                Py_XDECREF(text);
+            }
+            Py_DECREF(operation);
+        }
+    }
+    for (int i = 0; i < count; i++) {
+        Py_XDECREF(*slots[i]);
+    }
+    for (int i = 0; i < METHOD_COUNT; i++) {
+        Py_XDECREF(names[i]);
+    }
+    Py_XDECREF(requests);
+    Py_XDECREF(secrets);
+    Py_XDECREF(leaks);
+    if (failed) {
+        Py_XDECREF(out);
+        return NULL;
+    }
+    return out;
 }

@@ -517,11 +517,12 @@ def _python_schema_scan(
 
 
 try:  # the same checks compiled (apps/designs/engine/_jsonpos.c)
+    from apps.designs.engine._jsonpos import body_candidates as _body_candidates
     from apps.designs.engine._jsonpos import responses_rules as _responses_rules
     from apps.designs.engine._jsonpos import schema_scan as _schema_scan
 except ImportError:  # not compiled
     _schema_scan = _python_schema_scan
-    _responses_rules = None
+    _responses_rules = _body_candidates = None
 
 
 def _object_rules(review: _Review, where: str, node: dict[str, Any], *, oas31: bool) -> None:
@@ -867,12 +868,12 @@ def _request_marks(name: str, prop: dict[str, Any]) -> tuple[bool, bool]:
     lowered = name.lower()
     return (
         lowered in _PRIVILEGED and not prop.get("readOnly"),
-        bool(
-            prop.get("format") in {"uri", "url", "iri"}
-            or _name_facts(name)[1]
-            or lowered in {"url", "callback", "webhook", "webhook_url", "redirect_uri"}
-        ),
+        bool(prop.get("format") in _URL_FORMATS or _name_facts(name)[1] or lowered in _URL_FIELD_NAMES),
     )
+
+
+_URL_FORMATS = {"uri", "url", "iri"}
+_URL_FIELD_NAMES = {"url", "callback", "webhook", "webhook_url", "redirect_uri"}
 
 
 def _property_pointer(parent: str, name: str, ref_at: str | None) -> str:
@@ -1004,7 +1005,7 @@ def _collect_properties(
 
 def _body_rules(review: _Review, doc: ApiDocument) -> None:
     bodies = _Bodies(doc)
-    for path, method, _item, operation in _operations(doc):
+    for path, method, operation in _body_operations(doc):
         op_ptr = f"/paths/{escape_pointer_part(path)}/{method}"
         label = f"{method.upper()} {path}"
         request, request_at = _deref(doc, operation.get("requestBody"), op_ptr + "/requestBody")
@@ -1084,6 +1085,23 @@ def _body_rules(review: _Review, doc: ApiDocument) -> None:
                             f"Error schema `{name}` carries `{prop_name}`.",
                             key=prop_at,
                         )
+
+
+def _body_operations(doc: ApiDocument) -> Iterable[tuple[str, str, Mapping[str, Any]]]:
+    """The operations the body rules can report on, in order: every one, or, compiled, only those
+    whose bodies hold a field the rules look for (see body_candidates in _jsonpos_security.h)."""
+    if _body_candidates is None or doc.resolve is None:
+        return ((path, method, operation) for path, method, _, operation in _operations(doc))
+    return _body_candidates(  # type: ignore[no-any-return]
+        doc.data.get("paths"),
+        doc.resolve,
+        _name_facts,
+        _PRIVILEGED,
+        _URL_FORMATS,
+        _URL_FIELD_NAMES,
+        _SECRET_FIELDS,
+        _LEAKY_ERROR_FIELDS,
+    )
 
 
 def _story_rules(review: _Review) -> None:
