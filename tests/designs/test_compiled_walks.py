@@ -300,3 +300,36 @@ def test_the_compiled_body_prefilter_keeps_every_operation_the_body_rules_report
             "sec.api3.secret-in-response",
             "sec.api8.error-leaks-internals",
         }
+
+
+@pytest.mark.parametrize("key", ["corners", "stripe", "github"])
+def test_the_compiled_parameter_flags_match_the_python_ones(key: str) -> None:
+    from apps.designs.engine.loader import DesignInput, input_from_file, parse_design
+
+    assert review._parameter_flags is not None  # compiled
+    if key == "corners":
+        corners = json.loads(json.dumps(CORNERS))
+        corners["paths"]["/a/{id}"]["get"]["parameters"] += [
+            {"name": "user_id", "in": "path", "schema": {"$ref": "#/components/schemas/Int"}},
+            {"name": "per_page", "in": "query", "schema": {"type": "integer", "enum": [10]}},
+            {"name": "page_size", "in": "query", "schema": {"type": "integer"}},
+            {"name": "callback", "in": "query"},
+            {"name": 5, "in": "query"},
+        ]
+        corners["components"]["schemas"]["Int"] = {"type": "integer"}
+        result = parse_design(DesignInput(openapi=json.dumps(corners)), limits=ParseLimits())
+    else:
+        path = spec_path(BY_KEY[key])
+        result = parse_design(input_from_file(path.name, path.read_text(encoding="utf-8")), limits=ParseLimits())
+    doc = result.model.api_document
+    assert doc is not None
+    compiled_cache: dict[int, Any] = {}
+    python_cache: dict[int, Any] = {}
+    flagged = 0
+    for _path, method, item, operation in review._operations(doc):
+        parameters = [*(item.get("parameters") or []), *(operation.get("parameters") or [])]
+        compiled = review._parameter_flags(parameters, compiled_cache, doc.resolve, review._name_facts, method == "get")
+        assert compiled == review._python_parameter_flags(doc, parameters, python_cache, method == "get")
+        flagged += len(compiled)
+    assert flagged > 0
+    assert compiled_cache == python_cache

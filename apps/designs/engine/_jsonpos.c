@@ -1274,6 +1274,9 @@ static PyMethodDef module_methods[] = {
     {"objects", objects, METH_VARARGS,
      "objects(data, prefix, skip) -> [(pointer, dict), ...] for every dict of data, depth first."},
     {"refs", refs, METH_VARARGS, "refs(data, max_depth) -> every $ref string in the dicts of data down to max_depth."},
+    {"parameter_flags", parameter_flags, METH_VARARGS,
+     "parameter_flags(parameters, cache, resolve, name_facts, is_get) -> [(index, facts), ...]: an operation's "
+     "parameters worth reporting."},
     {"body_candidates", body_candidates, METH_VARARGS,
      "body_candidates(paths, resolve, name_facts, privileged, url_formats, url_names, secret, leaky) -> "
      "[(path, method, operation), ...]: the operations the security review's body rules can report on."},

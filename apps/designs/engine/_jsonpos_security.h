@@ -497,3 +497,108 @@ static PyObject *body_candidates(PyObject *module, PyObject *args) {
     }
     return out;
 }
+
+/* parameter_flags(parameters, cache, resolve, name_facts, is_get) -> [(index, facts), ...]: the
+   parameters of an operation worth reporting, as the review's _python_parameter_flags finds
+   them; facts = (name, an integer id, a URL, a page size without a maximum), kept in `cache` by
+   the (resolved) parameter object's id. */
+static PyObject *parameter_facts(PyObject *resolved, PyObject *resolve, PyObject *name_facts) {
+    static PyObject *k_name, *k_schema, *k_type, *k_integer, *k_maximum, *k_enum, *empty;
+    if (k_name == NULL) {
+        if ((k_name = PyUnicode_InternFromString("name")) == NULL || (k_schema = PyUnicode_InternFromString("schema")) == NULL ||
+            (k_type = PyUnicode_InternFromString("type")) == NULL ||
+            (k_integer = PyUnicode_InternFromString("integer")) == NULL ||
+            (k_maximum = PyUnicode_InternFromString("maximum")) == NULL ||
+            (k_enum = PyUnicode_InternFromString("enum")) == NULL || (empty = PyUnicode_InternFromString("")) == NULL) {
+            return NULL;
+        }
+    }
+    PyObject *name = PyDict_Check(resolved) ? PyDict_GetItemWithError(resolved, k_name) : NULL;
+    if (name == NULL || !PyUnicode_Check(name)) {
+        return PyErr_Occurred() ? NULL : Py_BuildValue("(OOOO)", empty, Py_False, Py_False, Py_False);
+    }
+    PyObject *facts = PyObject_CallOneArg(name_facts, name);
+    if (facts == NULL) {
+        return NULL;
+    }
+    if (!PyTuple_Check(facts) || PyTuple_GET_SIZE(facts) != 3) {
+        Py_DECREF(facts);
+        PyErr_SetString(PyExc_TypeError, "name_facts returns three flags");
+        return NULL;
+    }
+    int id_like = PyObject_IsTrue(PyTuple_GET_ITEM(facts, 0)), url = PyObject_IsTrue(PyTuple_GET_ITEM(facts, 1));
+    int page_size = PyObject_IsTrue(PyTuple_GET_ITEM(facts, 2));
+    Py_DECREF(facts);
+    int numeric = 0, unbounded = 0;
+    if (id_like > 0 || page_size > 0) {
+        PyObject *raw = PyDict_GetItemWithError(resolved, k_schema);
+        PyObject *schema = raw == NULL && PyErr_Occurred() ? NULL : review_deref(resolve, raw ? raw : Py_None, empty, NULL);
+        if (schema == NULL) {
+            return NULL;
+        }
+        if (PyDict_Check(schema)) {
+            if (id_like > 0) {
+                PyObject *kind = PyDict_GetItemWithError(schema, k_type);
+                numeric = kind == NULL ? (PyErr_Occurred() ? -1 : 0) : PyObject_RichCompareBool(kind, k_integer, Py_EQ);
+            }
+            if (page_size > 0 && numeric >= 0) {
+                int bounded = PyDict_Contains(schema, k_maximum);
+                int listed = bounded == 0 ? PyDict_Contains(schema, k_enum) : 0;
+                unbounded = bounded < 0 || listed < 0 ? -1 : !bounded && !listed;
+            }
+        }
+        Py_DECREF(schema);
+    }
+    if (id_like < 0 || url < 0 || page_size < 0 || numeric < 0 || unbounded < 0) {
+        return NULL;
+    }
+    return Py_BuildValue("(OOOO)", name, numeric ? Py_True : Py_False, url ? Py_True : Py_False,
+                         unbounded ? Py_True : Py_False);
+}
+
+static PyObject *parameter_flags(PyObject *module, PyObject *args) {
+    PyObject *parameters, *cache, *resolve, *name_facts;
+    int is_get;
+    static PyObject *k_ref;
+    if (!PyArg_ParseTuple(args, "O!O!OOp:parameter_flags", &PyList_Type, &parameters, &PyDict_Type, &cache, &resolve,
+                          &name_facts, &is_get)) {
+        return NULL;
+    }
+    if (k_ref == NULL && (k_ref = PyUnicode_InternFromString("$ref")) == NULL) {
+        return NULL;
+    }
+    PyObject *out = PyList_New(0);
+    for (Py_ssize_t index = 0; out != NULL && index < PyList_GET_SIZE(parameters); index++) {
+        PyObject *param = PyList_GET_ITEM(parameters, index), *resolved;
+        int has_ref = PyDict_CheckExact(param) ? PyDict_Contains(param, k_ref) : 0;
+        if (has_ref < 0) {
+            Py_CLEAR(out);
+            break;
+        }
+        resolved = has_ref ? review_deref(resolve, param, param, NULL) : Py_NewRef(param);
+        PyObject *key = resolved == NULL ? NULL : PyLong_FromVoidPtr(resolved);
+        PyObject *facts = key == NULL ? NULL : Py_XNewRef(PyDict_GetItemWithError(cache, key));
+        if (facts == NULL && key != NULL && !PyErr_Occurred()) {
+            facts = parameter_facts(resolved, resolve, name_facts);
+            if (facts != NULL && PyDict_SetItem(cache, key, facts) < 0) {
+                Py_CLEAR(facts);
+            }
+        }
+        int flagged = facts == NULL ? -1 : 0;
+        for (int i = 1; flagged == 0 && i <= 3; i++) {
+            flagged = PyObject_IsTrue(PyTuple_GET_ITEM(facts, i));
+            if (i == 3 && flagged > 0) {
+                flagged = is_get;
+            }
+        }
+        PyObject *entry = flagged > 0 ? Py_BuildValue("(nO)", index, facts) : NULL;
+        if (flagged < 0 || (flagged > 0 && (entry == NULL || PyList_Append(out, entry) < 0))) {
+            Py_CLEAR(out);
+        }
+        Py_XDECREF(entry);
+        Py_XDECREF(facts);
+        Py_XDECREF(key);
+        Py_XDECREF(resolved);
+    }
+    return out;
+}

@@ -518,11 +518,12 @@ def _python_schema_scan(
 
 try:  # the same checks compiled (apps/designs/engine/_jsonpos.c)
     from apps.designs.engine._jsonpos import body_candidates as _body_candidates
+    from apps.designs.engine._jsonpos import parameter_flags as _parameter_flags
     from apps.designs.engine._jsonpos import responses_rules as _responses_rules
     from apps.designs.engine._jsonpos import schema_scan as _schema_scan
 except ImportError:  # not compiled
     _schema_scan = _python_schema_scan
-    _responses_rules = _body_candidates = None
+    _responses_rules = _body_candidates = _parameter_flags = None
 
 
 def _object_rules(review: _Review, where: str, node: dict[str, Any], *, oas31: bool) -> None:
@@ -623,6 +624,17 @@ def _operation_rules(review: _Review, doc: ApiDocument, responses_objects: list[
     admin_hashes: list[tuple[str, str, str]] = []
     other_hashes: set[str] = set()
     parameter_facts: dict[int, tuple[str, bool, bool, bool]] = {}  # id(parameter object) -> facts
+    if _parameter_flags is not None and doc.resolve is not None:
+        resolve = doc.resolve
+
+        def flag_parameters(parameters: list[Any], cache: dict[int, Any], is_get: bool) -> list[Any]:
+            return _parameter_flags(parameters, cache, resolve, _name_facts, is_get)  # type: ignore[no-any-return]
+
+    else:
+
+        def flag_parameters(parameters: list[Any], cache: dict[int, Any], is_get: bool) -> list[Any]:
+            return _python_parameter_flags(doc, parameters, cache, is_get)
+
     paths = data.get("paths")
     for raw_path, item in paths.items() if isinstance(paths, dict) else ():
         if not isinstance(item, dict):
@@ -679,19 +691,12 @@ def _operation_rules(review: _Review, doc: ApiDocument, responses_objects: list[
                     else:
                         other_hashes.add(digest)
             parameters = [*shared, *(operation.get("parameters") or [])]
-            for index, param in enumerate(parameters):
-                # Operations share parameters through $ref: what a parameter is worth reporting for
-                # is worked out once, and where it is written only when it is.
-                resolved = _deref(doc, param, "")[0] if type(param) is dict and "$ref" in param else param
-                facts = parameter_facts.get(id(resolved))
-                if facts is None:
-                    facts = parameter_facts[id(resolved)] = _parameter_facts(doc, resolved)
-                name, numeric_id, url, unbounded_page = facts
-                if not (numeric_id or url or (unbounded_page and method == "get")):
-                    continue
+            for index, (name, numeric_id, url, unbounded_page) in flag_parameters(
+                parameters, parameter_facts, method == "get"
+            ):
                 owner = item_ptr if index < len(shared) else op_ptr
                 local = index if owner != op_ptr else index - len(shared)
-                resolved, at = _deref(doc, param, f"{owner}/parameters/{local}")
+                resolved, at = _deref(doc, parameters[index], f"{owner}/parameters/{local}")
                 if numeric_id:
                     _, schema_at = _deref(doc, resolved.get("schema"), at + "/schema")
                     review.add("sec.api1.numeric-id", schema_at, f"Parameter `{name}` is an integer id.")
@@ -726,6 +731,24 @@ def _operation_rules(review: _Review, doc: ApiDocument, responses_objects: list[
                 where,
                 f"Admin operation {path} accepts the same security as non-admin operations.",
             )
+
+
+def _python_parameter_flags(
+    doc: ApiDocument, parameters: list[Any], cache: dict[int, tuple[str, bool, bool, bool]], is_get: bool
+) -> list[tuple[int, tuple[str, bool, bool, bool]]]:
+    """(index, facts) of each parameter worth reporting (an integer id, a URL, a page size without
+    a maximum on a GET). Operations share parameters through $ref: what a parameter object is
+    worth reporting for is worked out once (kept in `cache` by its identity), and where it is
+    written only for those reported. The compiled `parameter_flags` does the same."""
+    flagged = []
+    for index, param in enumerate(parameters):
+        resolved = _deref(doc, param, "")[0] if type(param) is dict and "$ref" in param else param
+        facts = cache.get(id(resolved))
+        if facts is None:
+            facts = cache[id(resolved)] = _parameter_facts(doc, resolved)
+        if facts[1] or facts[2] or (facts[3] and is_get):
+            flagged.append((index, facts))
+    return flagged
 
 
 def _parameter_facts(doc: ApiDocument, resolved: Any) -> tuple[str, bool, bool, bool]:
