@@ -50,7 +50,13 @@ def main(argv: list[str] | None = None) -> int:
         summary["all"] = [f.as_dict() for f in findings]
     json.dump(summary, sys.stdout, indent=1)
     sys.stdout.write("\n")
+    # Held past this function's return: dropping them here would free the document and the
+    # findings object by object before the process ends (see the module docstring).
+    _KEPT[:] = [text, result, findings, section]
     return 0
+
+
+_KEPT: list[object] = []  # the last run's results, alive until the process ends
 
 
 if __name__ == "__main__":

@@ -164,3 +164,17 @@ def test_the_scan_collects_every_extension_key_and_the_text_search_serves_withou
     duplicated = text.replace('"version": "1"', '"version": "1", "version": "2"')
     assert JsonLocator(duplicated, document="d.json", data=json.loads(duplicated)).extension_keys() is None
     assert extensions(duplicated) == {"x-workbench-ignore", "x-workbench-other"}
+
+
+def test_the_scan_collects_every_ref_it_meets_for_the_ref_check() -> None:
+    text = json.dumps(
+        {
+            "a": {"$ref": "#/b"},
+            "b": [{"$ref": "#/a"}, {"$ref": 5}, {"x": {"$ref": "other.json#/c"}}],
+            "c": {"$refs": "#/not-a-ref", "description": "$ref: #/prose"},
+        }
+    )
+    data = json.loads(text)
+    assert structured.Positions(text, data).refs == {"#/b", "#/a", "other.json#/c"}
+    assert JsonLocator(text, document="d.json", data=data).ref_values() == {"#/b", "#/a", "other.json#/c"}
+    assert set(structured.ref_strings(data, 100)) == {"#/b", "#/a", "other.json#/c"}  # what the walk finds

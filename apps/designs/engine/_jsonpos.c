@@ -13,6 +13,7 @@
      positions.get(node)          a dict or list of `data`; None for anything else
      positions.member(node, key)  the member `key` (a str of a dict, an int of a list); None if absent
      positions.extensions         a frozenset of every key starting with "x-", met on the way
+     positions.refs               a frozenset of every str value of a `$ref` key, likewise
 
    The text is only scanned, never decoded: keys are compared with the loaded keys, and any
    disagreement (a duplicate key, which json.loads folds into one, or a text that is not the
@@ -35,10 +36,12 @@ typedef struct {
     long long *members;
     Py_ssize_t members_used, members_allocated;
     PyObject *extensions; /* a set: every key that starts with "x-" (OpenAPI's extensions) */
+    PyObject *refs;       /* a set: every str value of a `$ref` key */
 } Found;
 
 static void found_free(Found *found) {
     Py_CLEAR(found->extensions);
+    Py_CLEAR(found->refs);
     PyMem_Free(found->keys);
     PyMem_Free(found->where);
     PyMem_Free(found->first);
@@ -178,7 +181,9 @@ static int positions_init(Positions *self, PyObject *args, PyObject *kwargs) {
     }
     Found found = {0};
     found.extensions = PySet_New(NULL);
-    if (found.extensions == NULL) {
+    found.refs = found.extensions == NULL ? NULL : PySet_New(NULL);
+    if (found.refs == NULL) {
+        found_free(&found);
         return -1;
     }
     int matched;
@@ -218,12 +223,15 @@ static int positions_init(Positions *self, PyObject *args, PyObject *kwargs) {
         table[slot] = (Entry){found.keys[i], found.where[i], found.first[i]};
     }
     PyObject *extensions = PyFrozenSet_New(found.extensions);
-    if (extensions == NULL) {
+    PyObject *refs = extensions == NULL ? NULL : PyFrozenSet_New(found.refs);
+    if (refs == NULL) {
+        Py_XDECREF(extensions);
         found_free(&found);
         PyMem_Free(table);
         return -1;
     }
     Py_SETREF(found.extensions, extensions);
+    Py_SETREF(found.refs, refs);
     PyMem_Free(found.keys);
     PyMem_Free(found.where);
     PyMem_Free(found.first);
@@ -307,8 +315,13 @@ static PyObject *positions_extensions(Positions *self, void *closure) {
     return self->found.extensions == NULL ? PyFrozenSet_New(NULL) : Py_NewRef(self->found.extensions);
 }
 
+static PyObject *positions_refs(Positions *self, void *closure) {
+    return self->found.refs == NULL ? PyFrozenSet_New(NULL) : Py_NewRef(self->found.refs);
+}
+
 static PyGetSetDef positions_getset[] = {
     {"extensions", (getter)positions_extensions, NULL, "Every key of the data that starts with \"x-\".", NULL},
+    {"refs", (getter)positions_refs, NULL, "Every str value of a `$ref` key of the data.", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -161,9 +161,15 @@ static int FN(walk)(SCAN *s, PyObject *node, long long where) {
             s->pos++;
             FN(skip_ws)(s);
             s->out->members[first + i++] = key_where;
-            if (PyUnicode_Check(key) && PyUnicode_GET_LENGTH(key) >= 2 && PyUnicode_READ_CHAR(key, 0) == 'x' && PyUnicode_READ_CHAR(key, 1) == '-' &&
-                PySet_Add(s->out->extensions, key) < 0) {
-                return -1;
+            if (PyUnicode_Check(key) && PyUnicode_GET_LENGTH(key) >= 2) {
+                Py_UCS4 head = PyUnicode_READ_CHAR(key, 0);
+                if (head == 'x' && PyUnicode_READ_CHAR(key, 1) == '-' && PySet_Add(s->out->extensions, key) < 0) {
+                    return -1;
+                }
+                if (head == '$' && PyUnicode_GET_LENGTH(key) == 4 && PyUnicode_CompareWithASCIIString(key, "$ref") == 0 &&
+                    PyUnicode_Check(value) && PySet_Add(s->out->refs, value) < 0) {
+                    return -1;
+                }
             }
             int matched = FN(walk)(s, value, key_where);
             if (matched != 1) {

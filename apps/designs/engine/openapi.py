@@ -212,10 +212,15 @@ def load_openapi(text: str, *, document: str, line_offset: int = 0, limits: Pars
 def _check_refs(doc: OpenApiDocument, limits: ParseLimits) -> None:
     """Report refs to other files or URLs (refused) and local refs that point nowhere.
 
-    The usual document has neither, so a first walk only checks each distinct ref once; the
-    walk that builds pointers for the problems runs only when there is one to report."""
+    The usual document has neither, so a first look only checks each distinct ref once (those
+    the JSON scanner met on its way, or a walk's); the walk that builds pointers for the problems
+    runs only when there is one to report. The scanner's refs are not limited in depth: a broken
+    one deeper than the walk goes costs that walk, and reports what it always did."""
     limit = limits.max_schema_depth * 4
-    if all(ref.startswith("#") and doc.resolve(ref) is not None for ref in set(ref_strings(doc.data, limit))):
+    refs = doc.locator.ref_values()
+    if refs is None:
+        refs = frozenset(ref_strings(doc.data, limit))
+    if all(ref.startswith("#") and doc.resolve(ref) is not None for ref in refs):
         return
     checked: dict[str, bool] = {}
     stack: list[tuple[Any, tuple[str, ...]]] = [(doc.data, ())]

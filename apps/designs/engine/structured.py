@@ -148,6 +148,11 @@ class Locator:
         way anyway; None when it did not (the caller searches the text)."""
         return None
 
+    def ref_values(self) -> frozenset[str] | None:
+        """Every str value of a `$ref` in the document, when the locator met them all on its way
+        anyway; None when it did not (the caller walks the data)."""
+        return None
+
     def ref(self, ptr: str) -> SourceRef:
         """A SourceRef for the pointer, or for its nearest existing ancestor."""
         parts = [unescape_pointer_part(p) for p in ptr.split("/")[1:]] if ptr else []
@@ -198,6 +203,10 @@ class JsonLocator(Locator):
     def extension_keys(self) -> frozenset[str] | None:
         positions = self._scan()
         return positions.extensions if positions else None  # type: ignore[no-any-return]
+
+    def ref_values(self) -> frozenset[str] | None:
+        positions = self._scan()
+        return positions.refs if positions else None  # type: ignore[no-any-return]
 
     def node_lookup(self) -> Callable[[Any, str], SourceRef]:
         positions = self._scan()
