@@ -1012,11 +1012,10 @@ static PyObject *record_make(Record *record, PyObject *const *values) {
     if (made == NULL) {
         return NULL;
     }
+    /* The slots are empty (NULL) after allocation and hold objects (record_init checked):
+       storing into them is what PyMember_SetOne does, less its checks. */
     for (Py_ssize_t i = 0; i < record->count; i++) {
-        if (PyMember_SetOne((char *)made, record->members[i], values[i]) < 0) {
-            Py_DECREF(made);
-            return NULL;
-        }
+        *(PyObject **)((char *)made + record->members[i]->offset) = Py_NewRef(values[i]);
     }
     return made;
 }
@@ -1298,7 +1297,8 @@ static PyMethodDef module_methods[] = {
      "of every responses object."},
     {"endpoints", endpoints, METH_VARARGS,
      "endpoints(paths, root_security, base_path, default_security, resolve, node_ref, classes, parameter_shapes, "
-     "body_shapes, constraint_keys, component_name, pagination, reached) -> [Endpoint, ...]: the OpenAPI parser's walk."},
+     "body_shapes, constraint_keys, component_name, pagination, reached, targets) -> [Endpoint, ...]: the OpenAPI "
+     "parser's walk."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -9,7 +9,7 @@ static const char *const http_methods[] = {"get", "put", "post", "delete", "opti
 #define METHOD_COUNT 8
 
 typedef struct {
-    PyObject *resolve, *node_ref;
+    PyObject *resolve, *node_ref, *targets; /* targets: ref -> target, resolve's own cache */
     Record endpoint, parameter, body, response;
     PyObject *parameter_shapes, *body_shapes, *constraint_keys, *component_name, *pagination, *reached;
     PyObject *names; /* component ref -> its schema name (or None), each worked out once */
@@ -86,7 +86,10 @@ static PyObject *walk_deref_last(Walk *w, PyObject *node, PyObject **last) {
             }
         }
         seen[count++] = target; /* kept alive by `node`, which the document holds */
-        PyObject *next = PyObject_CallOneArg(w->resolve, target);
+        PyObject *next = Py_XNewRef(PyDict_GetItemWithError(w->targets, target));
+        if (next == NULL && !PyErr_Occurred()) {
+            next = PyObject_CallOneArg(w->resolve, target);
+        }
         Py_DECREF(node);
         if (next == NULL) {
             return NULL;
@@ -438,6 +441,48 @@ static PyObject *walk_security(PyObject *value) {
     return out;
 }
 
+/* _pagination: the style of the strongest of `pagination`'s ((names, style), ...) that a query
+   parameter's lower-cased name is in; None for none. */
+static PyObject *walk_pagination(Walk *w, PyObject *parameters) {
+    static PyObject *k_query;
+    if (k_query == NULL && (k_query = PyUnicode_InternFromString("query")) == NULL) {
+        return NULL;
+    }
+    Py_ssize_t best = PyTuple_GET_SIZE(w->pagination);
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(parameters); i++) {
+        PyObject *parameter = PyTuple_GET_ITEM(parameters, i);
+        PyObject *location = PyMember_GetOne((const char *)parameter, w->parameter.members[1]);
+        int query = location == NULL ? -1 : PyObject_RichCompareBool(location, k_query, Py_EQ);
+        Py_XDECREF(location);
+        if (query <= 0) {
+            if (query < 0) {
+                return NULL;
+            }
+            continue;
+        }
+        PyObject *name = PyMember_GetOne((const char *)parameter, w->parameter.members[0]);
+        PyObject *lowered = name == NULL ? NULL : PyObject_CallMethod(name, "lower", NULL);
+        Py_XDECREF(name);
+        if (lowered == NULL) {
+            return NULL;
+        }
+        for (Py_ssize_t s = 0; s < best; s++) {
+            int has = PySequence_Contains(PyTuple_GET_ITEM(PyTuple_GET_ITEM(w->pagination, s), 0), lowered);
+            if (has < 0) {
+                Py_DECREF(lowered);
+                return NULL;
+            }
+            if (has) {
+                best = s;
+                break;
+            }
+        }
+        Py_DECREF(lowered);
+    }
+    return best < PyTuple_GET_SIZE(w->pagination) ? Py_NewRef(PyTuple_GET_ITEM(PyTuple_GET_ITEM(w->pagination, best), 1))
+                                                   : Py_NewRef(Py_None);
+}
+
 /* The Endpoint of one operation, appended to `out`. */
 static int walk_operation(Walk *w, PyObject *path, PyObject *path_str, PyObject *full_path, PyObject *item_ptr,
                           int method, PyObject *operation, PyObject *shared, int root_security,
@@ -458,8 +503,8 @@ static int walk_operation(Walk *w, PyObject *path, PyObject *path_str, PyObject 
     for (int l = 0; !failed && l < 2; l++) {
         for (Py_ssize_t i = 0; !failed && i < PyList_GET_SIZE(lists[l]); i++) {
             PyObject *parameter = PyList_GET_ITEM(lists[l], i);
-            PyObject *name = PyObject_GetAttrString(parameter, "name");
-            PyObject *location = name == NULL ? NULL : PyObject_GetAttrString(parameter, "location");
+            PyObject *name = PyMember_GetOne((const char *)parameter, w->parameter.members[0]);
+            PyObject *location = name == NULL ? NULL : PyMember_GetOne((const char *)parameter, w->parameter.members[1]);
             PyObject *key = location == NULL ? NULL : PyTuple_Pack(2, name, location);
             failed = key == NULL || PyDict_SetItem(merged, key, parameter) < 0;
             Py_XDECREF(name);
@@ -593,9 +638,7 @@ static int walk_operation(Walk *w, PyObject *path, PyObject *path_str, PyObject 
     }
     if (!failed) {
         if (method == 0) { /* get */
-            PyObject *list = PySequence_List(parameters);
-            pagination = list == NULL ? NULL : PyObject_CallOneArg(w->pagination, list);
-            Py_XDECREF(list);
+            pagination = walk_pagination(w, parameters);
         } else {
             pagination = Py_NewRef(Py_None);
         }
@@ -701,16 +744,19 @@ static int walk_init(Walk *w, PyObject *classes) {
 }
 
 /* endpoints(paths, root_security, base_path, default_security, resolve, node_ref, classes,
-             parameter_shapes, body_shapes, constraint_keys, component_name, pagination, reached)
-   -> [Endpoint, ...] */
+             parameter_shapes, body_shapes, constraint_keys, component_name, pagination, reached,
+             targets) -> [Endpoint, ...]
+   pagination is ((names, style), ...), strongest first; reached(operation) gives an Endpoint's
+   schemas_reached; targets is resolve's cache (ref -> target), read first. */
 static PyObject *endpoints(PyObject *module, PyObject *args) {
     Walk w = {0};
     PyObject *paths, *base_path, *default_security, *classes;
     int root_security;
-    if (!PyArg_ParseTuple(args, "O!pUO!OOO!O!O!O!OOO:endpoints", &PyDict_Type, &paths, &root_security, &base_path,
+    if (!PyArg_ParseTuple(args, "O!pUO!OOO!O!O!O!OO!OO!:endpoints", &PyDict_Type, &paths, &root_security, &base_path,
                           &PyTuple_Type, &default_security, &w.resolve, &w.node_ref, &PyTuple_Type, &classes,
                           &PyDict_Type, &w.parameter_shapes, &PyDict_Type, &w.body_shapes, &PyTuple_Type,
-                          &w.constraint_keys, &w.component_name, &w.pagination, &w.reached)) {
+                          &w.constraint_keys, &w.component_name, &PyTuple_Type, &w.pagination, &w.reached,
+                          &PyDict_Type, &w.targets)) {
         return NULL;
     }
     if (walk_init(&w, classes) < 0) {

@@ -8,6 +8,7 @@ mutually referencing schemas cost what their number costs, not what their expans
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -87,6 +88,7 @@ class OpenApiDocument:
     # share components, so each is worked out once.
     _targets: dict[str, Any] = field(default_factory=dict)
     _reachable: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
+    _reached_by: dict[int, tuple[str, ...]] = field(default_factory=dict)  # id(operation) -> schemas
     # id(schema object) -> what a body with that schema holds; id(parameter object) -> what a
     # parameter is apart from where it is used. The objects live as long as `data`.
     body_shapes: dict[int, tuple[str | None, bool, tuple[str, ...]]] = field(default_factory=dict)
@@ -134,6 +136,13 @@ class OpenApiDocument:
             )
             self._schema_edges[name] = tuple(sorted(_component_refs(schemas.get(name), max_depth)))
         return self._schema_edges[name]
+
+    def reached_by(self, max_depth: int, operation: dict[str, Any]) -> tuple[str, ...]:
+        """The component schemas an operation's bodies reach, each operation worked out once."""
+        found = self._reached_by.get(id(operation))
+        if found is None:
+            found = self._reached_by[id(operation)] = self.reachable_schemas(_body_roots(self, operation), max_depth)
+        return found
 
     def reachable_schemas(self, roots: list[str], max_depth: int) -> tuple[str, ...]:
         """Component schemas reachable from `roots`, depth first, each once (dicts keep order)."""
@@ -370,35 +379,24 @@ def _body_roots(doc: OpenApiDocument, operation: dict[str, Any]) -> list[str]:
     return sorted(found)
 
 
-class _SchemasReached:
-    """The component schemas an operation's bodies reach, worked out when first asked."""
+def _schemas_reached(doc: OpenApiDocument, max_depth: int) -> Callable[[dict[str, Any]], Callable[[], tuple[str, ...]]]:
+    """For an operation, what its Endpoint calls to learn the component schemas its bodies
+    reach: worked out when first asked, once per operation."""
+    return functools.partial(functools.partial, doc.reached_by, max_depth)
 
-    __slots__ = ("_doc", "_names", "_operation", "max_depth")
 
-    def __init__(self, doc: OpenApiDocument, operation: dict[str, Any], max_depth: int) -> None:
-        self._doc = doc
-        self._operation = operation
-        self.max_depth = max_depth
-        self._names: tuple[str, ...] | None = None
-
-    def __call__(self) -> tuple[str, ...]:
-        if self._names is None:
-            roots = _body_roots(self._doc, self._operation)
-            self._names = self._doc.reachable_schemas(roots, self.max_depth)
-        return self._names
+# Query parameter names that say how a list is paged, strongest first.
+_PAGINATION = (
+    (frozenset(_CURSOR_PARAMS), "cursor"),
+    (frozenset(_PAGE_PARAMS), "page"),
+    (frozenset(_OFFSET_PARAMS), "offset"),
+    (frozenset(PAGE_SIZE_PARAMS), "limit"),
+)
 
 
 def _pagination(parameters: list[Parameter]) -> str | None:
     names = {p.name.lower() for p in parameters if p.location == "query"}
-    if names & _CURSOR_PARAMS:
-        return "cursor"
-    if names & _PAGE_PARAMS:
-        return "page"
-    if names & _OFFSET_PARAMS:
-        return "offset"
-    if names & PAGE_SIZE_PARAMS:
-        return "limit"
-    return None
+    return next((style for wanted, style in _PAGINATION if names & wanted), None)
 
 
 def parse_openapi(
@@ -482,6 +480,7 @@ def _endpoints(
 ) -> list[Endpoint]:
     """Every operation under `paths` as an Endpoint, in document order."""
     data = doc.data
+    reached = _schemas_reached(doc, limits.max_schema_depth)
     endpoints: list[Endpoint] = []
     for path, item in paths.items():
         item_ptr = f"/paths/{escape_pointer_part(str(path))}"
@@ -550,7 +549,7 @@ def _endpoints(
                     pagination=_pagination(list(parameters)) if method == "get" else None,
                     entities=(),
                     source=doc.node_ref(operation, op_ptr),
-                    schemas_reached=_SchemasReached(doc, operation, limits.max_schema_depth),
+                    schemas_reached=reached(operation),
                 )
             )
     return endpoints
@@ -577,8 +576,9 @@ def _compiled_endpoints(
         doc.body_shapes,
         _CONSTRAINT_KEYS,
         _component_name,
-        _pagination,
-        lambda operation: _SchemasReached(doc, operation, limits.max_schema_depth),
+        _PAGINATION,
+        _schemas_reached(doc, limits.max_schema_depth),
+        doc._targets,
     )
 
 
