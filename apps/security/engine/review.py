@@ -14,8 +14,6 @@ stays in the report, marked suppressed.
 from __future__ import annotations
 
 import functools
-import itertools
-import operator
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -1282,9 +1280,9 @@ def checklist(findings: Iterable[_Graded], *, has_api: bool, has_model: bool) ->
     Takes anything with category, severity and suppressed: engine findings or stored ones."""
     counts: dict[str, int] = {}
     worst: dict[str, int] = {}  # category -> rank of its most severe open finding
-    findings = list(findings)  # counted in C: a large API has a hundred thousand findings
-    still_open = itertools.compress(findings, map(operator.not_, map(operator.attrgetter("suppressed"), findings)))
-    for (category_id, severity), count in Counter(map(operator.attrgetter("category", "severity"), still_open)).items():
+    for (category_id, severity), count in Counter(
+        (f.category, f.severity) for f in findings if not f.suppressed
+    ).items():
         key = category_id.partition(":")[0]
         counts[key] = counts.get(key, 0) + count
         worst[key] = min(worst.get(key, len(SEVERITIES)), severity_rank(severity))
