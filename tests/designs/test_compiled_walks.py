@@ -333,3 +333,71 @@ def test_the_compiled_parameter_flags_match_the_python_ones(key: str) -> None:
         flagged += len(compiled)
     assert flagged > 0
     assert compiled_cache == python_cache
+
+
+OPERATIONS: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {"title": "t", "version": "1"},
+    "security": [{"key": []}],
+    "components": {"securitySchemes": {"key": {"type": "apiKey", "in": "header", "name": "X-Key"}}},
+    "paths": {
+        "/public": {"get": {"security": [], "responses": {}}, "head": {"security": [], "responses": {}}},
+        "/open": {"post": {"security": [{}, {"key": []}], "responses": {}}, "options": {"security": None}},
+        "/none": {"delete": {"security": None}, "trace": {"security": []}, "get": {"security": {}}},
+        "/admin/users/{user_id}": {
+            "parameters": [{"name": "user_id", "in": "path", "schema": {"type": "integer"}}],
+            "get": {"parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer"}}]},
+            "put": {"security": [{"key": []}], "deprecated": True},
+        },
+        "/hooks/payments": {"post": {"security": [], "parameters": [{"name": "X-Signature", "in": "header"}]}},
+        "/webhook": {"post": {"security": [], "parameters": [{"name": "redirect", "in": "query"}]}},
+        "/items": {"get": {"parameters": [{"name": "callback_url", "in": "query"}]}, "patch": {"deprecated": "yes"}},
+    },
+}
+
+
+@pytest.mark.parametrize("key", ["operations", "stripe", "github", "readme"])
+def test_the_compiled_operation_walk_reports_what_the_python_one_reports(key: str) -> None:
+    from apps.designs.engine.loader import DesignInput, input_from_file, parse_design
+
+    assert review._operation_checks is not None  # compiled
+    if key == "operations":
+        result = parse_design(DesignInput(openapi=json.dumps(OPERATIONS)), limits=ParseLimits())
+    else:
+        path = spec_path(BY_KEY[key])
+        result = parse_design(input_from_file(path.name, path.read_text(encoding="utf-8")), limits=ParseLimits())
+    doc = result.model.api_document
+    assert doc is not None
+
+    def operation_findings(compiled: bool) -> list:
+        reviewed = review._Review(model=result.model, doc=doc)
+        original = review._operation_checks
+        if not compiled:
+            review._operation_checks = None  # type: ignore[assignment]
+        try:
+            review._operation_rules(reviewed, doc, [])
+        finally:
+            review._operation_checks = original
+        return reviewed.findings
+
+    python = operation_findings(False)
+    assert len(python) >= (1 if key == "readme" else 5)
+    assert operation_findings(True) == python
+    if key == "operations":
+        assert sorted({(f.rule_id, f.locations[0].pointer) for f in python}) == [
+            ("sec.api1.numeric-id", "/paths/~1admin~1users~1{user_id}/parameters/0/schema"),
+            ("sec.api10.unsigned-webhook", "/paths/~1webhook/post"),
+            ("sec.api2.unauthenticated-read", "/paths/~1none/get/security"),
+            ("sec.api2.unauthenticated-read", "/paths/~1public/get/security"),
+            ("sec.api2.unauthenticated-read", "/paths/~1public/head/security"),
+            ("sec.api2.unauthenticated-write", "/paths/~1hooks~1payments/post/security"),
+            ("sec.api2.unauthenticated-write", "/paths/~1none/delete/security"),
+            ("sec.api2.unauthenticated-write", "/paths/~1open/post/security/0"),
+            ("sec.api2.unauthenticated-write", "/paths/~1webhook/post/security"),
+            ("sec.api4.unbounded-page-size", "/paths/~1admin~1users~1{user_id}/get/parameters/0"),
+            ("sec.api5.admin-same-security", "/paths/~1admin~1users~1{user_id}/get/security"),  # inherited
+            ("sec.api5.admin-same-security", "/paths/~1admin~1users~1{user_id}/put/security/0"),
+            ("sec.api7.url-parameter", "/paths/~1items/get/parameters/0/name"),
+            ("sec.api7.url-parameter", "/paths/~1webhook/post/parameters/0/name"),
+            ("sec.api9.deprecated-operation", "/paths/~1admin~1users~1{user_id}/put/deprecated"),
+        ]

@@ -1286,6 +1286,9 @@ static PyMethodDef module_methods[] = {
     {"objects", objects, METH_VARARGS,
      "objects(data, prefix, skip) -> [(pointer, dict), ...] for every dict of data, depth first."},
     {"refs", refs, METH_VARARGS, "refs(data, max_depth) -> every $ref string in the dicts of data down to max_depth."},
+    {"operation_checks", operation_checks, METH_VARARGS,
+     "operation_checks(paths, root_security, hit, rules, unauthenticated, parameter_facts, resolve, name_facts, "
+     "is_webhook, rest): the security review's walk of every operation."},
     {"parameter_flags", parameter_flags, METH_VARARGS,
      "parameter_flags(parameters, cache, resolve, name_facts, is_get) -> [(index, facts), ...]: an operation's "
      "parameters worth reporting."},

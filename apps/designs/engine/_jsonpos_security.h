@@ -556,14 +556,9 @@ static PyObject *parameter_facts(PyObject *resolved, PyObject *resolve, PyObject
                          unbounded ? Py_True : Py_False);
 }
 
-static PyObject *parameter_flags(PyObject *module, PyObject *args) {
-    PyObject *parameters, *cache, *resolve, *name_facts;
-    int is_get;
+static PyObject *parameter_flags_of(PyObject *parameters, PyObject *cache, PyObject *resolve, PyObject *name_facts,
+                                    int is_get) {
     static PyObject *k_ref;
-    if (!PyArg_ParseTuple(args, "O!O!OOp:parameter_flags", &PyList_Type, &parameters, &PyDict_Type, &cache, &resolve,
-                          &name_facts, &is_get)) {
-        return NULL;
-    }
     if (k_ref == NULL && (k_ref = PyUnicode_InternFromString("$ref")) == NULL) {
         return NULL;
     }
@@ -601,4 +596,150 @@ static PyObject *parameter_flags(PyObject *module, PyObject *args) {
         Py_XDECREF(resolved);
     }
     return out;
+}
+
+static PyObject *parameter_flags(PyObject *module, PyObject *args) {
+    PyObject *parameters, *cache, *resolve, *name_facts;
+    int is_get;
+    if (!PyArg_ParseTuple(args, "O!O!OOp:parameter_flags", &PyList_Type, &parameters, &PyDict_Type, &cache, &resolve,
+                          &name_facts, &is_get)) {
+        return NULL;
+    }
+    return parameter_flags_of(parameters, cache, resolve, name_facts, is_get);
+}
+
+/* operation_checks(paths, root_security, hit, rules, unauthenticated, parameter_facts, resolve,
+                    name_facts, is_webhook, rest)
+   The security review's walk of every operation: an operation that no security covers gets
+   hit(rules[0] for a write or rules[1] for a read, where, node, METHOD + " " + path +
+   unauthenticated) at its `security` (declared) or at itself; and every operation with more to
+   look at calls rest(path, method, item, item_ptr, op_ptr, operation, webhook): a security list
+   (anonymous callers, what admin paths share), a read declared public with `security: []`, a
+   parameter worth reporting (parameter_flags, facts kept in parameter_facts), `deprecated:
+   true`, or an unauthenticated operation under a path is_webhook(path) says takes webhooks.
+   The review's Python loop does the same, calling rest for every operation. */
+static PyObject *operation_checks(PyObject *module, PyObject *args) {
+    PyObject *paths, *root_security, *hit, *rules, *suffix, *facts_cache, *resolve, *name_facts, *is_webhook, *rest;
+    if (!PyArg_ParseTuple(args, "OOOO!UO!OOOO:operation_checks", &paths, &root_security, &hit, &PyTuple_Type, &rules,
+                          &suffix, &PyDict_Type, &facts_cache, &resolve, &name_facts, &is_webhook, &rest)) {
+        return NULL;
+    }
+    if (PyTuple_GET_SIZE(rules) != 2) {
+        PyErr_SetString(PyExc_TypeError, "rules is (write rule, read rule)");
+        return NULL;
+    }
+    if (!PyDict_Check(paths)) {
+        Py_RETURN_NONE;
+    }
+    PyObject *names[METHOD_COUNT] = {NULL}, *labels[METHOD_COUNT] = {NULL};
+    PyObject *k_security = PyUnicode_InternFromString("security"), *k_parameters = PyUnicode_InternFromString("parameters");
+    PyObject *k_deprecated = PyUnicode_InternFromString("deprecated"), *paths_ptr = PyUnicode_FromString("/paths");
+    PyObject *space = PyUnicode_FromString(" ");
+    int failed = !k_security || !k_parameters || !k_deprecated || !paths_ptr || !space;
+    for (int i = 0; !failed && i < METHOD_COUNT; i++) {
+        names[i] = PyUnicode_InternFromString(http_methods[i]);
+        labels[i] = names[i] == NULL ? NULL : PyObject_CallMethod(names[i], "upper", NULL);
+        failed = labels[i] == NULL;
+    }
+    Py_ssize_t position = 0;
+    PyObject *raw_path, *item;
+    while (!failed && PyDict_Next(paths, &position, &raw_path, &item)) {
+        if (!PyDict_Check(item)) {
+            continue;
+        }
+        Py_INCREF(item);
+        PyObject *path = PyUnicode_CheckExact(raw_path) ? Py_NewRef(raw_path) : PyObject_Str(raw_path);
+        PyObject *item_ptr = path == NULL ? NULL : join_key(paths_ptr, path);
+        PyObject *verdict = item_ptr == NULL ? NULL : PyObject_CallOneArg(is_webhook, path);
+        int webhook = verdict == NULL ? -1 : PyObject_IsTrue(verdict);
+        Py_XDECREF(verdict);
+        PyObject *raw_shared = webhook < 0 ? NULL : PyDict_GetItemWithError(item, k_parameters);
+        int shared_true = raw_shared == NULL ? 0 : PyObject_IsTrue(raw_shared);
+        PyObject *shared = webhook < 0 || PyErr_Occurred() || shared_true < 0 ? NULL
+                           : shared_true                                   ? PySequence_List(raw_shared)
+                                                                           : PyList_New(0);
+        failed = shared == NULL;
+        for (int method = 0; !failed && method < METHOD_COUNT; method++) {
+            PyObject *operation = PyDict_GetItemWithError(item, names[method]);
+            if (operation == NULL || !PyDict_Check(operation)) {
+                failed = PyErr_Occurred() != NULL;
+                continue;
+            }
+            Py_INCREF(operation);
+            PyObject *op_ptr = join(item_ptr, names[method]);
+            PyObject *own_security = op_ptr == NULL ? NULL : PyDict_GetItemWithError(operation, k_security);
+            int declared = own_security != NULL;
+            PyObject *security = declared ? own_security : root_security;
+            int secured = op_ptr == NULL || PyErr_Occurred() ? -1 : PyObject_IsTrue(security);
+            int write = method == 1 || method == 2 || method == 6 || method == 3; /* put post patch delete */
+            int read = method == 0 || method == 5;                                /* get head */
+            int public_read = read && declared && PyList_Check(security) && PyList_GET_SIZE(security) == 0;
+            int more = secured < 0 ? -1 : PyList_Check(security) || (!secured && public_read);
+            if (secured == 0 && (write || (read && !public_read))) {
+                PyObject *where = declared ? join(op_ptr, k_security) : Py_NewRef(op_ptr);
+                PyObject *node = declared ? security : operation;
+                if (!PyDict_Check(node) && !PyList_Check(node)) {
+                    node = Py_None;
+                }
+                PyObject *head = where == NULL ? NULL : PyUnicode_Concat(labels[method], space);
+                PyObject *middle = head == NULL ? NULL : PyUnicode_Concat(head, path);
+                PyObject *message = middle == NULL ? NULL : PyUnicode_Concat(middle, suffix);
+                more = message == NULL || report(hit, PyTuple_GET_ITEM(rules, write ? 0 : 1), where, node, message) < 0 ? -1 : more;
+                Py_XDECREF(where);
+                Py_XDECREF(head);
+                Py_XDECREF(middle);
+                Py_XDECREF(message);
+            }
+            if (more == 0 && webhook && !secured) {
+                more = 1;
+            }
+            if (more == 0) {
+                PyObject *flag = PyDict_GetItemWithError(operation, k_deprecated);
+                more = flag == Py_True ? 1 : PyErr_Occurred() ? -1 : 0;
+            }
+            if (more == 0) { /* a parameter worth reporting */
+                PyObject *own = PyDict_GetItemWithError(operation, k_parameters);
+                int own_true = own == NULL ? (PyErr_Occurred() ? -1 : 0) : PyObject_IsTrue(own);
+                PyObject *parameters = own_true < 0 ? NULL : PyList_GetSlice(shared, 0, PyList_GET_SIZE(shared));
+                PyObject *extra = parameters == NULL || !own_true ? NULL : PySequence_List(own);
+                if (parameters != NULL && own_true && (extra == NULL || PyList_SetSlice(parameters, PyList_GET_SIZE(parameters),
+                                                                                        PyList_GET_SIZE(parameters), extra) < 0)) {
+                    Py_CLEAR(parameters);
+                }
+                PyObject *flagged = parameters == NULL ? NULL
+                                                       : parameter_flags_of(parameters, facts_cache, resolve, name_facts, method == 0);
+                more = flagged == NULL ? -1 : PyList_GET_SIZE(flagged) > 0;
+                Py_XDECREF(extra);
+                Py_XDECREF(parameters);
+                Py_XDECREF(flagged);
+            }
+            if (more > 0) {
+                PyObject *call_args[7] = {path,   names[method], item, item_ptr, op_ptr,
+                                          operation, webhook ? Py_True : Py_False};
+                PyObject *done = PyObject_Vectorcall(rest, call_args, 7, NULL);
+                more = done == NULL ? -1 : 0;
+                Py_XDECREF(done);
+            }
+            failed = more < 0;
+            Py_XDECREF(op_ptr);
+            Py_DECREF(operation);
+        }
+        Py_XDECREF(shared);
+        Py_XDECREF(item_ptr);
+        Py_XDECREF(path);
+        Py_DECREF(item);
+    }
+    for (int i = 0; i < METHOD_COUNT; i++) {
+        Py_XDECREF(names[i]);
+        Py_XDECREF(labels[i]);
+    }
+    Py_XDECREF(k_security);
+    Py_XDECREF(k_parameters);
+    Py_XDECREF(k_deprecated);
+    Py_XDECREF(paths_ptr);
+    Py_XDECREF(space);
+    if (failed) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
 }

@@ -518,12 +518,13 @@ def _python_schema_scan(
 
 try:  # the same checks compiled (apps/designs/engine/_jsonpos.c)
     from apps.designs.engine._jsonpos import body_candidates as _body_candidates
+    from apps.designs.engine._jsonpos import operation_checks as _operation_checks
     from apps.designs.engine._jsonpos import parameter_flags as _parameter_flags
     from apps.designs.engine._jsonpos import responses_rules as _responses_rules
     from apps.designs.engine._jsonpos import schema_scan as _schema_scan
 except ImportError:  # not compiled
     _schema_scan = _python_schema_scan
-    _responses_rules = _body_candidates = _parameter_flags = None
+    _responses_rules = _body_candidates = _parameter_flags = _operation_checks = None
 
 
 def _object_rules(review: _Review, where: str, node: dict[str, Any], *, oas31: bool) -> None:
@@ -624,7 +625,8 @@ def _operation_rules(review: _Review, doc: ApiDocument, responses_objects: list[
     admin_hashes: list[tuple[str, str, str]] = []
     other_hashes: set[str] = set()
     parameter_facts: dict[int, tuple[str, bool, bool, bool]] = {}  # id(parameter object) -> facts
-    if _parameter_flags is not None and doc.resolve is not None:
+    compiled = _operation_checks is not None and _parameter_flags is not None and doc.resolve is not None
+    if compiled:
         resolve = doc.resolve
 
         def flag_parameters(parameters: list[Any], cache: dict[int, Any], is_get: bool) -> list[Any]:
@@ -635,95 +637,93 @@ def _operation_rules(review: _Review, doc: ApiDocument, responses_objects: list[
         def flag_parameters(parameters: list[Any], cache: dict[int, Any], is_get: bool) -> list[Any]:
             return _python_parameter_flags(doc, parameters, cache, is_get)
 
-    paths = data.get("paths")
-    for raw_path, item in paths.items() if isinstance(paths, dict) else ():
-        if not isinstance(item, dict):
-            continue
-        # What a path item's operations share, worked out once.
-        path = str(raw_path)
-        item_ptr = f"/paths/{escape_pointer_part(path)}"
-        webhook = _WEBHOOK_PATH.search(path) is not None
+    def rest(
+        path: str,
+        method: str,
+        item: dict[str, Any],
+        item_ptr: str,
+        op_ptr: str,
+        operation: dict[str, Any],
+        webhook: bool,
+    ) -> None:
+        """Everything about an operation but the `hit` for no security at all."""
+        declared = "security" in operation
+        security = operation.get("security") if declared else root_security
+        if not security and method in {"get", "head"} and declared and security == []:
+            review.add(
+                "sec.api2.unauthenticated-read",
+                op_ptr + "/security",
+                f"{method.upper()} {path} requires no authentication (declared public with `security: []`).",
+                severity="low",
+                node=security,
+            )
+        elif security and isinstance(security, list) and method in {"post", "put", "patch", "delete"}:
+            for index, entry in enumerate(security):
+                if isinstance(entry, dict) and not entry:
+                    review.add(
+                        "sec.api2.unauthenticated-write",
+                        f"{op_ptr}/security/{index}",
+                        f"{method.upper()} {path} accepts anonymous callers (`{{}}`).",
+                    )
+        if isinstance(security, list):
+            for index, entry in enumerate(security):
+                if not isinstance(entry, dict):
+                    continue
+                digest = repr(sorted((k, tuple(v or ())) for k, v in entry.items()))
+                if "/admin" in path or "/internal" in path:
+                    admin_hashes.append((path, f"{op_ptr}/security" + (f"/{index}" if declared else ""), digest))
+                else:
+                    other_hashes.add(digest)
         shared = item.get("parameters") or []
-        for method in HTTP_METHODS:
-            operation = item.get(method)
-            if not isinstance(operation, dict):
-                continue
-            op_ptr = f"{item_ptr}/{method}"
-            declared = "security" in operation
-            security = operation.get("security") if declared else root_security
-            # Point at the operation's `security` when it has one, else at the operation itself.
-            security_ptr, security_node = (op_ptr + "/security", security) if declared else (op_ptr, operation)
-            if type(security_node) not in (dict, list):
-                security_node = None
-            if not security:
-                # `hit` is `add` for a finding with the rule's own severity, at a node.
-                if method in {"post", "put", "patch", "delete"}:
-                    message = f"{method.upper()} {path} requires no authentication."
-                    hit("sec.api2.unauthenticated-write", security_ptr, security_node, message)
-                elif method in {"get", "head"} and not (declared and security == []):
-                    message = f"{method.upper()} {path} requires no authentication."
-                    hit("sec.api2.unauthenticated-read", security_ptr, security_node, message)
-                elif method in {"get", "head"}:
-                    review.add(
-                        "sec.api2.unauthenticated-read",
-                        security_ptr,
-                        f"{method.upper()} {path} requires no authentication (declared public with `security: []`).",
-                        severity="low",
-                        node=security_node,
-                    )
-            elif isinstance(security, list) and method in {"post", "put", "patch", "delete"}:
-                for index, entry in enumerate(security):
-                    if isinstance(entry, dict) and not entry:
-                        review.add(
-                            "sec.api2.unauthenticated-write",
-                            f"{op_ptr}/security/{index}",
-                            f"{method.upper()} {path} accepts anonymous callers (`{{}}`).",
-                        )
-            if isinstance(security, list):
-                for index, entry in enumerate(security):
-                    if not isinstance(entry, dict):
-                        continue
-                    digest = repr(sorted((k, tuple(v or ())) for k, v in entry.items()))
-                    if "/admin" in path or "/internal" in path:
-                        admin_hashes.append((path, f"{op_ptr}/security" + (f"/{index}" if declared else ""), digest))
-                    elif declared:
-                        other_hashes.add(digest)
-                    else:
-                        other_hashes.add(digest)
-            parameters = [*shared, *(operation.get("parameters") or [])]
-            for index, (name, numeric_id, url, unbounded_page) in flag_parameters(
-                parameters, parameter_facts, method == "get"
-            ):
-                owner = item_ptr if index < len(shared) else op_ptr
-                local = index if owner != op_ptr else index - len(shared)
-                resolved, at = _deref(doc, parameters[index], f"{owner}/parameters/{local}")
-                if numeric_id:
-                    _, schema_at = _deref(doc, resolved.get("schema"), at + "/schema")
-                    review.add("sec.api1.numeric-id", schema_at, f"Parameter `{name}` is an integer id.")
-                if url:
-                    review.add("sec.api7.url-parameter", at + "/name", f"Parameter `{name}` looks like a URL.")
-                if unbounded_page and method == "get":
-                    review.add(
-                        "sec.api4.unbounded-page-size", at, f"`{name}` on {method.upper()} {path} has no maximum."
-                    )
-            if operation.get("deprecated") is True:
-                review.add(
-                    "sec.api9.deprecated-operation", op_ptr + "/deprecated", f"{method.upper()} {path} is deprecated."
-                )
-            if (
-                webhook
-                and not security
-                and not any(
-                    isinstance(p := _deref(doc, raw, "")[0], dict) and _SIGNATURE.search(str(p.get("name", "")))
-                    for raw in parameters
-                )
-            ):
-                review.add(
-                    "sec.api10.unsigned-webhook",
-                    op_ptr,
-                    f"{method.upper()} {path} receives calls from outside with neither authentication nor a signature header.",
-                    key=f"{method.upper()} {path}",
-                )
+        parameters = [*shared, *(operation.get("parameters") or [])]
+        for index, (name, numeric_id, url, unbounded_page) in flag_parameters(
+            parameters, parameter_facts, method == "get"
+        ):
+            owner = item_ptr if index < len(shared) else op_ptr
+            local = index if owner != op_ptr else index - len(shared)
+            resolved, at = _deref(doc, parameters[index], f"{owner}/parameters/{local}")
+            if numeric_id:
+                _, schema_at = _deref(doc, resolved.get("schema"), at + "/schema")
+                review.add("sec.api1.numeric-id", schema_at, f"Parameter `{name}` is an integer id.")
+            if url:
+                review.add("sec.api7.url-parameter", at + "/name", f"Parameter `{name}` looks like a URL.")
+            if unbounded_page and method == "get":
+                review.add("sec.api4.unbounded-page-size", at, f"`{name}` on {method.upper()} {path} has no maximum.")
+        if operation.get("deprecated") is True:
+            review.add(
+                "sec.api9.deprecated-operation", op_ptr + "/deprecated", f"{method.upper()} {path} is deprecated."
+            )
+        if (
+            webhook
+            and not security
+            and not any(
+                isinstance(p := _deref(doc, raw, "")[0], dict) and _SIGNATURE.search(str(p.get("name", "")))
+                for raw in parameters
+            )
+        ):
+            review.add(
+                "sec.api10.unsigned-webhook",
+                op_ptr,
+                f"{method.upper()} {path} receives calls from outside with neither authentication nor a signature header.",
+                key=f"{method.upper()} {path}",
+            )
+
+    paths = data.get("paths")
+    if compiled:
+        _operation_checks(
+            paths,
+            root_security,
+            hit,
+            _UNAUTHENTICATED_RULES,
+            _UNAUTHENTICATED,
+            parameter_facts,
+            doc.resolve,
+            _name_facts,
+            _is_webhook,
+            rest,
+        )
+    else:
+        _python_operation_checks(paths, root_security, hit, rest)
     for path, where, digest in admin_hashes:
         if digest in other_hashes:
             review.add(
@@ -731,6 +731,47 @@ def _operation_rules(review: _Review, doc: ApiDocument, responses_objects: list[
                 where,
                 f"Admin operation {path} accepts the same security as non-admin operations.",
             )
+
+
+_UNAUTHENTICATED_RULES = ("sec.api2.unauthenticated-write", "sec.api2.unauthenticated-read")
+_UNAUTHENTICATED = " requires no authentication."
+
+
+def _is_webhook(path: str) -> bool:
+    return _WEBHOOK_PATH.search(path) is not None
+
+
+def _python_operation_checks(paths: Any, root_security: Any, hit: Report, rest: Callable[..., None]) -> None:
+    """What the compiled `operation_checks` does (see _jsonpos_security.h), calling `rest` for
+    every operation rather than only those with more to look at."""
+    for raw_path, item in paths.items() if isinstance(paths, dict) else ():
+        if not isinstance(item, dict):
+            continue
+        path = str(raw_path)
+        item_ptr = f"/paths/{escape_pointer_part(path)}"
+        webhook = _is_webhook(path)
+        for method in HTTP_METHODS:
+            operation = item.get(method)
+            if not isinstance(operation, dict):
+                continue
+            op_ptr = f"{item_ptr}/{method}"
+            declared = "security" in operation
+            security = operation.get("security") if declared else root_security
+            if not security and (
+                method in {"post", "put", "patch", "delete"}
+                or (method in {"get", "head"} and not (declared and security == []))
+            ):
+                # Point at the operation's `security` when it has one, else at the operation itself.
+                where, node = (op_ptr + "/security", security) if declared else (op_ptr, operation)
+                write = method in {"post", "put", "patch", "delete"}
+                message = f"{method.upper()} {path}{_UNAUTHENTICATED}"
+                hit(
+                    _UNAUTHENTICATED_RULES[0 if write else 1],
+                    where,
+                    node if type(node) in (dict, list) else None,
+                    message,
+                )
+            rest(path, method, item, item_ptr, op_ptr, operation, webhook)
 
 
 def _python_parameter_flags(
