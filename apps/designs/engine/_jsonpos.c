@@ -1120,6 +1120,10 @@ typedef struct {
     vectorcallfunc vectorcall;
     Sources *sources;
     PyObject *findings, *analyzer, *facts, *seen, *messages;
+    /* The last place reported, with its SourceRef: rules report several findings at one place
+       in a row (no 429, no 401, no 500 at a responses object; no maxLength and no format at a
+       string), which then share it. Held, so that no other object can take their addresses. */
+    PyObject *last_node, *last_ptr, *last_source;
     Record finding;
 } Reporter;
 
@@ -1130,6 +1134,9 @@ static void reporter_dealloc(Reporter *self) {
     Py_XDECREF(self->facts);
     Py_XDECREF(self->seen);
     Py_XDECREF(self->messages);
+    Py_XDECREF(self->last_node);
+    Py_XDECREF(self->last_ptr);
+    Py_XDECREF(self->last_source);
     Py_XDECREF(self->finding.type);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -1198,9 +1205,17 @@ static PyObject *reporter_call(Reporter *self, PyObject *const *args, size_t nar
         }
         Py_DECREF(whole); /* the dict holds it */
     }
-    PyObject *source = sources_locate(self->sources, node, ptr);
-    if (source == NULL) {
-        return NULL;
+    PyObject *source;
+    if (node == self->last_node && ptr == self->last_ptr) {
+        source = Py_NewRef(self->last_source);
+    } else {
+        source = sources_locate(self->sources, node, ptr);
+        if (source == NULL) {
+            return NULL;
+        }
+        Py_XSETREF(self->last_node, Py_NewRef(node));
+        Py_XSETREF(self->last_ptr, Py_NewRef(ptr));
+        Py_XSETREF(self->last_source, Py_NewRef(source));
     }
     PyObject *locations = PyTuple_Pack(1, source);
     Py_DECREF(source);
