@@ -401,3 +401,22 @@ def test_the_compiled_operation_walk_reports_what_the_python_one_reports(key: st
             ("sec.api7.url-parameter", "/paths/~1webhook/post/parameters/0/name"),
             ("sec.api9.deprecated-operation", "/paths/~1admin~1users~1{user_id}/put/deprecated"),
         ]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/webhooks",
+        "/WebHook/x",
+        "/callbacks",
+        "/hooks",
+        "/hook",
+        "/hooksx",
+        "/x/HOOKS/y",
+        "/ho\u212aoks",
+        "/users/{id}",
+        "/hook\u017f",
+    ],
+)
+def test_the_webhook_path_check_answers_as_the_pattern_does(path: str) -> None:
+    assert review._is_webhook(path) == (review._WEBHOOK_PATH.search(path) is not None)

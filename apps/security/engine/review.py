@@ -738,6 +738,11 @@ _UNAUTHENTICATED = " requires no authentication."
 
 
 def _is_webhook(path: str) -> bool:
+    # The pattern needs one of these words (any case): looking for them first spares most paths
+    # the case-insensitive search.
+    lowered = path.lower()
+    if "webhook" not in lowered and "callback" not in lowered and "/hook" not in lowered:
+        return False
     return _WEBHOOK_PATH.search(path) is not None
 
 
