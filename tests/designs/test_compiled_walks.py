@@ -13,6 +13,20 @@ from tests.public_specs import SPECS, spec_path
 
 BY_KEY = {spec.key: spec for spec in SPECS}
 
+
+def _parsed(key: str, document: dict[str, Any] | None = None) -> tuple[Any, Any]:
+    """The parse result and API document of a public specification, or of `document`."""
+    from apps.designs.engine.loader import DesignInput, input_from_file, parse_design
+
+    if document is not None:
+        result = parse_design(DesignInput(openapi=json.dumps(document)), limits=ParseLimits())
+    else:
+        path = spec_path(BY_KEY[key])
+        result = parse_design(input_from_file(path.name, path.read_text(encoding="utf-8")), limits=ParseLimits())
+    assert result.model.api_document is not None
+    return result, result.model.api_document
+
+
 CORNERS: dict[str, Any] = {
     "openapi": "3.0.3",
     "info": {"title": "t", "version": "1"},
@@ -172,23 +186,12 @@ def _calls(implementation: str, doc: Any, responses_objects: list) -> list[tuple
 
 @pytest.mark.parametrize("key", ["corners", "stripe", "github", "train-travel"])
 def test_the_compiled_responses_checks_make_the_python_ones_calls(key: str) -> None:
-    from apps.designs.engine.loader import DesignInput, input_from_file, parse_design
-
     assert review._responses_rules is not None  # compiled
+    corners = None
     if key == "corners":
-        corners = dict(
-            CORNERS,
-            paths={
-                **CORNERS["paths"],
-                "/num": {"get": {"responses": {400: {}, 429: {"headers": {"Retry-After": {}}}}}},
-            },
-        )
-        result = parse_design(DesignInput(openapi=json.dumps(corners)), limits=ParseLimits())
-    else:
-        path = spec_path(BY_KEY[key])
-        result = parse_design(input_from_file(path.name, path.read_text(encoding="utf-8")), limits=ParseLimits())
-    doc = result.model.api_document
-    assert doc is not None
+        numbered = {"/num": {"get": {"responses": {400: {}, 429: {"headers": {"Retry-After": {}}}}}}}
+        corners = dict(CORNERS, paths={**CORNERS["paths"], **numbered})
+    _, doc = _parsed(key, corners)
     objects = review._python_schema_scan(
         doc.data,
         set(review._SKIP_KEYS),
@@ -258,16 +261,8 @@ BODIES: dict[str, Any] = {
 
 @pytest.mark.parametrize("key", ["bodies", "stripe", "github", "train-travel"])
 def test_the_compiled_body_prefilter_keeps_every_operation_the_body_rules_report_on(key: str) -> None:
-    from apps.designs.engine.loader import DesignInput, input_from_file, parse_design
-
     assert review._body_candidates is not None  # compiled
-    if key == "bodies":
-        result = parse_design(DesignInput(openapi=json.dumps(BODIES)), limits=ParseLimits())
-    else:
-        path = spec_path(BY_KEY[key])
-        result = parse_design(input_from_file(path.name, path.read_text(encoding="utf-8")), limits=ParseLimits())
-    doc = result.model.api_document
-    assert doc is not None
+    result, doc = _parsed(key, BODIES if key == "bodies" else None)
 
     def body_findings(prefiltered: bool) -> list:
         reviewed = review._Review(model=result.model, doc=doc)
@@ -304,9 +299,8 @@ def test_the_compiled_body_prefilter_keeps_every_operation_the_body_rules_report
 
 @pytest.mark.parametrize("key", ["corners", "stripe", "github"])
 def test_the_compiled_parameter_flags_match_the_python_ones(key: str) -> None:
-    from apps.designs.engine.loader import DesignInput, input_from_file, parse_design
-
     assert review._parameter_flags is not None  # compiled
+    corners = None
     if key == "corners":
         corners = json.loads(json.dumps(CORNERS))
         corners["paths"]["/a/{id}"]["get"]["parameters"] += [
@@ -317,12 +311,7 @@ def test_the_compiled_parameter_flags_match_the_python_ones(key: str) -> None:
             {"name": 5, "in": "query"},
         ]
         corners["components"]["schemas"]["Int"] = {"type": "integer"}
-        result = parse_design(DesignInput(openapi=json.dumps(corners)), limits=ParseLimits())
-    else:
-        path = spec_path(BY_KEY[key])
-        result = parse_design(input_from_file(path.name, path.read_text(encoding="utf-8")), limits=ParseLimits())
-    doc = result.model.api_document
-    assert doc is not None
+    _, doc = _parsed(key, corners)
     compiled_cache: dict[int, Any] = {}
     python_cache: dict[int, Any] = {}
     flagged = 0
@@ -358,16 +347,8 @@ OPERATIONS: dict[str, Any] = {
 
 @pytest.mark.parametrize("key", ["operations", "stripe", "github", "readme"])
 def test_the_compiled_operation_walk_reports_what_the_python_one_reports(key: str) -> None:
-    from apps.designs.engine.loader import DesignInput, input_from_file, parse_design
-
     assert review._operation_checks is not None  # compiled
-    if key == "operations":
-        result = parse_design(DesignInput(openapi=json.dumps(OPERATIONS)), limits=ParseLimits())
-    else:
-        path = spec_path(BY_KEY[key])
-        result = parse_design(input_from_file(path.name, path.read_text(encoding="utf-8")), limits=ParseLimits())
-    doc = result.model.api_document
-    assert doc is not None
+    result, doc = _parsed(key, OPERATIONS if key == "operations" else None)
 
     def operation_findings(compiled: bool) -> list:
         reviewed = review._Review(model=result.model, doc=doc)
