@@ -9,7 +9,11 @@ setup(
         Extension(
             "apps.designs.engine._jsonpos",
             ["apps/designs/engine/_jsonpos.c"],
-            depends=["apps/designs/engine/_jsonpos_scan.h", "apps/designs/engine/_jsonpos_openapi.h", "apps/designs/engine/_jsonpos_security.h"],
+            depends=[
+                "apps/designs/engine/_jsonpos_scan.h",
+                "apps/designs/engine/_jsonpos_openapi.h",
+                "apps/designs/engine/_jsonpos_security.h",
+            ],
             libraries=["crypto"],  # OpenSSL's SHA-256 for fingerprints (Debian: libssl-dev)
         )
     ]
