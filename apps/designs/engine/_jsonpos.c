@@ -1120,10 +1120,11 @@ typedef struct {
     vectorcallfunc vectorcall;
     Sources *sources;
     PyObject *findings, *analyzer, *facts, *seen, *messages;
-    /* The last place reported, with its SourceRef: rules report several findings at one place
-       in a row (no 429, no 401, no 500 at a responses object; no maxLength and no format at a
-       string), which then share it. Held, so that no other object can take their addresses. */
-    PyObject *last_node, *last_ptr, *last_source;
+    /* The last place reported, with its locations (SourceRef): rules report several findings
+       at one place in a row (no 429, no 401, no 500 at a responses object; no maxLength and no
+       format at a string), which then share them. Held, so that no other object can take their
+       addresses. */
+    PyObject *last_node, *last_ptr, *last_locations;
     Record finding;
 } Reporter;
 
@@ -1136,7 +1137,7 @@ static void reporter_dealloc(Reporter *self) {
     Py_XDECREF(self->messages);
     Py_XDECREF(self->last_node);
     Py_XDECREF(self->last_ptr);
-    Py_XDECREF(self->last_source);
+    Py_XDECREF(self->last_locations);
     Py_XDECREF(self->finding.type);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -1205,23 +1206,26 @@ static PyObject *reporter_call(Reporter *self, PyObject *const *args, size_t nar
         }
         Py_DECREF(whole); /* the dict holds it */
     }
-    PyObject *source;
+    PyObject *locations;
     if (node == self->last_node && ptr == self->last_ptr) {
-        source = Py_NewRef(self->last_source);
+        locations = Py_NewRef(self->last_locations);
     } else {
-        source = sources_locate(self->sources, node, ptr);
+        PyObject *source = sources_locate(self->sources, node, ptr);
         if (source == NULL) {
+            return NULL;
+        }
+        locations = PyTuple_Pack(1, source);
+        Py_DECREF(source);
+        if (locations == NULL) {
             return NULL;
         }
         Py_XSETREF(self->last_node, Py_NewRef(node));
         Py_XSETREF(self->last_ptr, Py_NewRef(ptr));
-        Py_XSETREF(self->last_source, Py_NewRef(source));
+        Py_XSETREF(self->last_locations, Py_NewRef(locations));
     }
-    PyObject *locations = PyTuple_Pack(1, source);
-    Py_DECREF(source);
-    PyObject *fingerprint = locations == NULL ? NULL : hex24(PyTuple_GET_ITEM(facts, F_PREFIX), ptr);
+    PyObject *fingerprint = hex24(PyTuple_GET_ITEM(facts, F_PREFIX), ptr);
     if (fingerprint == NULL) {
-        Py_XDECREF(locations);
+        Py_DECREF(locations);
         return NULL;
     }
     PyObject *values[12] = {
