@@ -376,6 +376,21 @@ static void stack_free(Stack *stack) {
     PyMem_Free(stack->items);
 }
 
+/* str(i) for a list index (new reference): the small ones, which nearly all are, made once. */
+static PyObject *index_name(Py_ssize_t i) {
+    static PyObject *small[256];
+    if (i >= 0 && i < 256 && small[i] != NULL) {
+        return Py_NewRef(small[i]);
+    }
+    char digits[24];
+    snprintf(digits, sizeof digits, "%zd", i);
+    PyObject *name = PyUnicode_FromString(digits);
+    if (name != NULL && i >= 0 && i < 256) {
+        small[i] = Py_NewRef(name);
+    }
+    return name;
+}
+
 /* ptr + "/" + name, in one allocation. */
 static PyObject *join(PyObject *ptr, PyObject *name) {
     Py_ssize_t head = PyUnicode_GET_LENGTH(ptr), tail = PyUnicode_GET_LENGTH(name);
@@ -411,19 +426,16 @@ static PyObject *segment(PyObject *key, int skip_extensions) {
     }
     if (PyUnicode_FindChar(name, '~', 0, PyUnicode_GET_LENGTH(name), 1) >= 0 ||
         PyUnicode_FindChar(name, '/', 0, PyUnicode_GET_LENGTH(name), 1) >= 0) {
-        PyObject *tilde = PyUnicode_FromString("~"), *tilde0 = PyUnicode_FromString("~0");
-        PyObject *slash = PyUnicode_FromString("/"), *tilde1 = PyUnicode_FromString("~1");
-        PyObject *step = NULL, *escaped = NULL;
-        if (tilde && tilde0 && slash && tilde1) {
-            step = PyUnicode_Replace(name, tilde, tilde0, -1);
-            if (step != NULL) {
-                escaped = PyUnicode_Replace(step, slash, tilde1, -1);
-            }
+        static PyObject *tilde, *tilde0, *slash, *tilde1; /* made once */
+        if (tilde1 == NULL && ((tilde = PyUnicode_InternFromString("~")) == NULL ||
+                               (tilde0 = PyUnicode_InternFromString("~0")) == NULL ||
+                               (slash = PyUnicode_InternFromString("/")) == NULL ||
+                               (tilde1 = PyUnicode_InternFromString("~1")) == NULL)) {
+            Py_DECREF(name);
+            return NULL;
         }
-        Py_XDECREF(tilde);
-        Py_XDECREF(tilde0);
-        Py_XDECREF(slash);
-        Py_XDECREF(tilde1);
+        PyObject *step = PyUnicode_Replace(name, tilde, tilde0, -1);
+        PyObject *escaped = step == NULL ? NULL : PyUnicode_Replace(step, slash, tilde1, -1);
         Py_XDECREF(step);
         Py_DECREF(name);
         return escaped;
@@ -482,9 +494,7 @@ static int walk_dicts(PyObject *data, PyObject *prefix, PyObject *skip, Visit vi
             for (Py_ssize_t i = 0; !failed && i < PyList_GET_SIZE(node); i++) {
                 PyObject *value = PyList_GET_ITEM(node, i);
                 if (IS_CONTAINER(value)) {
-                    char digits[24];
-                    snprintf(digits, sizeof digits, "%zd", i);
-                    PyObject *index = PyUnicode_FromString(digits);
+                    PyObject *index = index_name(i);
                     PyObject *child = index == NULL ? NULL : join(ptr, index);
                     Py_XDECREF(index);
                     if (child == NULL || stack_push(&stack, child, value) < 0) {

@@ -307,9 +307,7 @@ static int walk_parameters(Walk *w, PyObject *raw, PyObject *owner_ptr, PyObject
             if (named < 0 || (named > 0 && shape == NULL)) {
                 failed = 1;
             } else if (named > 0) {
-                char digits[24];
-                snprintf(digits, sizeof digits, "%zd", index);
-                PyObject *number = PyUnicode_FromString(digits);
+                PyObject *number = index_name(index);
                 PyObject *ptr = number == NULL ? NULL : join(list_ptr, number);
                 PyObject *source = ptr == NULL ? NULL : walk_source(w, param, ptr);
                 if (source == NULL || !PyTuple_Check(shape) || PyTuple_GET_SIZE(shape) != 5) {
