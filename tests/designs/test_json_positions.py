@@ -101,6 +101,16 @@ def test_the_compiled_walks_match_the_python_ones(monkeypatch: pytest.MonkeyPatc
     assert "/r/paths/~1a~1{id}/get/parameters/0" in pointers
     assert sorted(compiled[1]) == ["#/in-example", "#/in-extension", "#/x"]  # refs are read everywhere
     assert shallow == ["#/in-extension"]  # depth 2; the parameter's $ref lies 5 containers deep
+    # Keys to skip of any length or type (the compiled walk looks up only keys of a skipped length).
+    long_key = "k" * 70
+    data["info"][long_key] = {"deep": {}}
+    data["info"]["exampleZ"] = {"kept": {}}
+    for odd in (frozenset({long_key, "examples"}), frozenset({5, "examples"}), frozenset()):
+        monkeypatch.undo()
+        compiled_odd = structured.dict_objects(data, "", odd)
+        monkeypatch.setattr(structured, "_jsonpos", None)
+        assert compiled_odd == structured.dict_objects(data, "", odd)
+        assert (f"/info/{long_key}" in [p for p, _ in compiled_odd]) == (long_key not in odd)
 
 
 def test_nesting_deeper_than_the_scan_goes_is_refused_not_a_crash() -> None:

@@ -453,6 +453,25 @@ static int walk_dicts(PyObject *data, PyObject *prefix, PyObject *skip, Visit vi
         PyErr_SetString(PyExc_TypeError, "skip must be a set");
         return -1;
     }
+    /* The lengths of the str keys to skip (below 64): a key of another length is not looked up. */
+    uint64_t lengths = 0;
+    int unusual = 0; /* a key to skip that is not a short str: look every key up */
+    PyObject *iterator = PyObject_GetIter(skip), *skipped_key;
+    if (iterator == NULL) {
+        return -1;
+    }
+    while ((skipped_key = PyIter_Next(iterator)) != NULL) {
+        if (PyUnicode_CheckExact(skipped_key) && PyUnicode_GET_LENGTH(skipped_key) < 64) {
+            lengths |= (uint64_t)1 << PyUnicode_GET_LENGTH(skipped_key);
+        } else {
+            unusual = 1;
+        }
+        Py_DECREF(skipped_key);
+    }
+    Py_DECREF(iterator);
+    if (PyErr_Occurred()) {
+        return -1;
+    }
     Stack stack = {0};
     if (stack_push(&stack, prefix, data) < 0) {
         return -1;
@@ -470,7 +489,10 @@ static int walk_dicts(PyObject *data, PyObject *prefix, PyObject *skip, Visit vi
                 if (!IS_CONTAINER(value)) {
                     continue;
                 }
-                int skipped = PySet_Contains(skip, key);
+                int skipped = !unusual && PyUnicode_CheckExact(key) &&
+                                      (PyUnicode_GET_LENGTH(key) >= 64 || !(lengths >> PyUnicode_GET_LENGTH(key) & 1))
+                                  ? 0
+                                  : PySet_Contains(skip, key);
                 if (skipped < 0) {
                     failed = 1;
                     break;
