@@ -27,6 +27,13 @@ def _parsed(key: str, document: dict[str, Any] | None = None) -> tuple[Any, Any]
     return result, result.model.api_document
 
 
+def _rule_findings(result: Any, doc: Any, run: Any) -> list:
+    """The findings `run(review)` reports on a fresh review of the parsed design."""
+    reviewed = review._Review(model=result.model, doc=doc)
+    run(reviewed)
+    return reviewed.findings
+
+
 CORNERS: dict[str, Any] = {
     "openapi": "3.0.3",
     "info": {"title": "t", "version": "1"},
@@ -260,23 +267,16 @@ BODIES: dict[str, Any] = {
 
 
 @pytest.mark.parametrize("key", ["bodies", "stripe", "github", "train-travel"])
-def test_the_compiled_body_prefilter_keeps_every_operation_the_body_rules_report_on(key: str) -> None:
+def test_the_compiled_body_prefilter_keeps_every_operation_the_body_rules_report_on(
+    key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert review._body_candidates is not None  # compiled
     result, doc = _parsed(key, BODIES if key == "bodies" else None)
-
-    def body_findings(prefiltered: bool) -> list:
-        reviewed = review._Review(model=result.model, doc=doc)
-        original = review._body_candidates
-        if not prefiltered:
-            review._body_candidates = None  # type: ignore[assignment]
-        try:
-            review._body_rules(reviewed, doc)
-        finally:
-            review._body_candidates = original
-        return reviewed.findings
-
-    every = body_findings(False)
-    assert body_findings(True) == every
+    prefiltered = _rule_findings(result, doc, lambda reviewed: review._body_rules(reviewed, doc))
+    monkeypatch.setattr(review, "_body_candidates", None)
+    every = _rule_findings(result, doc, lambda reviewed: review._body_rules(reviewed, doc))
+    monkeypatch.undo()
+    assert prefiltered == every
     candidates = review._body_operations(doc)
     if key in ("stripe", "github"):
         assert every and len(candidates) < sum(1 for _ in review._operations(doc)) / 2
@@ -346,24 +346,17 @@ OPERATIONS: dict[str, Any] = {
 
 
 @pytest.mark.parametrize("key", ["operations", "stripe", "github", "readme"])
-def test_the_compiled_operation_walk_reports_what_the_python_one_reports(key: str) -> None:
+def test_the_compiled_operation_walk_reports_what_the_python_one_reports(
+    key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert review._operation_checks is not None  # compiled
     result, doc = _parsed(key, OPERATIONS if key == "operations" else None)
-
-    def operation_findings(compiled: bool) -> list:
-        reviewed = review._Review(model=result.model, doc=doc)
-        original = review._operation_checks
-        if not compiled:
-            review._operation_checks = None  # type: ignore[assignment]
-        try:
-            review._operation_rules(reviewed, doc, [])
-        finally:
-            review._operation_checks = original
-        return reviewed.findings
-
-    python = operation_findings(False)
+    compiled = _rule_findings(result, doc, lambda reviewed: review._operation_rules(reviewed, doc, []))
+    monkeypatch.setattr(review, "_operation_checks", None)
+    python = _rule_findings(result, doc, lambda reviewed: review._operation_rules(reviewed, doc, []))
+    monkeypatch.undo()
     assert len(python) >= (1 if key == "readme" else 5)
-    assert operation_findings(True) == python
+    assert compiled == python
     if key == "operations":
         assert sorted({(f.rule_id, f.locations[0].pointer) for f in python}) == [
             ("sec.api1.numeric-id", "/paths/~1admin~1users~1{user_id}/parameters/0/schema"),
