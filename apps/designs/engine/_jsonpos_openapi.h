@@ -482,7 +482,7 @@ static PyObject *walk_pagination(Walk *w, PyObject *parameters) {
 }
 
 /* The Endpoint of one operation, appended to `out`. */
-static int walk_operation(Walk *w, PyObject *path, PyObject *path_str, PyObject *full_path, PyObject *item_ptr,
+static int walk_operation(Walk *w, PyObject *path_str, PyObject *full_path, PyObject *item_ptr,
                           int method, PyObject *operation, PyObject *shared, int root_security,
                           PyObject *default_security, PyObject *out) {
     PyObject *op_ptr = join(item_ptr, w->method_names[method]);
@@ -787,7 +787,7 @@ static PyObject *endpoints(PyObject *module, PyObject *args) {
                     continue;
                 }
                 Py_INCREF(operation);
-                failed = walk_operation(&w, path, path_str, full_path, item_ptr, method, operation, shared,
+                failed = walk_operation(&w, path_str, full_path, item_ptr, method, operation, shared,
                                         root_security, default_security, out) < 0;
                 Py_DECREF(operation);
             }

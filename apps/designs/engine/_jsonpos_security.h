@@ -48,12 +48,10 @@ static int has_content(PyObject *resolve, PyObject *response, PyObject *k_conten
     if (response == NULL) {
         return 0;
     }
-    PyObject *where;
-    PyObject *resolved = review_deref(resolve, response, empty, &where);
+    PyObject *resolved = review_deref(resolve, response, empty, NULL);
     if (resolved == NULL) {
         return -1;
     }
-    Py_DECREF(where);
     int found = 0;
     if (PyDict_Check(resolved)) {
         PyObject *content = PyDict_GetItemWithError(resolved, k_content);
