@@ -6,11 +6,17 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from workbench.env import database_from_url, env_bool, env_int, env_list, env_str
+from workbench.secret_key import load_or_create
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DEBUG", default=True)
+# Runtime files (collected static files, the generated secret key, local servers' data).
+VAR_DIR = Path(env_str("WORKBENCH_VAR_DIR", str(BASE_DIR / "var")))
 SECRET_KEY = env_str("SECRET_KEY", "")
+if not SECRET_KEY and env_str("SECRET_KEY_FILE", ""):
+    # ./scripts/start sets this to var/secret_key: a key generated once (mode 0600) and reused.
+    SECRET_KEY = load_or_create(Path(env_str("SECRET_KEY_FILE", "")))
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false")
@@ -120,7 +126,7 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+STATIC_ROOT = VAR_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -233,7 +239,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-if not DEBUG:
+# HTTPS: redirect plain HTTP, HSTS and secure cookies (what `check --deploy` asks for). On by default
+# when DEBUG is off; ./scripts/start turns it off when it serves plain HTTP on a loopback address.
+HTTPS = env_bool("HTTPS", default=not DEBUG)
+if HTTPS:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)
