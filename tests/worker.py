@@ -25,8 +25,18 @@ def _database_url() -> str:
 
 
 @contextmanager
-def celery_worker(queue: str, *, heartbeat_seconds: int = 1) -> Iterator[subprocess.Popen[bytes]]:
-    """Start `celery worker` consuming only `queue`; wait until it answers a ping."""
+def celery_worker(
+    queue: str,
+    *,
+    heartbeat_seconds: int = 1,
+    pool: str = "solo",
+    env: dict[str, str] | None = None,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start `celery worker` consuming only `queue`; wait until it answers a ping.
+
+    `pool="prefork"` runs jobs in one pool child (`--concurrency 1`), as production does; `env`
+    adds settings for the worker process only.
+    """
     name = f"{queue}-{uuid.uuid4().hex[:6]}@test"
     log = Path(ROOT / "var" / f"worker-{queue}.log")
     log.parent.mkdir(exist_ok=True)
@@ -37,6 +47,7 @@ def celery_worker(queue: str, *, heartbeat_seconds: int = 1) -> Iterator[subproc
         "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND,
         "ANALYSIS_HEARTBEAT_SECONDS": str(heartbeat_seconds),
         "DEBUG": "true",
+        **(env or {}),
     }
     command = [
         sys.executable,
@@ -46,7 +57,8 @@ def celery_worker(queue: str, *, heartbeat_seconds: int = 1) -> Iterator[subproc
         "workbench",
         "worker",
         "--pool",
-        "solo",
+        pool,
+        *(["--concurrency", "1"] if pool == "prefork" else []),
         "--queues",
         queue,
         "--hostname",

@@ -27,12 +27,21 @@ def _check_redis() -> str:
 
 
 def _check_workers() -> str:
+    """At least one worker must consume the analysis queue: a worker of other queues answering a
+    ping would leave every analysis queued for ever."""
     from workbench.celery import app
 
-    replies = app.control.ping(timeout=settings.READYZ_WORKER_TIMEOUT_SECONDS) or []
+    queue = settings.ANALYSIS_QUEUE
+    replies = app.control.inspect(timeout=settings.READYZ_WORKER_TIMEOUT_SECONDS).active_queues() or {}
     if not replies:
         raise RuntimeError("no Celery worker answered; start one with `celery -A workbench worker`")
-    return f"ok ({len(replies)} worker{'s' if len(replies) != 1 else ''})"
+    consuming = sorted(name for name, queues in replies.items() if any(q.get("name") == queue for q in queues or []))
+    if not consuming:
+        raise RuntimeError(
+            f"no worker consumes the analysis queue {queue!r} ({len(replies)} answered); "
+            f"start one with `celery -A workbench worker --queues {queue}`"
+        )
+    return f"ok ({len(consuming)} worker{'s' if len(consuming) != 1 else ''} on {queue!r})"
 
 
 @require_GET

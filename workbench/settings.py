@@ -159,6 +159,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = DESIGN_MAX_DOCUMENT_BYTES
 ANALYSIS_SOFT_TIME_LIMIT_SECONDS = env_int("ANALYSIS_SOFT_TIME_LIMIT_SECONDS", 300)
 ANALYSIS_HARD_TIME_LIMIT_SECONDS = env_int("ANALYSIS_HARD_TIME_LIMIT_SECONDS", 360)
 ANALYSIS_MAX_RETRIES = env_int("ANALYSIS_MAX_RETRIES", 3)
+# When the pool process running a job dies (killed, out of memory), the worker sends the job again
+# after this delay, at most ANALYSIS_MAX_RETRIES times, then fails the run with the reason.
+ANALYSIS_WORKER_LOST_RETRY_DELAY_SECONDS = env_int("ANALYSIS_WORKER_LOST_RETRY_DELAY_SECONDS", 2)
+# Starting a run tries this many more times to hand the job to Redis before the run is marked
+# not started; each try waits at most CELERY_BROKER_CONNECT_TIMEOUT_SECONDS for a connection.
+ANALYSIS_ENQUEUE_MAX_RETRIES = env_int("ANALYSIS_ENQUEUE_MAX_RETRIES", 1)
 # A running job writes a heartbeat this often; a run whose heartbeat is older than the stale
 # limit has lost its worker and is marked failed.
 ANALYSIS_HEARTBEAT_SECONDS = env_int("ANALYSIS_HEARTBEAT_SECONDS", 5)
@@ -180,7 +186,12 @@ CELERY_TASK_TRACK_STARTED = True
 CELERY_TASK_SOFT_TIME_LIMIT = ANALYSIS_SOFT_TIME_LIMIT_SECONDS
 CELERY_TASK_TIME_LIMIT = ANALYSIS_HARD_TIME_LIMIT_SECONDS
 # A message whose worker died comes back after this long (kombu checks about every 100 s more).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 900)}
+CELERY_BROKER_CONNECT_TIMEOUT_SECONDS = env_int("CELERY_BROKER_CONNECT_TIMEOUT_SECONDS", 1)
+CELERY_BROKER_CONNECTION_TIMEOUT = CELERY_BROKER_CONNECT_TIMEOUT_SECONDS
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 900),
+    "socket_connect_timeout": CELERY_BROKER_CONNECT_TIMEOUT_SECONDS,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -107,7 +107,7 @@ class RunStartApi(generics.GenericAPIView):  # type: ignore[type-arg]
         class Meta:
             ref_name = "RunStart"
 
-    @extend_schema(request=InputSerializer, responses={202: RunOutputSerializer})
+    @extend_schema(request=InputSerializer, responses={202: RunOutputSerializer, 503: RunOutputSerializer})
     def post(self, request: Request, revision_id: int) -> Response:
         revision, membership = revision_get(user=request.user, revision_id=revision_id)
         if not membership.can(Role.EDITOR):
@@ -129,6 +129,10 @@ class RunStartApi(generics.GenericAPIView):  # type: ignore[type-arg]
             )
         except ValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from None
+        if run.status == RunStatus.FAILED:  # not started: the job queue was unreachable
+            return Response(
+                {**RunOutputSerializer(run).data, "detail": run.error}, status=status.HTTP_503_SERVICE_UNAVAILABLE
+            )
         return Response(RunOutputSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -38,6 +38,11 @@ class AnalysisRun(models.Model):
     error = models.TextField(blank=True)
     task_id = models.CharField(max_length=64, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Celery's retry number of the job that claimed the run: a delivery with a higher number is a
+    # retry sent after that job ended (it raised, or its worker process was lost), so it takes over.
+    claim_retry = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The process running the job (a prefork pool child), for operators and the crash tests.
+    worker_pid = models.PositiveIntegerField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -7,6 +7,7 @@ task id looks the same as a queued one there, and results expire.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from datetime import datetime, timedelta
 from importlib.metadata import PackageNotFoundError, version
@@ -18,6 +19,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerOperationalError
+from redis.exceptions import RedisError
 
 from apps.analysis.engine.findings import severity_rank
 from apps.analysis.engine.pipeline import (
@@ -65,6 +68,11 @@ def _initial_stages() -> list[dict[str, Any]]:
     return [{"name": name, "state": "pending", "duration_ms": None} for name in STAGES]
 
 
+def _stages_ended(stages: list[dict[str, Any]], state: str) -> list[dict[str, Any]]:
+    """The stages of a run that ended early: those still pending or running take `state`."""
+    return [{**stage, "state": state} if stage["state"] in {"pending", "running"} else stage for stage in stages]
+
+
 def run_start(
     *,
     revision: Revision,
@@ -73,7 +81,11 @@ def run_start(
     base_revision: Revision | None = None,
     renames: str = RenameMode.DETECT,
 ) -> AnalysisRun:
-    """Queue an analysis of the revision; the job is sent once the row is committed."""
+    """Queue an analysis of the revision; the job is sent once the row is committed.
+
+    When the broker cannot take the job, the run comes back failed with a `not started` error
+    (see `_enqueue`) rather than queued for ever.
+    """
     try:
         selected = list(select_analyzers(tuple(only) if only else None)) if only else []
     except UnknownAnalyzerError as exc:
@@ -93,22 +105,69 @@ def run_start(
             created_by=user,
             stages=_initial_stages(),
         )
-        transaction.on_commit(lambda: _enqueue(run.pk, run_analysis_task))
+        transaction.on_commit(lambda: _enqueue(run, run_analysis_task))
     return run
 
 
-def _enqueue(run_id: int, task: Any) -> None:
-    result = task.apply_async((run_id,), queue=settings.ANALYSIS_QUEUE)
-    AnalysisRun.objects.filter(pk=run_id, task_id="").update(task_id=result.id or "")
+NOT_STARTED_ERROR = (
+    "Not started: the job queue (Redis) did not answer, so nothing was analysed. "
+    "Start the analysis again in a minute; if this persists, the workbench's Redis is down."
+)
+
+
+def _enqueue(run: AnalysisRun, task: Any) -> None:
+    """Send the job; when the broker is unreachable, mark the run failed as not started.
+
+    The publish is bounded: each connection attempt gives up after
+    CELERY_BROKER_CONNECT_TIMEOUT_SECONDS and it is retried ANALYSIS_ENQUEUE_MAX_RETRIES times,
+    so the user hears within a few seconds instead of the request hanging on kombu's retries.
+    """
+    try:
+        result = task.apply_async(
+            (run.pk,),
+            queue=settings.ANALYSIS_QUEUE,
+            retry=True,
+            retry_policy={
+                "max_retries": settings.ANALYSIS_ENQUEUE_MAX_RETRIES,
+                "interval_start": 0,
+                "interval_step": 0.2,
+                "interval_max": 0.5,
+            },
+        )
+    except (BrokerOperationalError, RedisError, OSError):
+        logger.exception("could not send the analysis job", extra={"run_id": run.pk})
+        now = timezone.now()
+        run.status, run.error, run.finished_at = RunStatus.FAILED, NOT_STARTED_ERROR, now
+        run.stages = _stages_ended(run.stages, "skipped")
+        AnalysisRun.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(
+            status=run.status, error=run.error, finished_at=now, stages=run.stages
+        )
+        return
+    run.task_id = result.id or ""
+    AnalysisRun.objects.filter(pk=run.pk, task_id="").update(task_id=run.task_id)
 
 
 def run_cancel(*, run: AnalysisRun) -> AnalysisRun:
-    """Cancel at once in the UI. A job already running notices at its next stage and stops."""
-    updated = AnalysisRun.objects.filter(pk=run.pk, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).update(
-        status=RunStatus.CANCELLED,
-        finished_at=timezone.now(),
-        error="Cancelled by a user.",
-    )
+    """Cancel at once in the UI. A job already running notices at its next stage and stops.
+
+    The row is locked so that a stage the job finishes meanwhile is either written before the
+    cancel (and kept) or refused after it (the job's update requires `running`); the stages still
+    pending or running are shown cancelled.
+    """
+    with transaction.atomic():
+        locked = (
+            AnalysisRun.objects.select_for_update()
+            .filter(pk=run.pk, status__in=[RunStatus.QUEUED, RunStatus.RUNNING])
+            .first()
+        )
+        updated = 0
+        if locked is not None:
+            updated = AnalysisRun.objects.filter(pk=run.pk).update(
+                status=RunStatus.CANCELLED,
+                finished_at=timezone.now(),
+                error="Cancelled by a user.",
+                stages=_stages_ended(locked.stages, "cancelled"),
+            )
     if updated and run.task_id:
         from workbench.celery import app
 
@@ -134,20 +193,30 @@ class _Heartbeat(threading.Thread):
             connection.close()
 
 
-def _claim(run_id: int, now: datetime) -> AnalysisRun | None:
+def _claim(run_id: int, now: datetime, retry: int) -> AnalysisRun | None:
     """Mark the run running for this job, or return None when another job owns it or it ended.
 
-    A redelivered message (the worker died with the task unacknowledged) takes over a run whose
-    heartbeat is stale; a duplicate delivery while the first job is alive is dropped.
+    `retry` is Celery's retry number of this delivery. Celery sends a retry (number + 1) only
+    after the previous attempt ended: it raised a transient error, or its pool process was killed
+    (`retry_on_worker_lost`, sent by the worker's main process). So a delivery numbered above the
+    claiming job's takes the run over at once, whatever its heartbeat says; the dead process's
+    heartbeat may still look fresh. A delivery with the claiming job's own number is a duplicate
+    (the broker's visibility timeout ran out, or a whole worker died and its message came back):
+    dropped while the heartbeat is fresh, taking over once it is stale. Older numbers are dropped.
     """
     stale_before = now - timedelta(seconds=settings.ANALYSIS_STALE_AFTER_SECONDS)
     with transaction.atomic():
         run = AnalysisRun.objects.select_for_update().filter(pk=run_id).first()
         if run is None or run.status in TERMINAL_STATUSES:
             return None
-        if run.status == RunStatus.RUNNING and run.heartbeat_at and run.heartbeat_at > stale_before:
-            return None
+        if run.status == RunStatus.RUNNING:
+            owner = run.claim_retry or 0
+            fresh = run.heartbeat_at is not None and run.heartbeat_at > stale_before
+            if retry < owner or (retry == owner and fresh):
+                return None
         run.status = RunStatus.RUNNING
+        run.claim_retry = retry
+        run.worker_pid = os.getpid()
         run.attempts += 1
         run.started_at = now
         run.heartbeat_at = now
@@ -157,6 +226,8 @@ def _claim(run_id: int, now: datetime) -> AnalysisRun | None:
         run.save(
             update_fields=[
                 "status",
+                "claim_retry",
+                "worker_pid",
                 "attempts",
                 "started_at",
                 "heartbeat_at",
@@ -168,10 +239,13 @@ def _claim(run_id: int, now: datetime) -> AnalysisRun | None:
         return run
 
 
-def run_execute(*, run_id: int) -> str:
-    """Run the pipeline for one AnalysisRun and store its report and findings. Idempotent."""
+def run_execute(*, run_id: int, retry: int = 0) -> str:
+    """Run the pipeline for one AnalysisRun and store its report and findings. Idempotent.
+
+    `retry` is the delivery's Celery retry number (see `_claim`).
+    """
     now = timezone.now()
-    run = _claim(run_id, now)
+    run = _claim(run_id, now, retry)
     if run is None:
         return "skipped"
     heartbeat = _Heartbeat(run.pk, settings.ANALYSIS_HEARTBEAT_SECONDS)
@@ -275,6 +349,30 @@ def _fail(run_id: int, error: str) -> None:
     AnalysisRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(
         status=RunStatus.FAILED, error=error, finished_at=timezone.now()
     )
+
+
+def run_fail_worker_lost(*, run_id: int, reason: str) -> bool:
+    """The job's pool process died (killed, out of memory, hard time limit) and no retry follows.
+
+    Called in the worker's main process, which outlives its pool children, so the run ends at
+    once with the reason instead of waiting for its heartbeat to go stale. Returns whether the
+    run was still open.
+    """
+    with transaction.atomic():
+        run = (
+            AnalysisRun.objects.select_for_update()
+            .filter(pk=run_id, status__in=[RunStatus.QUEUED, RunStatus.RUNNING])
+            .first()
+        )
+        if run is None:
+            return False
+        run.status = RunStatus.FAILED
+        run.error = reason
+        run.finished_at = timezone.now()
+        run.stages = _stages_ended(run.stages, "failed")
+        run.save(update_fields=["status", "error", "finished_at", "stages"])
+    logger.warning("analysis run failed: worker process lost", extra={"run_id": run_id})
+    return True
 
 
 def run_fail_unexpected(*, run_id: int, error: str) -> None:

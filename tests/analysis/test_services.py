@@ -147,3 +147,43 @@ def test_exports_download_in_three_formats(client: Client, owner: object, worksp
     assert client.get(reverse("reports:export", args=[run.pk, "md"])).content.startswith(b"# Design review")
     assert client.get(reverse("reports:export", args=[run.pk, "sarif"])).json()["version"] == "2.1.0"
     assert client.get(reverse("reports:export", args=[run.pk, "exe"])).status_code == 404
+
+
+def test_the_unfinished_stages_of_a_cancelled_run_say_cancelled(
+    client: Client, owner: object, workspace: Workspace, shop_v1: str
+) -> None:
+    _, revision = make_design(workspace=workspace, user=owner, document=shop_v1)
+    run = services.run_start(revision=revision, user=owner)
+    stages = [dict(stage) for stage in run.stages]
+    stages[0].update(state="succeeded", duration_ms=3.0)
+    stages[1]["state"] = "running"
+    AnalysisRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, stages=stages, heartbeat_at=timezone.now())
+    client.force_login(owner)
+    fragment = client.post(reverse("analysis:cancel", args=[run.pk]), HTTP_HX_REQUEST="true").content.decode()
+    run.refresh_from_db()
+    assert [s["state"] for s in run.stages] == ["succeeded"] + ["cancelled"] * (len(stages) - 1)
+    assert f'<li class="stage cancelled">{stages[1]["name"]}: cancelled</li>' in fragment
+    assert "running</li>" not in fragment and "pending</li>" not in fragment
+
+
+def test_a_stage_the_job_reports_after_the_cancel_is_refused(owner: object, workspace: Workspace, shop_v1: str) -> None:
+    _, revision = make_design(workspace=workspace, user=owner, document=shop_v1)
+    run = services.run_start(revision=revision, user=owner)
+    services.run_cancel(run=run)
+    assert services.run_execute(run_id=run.pk) == "skipped"
+    run.refresh_from_db()
+    assert {s["state"] for s in run.stages} == {"cancelled"}
+
+
+def test_a_retry_takes_over_a_run_whose_previous_attempt_ended_despite_a_fresh_heartbeat(
+    owner: object, workspace: Workspace, shop_v1: str
+) -> None:
+    _, revision = make_design(workspace=workspace, user=owner, document=shop_v1)
+    run = services.run_start(revision=revision, user=owner)
+    AnalysisRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.RUNNING, heartbeat_at=timezone.now(), claim_retry=0, attempts=1
+    )
+    assert services.run_execute(run_id=run.pk, retry=0) == "skipped"  # a duplicate of the live attempt
+    assert services.run_execute(run_id=run.pk, retry=1) == "stored"  # the retry sent after it ended
+    run.refresh_from_db()
+    assert (run.status, run.attempts, run.claim_retry) == (RunStatus.SUCCEEDED, 2, 1)

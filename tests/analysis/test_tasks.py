@@ -13,6 +13,7 @@ from workbench.celery import app
 def test_the_task_acks_late_has_time_limits_and_retries_transient_faults(settings: object) -> None:
     assert run_analysis.acks_late is True
     assert run_analysis.reject_on_worker_lost is True
+    assert run_analysis.retry_on_worker_lost is True  # a killed pool child's job is sent again (see tasks.py)
     assert set(run_analysis.autoretry_for) == {OperationalError, InterfaceError, RedisConnectionError}
     assert run_analysis.max_retries == settings.ANALYSIS_MAX_RETRIES  # type: ignore[attr-defined]
     assert run_analysis.soft_time_limit == settings.ANALYSIS_SOFT_TIME_LIMIT_SECONDS  # type: ignore[attr-defined]

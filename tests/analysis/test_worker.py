@@ -10,7 +10,6 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 from rest_framework.test import APIClient
 
 from apps.accounts.models import Workspace
-from apps.accounts.services import token_create
 from apps.analysis.models import AnalysisRun, RunStatus
 from apps.designs.engine.loader import DesignInput
 from apps.designs.services import design_create
@@ -18,14 +17,6 @@ from tests.factories import make_design
 from tests.worker import celery_worker
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def api(owner: object) -> APIClient:
-    _, raw = token_create(user=owner, name="test")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
-    return client
 
 
 @pytest.fixture
