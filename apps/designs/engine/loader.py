@@ -26,7 +26,7 @@ from apps.designs.engine.model import (
 from apps.designs.engine.openapi import parse_openapi
 from apps.designs.engine.sqlblocks import has_named_queries, split_named
 from apps.designs.engine.structured import looks_like_json, utf8_length
-from apps.designs.engine.text import InputError
+from apps.designs.engine.text import InputError, check_storable, document_name_problem
 
 if TYPE_CHECKING:
     from apps.designs.engine.model import Entity, NamedQuery, Story
@@ -143,6 +143,16 @@ def _parse_design(inputs: DesignInput, limits: ParseLimits) -> ParseResult:
                     fatal=True,
                 )
             )
+        elif text:
+            # Before any parser: a NUL or lone surrogate would reach the database through the
+            # texts, the parsed names or the report, and PostgreSQL refuses them all.
+            try:
+                check_storable(text, document=document)
+            except InputError as exc:
+                parts.problems.append(exc.problem)
+    bad_name = document_name_problem(inputs.document_name)
+    if bad_name is not None:
+        parts.problems.append(bad_name)
     if any(p.fatal for p in parts.problems):
         return _result(parts)
 

@@ -9,6 +9,7 @@ mutually referencing schemas cost what their number costs, not what their expans
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -214,8 +215,91 @@ def load_openapi(text: str, *, document: str, line_offset: int = 0, limits: Pars
             "Declare `openapi: 3.1.0` or `3.0.3` if the document follows one of them.",
         )
     doc = OpenApiDocument(data=data, locator=locator, document=document)
+    _check_shapes(doc)
     _check_refs(doc, limits)
     return doc
+
+
+# Where the specification puts a mapping or a list. A node of another type (`servers: 5`) is
+# reported on its line and dropped from the data, so that no walk (Python or compiled) and no
+# analyzer meets it; the rest of the document is read as if it were absent. `security` is not
+# among them: the review reads a `security: {}` or `null` as "no security", which is what it says.
+_TOP_SHAPES: dict[str, type] = {
+    "info": dict,
+    "servers": list,
+    "tags": list,
+    "paths": dict,
+    "components": dict,
+    "webhooks": dict,
+    "externalDocs": dict,
+}
+_COMPONENT_SHAPES: dict[str, type] = dict.fromkeys(
+    (
+        "schemas",
+        "responses",
+        "parameters",
+        "examples",
+        "requestBodies",
+        "headers",
+        "securitySchemes",
+        "links",
+        "callbacks",
+        "pathItems",
+    ),
+    dict,
+)
+_ITEM_SHAPES: dict[str, type] = {"parameters": list, "servers": list, **dict.fromkeys(HTTP_METHODS, dict)}
+_OPERATION_SHAPES: dict[str, type | tuple[type, ...]] = {
+    "tags": (list, str),  # a string is read as the walks always read it: one tag per character
+    "parameters": list,
+    "responses": dict,
+    "requestBody": dict,
+    "servers": list,
+    "callbacks": dict,
+}
+_SHAPE_NAMES = {dict: "a mapping (`key: value` lines)", list: "a list (`- item` lines)"}
+
+
+def _check_shapes(doc: OpenApiDocument) -> None:
+    data = doc.data
+    _expect(doc, data, (), _TOP_SHAPES)
+    if "components" in data:
+        _expect(doc, data["components"], ("components",), _COMPONENT_SHAPES)
+    paths = data.get("paths", {})
+    _expect(doc, paths, ("paths",), dict.fromkeys(paths, dict))
+    for path, item in paths.items():
+        _expect(doc, item, ("paths", path), _ITEM_SHAPES)
+        for method in HTTP_METHODS:
+            if method in item:
+                _expect(doc, item[method], ("paths", path, method), _OPERATION_SHAPES)
+
+
+def _expect(
+    doc: OpenApiDocument, parent: dict[str, Any], path: tuple[str, ...], shapes: dict[str, type | tuple[type, ...]]
+) -> None:
+    """Drop each member of `parent` named in `shapes` whose value is not of its type, with a problem."""
+    wrong = [key for key, kind in shapes.items() if key in parent and not isinstance(parent[key], kind)]
+    for key in wrong:
+        source = doc.ref(pointer(*path, key))
+        value = parent.pop(key)
+        kind = shapes[key]
+        shape = _SHAPE_NAMES[kind if isinstance(kind, type) else kind[0]]
+        doc.problems.append(
+            Problem(
+                code="openapi.wrong-type",
+                message=f"`{key}` at line {source.line} should be {shape}, not {_kind(value)}; it was ignored",
+                source=source,
+                fix=f"Write `{key}` as {shape}, as the OpenAPI specification defines it, or remove it.",
+            )
+        )
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return f"`{json.dumps(value)}`"
+    if isinstance(value, int | float):
+        return "a number"
+    return "a string" if isinstance(value, str) else _SHAPE_NAMES.get(type(value), type(value).__name__)
 
 
 def _check_refs(doc: OpenApiDocument, limits: ParseLimits) -> None:

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
 from apps.designs.engine.model import Problem, SourceRef
-from apps.designs.engine.text import InputError, LineIndex
+from apps.designs.engine.text import InputError, LineIndex, check_json_escapes
 
 try:
     from apps.designs.engine import _jsonpos
@@ -28,6 +29,8 @@ except ImportError:  # not compiled (a checkout without `pip install -e .`): the
     Sources = None
 
 _WS = re.compile(r"[ \t\n\r]*")
+# A JSON number with more digits than Python reads as an int (json.loads raises a bare ValueError).
+_LONG_INTEGER = re.compile(r"(?<=[:\[,\s])-?[0-9]{%d,}")
 
 
 def looks_like_json(text: str) -> bool:
@@ -309,13 +312,33 @@ class JsonLocator(Locator):
         return pos
 
 
+def _long_integer_problem(text: str, reason: str, *, document: str, line_offset: int) -> InputError:
+    limit = sys.get_int_max_str_digits()
+    found = re.compile(_LONG_INTEGER.pattern % (limit + 1)).search(text)
+    line, column = LineIndex(text).position(found.start()) if found else (1, 1)
+    digits = len(found.group().lstrip("-")) if found else 0
+    return InputError(
+        Problem(
+            code="input.number-too-long",
+            message=f"the number at line {line + line_offset}, column {column} has {digits:,} digits, more than the {limit:,} a number may have"
+            if found
+            else f"the JSON cannot be read: {reason}",
+            source=SourceRef(document, line + line_offset, column),
+            fix="Shorten the number, or write it as a string if it is an identifier.",
+            fatal=True,
+        )
+    )
+
+
 def load_structured(text: str, *, document: str, line_offset: int = 0, max_yaml_nodes: int) -> tuple[Any, Locator]:
     """Load a JSON or YAML text into plain Python data and a Locator for its pointers.
 
-    Raises InputError with the line of the syntax error, or when YAML aliases expand past
-    `max_yaml_nodes` nodes.
+    Raises InputError with the line of the syntax error, when YAML aliases expand past
+    `max_yaml_nodes` nodes or refer to themselves, or when a JSON or YAML escape would load a
+    character PostgreSQL cannot store (NUL, a lone surrogate; `parse_design` refuses them raw).
     """
     if looks_like_json(text):
+        check_json_escapes(text, document=document, line_offset=line_offset)
         try:
             data = json.loads(text)
         except RecursionError:
@@ -338,6 +361,8 @@ def load_structured(text: str, *, document: str, line_offset: int = 0, max_yaml_
                     fatal=True,
                 )
             ) from None
+        except ValueError as exc:  # an integer past Python's digit limit: the message has no place
+            raise _long_integer_problem(text, str(exc), document=document, line_offset=line_offset) from None
         return data, JsonLocator(text, document=document, line_offset=line_offset, data=data)
 
     from apps.designs.engine.yamldoc import load_yaml  # libyaml only when YAML is pasted

@@ -1,4 +1,5 @@
-"""Text helpers shared by the parsers: decoding pasted bytes and turning offsets into lines."""
+"""Text helpers shared by the parsers: decoding pasted bytes, turning offsets into lines, and
+refusing what PostgreSQL cannot store (checked here for the engine and by the edges' forms)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,17 @@ import re
 from apps.designs.engine.model import Problem, SourceRef
 
 _NEWLINE = re.compile(r"\n")
+# PostgreSQL's text and jsonb hold no NUL, and UTF-8 cannot encode a lone surrogate (a Python str
+# holds one only when it came from a `\ud800` escape or from bytes decoded leniently).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# The same characters written as JSON escapes, unless the backslash is itself escaped. A high
+# surrogate escape followed by a low one is one ordinary character (an emoji, say).
+_UNSTORABLE_ESCAPE = re.compile(
+    r"(?<!\\)(?:\\\\)*("
+    r"\\u0000"
+    r"|\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+)
 
 
 class InputError(Exception):
@@ -53,3 +65,88 @@ def byte_to_char_offset(text: str, byte_offset: int) -> int:
     if text.isascii():
         return byte_offset
     return len(text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
+
+
+def unstorable_at(text: str) -> int | None:
+    """Offset of the first character PostgreSQL cannot store (NUL, a lone surrogate), or None."""
+    nul = text.find("\x00")
+    if text.isascii():
+        return nul if nul >= 0 else None
+    try:  # surrogates are rare: the encoder (C speed) finds one, a regex scan costs four times more
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return min(exc.start, nul) if nul >= 0 else exc.start
+    return nul if nul >= 0 else None
+
+
+def unstorable_escape_at(text: str) -> int | None:
+    """Offset of the first JSON escape (`\\u0000`, a lone `\\ud800`) that would load as such a
+    character, or None."""
+    if "\\u" not in text:  # the usual document: no escape at all, no search
+        return None
+    match = _UNSTORABLE_ESCAPE.search(text)
+    return match.start(1) if match else None
+
+
+def describe_unstorable(char: str) -> str:
+    if char == "\x00":
+        return "a NUL character (U+0000)"
+    return f"a lone surrogate (U+{ord(char):04X}, half of a character pair)"
+
+
+def unstorable_problem(*, document: str, line: int, column: int, what: str) -> Problem:
+    """The fatal problem for an unstorable character at that place; `what` describes it."""
+    return Problem(
+        code="input.unstorable-text",
+        message=f"{document} holds {what} at line {line}, column {column}, which cannot be stored or analysed",
+        source=SourceRef(document, line, column),
+        fix="Delete that character (NUL usually comes from a binary file or a broken copy; a lone \\ud800-\\udfff "
+        "escape needs its pair) and paste the text again.",
+        fatal=True,
+    )
+
+
+def check_storable(text: str, *, document: str, line_offset: int = 0) -> None:
+    """Raise InputError naming the line of the first character PostgreSQL cannot store."""
+    offset = unstorable_at(text)
+    if offset is not None:
+        _raise_unstorable(text, offset, describe_unstorable(text[offset]), document, line_offset)
+
+
+def check_json_escapes(text: str, *, document: str, line_offset: int = 0) -> None:
+    """Raise InputError naming the line of the first JSON escape that would load as a character
+    PostgreSQL cannot store (`\\u0000`, a lone `\\ud800`)."""
+    offset = unstorable_escape_at(text)
+    if offset is not None:
+        escape = text[offset : offset + 6]
+        what = f"the escape {escape}, {describe_unstorable(chr(int(escape[2:], 16)))},"
+        _raise_unstorable(text, offset, what, document, line_offset)
+
+
+def _raise_unstorable(text: str, offset: int, what: str, document: str, line_offset: int) -> None:
+    line, column = LineIndex(text).position(offset)
+    raise InputError(unstorable_problem(document=document, line=line + line_offset, column=column, what=what))
+
+
+_NAME_FORBIDDEN = re.compile(r"[/\\\x00-\x1f\x7f]")
+
+
+def document_name_problem(name: str) -> Problem | None:
+    """Why a document name cannot be used, or None. Names appear in links to their lines
+    (`.../source/<name>`), so a slash, a backslash, `.`/`..` or a control character is refused."""
+    bad = _NAME_FORBIDDEN.search(name)
+    if bad is not None:
+        reason = f"it contains {bad.group()!a}"
+    elif name in {".", ".."}:
+        reason = "it names a directory, not a document"
+    elif unstorable_at(name) is not None:
+        reason = "it contains a lone surrogate"
+    else:
+        return None
+    return Problem(
+        code="input.bad-document-name",
+        message=f"the document name {name!a} cannot be used: {reason}, and a name must work in a link to its lines",
+        source=SourceRef("document name", 1, 1),
+        fix="Name the document without slashes, backslashes or control characters, e.g. orders-design.md.",
+        fatal=True,
+    )

@@ -1,16 +1,20 @@
-"""YAML documents: libyaml's safe loader with timestamps kept as strings, alias bombs refused
-before anything is built, and a Locator over the composed node tree. Imported only when a
-pasted document is YAML."""
+"""YAML documents: libyaml's safe loader with timestamps kept as strings, keys read as the
+strings they are written as, alias bombs, recursive aliases and NUL characters refused before
+anything is built, and a Locator over the composed node tree. Imported only when a pasted
+document is YAML."""
 
 from __future__ import annotations
 
+import re
+import sys
 from typing import Any
 
 import yaml
+from yaml.constructor import ConstructorError
 
 from apps.designs.engine.model import Problem, SourceRef
 from apps.designs.engine.structured import JsonLocator, Locator
-from apps.designs.engine.text import InputError
+from apps.designs.engine.text import InputError, describe_unstorable, unstorable_problem
 
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -22,6 +26,36 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
         first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[str, Any]:
+        """Keys as written: `200:` is "200" (JSON has string keys only, and so do OpenAPI's maps);
+        a sequence or mapping used as a key is refused on its line."""
+        self.flatten_mapping(node)  # `<<` merge keys, as the safe loader reads them
+        mapping: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise ConstructorError(
+                    "while reading a mapping", node.start_mark, "a key must be a string", key_node.start_mark
+                )
+            mapping[str(key_node.value)] = self.construct_object(value_node, deep=deep)
+        return mapping
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        # Python refuses to read integers past sys.get_int_max_str_digits() digits (a ValueError
+        # that would otherwise escape without a line).
+        digits = sum(c.isdigit() for c in node.value)
+        if digits > sys.get_int_max_str_digits():
+            raise ConstructorError(
+                None,
+                None,
+                f"the number has {digits:,} digits, more than the {sys.get_int_max_str_digits():,} allowed",
+                node.start_mark,
+            )
+        return int(super().construct_yaml_int(node))
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+_ANCHOR = re.compile(r"&([^\s,\[\]{}]+)")
 
 
 class YamlLocator(Locator):
@@ -62,9 +96,14 @@ class YamlLocator(Locator):
         return int(node.start_mark.index)
 
 
-def _expanded_size(root: yaml.Node, limit: int) -> int:
-    """Nodes the document would have with every alias expanded; stops counting past the limit."""
+def _expanded_size(root: yaml.Node, text: str, limit: int, *, document: str, line_offset: int) -> int:
+    """Nodes the document would have with every alias expanded; stops counting past the limit.
+
+    Raises InputError for a node that contains itself through an alias (`x: &a [*a]`: no end
+    when expanded) and for a scalar holding NUL (a `"\\0"` escape), which cannot be stored."""
     sizes: dict[int, int] = {}
+    # Nodes whose children are being sized: meeting one again means it contains itself.
+    open_nodes: set[int] = set()
     # Post-order over the node graph; each distinct node is sized once, so aliases cost nothing.
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
     while stack:
@@ -72,6 +111,8 @@ def _expanded_size(root: yaml.Node, limit: int) -> int:
         if id(node) in sizes:
             continue
         if isinstance(node, yaml.ScalarNode):
+            if "\x00" in node.value:
+                raise _scalar_problem(node, document=document, line_offset=line_offset)
             sizes[id(node)] = 1
             continue
         children: list[yaml.Node] = (
@@ -79,10 +120,39 @@ def _expanded_size(root: yaml.Node, limit: int) -> int:
         )
         if ready:
             sizes[id(node)] = min(limit + 1, 1 + sum(sizes[id(c)] for c in children))
+            open_nodes.discard(id(node))
             continue
+        if id(node) in open_nodes:
+            raise _recursion_problem(node, text, document=document, line_offset=line_offset)
+        open_nodes.add(id(node))
         stack.append((node, True))
         stack.extend((c, False) for c in children if id(c) not in sizes)
     return sizes[id(root)]
+
+
+def _recursion_problem(node: yaml.Node, text: str, *, document: str, line_offset: int) -> InputError:
+    mark = node.start_mark
+    line = mark.line + 1 + line_offset
+    anchor = _ANCHOR.match(text, mark.index)
+    name = f"&{anchor.group(1)}" if anchor else "an anchor"
+    return InputError(
+        Problem(
+            code="input.yaml-recursive-alias",
+            message=f"the YAML anchor {name} at line {line} is used inside itself (a recursive alias), "
+            "which would never end when expanded; refused without expanding it",
+            source=SourceRef(document, line, mark.column + 1),
+            fix=f"Remove the alias to {name} from inside the part it names, or write that part out.",
+            fatal=True,
+        )
+    )
+
+
+def _scalar_problem(node: yaml.ScalarNode, *, document: str, line_offset: int) -> InputError:
+    what = f"{describe_unstorable(chr(0))} (a \\0 or \\x00 escape)"
+    mark = node.start_mark
+    return InputError(
+        unstorable_problem(document=document, line=mark.line + 1 + line_offset, column=mark.column + 1, what=what)
+    )
 
 
 def load_yaml(text: str, *, document: str, line_offset: int = 0, max_yaml_nodes: int) -> tuple[Any, Locator]:
@@ -92,7 +162,7 @@ def load_yaml(text: str, *, document: str, line_offset: int = 0, max_yaml_nodes:
         root = loader.get_single_node()
         if root is None:
             return None, JsonLocator("", document=document, line_offset=line_offset)
-        size = _expanded_size(root, max_yaml_nodes)
+        size = _expanded_size(root, text, max_yaml_nodes, document=document, line_offset=line_offset)
         if size > max_yaml_nodes:
             raise InputError(
                 Problem(
