@@ -1,17 +1,31 @@
 from django import forms
 from django.conf import settings
+from django.core.validators import ProhibitNullCharactersValidator
+
+
+class DocumentField(forms.CharField):
+    """A pasted text. NUL is not refused here, without a place, but by the parsers, which name
+    its line (and refuse the paste, so it is never saved)."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
+
+
+def _text_area(rows: int) -> DocumentField:
+    return DocumentField(required=False, widget=forms.Textarea(attrs={"rows": rows, "spellcheck": "false"}))
 
 
 class PasteForm(forms.Form):
     """One design document, or the parts pasted separately. Any non-empty combination works."""
 
-    document = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 18, "spellcheck": "false"}))
+    document = _text_area(18)
     document_file = forms.FileField(required=False, help_text="Or upload the design document (UTF-8).")
     document_name = forms.CharField(required=False, max_length=200, initial="design.md")
-    stories = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}))
-    openapi = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}))
-    data_model = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}))
-    queries = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}))
+    stories = _text_area(8)
+    openapi = _text_area(8)
+    data_model = _text_area(8)
+    queries = _text_area(8)
 
     def clean_document_file(self) -> object:
         upload = self.cleaned_data.get("document_file")
