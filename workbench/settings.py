@@ -1,5 +1,6 @@
 """The one settings module. Everything that differs between machines comes from the environment."""
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "axes",
     "apps.accounts",
     "apps.designs",
     "apps.analysis",
@@ -59,6 +61,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a refused login into the lockout page
 ]
 
 ROOT_URLCONF = "workbench.urls"
@@ -116,6 +119,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# --- Login throttling (django-axes) -------------------------------------------------------------
+# After LOGIN_FAILURE_LIMIT failed log-ins for one account, or from one address (each counted on its
+# own), log-ins are refused for LOGIN_LOCKOUT_MINUTES with the lockout page (HTTP 429). Failures
+# are rows in the database, so every web process sees them. Addresses are REMOTE_ADDR: behind a
+# proxy, have it set that (gunicorn's --forwarded-allow-ips) or every user shares the proxy's.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out account or address before the password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "apps.accounts.views.login_locked_out"
+AXES_VERBOSE = False
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -185,9 +205,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TRACK_STARTED = True
 CELERY_TASK_SOFT_TIME_LIMIT = ANALYSIS_SOFT_TIME_LIMIT_SECONDS
 CELERY_TASK_TIME_LIMIT = ANALYSIS_HARD_TIME_LIMIT_SECONDS
-# A message whose worker died comes back after this long (kombu checks about every 100 s more).
+# How long a connection attempt to Redis may take (publishing a job, the worker's own connection).
 CELERY_BROKER_CONNECT_TIMEOUT_SECONDS = env_int("CELERY_BROKER_CONNECT_TIMEOUT_SECONDS", 1)
 CELERY_BROKER_CONNECTION_TIMEOUT = CELERY_BROKER_CONNECT_TIMEOUT_SECONDS
+# A message whose whole worker died comes back after visibility_timeout (kombu checks about every
+# 100 s more); by then the reaper has failed its run, so the message is dropped.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 900),
     "socket_connect_timeout": CELERY_BROKER_CONNECT_TIMEOUT_SECONDS,
@@ -213,6 +235,10 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- REST API ----------------------------------------------------------------------------------
 API_PAGE_SIZE = env_int("API_PAGE_SIZE", 50)
+# Requests per user (all tokens and the session together) and per API token; beyond, HTTP 429 with
+# Retry-After. Counted in Django's cache: per web process unless CACHES points at a shared one.
+API_THROTTLE_USER_RATE = env_str("API_THROTTLE_USER_RATE", "1200/min")
+API_THROTTLE_TOKEN_RATE = env_str("API_THROTTLE_TOKEN_RATE", "600/min")
 API_TOKEN_PREFIX = "wbt_"  # noqa: S105 - a public prefix, not a secret
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -225,6 +251,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_THROTTLE_CLASSES": ["apps.accounts.throttles.UserThrottle", "apps.accounts.throttles.TokenThrottle"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Backend Design Workbench API",

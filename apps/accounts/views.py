@@ -1,3 +1,6 @@
+from typing import Any
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -12,11 +15,28 @@ from apps.accounts.models import ApiToken, Role
 from apps.designs.selectors import design_list
 
 
+def login_locked_out(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: dict[str, Any] | None = None
+) -> HttpResponse:
+    """django-axes' answer once an account or an address has failed LOGIN_FAILURE_LIMIT times."""
+    return render(
+        request,
+        "accounts/lockout.html",
+        {
+            "failure_limit": settings.LOGIN_FAILURE_LIMIT,
+            "username": (credentials or {}).get("username", "") or request.POST.get("username", ""),
+            "minutes": settings.LOGIN_LOCKOUT_MINUTES,
+        },
+        status=429,
+    )
+
+
 def signup(request: HttpRequest) -> HttpResponse:
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
-        login(request, user)
+        # Several backends are configured (django-axes guards passwords): name the one that applies.
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, "Welcome! Create a workspace to start.")
         return redirect("accounts:home")
     return render(request, "accounts/signup.html", {"form": form})

@@ -5,6 +5,7 @@ import json
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from apps.designs.models import Design
 from tests.analysis.test_command import analyze
@@ -17,7 +18,8 @@ def test_the_demo_is_seeded_once_with_two_revisions() -> None:
     call_command("seed_demo", stdout=None)  # again: nothing doubles
     design = Design.objects.get(workspace__slug="demo")
     assert list(design.revisions.values_list("number", flat=True).order_by("number")) == [1, 2]
-    assert authenticate(username="demo", password="demo-workbench") is not None
+    # django-axes (login throttling) needs the request that carries the credentials.
+    assert authenticate(RequestFactory().post("/login/"), username="demo", password="demo-workbench") is not None
 
 
 def test_the_demo_revision_pair_has_a_migration_worth_reviewing() -> None:
