@@ -89,11 +89,14 @@ DATABASES = {
 # The sandbox PostgreSQL that the migration and query-plan analyzers use; reached only through
 # their narrow sandbox module, never through the ORM.
 SANDBOX_DATABASE_URL = env_str("SANDBOX_DATABASE_URL", "postgres://root@127.0.0.1:5432/workbench_sandbox")
-SANDBOX_ROLE = env_str("SANDBOX_ROLE", "workbench_sandbox")
-SANDBOX_ROLE_PASSWORD = env_str("SANDBOX_ROLE_PASSWORD", "")
 SANDBOX_STATEMENT_TIMEOUT_MS = env_int("SANDBOX_STATEMENT_TIMEOUT_MS", 5_000)
 SANDBOX_LOCK_TIMEOUT_MS = env_int("SANDBOX_LOCK_TIMEOUT_MS", 1_000)
 SANDBOX_WORK_MEM = env_str("SANDBOX_WORK_MEM", "16MB")
+# Set on each session's own role; temp_file_limit is one a non-superuser cannot lift.
+SANDBOX_TEMP_FILE_LIMIT = env_str("SANDBOX_TEMP_FILE_LIMIT", "256MB")
+SANDBOX_ROLE_CONNECTION_LIMIT = env_int("SANDBOX_ROLE_CONNECTION_LIMIT", 3)
+# A session older than this has its connections ended (a query that lifted its own timeout).
+SANDBOX_SESSION_MAX_SECONDS = env_int("SANDBOX_SESSION_MAX_SECONDS", 600)
 # Analyses that need the sandbox (migrations, later query plans) are skipped, with that reason,
 # when this is false.
 ANALYSIS_SANDBOX_ENABLED = env_bool("ANALYSIS_SANDBOX_ENABLED", default=True)

@@ -10,11 +10,12 @@ from apps.queryplans.sandbox import SandboxConfig, SandboxSession
 def sandbox_config() -> SandboxConfig:
     return SandboxConfig(
         admin_url=settings.SANDBOX_DATABASE_URL,
-        role=settings.SANDBOX_ROLE,
-        role_password=settings.SANDBOX_ROLE_PASSWORD,
         statement_timeout_ms=settings.SANDBOX_STATEMENT_TIMEOUT_MS,
         lock_timeout_ms=settings.SANDBOX_LOCK_TIMEOUT_MS,
         work_mem=settings.SANDBOX_WORK_MEM,
+        temp_file_limit=settings.SANDBOX_TEMP_FILE_LIMIT,
+        connection_limit=settings.SANDBOX_ROLE_CONNECTION_LIMIT,
+        session_max_seconds=settings.SANDBOX_SESSION_MAX_SECONDS,
         orphan_after_seconds=settings.SANDBOX_ORPHAN_AFTER_SECONDS,
     )
 

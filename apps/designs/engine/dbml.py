@@ -3,7 +3,9 @@
 Types and defaults go through PostgreSQL's grammar (ddl.normalize_type/expression) so that
 a DBML model and the same model written as DDL compare equal. pydbml keeps no positions, so a
 table's or column's line is found by locating its declaration in the text afterwards.
-Ignored: enums, table groups, projects and notes other than `rows: N` volumes.
+Ignored: enums (their names and values are checked all the same), table groups, projects and
+notes other than `rows: N` volumes. Names are checked as the DDL parser checks them, and
+backtick expressions pass the same allow-list (`expressions`) or are left out with a problem.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import pyparsing
 from pydbml import PyDBML
 from pydbml.classes import Expression
 
-from apps.designs.engine.ddl import normalize_expression, normalize_type
+from apps.designs.engine.ddl import deparse, normalize_expression, normalize_type
+from apps.designs.engine.expressions import expression_error, parse_expression
+from apps.designs.engine.identifiers import identifier_problem, printable
 from apps.designs.engine.model import (
     Column,
     Entity,
@@ -59,23 +63,65 @@ class _Lines:
         return self._ref(match.start() + len(match.group(0)) - len(match.group(0).lstrip()))
 
 
-def _default(value: Any) -> str | None:
+def _expression(text: str, *, columns: frozenset[str] | None) -> tuple[str | None, str | None]:
+    """A backtick expression as PostgreSQL prints it, or None with the reason it is refused."""
+    node = parse_expression(text)
+    if node is None:
+        return None, "it is not one SQL expression"
+    reason = expression_error(node, columns=columns)
+    return (None, reason) if reason else (deparse(node), None)
+
+
+def _default(value: Any) -> tuple[str | None, str | None]:
+    """The column default as PostgreSQL prints it, or None with the reason it is refused."""
     if value is None:
-        return None
+        return None, None
     if isinstance(value, Expression):
-        return normalize_expression(value.text) or value.text
+        return _expression(value.text, columns=None)
     if isinstance(value, bool):
-        return normalize_expression("true" if value else "false")
+        return normalize_expression("true" if value else "false"), None
     if isinstance(value, int | float):
-        return normalize_expression(str(value))
+        return normalize_expression(str(value)), None
     literal = "'" + str(value).replace("'", "''") + "'"
-    return normalize_expression(literal) or literal
+    return normalize_expression(literal) or literal, None
 
 
-def _subject_name(subject: Any) -> str:
+def _subject_name(subject: Any, columns: frozenset[str]) -> tuple[str | None, str | None]:
+    """An index part: its column name, or its expression as PostgreSQL prints it (or the reason
+    it is refused)."""
     if isinstance(subject, Expression):
-        return normalize_expression(subject.text) or subject.text
-    return str(getattr(subject, "name", subject))
+        return _expression(subject.text, columns=columns)
+    return str(getattr(subject, "name", subject)), None
+
+
+def _name_problems(parsed: Any, lines: _Lines) -> list[Problem]:
+    """Every table, column, index, reference and enum name checked on its line."""
+    problems: list[Problem] = []
+
+    def check(name: Any, what: str, where: SourceRef) -> None:
+        if name is None or name == "":
+            return
+        problem = identifier_problem(str(name), what=what, source=where, code="dbml")
+        if problem is not None:
+            problems.append(problem)
+
+    for table in parsed.tables:
+        table_ref, table_offset = lines.table(table.name)
+        check(table.name, "table", table_ref)
+        if table.schema != "public":
+            check(table.schema, "schema", table_ref)
+        for column in table.columns:
+            check(column.name, f"column of {printable(table.name)}", lines.column(table_offset, column.name))
+        for index in table.indexes:
+            check(index.name, f"index on {printable(table.name)}", table_ref)
+    for ref in parsed.refs:
+        check(ref.name, "reference", SourceRef(lines.document, 1 + lines.line_offset, 1))
+    for enum in parsed.enums:
+        where = SourceRef(lines.document, 1 + lines.line_offset, 1)
+        check(enum.name, "enum", where)
+        for item in enum.items:
+            check(item.name, f"value of enum {printable(enum.name)}", where)
+    return problems
 
 
 def parse_dbml(text: str, *, document: str, line_offset: int = 0) -> tuple[tuple[Entity, ...], list[Problem]]:
@@ -104,8 +150,18 @@ def parse_dbml(text: str, *, document: str, line_offset: int = 0) -> tuple[tuple
             )
         ) from None
 
+    if "\x00" in text:
+        raise InputError(
+            Problem(
+                code="dbml.nul-character",
+                message=f"a NUL character at line {text.count(chr(10), 0, text.index(chr(0))) + 1 + line_offset}",
+                source=SourceRef(document, text.count("\n", 0, text.index("\x00")) + 1 + line_offset, 1),
+                fix="Remove the NUL character (often left by a binary copy or a broken export).",
+                fatal=True,
+            )
+        )
     lines = _Lines(text, document, line_offset)
-    problems: list[Problem] = []
+    problems: list[Problem] = _name_problems(parsed, lines)
     foreign_keys: dict[str, list[ForeignKey]] = {}
     for ref in parsed.refs:
         many, one = (ref.col2, ref.col1) if ref.type == "<" else (ref.col1, ref.col2)
@@ -129,6 +185,23 @@ def parse_dbml(text: str, *, document: str, line_offset: int = 0) -> tuple[tuple
         columns = []
         uniques = []
         primary = []
+        left_out: list[str] = []
+        column_names = frozenset(c.name for c in table.columns)
+
+        def refused(
+            what: str, reason: str, where: SourceRef, table_name: str = table.name, left_out: list[str] = left_out
+        ) -> None:
+            problems.append(
+                Problem(
+                    code="dbml.expression-refused",
+                    message=f"{what} of {printable(table_name)} is left out of the model: {reason}",
+                    source=where,
+                    fix="Use constants, columns, operators, casts to built-in types, CASE/COALESCE and the "
+                    "functions listed in docs/migration-rules.md.",
+                )
+            )
+            left_out.append(f"{printable(table_name)}: {what} left out ({reason})")
+
         for column in table.columns:
             where = lines.column(table_offset, column.name)
             spelled = normalize_type(str(column.type))
@@ -142,12 +215,15 @@ def parse_dbml(text: str, *, document: str, line_offset: int = 0) -> tuple[tuple
                     )
                 )
                 spelled = str(column.type)
+            default, reason = _default(column.default)
+            if reason is not None:
+                refused(f"default of {printable(column.name)}", reason, where)
             columns.append(
                 Column(
                     name=column.name,
                     type=spelled,
                     nullable=not (column.not_null or column.pk),
-                    default=_default(column.default),
+                    default=default,
                     identity=bool(column.autoinc),
                     source=where,
                 )
@@ -158,8 +234,13 @@ def parse_dbml(text: str, *, document: str, line_offset: int = 0) -> tuple[tuple
                 uniques.append(UniqueConstraint(columns=(column.name,), source=where))
         indexes = []
         for index in table.indexes:
-            names = tuple(_subject_name(s) for s in index.subjects)
             where = table_ref
+            subjects = [_subject_name(s, column_names) for s in index.subjects]
+            reasons = [reason for _, reason in subjects if reason]
+            if reasons:
+                refused(f"index {printable(index.name or '')}".rstrip(), reasons[0], where)
+                continue
+            names = tuple(name for name, _ in subjects if name is not None)
             if index.pk:
                 primary = list(names)
             elif index.unique and not any(isinstance(s, Expression) for s in index.subjects):
@@ -187,6 +268,7 @@ def parse_dbml(text: str, *, document: str, line_offset: int = 0) -> tuple[tuple
                 rows=rows_from_note(note) if note else None,
                 source=table_ref,
                 schema=table.schema if table.schema != "public" else None,
+                left_out=tuple(left_out),
             )
         )
     return tuple(entities), problems

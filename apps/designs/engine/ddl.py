@@ -5,6 +5,10 @@ keys, checks), ALTER TABLE ... ADD CONSTRAINT / ADD COLUMN, CREATE [UNIQUE] INDE
 COMMENT ON TABLE ... IS 'rows: 40M' for declared volumes. Statements that do not shape tables
 (SET, CREATE EXTENSION/SCHEMA/SEQUENCE/TYPE, transactions) are skipped quietly; anything else
 is reported as ignored.
+
+Every name is checked where it is read (`identifiers`), and every DEFAULT, CHECK, index and
+generated-column expression passes the allow-list (`expressions`) or is left out of the model
+with a problem on its line and a note for the migration preview.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from pglast import ast, enums
 from pglast.parser import ParseError
 from pglast.stream import RawStream
 
+from apps.designs.engine.expressions import expression_error
+from apps.designs.engine.identifiers import identifier_problem, printable
 from apps.designs.engine.model import (
     CheckConstraint,
     Column,
@@ -125,6 +131,12 @@ class _Table:
     indexes: list[Index] = field(default_factory=list)
     checks: list[CheckConstraint] = field(default_factory=list)
     rows: int | None = None
+    left_out: list[str] = field(default_factory=list)
+    # Column-level checks wait for the whole table: they may name any of its columns.
+    pending_checks: list[tuple[ast.Constraint, SourceRef]] = field(default_factory=list)
+
+    def column_names(self) -> frozenset[str]:
+        return frozenset(c.name for c in self.columns)
 
 
 class _Positions:
@@ -145,8 +157,21 @@ def _names(nodes: Any) -> tuple[str, ...]:
     return tuple(n.sval for n in nodes or ())
 
 
+def _nul_problem(text: str, document: str, line_offset: int) -> Problem:
+    line, column = LineIndex(text).position(text.index("\x00"))
+    return Problem(
+        code="ddl.nul-character",
+        message=f"a NUL character at line {line + line_offset}, column {column}: PostgreSQL's grammar stops reading there",
+        source=SourceRef(document, line + line_offset, column),
+        fix="Remove the NUL character (often left by a binary copy or a broken export).",
+        fatal=True,
+    )
+
+
 def parse_ddl(text: str, *, document: str, line_offset: int = 0) -> tuple[tuple[Entity, ...], list[Problem]]:
     """Parse PostgreSQL DDL into entities. Raises InputError (with the line) on a syntax error."""
+    if "\x00" in text:
+        raise InputError(_nul_problem(text, document, line_offset))
     positions = _Positions(text, document, line_offset)
     try:
         statements = pglast.parse_sql(text)
@@ -164,34 +189,9 @@ def parse_ddl(text: str, *, document: str, line_offset: int = 0) -> tuple[tuple[
             )
         ) from None
 
-    tables: dict[str, _Table] = {}
-    problems: list[Problem] = []
+    reader = _Reader(positions)
     for raw in statements:
-        stmt = raw.stmt
-        where = positions.ref(raw.stmt_location)
-        if isinstance(stmt, ast.CreateStmt):
-            _create_table(stmt, tables, positions, where, problems)
-        elif isinstance(stmt, ast.CommentStmt) and stmt.objtype == enums.ObjectType.OBJECT_TABLE:
-            names = _names(stmt.object) if isinstance(stmt.object, tuple) else ()
-            table = tables.get(names[-1]) if names else None
-            if table is not None and stmt.comment:
-                table.rows = rows_from_note(stmt.comment) or table.rows
-        elif isinstance(stmt, ast.IndexStmt):
-            _create_index(stmt, tables, positions, where, problems)
-        elif isinstance(stmt, ast.AlterTableStmt):
-            _alter_table(stmt, tables, positions, where, problems)
-        elif isinstance(stmt, (ast.CommentStmt, *_QUIET)):
-            continue
-        else:
-            problems.append(
-                Problem(
-                    code="ddl.ignored-statement",
-                    message=f"{type(stmt).__name__.removesuffix('Stmt')} statement ignored: only statements that create or alter tables and indexes shape the data model",
-                    source=where,
-                    fix="Move data changes and other statements out of the data model block, or ignore this note.",
-                    severity="info",
-                )
-            )
+        reader.statement(raw.stmt, positions.ref(raw.stmt_location))
     entities = tuple(
         Entity(
             name=t.name,
@@ -204,168 +204,257 @@ def parse_ddl(text: str, *, document: str, line_offset: int = 0) -> tuple[tuple[
             rows=t.rows,
             source=t.source,
             schema=t.schema,
+            left_out=tuple(t.left_out),
         )
-        for t in tables.values()
+        for t in reader.tables.values()
     )
-    return entities, problems
+    return entities, reader.problems
 
 
-def _table_constraint(
-    constraint: ast.Constraint,
-    table: _Table,
-    where: SourceRef,
-    columns: tuple[str, ...] | None = None,
-) -> None:
-    kind = constraint.contype
-    keys = columns if columns is not None else _names(constraint.keys)
-    if kind == enums.ConstrType.CONSTR_PRIMARY:
-        table.primary_key = keys
-    elif kind == enums.ConstrType.CONSTR_UNIQUE:
-        table.uniques.append(UniqueConstraint(columns=keys, source=where, name=constraint.conname))
-    elif kind == enums.ConstrType.CONSTR_FOREIGN and constraint.pktable is not None:
-        fk_columns = columns if columns is not None else _names(constraint.fk_attrs)
-        table.foreign_keys.append(
-            ForeignKey(
-                columns=fk_columns,
-                ref_table=constraint.pktable.relname,
-                ref_columns=_names(constraint.pk_attrs) or ("id",),
+def _nextval_serial(node: Any) -> bool:
+    """`nextval('orders_id_seq'::regclass)`, pg_dump's spelling of a serial column's default."""
+    if not isinstance(node, ast.FuncCall) or [n.sval for n in node.funcname or ()][-1:] != ["nextval"]:
+        return False
+    args = node.args or ()
+    if len(args) != 1:
+        return False
+    arg = args[0].arg if isinstance(args[0], ast.TypeCast) else args[0]
+    return isinstance(arg, ast.A_Const) and isinstance(arg.val, ast.String)
+
+
+class _Reader:
+    """Reads statements into tables; every name and expression is checked on its way in."""
+
+    def __init__(self, positions: _Positions) -> None:
+        self.positions = positions
+        self.tables: dict[str, _Table] = {}
+        self.problems: list[Problem] = []
+
+    def statement(self, stmt: Any, where: SourceRef) -> None:
+        if isinstance(stmt, ast.CreateStmt):
+            self.create_table(stmt, where)
+        elif isinstance(stmt, ast.CommentStmt) and stmt.objtype == enums.ObjectType.OBJECT_TABLE:
+            names = _names(stmt.object) if isinstance(stmt.object, tuple) else ()
+            table = self.tables.get(names[-1]) if names else None
+            if table is not None and stmt.comment:
+                table.rows = rows_from_note(stmt.comment) or table.rows
+        elif isinstance(stmt, ast.IndexStmt):
+            self.create_index(stmt, where)
+        elif isinstance(stmt, ast.AlterTableStmt):
+            self.alter_table(stmt, where)
+        elif isinstance(stmt, ast.CreateEnumStmt):
+            self.names(_names(stmt.typeName), "type", where)
+            self.names(_names(stmt.vals), f"value of enum {'.'.join(_names(stmt.typeName))}", where)
+        elif isinstance(stmt, (ast.CommentStmt, *_QUIET)):
+            return
+        else:
+            self.problems.append(
+                Problem(
+                    code="ddl.ignored-statement",
+                    message=f"{type(stmt).__name__.removesuffix('Stmt')} statement ignored: only statements that create or alter tables and indexes shape the data model",
+                    source=where,
+                    fix="Move data changes and other statements out of the data model block, or ignore this note.",
+                    severity="info",
+                )
+            )
+
+    def names(self, names: tuple[str | None, ...], what: str, where: SourceRef) -> bool:
+        """Check each name; a problem for each that cannot be an identifier. True when all can."""
+        ok = True
+        for name in names:
+            if name is None:
+                continue
+            problem = identifier_problem(name, what=what, source=where, code="ddl")
+            if problem is not None:
+                self.problems.append(problem)
+                ok = False
+        return ok
+
+    def refused(self, node: Any, *, table: _Table, what: str, where: SourceRef, columns: bool = True) -> bool:
+        """True (with a problem and a note) when the expression is off the allow-list."""
+        reason = expression_error(node, columns=table.column_names() if columns else None)
+        if reason is None:
+            return False
+        shown = printable(deparse(node), limit=120)
+        self.problems.append(
+            Problem(
+                code="ddl.expression-refused",
+                message=f"{what} `{shown}` is left out of the model: {reason}",
                 source=where,
-                name=constraint.conname,
+                fix="Use constants, columns, operators, casts to built-in types, CASE/COALESCE and the functions "
+                "listed in docs/migration-rules.md; keep anything else in a migration of your own.",
             )
         )
-    elif kind == enums.ConstrType.CONSTR_CHECK and constraint.raw_expr is not None:
+        table.left_out.append(f"{printable(table.name)}: {what} left out ({reason})")
+        return True
+
+    def create_table(self, stmt: ast.CreateStmt, where: SourceRef) -> None:
+        relation = stmt.relation
+        table = _Table(name=relation.relname, schema=relation.schemaname, source=where)  # type: ignore[union-attr]
+        self.names((table.schema, table.name), "table", where)
+        if table.name in self.tables:
+            self.problems.append(
+                Problem(
+                    code="ddl.duplicate-table",
+                    message=f"table {printable(table.name)} is created twice; the later definition wins",
+                    source=where,
+                    fix="Keep one CREATE TABLE per table.",
+                )
+            )
+        for element in stmt.tableElts or ():
+            if isinstance(element, ast.ColumnDef):
+                self.column(element, table)
+            elif isinstance(element, ast.Constraint):
+                self.constraint(element, table, self.positions.ref(element.location))
+        for constraint, at in table.pending_checks:
+            self.check(constraint, table, at)
+        table.pending_checks.clear()
+        # A primary key implies NOT NULL on its columns, wherever it was declared.
+        table.columns = [
+            Column(c.name, c.type, False, c.default, c.identity, c.source)
+            if c.name in table.primary_key and c.nullable
+            else c
+            for c in table.columns
+        ]
+        self.tables[table.name] = table
+
+    def check(self, constraint: ast.Constraint, table: _Table, where: SourceRef) -> None:
+        what = f"CHECK constraint {constraint.conname}" if constraint.conname else "CHECK constraint"
+        if self.refused(constraint.raw_expr, table=table, what=f"{what} on {table.name}", where=where):
+            return
         table.checks.append(
-            CheckConstraint(
-                expression=deparse(constraint.raw_expr),
-                source=where,
-                name=constraint.conname,
-            )
+            CheckConstraint(expression=deparse(constraint.raw_expr), source=where, name=constraint.conname)
         )
 
-
-def _column(definition: ast.ColumnDef, table: _Table, positions: _Positions) -> None:
-    where = positions.ref(definition.location)
-    spelled, identity = canonical_type(definition.typeName)  # type: ignore[arg-type]
-    nullable = True
-    default: str | None = None
-    for constraint in definition.constraints or ():
+    def constraint(
+        self, constraint: ast.Constraint, table: _Table, where: SourceRef, columns: tuple[str, ...] | None = None
+    ) -> None:
         kind = constraint.contype
-        if kind in (enums.ConstrType.CONSTR_NOTNULL, enums.ConstrType.CONSTR_PRIMARY):
+        keys = columns if columns is not None else _names(constraint.keys)
+        self.names((constraint.conname,), f"constraint on {printable(table.name)}", where)
+        if columns is None:  # a column's own constraint: its name was checked with the column
+            self.names(keys, f"key column of {printable(table.name)}", where)
+        if kind == enums.ConstrType.CONSTR_PRIMARY:
+            table.primary_key = keys
+        elif kind == enums.ConstrType.CONSTR_UNIQUE:
+            table.uniques.append(UniqueConstraint(columns=keys, source=where, name=constraint.conname))
+        elif kind == enums.ConstrType.CONSTR_FOREIGN and constraint.pktable is not None:
+            fk_columns = columns if columns is not None else _names(constraint.fk_attrs)
+            ref_columns = _names(constraint.pk_attrs) or ("id",)
+            self.names((constraint.pktable.relname,), "referenced table", where)
+            self.names(
+                (fk_columns if columns is None else ()) + ref_columns,
+                f"foreign key column of {printable(table.name)}",
+                where,
+            )
+            table.foreign_keys.append(
+                ForeignKey(
+                    columns=fk_columns,
+                    ref_table=constraint.pktable.relname,
+                    ref_columns=ref_columns,
+                    source=where,
+                    name=constraint.conname,
+                )
+            )
+        elif kind == enums.ConstrType.CONSTR_CHECK and constraint.raw_expr is not None:
+            if columns is not None:
+                table.pending_checks.append((constraint, where))
+            else:
+                self.check(constraint, table, where)
+
+    def column(self, definition: ast.ColumnDef, table: _Table) -> None:
+        where = self.positions.ref(definition.location)
+        name = definition.colname or ""
+        self.names((name,), f"column of {printable(table.name)}", where)
+        spelled, identity = canonical_type(definition.typeName)  # type: ignore[arg-type]
+        nullable = True
+        default: str | None = None
+        for constraint in definition.constraints or ():
+            kind = constraint.contype
+            if kind in (enums.ConstrType.CONSTR_NOTNULL, enums.ConstrType.CONSTR_PRIMARY):
+                nullable = False
+            if kind == enums.ConstrType.CONSTR_DEFAULT and constraint.raw_expr is not None:
+                if _nextval_serial(constraint.raw_expr):
+                    identity = True  # a serial column as pg_dump writes it
+                elif not self.refused(
+                    constraint.raw_expr, table=table, what=f"DEFAULT of {name}", where=where, columns=False
+                ):
+                    default = deparse(constraint.raw_expr)
+            elif kind == enums.ConstrType.CONSTR_GENERATED and constraint.raw_expr is not None:
+                if not self.refused(constraint.raw_expr, table=table, what=f"generated column {name}", where=where):
+                    table.left_out.append(
+                        f"{printable(table.name)}.{printable(name)}: GENERATED ALWAYS AS (…) is previewed as a plain column"
+                    )
+            elif kind == enums.ConstrType.CONSTR_IDENTITY:
+                identity = True
+                nullable = False
+            elif kind in (
+                enums.ConstrType.CONSTR_PRIMARY,
+                enums.ConstrType.CONSTR_UNIQUE,
+                enums.ConstrType.CONSTR_FOREIGN,
+                enums.ConstrType.CONSTR_CHECK,
+            ):
+                self.constraint(constraint, table, where, columns=(name,))
+        if identity:
             nullable = False
-        if kind == enums.ConstrType.CONSTR_DEFAULT and constraint.raw_expr is not None:
-            default = deparse(constraint.raw_expr)
-        elif kind == enums.ConstrType.CONSTR_IDENTITY:
-            identity = True
-            nullable = False
-        elif kind in (
-            enums.ConstrType.CONSTR_PRIMARY,
-            enums.ConstrType.CONSTR_UNIQUE,
-            enums.ConstrType.CONSTR_FOREIGN,
-            enums.ConstrType.CONSTR_CHECK,
+        table.columns.append(
+            Column(name=name, type=spelled, nullable=nullable, default=default, identity=identity, source=where)
+        )
+
+    def _table_of(self, stmt: ast.IndexStmt | ast.AlterTableStmt, where: SourceRef, what: str) -> _Table | None:
+        table = self.tables.get(stmt.relation.relname) if stmt.relation else None  # type: ignore[union-attr]
+        if table is None:
+            shown = printable(stmt.relation.relname) if stmt.relation else "?"  # type: ignore[union-attr]
+            self.problems.append(
+                Problem(
+                    code="ddl.unknown-table",
+                    message=what.format(table=shown),
+                    source=where,
+                    fix="Create the table before this statement, or paste the whole schema.",
+                )
+            )
+        return table
+
+    def create_index(self, stmt: ast.IndexStmt, where: SourceRef) -> None:
+        name = printable(stmt.idxname or "")
+        table = self._table_of(stmt, where, f"index {name} is on table {{table}}, which is not created above")
+        if table is None:
+            return
+        self.names((stmt.idxname,), f"index on {printable(table.name)}", where)
+        params = stmt.indexParams or ()
+        self.names(tuple(p.name for p in params if p.name), f"indexed column of {printable(table.name)}", where)
+        what = f"index {stmt.idxname}" if stmt.idxname else f"index on {table.name}"
+        if any(p.expr is not None and self.refused(p.expr, table=table, what=what, where=where) for p in params):
+            return
+        if stmt.whereClause is not None and self.refused(
+            stmt.whereClause, table=table, what=f"WHERE clause of {what}", where=where
         ):
-            _table_constraint(constraint, table, where, columns=(definition.colname,))  # type: ignore[arg-type]
-    if identity:
-        nullable = False
-    table.columns.append(
-        Column(
-            name=definition.colname or "",
-            type=spelled,
-            nullable=nullable,
-            default=default,
-            identity=identity,
+            return
+        columns = tuple(p.name if p.name else deparse(p.expr) for p in params)
+        index = Index(
+            columns=columns,
+            unique=bool(stmt.unique),
             source=where,
+            name=stmt.idxname,
+            method=stmt.accessMethod or "btree",
+            where=deparse(stmt.whereClause) if stmt.whereClause is not None else None,
         )
-    )
+        # A plain unique index on columns is what a UNIQUE constraint is; partial and expression
+        # unique indexes stay indexes.
+        if index.unique and index.where is None and all(p.name for p in params):
+            table.uniques.append(UniqueConstraint(columns=columns, source=where, name=stmt.idxname))
+        else:
+            table.indexes.append(index)
 
-
-def _create_table(
-    stmt: ast.CreateStmt,
-    tables: dict[str, _Table],
-    positions: _Positions,
-    where: SourceRef,
-    problems: list[Problem],
-) -> None:
-    relation = stmt.relation
-    table = _Table(name=relation.relname, schema=relation.schemaname, source=where)  # type: ignore[union-attr]
-    if table.name in tables:
-        problems.append(
-            Problem(
-                code="ddl.duplicate-table",
-                message=f"table {table.name} is created twice; the later definition wins",
-                source=where,
-                fix="Keep one CREATE TABLE per table.",
-            )
-        )
-    for element in stmt.tableElts or ():
-        if isinstance(element, ast.ColumnDef):
-            _column(element, table, positions)
-        elif isinstance(element, ast.Constraint):
-            _table_constraint(element, table, positions.ref(element.location))
-    # A primary key implies NOT NULL on its columns, wherever it was declared.
-    table.columns = [
-        Column(c.name, c.type, False, c.default, c.identity, c.source)
-        if c.name in table.primary_key and c.nullable
-        else c
-        for c in table.columns
-    ]
-    tables[table.name] = table
-
-
-def _create_index(
-    stmt: ast.IndexStmt,
-    tables: dict[str, _Table],
-    positions: _Positions,
-    where: SourceRef,
-    problems: list[Problem],
-) -> None:
-    table = tables.get(stmt.relation.relname) if stmt.relation else None  # type: ignore[union-attr]
-    if table is None:
-        problems.append(
-            Problem(
-                code="ddl.unknown-table",
-                message=f"index {stmt.idxname or ''} is on table {stmt.relation.relname if stmt.relation else '?'}, which is not created above",
-                source=where,
-                fix="Create the table before its indexes, or paste the whole schema.",
-            )
-        )
-        return
-    columns = tuple(p.name if p.name else deparse(p.expr) for p in stmt.indexParams or ())
-    index = Index(
-        columns=columns,
-        unique=bool(stmt.unique),
-        source=where,
-        name=stmt.idxname,
-        method=stmt.accessMethod or "btree",
-        where=deparse(stmt.whereClause) if stmt.whereClause is not None else None,
-    )
-    # A plain unique index on columns is what a UNIQUE constraint is; partial and expression
-    # unique indexes stay indexes.
-    if index.unique and index.where is None and all(p.name for p in stmt.indexParams or ()):
-        table.uniques.append(UniqueConstraint(columns=columns, source=where, name=stmt.idxname))
-    else:
-        table.indexes.append(index)
-
-
-def _alter_table(
-    stmt: ast.AlterTableStmt,
-    tables: dict[str, _Table],
-    positions: _Positions,
-    where: SourceRef,
-    problems: list[Problem],
-) -> None:
-    table = tables.get(stmt.relation.relname) if stmt.relation else None  # type: ignore[union-attr]
-    if table is None:
-        problems.append(
-            Problem(
-                code="ddl.unknown-table",
-                message=f"ALTER TABLE {stmt.relation.relname if stmt.relation else '?'}: the table is not created above",
-                source=where,
-                fix="Create the table before altering it, or paste the whole schema.",
-            )
-        )
-        return
-    for command in stmt.cmds or ():
-        if command.subtype == enums.AlterTableType.AT_AddConstraint and isinstance(command.def_, ast.Constraint):
-            _table_constraint(command.def_, table, where)
-        elif command.subtype == enums.AlterTableType.AT_AddColumn and isinstance(command.def_, ast.ColumnDef):
-            _column(command.def_, table, positions)
+    def alter_table(self, stmt: ast.AlterTableStmt, where: SourceRef) -> None:
+        table = self._table_of(stmt, where, "ALTER TABLE {table}: the table is not created above")
+        if table is None:
+            return
+        for command in stmt.cmds or ():
+            if command.subtype == enums.AlterTableType.AT_AddConstraint and isinstance(command.def_, ast.Constraint):
+                self.constraint(command.def_, table, where)
+            elif command.subtype == enums.AlterTableType.AT_AddColumn and isinstance(command.def_, ast.ColumnDef):
+                self.column(command.def_, table)
+        for constraint, at in table.pending_checks:
+            self.check(constraint, table, at)
+        table.pending_checks.clear()

@@ -68,6 +68,9 @@ class Entity:
     rows: int | None  # declared volume
     source: SourceRef
     schema: str | None = None
+    # What the parser read but left out of the model (an expression off the allow-list, a
+    # generated column's expression), each said as a note the migration preview shows.
+    left_out: tuple[str, ...] = ()
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)

@@ -13,7 +13,6 @@ from typing import Any
 
 from django.db.migrations import operations
 from django.db.migrations.migration import Migration
-from django.db.migrations.writer import MigrationWriter
 
 from apps.analysis.engine.findings import Finding, fingerprint
 from apps.designs.engine.model import DesignModel, Severity, SourceRef
@@ -24,6 +23,7 @@ from apps.migrations_preview.engine.safe import safe_migration
 from apps.migrations_preview.engine.schema_diff import schema_diff
 from apps.migrations_preview.engine.sql import apply_migration, django_connection, preview_sql
 from apps.migrations_preview.engine.states import PreviewState, migration_between, model_name, project_state
+from apps.migrations_preview.engine.writer import migration_source, names_django_cannot_write, with_verbatim_sql
 from apps.queryplans.sandbox import SandboxSession
 
 ANALYZER = "migrations"
@@ -200,12 +200,22 @@ def analyze_migrations(
                 fingerprint=fingerprint(ANALYZER, "rollback", result.rollback_reason),
             )
         )
+    unwritable = names_django_cannot_write(base, model)
+    written = with_verbatim_sql(result.migration, result.forward, result.rollback) if unwritable else result.migration
+    header = _header(model, base, reviews, estimates)
+    if unwritable:
+        notes.append(
+            f"Django's schema editor cannot write {', '.join(unwritable[:5])} (its quote_name does not double a "
+            "double quote, and its formatting takes % as a placeholder): the migration file runs the previewed "
+            "SQL through RunSQL, and no safe variant is offered"
+        )
+        header.append("# Database side: the previewed SQL, run as written (Django cannot quote some of the names).")
     section = {
         "notes": notes,
         "renames": {"mode": "detect" if detect_renames else "drop_add", "detected": _renames(result.migration, base)},
         "schema_diff": diff,
         "name": result.migration.name,
-        "source": _with_header(MigrationWriter(result.migration).as_string(), _header(model, base, reviews, estimates)),
+        "source": _with_header(migration_source(written), header),
         "forward_sql": "\n".join(result.forward),
         "rollback_sql": "\n".join(result.rollback),
         "rollback_proven": {"proven": result.rollback_proven, "reason": result.rollback_reason},
@@ -213,11 +223,15 @@ def analyze_migrations(
         "safe_migration": None,
     }
     before = base_conversion.state if base_conversion is not None else PreviewState()
-    safe = safe_migration(
-        result.migration, before=before, lock_timeout_ms=lock_timeout_ms, statement_timeout_ms=statement_timeout_ms
+    safe = (
+        None
+        if unwritable
+        else safe_migration(
+            result.migration, before=before, lock_timeout_ms=lock_timeout_ms, statement_timeout_ms=statement_timeout_ms
+        )
     )
     if safe is not None:
-        section["safe_migration"] = {"name": safe.name, "source": MigrationWriter(safe).as_string()}
+        section["safe_migration"] = {"name": safe.name, "source": migration_source(safe)}
     for migration in (result.migration, safe):
         for issue in review_operations(migration) if migration is not None else ():
             findings.append(

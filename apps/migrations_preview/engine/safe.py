@@ -21,8 +21,6 @@ Everything else is kept as it is and left to the review's advice.
 
 from __future__ import annotations
 
-import hashlib
-
 from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import models
 from django.db.migrations import operations
@@ -30,38 +28,40 @@ from django.db.migrations.migration import Migration
 from django.db.migrations.state import ModelState, ProjectState
 from django.db.models.expressions import RawSQL
 
+from apps.designs.engine.identifiers import bounded_name
+from apps.designs.engine.identifiers import quote_identifier as q
+from apps.migrations_preview.engine.backend.base import PERCENT_MARK
 from apps.migrations_preview.engine.states import APP_LABEL
 
 
 def _name(table: str, column: str, suffix: str) -> str:
-    """A constraint or index name within PostgreSQL's 63 characters, stable for the same column."""
-    digest = hashlib.sha256(f"{table}.{column}".encode()).hexdigest()[:8]
-    return f"{table[:24]}_{column[:20]}_{digest}_{suffix}"
+    """A constraint or index name within PostgreSQL's 63 bytes, stable for the same column."""
+    return bounded_name(table[:24], column[:20], suffix=suffix)
 
 
 def _unique_sql(table: str, column: str) -> tuple[list[str], list[str]]:
-    name = _name(table, column, "uniq")
+    name = q(_name(table, column, "uniq"))
     return (
         [
-            f'CREATE UNIQUE INDEX CONCURRENTLY "{name}" ON "{table}" ("{column}");',
-            f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" UNIQUE USING INDEX "{name}";',
+            f"CREATE UNIQUE INDEX CONCURRENTLY {name} ON {q(table)} ({q(column)});",
+            f"ALTER TABLE {q(table)} ADD CONSTRAINT {name} UNIQUE USING INDEX {name};",
         ],
-        [f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}";'],
+        [f"ALTER TABLE {q(table)} DROP CONSTRAINT {name};"],
     )
 
 
 def _foreign_key_sql(table: str, column: str, target: ModelState) -> tuple[list[str], list[str]]:
-    name = _name(table, column, "fk")
+    name = q(_name(table, column, "fk"))
     target_table = target.options["db_table"]
     target_column = next(
         (field.db_column or field_name for field_name, field in target.fields.items() if field.primary_key), "id"
     )
     return (
         [
-            f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" FOREIGN KEY ("{column}") REFERENCES "{target_table}" ("{target_column}") DEFERRABLE INITIALLY DEFERRED NOT VALID;',
-            f'ALTER TABLE "{table}" VALIDATE CONSTRAINT "{name}";',
+            f"ALTER TABLE {q(table)} ADD CONSTRAINT {name} FOREIGN KEY ({q(column)}) REFERENCES {q(target_table)} ({q(target_column)}) DEFERRABLE INITIALLY DEFERRED NOT VALID;",
+            f"ALTER TABLE {q(table)} VALIDATE CONSTRAINT {name};",
         ],
-        [f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}";'],
+        [f"ALTER TABLE {q(table)} DROP CONSTRAINT {name};"],
     )
 
 
@@ -107,15 +107,15 @@ def _safe_check(operation: operations.AddConstraint, model: ModelState) -> opera
     if not isinstance(constraint, models.CheckConstraint) or not isinstance(constraint.condition, RawSQL):
         return None
     table = model.options["db_table"]
-    expression = constraint.condition.sql.replace("%%", "%")
+    expression = constraint.condition.sql.replace(PERCENT_MARK, "%")
     return operations.SeparateDatabaseAndState(
         database_operations=[
             operations.RunSQL(
                 [
-                    f'ALTER TABLE "{table}" ADD CONSTRAINT "{constraint.name}" CHECK ({expression}) NOT VALID;',
-                    f'ALTER TABLE "{table}" VALIDATE CONSTRAINT "{constraint.name}";',
+                    f"ALTER TABLE {q(table)} ADD CONSTRAINT {q(constraint.name)} CHECK ({expression}) NOT VALID;",
+                    f"ALTER TABLE {q(table)} VALIDATE CONSTRAINT {q(constraint.name)};",
                 ],
-                reverse_sql=[f'ALTER TABLE "{table}" DROP CONSTRAINT "{constraint.name}";'],
+                reverse_sql=[f"ALTER TABLE {q(table)} DROP CONSTRAINT {q(constraint.name)};"],
             )
         ],
         state_operations=[operation],
@@ -150,17 +150,17 @@ def _safe_not_null(operation: operations.AlterField, model: ModelState) -> opera
         return None
     table = model.options["db_table"]
     column = new.db_column or operation.name
-    check = f"{table}_{column}_not_null"[:63]
+    check = q(bounded_name(table, column, suffix="not_null"))
     return operations.SeparateDatabaseAndState(
         database_operations=[
             operations.RunSQL(
                 [
-                    f'ALTER TABLE "{table}" ADD CONSTRAINT "{check}" CHECK ("{column}" IS NOT NULL) NOT VALID;',
-                    f'ALTER TABLE "{table}" VALIDATE CONSTRAINT "{check}";',
-                    f'ALTER TABLE "{table}" ALTER COLUMN "{column}" SET NOT NULL;',
-                    f'ALTER TABLE "{table}" DROP CONSTRAINT "{check}";',
+                    f"ALTER TABLE {q(table)} ADD CONSTRAINT {check} CHECK ({q(column)} IS NOT NULL) NOT VALID;",
+                    f"ALTER TABLE {q(table)} VALIDATE CONSTRAINT {check};",
+                    f"ALTER TABLE {q(table)} ALTER COLUMN {q(column)} SET NOT NULL;",
+                    f"ALTER TABLE {q(table)} DROP CONSTRAINT {check};",
                 ],
-                reverse_sql=[f'ALTER TABLE "{table}" ALTER COLUMN "{column}" DROP NOT NULL;'],
+                reverse_sql=[f"ALTER TABLE {q(table)} ALTER COLUMN {q(column)} DROP NOT NULL;"],
             )
         ],
         state_operations=[operation],

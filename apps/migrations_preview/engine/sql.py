@@ -58,7 +58,7 @@ def django_connection(box: SandboxSession) -> Iterator[BaseDatabaseWrapper]:
     """A Django connection as the sandbox role, registered under its own alias for the session:
     migration operations look their connection up by alias among Django's connections."""
     alias = f"sandbox_{box.schema}"
-    wanted = {"ENGINE": "django.db.backends.postgresql", **box.connection_parameters()}
+    wanted = {"ENGINE": "apps.migrations_preview.engine.backend", **box.connection_parameters()}
     # Let Django fill in the defaults of a database entry, without touching the app's own.
     configured = ConnectionHandler({"default": {"ENGINE": "django.db.backends.dummy"}, alias: wanted}).settings[alias]
     connections.settings[alias] = configured

@@ -27,7 +27,9 @@ from django.db.models.expressions import RawSQL
 from django.db.models.fields.related import RECURSIVE_RELATIONSHIP_CONSTANT
 from django.db.models.functions import Now
 
+from apps.designs.engine.identifiers import MAX_IDENTIFIER_BYTES
 from apps.designs.engine.model import Column, DesignModel, Entity
+from apps.migrations_preview.engine.backend.base import carry_percent
 
 APP_LABEL = "design"
 _VARCHAR = re.compile(r"^(?:varchar|char)\((\d+)\)$")
@@ -63,10 +65,14 @@ def model_name(table: str) -> str:
 
 
 def _short_name(*parts: str, suffix: str) -> str:
-    """A deterministic constraint or index name within PostgreSQL's (and Django's) 30 characters."""
+    """A deterministic constraint or index name within Django's 30 characters and PostgreSQL's
+    63 bytes (a name of multi-byte characters is cut by bytes, never inside a character)."""
     raw = "_".join(parts)
-    digest = hashlib.sha256(raw.encode()).hexdigest()[:6]
-    return f"{raw[: 30 - len(suffix) - 8]}_{digest}_{suffix}"
+    digest = hashlib.sha256(raw.encode("utf-8", errors="surrogatepass")).hexdigest()[:6]
+    head = raw[: 30 - len(suffix) - 8]
+    while len(f"{head}_{digest}_{suffix}".encode("utf-8", errors="surrogatepass")) > MAX_IDENTIFIER_BYTES:
+        head = head[:-1]
+    return f"{head}_{digest}_{suffix}"
 
 
 def _db_default(column: Column) -> Any:
@@ -84,9 +90,10 @@ def _db_default(column: Column) -> Any:
         return float(text)
     if len(text) >= 2 and text[0] == "'" and text.endswith("'") and "'" not in text[1:-1].replace("''", ""):
         return text[1:-1].replace("''", "'")
-    # Any other expression (gen_random_uuid(), '{}'::text[], now() + interval '1 day') is kept as
-    # the design wrote it, printed by PostgreSQL's grammar; `%` doubled for Django's formatting.
-    return RawSQL(text.replace("%", "%%"), [])  # noqa: S611 - the design's DDL; runs only in the sandbox
+    # Any other expression (gen_random_uuid(), '{}'::text[], now() + interval '1 day') passed the
+    # parser's allow-list and is kept as PostgreSQL's grammar printed it; its `%` travel through
+    # Django's formatting as a mark (see backend.base).
+    return RawSQL(carry_percent(text), [])  # noqa: S611 - allow-listed by the parser; runs only in the sandbox
 
 
 def _field(column: Column, *, primary: bool, unique: bool, notes: list[str], table: str) -> models.Field[Any, Any]:
@@ -246,6 +253,7 @@ def project_state(model: DesignModel) -> Conversion:
     notes: list[str] = []
     names = {e.name: model_name(e.name) for e in model.entities}
     for entity in model.entities:
+        notes.extend(entity.left_out)
         state.add_model(_model_state(entity, names, notes))
     return Conversion(state=state, notes=tuple(notes))
 
@@ -295,12 +303,12 @@ def _model_state(entity: Entity, names: dict[str, str], notes: list[str]) -> Mod
                 )
             )
     for check in entity.checks:
-        # The design's own SQL expression (read and re-printed by PostgreSQL's grammar, never
-        # executed here); `%` is doubled as Django formats constraint SQL with parameters.
+        # The design's own SQL expression (read and re-printed by PostgreSQL's grammar and passed
+        # by the parser's allow-list, never executed here); `%` travels as a mark (backend.base).
         constraints.append(
             models.CheckConstraint(
-                condition=RawSQL(  # noqa: S611 - the design's DDL, parsed by pglast; runs only in the sandbox
-                    check.expression.replace("%", "%%"), [], output_field=models.BooleanField()
+                condition=RawSQL(  # noqa: S611 - allow-listed by the parser; runs only in the sandbox
+                    carry_percent(check.expression), [], output_field=models.BooleanField()
                 ),
                 name=check.name
                 or _short_name(entity.name, re.sub(r"\W+", "_", check.expression).strip("_"), suffix="check"),

@@ -8,7 +8,7 @@ from apps.queryplans.services import sandbox_config
 
 
 class Command(BaseCommand):
-    help = "Create the sandbox database and its low-privilege role (idempotent)."
+    help = "Prepare the sandbox template database each analysis copies, and reset what sandbox roles set on themselves (idempotent)."
     requires_system_checks: list[str] = []
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -20,4 +20,8 @@ class Command(BaseCommand):
                 f"cannot set up the sandbox at {config.admin_url.split('@')[-1]}: {str(exc).strip().splitlines()[0]}. "
                 "SANDBOX_DATABASE_URL must name a role that may create databases and roles."
             ) from None
-        self.stdout.write(f"sandbox ready: database {config.database}, role {config.role}")
+        dropped = sandbox.drop_orphans(config)
+        self.stdout.write(
+            f"sandbox ready: template database {config.database}; each analysis gets its own role and database"
+            + (f" ({len(dropped)} left by stopped jobs dropped)" if dropped else "")
+        )
