@@ -19,10 +19,14 @@ from apps.designs.engine.model import SEVERITIES
 from apps.designs.selectors import design_get, revision_by_number
 from apps.security.models import ChecklistReview, ReviewStatus
 from apps.security.services import report_checklist
+from workbench.validators import require_storable
 
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
+
+
+FILTERS = ("severity", "analyzer", "rule", "suppressed", "category")
 
 
 @login_required
@@ -34,7 +38,14 @@ def run_start(request: HtmxHttpRequest, design_id: int, number: int) -> HttpResp
     revision = revision_by_number(design=design, number=number)
     base = None
     if request.POST.get("base"):
-        base = design.revisions.filter(number=request.POST["base"]).first()
+        number = request.POST["base"]
+        base = design.revisions.filter(number=int(number)).first() if number.isascii() and number.isdigit() else None
+        if base is None:
+            return HttpResponse(
+                f"The base {number[:20]!a} is not a revision number of this design; choose one from the list.",
+                status=400,
+                content_type="text/plain; charset=utf-8",
+            )
     try:
         run = services.run_start(
             revision=revision,
@@ -66,7 +77,7 @@ def run_page_context(run: AnalysisRun, query: Mapping[str, str] | None = None) -
         "analyzers": report.get("analyzers", []),
         "poll_ms": settings.ANALYSIS_POLL_MILLISECONDS,
         "severities": SEVERITIES,
-        "filters": {k: query.get(k, "") for k in ("severity", "analyzer", "rule", "suppressed", "category")},
+        "filters": {k: query.get(k, "") for k in FILTERS},
     }
     if not run.is_finished:
         return context
@@ -109,6 +120,12 @@ def run_page_context(run: AnalysisRun, query: Mapping[str, str] | None = None) -
 @login_required
 def run_detail(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
     run, membership = selectors.run_get(user=request.user, run_id=run_id)
+    try:
+        for key in FILTERS:
+            require_storable(request.GET.get(key, ""), field=key, label=f"{key} filter")
+    except ValidationError as exc:
+        message = " ".join(" ".join(v) for v in exc.message_dict.values())
+        return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
     context = run_page_context(run, request.GET)
     context["can_edit"] = membership.can(Role.EDITOR)
     if request.htmx and request.htmx.target in {"run-status", "findings"}:

@@ -12,6 +12,7 @@ from apps.analysis.models import AnalysisRun, Finding
 from apps.security.engine.catalog import CATEGORY_BY_KEY
 from apps.security.engine.review import checklist
 from apps.security.models import ChecklistReview, ReviewStatus, Suppression
+from workbench.validators import require_storable
 
 
 def apply_suppressions(*, report: dict[str, Any], design_id: int) -> None:
@@ -47,6 +48,11 @@ def checklist_review_set(
         raise ValidationError({"key": f"Unknown checklist item {key!r}."})
     if status not in ReviewStatus.values:
         raise ValidationError({"status": f"Status must be one of {', '.join(ReviewStatus.values)}."})
+    if not run.report or "security" not in run.report:
+        raise ValidationError(
+            {"key": "This run has no security review to check off; start an analysis with the security analyzer."}
+        )
+    require_storable(note, field="note", label="note")
     review, _ = ChecklistReview.objects.update_or_create(
         run=run, key=key, reviewer=reviewer, defaults={"status": status, "note": note.strip()[:4000]}
     )
@@ -56,7 +62,7 @@ def checklist_review_set(
 @transaction.atomic
 def suppression_create(*, finding: Finding, user: AbstractBaseUser, reason: str) -> Suppression:
     """Waive a finding for its design; this run's finding and later runs' show it as suppressed."""
-    reason = reason.strip()
+    reason = require_storable(reason, field="reason", label="reason").strip()
     if not reason:
         raise ValidationError({"reason": "Say why the finding does not apply; the reason stays visible."})
     design = finding.run.revision.design
