@@ -243,6 +243,8 @@ API_PAGE_SIZE = env_int("API_PAGE_SIZE", 50)
 API_THROTTLE_USER_RATE = env_str("API_THROTTLE_USER_RATE", "1200/min")
 API_THROTTLE_TOKEN_RATE = env_str("API_THROTTLE_TOKEN_RATE", "600/min")
 API_TOKEN_PREFIX = "wbt_"  # noqa: S105 - a public prefix, not a secret
+# Tries at a free slug when concurrent creations of one name keep taking the one found free.
+WORKSPACE_CREATE_ATTEMPTS = env_int("WORKSPACE_CREATE_ATTEMPTS", 20)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "apps.accounts.authentication.TokenAuthentication",

@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
@@ -41,7 +42,10 @@ class WorkspaceListApi(generics.ListAPIView):  # type: ignore[type-arg]
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        workspace = services.workspace_create(user=request.user, name=serializer.validated_data["name"])
+        try:
+            workspace = services.workspace_create(user=request.user, name=serializer.validated_data["name"])
+        except ValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from None
         return Response(
             WorkspaceOutputSerializer(workspace, context={"request": request}).data,
             status=status.HTTP_201_CREATED,

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 
 
 class Role(models.TextChoices):
@@ -16,10 +17,19 @@ class Workspace(models.Model):
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=60, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Null for workspaces made before it was recorded, and once their creator is deleted.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="workspaces")
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            # One person's workspaces have distinct names (a double submit makes one, not two);
+            # two people may each have a "Payments" (the slug tells them apart).
+            models.UniqueConstraint(Lower("name"), "created_by", name="workspace_unique_name_per_creator"),
+        ]
 
     def __str__(self) -> str:
         return self.name

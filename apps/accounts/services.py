@@ -20,19 +20,32 @@ def hash_token(raw: str) -> str:
 
 @transaction.atomic
 def workspace_create(*, user: AbstractBaseUser, name: str) -> Workspace:
-    """A new workspace, with its creator as owner. The slug is made unique by suffixing."""
+    """A new workspace, with its creator as owner. The slug is made unique by suffixing.
+
+    A creator's workspace names are unique (case-insensitively): a second one, or a concurrent
+    twin (a double submit), raises ValidationError. The database constraints decide races: the
+    loser of a slug race takes the next suffix; the loser of a name race gets the message."""
     name = name.strip()
     if not name:
         raise ValidationError({"name": "Give the workspace a name."})
+    taken = ValidationError({"name": f"You already have a workspace called {name!r}."})
     base = slugify(name)[:50] or "workspace"
-    slug = base
-    suffix = 2
-    while Workspace.objects.filter(slug=slug).exists():
-        slug = f"{base}-{suffix}"
-        suffix += 1
-    workspace = Workspace.objects.create(name=name, slug=slug)
-    Membership.objects.create(workspace=workspace, user=user, role=Role.OWNER)
-    return workspace
+    for _ in range(settings.WORKSPACE_CREATE_ATTEMPTS):
+        if Workspace.objects.filter(created_by=user, name__iexact=name).exists():
+            raise taken
+        slug = base
+        suffix = 2
+        while Workspace.objects.filter(slug=slug).exists():
+            slug = f"{base}-{suffix}"
+            suffix += 1
+        try:
+            with transaction.atomic():  # a savepoint: a lost race leaves the outer transaction usable
+                workspace = Workspace.objects.create(name=name, slug=slug, created_by=user)
+        except IntegrityError:
+            continue  # the next turn tells a name taken meanwhile from a slug taken meanwhile
+        Membership.objects.create(workspace=workspace, user=user, role=Role.OWNER)
+        return workspace
+    raise ValidationError({"name": "Many workspaces of that name are being created at once; try again."})
 
 
 @transaction.atomic

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from apps.accounts import selectors, services
 from apps.accounts.forms import MemberForm, SignupForm, TokenForm, WorkspaceForm
-from apps.accounts.models import ApiToken, Role
+from apps.accounts.models import ApiToken, Membership, Role
 from apps.designs.selectors import design_list
 
 
@@ -46,8 +46,12 @@ def signup(request: HttpRequest) -> HttpResponse:
 def home(request: HttpRequest) -> HttpResponse:
     form = WorkspaceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        workspace = services.workspace_create(user=request.user, name=form.cleaned_data["name"])
-        return redirect("accounts:workspace", slug=workspace.slug)
+        try:
+            workspace = services.workspace_create(user=request.user, name=form.cleaned_data["name"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return redirect("accounts:workspace", slug=workspace.slug)
     workspaces = selectors.workspace_list(user=request.user)
     return render(request, "accounts/home.html", {"workspaces": workspaces, "form": form})
 
@@ -77,12 +81,13 @@ def members(request: HttpRequest, slug: str) -> HttpResponse:
     if not membership.can(Role.OWNER):
         raise PermissionDenied("Only owners manage members.")
     if "remove" in request.POST:
+        remove = request.POST["remove"]
+        if not (remove.isascii() and remove.isdigit()):
+            raise Http404("No such member.")
         try:
-            services.membership_remove(
-                workspace=workspace,
-                actor=request.user,
-                membership_id=int(request.POST["remove"]),
-            )
+            services.membership_remove(workspace=workspace, actor=request.user, membership_id=int(remove))
+        except Membership.DoesNotExist:
+            raise Http404("No such member of this workspace.") from None
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         return redirect("accounts:workspace", slug=slug)
