@@ -6,6 +6,7 @@ it and the tests validate every produced report against it.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 
@@ -102,7 +103,7 @@ def _where(finding: dict[str, Any]) -> str:
     loc = finding["locations"][0] if finding["locations"] else None
     if not loc:
         return ""
-    return f"{loc['document']}:{loc['line']}" if loc.get("line") else loc["document"]
+    return _md(f"{loc['document']}:{loc['line']}" if loc.get("line") else loc["document"])
 
 
 def render_markdown(report: dict[str, Any]) -> str:
@@ -110,7 +111,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines = [
         "# Design review",
         "",
-        f"Documents: {', '.join(design['documents']) or '(none)'}. "
+        f"Documents: {_md(', '.join(design['documents'])) or '(none)'}. "
         f"{design['entities']['count']} entities, {design['endpoints']['count']} endpoints, "
         f"{design['stories']['count']} stories, {design['queries']['count']} queries.",
         "",
@@ -119,7 +120,10 @@ def render_markdown(report: dict[str, Any]) -> str:
         "| analyzer | status | findings | note |",
         "| --- | --- | ---: | --- |",
     ]
-    lines += [f"| {a['name']} | {a['status']} | {a['findings']} | {a['reason']} |" for a in report["analyzers"]]
+    lines += [
+        f"| {a['name']} | {a['status']} | {a['findings']} | {_md(a['reason'], table=True)} |"
+        for a in report["analyzers"]
+    ]
     summary = report["summary"]["by_severity"]
     lines += [
         "",
@@ -130,13 +134,13 @@ def render_markdown(report: dict[str, Any]) -> str:
     ]
     for finding in report["findings"]:
         lines += [
-            f"### [{finding['severity']}] {finding['title']}",
+            f"### [{finding['severity']}] {_md(finding['title'])}",
             "",
-            f"`{finding['rule_id']}` at {_where(finding)}",
+            f"{_code(finding['rule_id'])} at {_where(finding)}",
             "",
-            finding["message"],
+            _md(finding["message"]),
             "",
-            f"**Fix:** {finding['fix']}" if finding["fix"] else "",
+            f"**Fix:** {_md(finding['fix'])}" if finding["fix"] else "",
             "",
         ]
     trace = report.get("traceability")
@@ -151,16 +155,62 @@ def render_markdown(report: dict[str, Any]) -> str:
             endpoints = ", ".join(
                 f"{e['method']} {e['path']}" + ("" if e["found"] else " (missing)") for e in row["endpoints"]
             )
-            lines.append(
-                f"| {row['id']} {row['title']} | {endpoints} | {', '.join(row['entities'])} | {', '.join(row['queries'])} |"
-            )
+            cells = [f"{row['id']} {row['title']}", endpoints, ", ".join(row["entities"]), ", ".join(row["queries"])]
+            lines.append("| " + " | ".join(_md(cell, table=True) for cell in cells) + " |")
         lines.append("")
     lines += _migrations_markdown(report.get("migrations"))
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+# Text taken from the paste (names, titles, messages built from them) is escaped so that a
+# renderer shows it rather than runs it: `<`, `>` and `&` outside code spans become entities,
+# backslashes are doubled (so that `\\`` cannot turn a code span we see into text a renderer sees),
+# and line breaks become spaces (a new line could open a block, an HTML block among them). Code
+# spans stay literal, as renderers show them; in a table, a span holding `|` or `\\` is escaped
+# too, since table rows are split at `|` before code spans are read.
+_HTML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\\": "\\\\"})
+_BACKTICKS = re.compile(r"`+")
+
+
+def _plain(text: str, *, table: bool) -> str:
+    escaped = text.translate(_HTML_ESCAPES)
+    return escaped.replace("|", "\\|") if table else escaped
+
+
+def _md(text: Any, *, table: bool = False) -> str:
+    """Text from the paste as inline Markdown: HTML escaped outside code spans, on one line."""
+    text = " ".join(str(text).splitlines())
+    out: list[str] = []
+    pos = 0
+    while (opener := _BACKTICKS.search(text, pos)) is not None:
+        closer = next(
+            (m for m in _BACKTICKS.finditer(text, opener.end()) if len(m.group()) == len(opener.group())), None
+        )
+        if closer is None:
+            break  # an unmatched run is literal text; what follows is escaped as text
+        content = text[opener.end() : closer.start()]
+        out.append(_plain(text[pos : opener.start()], table=table))
+        span = text[opener.start() : closer.end()]
+        out.append(_plain(span, table=table) if table and ("|" in content or "\\" in content) else span)
+        pos = closer.end()
+    out.append(_plain(text[pos:], table=table))
+    return "".join(out)
+
+
+def _code(text: str, *, table: bool = False) -> str:
+    """`text` as one code span: fenced by more backticks than any run inside it."""
+    text = " ".join(text.splitlines())
+    if table and "\\" in text:
+        return _md(text, table=True)
+    fence = "`" * (max((len(m.group()) for m in _BACKTICKS.finditer(text)), default=0) + 1)
+    padded = f" {text} " if text.startswith("`") or text.endswith("`") else text
+    return fence + (padded.replace("|", "\\|") if table else padded) + fence
+
+
+def _fenced(language: str, text: str) -> list[str]:
+    """A fenced block no line of `text` can close: its fence is longer than any backtick run."""
+    fence = "`" * max(3, max((len(m.group()) for m in _BACKTICKS.finditer(text)), default=0) + 1)
+    return [f"{fence}{language}", text.rstrip(), fence]
 
 
 def _migrations_markdown(section: dict[str, Any] | None) -> list[str]:
@@ -173,13 +223,13 @@ def _migrations_markdown(section: dict[str, Any] | None) -> list[str]:
     lines = [
         "## Migration preview",
         "",
-        f"`{section['name']}`: {len(section['statements'])} statements; rollback "
-        f"{'proven' if proven['proven'] else 'not proven'} ({proven['reason']}); "
+        f"{_code(section['name'])}: {len(section['statements'])} statements; rollback "
+        f"{'proven' if proven['proven'] else 'not proven'} ({_md(proven['reason'])}); "
         + (f"estimated run time on the declared volumes ≈ {sum(known):.1f} s." if known else "no time estimate."),
         "",
         *(
             ["Not represented exactly in this preview (the SQL differs there):", ""]
-            + [f"- {note}" for note in section.get("notes", [])]
+            + [f"- {_md(note)}" for note in section.get("notes", [])]
             + [""]
             if section.get("notes")
             else []
@@ -192,19 +242,20 @@ def _migrations_markdown(section: dict[str, Any] | None) -> list[str]:
         rows = f"{s['rows']:,}" if s["rows"] is not None else "?"
         estimate = f"≈ {s['estimate_seconds']:.3g} s" if s["estimate_seconds"] is not None else ""
         lines.append(
-            f"| `{_cell(s['sql'])}` | {s['lock_level']} | {s['blocks']} | {work} | {rows} | {s['risk']} | "
-            f"{estimate} {_cell(s['estimate_basis'])} | {_cell(s['safe_alternative'])} |"
+            f"| {_code(s['sql'], table=True)} | {_md(s['lock_level'], table=True)} | {_md(s['blocks'], table=True)} | "
+            f"{work} | {rows} | {_md(s['risk'], table=True)} | "
+            f"{estimate} {_md(s['estimate_basis'], table=True)} | {_md(s['safe_alternative'], table=True)} |"
         )
     lines.append("")
     blocks = [("Forward SQL", "sql", section["forward_sql"]), ("Rollback SQL", "sql", section["rollback_sql"])]
     if section.get("schema_diff"):
         blocks.insert(0, ("Schema diff", "diff", section["schema_diff"]))
-    blocks.append((f"Migration `{section['name']}.py`", "python", section["source"]))
+    blocks.append((f"Migration {_code(section['name'] + '.py')}", "python", section["source"]))
     if section.get("safe_migration"):
         safe = section["safe_migration"]
-        blocks.append((f"Safe variant `{safe['name']}.py`", "python", safe["source"]))
+        blocks.append((f"Safe variant {_code(safe['name'] + '.py')}", "python", safe["source"]))
     for title, language, text in blocks:
-        lines += [f"### {title}", "", f"```{language}", text.rstrip(), "```", ""]
+        lines += [f"### {title}", "", *_fenced(language, text), ""]
     return lines
 
 
