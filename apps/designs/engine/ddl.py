@@ -13,16 +13,16 @@ with a problem on its line and a note for the migration preview.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pglast
 from pglast import ast, enums
-from pglast.parser import ParseError
+from pglast.parser import ParseError, scan
 from pglast.stream import RawStream
 
 from apps.designs.engine.expressions import expression_error
-from apps.designs.engine.identifiers import identifier_problem, printable
+from apps.designs.engine.identifiers import MAX_IDENTIFIER_BYTES, identifier_problem, printable
 from apps.designs.engine.model import (
     CheckConstraint,
     Column,
@@ -190,6 +190,7 @@ def parse_ddl(text: str, *, document: str, line_offset: int = 0) -> tuple[tuple[
         ) from None
 
     reader = _Reader(positions)
+    reader.problems += _long_identifiers(text, positions)
     for raw in statements:
         reader.statement(raw.stmt, positions.ref(raw.stmt_location))
     entities = tuple(
@@ -209,6 +210,25 @@ def parse_ddl(text: str, *, document: str, line_offset: int = 0) -> tuple[tuple[
         for t in reader.tables.values()
     )
     return entities, reader.problems
+
+
+def _long_identifiers(text: str, positions: _Positions) -> list[Problem]:
+    """Names over 63 bytes, found in the text itself: PostgreSQL's grammar (pglast's too) cuts
+    them to 63 bytes while parsing, so after parsing two long names may already be one."""
+    problems = []
+    for token in scan(text):  # offsets in characters
+        if token.name not in {"IDENT", "UIDENT"}:
+            continue
+        raw = text[token.start : token.end + 1]
+        name = raw[1:-1].replace('""', '"') if raw.startswith('"') else raw
+        line, column = positions.lines.position(token.start)
+        where = SourceRef(positions.document, line + positions.line_offset, column)
+        problem = identifier_problem(name, what="", source=where, code="ddl")
+        if problem is not None and len(name.encode("utf-8")) > MAX_IDENTIFIER_BYTES:
+            problems.append(
+                replace(problem, message=f"the name `{printable(name)}`" + problem.message.split("`", 2)[2])
+            )
+    return problems
 
 
 def _nextval_serial(node: Any) -> bool:

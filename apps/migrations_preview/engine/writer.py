@@ -40,8 +40,9 @@ def names_django_cannot_write(*designs: DesignModel | None) -> list[str]:
                 c.name for c in (*entity.uniques, *entity.indexes, *entity.checks, *entity.foreign_keys) if c.name
             ]
             found += [f"`{printable(n)}`" for n in names if '"' in n or "%" in n]
-            expressions = [c.default for c in entity.columns if c.default] + [c.expression for c in entity.checks]
-            if any("%" in e for e in expressions):
+            # A quoted literal default is a parameter to Django; any other expression is raw SQL.
+            expressions = [c.default for c in entity.columns if c.default and not c.default.startswith("'")]
+            if any("%" in e for e in expressions + [c.expression for c in entity.checks]):
                 found.append(f"an expression of {printable(entity.name)} with `%`")
     return list(dict.fromkeys(found))
 
