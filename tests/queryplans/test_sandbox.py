@@ -13,7 +13,6 @@ from psycopg import errors, sql
 from apps.queryplans import sandbox
 from apps.queryplans.services import sandbox_config
 
-
 # Counts forever, one row at a time: runs until stopped and never spills to disk.
 # (a set-returning function in the select list streams its rows; in FROM it would store them).
 ENDLESS = "count(g) FROM (SELECT generate_series(1, 1000000000000) AS g) s"
@@ -60,11 +59,19 @@ def test_a_session_has_its_own_role_database_and_schema_all_dropped_afterwards(c
     assert _exists(config, name) == (False, False)
 
 
+def _run(config: sandbox.SandboxConfig, *statements: str, seen: list[str] | None = None) -> None:
+    """Run statements in a fresh session; whatever they raise leaves the session."""
+    with sandbox.session(config) as box:
+        if seen is not None:
+            seen.append(box.schema)
+        for statement in statements:
+            box.execute(statement)
+
+
 def test_everything_is_dropped_when_the_job_fails(config: sandbox.SandboxConfig) -> None:
     seen: list[str] = []
-    with pytest.raises(errors.UndefinedTable), sandbox.session(config) as box:
-        seen.append(box.schema)
-        box.execute("SELECT * FROM missing_table")
+    with pytest.raises(errors.UndefinedTable):
+        _run(config, "SELECT * FROM missing_table", seen=seen)
     assert _exists(config, seen[0]) == (False, False)
 
 
@@ -76,7 +83,7 @@ def test_one_session_cannot_read_or_even_list_another_sessions_tables(two) -> No
     with pytest.raises(errors.UndefinedTable):
         mine.execute(sql.SQL("SELECT * FROM {}.secrets").format(sql.Identifier(theirs.schema)))
     params = dict(theirs.connection_parameters())
-    with pytest.raises(psycopg.OperationalError, match="permission denied|not permitted"):
+    with pytest.raises(psycopg.OperationalError, match=r"permission denied|not permitted"):
         psycopg.connect(
             host=params["HOST"], port=params["PORT"] or 5432, dbname=params["NAME"], user=mine.schema, connect_timeout=3
         )
@@ -84,6 +91,7 @@ def test_one_session_cannot_read_or_even_list_another_sessions_tables(two) -> No
 
 def test_another_sessions_query_text_shows_as_insufficient_privilege(two) -> None:  # type: ignore[no-untyped-def]
     mine, theirs = two
+
     def their_query() -> None:
         with pytest.raises(errors.QueryCanceled):
             theirs.execute(f"SELECT 'their design', {ENDLESS}")
@@ -177,19 +185,19 @@ def test_an_endless_query_is_cut_off_by_the_statement_timeout(config: sandbox.Sa
 
 def test_a_query_that_lifts_its_own_timeout_is_ended_by_the_watchdog(config: sandbox.SandboxConfig) -> None:
     started = time.monotonic()
-    with pytest.raises(psycopg.OperationalError), sandbox.session(
-        dataclasses.replace(config, session_max_seconds=2)
-    ) as box:
-        box.execute("SET statement_timeout = 0")
-        box.execute(f"SELECT {ENDLESS}")
+    with pytest.raises(psycopg.OperationalError):
+        _run(dataclasses.replace(config, session_max_seconds=2), "SET statement_timeout = 0", f"SELECT {ENDLESS}")
     assert time.monotonic() - started < 10
 
 
 def test_large_temporary_files_are_refused(config: sandbox.SandboxConfig) -> None:
-    with pytest.raises(errors.ConfigurationLimitExceeded), sandbox.session(config) as box:
-        box.execute("SET statement_timeout = 20000")
-        box.execute("SET work_mem = '64kB'")
-        box.execute("SELECT count(*) FROM (SELECT g, md5(g::text) FROM generate_series(1, 2000000) g ORDER BY 2) s")
+    with pytest.raises(errors.ConfigurationLimitExceeded):
+        _run(
+            config,
+            "SET statement_timeout = 20000",
+            "SET work_mem = '64kB'",
+            "SELECT count(*) FROM (SELECT g, md5(g::text) FROM generate_series(1, 2000000) g ORDER BY 2) s",
+        )
 
 
 def test_after_every_attack_the_next_session_works(config: sandbox.SandboxConfig) -> None:
