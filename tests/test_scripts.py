@@ -320,8 +320,12 @@ def test_the_start_script_serves_like_production_from_cold_and_stops_everything(
         ).encode()
         status, headers, _ = _get(browser, base + "login/", data=form)
         assert status == 302 and headers["Location"] == "/", (status, headers)
-        status, _, _ = _get(browser, base)
-        assert status == 200
+        # Pages logged in, and every static file they name, render from the manifest.
+        for path in ("", "api/docs/"):
+            status, _, body = _get(browser, base + path)
+            assert status == 200, (path, body[:2000])
+            for asset in set(re.findall(r'(?:href|src)="(/static/[^"]+)"', body)):
+                assert _get(browser, base.rstrip("/") + asset)[0] == 200, asset
         assert {c.name for c in jar} >= {"sessionid", "csrftoken"} and not any(c.secure for c in jar)
         session = next(c.value for c in jar if c.name == "sessionid")
 
