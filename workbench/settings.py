@@ -194,6 +194,9 @@ ANALYSIS_HEARTBEAT_SECONDS = env_int("ANALYSIS_HEARTBEAT_SECONDS", 5)
 ANALYSIS_STALE_AFTER_SECONDS = env_int("ANALYSIS_STALE_AFTER_SECONDS", 30)
 # How often the run page polls for progress.
 ANALYSIS_POLL_MILLISECONDS = env_int("ANALYSIS_POLL_MILLISECONDS", 1000)
+# A run's findings are stored as rows, inserted this many per INSERT (a large specification
+# yields tens of thousands; one statement for all of them would hold them all in memory twice).
+ANALYSIS_FINDING_BATCH_SIZE = env_int("ANALYSIS_FINDING_BATCH_SIZE", 1000)
 
 # --- Celery ------------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")

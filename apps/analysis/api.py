@@ -20,7 +20,6 @@ class RunOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg
     design = serializers.IntegerField(source="revision.design_id")
     revision_number = serializers.IntegerField(source="revision.number")
     base_revision_number = serializers.IntegerField(source="base_revision.number", default=None)
-    finding_count = serializers.SerializerMethodField()
 
     class Meta:
         model = AnalysisRun
@@ -42,9 +41,6 @@ class RunOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg
             "finished_at",
             "finding_count",
         )
-
-    def get_finding_count(self, run: AnalysisRun) -> int | None:
-        return len(run.report["findings"]) if run.report else None
 
 
 class FindingOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -143,20 +139,14 @@ class RunListApi(generics.ListAPIView):  # type: ignore[type-arg]
     def get_queryset(self) -> QuerySet[AnalysisRun]:
         if getattr(self, "swagger_fake_view", False):
             return AnalysisRun.objects.none()
-        return (
-            AnalysisRun.objects.filter(revision__design__workspace__memberships__user=self.request.user)
-            .select_related("revision", "base_revision")
-            .order_by("-created_at")
-        )
+        return selectors.run_list(user=self.request.user)
 
 
 class RunDetailApi(generics.GenericAPIView):  # type: ignore[type-arg]
     serializer_class = RunOutputSerializer
 
     def get(self, request: Request, run_id: int) -> Response:
-        run, _ = selectors.run_get(user=request.user, run_id=run_id)
-        if run.status == RunStatus.RUNNING and services.run_reap_stale():
-            run.refresh_from_db()
+        run, _ = selectors.run_get(user=request.user, run_id=run_id, with_report=False)
         return Response(RunOutputSerializer(run).data)
 
 
@@ -179,12 +169,13 @@ class RunReportApi(generics.GenericAPIView):  # type: ignore[type-arg]
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request, run_id: int) -> Response:
         run, _ = selectors.run_get(user=request.user, run_id=run_id)
-        if run.report is None:
+        report = selectors.run_report_get(run=run)
+        if report is None:
             return Response(
                 {"detail": f"The run is {run.status}; it has no report yet."},
                 status=status.HTTP_404_NOT_FOUND,
             )
-        return Response(run.report)
+        return Response(report)
 
 
 class FindingListApi(generics.ListAPIView):  # type: ignore[type-arg]

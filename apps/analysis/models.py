@@ -48,7 +48,11 @@ class AnalysisRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The summary and the analyzers' sections; the findings themselves are the Finding rows (a
+    # large specification yields tens of thousands, which would make this tens of megabytes).
     report = models.JSONField(null=True, blank=True)
+    # Kept beside the report so that lists of runs count findings without reading either.
+    finding_count = models.PositiveIntegerField(null=True, blank=True, help_text="Set when the report is stored.")
 
     class Meta:
         ordering = ["-created_at"]
@@ -77,7 +81,7 @@ class Finding(models.Model):
     rule_id = models.CharField(max_length=100)
     severity = models.CharField(max_length=10)
     severity_rank = models.PositiveSmallIntegerField(help_text="0 = critical ... 4 = info, for sorting")
-    title = models.CharField(max_length=500)
+    title = models.TextField()  # whole, so that the exports built from the rows repeat it exactly
     message = models.TextField()
     fix = models.TextField(blank=True)
     references = models.JSONField(default=list)

@@ -1,16 +1,129 @@
+"""Reads of runs and their findings. Nothing here writes."""
+
+from collections.abc import Mapping
+from dataclasses import fields
+from typing import Any
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from apps.accounts.models import Membership
-from apps.analysis.models import AnalysisRun
+from apps.analysis.engine.findings import Finding as EngineFinding
+from apps.analysis.models import AnalysisRun, Finding
+from apps.designs.engine.model import SEVERITIES
+from apps.designs.models import Revision
+from apps.security.models import ChecklistReview, ReviewStatus
+from apps.security.services import report_checklist
+
+RUN_PAGE_FILTERS = ("severity", "analyzer", "rule", "suppressed", "category")
 
 
-def run_get(*, user: AbstractBaseUser | AnonymousUser, run_id: int) -> tuple[AnalysisRun, Membership]:
+def run_get(
+    *, user: AbstractBaseUser | AnonymousUser, run_id: int, with_report: bool = True
+) -> tuple[AnalysisRun, Membership]:
     """The run if the user is a member of its design's workspace; otherwise 404."""
+    runs = AnalysisRun.objects.select_related("revision__design__workspace", "base_revision")
     run = get_object_or_404(
-        AnalysisRun.objects.select_related("revision__design__workspace", "base_revision"),
+        runs if with_report else runs.defer("report"),
         pk=run_id,
         revision__design__workspace__memberships__user_id=getattr(user, "pk", None),
     )
     membership = Membership.objects.get(workspace=run.revision.design.workspace, user=user)
     return run, membership
+
+
+def run_list(*, user: AbstractBaseUser | AnonymousUser, revision: Revision | None = None) -> QuerySet[AnalysisRun]:
+    """The runs the user may see, newest first, without their reports (`finding_count` counts)."""
+    runs = (
+        AnalysisRun.objects.filter(revision__design__workspace__memberships__user_id=getattr(user, "pk", None))
+        .select_related("revision", "base_revision")
+        .defer("report")
+        .order_by("-created_at")
+    )
+    return runs if revision is None else runs.filter(revision=revision)
+
+
+# The report's keys in the order PostgreSQL's jsonb keeps them (shorter first, then bytewise),
+# which is the order a report read back from its column always had: the exports and the API
+# put the findings back in it, so their documents stay the same as when the report held them.
+def _jsonb_key_order(key: str) -> tuple[int, bytes]:
+    raw = key.encode()
+    return len(raw), raw
+
+
+# A finding's keys in the report are the engine Finding's fields (its `as_dict`), each a column.
+FINDING_FIELDS = tuple(sorted((f.name for f in fields(EngineFinding)), key=_jsonb_key_order))
+
+
+def finding_dicts(*, run: AnalysisRun) -> list[dict[str, Any]]:
+    """The run's findings as the report lists them, in the report's order (the rows' insertion order)."""
+    rows = Finding.objects.filter(run=run).order_by("id").values_list(*FINDING_FIELDS)
+    return [dict(zip(FINDING_FIELDS, row, strict=True)) for row in rows]
+
+
+def run_report_get(*, run: AnalysisRun) -> dict[str, Any] | None:
+    """The whole workbench-report/1 document of a finished run (None until it has one)."""
+    if run.report is None:
+        return None
+    report = {**run.report, "findings": finding_dicts(run=run)}
+    return dict(sorted(report.items(), key=lambda item: _jsonb_key_order(item[0])))
+
+
+def run_page_get(*, run: AnalysisRun, query: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """What the run page shows: the run, its report's sections and, once finished, the findings
+    that pass the filters in `query` (see RUN_PAGE_FILTERS) with their counts and the checklist."""
+    query = query or {}
+    report = run.report or {}
+    context: dict[str, Any] = {
+        "run": run,
+        "revision": run.revision,
+        "design": run.revision.design,
+        "workspace": run.revision.design.workspace,
+        "report": report,
+        "trace": report.get("traceability"),
+        "analyzers": report.get("analyzers", []),
+        "poll_ms": settings.ANALYSIS_POLL_MILLISECONDS,
+        "severities": SEVERITIES,
+        "filters": {k: query.get(k, "") for k in RUN_PAGE_FILTERS},
+    }
+    if not run.is_finished:
+        return context
+    everything = run.findings.all()
+    counts = everything.aggregate(
+        **{severity: Count("pk", filter=Q(severity=severity)) for severity in SEVERITIES},
+        suppressed=Count("pk", filter=Q(suppressed__isnull=False)),
+    )
+    shown = everything
+    for field, key in (("severity", "severity"), ("analyzer", "analyzer"), ("rule_id", "rule")):
+        if query.get(key):
+            shown = shown.filter(**{field: query[key]})
+    if query.get("category"):
+        shown = shown.filter(category__startswith=query["category"] + (":" if query["category"] != "DP" else ""))
+    if query.get("suppressed") != "1":
+        shown = shown.filter(suppressed__isnull=True)
+    limit = settings.RUN_PAGE_MAX_FINDINGS
+    context.update(
+        findings=list(shown[:limit]),
+        shown_count=shown.count(),
+        finding_count=sum(counts[s] for s in SEVERITIES),
+        severity_counts=[(s, counts[s]) for s in SEVERITIES],
+        suppressed_count=counts["suppressed"],
+        rule_ids=sorted(everything.order_by().values_list("rule_id", flat=True).distinct()),
+        finding_limit=limit,
+    )
+    if "security" in report:
+        graded = everything.filter(analyzer="security").only("category", "severity", "suppressed")
+        reviews: dict[str, list[ChecklistReview]] = {}
+        for review in run.checklist_reviews.select_related("reviewer"):
+            reviews.setdefault(review.key, []).append(review)
+        items = report_checklist(report=report, findings=graded)
+        labels = dict(ReviewStatus.choices)
+        for item in items:
+            item["reviews"] = reviews.get(item["key"], [])
+            item["label"] = labels[item["status"]]
+        context["checklist"] = items
+        context["reviewed_count"] = sum(1 for item in items if item["reviews"])
+        context["review_statuses"] = ReviewStatus.choices
+    return context

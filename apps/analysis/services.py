@@ -6,6 +6,7 @@ task id looks the same as a queued one there, and results expire.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import threading
@@ -302,35 +303,22 @@ def run_execute(*, run_id: int, retry: int = 0) -> str:
 
 @transaction.atomic
 def _store(run: AnalysisRun, report: dict[str, Any], parsed: bool) -> None:
+    """Save the findings as rows, in the report's order, and the rest of the report on the run.
+
+    The rows are the only copy of the findings: exports and the API put them back into the
+    report (`selectors.run_report_get`) in insertion order, which is the report's.
+    """
     locked = AnalysisRun.objects.select_for_update().get(pk=run.pk)
     if locked.status != RunStatus.RUNNING:
         return  # cancelled or reaped while the job ran: keep what the user saw
     apply_suppressions(report=report, design_id=locked.revision.design_id)
+    findings = report["findings"]
     # Replace rather than add, so that a re-run of the same job never duplicates findings.
     Finding.objects.filter(run=locked).delete()
-    Finding.objects.bulk_create(
-        [
-            Finding(
-                run=locked,
-                analyzer=f["analyzer"],
-                rule_id=f["rule_id"],
-                severity=f["severity"],
-                severity_rank=severity_rank(f["severity"]),
-                title=f["title"][:500],
-                message=f["message"],
-                fix=f["fix"],
-                references=f["references"],
-                fingerprint=f["fingerprint"],
-                locations=f["locations"],
-                category=f.get("category", ""),
-                cwe=f.get("cwe", ""),
-                suppressed=f.get("suppressed"),
-            )
-            for f in report["findings"]
-        ],
-        batch_size=1000,
-    )
-    locked.report = report
+    for batch in itertools.batched(findings, settings.ANALYSIS_FINDING_BATCH_SIZE):
+        Finding.objects.bulk_create([_finding_row(locked, f) for f in batch])
+    locked.report = {key: value for key, value in report.items() if key != "findings"}
+    locked.finding_count = len(findings)
     locked.progress = 100
     locked.finished_at = timezone.now()
     locked.status = RunStatus.SUCCEEDED if parsed else RunStatus.FAILED
@@ -338,11 +326,28 @@ def _store(run: AnalysisRun, report: dict[str, Any], parsed: bool) -> None:
         ""
         if parsed
         else "The design could not be parsed: "
-        + "; ".join(
-            f["message"] for f in report["findings"] if f["analyzer"] == "parse" and f["severity"] == "critical"
-        )
+        + "; ".join(f["message"] for f in findings if f["analyzer"] == "parse" and f["severity"] == "critical")
     )
     locked.save()
+
+
+def _finding_row(run: AnalysisRun, finding: dict[str, Any]) -> Finding:
+    return Finding(
+        run=run,
+        analyzer=finding["analyzer"],
+        rule_id=finding["rule_id"],
+        severity=finding["severity"],
+        severity_rank=severity_rank(finding["severity"]),
+        title=finding["title"],
+        message=finding["message"],
+        fix=finding["fix"],
+        references=finding["references"],
+        fingerprint=finding["fingerprint"],
+        locations=finding["locations"],
+        category=finding["category"],
+        cwe=finding["cwe"],
+        suppressed=finding["suppressed"],
+    )
 
 
 def _fail(run_id: int, error: str) -> None:
@@ -382,11 +387,17 @@ def run_fail_unexpected(*, run_id: int, error: str) -> None:
     )
 
 
-def run_reap_stale(*, now: datetime | None = None) -> int:
-    """Fail every running run whose worker stopped sending heartbeats. Returns how many."""
+def run_reap_stale(*, now: datetime | None = None, run_id: int | None = None) -> int:
+    """Fail every running run whose worker stopped sending heartbeats. Returns how many.
+
+    Called by the periodic task for all runs, and by the run page's status poll for its own run
+    (`run_id`), so that its viewer sees the failure without waiting for the next beat.
+    """
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.ANALYSIS_STALE_AFTER_SECONDS)
-    stale = AnalysisRun.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=cutoff)
+    stale = AnalysisRun.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=cutoff).only("pk", "heartbeat_at")
+    if run_id is not None:
+        stale = stale.filter(pk=run_id)
     count = 0
     for run in stale:
         count += AnalysisRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, heartbeat_at__lt=cutoff).update(

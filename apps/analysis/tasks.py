@@ -12,7 +12,7 @@ What happens when the process running an analysis dies:
   ANALYSIS_WORKER_LOST_RETRY_DELAY_SECONDS plus the main process's reaction (about a second).
 - The whole worker dies: nothing is left to notice, the message stays unacknowledged in Redis
   until the visibility timeout, and the reaper (beat, every ANALYSIS_STALE_AFTER_SECONDS, and the
-  run page itself) fails the run ANALYSIS_STALE_AFTER_SECONDS after its last heartbeat. The
+  run page's status poll) fails the run ANALYSIS_STALE_AFTER_SECONDS after its last heartbeat. The
   message that comes back later finds the run finished and is dropped.
 """
 

@@ -9,8 +9,7 @@ from django_htmx.middleware import HtmxDetails
 
 from apps.accounts.models import Membership, Role
 from apps.analysis.models import Finding
-from apps.analysis.selectors import run_get
-from apps.analysis.views import run_page_context
+from apps.analysis.selectors import run_get, run_page_get
 from apps.security import services
 
 
@@ -36,7 +35,7 @@ def checklist_review(request: HtmxHttpRequest, run_id: int, key: str) -> HttpRes
     except ValidationError as exc:
         return HttpResponse(" ".join(exc.messages), status=400)
     if request.htmx:
-        context = run_page_context(run)
+        context = run_page_get(run=run)
         context["item"] = next(i for i in context["checklist"] if i["key"] == key)
         context["can_edit"] = True
         item = render_to_string("analysis/run.html#checklist-item", context, request=request)
