@@ -1,0 +1,102 @@
+"""The run page only reads; its status poll is where a run whose worker died is failed."""
+
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from apps.accounts.models import Workspace
+from apps.analysis import services
+from apps.analysis.models import AnalysisRun, RunStatus
+from tests.factories import make_design
+
+WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+def _stale_run(owner: AbstractBaseUser, workspace: Workspace, document: str) -> AnalysisRun:
+    """A run left running by a worker that died five minutes ago."""
+    _, revision = make_design(workspace=workspace, user=owner, document=document)
+    run = services.run_start(revision=revision, user=owner)
+    AnalysisRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.RUNNING, heartbeat_at=timezone.now() - timedelta(minutes=5)
+    )
+    return run
+
+
+def _row(run: AnalysisRun) -> dict[str, Any]:
+    return AnalysisRun.objects.filter(pk=run.pk).values().get()
+
+
+def test_a_get_of_the_run_page_of_a_stale_run_does_not_change_it(
+    client: Client, owner: AbstractBaseUser, workspace: Workspace, shop_v1: str
+) -> None:
+    run = _stale_run(owner, workspace, shop_v1)
+    before = _row(run)
+    client.force_login(owner)
+    url = reverse("analysis:run", args=[run.pk])
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url)
+        fragment = client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="run-status")
+    assert (page.status_code, fragment.status_code) == (200, 200)
+    assert _row(run) == before
+    assert not [q["sql"] for q in queries.captured_queries if q["sql"].startswith(WRITES)]
+
+
+def test_the_run_page_polls_its_status_endpoint_with_a_post(
+    client: Client, owner: AbstractBaseUser, workspace: Workspace, shop_v1: str
+) -> None:
+    run = _stale_run(owner, workspace, shop_v1)
+    client.force_login(owner)
+    page = client.get(reverse("analysis:run", args=[run.pk])).content.decode()
+    assert f'hx-post="{reverse("analysis:status", args=[run.pk])}" hx-trigger="every 1000ms"' in page
+    assert client.get(reverse("analysis:status", args=[run.pk])).status_code == 405
+
+
+def test_the_status_poll_fails_a_stale_run_and_answers_the_status_fragment(
+    client: Client, owner: AbstractBaseUser, workspace: Workspace, shop_v1: str
+) -> None:
+    run = _stale_run(owner, workspace, shop_v1)
+    client.force_login(owner)
+    fragment = client.post(reverse("analysis:status", args=[run.pk]), HTTP_HX_REQUEST="true").content.decode()
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED
+    assert "stopped responding" in run.error
+    assert fragment.lstrip().startswith('<div id="run-status"')  # the part only, not the page
+    assert "stopped responding" in fragment
+    assert "hx-trigger" not in fragment.lstrip().split(">", 1)[0]  # finished: the polling stops
+
+
+def test_the_status_poll_leaves_a_live_run_running(
+    client: Client, owner: AbstractBaseUser, workspace: Workspace, shop_v1: str
+) -> None:
+    run = _stale_run(owner, workspace, shop_v1)
+    AnalysisRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
+    client.force_login(owner)
+    fragment = client.post(reverse("analysis:status", args=[run.pk]), HTTP_HX_REQUEST="true").content.decode()
+    assert _row(run)["status"] == RunStatus.RUNNING
+    assert 'hx-trigger="every 1000ms"' in fragment
+
+
+def test_the_status_poll_of_another_workspaces_run_is_404(
+    client: Client, owner: AbstractBaseUser, outsider: AbstractBaseUser, workspace: Workspace, shop_v1: str
+) -> None:
+    run = _stale_run(owner, workspace, shop_v1)
+    before = _row(run)
+    client.force_login(outsider)
+    assert client.post(reverse("analysis:status", args=[run.pk])).status_code == 404
+    assert _row(run) == before
+
+
+def test_the_run_api_get_of_a_stale_run_does_not_change_it(
+    api: APIClient, owner: AbstractBaseUser, workspace: Workspace, shop_v1: str
+) -> None:
+    run = _stale_run(owner, workspace, shop_v1)
+    before = _row(run)
+    assert api.get(f"/api/v1/runs/{run.pk}/").json()["status"] == "running"
+    assert _row(run) == before
