@@ -48,8 +48,8 @@ def _inner(case: str, tables: int, columns: int, sql_out: str) -> None:
     from apps.migrations_preview.engine import sql
     from apps.migrations_preview.engine.review import review_sql, table_facts
     from apps.migrations_preview.engine.states import PreviewState, migration_between
-    from apps.queryplans import sandbox
-    from apps.queryplans.services import sandbox_config
+    from apps.sandbox import engine as sandbox
+    from apps.sandbox.services import sandbox_config
 
     limits = ParseLimits()
     setup_seconds = 0.0

@@ -9,7 +9,7 @@ ENGINES = [
     "apps.analysis.engine.traceability",
     "apps.reports.engine.report",
     "apps.security.engine.review",
-    "apps.queryplans.sandbox",
+    "apps.sandbox.engine",
 ]
 
 

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "apps.reports",
     "apps.security",
     "apps.queryplans",
+    "apps.sandbox",
     "apps.migrations_preview",
 ]
 
@@ -234,7 +235,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(ANALYSIS_STALE_AFTER_SECONDS),
     },
     "drop-orphan-sandboxes": {
-        "task": "apps.queryplans.tasks.drop_orphan_sandboxes",
+        "task": "apps.sandbox.tasks.drop_orphan_sandboxes",
         "schedule": 600.0,
     },
 }

@@ -34,8 +34,8 @@ from apps.analysis.engine.pipeline import (
 from apps.analysis.models import TERMINAL_STATUSES, AnalysisRun, Finding, RenameMode, RunStatus
 from apps.designs.models import Revision
 from apps.designs.services import parse_limits, revision_input
-from apps.queryplans.services import sandbox_factory
 from apps.reports.engine.report import build_report
+from apps.sandbox.services import sandbox_factory
 from apps.security.services import apply_suppressions
 
 logger = logging.getLogger(__name__)

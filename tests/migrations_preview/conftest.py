@@ -10,8 +10,8 @@ from apps.designs.engine.limits import ParseLimits
 from apps.designs.engine.loader import DesignInput, parse_design
 from apps.designs.engine.model import DesignModel
 from apps.migrations_preview.engine.analyzer import analyze_migrations
-from apps.queryplans import sandbox
-from apps.queryplans.services import sandbox_config
+from apps.sandbox import engine as sandbox
+from apps.sandbox.services import sandbox_config
 
 
 def design_model(document: str = "", *, data_model: str = "") -> DesignModel:

@@ -3,7 +3,7 @@
 from django.db.migrations.writer import MigrationWriter
 
 from apps.migrations_preview.engine.states import migration_between
-from apps.queryplans import sandbox
+from apps.sandbox import engine as sandbox
 from tests.migrations_preview.conftest import design_model, preview
 from tests.synthetic import design
 

@@ -13,7 +13,7 @@ import pytest
 from pglast import ast
 
 from apps.designs.engine.identifiers import quote_identifier as q
-from apps.queryplans import sandbox
+from apps.sandbox import engine as sandbox
 from tests.migrations_preview.conftest import design_model, preview
 
 HOSTILE = {
@@ -115,7 +115,7 @@ def _scripts(section: dict[str, Any]) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def previews(django_db_blocker: Any) -> dict[str, dict[str, Any]]:
-    from apps.queryplans.services import sandbox_config
+    from apps.sandbox.services import sandbox_config
 
     config = sandbox_config()
     sandbox.setup(config)

@@ -4,7 +4,7 @@ from django.db.migrations.state import ProjectState
 
 from apps.migrations_preview.engine.sql import apply_migration, collect_sql, django_connection
 from apps.migrations_preview.engine.states import PreviewState, migration_between, project_state
-from apps.queryplans import sandbox
+from apps.sandbox import engine as sandbox
 from tests.migrations_preview.conftest import design_model
 from tests.synthetic import design
 

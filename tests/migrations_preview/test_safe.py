@@ -6,7 +6,7 @@ from django.db.migrations.writer import MigrationWriter
 from apps.migrations_preview.engine.safe import safe_migration
 from apps.migrations_preview.engine.sql import apply_migration, catalog, django_connection
 from apps.migrations_preview.engine.states import migration_between, project_state
-from apps.queryplans import sandbox
+from apps.sandbox import engine as sandbox
 from tests.migrations_preview.conftest import design_model
 
 

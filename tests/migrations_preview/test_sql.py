@@ -1,7 +1,7 @@
 """Forward and rollback SQL come from Django's schema editor, run against a sandbox session."""
 
 from apps.migrations_preview.engine.sql import preview_sql
-from apps.queryplans import sandbox
+from apps.sandbox import engine as sandbox
 from tests.migrations_preview.conftest import design_model
 
 

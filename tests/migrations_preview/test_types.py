@@ -4,7 +4,7 @@ with no Django field, which the preview says it shows as text."""
 from django.db.migrations.writer import MigrationWriter
 
 from apps.migrations_preview.engine.states import migration_between, project_state
-from apps.queryplans import sandbox
+from apps.sandbox import engine as sandbox
 from tests.migrations_preview.conftest import design_model, preview
 
 BEFORE = """

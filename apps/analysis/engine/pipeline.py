@@ -20,7 +20,7 @@ from apps.designs.engine.loader import DesignInput, parse_design
 from apps.designs.engine.model import DesignModel, ParseResult
 from apps.security.engine.review import analyze_security
 
-# Opens a sandbox PostgreSQL session (apps.queryplans.sandbox); given by the caller, since the
+# Opens a sandbox PostgreSQL session (apps.sandbox.engine); given by the caller, since the
 # engines never reach a database on their own.
 SandboxFactory = Callable[[], AbstractContextManager[Any]]
 

@@ -24,7 +24,7 @@ from apps.migrations_preview.engine.schema_diff import schema_diff
 from apps.migrations_preview.engine.sql import apply_migration, django_connection, preview_sql
 from apps.migrations_preview.engine.states import PreviewState, migration_between, model_name, project_state
 from apps.migrations_preview.engine.writer import migration_source, names_django_cannot_write, with_verbatim_sql
-from apps.queryplans.sandbox import SandboxSession
+from apps.sandbox.engine import SandboxSession
 
 ANALYZER = "migrations"
 _SEVERITY: dict[str, Severity] = {"high": "high", "medium": "medium"}

@@ -26,7 +26,7 @@ from pglast.stream import RawStream
 from psycopg import sql
 
 from apps.migrations_preview.engine.review import StatementReview
-from apps.queryplans.sandbox import SandboxSession
+from apps.sandbox.engine import SandboxSession
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from django.db.utils import ConnectionHandler
 
 from apps.designs.engine.model import DesignModel
 from apps.migrations_preview.engine.states import PreviewState, migration_between, project_state
-from apps.queryplans.sandbox import SandboxSession
+from apps.sandbox.engine import SandboxSession
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@ from typing import Any
 import psycopg
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.queryplans import sandbox
-from apps.queryplans.services import sandbox_config
+from apps.sandbox import engine as sandbox
+from apps.sandbox.services import sandbox_config
 
 
 class Command(BaseCommand):

@@ -10,8 +10,8 @@ import psycopg
 import pytest
 from psycopg import errors, sql
 
-from apps.queryplans import sandbox
-from apps.queryplans.services import sandbox_config
+from apps.sandbox import engine as sandbox
+from apps.sandbox.services import sandbox_config
 
 # Counts forever, one row at a time: runs until stopped and never spills to disk.
 # (a set-returning function in the select list streams its rows; in FROM it would store them).

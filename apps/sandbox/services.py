@@ -3,8 +3,8 @@ from contextlib import AbstractContextManager
 
 from django.conf import settings
 
-from apps.queryplans import sandbox
-from apps.queryplans.sandbox import SandboxConfig, SandboxSession
+from apps.sandbox import engine as sandbox
+from apps.sandbox.engine import SandboxConfig, SandboxSession
 
 
 def sandbox_config() -> SandboxConfig:

@@ -1,7 +1,7 @@
 from celery import shared_task
 
-from apps.queryplans import sandbox
-from apps.queryplans.services import sandbox_config
+from apps.sandbox import engine as sandbox
+from apps.sandbox.services import sandbox_config
 
 
 @shared_task
