@@ -37,7 +37,7 @@ ensure_venv() {
   local stale=0
   [ -f "$stamp" ] || stale=1
   # The packages, and the compiled JSON scanner (built in place by the editable install).
-  for source in pyproject.toml setup.py apps/designs/engine/_jsonpos.c apps/designs/engine/_jsonpos_scan.h apps/designs/engine/_jsonpos_openapi.h apps/designs/engine/_jsonpos_security.h; do
+  for source in pyproject.toml setup.py apps/designs/engine/_jsonpos.c apps/designs/engine/_jsonpos_scan.h; do
     if [ "$ROOT/$source" -nt "$stamp" ]; then stale=1; fi
   done
   if ! compgen -G "$ROOT/apps/designs/engine/_jsonpos*.so" >/dev/null; then stale=1; fi
@@ -50,9 +50,8 @@ ensure_venv() {
 }
 
 # Debian packages: Chromium drives the browser tests; hypopg serves the query-plan sandbox; gcc
-# and OpenSSL's headers compile the JSON scanner (apps/designs/engine/_jsonpos.c) during the
-# editable install.
-APT_PACKAGES=(chromium postgresql-15-hypopg gcc libssl-dev)
+# compiles the JSON scanner (apps/designs/engine/_jsonpos.c) during the editable install.
+APT_PACKAGES=(chromium postgresql-15-hypopg gcc)
 
 ensure_debian_packages() {
   local missing=()

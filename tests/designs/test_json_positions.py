@@ -83,39 +83,21 @@ def test_members_and_nodes_outside_the_data_have_no_position() -> None:
     assert len(positions) == 3
 
 
-def test_the_compiled_walks_match_the_python_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_document_walks_skip_extensions_and_read_refs_everywhere() -> None:
     data = json.loads(json.dumps(DOCUMENT))
     data["paths"]["/a/{id}"]["get"]["examples"] = {"skipped": {"$ref": "#/in-example"}}
     data["x-ext"] = {"inner": {"$ref": "#/in-extension"}}
-    skip = frozenset({"examples"})
-    compiled = (structured.dict_objects(data, "/r", skip), structured.ref_strings(data, 48))
-    shallow = structured.ref_strings(data, 2)
-    monkeypatch.setattr(structured, "_jsonpos", None)
-    walked = (structured.dict_objects(data, "/r", skip), structured.ref_strings(data, 48))
-    assert compiled == walked
-    assert all(a[1] is b[1] for a, b in zip(compiled[0], walked[0], strict=True))
-    assert structured.ref_strings(data, 2) == shallow
-    pointers = [p for p, _ in compiled[0]]
+    pointers = [p for p, _ in structured.dict_objects(data, "/r", frozenset({"examples"}))]
     assert "/r/info/x-a~1b~0c" not in pointers  # an extension is not entered
     assert "/r/paths/~1a~1{id}/get/examples" not in pointers
     assert "/r/paths/~1a~1{id}/get/parameters/0" in pointers
-    assert sorted(compiled[1]) == ["#/in-example", "#/in-extension", "#/x"]  # refs are read everywhere
-    assert shallow == ["#/in-extension"]  # depth 2; the parameter's $ref lies 5 containers deep
-    # Keys to skip of any length or type (the compiled walk looks up only keys of a skipped length).
-    long_key = "k" * 70
-    data["info"][long_key] = {"deep": {}}
-    data["info"]["exampleZ"] = {"kept": {}}
-    for odd in (frozenset({long_key, "examples"}), frozenset({5, "examples"}), frozenset()):
-        monkeypatch.undo()
-        compiled_odd = structured.dict_objects(data, "", odd)
-        monkeypatch.setattr(structured, "_jsonpos", None)
-        assert compiled_odd == structured.dict_objects(data, "", odd)
-        assert (f"/info/{long_key}" in [p for p, _ in compiled_odd]) == (long_key not in odd)
+    assert sorted(structured.ref_strings(data, 48)) == ["#/in-example", "#/in-extension", "#/x"]
+    assert structured.ref_strings(data, 2) == ["#/in-extension"]  # the parameter's $ref lies 5 deep
 
 
 def test_nesting_deeper_than_the_scan_goes_is_refused_not_a_crash() -> None:
     # json.loads stops near 1,500 levels; data built another way can go deeper, and the scan
-    # (which recurses) stops at 4,000 so that the caller falls back to its walk.
+    # (which recurses) stops at MAX_DEPTH so that the caller falls back to its walk.
     depth = 4500
     text = '{"a":' * depth + "1" + "}" * depth
     data: dict = {"a": 1}
@@ -130,23 +112,18 @@ def test_nesting_deeper_than_the_scan_goes_is_refused_not_a_crash() -> None:
 @pytest.mark.parametrize(
     "text", ["", "plain ascii", "caf\u00e9", "\u2014 dash", "\U0001f600 face", "mix \u00e9\u2014\U0001f600 \ud800"]
 )
-def test_utf8_length_counts_without_encoding(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    expected = len(text.encode("utf-8", "surrogatepass"))
-    assert structured.utf8_length(text) == expected
-    monkeypatch.setattr(structured, "_jsonpos", None)
-    assert structured.utf8_length(text) == expected
+def test_utf8_length_counts_a_lone_surrogate_as_three_bytes(text: str) -> None:
+    assert structured.utf8_length(text) == len(text.encode("utf-8", "surrogatepass"))
 
 
 @pytest.mark.parametrize("key", ["", "/paths/~1a/get", "caf\u00e9 \U0001f600", "x" * 2000])
-def test_the_compiled_fingerprint_digest_is_sha256(key: str) -> None:
+def test_the_fingerprint_digest_is_sha256(key: str) -> None:
     import hashlib
 
     from apps.analysis.engine import findings
 
     prefix = findings.fingerprint_prefix("security", "sec.api4.string-limit")
-    assert findings.fingerprint_from is not findings._sha256_hex24  # compiled
     assert findings.fingerprint_from(prefix, key) == hashlib.sha256((prefix + key).encode()).hexdigest()[:24]
-    assert findings._sha256_hex24(prefix, key) == findings.fingerprint_from(prefix, key)
 
 
 def test_the_scan_collects_every_extension_key_and_the_text_search_serves_without_it() -> None:
@@ -170,10 +147,13 @@ def test_the_scan_collects_every_extension_key_and_the_text_search_serves_withou
 
     # Keys only, as the scanner meets them; the workbench's own are kept.
     assert extensions(text) == {"x-workbench-ignore", "x-workbench-note"}
-    # A duplicate key makes the scanner refuse: the text is searched instead (prose included).
+    # A duplicate key makes the scanner refuse: the data is walked instead, with the same answer.
     duplicated = text.replace('"version": "1"', '"version": "1", "version": "2"')
-    assert JsonLocator(duplicated, document="d.json", data=json.loads(duplicated)).extension_keys() is None
-    assert extensions(duplicated) == {"x-workbench-ignore", "x-workbench-other"}
+    with pytest.raises(ValueError, match="duplicate key"):
+        structured.Positions(duplicated, json.loads(duplicated))
+    walked = JsonLocator(duplicated, document="d.json", data=json.loads(duplicated)).extension_keys()
+    assert walked == {"x-logo", "x-workbench-ignore", "x-workbench-note"}
+    assert extensions(duplicated) == {"x-workbench-ignore", "x-workbench-note"}
 
 
 def test_the_scan_collects_every_ref_it_meets_for_the_ref_check() -> None:
@@ -188,3 +168,94 @@ def test_the_scan_collects_every_ref_it_meets_for_the_ref_check() -> None:
     assert structured.Positions(text, data).refs == {"#/b", "#/a", "other.json#/c"}
     assert JsonLocator(text, document="d.json", data=data).ref_values() == {"#/b", "#/a", "other.json#/c"}
     assert set(structured.ref_strings(data, 100)) == {"#/b", "#/a", "other.json#/c"}  # what the walk finds
+
+
+# A path item and a response reached through `$ref`, the response with a `content` sibling that
+# OpenAPI ignores: json.loads reads the same data with or without the scanner.
+REFERENCED = (
+    '{"openapi": "3.1.0", "info": {"title": "t", "version": "1"},\n'
+    ' "paths": {"/b": {"$ref": "#/components/pathItems/B"}},\n'
+    ' "components": {"pathItems": {"B": {"get": {"responses": {"200": {"$ref": "#/components/responses/R",\n'
+    '   "content": {"text/plain": {}}}}}}},\n'
+    '  "responses": {"R": {"description": "r", "content": {"application/json": {}}}}}}'
+)
+
+
+def _at(text: str, needle: str) -> tuple[int, int]:
+    offset = text.index(needle)
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_an_element_reached_through_a_ref_is_located_at_its_definition(
+    compiled: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from apps.designs.engine.limits import ParseLimits
+    from apps.designs.engine.loader import DesignInput, parse_design
+
+    if not compiled:
+        monkeypatch.setattr(structured, "Positions", None)
+    result = parse_design(DesignInput(openapi=REFERENCED), limits=ParseLimits())
+    (endpoint,) = result.model.endpoints
+    assert endpoint.key == "GET /b"
+    # The operation is where `B`'s `get` is written, not at the `$ref` under /paths.
+    assert (endpoint.source.line, endpoint.source.column) == _at(REFERENCED, '"get"') == (3, 37)
+    assert endpoint.source.pointer == "/paths/~1b/get"
+    (response,) = endpoint.responses
+    # The response is its `$ref` in the operation; its body, read from the definition (the
+    # sibling `content` is ignored), is located at that `$ref` too, not at the ignored sibling.
+    assert (response.source.line, response.source.column) == _at(REFERENCED, '"200"')
+    assert response.body is not None and response.body.media_type == "application/json"
+    assert (response.body.source.line, response.body.source.column) == _at(REFERENCED, '"200"')
+
+
+def test_the_text_walk_locates_every_container_where_the_scanner_does() -> None:
+    for text in (json.dumps(DOCUMENT, indent=2, ensure_ascii=False), REFERENCED, '[{"a": [[], {}]}, [1, [2]]]'):
+        data = json.loads(text)
+        scanned = JsonLocator(text, document="d.json", data=data)
+        walked = JsonLocator(text, document="d.json", data=data)
+        walked._positions = False  # as when the scanner refuses or is not compiled
+        stack: list[tuple[object, str]] = [(data, "")]
+        while stack:
+            node, ptr = stack.pop()
+            assert scanned.node(node, ptr) == walked.node(node, ptr), ptr
+            assert scanned.ref(ptr) == walked.ref(ptr), ptr
+            items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+            stack.extend((value, f"{ptr}/{structured.escape_pointer_part(str(key))}") for key, value in items)
+        assert scanned.extension_keys() == walked.extension_keys()
+        assert scanned.ref_values() == walked.ref_values()
+
+
+def test_data_changed_after_the_scan_is_answered_safely() -> None:
+    text = '{"a": [1, 2, {"b": 3}], "c": {"d": 4, "e": [5]}, "f": 6}'
+    data = json.loads(text)
+    positions = structured.Positions(text, data)
+    inner, items = data["c"], data["a"]
+    assert positions.member(data, "f") == (1 << 32) | 50
+    del data["c"]  # the dict changed size: its members are no longer answered
+    assert positions.member(data, "f") is None
+    assert positions.get(inner) == (1 << 32) | 25  # still held: its address cannot be reused
+    items.clear()
+    assert positions.member(items, 2) == (1 << 32) | 14  # what was recorded, never past it
+    items.extend(range(10))
+    assert positions.member(items, 9) is None
+    assert positions.member(items, 2**70) is None and positions.member(items, -1) is None
+    inner["d"] = {"new": 1}
+    assert positions.get(inner["d"]) is None
+    locator = JsonLocator(text, document="d.json", data=data)
+    assert locator.ref("/f").line == 1  # the text answers when the table cannot
+
+
+def test_a_text_that_disagrees_on_a_scalar_or_an_escaped_key_is_refused() -> None:
+    for text, data in (
+        ('{"a": "1"}', {"a": 1}),
+        ('{"a": 1}', {"a": "1"}),
+        ('{"a": {}}', {"a": 1}),
+        ('{"\\u0061": 1}', {"b": 1}),
+        ('{"\\ud83d\\ude00": 1}', {"\ud83d\ude00": 1}),  # a pair is one character, as json.loads reads it
+        ('{"a\\q": 1}', {"a\\q": 1}),
+    ):
+        with pytest.raises(ValueError, match="does not match"):
+            structured.Positions(text, data)
+    assert len(structured.Positions('{"\\u0061\\n\\ud83d\\ude00": {}}', {"a\n\U0001f600": {}})) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -21,16 +22,9 @@ def fingerprint_prefix(analyzer: str, rule_id: str) -> str:
     return f"{analyzer}\x1f{rule_id}\x1f"
 
 
-def _sha256_hex24(prefix: str, key: str) -> str:
-    import hashlib  # only where the compiled digest is missing
-
+def fingerprint_from(prefix: str, key: str) -> str:
+    """The fingerprint of `key` under a rule's `fingerprint_prefix`."""
     return hashlib.sha256((prefix + key).encode()).hexdigest()[:24]
-
-
-try:  # the same digest through OpenSSL without a hash object apiece (see _jsonpos.c)
-    from apps.designs.engine._jsonpos import sha256_hex24 as fingerprint_from
-except ImportError:  # not compiled
-    fingerprint_from = _sha256_hex24
 
 
 def severity_rank(severity: str) -> int:

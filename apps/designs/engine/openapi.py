@@ -221,9 +221,9 @@ def load_openapi(text: str, *, document: str, line_offset: int = 0, limits: Pars
 
 
 # Where the specification puts a mapping or a list. A node of another type (`servers: 5`) is
-# reported on its line and dropped from the data, so that no walk (Python or compiled) and no
-# analyzer meets it; the rest of the document is read as if it were absent. `security` is not
-# among them: the review reads a `security: {}` or `null` as "no security", which is what it says.
+# reported on its line and dropped from the data, so that no walk and no analyzer meets it; the
+# rest of the document is read as if it were absent. `security` is not among them: the review
+# reads a `security: {}` or `null` as "no security", which is what it says.
 _TOP_SHAPES: dict[str, type] = {
     "info": dict,
     "servers": list,
@@ -549,8 +549,7 @@ def parse_openapi(
             doc.ref("/paths"),
             "Split the description by area and paste the part under review, or raise DESIGN_MAX_OPERATIONS.",
         )
-    build = _endpoints if _build_endpoints is None else _compiled_endpoints
-    endpoints = build(doc, paths, base_path=base_path, default_security=default_security, limits=limits)
+    endpoints = _endpoints(doc, paths, base_path=base_path, default_security=default_security, limits=limits)
     return settings, tuple(endpoints), doc.problems, doc
 
 
@@ -637,39 +636,6 @@ def _endpoints(
                 )
             )
     return endpoints
-
-
-def _compiled_endpoints(
-    doc: OpenApiDocument,
-    paths: dict[str, Any],
-    *,
-    base_path: str,
-    default_security: tuple[tuple[str, ...], ...],
-    limits: ParseLimits,
-) -> list[Endpoint]:
-    """`_endpoints` compiled (see _jsonpos_openapi.h): the same walk, the same objects."""
-    return _build_endpoints(  # type: ignore[no-any-return,misc]
-        paths,
-        "security" in doc.data,
-        base_path,
-        default_security,
-        doc.resolve,
-        doc.node_ref,
-        (Endpoint, Parameter, Body, Response),
-        doc.parameter_shapes,
-        doc.body_shapes,
-        _CONSTRAINT_KEYS,
-        _component_name,
-        _PAGINATION,
-        _schemas_reached(doc, limits.max_schema_depth),
-        doc._targets,
-    )
-
-
-try:  # the operations walk compiled (apps/designs/engine/_jsonpos_openapi.h)
-    from apps.designs.engine._jsonpos import endpoints as _build_endpoints
-except ImportError:  # not compiled
-    _build_endpoints = None
 
 
 def _parameters(doc: OpenApiDocument, raw: Any, owner_ptr: str) -> list[Parameter]:

@@ -3,9 +3,17 @@
 JSON goes through `json` (fast); YAML through libyaml's safe loader (`yamldoc`, imported only
 when YAML is pasted), with timestamps kept as strings and alias bombs refused before anything is
 built. For JSON, the compiled scanner in `_jsonpos` gives every object, array and member its line
-and column in one pass on first use; without it (not compiled, or a duplicate key) pointers are
-resolved by walking the text. The same module walks loaded documents (`dict_objects`,
-`ref_strings`) with Python fallbacks.
+and column in one pass on first use; without it (not compiled, or a duplicate key) the text is
+walked instead, with the same answers.
+
+Where a part of the document is located: a dict or list of the loaded data is located where
+that object is written (its key when it is an object member, itself when it is an array item),
+whatever pointer the caller names it by; anything else by its pointer, at the nearest part of
+the pointer that is written. So an element reached through a `$ref` is located at the
+referenced definition: the operations of `"/b": {"$ref": "#/components/pathItems/B"}` are
+where `B`'s operations are written, the place a reviewer edits. Where a caller wants the `$ref`
+instead (a body read through a response's `$ref` is located at that response, as the operation
+writes it), it passes the `$ref` object as the node.
 """
 
 from __future__ import annotations
@@ -21,12 +29,9 @@ from apps.designs.engine.model import Problem, SourceRef
 from apps.designs.engine.text import InputError, LineIndex, check_json_escapes
 
 try:
-    from apps.designs.engine import _jsonpos
-    from apps.designs.engine._jsonpos import Positions, Sources
-except ImportError:  # not compiled (a checkout without `pip install -e .`): the Python below serves
-    _jsonpos = None  # type: ignore[assignment]
+    from apps.designs.engine._jsonpos import Positions
+except ImportError:  # not compiled (a checkout without `pip install -e .`): the text walk serves
     Positions = None
-    Sources = None
 
 _WS = re.compile(r"[ \t\n\r]*")
 # A JSON number with more digits than Python reads as an int (json.loads raises a bare ValueError).
@@ -65,9 +70,7 @@ def resolve_pointer(data: Any, ref: str) -> Any:
 
 def dict_objects(data: Any, prefix: str, skip: frozenset[str]) -> list[tuple[str, dict[str, Any]]]:
     """Every dict of `data` with its JSON pointer (under `prefix`), depth first; members whose
-    key is in `skip` or starts with "x-" are not entered. Compiled when it can be."""
-    if _jsonpos is not None:
-        return _jsonpos.objects(data, prefix, set(skip))
+    key is in `skip` or starts with "x-" are not entered."""
     found = []
     stack: list[tuple[str, Any]] = [(prefix, data)]
     containers = (dict, list)
@@ -86,17 +89,13 @@ def dict_objects(data: Any, prefix: str, skip: frozenset[str]) -> list[tuple[str
 
 
 def utf8_length(text: str) -> int:
-    """len(text.encode("utf-8")) without building the bytes (a lone surrogate counts 3)."""
-    if _jsonpos is not None:
-        return _jsonpos.utf8_length(text)
+    """len(text.encode("utf-8")), a lone surrogate counting 3."""
     return len(text.encode("utf-8", "surrogatepass"))
 
 
 def ref_strings(data: Any, max_depth: int) -> list[str]:
     """The string value of every `$ref` in the dicts of `data` at most `max_depth` containers
-    deep (`data` itself is depth 0). Compiled when it can be."""
-    if _jsonpos is not None:
-        return _jsonpos.refs(data, max_depth)
+    deep (`data` itself is depth 0)."""
     found = []
     stack: list[tuple[Any, int]] = [(data, 0)]
     while stack:
@@ -178,7 +177,9 @@ _SCALAR_END = re.compile(r"[^,\]}\s]*")
 class JsonLocator(Locator):
     """Walks the JSON text itself. Sibling values are skipped through a bracket index built
     once (open offset -> close offset), so finding many pointers costs about one pass over the
-    text rather than one decode of every sibling on the way."""
+    text rather than one decode of every sibling on the way. With the loaded data, containers are
+    located by identity (see the module docstring): through the compiled scanner's table when it
+    serves, else through a table of the same answers built by walking the text."""
 
     def __init__(self, text: str, *, document: str, line_offset: int = 0, data: Any = None) -> None:
         super().__init__(text, document=document, line_offset=line_offset)
@@ -187,6 +188,10 @@ class JsonLocator(Locator):
         self._ends: dict[int, int] | None = None
         self._data = data
         self._positions: Any = None  # built on the first node(); False when it cannot be
+        # Without the scanner: id(container) -> (offset where it is written, the container, held
+        # so that its id cannot be reused), and what the scanner collects on its way.
+        self._identity: dict[int, tuple[int, Any]] | None = None
+        self._collected: tuple[frozenset[str], frozenset[str]] | None = None
 
     def _scan(self) -> Any:
         """The compiled scanner's table, built on first use: one pass over the text (about a
@@ -203,25 +208,80 @@ class JsonLocator(Locator):
     def _at(self, packed: int, ptr: str) -> SourceRef:
         return SourceRef(self.document, (packed >> 32) + self.line_offset, packed & 0xFFFFFFFF, ptr)
 
+    def _collect(self) -> tuple[frozenset[str], frozenset[str]]:
+        """Every key starting with "x-" and every str `$ref` value of the data: what the scanner
+        meets on its way, found by walking the data when it does not serve."""
+        if self._collected is None:
+            extensions: set[str] = set()
+            refs: set[str] = set()
+            stack = [self._data]
+            while stack:
+                node = stack.pop()
+                if type(node) is dict:
+                    for key, value in node.items():
+                        if type(key) is str and key.startswith("x-"):
+                            extensions.add(key)
+                        if key == "$ref" and type(value) is str:
+                            refs.add(value)
+                        if type(value) in (dict, list):
+                            stack.append(value)
+                elif type(node) is list:
+                    stack.extend(value for value in node if type(value) in (dict, list))
+            self._collected = (frozenset(extensions), frozenset(refs))
+        return self._collected
+
     def extension_keys(self) -> frozenset[str] | None:
         positions = self._scan()
-        return positions.extensions if positions else None  # type: ignore[no-any-return]
+        if positions:
+            return positions.extensions  # type: ignore[no-any-return]
+        return self._collect()[0] if self._data is not None else None
 
     def ref_values(self) -> frozenset[str] | None:
         positions = self._scan()
-        return positions.refs if positions else None  # type: ignore[no-any-return]
+        if positions:
+            return positions.refs  # type: ignore[no-any-return]
+        return self._collect()[1] if self._data is not None else None
 
-    def node_lookup(self) -> Callable[[Any, str], SourceRef]:
-        positions = self._scan()
-        if not positions:
-            return self.node
-        # `node` compiled (the table comes from the same module): each SourceRef built directly.
-        return Sources(positions, self.document, self.line_offset, SourceRef, self.ref)  # type: ignore[no-any-return]
+    def _identities(self) -> dict[int, tuple[int, Any]]:
+        """Where each dict and list of the data is written, by walking the text beside it: the
+        scanner's answers, for when it does not serve. With a duplicate key, the member json.loads
+        kept (the last) is the one located."""
+        if self._identity is None:
+            containers = (dict, list)
+            found: dict[int, tuple[int, Any]] = {}
+            if type(self._data) in containers:
+                root = self._skip(0)
+                found[id(self._data)] = (root, self._data)
+                stack: list[tuple[Any, int]] = [(self._data, root)]
+                while stack:
+                    node, pos = stack.pop()
+                    children = self._container(pos)
+                    if type(node) is dict and isinstance(children, dict):
+                        for key, value in node.items():
+                            if type(value) in containers and key in children:
+                                key_at, value_at = children[key]
+                                found.setdefault(id(value), (key_at, value))
+                                stack.append((value, value_at))
+                    elif type(node) is list and isinstance(children, list):
+                        for item, item_at in zip(node, children, strict=False):
+                            if type(item) in containers:
+                                found.setdefault(id(item), (item_at, item))
+                                stack.append((item, item_at))
+            self._identity = found
+        return self._identity
 
     def node(self, node: Any, ptr: str) -> SourceRef:
         positions = self._positions if self._positions is not None else self._scan()
-        packed = positions.get(node) if positions else None
-        return self.ref(ptr) if packed is None else self._at(packed, ptr)
+        if positions:
+            packed = positions.get(node)
+            return self.ref(ptr) if packed is None else self._at(packed, ptr)
+        if self._data is None:
+            return self.ref(ptr)
+        entry = self._identities().get(id(node))
+        if entry is None or entry[1] is not node:
+            return self.ref(ptr)
+        line, column = self._index().position(entry[0])
+        return SourceRef(self.document, line + self.line_offset, column, ptr)
 
     def ref(self, ptr: str) -> SourceRef:
         positions = self._scan()
@@ -239,8 +299,10 @@ class JsonLocator(Locator):
             elif type(node) is not dict or part not in node:
                 break
             child = node[part]
-            packed = positions.get(child) if type(child) in containers else positions.member(node, part)
-            node = child
+            found = positions.get(child) if type(child) in containers else positions.member(node, part)
+            if found is None:  # the data changed since the scan: the text is what was written
+                return super().ref(ptr)
+            packed, node = found, child
         return self._at(packed, ptr)
 
     def _value_end(self, pos: int) -> int:

@@ -187,8 +187,8 @@ class _Review:
             for ptr, node in _walk(self.doc.data):
                 if IGNORE_KEY in node:
                     self.waivers[ptr] = node
-        self.hit = self._fast_hit(deduplicate=True)
-        self.hit_once = self._fast_hit(deduplicate=False)
+        self.hit = self._hit(deduplicate=True)
+        self.hit_once = self._hit(deduplicate=False)
 
     def add(
         self,
@@ -235,17 +235,7 @@ class _Review:
             )
         )
 
-    def _fast_hit(self, *, deduplicate: bool) -> Callable[[str, str, Any, str], None]:
-        locate = self.doc.locate_node if self.doc is not None else None
-        if Reporter is not None and Sources is not None and type(locate) is Sources and not self.waivers:
-            # The same function compiled (see _jsonpos.c): each finding and its SourceRef built
-            # directly. Waivers need the Python path's suppression lookup.
-            return Reporter(
-                locate, self.findings, Finding, ANALYZER, _REPORTER_FACTS, self.seen if deduplicate else None
-            )  # type: ignore[no-any-return]
-        return self._python_hit(deduplicate=deduplicate)
-
-    def _python_hit(self, *, deduplicate: bool) -> Callable[[str, str, Any, str], None]:
+    def _hit(self, *, deduplicate: bool) -> Callable[[str, str, Any, str], None]:
         seen = self.seen
         remember = seen.add
         append = self.findings.append
@@ -358,18 +348,6 @@ _FACTS = {
 }
 
 
-# What the compiled Reporter reads of each rule, in its order (see _jsonpos.c).
-_REPORTER_FACTS = {
-    rule_id: (f.severity, f.title, f.why, f.fix, f.references, f.category, f.cwe, f.fingerprint_prefix)
-    for rule_id, f in _FACTS.items()
-}
-
-try:
-    from apps.designs.engine._jsonpos import Reporter, Sources
-except ImportError:  # not compiled
-    Reporter = Sources = None
-
-
 def _waives(node: Mapping[str, Any], rule: Rule) -> bool:
     ignored = node.get(IGNORE_KEY)
     if isinstance(ignored, str):
@@ -471,7 +449,7 @@ def _node_rules_apply(where: str, node: Mapping[str, Any], credential: Callable[
     )
 
 
-def _python_schema_scan(
+def _schema_scan(
     data: Any,
     skip: set[str],
     oas31: bool,
@@ -481,8 +459,8 @@ def _python_schema_scan(
     object_rules: Visit,
     credential: Callable[[str], bool],
 ) -> list[tuple[str, dict[str, Any]]]:
-    """What the compiled `schema_scan` does (see _jsonpos.c): the per-object checks over every
-    object of the walk, calling back for those a rule reports on, in walk order."""
+    """The per-object checks over every object of the walk, calling back for those a rule
+    reports on, in walk order; returns every `responses` object under /paths with its pointer."""
     responses_objects = []
     for where, node in dict_objects(data, "", frozenset(skip)):
         if ("parameters" in node or "headers" in node) and _node_rules_apply(where, node, credential):
@@ -514,17 +492,6 @@ def _python_schema_scan(
         if kind == "object" and node.get("unevaluatedProperties" if oas31 else "additionalProperties"):
             object_rules(where, node)
     return responses_objects
-
-
-try:  # the same checks compiled (apps/designs/engine/_jsonpos.c)
-    from apps.designs.engine._jsonpos import body_candidates as _body_candidates
-    from apps.designs.engine._jsonpos import operation_checks as _operation_checks
-    from apps.designs.engine._jsonpos import parameter_flags as _parameter_flags
-    from apps.designs.engine._jsonpos import responses_rules as _responses_rules
-    from apps.designs.engine._jsonpos import schema_scan as _schema_scan
-except ImportError:  # not compiled
-    _schema_scan = _python_schema_scan
-    _responses_rules = _body_candidates = _parameter_flags = _operation_checks = None
 
 
 def _object_rules(review: _Review, where: str, node: dict[str, Any], *, oas31: bool) -> None:
@@ -583,11 +550,10 @@ _RESPONSES_RULES = (
 )
 
 
-def _python_responses_rules(
+def _responses_rules(
     doc: ApiDocument, responses_objects: list[tuple[str, dict[str, Any]]], hit: Report, once: Report
 ) -> None:
-    """What the compiled `responses_rules` does (see _jsonpos_security.h): `once` for what each
-    responses object lacks, `hit` for each of its responses without rate-limit headers or, a
+    """`once` for what each responses object lacks, `hit` for each of its responses without rate-limit headers or, a
     429, without Retry-After."""
     no_429, no_401, no_500, no_validation, rate_limit, retry_after = _RESPONSES_RULES
     for where, responses in responses_objects:
@@ -617,25 +583,11 @@ def _operation_rules(review: _Review, doc: ApiDocument, responses_objects: list[
     data = doc.data
     root_security = data.get("security")
     hit, once = review.hit, review.hit_once  # each responses object is met once; responses may be shared
-    if _responses_rules is not None and doc.resolve is not None:
-        _responses_rules(responses_objects, doc.resolve, hit, once, _RESPONSES_RULES, _RATE_LIMIT_SETS)
-    else:
-        _python_responses_rules(doc, responses_objects, hit, once)
+    _responses_rules(doc, responses_objects, hit, once)
 
     admin_hashes: list[tuple[str, str, str]] = []
     other_hashes: set[str] = set()
     parameter_facts: dict[int, tuple[str, bool, bool, bool]] = {}  # id(parameter object) -> facts
-    compiled = _operation_checks is not None and _parameter_flags is not None and doc.resolve is not None
-    if compiled:
-        resolve = doc.resolve
-
-        def flag_parameters(parameters: list[Any], cache: dict[int, Any], is_get: bool) -> list[Any]:
-            return _parameter_flags(parameters, cache, resolve, _name_facts, is_get)  # type: ignore[no-any-return]
-
-    else:
-
-        def flag_parameters(parameters: list[Any], cache: dict[int, Any], is_get: bool) -> list[Any]:
-            return _python_parameter_flags(doc, parameters, cache, is_get)
 
     def rest(
         path: str,
@@ -676,8 +628,8 @@ def _operation_rules(review: _Review, doc: ApiDocument, responses_objects: list[
                     other_hashes.add(digest)
         shared = item.get("parameters") or []
         parameters = [*shared, *(operation.get("parameters") or [])]
-        for index, (name, numeric_id, url, unbounded_page) in flag_parameters(
-            parameters, parameter_facts, method == "get"
+        for index, (name, numeric_id, url, unbounded_page) in _parameter_flags(
+            doc, parameters, parameter_facts, method == "get"
         ):
             owner = item_ptr if index < len(shared) else op_ptr
             local = index if owner != op_ptr else index - len(shared)
@@ -708,22 +660,7 @@ def _operation_rules(review: _Review, doc: ApiDocument, responses_objects: list[
                 key=f"{method.upper()} {path}",
             )
 
-    paths = data.get("paths")
-    if compiled:
-        _operation_checks(
-            paths,
-            root_security,
-            hit,
-            _UNAUTHENTICATED_RULES,
-            _UNAUTHENTICATED,
-            parameter_facts,
-            doc.resolve,
-            _name_facts,
-            _is_webhook,
-            rest,
-        )
-    else:
-        _python_operation_checks(paths, root_security, hit, rest)
+    _operation_checks(data.get("paths"), root_security, hit, rest)
     for path, where, digest in admin_hashes:
         if digest in other_hashes:
             review.add(
@@ -746,9 +683,9 @@ def _is_webhook(path: str) -> bool:
     return _WEBHOOK_PATH.search(path) is not None
 
 
-def _python_operation_checks(paths: Any, root_security: Any, hit: Report, rest: Callable[..., None]) -> None:
-    """What the compiled `operation_checks` does (see _jsonpos_security.h), calling `rest` for
-    every operation rather than only those with more to look at."""
+def _operation_checks(paths: Any, root_security: Any, hit: Report, rest: Callable[..., None]) -> None:
+    """Every operation under `paths`: `hit` for one that no security covers, then `rest` for the
+    other checks."""
     for raw_path, item in paths.items() if isinstance(paths, dict) else ():
         if not isinstance(item, dict):
             continue
@@ -779,13 +716,13 @@ def _python_operation_checks(paths: Any, root_security: Any, hit: Report, rest: 
             rest(path, method, item, item_ptr, op_ptr, operation, webhook)
 
 
-def _python_parameter_flags(
+def _parameter_flags(
     doc: ApiDocument, parameters: list[Any], cache: dict[int, tuple[str, bool, bool, bool]], is_get: bool
 ) -> list[tuple[int, tuple[str, bool, bool, bool]]]:
     """(index, facts) of each parameter worth reporting (an integer id, a URL, a page size without
     a maximum on a GET). Operations share parameters through $ref: what a parameter object is
     worth reporting for is worked out once (kept in `cache` by its identity), and where it is
-    written only for those reported. The compiled `parameter_flags` does the same."""
+    written only for those reported."""
     flagged = []
     for index, param in enumerate(parameters):
         resolved = _deref(doc, param, "")[0] if type(param) is dict and "$ref" in param else param
@@ -1157,20 +1094,8 @@ def _body_rules(review: _Review, doc: ApiDocument) -> None:
 
 
 def _body_operations(doc: ApiDocument) -> Iterable[tuple[str, str, Mapping[str, Any]]]:
-    """The operations the body rules can report on, in order: every one, or, compiled, only those
-    whose bodies hold a field the rules look for (see body_candidates in _jsonpos_security.h)."""
-    if _body_candidates is None or doc.resolve is None:
-        return ((path, method, operation) for path, method, _, operation in _operations(doc))
-    return _body_candidates(  # type: ignore[no-any-return]
-        doc.data.get("paths"),
-        doc.resolve,
-        _name_facts,
-        _PRIVILEGED,
-        _URL_FORMATS,
-        _URL_FIELD_NAMES,
-        _SECRET_FIELDS,
-        _LEAKY_ERROR_FIELDS,
-    )
+    """The operations the body rules look at, in document order."""
+    return ((path, method, operation) for path, method, _, operation in _operations(doc))
 
 
 def _story_rules(review: _Review) -> None:

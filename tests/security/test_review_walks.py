@@ -1,0 +1,152 @@
+"""The security review's walks of bodies and operations, on documents made to hit their corners."""
+
+import json
+from typing import Any
+
+import pytest
+
+from apps.designs.engine.limits import ParseLimits
+from apps.security.engine import review
+
+
+def _parsed(document: dict[str, Any]) -> tuple[Any, Any]:
+    """The parse result and API document of `document`."""
+    from apps.designs.engine.loader import DesignInput, parse_design
+
+    result = parse_design(DesignInput(openapi=json.dumps(document)), limits=ParseLimits())
+    assert result.model.api_document is not None
+    return result, result.model.api_document
+
+
+def _rule_findings(result: Any, doc: Any, run: Any) -> list:
+    """The findings `run(review)` reports on a fresh review of the parsed design."""
+    reviewed = review._Review(model=result.model, doc=doc)
+    run(reviewed)
+    return reviewed.findings
+
+
+BODIES: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {"title": "t", "version": "1"},
+    "paths": {
+        "/users": {
+            "post": {
+                "requestBody": {"$ref": "#/components/requestBodies/User"},
+                "responses": {
+                    "201": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}}
+                },
+            },
+            "put": {
+                "requestBody": {
+                    "content": {"application/json": {"schema": {"properties": {"is_staff": {"readOnly": True}}}}}
+                },
+                "responses": {
+                    "4XX": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+                },
+            },
+            "patch": {
+                "requestBody": {
+                    "content": {
+                        "a/b": {"schema": {"type": "array", "items": {"properties": {"avatar": {"format": "uri"}}}}}
+                    }
+                },
+                "responses": {"200": {"$ref": "#/components/responses/Plain"}},
+            },
+            "get": {
+                "requestBody": {"content": {"a/b": {"schema": {"properties": {"role": {}}}}}},  # not a write
+                "responses": {"200": {"content": {"a/b": {"schema": {"oneOf": [{"properties": {"Password": {}}}]}}}}},
+            },
+            "delete": {"responses": {"500": {"content": {"a/b": {"schema": {"properties": {"stack": {}}}}}}, "x": {}}},
+        },
+        "/quiet": {"get": {"responses": {"200": {"content": {"a/b": {"schema": {"properties": {"name": {}}}}}}}}},
+    },
+    "components": {
+        "schemas": {
+            "User": {
+                "allOf": [
+                    {"$ref": "#/components/schemas/Base"},
+                    {"properties": {"api_key": {"writeOnly": True}, "token": {}}},
+                ]
+            },
+            "Base": {"properties": {"id": {}, "owner_id": {}, "callback_url": {}}},
+            "Error": {"properties": {"trace": {}, "message": {}}},
+        },
+        "requestBodies": {"User": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}}},
+        "responses": {"Plain": {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    },
+}
+
+
+def test_the_body_rules_report_on_requests_responses_and_errors() -> None:
+    result, doc = _parsed(BODIES)
+    every = _rule_findings(result, doc, lambda reviewed: review._body_rules(reviewed, doc))
+    assert {f.rule_id for f in every} == {
+        "sec.api3.privileged-field-writable",
+        "sec.api7.url-input",
+        "sec.api3.secret-in-response",
+        "sec.api8.error-leaks-internals",
+    }
+    # /quiet names nothing the rules look for; PUT's is_staff is read-only, GET's role is not a write.
+    assert not any("/quiet" in f.message or "is_staff" in f.message or "`role`" in f.message for f in every)
+
+
+OPERATIONS: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {"title": "t", "version": "1"},
+    "security": [{"key": []}],
+    "components": {"securitySchemes": {"key": {"type": "apiKey", "in": "header", "name": "X-Key"}}},
+    "paths": {
+        "/public": {"get": {"security": [], "responses": {}}, "head": {"security": [], "responses": {}}},
+        "/open": {"post": {"security": [{}, {"key": []}], "responses": {}}, "options": {"security": None}},
+        "/none": {"delete": {"security": None}, "trace": {"security": []}, "get": {"security": {}}},
+        "/admin/users/{user_id}": {
+            "parameters": [{"name": "user_id", "in": "path", "schema": {"type": "integer"}}],
+            "get": {"parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer"}}]},
+            "put": {"security": [{"key": []}], "deprecated": True},
+        },
+        "/hooks/payments": {"post": {"security": [], "parameters": [{"name": "X-Signature", "in": "header"}]}},
+        "/webhook": {"post": {"security": [], "parameters": [{"name": "redirect", "in": "query"}]}},
+        "/items": {"get": {"parameters": [{"name": "callback_url", "in": "query"}]}, "patch": {"deprecated": "yes"}},
+    },
+}
+
+
+def test_the_operation_walk_reports_security_parameters_and_deprecation() -> None:
+    result, doc = _parsed(OPERATIONS)
+    python = _rule_findings(result, doc, lambda reviewed: review._operation_rules(reviewed, doc, []))
+    assert sorted({(f.rule_id, f.locations[0].pointer) for f in python}) == [
+        ("sec.api1.numeric-id", "/paths/~1admin~1users~1{user_id}/parameters/0/schema"),
+        ("sec.api10.unsigned-webhook", "/paths/~1webhook/post"),
+        ("sec.api2.unauthenticated-read", "/paths/~1none/get/security"),
+        ("sec.api2.unauthenticated-read", "/paths/~1public/get/security"),
+        ("sec.api2.unauthenticated-read", "/paths/~1public/head/security"),
+        ("sec.api2.unauthenticated-write", "/paths/~1hooks~1payments/post/security"),
+        ("sec.api2.unauthenticated-write", "/paths/~1none/delete/security"),
+        ("sec.api2.unauthenticated-write", "/paths/~1open/post/security/0"),
+        ("sec.api2.unauthenticated-write", "/paths/~1webhook/post/security"),
+        ("sec.api4.unbounded-page-size", "/paths/~1admin~1users~1{user_id}/get/parameters/0"),
+        ("sec.api5.admin-same-security", "/paths/~1admin~1users~1{user_id}/get/security"),  # inherited
+        ("sec.api5.admin-same-security", "/paths/~1admin~1users~1{user_id}/put/security/0"),
+        ("sec.api7.url-parameter", "/paths/~1items/get/parameters/0/name"),
+        ("sec.api7.url-parameter", "/paths/~1webhook/post/parameters/0/name"),
+        ("sec.api9.deprecated-operation", "/paths/~1admin~1users~1{user_id}/put/deprecated"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/webhooks",
+        "/WebHook/x",
+        "/callbacks",
+        "/hooks",
+        "/hook",
+        "/hooksx",
+        "/x/HOOKS/y",
+        "/ho\u212aoks",
+        "/users/{id}",
+        "/hook\u017f",
+    ],
+)
+def test_the_webhook_path_check_answers_as_the_pattern_does(path: str) -> None:
+    assert review._is_webhook(path) == (review._WEBHOOK_PATH.search(path) is not None)
