@@ -7,6 +7,7 @@ task id looks the same as a queued one there, and results expire.
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import os
 import threading
@@ -21,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerOperationalError
+from psycopg import sql
 from redis.exceptions import RedisError
 
 from apps.analysis.engine.findings import severity_rank
@@ -315,8 +317,7 @@ def _store(run: AnalysisRun, report: dict[str, Any], parsed: bool) -> None:
     findings = report["findings"]
     # Replace rather than add, so that a re-run of the same job never duplicates findings.
     Finding.objects.filter(run=locked).delete()
-    for batch in itertools.batched(findings, settings.ANALYSIS_FINDING_BATCH_SIZE):
-        Finding.objects.bulk_create([_finding_row(locked, f) for f in batch])
+    _copy_findings(locked.pk, findings)
     locked.report = {key: value for key, value in report.items() if key != "findings"}
     locked.finding_count = len(findings)
     locked.progress = 100
@@ -331,23 +332,57 @@ def _store(run: AnalysisRun, report: dict[str, Any], parsed: bool) -> None:
     locked.save()
 
 
-def _finding_row(run: AnalysisRun, finding: dict[str, Any]) -> Finding:
-    return Finding(
-        run=run,
-        analyzer=finding["analyzer"],
-        rule_id=finding["rule_id"],
-        severity=finding["severity"],
-        severity_rank=severity_rank(finding["severity"]),
-        title=finding["title"],
-        message=finding["message"],
-        fix=finding["fix"],
-        references=finding["references"],
-        fingerprint=finding["fingerprint"],
-        locations=finding["locations"],
-        category=finding["category"],
-        cwe=finding["cwe"],
-        suppressed=finding["suppressed"],
+_FINDING_COLUMNS = (
+    "run",
+    "analyzer",
+    "rule_id",
+    "severity",
+    "severity_rank",
+    "title",
+    "message",
+    "fix",
+    "references",
+    "fingerprint",
+    "locations",
+    "category",
+    "cwe",
+    "suppressed",
+)
+
+
+def _copy_findings(run_id: int, findings: list[dict[str, Any]]) -> None:
+    """Write the findings as rows with PostgreSQL's COPY, in the report's order (their ids follow
+    it), flushed every ANALYSIS_FINDING_BATCH_SIZE rows. COPY is what bulk inserts are made for:
+    a large specification yields findings by the ten thousand, and building a model instance and
+    an INSERT parameter apiece cost more than the whole analysis."""
+    meta = Finding._meta
+    columns = [meta.get_field(name).column for name in _FINDING_COLUMNS]
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(meta.db_table), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
+    dumps = json.dumps
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for batch in itertools.batched(findings, settings.ANALYSIS_FINDING_BATCH_SIZE):
+            for f in batch:
+                suppressed = f["suppressed"]
+                copy.write_row(
+                    (
+                        run_id,
+                        f["analyzer"],
+                        f["rule_id"],
+                        f["severity"],
+                        severity_rank(f["severity"]),
+                        f["title"],
+                        f["message"],
+                        f["fix"],
+                        dumps(f["references"]),
+                        f["fingerprint"],
+                        dumps(f["locations"]),
+                        f["category"],
+                        f["cwe"],
+                        None if suppressed is None else dumps(suppressed),
+                    )
+                )
 
 
 def _fail(run_id: int, error: str) -> None:
