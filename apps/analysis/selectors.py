@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping
 from dataclasses import fields
+from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
@@ -114,7 +115,19 @@ def run_page_get(*, run: AnalysisRun, query: Mapping[str, str] | None = None) ->
         finding_limit=limit,
     )
     if "security" in report:
-        graded = everything.filter(analyzer="security").only("category", "severity", "suppressed")
+        # The checklist counts open findings per category and severity: one aggregate query,
+        # not a model instance for each of tens of thousands of findings.
+        open_counts = (
+            everything.filter(analyzer="security", suppressed__isnull=True)
+            .order_by()
+            .values_list("category", "severity")
+            .annotate(n=Count("pk"))
+        )
+        graded = [
+            finding
+            for category, severity, n in open_counts
+            for finding in [SimpleNamespace(category=category, severity=severity, suppressed=None)] * n
+        ]
         reviews: dict[str, list[ChecklistReview]] = {}
         for review in run.checklist_reviews.select_related("reviewer"):
             reviews.setdefault(review.key, []).append(review)
