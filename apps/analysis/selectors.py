@@ -11,8 +11,8 @@ from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from apps.accounts.models import Membership
-from apps.analysis.engine.findings import Finding as EngineFinding
 from apps.analysis.models import AnalysisRun, Finding
+from apps.designs.engine.findings import Finding as EngineFinding
 from apps.designs.engine.model import SEVERITIES
 from apps.designs.models import Revision
 from apps.security.models import ChecklistReview, ReviewStatus
@@ -140,3 +140,11 @@ def run_page_get(*, run: AnalysisRun, query: Mapping[str, str] | None = None) ->
         context["reviewed_count"] = sum(1 for item in items if item["reviews"])
         context["review_statuses"] = ReviewStatus.choices
     return context
+
+
+def analyzer_choices() -> list[dict[str, Any]]:
+    """The analyzers a run can be asked for, as the revision page offers them; the design pages
+    read them here rather than from the job app's registry."""
+    from apps.analysis.engine.pipeline import ANALYZERS
+
+    return [{"name": a.name, "title": a.title, "run": a.run is not None, "not_built": a.not_built} for a in ANALYZERS]

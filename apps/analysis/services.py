@@ -25,7 +25,6 @@ from kombu.exceptions import OperationalError as BrokerOperationalError
 from psycopg import sql
 from redis.exceptions import RedisError
 
-from apps.analysis.engine.findings import severity_rank
 from apps.analysis.engine.pipeline import (
     STAGES,
     AnalyzerContext,
@@ -34,6 +33,7 @@ from apps.analysis.engine.pipeline import (
     select_analyzers,
 )
 from apps.analysis.models import TERMINAL_STATUSES, AnalysisRun, Finding, RenameMode, RunStatus
+from apps.designs.engine.findings import severity_rank
 from apps.designs.models import Revision
 from apps.designs.services import parse_limits, revision_input
 from apps.reports.engine.report import build_report

@@ -12,8 +12,7 @@ from django_htmx.middleware import HtmxDetails
 
 from apps.accounts.models import Role
 from apps.accounts.selectors import workspace_get
-from apps.analysis.engine.pipeline import ANALYZERS
-from apps.analysis.selectors import run_list
+from apps.analysis.selectors import analyzer_choices, run_list
 from apps.designs import selectors, services
 from apps.designs.engine.loader import DesignInput, field_document_names
 from apps.designs.forms import DesignForm, PasteForm
@@ -170,7 +169,7 @@ def revision_detail(request: HtmxHttpRequest, design_id: int, number: int) -> Ht
             "documents": [(name, len(text.splitlines())) for name, text in _documents(revision)],
             "runs": run_list(user=request.user, revision=revision)[:20],
             "can_edit": membership.can(Role.EDITOR),
-            "analyzers": ANALYZERS,
+            "analyzers": analyzer_choices(),
             "other_revisions": design.revisions.exclude(pk=revision.pk).order_by("-number"),
         },
     )

@@ -1,7 +1,7 @@
 import json
 from typing import Any
 
-from apps.analysis.engine.findings import Finding
+from apps.designs.engine.findings import Finding
 from apps.designs.engine.limits import ParseLimits
 from apps.designs.engine.loader import DesignInput, parse_design
 from apps.security.engine.review import analyze_security

@@ -42,7 +42,7 @@ def test_finding_and_endpoint_lines_match_the_text_walk(key: str) -> None:
 
 
 def test_every_finding_is_fingerprinted_from_its_rule_and_pointer() -> None:
-    from apps.analysis.engine.findings import fingerprint
+    from apps.designs.engine.findings import fingerprint
 
     path = spec_path(BY_KEY["stripe"])
     result = parse_design(input_from_file(path.name, path.read_text(encoding="utf-8")), limits=ParseLimits())

@@ -13,8 +13,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
-from apps.analysis.engine.findings import AnalyzerResult, Finding, finding_from_problem
 from apps.analysis.engine.traceability import analyze_traceability
+from apps.designs.engine.findings import AnalyzerResult, Finding, finding_from_problem
 from apps.designs.engine.limits import ParseLimits
 from apps.designs.engine.loader import DesignInput, parse_design
 from apps.designs.engine.model import DesignModel, ParseResult

@@ -10,11 +10,11 @@ snake-casing, ignoring paging parameters), or when a story cites both.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
-from apps.analysis.engine.findings import Finding, fingerprint
+from apps.designs.engine.findings import Finding, fingerprint
 from apps.designs.engine.loader import snake
+from apps.designs.engine.matching import match_endpoint, path_key
 from apps.designs.engine.model import (
     DesignModel,
     Endpoint,
@@ -27,23 +27,6 @@ if TYPE_CHECKING:
 
 ANALYZER = "traceability"
 _PAGING = {"offset", "limit", "page", "page_size", "per_page", "cursor", "size"}
-_PARAM = re.compile(r"\{[^}]*\}")
-
-
-def path_key(path: str) -> str:
-    """`/v1/orders/{orderId}/` and `/v1/orders/{id}` compare equal."""
-    return _PARAM.sub("{}", path.rstrip("/") or "/")
-
-
-def match_endpoint(ref: EndpointRef, endpoints: tuple[Endpoint, ...]) -> Endpoint | None:
-    key = path_key(ref.path)
-    for endpoint in endpoints:
-        if endpoint.method == ref.method and key in (
-            path_key(endpoint.full_path),
-            path_key(endpoint.path),
-        ):
-            return endpoint
-    return None
 
 
 def _endpoint_params(endpoint: Endpoint) -> set[str]:

@@ -14,7 +14,7 @@ from typing import Any
 from django.db.migrations import operations
 from django.db.migrations.migration import Migration
 
-from apps.analysis.engine.findings import Finding, fingerprint
+from apps.designs.engine.findings import Finding, fingerprint
 from apps.designs.engine.model import DesignModel, Severity, SourceRef
 from apps.migrations_preview.engine.estimate import Estimate, estimate_statements, total
 from apps.migrations_preview.engine.operations import review_operations
@@ -43,7 +43,7 @@ def _header(
     model: DesignModel, base: DesignModel | None, reviews: list[StatementReview], estimates: list[Estimate]
 ) -> list[str]:
     """The comment a reviewer reads first: purpose, stories served, breaking changes, run time."""
-    from apps.analysis.engine.traceability import match_endpoint
+    from apps.designs.engine.matching import match_endpoint
 
     tables = sorted({r.table for r in reviews if r.table})
     stories = []

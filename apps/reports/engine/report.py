@@ -10,8 +10,8 @@ import re
 from collections import Counter
 from typing import Any
 
-from apps.analysis.engine.findings import severity_rank
 from apps.analysis.engine.pipeline import AnalysisOutcome
+from apps.designs.engine.findings import severity_rank
 from apps.designs.engine.model import SEVERITIES, DesignModel
 
 REPORT_FORMAT = "workbench-report/1"

@@ -20,9 +20,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
-from apps.analysis.engine.findings import Finding, fingerprint, fingerprint_from, fingerprint_prefix, severity_rank
-from apps.analysis.engine.traceability import match_endpoint
 from apps.designs.engine.bulk import collector_paused
+from apps.designs.engine.findings import Finding, fingerprint, fingerprint_from, fingerprint_prefix, severity_rank
+from apps.designs.engine.matching import match_endpoint
 from apps.designs.engine.model import SEVERITIES, ApiDocument, DesignModel, Endpoint, Severity, SourceRef
 from apps.designs.engine.openapi import HTTP_METHODS, PAGE_SIZE_PARAMS
 from apps.designs.engine.structured import dict_objects, escape_pointer_part, pointer, resolve_pointer

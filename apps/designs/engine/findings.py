@@ -1,4 +1,6 @@
-"""The shape every analyzer reports in: findings and per-analyzer results. Pure Python."""
+"""The vocabulary every analyzer speaks: findings, their fingerprints and severities, and the
+per-analyzer results. Pure Python, beside the DesignModel, so that no analyzer imports the job
+app (apps/analysis), the reports or another analyzer (tests/test_imports.py holds that)."""
 
 from __future__ import annotations
 
