@@ -2,19 +2,27 @@
 
     .venv/bin/python bench/migrations.py [--runs 3] [--tables 200] [--columns 15]
 
-Two cases, each as a whole process (interpreter and Django start-up included):
+Two cases, each as a whole process (interpreter and Django start-up included), each the work
+`manage.py analyze DESIGN [--base BASE] --only migrations` does: the analysis pipeline's `analyze`
+with the command's analyzer context (the sandbox, the calibration settings), so parsing and
+`analyze_migrations` end to end:
 
-- initial: the design from nothing: parse, Django's autodetector and writer, forward and rollback
-  SQL from the schema editor, and the zero-downtime review of every statement;
+- initial: the design from nothing;
 - change: a second revision that touches a quarter of the tables (new columns, type changes, NOT
-  NULL, new indexes, foreign keys and checks, renames, drops): the same steps. The schema editor
-  introspects the tables it alters, so the base tables are created in a sandbox schema first; that
-  set-up is timed apart and left out of the figure compared.
+  NULL, new indexes, foreign keys and checks, renames, drops) against the first.
 
-The sandbox proof (rollback, catalog comparison, forward again) and the time calibration are not
-part of either: the goal is the preview a reviewer reads. Squawk (`squawk` from PyPI, in the
-virtualenv) lints the same forward SQL as a whole process. Runs alternate between the two tools,
-so that a busy machine slows both alike; medians are printed with the ratio ours ÷ Squawk.
+Both include Django's autodetector and writer, the forward and rollback SQL from the schema
+editor in a sandbox session (for a change, with the base tables the change reaches created there
+first), the sandbox proof (apply, roll back, compare the catalog, apply again), the
+zero-downtime review of every statement, the safe variant and the time calibration. The
+calibration (estimate) step is also shown on a line of its own, timed by wrapping the analyzer's
+`_estimates` in the measured process; it is part of the figure compared, not taken out of it.
+(Until this docstring's revision the bench timed only the SQL collection and the review, with
+the base tables created apart: not the product's path.)
+
+Squawk (`squawk` from PyPI, in the virtualenv) lints the same forward SQL as a whole process. Runs
+alternate between the two tools, so that a busy machine slows both alike; medians are printed
+with the ratio ours ÷ Squawk.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -43,53 +52,46 @@ def _inner(case: str, tables: int, columns: int, sql_out: str) -> None:
     import django
 
     django.setup()
+    from apps.analysis.engine.pipeline import analyze
+    from apps.analysis.services import analyzer_context
     from apps.designs.engine.limits import ParseLimits
-    from apps.designs.engine.loader import DesignInput, parse_design
-    from apps.migrations_preview.engine import sql
-    from apps.migrations_preview.engine.review import review_sql, table_facts
-    from apps.migrations_preview.engine.states import PreviewState, migration_between
-    from apps.sandbox import engine as sandbox
-    from apps.sandbox.services import sandbox_config
+    from apps.designs.engine.loader import DesignInput
+    from apps.migrations_preview.engine import analyzer
 
-    limits = ParseLimits()
-    setup_seconds = 0.0
-    config = sandbox_config()
-    with sandbox.session(config) as box, sql.django_connection(box) as connection:
-        if case == "change":
-            before = time.perf_counter()
-            base_model = parse_design(DesignInput(data_model=design(tables, columns, changed=False)), limits=limits)
-            initial = migration_between(None, base_model.model, name="base")
-            assert initial is not None  # noqa: S101 - a benchmark's own sanity check
-            sql.apply_migration(connection, initial, PreviewState())
-            setup_seconds = time.perf_counter() - before
-        work = time.perf_counter()
-        new = parse_design(DesignInput(data_model=design(tables, columns, changed=case == "change")), limits=limits)
-        base = None
-        if case == "change":
-            base = parse_design(DesignInput(data_model=design(tables, columns, changed=False)), limits=limits).model
-        migration = migration_between(base, new.model, name="preview")
-        assert migration is not None  # noqa: S101
-        state = PreviewState()
-        if base is not None:
-            from apps.migrations_preview.engine.states import project_state
+    estimating: list[float] = []
+    estimates = analyzer._estimates
 
-            state = project_state(base).state
-        forward = sql.collect_sql(connection, migration, state, backwards=False)
-        if case == "change":
-            sql.apply_migration(connection, migration, state)
-        rollback = sql.collect_sql(connection, migration, state, backwards=True)
-        reviews = review_sql(forward, tables=table_facts(base) if base is not None else {})
-        work_seconds = time.perf_counter() - work
-    Path(sql_out).write_text("\n".join(forward) + "\n")
+    def timed_estimates(*args: Any, **kwargs: Any) -> Any:
+        before = time.perf_counter()
+        try:
+            return estimates(*args, **kwargs)
+        finally:
+            estimating.append(time.perf_counter() - before)
+
+    analyzer._estimates = timed_estimates  # a timer around the step, the step itself unchanged
+    work = time.perf_counter()
+    outcome = analyze(
+        DesignInput(data_model=design(tables, columns, changed=case == "change")),
+        limits=ParseLimits(),
+        base=DesignInput(data_model=design(tables, columns, changed=False)) if case == "change" else None,
+        only=("migrations",),
+        context=analyzer_context(with_sandbox=True),
+    )
+    work_seconds = time.perf_counter() - work
+    result = next(r for r in outcome.results if r.name == "migrations")
+    section: dict[str, Any] = result.section  # type: ignore[assignment]
+    if result.status != "succeeded":
+        raise SystemExit(f"the migration preview did not succeed: {result.status} {result.reason}")
+    Path(sql_out).write_text(section["forward_sql"] + "\n")
     print(
         json.dumps(
             {
-                "entities": len(new.model.entities),
-                "columns": sum(len(e.columns) for e in new.model.entities),
-                "operations": len(migration.operations),
-                "statements": len(reviews),
-                "rollback_lines": len(rollback),
-                "setup_seconds": setup_seconds,
+                "entities": len(outcome.parse.model.entities),
+                "columns": sum(len(e.columns) for e in outcome.parse.model.entities),
+                "statements": len(section["statements"]),
+                "rollback_lines": len(section["rollback_sql"].splitlines()),
+                "rollback_proven": section["rollback_proven"]["proven"],
+                "estimate_seconds": sum(estimating),
                 "work_seconds": work_seconds,
                 "in_process_seconds": time.perf_counter() - started,
             }
@@ -103,11 +105,8 @@ def _run(command: list[str]) -> tuple[float, str]:
     return time.perf_counter() - started, done.stdout
 
 
-def goal(case: str, seconds: float) -> str:
-    """The goal (under 5 s) is set for the design itself; the change is shown for information."""
-    if case != "initial":
-        return "info"
-    return "<5 s" if seconds < 5 else "MISSED"
+def goal(seconds: float) -> str:
+    return "<=5 s" if seconds <= 5 else "MISSED"
 
 
 def main() -> None:
@@ -123,11 +122,9 @@ def main() -> None:
         return
     squawk = str(Path(sys.executable).parent / "squawk")
     print(f"{args.tables} tables x {args.columns} columns; medians of {args.runs} runs, whole processes")
-    print(
-        f"{'case':8} {'stmts':>6} {'ours (s)':>9} {'setup, apart':>15} {'squawk (s)':>11} {'ours/squawk':>12} {'goal':>6}"
-    )
+    print(f"{'case':8} {'stmts':>6} {'ours (s)':>9} {'squawk (s)':>11} {'ours/squawk':>12} {'goal':>6}")
     for case in ("initial", "change"):
-        ours, setups, theirs = [], [], []
+        ours, theirs, estimating, work = [], [], [], []
         facts: dict[str, float] = {}
         with tempfile.TemporaryDirectory() as tmp:
             sql_path = str(Path(tmp) / "forward.sql")
@@ -147,18 +144,20 @@ def main() -> None:
                     ]
                 )
                 facts = json.loads(out.strip().splitlines()[-1])
-                ours.append(seconds - facts["setup_seconds"])
-                setups.append(facts["setup_seconds"])
+                ours.append(seconds)
+                estimating.append(facts["estimate_seconds"])
+                work.append(facts["work_seconds"])
                 squawk_seconds, _ = _run([squawk, sql_path])
                 theirs.append(squawk_seconds)
-        mine, setup, squawk_median = statistics.median(ours), statistics.median(setups), statistics.median(theirs)
+        mine, squawk_median = statistics.median(ours), statistics.median(theirs)
         print(
-            f"{case:8} {int(facts['statements']):6d} {mine:9.2f} {setup:15.2f} {squawk_median:11.2f} "
-            f"{mine / squawk_median:12.1f} {goal(case, mine):>6}"
+            f"{case:8} {int(facts['statements']):6d} {mine:9.2f} {squawk_median:11.2f} "
+            f"{mine / squawk_median:12.1f} {goal(mine):>6}"
         )
         print(
-            f"         {int(facts['entities'])} tables, {int(facts['columns'])} columns, {int(facts['operations'])} operations;"
-            f" in-process work {facts['work_seconds']:.2f} s"
+            f"         {int(facts['entities'])} tables, {int(facts['columns'])} columns; rollback proven: "
+            f"{bool(facts['rollback_proven'])}; in-process work {statistics.median(work):.2f} s, "
+            f"of which calibration (estimates) {statistics.median(estimating):.2f} s"
         )
 
 

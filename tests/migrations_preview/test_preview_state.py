@@ -3,27 +3,16 @@
 from django.db.migrations.state import ProjectState
 
 from apps.migrations_preview.engine.sql import apply_migration, collect_sql, django_connection
-from apps.migrations_preview.engine.states import PreviewState, migration_between, project_state
+from apps.migrations_preview.engine.states import PreviewState, project_state
 from apps.sandbox import engine as sandbox
-from tests.migrations_preview.conftest import design_model
+from tests.migrations_preview.conftest import chained_change, design_model, djangos_state
 from tests.synthetic import design
-
-
-def _djangos(state: PreviewState) -> ProjectState:
-    plain = ProjectState(real_apps=state.real_apps)
-    plain.models = {key: model.clone() for key, model in state.models.items()}
-    return plain
 
 
 def test_the_same_sql_as_djangos_own_state_on_a_chained_schema_and_its_change(
     config: sandbox.SandboxConfig,
 ) -> None:
-    base = design_model(data_model=design(24, 12, changed=False))
-    new = design_model(data_model=design(24, 12, changed=True))
-    initial = migration_between(None, base, name="base")
-    change = migration_between(base, new)
-    assert initial is not None
-    assert change is not None
+    base, _, initial, change = chained_change(24, 12)
     kinds = {type(op).__name__ for op in change.operations}
     assert kinds >= {"RenameField", "RemoveField", "AddField", "AlterField", "AddIndex", "AddConstraint"}
     with sandbox.session(config) as box, django_connection(box) as connection:
@@ -33,10 +22,10 @@ def test_the_same_sql_as_djangos_own_state_on_a_chained_schema_and_its_change(
         apply_migration(connection, initial, PreviewState())
         state = project_state(base).state
         forward = collect_sql(connection, change, state, backwards=False)
-        assert forward == collect_sql(connection, change, _djangos(state), backwards=False)
+        assert forward == collect_sql(connection, change, djangos_state(state), backwards=False)
         apply_migration(connection, change, state)
         rollback = collect_sql(connection, change, state, backwards=True)
-        assert rollback == collect_sql(connection, change, _djangos(state), backwards=True)
+        assert rollback == collect_sql(connection, change, djangos_state(state), backwards=True)
     assert any("RENAME COLUMN" in line for line in forward)
     assert any("FOREIGN KEY" in line or "REFERENCES" in line for line in forward)
 

@@ -1,8 +1,22 @@
 """Forward and rollback SQL come from Django's schema editor, run against a sandbox session."""
 
-from apps.migrations_preview.engine.sql import preview_sql
+from typing import Any
+
+import pytest
+from django.db.migrations.state import ProjectState
+
+from apps.migrations_preview.engine import sql
+from apps.migrations_preview.engine.sql import (
+    apply_migration,
+    catalog,
+    collect_sql,
+    create_tables,
+    django_connection,
+    preview_sql,
+)
+from apps.migrations_preview.engine.states import project_state
 from apps.sandbox import engine as sandbox
-from tests.migrations_preview.conftest import design_model
+from tests.migrations_preview.conftest import chained_change, design_model, djangos_state
 
 
 def test_shop_v1_to_v2_forward_and_rollback_sql(config: sandbox.SandboxConfig, shop_v1: str, shop_v2: str) -> None:
@@ -48,3 +62,65 @@ def test_a_design_from_nothing_gives_its_create_tables(config: sandbox.SandboxCo
     assert result is not None
     assert sum(1 for s in result.forward if s.startswith("CREATE TABLE")) == 7
     assert any(s.startswith('DROP TABLE "orders"') for s in result.rollback)
+
+
+def _schema(box: sandbox.SandboxSession) -> dict[tuple[str, str], str]:
+    """The session's catalog without its schema's name (each session has its own)."""
+    return {key: definition.replace(f"{box.schema}.", "") for key, definition in catalog(box).items()}
+
+
+def test_the_base_tables_are_those_the_initial_migration_creates(config: sandbox.SandboxConfig) -> None:
+    base, _, initial, _ = chained_change(24, 12)
+    with sandbox.session(config) as box, django_connection(box) as connection:
+        apply_migration(connection, initial, ProjectState())
+        migrated = _schema(box)
+    with sandbox.session(config) as box, django_connection(box) as connection:
+        create_tables(connection, project_state(base).state)
+        created = _schema(box)
+    assert len(created) > 24 * 12
+    assert created == migrated
+
+
+def test_the_preview_of_a_change_gives_djangos_sql_and_proves_its_rollback(config: sandbox.SandboxConfig) -> None:
+    base, new, initial, change = chained_change(24, 12)
+    with sandbox.session(config) as box, django_connection(box) as connection:
+        # Django's own path: migrate to the base, then sqlmigrate, migrate, sqlmigrate --backwards.
+        apply_migration(connection, initial, ProjectState())
+        state = djangos_state(project_state(base).state)
+        djangos_forward = collect_sql(connection, change, state, backwards=False)
+        apply_migration(connection, change, state)
+        djangos_rollback = collect_sql(connection, change, state, backwards=True)
+        migrated = _schema(box)
+    with sandbox.session(config) as box:
+        result = preview_sql(box, base=base, new=new)
+        previewed = _schema(box)
+    assert result is not None
+    assert list(result.forward) == djangos_forward
+    assert list(result.rollback) == djangos_rollback
+    assert previewed == migrated  # forward, rollback and forward again really ran
+    # Columns are dropped, so the data is lost; but only once the catalog after the rollback equals
+    # the one before, and the one after forward again equals the one after forward, is this said.
+    assert not result.rollback_proven
+    assert result.rollback_reason.startswith("the schema is restored, but the data of t000.c05, t004.c05")
+
+
+def test_a_rollback_that_does_not_restore_the_schema_is_not_proven(
+    config: sandbox.SandboxConfig, shop_v1: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    v1 = design_model(shop_v1)
+    more = design_model(shop_v1.replace("  stock integer [not null, default: 0]\n", "  stock bigint [not null]\n"))
+    run = sql.run_sql
+    calls: list[int] = []
+
+    def rollback_left_out(connection: Any, statements: Any, *, atomic: bool) -> None:
+        calls.append(len(statements))
+        if len(calls) != 2:  # forward, rollback, forward again: the rollback is skipped
+            run(connection, statements, atomic=atomic)
+
+    monkeypatch.setattr(sql, "run_sql", rollback_left_out)
+    with sandbox.session(config) as box:
+        result = preview_sql(box, base=v1, new=more)
+    assert result is not None
+    assert len(calls) == 3
+    assert not result.rollback_proven
+    assert "the rollback does not restore the schema" in result.rollback_reason

@@ -21,8 +21,8 @@ from apps.migrations_preview.engine.operations import review_operations
 from apps.migrations_preview.engine.review import StatementReview, review_sql, table_facts
 from apps.migrations_preview.engine.safe import safe_migration
 from apps.migrations_preview.engine.schema_diff import schema_diff
-from apps.migrations_preview.engine.sql import apply_migration, django_connection, preview_sql
-from apps.migrations_preview.engine.states import PreviewState, migration_between, model_name, project_state
+from apps.migrations_preview.engine.sql import create_tables, django_connection, preview_sql
+from apps.migrations_preview.engine.states import PreviewState, foreign_key_targets, model_name, project_state
 from apps.migrations_preview.engine.writer import migration_source, names_django_cannot_write, with_verbatim_sql
 from apps.sandbox.engine import SandboxSession
 
@@ -110,12 +110,17 @@ def _estimates(
     with sandbox() as box, django_connection(box) as connection:
 
         def create_base() -> None:
-            initial = migration_between(None, base, name="base") if base is not None else None
-            if initial is not None:
-                apply_migration(connection, initial, PreviewState())
+            if base is not None:
+                create_tables(connection, project_state(base).state)
 
         return estimate_statements(
-            box, reviews, base_tables=base_tables, create_base=create_base, sizes=sizes, max_tables=max_tables
+            box,
+            reviews,
+            base_tables=base_tables,
+            references=foreign_key_targets(project_state(base).state) if base is not None else {},
+            create_base=create_base,
+            sizes=sizes,
+            max_tables=max_tables,
         )
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import pglast
@@ -141,13 +141,6 @@ SELECT column_name, data_type, character_maximum_length, is_nullable = 'YES', is
  ORDER BY ordinal_position
 """
 
-_REFERENCED = """
-SELECT DISTINCT c.conrelid::regclass::text, c.confrelid::regclass::text
-  FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
- WHERE n.nspname = current_schema() AND c.contype = 'f'
-"""
-
-
 _CONSTRAINED = """
 SELECT a.attname, c.contype, pg_get_constraintdef(c.oid)
   FROM pg_constraint c
@@ -245,11 +238,8 @@ def _insert(box: SandboxSession, table: str, rows: int, added_checks: Mapping[st
     )
 
 
-def _tables_to_fill(box: SandboxSession, touched: set[str]) -> list[str]:
+def _tables_to_fill(references: Mapping[str, Collection[str]], touched: set[str]) -> list[str]:
     """The touched tables and, transitively, every table their foreign keys reference."""
-    references: dict[str, set[str]] = {}
-    for source, target in box.execute(_REFERENCED):
-        references.setdefault(source.strip('"'), set()).add(target.strip('"'))
     wanted, stack = set(), list(touched)
     while stack:
         table = stack.pop()
@@ -305,13 +295,15 @@ def estimate_statements(
     reviews: Sequence[StatementReview],
     *,
     base_tables: Mapping[str, int | None],
+    references: Mapping[str, Collection[str]],  # base table -> the tables its foreign keys reference
     create_base: Callable[[], None],  # builds the base revision's tables in `box`
     sizes: tuple[int, int],
     max_tables: int = 40,
 ) -> list[Estimate]:
     """One estimate per review. `base_tables` maps the base revision's tables to their declared
     rows; statements on other tables touch a table this migration creates. No more than
-    `max_tables` tables are filled (the changed ones and those their foreign keys reach)."""
+    `max_tables` tables are filled (the changed ones and those their foreign keys reach); when
+    more would be, nothing is measured and the base tables are not even built."""
     plain = [_plain(review.sql) for review in reviews]
     # Every statement on a base table that may hold rows is run, the light ones included: a
     # statement that fails on a table with rows (NOT NULL without a default) is proven to.
@@ -325,8 +317,7 @@ def estimate_statements(
         for r, m in zip(reviews, measured, strict=True)
     ]
     if any(measured) and any(_heavy(r) for r, m in zip(reviews, measured, strict=True) if m):
-        create_base()
-        fill = _tables_to_fill(box, {r.table for r, m in zip(reviews, measured, strict=True) if m and r.table})
+        fill = _tables_to_fill(references, {r.table for r, m in zip(reviews, measured, strict=True) if m and r.table})
         small, large = sorted(sizes)
         texts = [text for text, _ in plain]
         added = checks_added(texts)
@@ -337,6 +328,7 @@ def estimate_statements(
                 f"their foreign keys reach), more than MIGRATION_CALIBRATION_MAX_TABLES ({max_tables})",
             )
         else:
+            create_base()
             small_timings, problem = _time_at(box, fill, texts, small, added)
         large_timings, problem_large = _time_at(box, fill, texts, large, added) if not problem else ([], "")
         problem = problem or problem_large

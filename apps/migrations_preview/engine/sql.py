@@ -7,14 +7,17 @@ then collected, applied, and its rollback collected from the state after it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.migrations.exceptions import IrreversibleError
 from django.db.migrations.migration import Migration
+from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
+from django.db.transaction import atomic
 from django.db.utils import ConnectionHandler
 
 from apps.designs.engine.model import DesignModel
@@ -72,14 +75,20 @@ def django_connection(box: SandboxSession) -> Iterator[BaseDatabaseWrapper]:
         connections.settings.pop(alias, None)
 
 
+def _rendered(state: ProjectState) -> ProjectState:
+    """A clone of `state` with its models rendered. Rendered once here, the models are carried by
+    every intermediate state and re-rendered only where an operation changes them; otherwise
+    unapply's intermediate states would each render every model from scratch (as Django's
+    executor avoids by rendering before it unapplies)."""
+    start = state.clone()
+    _ = start.apps
+    return start
+
+
 def collect_sql(
     connection: BaseDatabaseWrapper, migration: Migration, state: ProjectState, *, backwards: bool
 ) -> list[str]:
-    start = state.clone()
-    # Rendered once here, the models are carried by every intermediate state and re-rendered
-    # only where an operation changes them; otherwise unapply's intermediate states would each
-    # render every model from scratch.
-    _ = start.apps
+    start = _rendered(state)
     with connection.schema_editor(collect_sql=True, atomic=False) as editor:
         if backwards:
             migration.unapply(start, editor, collect_sql=True)
@@ -88,9 +97,73 @@ def collect_sql(
     return list(editor.collected_sql)
 
 
+Step = tuple[Operation, ProjectState, ProjectState]  # an operation, the state before it and after it
+
+
+def operation_states(migration: Migration, state: ProjectState) -> list[Step]:
+    """Each operation of `migration` with the state before and after it, starting from `state`:
+    the intermediate states Django's `unapply` computes before it walks the operations backwards.
+    Walked once, they serve the forward SQL and, after it has run, the rollback SQL; Django's
+    `apply` and `unapply` would each walk (and re-render) them again."""
+    steps: list[Step] = []
+    current = _rendered(state)
+    for operation in migration.operations:
+        if not operation.reversible:
+            raise IrreversibleError(f"Operation {operation} in {migration} is not reversible")
+        after = current.clone()
+        operation.state_forwards(migration.app_label, after)
+        steps.append((operation, current, after))
+        current = after
+    return steps
+
+
+def collect_steps_sql(
+    connection: BaseDatabaseWrapper, migration: Migration, steps: Sequence[Step], *, backwards: bool
+) -> list[str]:
+    """The SQL of `migration` over its `operation_states`, as Django's `apply` (or `unapply`)
+    collects it with `collect_sql=True`: the same comment lines, the same `-- (no-op)` marks,
+    each operation in a transaction of its own where Django puts one (tests compare the two)."""
+    with connection.schema_editor(collect_sql=True, atomic=False) as editor:
+        for operation, before, after in reversed(steps) if backwards else steps:
+            editor.collected_sql.extend(("--", f"-- {operation.describe()}", "--"))
+            if not operation.reduces_to_sql:
+                editor.collected_sql.append("-- THIS OPERATION CANNOT BE WRITTEN AS SQL")
+                continue
+            collected_before = len(editor.collected_sql)
+            run = operation.database_backwards if backwards else operation.database_forwards
+            source, target = (after, before) if backwards else (before, after)
+            if operation.atomic or (migration.atomic and operation.atomic is not False):
+                with atomic(connection.alias):
+                    run(migration.app_label, editor, source, target)
+            else:
+                run(migration.app_label, editor, source, target)
+            if collected_before == len(editor.collected_sql):
+                editor.collected_sql.append("-- (no-op)")
+    return list(editor.collected_sql)
+
+
 def apply_migration(connection: BaseDatabaseWrapper, migration: Migration, state: ProjectState) -> None:
     with connection.schema_editor(atomic=migration.atomic) as editor:
-        migration.apply(state.clone(), editor)
+        migration.apply(_rendered(state), editor)
+
+
+def create_tables(connection: BaseDatabaseWrapper, state: ProjectState) -> None:
+    """Every table of `state`, created by the schema editor in one transaction: what applying
+    the initial migration of `state` gives (the same tables, columns, indexes and constraints,
+    under the same names), without the autodetector and one state change per operation.
+    PostgreSQL's schema editor adds foreign keys and indexes at the end (its deferred SQL), so
+    the order of the tables does not matter."""
+    with connection.schema_editor(atomic=True) as editor:
+        for model in _rendered(state).apps.get_models():
+            editor.create_model(model)
+
+
+def run_sql(connection: BaseDatabaseWrapper, statements: Sequence[str], *, atomic: bool) -> None:
+    """Run previewed statements as written (the `--` lines are the operations' descriptions)."""
+    with connection.schema_editor(atomic=atomic) as editor:
+        for statement in statements:
+            if not statement.startswith("--"):
+                editor.execute(statement, None)
 
 
 def preview_sql(
@@ -101,26 +174,30 @@ def preview_sql(
     detect_renames: bool = True,
     name: str = "preview",
 ) -> MigrationSql | None:
-    """The migration from `base` to `new` with its forward and rollback SQL; None if nothing changes."""
+    """The migration from `base` to `new` with its forward and rollback SQL; None if nothing changes.
+
+    The proof runs the statements a reviewer reads: the forward SQL (collected from the schema
+    editor on the base tables), then the rollback SQL (collected from the state after it), then
+    the forward SQL again, comparing the catalog at each step. They are the statements Django's
+    `migrate` runs for this migration (its `sqlmigrate` prints the same), so there is no second
+    walk of the operations through the schema editor for each step."""
     migration = migration_between(base, new, detect_renames=detect_renames, name=name)
     if migration is None:
         return None
     before = project_state(base).state if base is not None else PreviewState()
     with django_connection(box) as connection:
         if base is not None:
-            initial = migration_between(None, base, name="base")
-            if initial is not None:
-                apply_migration(connection, initial, PreviewState())
+            create_tables(connection, before)
         start = catalog(box)
-        forward = collect_sql(connection, migration, before, backwards=False)
-        apply_migration(connection, migration, before)
-        rollback = collect_sql(connection, migration, before, backwards=True)
+        steps = operation_states(migration, before)
+        forward = collect_steps_sql(connection, migration, steps, backwards=False)
+        run_sql(connection, forward, atomic=migration.atomic)
+        rollback = collect_steps_sql(connection, migration, steps, backwards=True)
         after = catalog(box)
         # Proof, not promise: roll back for real, compare the catalog, then forward again.
-        with connection.schema_editor(atomic=migration.atomic) as editor:
-            migration.unapply(before.clone(), editor)
+        run_sql(connection, rollback, atomic=migration.atomic)
         restored = catalog(box)
-        apply_migration(connection, migration, before)
+        run_sql(connection, forward, atomic=migration.atomic)
         again = catalog(box)
     proven, reason = _judge(migration, start, restored, after, again)
     return MigrationSql(migration, tuple(forward), tuple(rollback), proven, reason)

@@ -169,6 +169,16 @@ def _targets(state: ModelState, app_label: str) -> frozenset[tuple[str, str]]:
     return result
 
 
+def foreign_key_targets(state: ProjectState) -> dict[str, set[str]]:
+    """Table -> the tables its foreign keys reference, as the state's tables are created (each
+    foreign key field gets its constraint; relations to models outside the state are left out)."""
+    tables = {key: model.options.get("db_table") or key[1] for key, model in dict.items(state.models)}
+    return {
+        tables[key]: {tables[target] for target in _targets(model, key[0]) if target in tables}
+        for key, model in dict.items(state.models)
+    }
+
+
 def _clone_apps(apps: StateApps) -> StateApps:
     """StateApps.clone() with the registry copied shallowly: its deepcopy walks every model
     class only to return each class itself (classes are atomic to deepcopy)."""
