@@ -29,9 +29,12 @@ def fingerprint_from(prefix: str, key: str) -> str:
     return hashlib.sha256((prefix + key).encode()).hexdigest()[:24]
 
 
+_RANKS = {severity: rank for rank, severity in enumerate(SEVERITIES)}
+
+
 def severity_rank(severity: str) -> int:
     """0 for critical ... 4 for info."""
-    return SEVERITIES.index(severity)  # type: ignore[arg-type]
+    return _RANKS[severity]
 
 
 # Not frozen: a big specification yields a hundred thousand findings, and a frozen dataclass
