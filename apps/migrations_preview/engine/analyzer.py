@@ -137,6 +137,13 @@ def analyze_migrations(
     detect_renames: bool = True,
 ) -> tuple[list[Finding], dict[str, Any]]:
     """See the module docstring. Without changes, the section says so and there are no findings."""
+    reviews: list[StatementReview] = []
+    estimates: list[Estimate] = []
+
+    def review(migration: Migration, forward: tuple[str, ...]) -> None:
+        reviews.extend(review_sql(list(forward), tables=table_facts(base) if base is not None else {}))
+        estimates.extend(_estimates(base, reviews, sandbox, calibration_rows, calibration_max_tables))
+
     with sandbox() as box:
         result = preview_sql(
             box,
@@ -144,6 +151,7 @@ def analyze_migrations(
             new=model,
             name=f"{stamp}_design" if stamp else "preview",
             detect_renames=detect_renames,
+            meanwhile=review,
         )
     diff = schema_diff(base, model, base_label="base", new_label="design") if base is not None else ""
     base_conversion = project_state(base) if base is not None else None
@@ -160,8 +168,6 @@ def analyze_migrations(
             "rollback_proven": {"proven": True, "reason": "nothing changes"},
             "statements": [],
         }
-    reviews = review_sql(list(result.forward), tables=table_facts(base) if base is not None else {})
-    estimates = _estimates(base, reviews, sandbox, calibration_rows, calibration_max_tables)
     findings: list[Finding] = []
     for review, estimate in zip(reviews, estimates, strict=True):
         key = f"{review.table}|{review.sql}"

@@ -7,7 +7,8 @@ then collected, applied, and its rollback collected from the state after it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -148,22 +149,35 @@ def apply_migration(connection: BaseDatabaseWrapper, migration: Migration, state
 
 
 def create_tables(connection: BaseDatabaseWrapper, state: ProjectState) -> None:
-    """Every table of `state`, created by the schema editor in one transaction: what applying
-    the initial migration of `state` gives (the same tables, columns, indexes and constraints,
-    under the same names), without the autodetector and one state change per operation.
-    PostgreSQL's schema editor adds foreign keys and indexes at the end (its deferred SQL), so
-    the order of the tables does not matter."""
+    """Every table of `state`, created in one transaction (see `create_tables_sql`)."""
     with connection.schema_editor(atomic=True) as editor:
         for model in _rendered(state).apps.get_models():
             editor.create_model(model)
 
 
-def run_sql(connection: BaseDatabaseWrapper, statements: Sequence[str], *, atomic: bool) -> None:
-    """Run previewed statements as written (the `--` lines are the operations' descriptions)."""
-    with connection.schema_editor(atomic=atomic) as editor:
-        for statement in statements:
-            if not statement.startswith("--"):
-                editor.execute(statement, None)
+def create_tables_sql(connection: BaseDatabaseWrapper, state: ProjectState) -> list[str]:
+    """The statements that create every table of rendered `state`, from the schema editor: what
+    applying the initial migration of `state` gives (the same tables, columns, indexes and
+    constraints, under the same names; a test compares the catalogs), without the autodetector
+    and one state change per operation. PostgreSQL's schema editor adds foreign keys and indexes
+    at the end (its deferred SQL), so the order of the tables does not matter."""
+    with connection.schema_editor(collect_sql=True, atomic=False) as editor:
+        for model in state.apps.get_models():
+            editor.create_model(model)
+    return list(editor.collected_sql)
+
+
+def run_sql(box: SandboxSession, statements: Sequence[str], *, atomic: bool) -> None:
+    """Run previewed statements as written (the `--` lines are the operations' descriptions).
+    An atomic migration's go as one query: PostgreSQL runs a multi-statement query in one
+    transaction, its statements in order as if sent one by one, and rolls all back if one
+    fails. A non-atomic migration's go one by one, as CREATE INDEX CONCURRENTLY must."""
+    if atomic:
+        box.execute("\n".join(statements))
+        return
+    for statement in statements:
+        if not statement.startswith("--"):
+            box.execute(statement)
 
 
 def preview_sql(
@@ -173,6 +187,7 @@ def preview_sql(
     new: DesignModel,
     detect_renames: bool = True,
     name: str = "preview",
+    meanwhile: Callable[[Migration, tuple[str, ...]], None] | None = None,
 ) -> MigrationSql | None:
     """The migration from `base` to `new` with its forward and rollback SQL; None if nothing changes.
 
@@ -180,27 +195,47 @@ def preview_sql(
     editor on the base tables), then the rollback SQL (collected from the state after it), then
     the forward SQL again, comparing the catalog at each step. They are the statements Django's
     `migrate` runs for this migration (its `sqlmigrate` prints the same), so there is no second
-    walk of the operations through the schema editor for each step."""
+    walk of the operations through the schema editor for each step.
+
+    The sandbox's work overlaps Python's: the base tables are created while the operations'
+    states are walked, and `meanwhile(migration, forward)` (the caller's work on the forward SQL,
+    such as its review) runs while the sandbox rolls back and applies again."""
     migration = migration_between(base, new, detect_renames=detect_renames, name=name)
     if migration is None:
         return None
-    before = project_state(base).state if base is not None else PreviewState()
-    with django_connection(box) as connection:
-        if base is not None:
-            create_tables(connection, before)
-        start = catalog(box)
+    before = _rendered(project_state(base).state if base is not None else PreviewState())
+    with django_connection(box) as connection, ThreadPoolExecutor(max_workers=1) as sandbox:
+        # The sandbox session's own connection runs the statements; the Django one, used by this
+        # thread alone, introspects for the schema editor.
+        created = sandbox.submit(run_sql, box, create_tables_sql(connection, before), atomic=True) if base else None
         steps = operation_states(migration, before)
+        if created is not None:
+            created.result()
+        start = catalog(box)
         forward = collect_steps_sql(connection, migration, steps, backwards=False)
-        run_sql(connection, forward, atomic=migration.atomic)
+        run_sql(box, forward, atomic=migration.atomic)
         rollback = collect_steps_sql(connection, migration, steps, backwards=True)
-        after = catalog(box)
-        # Proof, not promise: roll back for real, compare the catalog, then forward again.
-        run_sql(connection, rollback, atomic=migration.atomic)
-        restored = catalog(box)
-        run_sql(connection, forward, atomic=migration.atomic)
-        again = catalog(box)
-    proven, reason = _judge(migration, start, restored, after, again)
+        proof = sandbox.submit(_prove, box, migration, forward, rollback, start)
+        if meanwhile is not None:
+            meanwhile(migration, tuple(forward))
+        proven, reason = proof.result()
     return MigrationSql(migration, tuple(forward), tuple(rollback), proven, reason)
+
+
+def _prove(
+    box: SandboxSession,
+    migration: Migration,
+    forward: Sequence[str],
+    rollback: Sequence[str],
+    start: dict[tuple[str, str], str],
+) -> tuple[bool, str]:
+    """Proof, not promise: roll back for real, compare the catalog, then forward again."""
+    after = catalog(box)
+    run_sql(box, rollback, atomic=migration.atomic)
+    restored = catalog(box)
+    run_sql(box, forward, atomic=migration.atomic)
+    again = catalog(box)
+    return _judge(migration, start, restored, after, again)
 
 
 def _judge(
