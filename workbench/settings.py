@@ -330,4 +330,5 @@ SOURCE_VIEW_MAX_LINE_CHARS = env_int("SOURCE_VIEW_MAX_LINE_CHARS", 2000)
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 # The run page lists at most this many findings at once; filters and the exports show the rest.
-RUN_PAGE_MAX_FINDINGS = env_int("RUN_PAGE_MAX_FINDINGS", 200)
+RUN_PAGE_MAX_FINDINGS = env_int("RUN_PAGE_MAX_FINDINGS", 50)  # findings per page of the run page
+RUN_PAGE_MAX_TRACE_ROWS = env_int("RUN_PAGE_MAX_TRACE_ROWS", 50)  # operations without a story listed on it

@@ -95,7 +95,8 @@ class Finding(models.Model):
     class Meta:
         ordering = ["severity_rank", "analyzer", "rule_id", "id"]
         indexes = [
-            models.Index(fields=["run", "severity_rank"], name="finding_run_severity"),
+            # The run page's order: its first page is read off the index, without sorting the run.
+            models.Index(fields=["run", "severity_rank", "analyzer", "rule_id", "id"], name="finding_run_order"),
             models.Index(fields=["fingerprint"], name="finding_fingerprint"),
         ]
 

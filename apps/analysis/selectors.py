@@ -3,7 +3,8 @@
 from collections.abc import Mapping
 from dataclasses import fields
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -72,6 +73,15 @@ def run_report_get(*, run: AnalysisRun) -> dict[str, Any] | None:
     return dict(sorted(report.items(), key=lambda item: _jsonb_key_order(item[0])))
 
 
+class _Group(NamedTuple):
+    analyzer: str
+    rule_id: str
+    category: str
+    severity: str
+    open: int  # not suppressed
+    n: int
+
+
 def run_page_get(*, run: AnalysisRun, query: Mapping[str, str] | None = None) -> dict[str, Any]:
     """What the run page shows: the run, its report's sections and, once finished, the findings
     that pass the filters in `query` (see RUN_PAGE_FILTERS) with their counts and the checklist."""
@@ -89,44 +99,76 @@ def run_page_get(*, run: AnalysisRun, query: Mapping[str, str] | None = None) ->
         "severities": SEVERITIES,
         "filters": {k: query.get(k, "") for k in RUN_PAGE_FILTERS},
     }
+    if context["trace"]:
+        # Operations without a story can number in the thousands (a public API has no stories):
+        # the page lists the first ones and says how many more the exports hold.
+        orphans = [row for row in context["trace"].get("endpoints", []) if not row.get("stories")]
+        shown_orphans = settings.RUN_PAGE_MAX_TRACE_ROWS
+        context["orphan_endpoints"] = orphans[:shown_orphans]
+        context["orphan_endpoints_more"] = max(0, len(orphans) - shown_orphans)
     if not run.is_finished:
         return context
     everything = run.findings.all()
-    counts = everything.aggregate(
-        **{severity: Count("pk", filter=Q(severity=severity)) for severity in SEVERITIES},
-        suppressed=Count("pk", filter=Q(suppressed__isnull=False)),
-    )
+    # Every count the page shows (severities, suppressed, rules, what the filters leave, the
+    # checklist) comes from one grouped scan of the run's findings: a few hundred groups, where
+    # separate counts each scanned tens of thousands of rows.
+    groups = [
+        _Group(*row)
+        for row in everything.order_by()
+        .values_list("analyzer", "rule_id", "category", "severity")
+        .annotate(open=Count("pk", filter=Q(suppressed__isnull=True)), n=Count("pk"))
+    ]
     shown = everything
     for field, key in (("severity", "severity"), ("analyzer", "analyzer"), ("rule_id", "rule")):
         if query.get(key):
             shown = shown.filter(**{field: query[key]})
-    if query.get("category"):
-        shown = shown.filter(category__startswith=query["category"] + (":" if query["category"] != "DP" else ""))
-    if query.get("suppressed") != "1":
+    category = query.get("category", "")
+    prefix = category + (":" if category != "DP" else "")
+    if category:
+        shown = shown.filter(category__startswith=prefix)
+    with_suppressed = query.get("suppressed") == "1"
+    if not with_suppressed:
         shown = shown.filter(suppressed__isnull=True)
     limit = settings.RUN_PAGE_MAX_FINDINGS
+    passing = [
+        g
+        for g in groups
+        if (not query.get("severity") or g.severity == query["severity"])
+        and (not query.get("analyzer") or g.analyzer == query["analyzer"])
+        and (not query.get("rule") or g.rule_id == query["rule"])
+        and (not category or g.category.startswith(prefix))
+    ]
+    shown_count = sum(g.n if with_suppressed else g.open for g in passing)
+    pages = max(1, -(-shown_count // limit))
+    raw_page = query.get("page", "")
+    page = min(int(raw_page), pages) if raw_page.isdigit() and 0 < len(raw_page) < 9 and int(raw_page) else 1
+    first = (page - 1) * limit
+
+    def page_query(number: int) -> str:
+        kept = {k: v for k, v in query.items() if k in RUN_PAGE_FILTERS and v}
+        return urlencode({**kept, "page": number})
+
     context.update(
-        findings=list(shown[:limit]),
-        shown_count=shown.count(),
-        finding_count=sum(counts[s] for s in SEVERITIES),
-        severity_counts=[(s, counts[s]) for s in SEVERITIES],
-        suppressed_count=counts["suppressed"],
-        rule_ids=sorted(everything.order_by().values_list("rule_id", flat=True).distinct()),
+        findings=list(shown[first : first + limit]),
+        page=page,
+        pages=pages,
+        first_shown=first + 1 if shown_count else 0,
+        last_shown=min(first + limit, shown_count),
+        previous_query=page_query(page - 1) if page > 1 else None,
+        next_query=page_query(page + 1) if page < pages else None,
+        shown_count=shown_count,
+        finding_count=sum(g.n for g in groups),
+        severity_counts=[(s, sum(g.n for g in groups if g.severity == s)) for s in SEVERITIES],
+        suppressed_count=sum(g.n - g.open for g in groups),
+        rule_ids=sorted({g.rule_id for g in groups}),
         finding_limit=limit,
     )
     if "security" in report:
-        # The checklist counts open findings per category and severity: one aggregate query,
-        # not a model instance for each of tens of thousands of findings.
-        open_counts = (
-            everything.filter(analyzer="security", suppressed__isnull=True)
-            .order_by()
-            .values_list("category", "severity")
-            .annotate(n=Count("pk"))
-        )
         graded = [
             finding
-            for category, severity, n in open_counts
-            for finding in [SimpleNamespace(category=category, severity=severity, suppressed=None)] * n
+            for g in groups
+            if g.analyzer == "security"
+            for finding in [SimpleNamespace(category=g.category, severity=g.severity, suppressed=None)] * g.open
         ]
         reviews: dict[str, list[ChecklistReview]] = {}
         for review in run.checklist_reviews.select_related("reviewer"):

@@ -100,3 +100,72 @@ def test_the_run_api_get_of_a_stale_run_does_not_change_it(
     before = _row(run)
     assert api.get(f"/api/v1/runs/{run.pk}/").json()["status"] == "running"
     assert _row(run) == before
+
+
+def _finished_run(owner: AbstractBaseUser, workspace: Workspace, document: str) -> AnalysisRun:
+    _, revision = make_design(workspace=workspace, user=owner, document=document)
+    run = services.run_start(revision=revision, user=owner)
+    services.run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    return run
+
+
+def test_the_run_page_goes_through_every_finding_a_page_at_a_time(
+    client: Client, owner: AbstractBaseUser, workspace: Workspace, shop_v1: str, settings: Any
+) -> None:
+    settings.RUN_PAGE_MAX_FINDINGS = 40
+    run = _finished_run(owner, workspace, shop_v1)
+    open_ids = list(run.findings.filter(suppressed__isnull=True).values_list("pk", flat=True))
+    assert len(open_ids) > 80
+    client.force_login(owner)
+    url = reverse("analysis:run", kwargs={"run_id": run.pk})
+    seen: list[int] = []
+    page = 1
+    while True:
+        response = client.get(url, {"page": page})
+        assert response.status_code == 200
+        findings = response.context["findings"]
+        assert len(findings) <= 40
+        seen += [f.pk for f in findings]
+        if response.context["next_query"] is None:
+            break
+        assert f"page={page + 1}" in response.context["next_query"]
+        page += 1
+    assert sorted(seen) == sorted(open_ids)
+    assert len(seen) == len(set(seen))
+    assert page == -(-len(open_ids) // 40)
+
+
+def test_a_page_number_out_of_range_or_not_a_number_shows_a_real_page(
+    client: Client, owner: AbstractBaseUser, workspace: Workspace, shop_v1: str, settings: Any
+) -> None:
+    settings.RUN_PAGE_MAX_FINDINGS = 40
+    run = _finished_run(owner, workspace, shop_v1)
+    client.force_login(owner)
+    url = reverse("analysis:run", kwargs={"run_id": run.pk})
+    last = client.get(url, {"page": "999999"}).context
+    assert last["page"] == last["pages"]
+    for odd in ("abc", "0", "-2", "1e3", "99999999999999999999"):
+        context = client.get(url, {"page": odd}).context
+        assert context["page"] in {1, context["pages"]}
+
+
+def test_filters_count_from_the_grouped_scan_as_the_rows_do(
+    client: Client, owner: AbstractBaseUser, workspace: Workspace, shop_v1: str
+) -> None:
+    run = _finished_run(owner, workspace, shop_v1)
+    client.force_login(owner)
+    url = reverse("analysis:run", kwargs={"run_id": run.pk})
+    for query, rows in (
+        ({}, run.findings.filter(suppressed__isnull=True)),
+        ({"severity": "high"}, run.findings.filter(severity="high", suppressed__isnull=True)),
+        ({"analyzer": "security", "suppressed": "1"}, run.findings.filter(analyzer="security")),
+        ({"category": "API4"}, run.findings.filter(category__startswith="API4:", suppressed__isnull=True)),
+    ):
+        context = client.get(url, query).context
+        assert context["shown_count"] == rows.count(), query
+        assert rows.exists(), query
+    context = client.get(url).context
+    assert context["finding_count"] == run.findings.count()
+    assert dict(context["severity_counts"])["high"] == run.findings.filter(severity="high").count()
+    assert context["rule_ids"] == sorted(set(run.findings.values_list("rule_id", flat=True)))

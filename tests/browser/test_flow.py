@@ -78,6 +78,13 @@ def test_a_team_pastes_a_design_and_reads_its_traceability(
     expect(page.locator("#migration-statements")).to_contain_text("no rows to touch")
     page.goto(run_url)
 
+    # Fifty findings a page: Next goes on from where the first page stopped.
+    expect(page.locator("#findings .pager").first).to_contain_text("1–50 of")
+    page.locator("#findings .pager").first.get_by_text("Next").click()
+    expect(page.locator("#findings .pager").first).to_contain_text("51–")
+    # A filter narrows the list in place (htmx), back to its first page.
+    page.select_option("select[name=analyzer]", "traceability")
+    expect(page.locator("#findings .finding").first).to_contain_text("trace.")
     page.click("text=design.md:409")
     expect(page.locator("tr.focus")).to_contain_text("Table audit_log")
     assert blocked == []  # htmx and our pages run under the strict CSP
