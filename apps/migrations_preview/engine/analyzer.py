@@ -7,8 +7,8 @@ Output: findings and the `migrations` section of the report.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from django.db.migrations import operations
@@ -107,21 +107,22 @@ def _estimates(
 ) -> list[Estimate]:
     """Each statement's estimate, measured in a fresh sandbox schema holding the base tables."""
     base_tables = {e.name: e.rows for e in base.entities} if base is not None else {}
-    with sandbox() as box, django_connection(box) as connection:
 
-        def create_base() -> None:
+    @contextmanager
+    def sandbox_with_base() -> Iterator[SandboxSession]:
+        with sandbox() as box, django_connection(box) as connection:
             if base is not None:
                 create_tables(connection, project_state(base).state)
+            yield box
 
-        return estimate_statements(
-            box,
-            reviews,
-            base_tables=base_tables,
-            references=foreign_key_targets(project_state(base).state) if base is not None else {},
-            create_base=create_base,
-            sizes=sizes,
-            max_tables=max_tables,
-        )
+    return estimate_statements(
+        reviews,
+        base_tables=base_tables,
+        references=foreign_key_targets(project_state(base).state) if base is not None else {},
+        sandbox_with_base=sandbox_with_base,
+        sizes=sizes,
+        max_tables=max_tables,
+    )
 
 
 def analyze_migrations(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 import pglast
@@ -291,20 +292,20 @@ def _time_at(
 
 
 def estimate_statements(
-    box: SandboxSession,
     reviews: Sequence[StatementReview],
     *,
     base_tables: Mapping[str, int | None],
     references: Mapping[str, Collection[str]],  # base table -> the tables its foreign keys reference
-    create_base: Callable[[], None],  # builds the base revision's tables in `box`
+    sandbox_with_base: Callable[[], AbstractContextManager[SandboxSession]],  # a session holding the base tables
     sizes: tuple[int, int],
     max_tables: int = 40,
 ) -> list[Estimate]:
     """One estimate per review. `base_tables` maps the base revision's tables to their declared
     rows; statements on other tables touch a table this migration creates. No more than
-    `max_tables` tables are filled (the changed ones and those their foreign keys reach); when
-    more would be, nothing is measured and the base tables are not even built."""
-    plain = [_plain(review.sql) for review in reviews]
+    `max_tables` tables are filled (the changed ones and those their foreign keys reach). A
+    sandbox session is opened only to measure: not when no statement needs it, nor when more
+    than `max_tables` tables would need filling."""
+    plain: list[tuple[str, bool]] = []
     # Every statement on a base table that may hold rows is run, the light ones included: a
     # statement that fails on a table with rows (NOT NULL without a default) is proven to.
     measured = [r.table in base_tables and r.rows != 0 for r in reviews]
@@ -319,19 +320,21 @@ def estimate_statements(
     if any(measured) and any(_heavy(r) for r, m in zip(reviews, measured, strict=True) if m):
         fill = _tables_to_fill(references, {r.table for r, m in zip(reviews, measured, strict=True) if m and r.table})
         small, large = sorted(sizes)
-        texts = [text for text, _ in plain]
-        added = checks_added(texts)
+        small_timings: list[Timing] = []
+        large_timings: list[Timing] = []
         if len(fill) > max_tables:
-            small_timings, problem = (
-                [],
+            problem = (
                 f"measuring needs {len(fill)} tables filled with synthetic rows (the changed tables and those "
-                f"their foreign keys reach), more than MIGRATION_CALIBRATION_MAX_TABLES ({max_tables})",
+                f"their foreign keys reach), more than MIGRATION_CALIBRATION_MAX_TABLES ({max_tables})"
             )
         else:
-            create_base()
-            small_timings, problem = _time_at(box, fill, texts, small, added)
-        large_timings, problem_large = _time_at(box, fill, texts, large, added) if not problem else ([], "")
-        problem = problem or problem_large
+            plain = [_plain(review.sql) for review in reviews]
+            texts = [text for text, _ in plain]
+            added = checks_added(texts)
+            with sandbox_with_base() as box:
+                small_timings, problem = _time_at(box, fill, texts, small, added)
+                if not problem:
+                    large_timings, problem = _time_at(box, fill, texts, large, added)
         failed_tables: set[str] = set()
         for index, review in enumerate(reviews):
             if results[index] is not None:
