@@ -173,6 +173,8 @@ DESIGN_MAX_YAML_NODES = env_int("DESIGN_MAX_YAML_NODES", 5_000_000)
 DESIGN_MAX_SCHEMA_DEPTH = env_int("DESIGN_MAX_SCHEMA_DEPTH", 64)
 # An API with more operations than this is refused (Microsoft Graph, among the largest, has 11,422).
 DESIGN_MAX_OPERATIONS = env_int("DESIGN_MAX_OPERATIONS", 25_000)
+# How long the live validation keeps its answer for a document it has already parsed.
+DESIGN_VALIDATION_CACHE_SECONDS = env_int("DESIGN_VALIDATION_CACHE_SECONDS", 600)
 # Live validation of the paste form: how long the browser waits after the last key stroke.
 DESIGN_VALIDATE_DEBOUNCE_MS = env_int("DESIGN_VALIDATE_DEBOUNCE_MS", 600)
 # Request bodies carry up to four documents, each up to the limit above.

@@ -1,8 +1,10 @@
+import hashlib
 from dataclasses import asdict
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -51,6 +53,14 @@ def _validation_context(texts: DesignInput) -> dict[str, Any]:
     }
 
 
+def _validation_key(texts: DesignInput) -> str:
+    digest = hashlib.sha256()
+    for part in (texts.document_name, texts.document, texts.stories, texts.openapi, texts.data_model, texts.queries):
+        encoded = part.encode("utf-8", "surrogatepass")
+        digest.update(len(encoded).to_bytes(8, "big") + encoded)
+    return f"design-validation:{digest.hexdigest()}"
+
+
 @login_required
 def design_new(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     workspace, membership = workspace_get(user=request.user, slug=slug)
@@ -92,11 +102,20 @@ def validate(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     workspace_get(user=request.user, slug=slug)
     form = PasteForm(request.POST, request.FILES or None)
     form.is_valid()
+    texts = _texts(form)
+    # The same document validated again (another tab, a form restored by the browser) is not
+    # parsed again: the rendered answer is kept for DESIGN_VALIDATION_CACHE_SECONDS.
+    key = _validation_key(texts)
+    cached = cache.get(key)
+    if cached is not None:
+        return HttpResponse(cached)
     try:
-        context = _validation_context(_texts(form))
+        context = _validation_context(texts)
     except DesignRejected as exc:
         context = {"problems": exc.problems, "counts": None}
-    return TemplateResponse(request, "designs/_validation.html", context)
+    response = TemplateResponse(request, "designs/_validation.html", context).render()
+    cache.set(key, response.content, settings.DESIGN_VALIDATION_CACHE_SECONDS)
+    return response
 
 
 @login_required

@@ -1,3 +1,7 @@
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import AbstractBaseUser
 from django.test import Client
 from django.urls import reverse
 
@@ -117,3 +121,30 @@ def test_a_document_over_the_size_limit_is_refused(
     assert response.status_code == 422
     assert "larger than the limit" in response.content.decode()
     assert Design.objects.count() == 0
+
+
+def test_live_validation_parses_a_document_it_has_seen_once(
+    client: Client, owner: AbstractBaseUser, workspace: Workspace, shop_v1: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.core.cache import cache
+
+    from apps.designs import services
+
+    cache.clear()
+    parses: list[int] = []
+    validate = services.design_validate
+
+    def counting(**kwargs: Any) -> Any:
+        parses.append(1)
+        return validate(**kwargs)
+
+    monkeypatch.setattr(services, "design_validate", counting)
+    client.force_login(owner)
+    url = reverse("designs:validate", kwargs={"slug": workspace.slug})
+    first = client.post(url, {"document": shop_v1, "document_name": "design.md"})
+    again = client.post(url, {"document": shop_v1, "document_name": "design.md"})
+    other = client.post(url, {"document": shop_v1 + "\nOne more line.", "document_name": "design.md"})
+    assert first.status_code == again.status_code == other.status_code == 200
+    assert first.content == again.content
+    assert b"<strong>7</strong> entities" in first.content
+    assert len(parses) == 2
