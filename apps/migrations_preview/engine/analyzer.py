@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.migrations import operations
@@ -22,7 +23,13 @@ from apps.migrations_preview.engine.review import StatementReview, review_sql, t
 from apps.migrations_preview.engine.safe import safe_migration
 from apps.migrations_preview.engine.schema_diff import schema_diff
 from apps.migrations_preview.engine.sql import create_tables, django_connection, preview_sql
-from apps.migrations_preview.engine.states import PreviewState, foreign_key_targets, model_name, project_state
+from apps.migrations_preview.engine.states import (
+    Conversion,
+    PreviewState,
+    foreign_key_targets,
+    model_name,
+    project_state,
+)
 from apps.migrations_preview.engine.writer import migration_source, names_django_cannot_write, with_verbatim_sql
 from apps.sandbox.engine import SandboxSession
 
@@ -125,6 +132,29 @@ def _estimates(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """The part of the section and findings that does not wait for the rollback's proof."""
+
+    reviews: list[StatementReview]
+    estimates: list[Estimate]
+    unwritable: list[str]
+    source: str  # the migration file, before its header
+    safe: Migration | None
+    safe_source: str
+    diff: str
+    notes: list[str]
+
+
+def _diff_and_notes(
+    model: DesignModel, base: DesignModel | None, base_conversion: Conversion | None
+) -> tuple[str, list[str]]:
+    """The schema diff and what the conversion to Django's states could not represent."""
+    diff = schema_diff(base, model, base_label="base", new_label="design") if base is not None else ""
+    notes = sorted(set(project_state(model).notes) | set(base_conversion.notes if base_conversion else ()))
+    return diff, notes
+
+
 def analyze_migrations(
     model: DesignModel,
     base: DesignModel | None,
@@ -138,12 +168,36 @@ def analyze_migrations(
     detect_renames: bool = True,
 ) -> tuple[list[Finding], dict[str, Any]]:
     """See the module docstring. Without changes, the section says so and there are no findings."""
-    reviews: list[StatementReview] = []
-    estimates: list[Estimate] = []
+    prepared: list[_Prepared] = []
 
-    def review(migration: Migration, forward: tuple[str, ...]) -> None:
-        reviews.extend(review_sql(list(forward), tables=table_facts(base) if base is not None else {}))
-        estimates.extend(_estimates(base, reviews, sandbox, calibration_rows, calibration_max_tables))
+    def prepare(migration: Migration, forward: tuple[str, ...], rollback: tuple[str, ...]) -> None:
+        """All that does not wait for the proof's verdict, done while the sandbox runs the proof."""
+        reviews = review_sql(list(forward), tables=table_facts(base) if base is not None else {})
+        estimates = _estimates(base, reviews, sandbox, calibration_rows, calibration_max_tables)
+        unwritable = names_django_cannot_write(base, model)
+        written = with_verbatim_sql(migration, forward, rollback) if unwritable else migration
+        base_conversion = project_state(base) if base is not None else None
+        before = base_conversion.state if base_conversion is not None else PreviewState()
+        safe = (
+            None
+            if unwritable
+            else safe_migration(
+                migration, before=before, lock_timeout_ms=lock_timeout_ms, statement_timeout_ms=statement_timeout_ms
+            )
+        )
+        diff, notes = _diff_and_notes(model, base, base_conversion)
+        prepared.append(
+            _Prepared(
+                reviews=reviews,
+                estimates=estimates,
+                unwritable=unwritable,
+                source=migration_source(written),
+                safe=safe,
+                safe_source=migration_source(safe) if safe is not None else "",
+                diff=diff,
+                notes=notes,
+            )
+        )
 
     with sandbox() as box:
         result = preview_sql(
@@ -152,12 +206,10 @@ def analyze_migrations(
             new=model,
             name=f"{stamp}_design" if stamp else "preview",
             detect_renames=detect_renames,
-            meanwhile=review,
+            meanwhile=prepare,
         )
-    diff = schema_diff(base, model, base_label="base", new_label="design") if base is not None else ""
-    base_conversion = project_state(base) if base is not None else None
-    notes = sorted(set(project_state(model).notes) | set(base_conversion.notes if base_conversion else ()))
     if result is None:
+        diff, notes = _diff_and_notes(model, base, project_state(base) if base is not None else None)
         return [], {
             "notes": notes,
             "renames": {"mode": "detect" if detect_renames else "drop_add", "detected": []},
@@ -169,6 +221,8 @@ def analyze_migrations(
             "rollback_proven": {"proven": True, "reason": "nothing changes"},
             "statements": [],
         }
+    ready = prepared[0]
+    reviews, estimates, diff, notes = ready.reviews, ready.estimates, ready.diff, ready.notes
     findings: list[Finding] = []
     for review, estimate in zip(reviews, estimates, strict=True):
         key = f"{review.table}|{review.sql}"
@@ -212,8 +266,7 @@ def analyze_migrations(
                 fingerprint=fingerprint(ANALYZER, "rollback", result.rollback_reason),
             )
         )
-    unwritable = names_django_cannot_write(base, model)
-    written = with_verbatim_sql(result.migration, result.forward, result.rollback) if unwritable else result.migration
+    unwritable = ready.unwritable
     header = _header(model, base, reviews, estimates)
     if unwritable:
         notes.append(
@@ -227,23 +280,16 @@ def analyze_migrations(
         "renames": {"mode": "detect" if detect_renames else "drop_add", "detected": _renames(result.migration, base)},
         "schema_diff": diff,
         "name": result.migration.name,
-        "source": _with_header(migration_source(written), header),
+        "source": _with_header(ready.source, header),
         "forward_sql": "\n".join(result.forward),
         "rollback_sql": "\n".join(result.rollback),
         "rollback_proven": {"proven": result.rollback_proven, "reason": result.rollback_reason},
         "statements": [_statement_dict(r, e) for r, e in zip(reviews, estimates, strict=True)],
         "safe_migration": None,
     }
-    before = base_conversion.state if base_conversion is not None else PreviewState()
-    safe = (
-        None
-        if unwritable
-        else safe_migration(
-            result.migration, before=before, lock_timeout_ms=lock_timeout_ms, statement_timeout_ms=statement_timeout_ms
-        )
-    )
+    safe = ready.safe
     if safe is not None:
-        section["safe_migration"] = {"name": safe.name, "source": migration_source(safe)}
+        section["safe_migration"] = {"name": safe.name, "source": ready.safe_source}
     for migration in (result.migration, safe):
         for issue in review_operations(migration) if migration is not None else ():
             findings.append(

@@ -187,7 +187,7 @@ def preview_sql(
     new: DesignModel,
     detect_renames: bool = True,
     name: str = "preview",
-    meanwhile: Callable[[Migration, tuple[str, ...]], None] | None = None,
+    meanwhile: Callable[[Migration, tuple[str, ...], tuple[str, ...]], None] | None = None,
 ) -> MigrationSql | None:
     """The migration from `base` to `new` with its forward and rollback SQL; None if nothing changes.
 
@@ -198,8 +198,8 @@ def preview_sql(
     walk of the operations through the schema editor for each step.
 
     The sandbox's work overlaps Python's: the base tables are created while the operations'
-    states are walked, and `meanwhile(migration, forward)` (the caller's work on the forward SQL,
-    such as its review) runs while the sandbox rolls back and applies again."""
+    states are walked, and `meanwhile(migration, forward, rollback)` (the caller's work on them,
+    such as their review) runs while the sandbox rolls back and applies again."""
     migration = migration_between(base, new, detect_renames=detect_renames, name=name)
     if migration is None:
         return None
@@ -217,7 +217,7 @@ def preview_sql(
         rollback = collect_steps_sql(connection, migration, steps, backwards=True)
         proof = sandbox.submit(_prove, box, migration, forward, rollback, start)
         if meanwhile is not None:
-            meanwhile(migration, tuple(forward))
+            meanwhile(migration, tuple(forward), tuple(rollback))
         proven, reason = proof.result()
     return MigrationSql(migration, tuple(forward), tuple(rollback), proven, reason)
 
