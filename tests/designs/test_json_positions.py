@@ -120,7 +120,7 @@ def test_utf8_length_counts_a_lone_surrogate_as_three_bytes(text: str) -> None:
 def test_the_fingerprint_digest_is_sha256(key: str) -> None:
     import hashlib
 
-    from apps.analysis.engine import findings
+    from apps.designs.engine import findings
 
     prefix = findings.fingerprint_prefix("security", "sec.api4.string-limit")
     assert findings.fingerprint_from(prefix, key) == hashlib.sha256((prefix + key).encode()).hexdigest()[:24]

@@ -6,7 +6,10 @@ from typing import Any
 import pytest
 
 from apps.designs.engine.limits import ParseLimits
-from apps.security.engine import review
+from apps.security.engine.reporter import Review
+from apps.security.engine.rules.bodies import body_rules
+from apps.security.engine.rules.common import WEBHOOK_PATH, is_webhook
+from apps.security.engine.rules.operations import operation_rules
 
 
 def _parsed(document: dict[str, Any]) -> tuple[Any, Any]:
@@ -20,7 +23,7 @@ def _parsed(document: dict[str, Any]) -> tuple[Any, Any]:
 
 def _rule_findings(result: Any, doc: Any, run: Any) -> list:
     """The findings `run(review)` reports on a fresh review of the parsed design."""
-    reviewed = review._Review(model=result.model, doc=doc)
+    reviewed = Review(model=result.model, doc=doc)
     run(reviewed)
     return reviewed.findings
 
@@ -79,7 +82,7 @@ BODIES: dict[str, Any] = {
 
 def test_the_body_rules_report_on_requests_responses_and_errors() -> None:
     result, doc = _parsed(BODIES)
-    every = _rule_findings(result, doc, lambda reviewed: review._body_rules(reviewed, doc))
+    every = _rule_findings(result, doc, lambda reviewed: body_rules(reviewed, doc=doc))
     assert {f.rule_id for f in every} == {
         "sec.api3.privileged-field-writable",
         "sec.api7.url-input",
@@ -113,7 +116,7 @@ OPERATIONS: dict[str, Any] = {
 
 def test_the_operation_walk_reports_security_parameters_and_deprecation() -> None:
     result, doc = _parsed(OPERATIONS)
-    python = _rule_findings(result, doc, lambda reviewed: review._operation_rules(reviewed, doc, []))
+    python = _rule_findings(result, doc, lambda reviewed: operation_rules(reviewed, doc=doc, responses_objects=[]))
     assert sorted({(f.rule_id, f.locations[0].pointer) for f in python}) == [
         ("sec.api1.numeric-id", "/paths/~1admin~1users~1{user_id}/parameters/0/schema"),
         ("sec.api10.unsigned-webhook", "/paths/~1webhook/post"),
@@ -149,4 +152,4 @@ def test_the_operation_walk_reports_security_parameters_and_deprecation() -> Non
     ],
 )
 def test_the_webhook_path_check_answers_as_the_pattern_does(path: str) -> None:
-    assert review._is_webhook(path) == (review._WEBHOOK_PATH.search(path) is not None)
+    assert is_webhook(path) == (WEBHOOK_PATH.search(path) is not None)

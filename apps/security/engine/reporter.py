@@ -1,0 +1,232 @@
+"""How a security finding is built and located: the `Review` every rule reports to.
+
+A rule reports at a SourceRef (elements of the DesignModel) or at a JSON pointer into the API
+document, which is located only when the finding is kept: a finding already reported for the same
+rule and key is dropped first. An object carrying `x-workbench-ignore: [rule-id, ...]` (optionally
+with `x-workbench-ignore-reason`) waives those rules for itself and everything inside it; the
+finding stays in the report, marked suppressed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from apps.designs.engine.findings import Finding, fingerprint, fingerprint_from, fingerprint_prefix
+from apps.designs.engine.model import ApiDocument, DesignModel, Severity, SourceRef
+from apps.designs.engine.structured import dict_objects
+from apps.security.engine.catalog import CATEGORY_BY_KEY, RULES, Rule
+
+ANALYZER = "security"
+IGNORE_KEY = "x-workbench-ignore"
+SKIP_KEYS = frozenset({"example", "examples"})
+
+
+@dataclass
+class Review:
+    model: DesignModel
+    doc: ApiDocument | None
+    findings: list[Finding] = field(default_factory=list)
+    seen: set[tuple[str, str]] = field(default_factory=set)
+    # pointer of each object carrying x-workbench-ignore -> that object; filled only when the
+    # document uses the extension at all.
+    waivers: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    # hit(rule_id, pointer, node, message): `add` for the rules that report by the ten thousand,
+    # at a dict or list of the document with the rule's own severity and title. The same finding
+    # for less per call: a closure over everything it reads. `hit_once` is the same without the
+    # duplicate check, for rules reported only from one walk that meets each object once (a
+    # rule's findings are then unique by pointer): the schema bounds and the responses checks.
+    hit: Callable[[str, str, Any, str], None] = field(init=False, repr=False)
+    hit_once: Callable[[str, str, Any, str], None] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.doc is not None and IGNORE_KEY in self.doc.extensions:
+            for ptr, node in walk(self.doc.data):
+                if IGNORE_KEY in node:
+                    self.waivers[ptr] = node
+        self.hit = self._hit(deduplicate=True)
+        self.hit_once = self._hit(deduplicate=False)
+
+    def add(
+        self,
+        rule_id: str,
+        where: str | SourceRef,
+        message: str,
+        *,
+        node: Any = None,
+        key: str | None = None,
+        severity: Severity | None = None,
+        also: tuple[SourceRef, ...] = (),
+        title: str | None = None,
+    ) -> None:
+        """Report `rule_id` at `where`: a SourceRef, or a pointer into the API document; `node`,
+        when given, is the dict or list that pointer names, which locates it without a walk."""
+        facts = _FACTS[rule_id]
+        if type(where) is str:
+            ptr: str | None = where
+            ref = None
+        else:
+            ptr = where.pointer
+            ref = where
+        stable = key or ptr or ""
+        seen = (rule_id, stable)
+        if seen in self.seen:
+            return
+        self.seen.add(seen)
+        if ref is None:
+            ref = self._locate(ptr or "", node)
+        self.findings.append(
+            Finding(
+                analyzer=ANALYZER,
+                rule_id=rule_id,
+                severity=severity or facts.severity,
+                title=title or facts.title,
+                message=f"{message} {facts.why}",
+                fix=facts.fix,
+                locations=(ref, *also) if also else (ref,),
+                fingerprint=fingerprint(ANALYZER, rule_id, stable),
+                references=facts.references,
+                category=facts.category,
+                cwe=facts.cwe,
+                suppressed=self._suppression(facts.rule, ptr) if ptr is not None and self.waivers else None,
+            )
+        )
+
+    def _hit(self, *, deduplicate: bool) -> Callable[[str, str, Any, str], None]:
+        seen = self.seen
+        remember = seen.add
+        append = self.findings.append
+        doc = self.doc
+        locate_node = doc.locate_node if doc is not None else None
+        waivers = self.waivers
+        suppression = self._suppression
+        facts_of = _FACTS
+        digest = fingerprint_from
+        make = Finding
+        # (rule, message) -> the finding's whole message: these rules repeat a handful of
+        # messages, so they are joined once and shared.
+        messages: dict[tuple[str, str], str] = {}
+        # The pointer, node and locations of the last finding: a schema object lacking both a
+        # maxLength and a format, or a responses object lacking three statuses, is reported by
+        # two to four rules in a row, and is located once for them all (the SourceRef is the same).
+        last: list[Any] = [None, None, ()]
+
+        def hit(rule_id: str, where: str, node: Any, message: str) -> None:
+            if deduplicate:
+                key = (rule_id, where)
+                if key in seen:
+                    return
+                remember(key)
+            rule, severity, title, why, fix, references, category, cwe, prefix = facts_of[rule_id]
+            whole = messages.get((rule_id, message))
+            if whole is None:
+                whole = messages[rule_id, message] = f"{message} {why}"
+            if where is last[0] and node is last[1]:
+                locations = last[2]
+            else:
+                if locate_node is not None:
+                    ref = locate_node(node, where)
+                elif doc is not None:
+                    ref = doc.locate(where)
+                else:  # only API rules report this way, and they run only with a document
+                    raise ValueError(f"no OpenAPI document to locate {where}")
+                locations = (ref,)
+                last[0], last[1], last[2] = where, node, locations
+            append(
+                make(
+                    analyzer=ANALYZER,
+                    rule_id=rule_id,
+                    severity=severity,
+                    title=title,
+                    message=whole,
+                    fix=fix,
+                    locations=locations,
+                    fingerprint=digest(prefix, where),  # fingerprint(ANALYZER, rule_id, where)
+                    references=references,
+                    category=category,
+                    cwe=cwe,
+                    suppressed=suppression(rule, where) if waivers else None,
+                )
+            )
+
+        return hit
+
+    def _locate(self, ptr: str, node: Any) -> SourceRef:
+        doc = self.doc
+        if doc is None:  # only API rules pass pointers, and they run only with a document
+            raise ValueError(f"no OpenAPI document to locate {ptr}")
+        if node is not None and doc.locate_node is not None:
+            return doc.locate_node(node, ptr)
+        return doc.locate(ptr)
+
+    def _suppression(self, rule: Rule, ptr: str) -> dict[str, Any] | None:
+        """The nearest object on the pointer's way that waives the rule with x-workbench-ignore."""
+        if not self.waivers:
+            return None
+        found: tuple[str, Mapping[str, Any]] | None = None
+        walked = ""
+        for raw in ["", *ptr.split("/")[1:]] if ptr else [""]:
+            walked = f"{walked}/{raw}" if raw or walked else ""
+            node = self.waivers.get(walked)
+            if node is not None and _waives(node, rule):
+                found = (walked, node)
+        if found is None:
+            return None
+        return {
+            "source": "spec",
+            "pointer": found[0],
+            "reason": str(found[1].get("x-workbench-ignore-reason", "")),
+            "by": None,
+            "at": None,
+        }
+
+
+class _Facts(NamedTuple):
+    """What every finding of a rule repeats, worked out once."""
+
+    rule: Rule
+    severity: Severity
+    title: str
+    why: str
+    fix: str
+    references: tuple[str, str]
+    category: str
+    cwe: str
+    fingerprint_prefix: str  # what fingerprint() hashes before the finding's key
+
+
+_FACTS = {
+    rule.id: _Facts(
+        rule=rule,
+        severity=rule.severity,
+        title=rule.title,
+        why=rule.why,
+        fix=rule.fix,
+        references=(
+            CATEGORY_BY_KEY[rule.category].reference,
+            f"https://cwe.mitre.org/data/definitions/{rule.cwe.removeprefix('CWE-')}.html",
+        ),
+        category=f"{rule.category}:2023" if rule.category != "DP" else "DP",
+        cwe=rule.cwe,
+        fingerprint_prefix=fingerprint_prefix(ANALYZER, rule.id),
+    )
+    for rule in RULES
+}
+
+
+def _waives(node: Mapping[str, Any], rule: Rule) -> bool:
+    ignored = node.get(IGNORE_KEY)
+    if isinstance(ignored, str):
+        ignored = [ignored]
+    if not isinstance(ignored, list):
+        return False
+    return any(item in (rule.id, rule.id.removeprefix("sec."), *rule.spectral) for item in ignored)
+
+
+def walk(data: Any) -> list[tuple[str, dict[str, Any]]]:
+    """Every mapping of the document with its JSON pointer; examples and extensions are skipped."""
+    return dict_objects(data, "", SKIP_KEYS)
+
+
+Report = Callable[[str, str, Any, str], None]

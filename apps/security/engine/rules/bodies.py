@@ -1,0 +1,301 @@
+"""Rules on request and response bodies (privileged or URL-valued fields a caller may set,
+secrets returned, errors leaking internals: API3, API7, API8), and what a parameter is worth
+reporting for (an integer id, a URL, a page size without a maximum), worked out once per object."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from apps.designs.engine.model import ApiDocument
+from apps.designs.engine.structured import escape_pointer_part, pointer
+from apps.security.engine.reporter import Review
+from apps.security.engine.rules.common import deref, each_operation, name_facts
+
+_PRIVILEGED = {
+    "is_staff",
+    "is_admin",
+    "is_superuser",
+    "admin",
+    "role",
+    "roles",
+    "permissions",
+    "scopes",
+    "owner",
+    "owner_id",
+    "status",
+    "balance",
+    "credit",
+    "credits",
+    "verified",
+    "is_verified",
+    "email_verified",
+    "approved",
+    "is_active",
+    "tier",
+    "plan",
+}
+_SECRET_FIELDS = {
+    "password",
+    "password_hash",
+    "secret",
+    "client_secret",
+    "api_key",
+    "apikey",
+    "private_key",
+    "card_number",
+    "pan",
+    "cvv",
+    "cvc",
+    "card_cvv",
+    "ssn",
+    "pin",
+}
+_LEAKY_ERROR_FIELDS = {
+    "stack",
+    "stacktrace",
+    "stack_trace",
+    "trace",
+    "traceback",
+    "exception",
+    "sql",
+    "query",
+    "debug",
+    "file",
+    "line",
+}
+
+
+_Properties = tuple[tuple[str, dict[str, Any], str], ...]
+# A property as collected: (name, schema, where its parent is written, where it is written when
+# reached through a $ref). Its own pointer is built only for those a rule reports on.
+_Collected = tuple[tuple[str, dict[str, Any], str, str | None], ...]
+
+
+def _request_marks(name: str, prop: dict[str, Any]) -> tuple[bool, bool]:
+    """(privileged and writable, URL-valued) for a request body's field."""
+    lowered = name.lower()
+    return (
+        lowered in _PRIVILEGED and not prop.get("readOnly"),
+        bool(prop.get("format") in _URL_FORMATS or name_facts(name)[1] or lowered in _URL_FIELD_NAMES),
+    )
+
+
+_URL_FORMATS = {"uri", "url", "iri"}
+_URL_FIELD_NAMES = {"url", "callback", "webhook", "webhook_url", "redirect_uri"}
+
+
+def _property_pointer(parent: str, name: str, ref_at: str | None) -> str:
+    return ref_at if ref_at is not None else f"{parent}/properties/{escape_pointer_part(name)}"
+
+
+class _Bodies:
+    """The top-level properties of body schemas, and those of them a rule looks at. Operations
+    share component schemas, so each schema is worked out once per review, keyed by the schema
+    object and where it is written."""
+
+    def __init__(self, doc: ApiDocument) -> None:
+        self.doc = doc
+        self._properties: dict[tuple[int, str], _Collected] = {}
+        self._requests: dict[tuple[int, str], tuple[tuple[str, dict[str, Any], str, bool, bool], ...]] = {}
+        self._responses: dict[tuple[int, str], tuple[_Properties, _Properties]] = {}
+        self._request_flags: dict[int, bool] = {}
+        self._names: dict[int, frozenset[str]] = {}
+
+    def _key(self, schema: Any, where: str) -> tuple[dict[str, Any] | None, tuple[int, str]]:
+        resolved, at = deref(self.doc, schema, where)
+        return (resolved if type(resolved) is dict else None), (id(resolved), at)
+
+    def collected(self, schema: Any, where: str) -> _Collected:
+        resolved, key = self._key(schema, where)
+        if resolved is None:
+            return ()
+        found = self._properties.get(key)
+        if found is None:
+            found = self._properties[key] = tuple(_collect_properties(self.doc, resolved, key[1], 0))
+        return found
+
+    def properties(self, schema: Any, where: str) -> _Properties:
+        """(name, schema, pointer) of each top-level property, in the order they are written."""
+        return tuple(
+            (name, prop, _property_pointer(parent, name, ref_at))
+            for name, prop, parent, ref_at in self.collected(schema, where)
+        )
+
+    def request(self, schema: Any, where: str) -> tuple[tuple[str, dict[str, Any], str, bool, bool], ...]:
+        """The fields a rule looks at in a request body: (name, schema, pointer, privileged and
+        writable, URL-valued), in the order they are written."""
+        resolved, key = self._key(schema, where)
+        if resolved is None:
+            return ()
+        found = self._requests.get(key)
+        if found is None:
+            marked = []
+            for name, prop, parent, ref_at in self.collected(resolved, key[1]):
+                privileged, url = _request_marks(name, prop)
+                if privileged or url:
+                    marked.append((name, prop, _property_pointer(parent, name, ref_at), privileged, url))
+            found = self._requests[key] = tuple(marked)
+        return found
+
+    # Most bodies hold no field these rules look for. Finding that out needs no pointer, and
+    # depends on the schema object alone: worked out once per object, before any pointer is built.
+    def may_report_request(self, schema: Any) -> bool:
+        resolved = deref(self.doc, schema, "")[0]
+        if type(resolved) is not dict:
+            return False
+        found = self._request_flags.get(id(resolved))
+        if found is None:
+            found = self._request_flags[id(resolved)] = any(
+                any(_request_marks(name, prop)) for name, prop, _, _ in _collect_properties(self.doc, resolved, "", 0)
+            )
+        return found
+
+    def names(self, schema: Any) -> frozenset[str]:
+        """The lower-cased names of a body schema's top-level properties."""
+        resolved = deref(self.doc, schema, "")[0]
+        if type(resolved) is not dict:
+            return frozenset()
+        found = self._names.get(id(resolved))
+        if found is None:
+            found = self._names[id(resolved)] = frozenset(
+                name.lower() for name, _, _, _ in _collect_properties(self.doc, resolved, "", 0)
+            )
+        return found
+
+    def response(self, schema: Any, where: str) -> tuple[_Properties, _Properties]:
+        """(secret fields returned, fields that leak internals in errors)."""
+        resolved, key = self._key(schema, where)
+        if resolved is None:
+            return (), ()
+        found = self._responses.get(key)
+        if found is None:
+            props = self.collected(resolved, key[1])
+            found = self._responses[key] = (
+                tuple(
+                    (name, prop, _property_pointer(parent, name, ref_at))
+                    for name, prop, parent, ref_at in props
+                    if name.lower() in _SECRET_FIELDS and not prop.get("writeOnly")
+                ),
+                tuple(
+                    (name, prop, _property_pointer(parent, name, ref_at))
+                    for name, prop, parent, ref_at in props
+                    if name.lower() in _LEAKY_ERROR_FIELDS
+                ),
+            )
+        return found
+
+
+def _collect_properties(
+    doc: ApiDocument, schema: Any, where: str, depth: int
+) -> Iterator[tuple[str, Any, str, str | None]]:
+    resolved, at = deref(doc, schema, where)
+    if depth > 8 or not isinstance(resolved, dict):
+        return
+    if resolved.get("type") == "array" and "items" in resolved:
+        yield from _collect_properties(doc, resolved["items"], at + "/items", depth + 1)
+        return
+    props = resolved.get("properties")
+    if isinstance(props, dict):
+        for name, prop in props.items():
+            ref = prop.get("$ref") if type(prop) is dict else None
+            if type(ref) is str and ref.startswith("#"):  # followed: written where the ref leads
+                target, ref_at = deref(doc, prop, "")
+            else:
+                target, ref_at = prop, None
+            if isinstance(target, dict):
+                yield str(name), target, at, ref_at
+    for combo in ("allOf", "oneOf", "anyOf"):
+        parts = resolved.get(combo)
+        if isinstance(parts, list):
+            for index, part in enumerate(parts):
+                yield from _collect_properties(doc, part, f"{at}/{combo}/{index}", depth + 1)
+
+
+def body_rules(review: Review, *, doc: ApiDocument) -> None:
+    bodies = _Bodies(doc)
+    for path, method, operation in _body_operations(doc):
+        op_ptr = f"/paths/{escape_pointer_part(path)}/{method}"
+        label = f"{method.upper()} {path}"
+        request, request_at = deref(doc, operation.get("requestBody"), op_ptr + "/requestBody")
+        if isinstance(request, dict) and method in {"post", "put", "patch"}:
+            for media, media_obj in (request.get("content") or {}).items():
+                if not isinstance(media_obj, dict) or not bodies.may_report_request(media_obj.get("schema")):
+                    continue
+                for name, prop, at, privileged, url in bodies.request(
+                    media_obj.get("schema"), f"{request_at}/content/{escape_pointer_part(str(media))}/schema"
+                ):
+                    if privileged:
+                        review.add(
+                            "sec.api3.privileged-field-writable",
+                            at,
+                            f"{label} lets the caller set `{name}`.",
+                            key=f"{at}|{label}",
+                            node=prop,
+                        )
+                    if url:
+                        review.add(
+                            "sec.api7.url-input",
+                            at,
+                            f"{label} accepts `{name}`, a URL.",
+                            key=f"{at}|{label}",
+                            node=prop,
+                        )
+        responses = operation.get("responses")
+        if not isinstance(responses, dict):
+            continue
+        for status, response in responses.items():
+            kind = str(status)[:1]
+            if kind not in ("2", "3", "4", "5"):
+                continue
+            wanted = _SECRET_FIELDS if kind in ("2", "3") else _LEAKY_ERROR_FIELDS
+            resolved = deref(doc, response, "")[0]
+            if not isinstance(resolved, dict) or not any(
+                isinstance(media_obj, dict) and not wanted.isdisjoint(bodies.names(media_obj.get("schema")))
+                for media_obj in (resolved.get("content") or {}).values()
+            ):
+                continue  # nothing in its bodies that the rules below report
+            resolved, at = deref(doc, response, f"{op_ptr}/responses/{escape_pointer_part(str(status))}")
+            if not isinstance(resolved, dict):
+                continue
+            for media, media_obj in (resolved.get("content") or {}).items():
+                if not isinstance(media_obj, dict):
+                    continue
+                base = f"{at}/content/{escape_pointer_part(str(media))}/schema"
+                secrets, leaks = bodies.response(media_obj.get("schema"), base)
+                for name, prop, prop_at in secrets if kind in ("2", "3") else ():
+                    review.add(
+                        "sec.api3.secret-in-response",
+                        prop_at,
+                        f"{label} returns `{name}` in its {status} response.",
+                        key=prop_at,
+                        node=prop,
+                    )
+                for name, prop, prop_at in leaks if kind in ("4", "5") else ():
+                    review.add(
+                        "sec.api8.error-leaks-internals",
+                        prop_at,
+                        f"The {status} error of {label} carries `{name}`.",
+                        key=prop_at,
+                        node=prop,
+                    )
+    components = doc.data.get("components")
+    schemas = components.get("schemas") if isinstance(components, dict) else None
+    if isinstance(schemas, dict):
+        for name in schemas:
+            if "error" in str(name).lower() or "problem" in str(name).lower():
+                for prop_name, _prop, prop_at in bodies.properties(
+                    schemas[name], pointer("components", "schemas", str(name))
+                ):
+                    if prop_name.lower() in _LEAKY_ERROR_FIELDS:
+                        review.add(
+                            "sec.api8.error-leaks-internals",
+                            prop_at,
+                            f"Error schema `{name}` carries `{prop_name}`.",
+                            key=prop_at,
+                        )
+
+
+def _body_operations(doc: ApiDocument) -> Iterable[tuple[str, str, Mapping[str, Any]]]:
+    """The operations the body rules look at, in document order."""
+    return ((path, method, operation) for path, method, _, operation in each_operation(doc))

@@ -1,0 +1,251 @@
+"""Rules on each operation: what its security allows (API2, API5), its responses (error bodies,
+429s and rate-limit headers: API4, API8), its parameters, deprecation (API9) and webhooks
+received without authentication or a signature (API10)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from apps.designs.engine.model import ApiDocument
+from apps.designs.engine.openapi import HTTP_METHODS
+from apps.designs.engine.structured import escape_pointer_part
+from apps.security.engine.reporter import Report, Review
+from apps.security.engine.rules.common import SIGNATURE, deref, is_webhook, name_facts
+
+_RATE_LIMIT_SETS = (
+    frozenset({"RateLimit"}),
+    frozenset({"RateLimit-Limit", "RateLimit-Reset"}),
+    frozenset({"X-RateLimit-Limit"}),
+    frozenset({"X-Rate-Limit-Limit"}),
+)
+_RESPONSES_RULES = (
+    ("sec.api4.no-429", "The operation documents no 429 response with a body."),
+    ("sec.api8.error-401", "The operation documents no 401 response with a body."),
+    ("sec.api8.error-500", "The operation documents no 500 response with a body."),
+    ("sec.api8.error-validation", "The operation documents no 400, 422 or 4XX response."),
+    ("sec.api4.rate-limit-headers", "The {} response declares no rate-limit headers."),
+    ("sec.api4.retry-after", "The 429 response declares no Retry-After header."),
+)
+
+
+def _responses_rules(
+    *, doc: ApiDocument, responses_objects: list[tuple[str, dict[str, Any]]], hit: Report, once: Report
+) -> None:
+    """`once` for what each responses object lacks, `hit` for each of its responses without
+    rate-limit headers or, a 429, without Retry-After."""
+    no_429, no_401, no_500, no_validation, rate_limit, retry_after = _RESPONSES_RULES
+    for where, responses in responses_objects:
+        for (rule_id, message), status in ((no_429, "429"), (no_401, "401"), (no_500, "500")):
+            if not _has_content(doc, responses.get(status)):
+                once(rule_id, where, responses, message)
+        if not ("400" in responses or "422" in responses or "4XX" in responses or _validation_status(responses)):
+            once(no_validation[0], where, responses, no_validation[1])
+        for status, response in responses.items():
+            code = status if type(status) is str else str(status)
+            resolved, at = deref(doc, response, f"{where}/{escape_pointer_part(code)}")
+            if type(resolved) is not dict:
+                continue
+            headers = resolved.get("headers")
+            names = headers.keys() if type(headers) is dict else _NO_HEADERS
+            if code[:1] in ("2", "4") and not (names and any(s <= names for s in _RATE_LIMIT_SETS)):
+                message = rate_limit[1].format(code)
+                if type(headers) is dict:
+                    hit(rate_limit[0], f"{at}/headers", headers, message)
+                else:
+                    hit(rate_limit[0], at, resolved, message)
+            if code == "429" and "Retry-After" not in names:
+                hit(retry_after[0], at, resolved, retry_after[1])
+
+
+_WRITES = frozenset({"post", "put", "patch", "delete"})
+_READS = frozenset({"get", "head"})
+
+
+def operation_rules(review: Review, *, doc: ApiDocument, responses_objects: list[tuple[str, dict[str, Any]]]) -> None:
+    """The responses rules over `responses_objects` (from the schema walk), then every operation
+    under `paths` in document order, then admin operations sharing security with the rest."""
+    root_security = doc.data.get("security")
+    # each responses object is met once; responses may be shared
+    _responses_rules(doc=doc, responses_objects=responses_objects, hit=review.hit, once=review.hit_once)
+    admin_hashes: list[tuple[str, str, str]] = []  # (path, where, digest of a security requirement)
+    other_hashes: set[str] = set()
+    parameter_facts: dict[int, tuple[str, bool, bool, bool]] = {}  # id(parameter object) -> facts
+    paths = doc.data.get("paths")
+    for raw_path, item in paths.items() if isinstance(paths, dict) else ():
+        if not isinstance(item, dict):
+            continue
+        path = str(raw_path)
+        item_ptr = f"/paths/{escape_pointer_part(path)}"
+        webhook = is_webhook(path)
+        for method in HTTP_METHODS:
+            operation = item.get(method)
+            if not isinstance(operation, dict):
+                continue
+            op_ptr = f"{item_ptr}/{method}"
+            declared = "security" in operation
+            security = operation.get("security") if declared else root_security
+            label = f"{method.upper()} {path}"
+            _security_rules(
+                review,
+                label=label,
+                method=method,
+                op_ptr=op_ptr,
+                operation=operation,
+                declared=declared,
+                security=security,
+            )
+            if isinstance(security, list):
+                for index, entry in enumerate(security):
+                    if not isinstance(entry, dict):
+                        continue
+                    digest = repr(sorted((k, tuple(v or ())) for k, v in entry.items()))
+                    if "/admin" in path or "/internal" in path:
+                        admin_hashes.append((path, f"{op_ptr}/security" + (f"/{index}" if declared else ""), digest))
+                    else:
+                        other_hashes.add(digest)
+            shared = item.get("parameters") or []
+            parameters = [*shared, *(operation.get("parameters") or [])]
+            _parameter_rules(
+                review,
+                doc=doc,
+                label=label,
+                is_get=method == "get",
+                parameters=parameters,
+                shared=len(shared),
+                item_ptr=item_ptr,
+                op_ptr=op_ptr,
+                cache=parameter_facts,
+            )
+            if operation.get("deprecated") is True:
+                review.add("sec.api9.deprecated-operation", op_ptr + "/deprecated", f"{label} is deprecated.")
+            if (
+                webhook
+                and not security
+                and not any(
+                    isinstance(p := deref(doc, raw, "")[0], dict) and SIGNATURE.search(str(p.get("name", "")))
+                    for raw in parameters
+                )
+            ):
+                review.add(
+                    "sec.api10.unsigned-webhook",
+                    op_ptr,
+                    f"{label} receives calls from outside with neither authentication nor a signature header.",
+                    key=label,
+                )
+    for path, where, digest in admin_hashes:
+        if digest in other_hashes:
+            review.add(
+                "sec.api5.admin-same-security",
+                where,
+                f"Admin operation {path} accepts the same security as non-admin operations.",
+            )
+
+
+def _security_rules(
+    review: Review, *, label: str, method: str, op_ptr: str, operation: dict[str, Any], declared: bool, security: Any
+) -> None:
+    """An operation no security covers, a read declared public, a write open to anonymous callers."""
+    if not security and (method in _WRITES or (method in _READS and not (declared and security == []))):
+        # Point at the operation's `security` when it has one, else at the operation itself.
+        where, node = (op_ptr + "/security", security) if declared else (op_ptr, operation)
+        review.hit(
+            "sec.api2.unauthenticated-write" if method in _WRITES else "sec.api2.unauthenticated-read",
+            where,
+            node if type(node) in (dict, list) else None,
+            f"{label} requires no authentication.",
+        )
+    if not security and method in _READS and declared and security == []:
+        review.add(
+            "sec.api2.unauthenticated-read",
+            op_ptr + "/security",
+            f"{label} requires no authentication (declared public with `security: []`).",
+            severity="low",
+            node=security,
+        )
+    elif security and isinstance(security, list) and method in _WRITES:
+        for index, entry in enumerate(security):
+            if isinstance(entry, dict) and not entry:
+                review.add(
+                    "sec.api2.unauthenticated-write",
+                    f"{op_ptr}/security/{index}",
+                    f"{label} accepts anonymous callers (`{{}}`).",
+                )
+
+
+def _parameter_rules(
+    review: Review,
+    *,
+    doc: ApiDocument,
+    label: str,
+    is_get: bool,
+    parameters: list[Any],
+    shared: int,
+    item_ptr: str,
+    op_ptr: str,
+    cache: dict[int, tuple[str, bool, bool, bool]],
+) -> None:
+    """Integer ids, URLs and (on a GET) page sizes without a maximum among an operation's
+    parameters: the first `shared` are the path item's, written under `item_ptr`."""
+    for index, (name, numeric_id, url, unbounded_page) in _parameter_flags(
+        doc=doc, parameters=parameters, cache=cache, is_get=is_get
+    ):
+        owner, local = (item_ptr, index) if index < shared else (op_ptr, index - shared)
+        resolved, at = deref(doc, parameters[index], f"{owner}/parameters/{local}")
+        if numeric_id:
+            _, schema_at = deref(doc, resolved.get("schema"), at + "/schema")
+            review.add("sec.api1.numeric-id", schema_at, f"Parameter `{name}` is an integer id.")
+        if url:
+            review.add("sec.api7.url-parameter", at + "/name", f"Parameter `{name}` looks like a URL.")
+        if unbounded_page and is_get:
+            review.add("sec.api4.unbounded-page-size", at, f"`{name}` on {label} has no maximum.")
+
+
+def _has_content(doc: ApiDocument, response: Any) -> bool:
+    """Whether a response (absent: None) has a body, following its refs."""
+    if response is None:
+        return False
+    resolved, _ = deref(doc, response, "")
+    return isinstance(resolved, dict) and bool(resolved.get("content"))
+
+
+def _validation_status(responses: Mapping[Any, Any]) -> bool:
+    """A 400, 422 or 4XX written as a YAML number rather than a string."""
+    return any(str(k) in {"400", "422", "4XX"} for k in responses if type(k) is not str)
+
+
+_NO_HEADERS: frozenset[str] = frozenset()
+
+
+def _parameter_flags(
+    *, doc: ApiDocument, parameters: list[Any], cache: dict[int, tuple[str, bool, bool, bool]], is_get: bool
+) -> list[tuple[int, tuple[str, bool, bool, bool]]]:
+    """(index, facts) of each parameter worth reporting (an integer id, a URL, a page size without
+    a maximum on a GET). Operations share parameters through $ref: what a parameter object is
+    worth reporting for is worked out once (kept in `cache` by its identity), and where it is
+    written only for those reported."""
+    flagged = []
+    for index, param in enumerate(parameters):
+        resolved = deref(doc, param, "")[0] if type(param) is dict and "$ref" in param else param
+        facts = cache.get(id(resolved))
+        if facts is None:
+            facts = cache[id(resolved)] = _parameter_facts(doc, resolved)
+        if facts[1] or facts[2] or (facts[3] and is_get):
+            flagged.append((index, facts))
+    return flagged
+
+
+def _parameter_facts(doc: ApiDocument, resolved: Any) -> tuple[str, bool, bool, bool]:
+    """(name, an integer id, a URL, a page size without a maximum) for a parameter object;
+    nothing to report for anything that is not one."""
+    if not isinstance(resolved, dict) or not isinstance(resolved.get("name"), str):
+        return "", False, False, False
+    name = resolved["name"]
+    id_like, url, page_size = name_facts(name)
+    schema = deref(doc, resolved.get("schema"), "")[0] if id_like or page_size else None
+    return (
+        name,
+        id_like and isinstance(schema, dict) and schema.get("type") == "integer",
+        url,
+        page_size and isinstance(schema, dict) and "maximum" not in schema and "enum" not in schema,
+    )

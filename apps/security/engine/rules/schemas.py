@@ -1,0 +1,114 @@
+"""Rules on every object of the document, where it is written: schema bounds (OWASP API4),
+objects open to additional properties (API3), credentials in URLs (API2) and response headers
+without CORS (API8). The same walk hands back every `responses` object for the operation rules."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from apps.designs.engine.structured import escape_pointer_part
+from apps.security.engine.reporter import Review, walk
+from apps.security.engine.rules.common import credential_name
+
+
+def _types(node: Mapping[str, Any]) -> set[str]:
+    kind = node.get("type")
+    if type(kind) is str:
+        return {kind}
+    if type(kind) is list:
+        return {str(k) for k in kind}
+    return set()
+
+
+def _node_rules(review: Review, ptr: str, node: Mapping[str, Any]) -> None:
+    """Rules on every object of the document: credentials passed in URLs (any `parameters` list
+    or map that is not itself a `parameters` value) and response headers without CORS."""
+    if "parameters" in node and not ptr.endswith("/parameters"):
+        params = node.get("parameters")
+        entries = params.items() if isinstance(params, dict) else enumerate(params) if isinstance(params, list) else ()
+        for key, param in entries:
+            if (
+                isinstance(param, dict)
+                and isinstance(param.get("in"), str)
+                and ("query" in param["in"] or "path" in param["in"])
+                and isinstance(param.get("name"), str)
+                and credential_name(param["name"])
+            ):
+                review.add(
+                    "sec.api2.credentials-in-url",
+                    f"{ptr}/parameters/{escape_pointer_part(str(key))}/name",
+                    f"`{param['name']}` is passed in the {param['in']}.",
+                )
+    headers = node.get("headers")
+    if type(headers) is dict and "Access-Control-Allow-Origin" not in headers:
+        review.add(
+            "sec.api8.cors-origin",
+            f"{ptr}/headers",
+            "These response headers do not include Access-Control-Allow-Origin.",
+            node=headers,
+        )
+
+
+# What the per-object schema checks report: (rule, message).
+_ARRAY_LIMIT = ("sec.api4.array-limit", "This array schema sets no maxItems.")
+_STRING_LIMIT = ("sec.api4.string-limit", "This string schema sets no maxLength, enum or const.")
+_STRING_RESTRICTED = ("sec.api4.string-restricted", "This string schema sets no format, pattern, enum or const.")
+_INTEGER_LIMIT = ("sec.api4.integer-limit", "This integer schema lacks a minimum or a maximum.")
+_INTEGER_FORMAT = ("sec.api4.integer-format", "This integer schema sets no format.")
+
+
+def schema_rules(review: Review, *, data: Mapping[str, Any], oas31: bool) -> list[tuple[str, dict[str, Any]]]:
+    """The rules on every object of `data`, in walk order; returns every `responses` object under
+    /paths (callbacks included) with its pointer, met on the same walk, for the operation rules."""
+    report = review.hit_once  # each object is met once
+    responses_objects = []
+    for where, node in walk(data):
+        if "parameters" in node or "headers" in node:
+            _node_rules(review, where, node)
+        if "responses" in node and type(node["responses"]) is dict and where.startswith("/paths/"):
+            responses_objects.append((f"{where}/responses", node["responses"]))
+        kind = node.get("type")
+        if kind is None:
+            continue
+        types = {kind} if type(kind) is str else _types(node)
+        if "array" in types and "maxItems" not in node:
+            report(_ARRAY_LIMIT[0], where, node, _ARRAY_LIMIT[1])
+        if "string" in types:
+            if not ("maxLength" in node or "enum" in node or "const" in node):
+                report(_STRING_LIMIT[0], where, node, _STRING_LIMIT[1])
+            if not ("format" in node or "pattern" in node or "enum" in node or "const" in node):
+                report(_STRING_RESTRICTED[0], where, node, _STRING_RESTRICTED[1])
+        if "integer" in types:
+            if oas31:
+                bounded = (("minimum" in node) != ("exclusiveMinimum" in node)) and (
+                    ("maximum" in node) != ("exclusiveMaximum" in node)
+                )
+            else:
+                bounded = "minimum" in node and "maximum" in node
+            if not bounded:
+                report(_INTEGER_LIMIT[0], where, node, _INTEGER_LIMIT[1])
+            if "format" not in node:
+                report(_INTEGER_FORMAT[0], where, node, _INTEGER_FORMAT[1])
+        if kind == "object" and node.get("unevaluatedProperties" if oas31 else "additionalProperties"):
+            _object_rules(review, where, node, oas31=oas31)
+    return responses_objects
+
+
+def _object_rules(review: Review, where: str, node: dict[str, Any], *, oas31: bool) -> None:
+    keyword = "unevaluatedProperties" if oas31 else "additionalProperties"
+    extra = node.get(keyword)
+    if extra:
+        review.add(
+            "sec.api3.additional-properties",
+            f"{where}/{keyword}",
+            f"This object schema allows {keyword}.",
+            node=extra if type(extra) in (dict, list) else None,
+        )
+        if isinstance(extra, dict) and "maxProperties" not in node:
+            review.add(
+                "sec.api3.unbounded-additional-properties",
+                where,
+                f"Its {keyword} are not limited by maxProperties.",
+                node=node,
+            )
