@@ -3,9 +3,11 @@
 Every element carries a SourceRef so that each finding can point at the exact line a reviewer
 must look at. Nothing here imports Django; analyzers take these objects and nothing else.
 
-The classes a large API yields by the hundred thousand (SourceRef and the endpoint parts) are
-not frozen, because a frozen dataclass costs several times as much to build; they hash and
-compare like the others, and are never changed after parsing all the same.
+Every record is frozen. A frozen dataclass costs about three times as much to build (each field
+is stored through object.__setattr__), and a large API yields SourceRefs and endpoint parts by
+the ten thousand: the parsers and analyzers keep that affordable by building fewer of them
+(a shape worked out once per shared schema or parameter, one SourceRef for the findings several
+rules report at the same place), never by changing a record after it is built.
 
 The data model's tables and the stories and named queries are declared in `model_elements`
 and imported from here like the rest: their classes are built on first use, so analysing an
@@ -22,7 +24,7 @@ Severity = Literal["critical", "high", "medium", "low", "info"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low", "info")
 
 
-@dataclass(slots=True, unsafe_hash=True)  # not frozen: see the module docstring
+@dataclass(frozen=True, slots=True)
 class SourceRef:
     """Where an element was written: a document name, a 1-based line and column, a JSON pointer."""
 
@@ -55,7 +57,7 @@ class Problem:
 # --- API -------------------------------------------------------------------------------------
 
 
-@dataclass(slots=True, unsafe_hash=True)  # not frozen: see the module docstring
+@dataclass(frozen=True, slots=True)
 class Parameter:
     name: str
     location: str  # path, query, header, cookie
@@ -65,7 +67,7 @@ class Parameter:
     constraints: Mapping[str, Any] = field(default_factory=dict)  # maxLength, maximum, enum, ...
 
 
-@dataclass(slots=True, unsafe_hash=True)  # not frozen: see the module docstring
+@dataclass(frozen=True, slots=True)
 class Body:
     """A request or response body: its media type, the schema's pointer, the top-level fields."""
 
@@ -77,7 +79,7 @@ class Body:
     source: SourceRef
 
 
-@dataclass(slots=True, unsafe_hash=True)  # not frozen: see the module docstring
+@dataclass(frozen=True, slots=True)
 class Response:
     status: str
     description: str
@@ -85,7 +87,7 @@ class Response:
     source: SourceRef
 
 
-@dataclass(slots=True, unsafe_hash=True)  # not frozen: see the module docstring
+@dataclass(frozen=True, slots=True)
 class Endpoint:
     """One operation (method + path) of the API."""
 

@@ -103,7 +103,11 @@ class Review:
         suppression = self._suppression
         facts_of = _FACTS
         digest = fingerprint_from
-        make = Finding
+        # Finding(**fields) has type.__call__ gather the twelve keywords into a dict and unpack
+        # them again for __init__; a large API yields a hundred thousand findings, so they are
+        # made here by calling __init__ itself, which takes the keywords as they are passed.
+        new = Finding.__new__
+        init = Finding.__init__
         # (rule, message) -> the finding's whole message: these rules repeat a handful of
         # messages, so they are joined once and shared.
         messages: dict[tuple[str, str], str] = {}
@@ -133,22 +137,23 @@ class Review:
                     raise ValueError(f"no OpenAPI document to locate {where}")
                 locations = (ref,)
                 last[0], last[1], last[2] = where, node, locations
-            append(
-                make(
-                    analyzer=ANALYZER,
-                    rule_id=rule_id,
-                    severity=severity,
-                    title=title,
-                    message=whole,
-                    fix=fix,
-                    locations=locations,
-                    fingerprint=digest(prefix, where),  # fingerprint(ANALYZER, rule_id, where)
-                    references=references,
-                    category=category,
-                    cwe=cwe,
-                    suppressed=suppression(rule, where) if waivers else None,
-                )
+            finding = new(Finding)
+            init(
+                finding,
+                analyzer=ANALYZER,
+                rule_id=rule_id,
+                severity=severity,
+                title=title,
+                message=whole,
+                fix=fix,
+                locations=locations,
+                fingerprint=digest(prefix, where),  # fingerprint(ANALYZER, rule_id, where)
+                references=references,
+                category=category,
+                cwe=cwe,
+                suppressed=suppression(rule, where) if waivers else None,
             )
+            append(finding)
 
         return hit
 

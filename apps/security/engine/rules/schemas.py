@@ -71,7 +71,7 @@ def schema_rules(review: Review, *, data: Mapping[str, Any], oas31: bool) -> lis
         kind = node.get("type")
         if kind is None:
             continue
-        types = {kind} if type(kind) is str else _types(node)
+        types = (kind,) if type(kind) is str else _types(node)  # a tuple: no set per node
         if "array" in types and "maxItems" not in node:
             report(_ARRAY_LIMIT[0], where, node, _ARRAY_LIMIT[1])
         if "string" in types:
