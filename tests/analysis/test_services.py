@@ -126,7 +126,9 @@ def test_the_run_page_polls_until_finished_and_then_shows_results(
     assert "<html" not in fragment
     assert "hx-trigger" not in fragment.split(">", 1)[0]
     assert 'id="trace-matrix"' in fragment
-    assert "No story asks for PATCH /v1/customers/{customerId}" in fragment
+    assert 'class="finding ' in fragment
+    traced = client.get(url, {"analyzer": "traceability"}).content.decode()
+    assert "No story asks for PATCH /v1/customers/{customerId}" in traced
 
 
 def test_the_cancel_button_returns_the_fragment(
