@@ -262,3 +262,15 @@ def test_a_name_carrying_alter_role_runs_nothing_and_the_next_analysis_succeeds(
     assert [c.colname for c in statement.tableElts] == ["id", first, second]
     _, after = preview(design_model(data_model="CREATE TABLE u (id bigint PRIMARY KEY);"), None, config)
     assert after["rollback_proven"]["proven"]
+
+
+def test_a_design_without_tables_opens_no_sandbox() -> None:
+    from apps.migrations_preview.engine.analyzer import analyze_migrations
+
+    def no_sandbox() -> Any:
+        raise AssertionError("a design without tables needs no sandbox")
+
+    model = design_model("### ORD-1: Orders\nAs a customer, I want orders, so that I can buy.\n")
+    findings, section = analyze_migrations(model, None, no_sandbox, lock_timeout_ms=1000, statement_timeout_ms=1000)
+    assert findings == []
+    assert section["rollback_proven"] == {"proven": True, "reason": "nothing changes"}

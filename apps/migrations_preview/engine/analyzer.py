@@ -199,15 +199,19 @@ def analyze_migrations(
             )
         )
 
-    with sandbox() as box:
-        result = preview_sql(
-            box,
-            base=base,
-            new=model,
-            name=f"{stamp}_design" if stamp else "preview",
-            detect_renames=detect_renames,
-            meanwhile=prepare,
-        )
+    result = None
+    # A design without tables, compared with nothing or with another without tables, has nothing
+    # to migrate: no sandbox is opened for it (a bare OpenAPI document is the common case).
+    if model.entities or (base is not None and base.entities):
+        with sandbox() as box:
+            result = preview_sql(
+                box,
+                base=base,
+                new=model,
+                name=f"{stamp}_design" if stamp else "preview",
+                detect_renames=detect_renames,
+                meanwhile=prepare,
+            )
     if result is None:
         diff, notes = _diff_and_notes(model, base, project_state(base) if base is not None else None)
         return [], {
