@@ -185,5 +185,5 @@ class FindingListApi(generics.ListAPIView):  # type: ignore[type-arg]
     def get_queryset(self) -> QuerySet[Finding]:
         if getattr(self, "swagger_fake_view", False):
             return Finding.objects.none()
-        run, _ = selectors.run_get(user=self.request.user, run_id=self.kwargs["run_id"])
+        run, _ = selectors.run_get(user=self.request.user, run_id=self.kwargs["run_id"], with_report=False)
         return run.findings.all()

@@ -22,11 +22,16 @@ from apps.security.services import report_checklist
 RUN_PAGE_FILTERS = ("severity", "analyzer", "rule", "suppressed", "category")
 
 
+_REVISION_TEXTS = ("document", "stories", "openapi", "data_model", "queries")
+
+
 def run_get(
     *, user: AbstractBaseUser | AnonymousUser, run_id: int, with_report: bool = True
 ) -> tuple[AnalysisRun, Membership]:
     """The run if the user is a member of its design's workspace; otherwise 404."""
-    runs = AnalysisRun.objects.select_related("revision__design__workspace", "base_revision")
+    # The pasted texts (megabytes for a large API) are read only where a page shows them.
+    texts = [f"{relation}__{field}" for relation in ("revision", "base_revision") for field in _REVISION_TEXTS]
+    runs = AnalysisRun.objects.select_related("revision__design__workspace", "base_revision").defer(*texts)
     run = get_object_or_404(
         runs if with_report else runs.defer("report"),
         pk=run_id,
