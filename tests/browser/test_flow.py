@@ -79,9 +79,9 @@ def test_a_team_pastes_a_design_and_reads_its_traceability(
     page.goto(run_url)
 
     # Fifty findings a page: Next goes on from where the first page stopped.
-    expect(page.locator("#findings .pager").first).to_contain_text("1–50 of")
+    expect(page.locator("#findings .pager").first).to_contain_text("1\u201350 of")
     page.locator("#findings .pager").first.get_by_text("Next").click()
-    expect(page.locator("#findings .pager").first).to_contain_text("51–")
+    expect(page.locator("#findings .pager").first).to_contain_text("51\u2013")
     # A filter narrows the list in place (htmx), back to its first page.
     page.select_option("select[name=analyzer]", "traceability")
     expect(page.locator("#findings .finding").first).to_contain_text("trace.")
