@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+import orjson
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -360,7 +361,13 @@ def _copy_findings(run_id: int, findings: list[dict[str, Any]]) -> None:
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(meta.db_table), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
-    dumps = json.dumps
+
+    def dumps(value: Any) -> str:  # jsonb reads the text: orjson writes it several times faster
+        try:
+            return orjson.dumps(value).decode()
+        except (TypeError, orjson.JSONEncodeError):  # what orjson will not write (an integer past 64 bits)
+            return json.dumps(value)
+
     with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
         for batch in itertools.batched(findings, settings.ANALYSIS_FINDING_BATCH_SIZE):
             for f in batch:
