@@ -34,6 +34,7 @@ from apps.analysis.engine.pipeline import (
     select_analyzers,
 )
 from apps.analysis.models import TERMINAL_STATUSES, AnalysisRun, Finding, RenameMode, RunStatus
+from apps.designs.engine.bulk import collector_paused
 from apps.designs.engine.findings import severity_rank
 from apps.designs.models import Revision
 from apps.designs.services import parse_limits, revision_input
@@ -314,7 +315,9 @@ def _store(run: AnalysisRun, report: dict[str, Any], parsed: bool) -> None:
     locked = AnalysisRun.objects.select_for_update().get(pk=run.pk)
     if locked.status != RunStatus.RUNNING:
         return  # cancelled or reaped while the job ran: keep what the user saw
-    apply_suppressions(report=report, design_id=locked.revision.design_id)
+    # The design's id alone: the revision row holds the pasted texts (megabytes for a large API).
+    design_id = Revision.objects.values_list("design_id", flat=True).get(pk=locked.revision_id)
+    apply_suppressions(report=report, design_id=design_id)
     findings = report["findings"]
     # Replace rather than add, so that a re-run of the same job never duplicates findings.
     Finding.objects.filter(run=locked).delete()
@@ -330,7 +333,7 @@ def _store(run: AnalysisRun, report: dict[str, Any], parsed: bool) -> None:
         else "The design could not be parsed: "
         + "; ".join(f["message"] for f in findings if f["analyzer"] == "parse" and f["severity"] == "critical")
     )
-    locked.save()
+    locked.save(update_fields=["report", "finding_count", "progress", "finished_at", "status", "error"])
 
 
 _FINDING_COLUMNS = (
@@ -368,7 +371,8 @@ def _copy_findings(run_id: int, findings: list[dict[str, Any]]) -> None:
         except (TypeError, orjson.JSONEncodeError):  # what orjson will not write (an integer past 64 bits)
             return json.dumps(value)
 
-    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+    # A row apiece, tens of thousands of them, all acyclic: the collector waits (see `bulk`).
+    with collector_paused(), connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
         for batch in itertools.batched(findings, settings.ANALYSIS_FINDING_BATCH_SIZE):
             for f in batch:
                 suppressed = f["suppressed"]
