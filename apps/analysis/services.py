@@ -34,7 +34,7 @@ from apps.analysis.engine.pipeline import (
     select_analyzers,
 )
 from apps.analysis.models import TERMINAL_STATUSES, AnalysisRun, Finding, RenameMode, RunStatus
-from apps.designs.engine.bulk import collector_paused
+from apps.designs.engine.bulk import bulk_step
 from apps.designs.engine.findings import severity_rank
 from apps.designs.models import Revision
 from apps.designs.services import parse_limits, revision_input
@@ -372,7 +372,7 @@ def _copy_findings(run_id: int, findings: list[dict[str, Any]]) -> None:
             return json.dumps(value)
 
     # A row apiece, tens of thousands of them, all acyclic: the collector waits (see `bulk`).
-    with collector_paused(), connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+    with bulk_step(), connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
         for batch in itertools.batched(findings, settings.ANALYSIS_FINDING_BATCH_SIZE):
             for f in batch:
                 suppressed = f["suppressed"]

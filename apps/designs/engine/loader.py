@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
-from apps.designs.engine.bulk import collector_paused
+from apps.designs.engine.bulk import bulk_step
 from apps.designs.engine.limits import ParseLimits
 from apps.designs.engine.model import (
     ApiDocument,
@@ -110,7 +110,7 @@ def parse_design(inputs: DesignInput, *, limits: ParseLimits) -> ParseResult:
     (empty input, oversize documents, unreadable OpenAPI/DBML/DDL, nothing recognised) mean
     the model is incomplete and analysis should not start.
     """
-    with collector_paused():
+    with bulk_step():
         return _parse_design(inputs, limits)
 
 

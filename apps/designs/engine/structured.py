@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
+from apps.designs.engine.bulk import settle
 from apps.designs.engine.model import Problem, SourceRef
 from apps.designs.engine.text import InputError, LineIndex, check_json_escapes
 
@@ -425,8 +426,11 @@ def load_structured(text: str, *, document: str, line_offset: int = 0, max_yaml_
             ) from None
         except ValueError as exc:  # an integer past Python's digit limit: the message has no place
             raise _long_integer_problem(text, str(exc), document=document, line_offset=line_offset) from None
+        settle()  # the document outlives the parse: the collector need not walk it again
         return data, JsonLocator(text, document=document, line_offset=line_offset, data=data)
 
     from apps.designs.engine.yamldoc import load_yaml  # libyaml only when YAML is pasted
 
-    return load_yaml(text, document=document, line_offset=line_offset, max_yaml_nodes=max_yaml_nodes)
+    loaded = load_yaml(text, document=document, line_offset=line_offset, max_yaml_nodes=max_yaml_nodes)
+    settle()
+    return loaded

@@ -11,7 +11,7 @@ from collections import Counter
 from typing import Any
 
 from apps.analysis.engine.pipeline import AnalysisOutcome
-from apps.designs.engine.bulk import collector_paused
+from apps.designs.engine.bulk import bulk_step
 from apps.designs.engine.findings import severity_rank
 from apps.designs.engine.model import SEVERITIES, DesignModel
 
@@ -52,7 +52,7 @@ def _design(model: DesignModel) -> dict[str, Any]:
 def build_report(outcome: AnalysisOutcome, *, generated_at: str, tool_version: str) -> dict[str, Any]:
     """The report of one analysis. Built with the cyclic collector paused, as parsing and the
     review are (see `bulk`): it makes a dict per finding, tens of thousands of them, all acyclic."""
-    with collector_paused():
+    with bulk_step():
         return _build_report(outcome, generated_at=generated_at, tool_version=tool_version)
 
 

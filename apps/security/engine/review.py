@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
-from apps.designs.engine.bulk import collector_paused
+from apps.designs.engine.bulk import bulk_step
 from apps.designs.engine.findings import Finding, severity_rank
 from apps.designs.engine.model import SEVERITIES, DesignModel
 from apps.security.engine.catalog import CATEGORIES, RULES
@@ -44,11 +44,20 @@ def checklist(findings: Iterable[_Graded], *, has_api: bool, has_model: bool) ->
     """One item per OWASP category and data protection, with a status derived from the findings.
 
     Takes anything with category, severity and suppressed: engine findings or stored ones."""
+    open_counts = Counter((f.category, f.severity) for f in findings if not f.suppressed)
+    return checklist_from_counts(open_counts, has_api=has_api, has_model=has_model)
+
+
+def checklist_from_counts(
+    open_counts: Mapping[tuple[str, str], int], *, has_api: bool, has_model: bool
+) -> list[dict[str, Any]]:
+    """The checklist from how many open (not suppressed) findings each (category, severity) has:
+    what a stored run's rows answer with one grouped query."""
     counts: dict[str, int] = {}
     worst: dict[str, int] = {}  # category -> rank of its most severe open finding
-    for (category_id, severity), count in Counter(
-        (f.category, f.severity) for f in findings if not f.suppressed
-    ).items():
+    for (category_id, severity), count in open_counts.items():
+        if not count:
+            continue
         key = category_id.partition(":")[0]
         counts[key] = counts.get(key, 0) + count
         worst[key] = min(worst.get(key, len(SEVERITIES)), severity_rank(severity))
@@ -78,7 +87,7 @@ def checklist(findings: Iterable[_Graded], *, has_api: bool, has_model: bool) ->
 
 def analyze_security(model: DesignModel) -> tuple[list[Finding], dict[str, Any]]:
     """All security rules over the design. See the module docstring."""
-    with collector_paused():
+    with bulk_step():
         return _analyze_security(model)
 
 
