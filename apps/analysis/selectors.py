@@ -1,8 +1,8 @@
 """Reads of runs and their findings. Nothing here writes."""
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import fields
-from types import SimpleNamespace
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
@@ -169,16 +169,14 @@ def run_page_get(*, run: AnalysisRun, query: Mapping[str, str] | None = None) ->
         finding_limit=limit,
     )
     if "security" in report:
-        graded = [
-            finding
-            for g in groups
-            if g.analyzer == "security"
-            for finding in [SimpleNamespace(category=g.category, severity=g.severity, suppressed=None)] * g.open
-        ]
+        open_counts: Counter[tuple[str, str]] = Counter()
+        for g in groups:
+            if g.analyzer == "security":
+                open_counts[(g.category, g.severity)] += g.open
         reviews: dict[str, list[ChecklistReview]] = {}
         for review in run.checklist_reviews.select_related("reviewer"):
             reviews.setdefault(review.key, []).append(review)
-        items = report_checklist(report=report, findings=graded)
+        items = report_checklist(report=report, open_counts=open_counts)
         labels = dict(ReviewStatus.choices)
         for item in items:
             item["reviews"] = reviews.get(item["key"], [])

@@ -1,7 +1,7 @@
 """Reviewer input on the security review: checklist verdicts and suppressions."""
 
-from collections.abc import Iterable
-from types import SimpleNamespace
+from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -10,7 +10,7 @@ from django.db import transaction
 
 from apps.analysis.models import AnalysisRun, Finding
 from apps.security.engine.catalog import CATEGORY_BY_KEY
-from apps.security.engine.review import checklist
+from apps.security.engine.review import checklist_from_counts
 from apps.security.models import ChecklistReview, ReviewStatus, Suppression
 from workbench.validators import require_storable
 
@@ -26,19 +26,17 @@ def apply_suppressions(*, report: dict[str, Any], design_id: int) -> None:
             finding["suppressed"] = suppression.as_marker()
     section = report.get("security")
     if section is not None:
-        graded = [
-            SimpleNamespace(**{k: f.get(k) for k in ("category", "severity", "suppressed")})
-            for f in report["findings"]
-            if f["analyzer"] == "security"
-        ]
-        section["checklist"] = report_checklist(report=report, findings=graded)
-        section["suppressed"] = sum(1 for g in graded if g.suppressed)
+        security = [f for f in report["findings"] if f["analyzer"] == "security"]
+        open_counts = Counter((f["category"], f["severity"]) for f in security if not f.get("suppressed"))
+        section["checklist"] = report_checklist(report=report, open_counts=open_counts)
+        section["suppressed"] = sum(1 for f in security if f.get("suppressed"))
 
 
-def report_checklist(*, report: dict[str, Any], findings: Iterable[Any]) -> list[dict[str, Any]]:
-    """The checklist of a stored report, graded on the given (current) security findings."""
+def report_checklist(*, report: dict[str, Any], open_counts: Mapping[tuple[str, str], int]) -> list[dict[str, Any]]:
+    """The checklist of a stored report, graded on its current open security findings, counted per
+    (category, severity)."""
     api = bool(report["design"]["endpoints"]["count"])
-    return checklist(findings, has_api=api, has_model=api or bool(report["design"]["entities"]["count"]))
+    return checklist_from_counts(open_counts, has_api=api, has_model=api or bool(report["design"]["entities"]["count"]))
 
 
 def checklist_review_set(
