@@ -19,6 +19,13 @@ class Column:
     default: str | None  # a PostgreSQL expression as PostgreSQL would print it: now(), 'EUR', false
     identity: bool  # GENERATED ... AS IDENTITY, serial or DBML's increment
     source: SourceRef
+    # The labels of the enum type the column is declared with (CREATE TYPE ... AS ENUM, DBML's
+    # Enum), in their order; () for any other type.
+    values: tuple[str, ...] = ()
+
+
+# The referential actions of a foreign key, as PostgreSQL spells them.
+REFERENTIAL_ACTIONS = ("NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +35,8 @@ class ForeignKey:
     ref_columns: tuple[str, ...]
     source: SourceRef
     name: str | None = None
+    on_delete: str = "NO ACTION"  # one of REFERENTIAL_ACTIONS
+    on_update: str = "NO ACTION"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +44,9 @@ class UniqueConstraint:
     columns: tuple[str, ...]
     source: SourceRef
     name: str | None = None
+    # A partial unique index's WHERE, as PostgreSQL's grammar prints it (allow-listed): the
+    # columns are unique among the rows it selects only.
+    where: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +74,7 @@ class Entity:
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...]
     foreign_keys: tuple[ForeignKey, ...]
-    uniques: tuple[UniqueConstraint, ...]  # unique constraints and unique indexes alike
+    uniques: tuple[UniqueConstraint, ...]  # unique constraints and unique indexes (partial too) alike
     indexes: tuple[Index, ...]  # non-unique indexes
     checks: tuple[CheckConstraint, ...]
     rows: int | None  # declared volume
@@ -71,6 +83,8 @@ class Entity:
     # What the parser read but left out of the model (an expression off the allow-list, a
     # generated column's expression), each said as a note the migration preview shows.
     left_out: tuple[str, ...] = ()
+    # Where the primary key is declared (a table constraint or a column's PRIMARY KEY/[pk]).
+    primary_key_source: SourceRef | None = None
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -120,6 +134,9 @@ class Story:
     endpoints: tuple[EndpointRef, ...]
     queries: tuple[str, ...]  # named queries the story cites
     source: SourceRef
+    # Every non-blank line under the heading, the heading first, as (1-based line, text): what
+    # the story's requirements are read from (`story_intents`), so a finding can cite the line.
+    lines: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,9 +58,15 @@ def parse_story(title: str, body: list[str], *, document: str, heading_line: int
     endpoints: list[EndpointRef] = []
     queries: list[str] = []
     in_criteria = False
+    lines: list[tuple[int, str]] = [(heading_line, heading)]
+    fenced = False  # a fenced block under the story (its API or data model) is not its text
 
     for offset, line in enumerate(body, start=1):
         line_no = heading_line + offset
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        elif line.strip() and not fenced:
+            lines.append((line_no, line.strip()))
         label = _LABEL.match(line)
         bullet = _BULLET.match(line)
         if label:
@@ -113,6 +119,7 @@ def parse_story(title: str, body: list[str], *, document: str, heading_line: int
         endpoints=tuple(endpoints),
         queries=tuple(queries),
         source=SourceRef(document, heading_line, 1),
+        lines=tuple(lines),
     )
 
 
