@@ -8,7 +8,7 @@ the model; the fatal ones mean nothing useful can be analysed.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
@@ -23,7 +23,7 @@ from apps.designs.engine.model import (
     Problem,
     SourceRef,
 )
-from apps.designs.engine.openapi import parse_openapi
+from apps.designs.engine.openapi import parse_openapi, parse_webhooks
 from apps.designs.engine.sqlblocks import has_named_queries, split_named
 from apps.designs.engine.structured import looks_like_json, utf8_length
 from apps.designs.engine.text import InputError, check_storable, document_name_problem
@@ -75,6 +75,7 @@ class _Parts:
     api_document: ApiDocument | None
     documents: list[str]
     recognised: int = 0  # blocks and stories found in a design document; none means a wrong paste
+    webhooks: list[Endpoint] = field(default_factory=list)
 
 
 def field_document_names(inputs: DesignInput) -> dict[str, str]:
@@ -212,6 +213,7 @@ def _result(parts: _Parts) -> ParseResult:
         api=parts.api,
         documents=tuple(dict.fromkeys(parts.documents)),
         api_document=parts.api_document,
+        webhooks=tuple(link_entities(e, entities) for e in parts.webhooks),
     )
     return ParseResult(model=model, problems=tuple(parts.problems))
 
@@ -334,6 +336,7 @@ def _parse_openapi_part(text: str, document: str, offset: int, parts: _Parts, li
         data=doc.data, locate=doc.ref, locate_node=doc.node_ref, resolve=doc.resolve, extensions=extensions
     )
     parts.endpoints.extend(endpoints)
+    parts.webhooks.extend(parse_webhooks(doc, default_security=settings.default_security, limits=limits))
     parts.problems.extend(problems)
 
 

@@ -109,6 +109,10 @@ class Endpoint:
     # components/schemas reached from this operation's bodies, worked out on first use: a large
     # API reaches hundreds from every operation, and only entity linking asks.
     schemas_reached: Callable[[], tuple[str, ...]] = field(default=tuple, compare=False, repr=False)
+    # `operation` (under `paths`), or a call the API documents outside them: `webhook` (3.1
+    # `webhooks`, path = its name) or `callback` (an operation's `callbacks`, path = its URL
+    # expression). Only operations are in DesignModel.endpoints; the others in `webhooks`.
+    kind: str = "operation"
 
     @property
     def schema_names(self) -> tuple[str, ...]:
@@ -178,6 +182,9 @@ class DesignModel:
     api: ApiSettings | None = None
     documents: tuple[str, ...] = ()  # the names SourceRefs point into
     api_document: ApiDocument | None = field(default=None, compare=False, repr=False)
+    # Webhooks and callbacks the API documents (Endpoint.kind `webhook` or `callback`): kept
+    # apart from `endpoints`, which the generated code, query plans and inventory read.
+    webhooks: tuple[Endpoint, ...] = ()
 
     def entity(self, name: str) -> Entity | None:
         return next((e for e in self.entities if e.name == name), None)
@@ -188,6 +195,8 @@ class DesignModel:
             "endpoints": len(self.endpoints),
             "stories": len(self.stories),
             "queries": len(self.queries),
+            # only when there are any: a design without them reads as it always did
+            **({"webhooks": len(self.webhooks)} if self.webhooks else {}),
         }
 
 

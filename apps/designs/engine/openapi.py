@@ -489,7 +489,7 @@ def parse_openapi(
     """Parse an OpenAPI text into API settings and endpoints (entities not yet linked).
 
     Returns the problems found on the way; raises InputError when the text is not usable at all.
-    Ignores: webhooks (3.1), callbacks and links, which no analyzer reads yet.
+    Ignores: links; webhooks (3.1) and callbacks are read by `parse_webhooks`.
     """
     doc = load_openapi(text, document=document, line_offset=line_offset, limits=limits)
     data = doc.data
@@ -562,7 +562,6 @@ def _endpoints(
     limits: ParseLimits,
 ) -> list[Endpoint]:
     """Every operation under `paths` as an Endpoint, in document order."""
-    data = doc.data
     reached = _schemas_reached(doc, limits.max_schema_depth)
     endpoints: list[Endpoint] = []
     for path, item in paths.items():
@@ -570,71 +569,167 @@ def _endpoints(
         item, _ = doc.deref(item)
         if not isinstance(item, dict):
             continue
-        shared = _parameters(doc, item.get("parameters"), item_ptr)
+        endpoints.extend(
+            _item_endpoints(
+                doc,
+                item,
+                item_ptr,
+                path=str(path),
+                full_path=base_path + str(path),
+                default_security=default_security,
+                reached=reached,
+                limits=limits,
+                kind="operation",
+            )
+        )
+    return endpoints
+
+
+def parse_webhooks(
+    doc: OpenApiDocument, *, default_security: tuple[tuple[str, ...], ...], limits: ParseLimits
+) -> tuple[Endpoint, ...]:
+    """The calls the API documents outside `paths`: OpenAPI 3.1 `webhooks` (path: the webhook's
+    name, kind `webhook`) and every operation's `callbacks` (path: the callback's URL expression,
+    full_path `<operation path> callback <name>`, kind `callback`), in document order.
+
+    Ignores callbacks declared inside webhooks or callbacks, and anything not a path item."""
+    reached = _schemas_reached(doc, limits.max_schema_depth)
+    found: list[Endpoint] = []
+    webhooks = doc.data.get("webhooks")
+    for name, item in webhooks.items() if isinstance(webhooks, dict) else ():
+        resolved, _ = doc.deref(item)
+        if isinstance(resolved, dict):
+            found.extend(
+                _item_endpoints(
+                    doc,
+                    resolved,
+                    f"/webhooks/{escape_pointer_part(str(name))}",
+                    path=str(name),
+                    full_path=str(name),
+                    default_security=default_security,
+                    reached=reached,
+                    limits=limits,
+                    kind="webhook",
+                )
+            )
+    paths = doc.data.get("paths")
+    for path, item in paths.items() if isinstance(paths, dict) else ():
+        item, _ = doc.deref(item)
+        if not isinstance(item, dict):
+            continue
         for method in HTTP_METHODS:
             operation = item.get(method)
-            if not isinstance(operation, dict):
+            callbacks = operation.get("callbacks") if isinstance(operation, dict) else None
+            if not isinstance(callbacks, dict):
                 continue
-            op_ptr = f"{item_ptr}/{method}"
-            own = _parameters(doc, operation.get("parameters"), op_ptr)
-            merged = {(p.name, p.location): p for p in shared}
-            merged.update({(p.name, p.location): p for p in own})
-            parameters = tuple(merged.values())
-            request_raw = operation.get("requestBody")
-            request_obj, _ = doc.deref(request_raw)
-            request_body = (
-                _body(
-                    doc,
-                    request_obj.get("content"),
-                    f"{op_ptr}/requestBody/content",
-                    limits,
-                    via=None if request_obj is request_raw else request_raw,
-                )
-                if isinstance(request_obj, dict)
-                else None
-            )
-            responses: list[Response] = []
-            raw_responses = operation.get("responses") if isinstance(operation.get("responses"), dict) else {}
-            for status, response in raw_responses.items():
-                resp_ptr = f"{op_ptr}/responses/{escape_pointer_part(str(status))}"
-                resolved, _ = doc.deref(response)
-                if not isinstance(resolved, dict):
+            op_ptr = f"/paths/{escape_pointer_part(str(path))}/{method}"
+            for name, raw in callbacks.items():
+                callback, ref = doc.deref(raw)
+                if not isinstance(callback, dict):
                     continue
-                responses.append(
-                    Response(
-                        status=str(status),
-                        description=str(resolved.get("description", "")),
-                        body=_body(
+                at = ref[1:] if ref else f"{op_ptr}/callbacks/{escape_pointer_part(str(name))}"
+                if len(found) > limits.max_operations:
+                    return tuple(found)
+                for expression, cb_item in callback.items():
+                    cb_item, _ = doc.deref(cb_item)
+                    if not isinstance(cb_item, dict) or str(expression).startswith("x-"):
+                        continue
+                    found.extend(
+                        _item_endpoints(
                             doc,
-                            resolved.get("content"),
-                            resp_ptr + "/content",
-                            limits,
-                            via=None if resolved is response else response,
-                        ),
-                        source=doc.node_ref(response, resp_ptr),
+                            cb_item,
+                            f"{at}/{escape_pointer_part(str(expression))}",
+                            path=str(expression),
+                            full_path=f"{path} callback {name}",
+                            default_security=default_security,
+                            reached=reached,
+                            limits=limits,
+                            kind="callback",
+                        )
                     )
-                )
-            declared = "security" in operation or "security" in data
-            endpoints.append(
-                Endpoint(
-                    method=method.upper(),
-                    path=str(path),
-                    full_path=base_path + str(path),
-                    operation_id=str(operation["operationId"]) if operation.get("operationId") else None,
-                    summary=str(operation.get("summary") or operation.get("description") or "")[:300],
-                    tags=tuple(str(t) for t in operation.get("tags", []) or []),
-                    parameters=parameters,
-                    request_body=request_body,
-                    responses=tuple(responses),
-                    security=_security(operation["security"]) if "security" in operation else default_security,
-                    security_declared=declared,
-                    deprecated=bool(operation.get("deprecated", False)),
-                    pagination=_pagination(list(parameters)) if method == "get" else None,
-                    entities=(),
-                    source=doc.node_ref(operation, op_ptr),
-                    schemas_reached=reached(operation),
+    return tuple(found)
+
+
+def _item_endpoints(
+    doc: OpenApiDocument,
+    item: dict[str, Any],
+    item_ptr: str,
+    *,
+    path: str,
+    full_path: str,
+    default_security: tuple[tuple[str, ...], ...],
+    reached: Callable[[dict[str, Any]], Callable[[], tuple[str, ...]]],
+    limits: ParseLimits,
+    kind: str,
+) -> list[Endpoint]:
+    """The operations of one path item, written at `item_ptr`, in the order of HTTP_METHODS."""
+    endpoints: list[Endpoint] = []
+    shared = _parameters(doc, item.get("parameters"), item_ptr)
+    for method in HTTP_METHODS:
+        operation = item.get(method)
+        if not isinstance(operation, dict):
+            continue
+        op_ptr = f"{item_ptr}/{method}"
+        own = _parameters(doc, operation.get("parameters"), op_ptr)
+        merged = {(p.name, p.location): p for p in shared}
+        merged.update({(p.name, p.location): p for p in own})
+        parameters = tuple(merged.values())
+        request_raw = operation.get("requestBody")
+        request_obj, _ = doc.deref(request_raw)
+        request_body = (
+            _body(
+                doc,
+                request_obj.get("content"),
+                f"{op_ptr}/requestBody/content",
+                limits,
+                via=None if request_obj is request_raw else request_raw,
+            )
+            if isinstance(request_obj, dict)
+            else None
+        )
+        responses: list[Response] = []
+        raw_responses = operation.get("responses") if isinstance(operation.get("responses"), dict) else {}
+        for status, response in raw_responses.items():
+            resp_ptr = f"{op_ptr}/responses/{escape_pointer_part(str(status))}"
+            resolved, _ = doc.deref(response)
+            if not isinstance(resolved, dict):
+                continue
+            responses.append(
+                Response(
+                    status=str(status),
+                    description=str(resolved.get("description", "")),
+                    body=_body(
+                        doc,
+                        resolved.get("content"),
+                        resp_ptr + "/content",
+                        limits,
+                        via=None if resolved is response else response,
+                    ),
+                    source=doc.node_ref(response, resp_ptr),
                 )
             )
+        declared = "security" in operation or "security" in doc.data
+        endpoints.append(
+            Endpoint(
+                method=method.upper(),
+                path=path,
+                full_path=full_path,
+                operation_id=str(operation["operationId"]) if operation.get("operationId") else None,
+                summary=str(operation.get("summary") or operation.get("description") or "")[:300],
+                tags=tuple(str(t) for t in operation.get("tags", []) or []),
+                parameters=parameters,
+                request_body=request_body,
+                responses=tuple(responses),
+                security=_security(operation["security"]) if "security" in operation else default_security,
+                security_declared=declared,
+                deprecated=bool(operation.get("deprecated", False)),
+                pagination=_pagination(list(parameters)) if method == "get" else None,
+                entities=(),
+                source=doc.node_ref(operation, op_ptr),
+                schemas_reached=reached(operation),
+                kind=kind,
+            )
+        )
     return endpoints
 
 
