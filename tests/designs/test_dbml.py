@@ -48,3 +48,36 @@ def test_a_syntax_error_names_its_line() -> None:
     assert problem.code == "dbml.syntax-error"
     assert problem.source.line == 13
     assert "x int [nott null]" in problem.message
+
+
+def test_it_keeps_reference_actions_enums_and_composite_keys() -> None:
+    entities, problems = parse_dbml(
+        """Enum status {
+  active
+  paused
+}
+Table customers {
+  id bigint [pk]
+}
+Table subscriptions {
+  customer_id bigint [not null]
+  plan text [not null]
+  state status
+  indexes {
+    (customer_id, plan) [pk]
+  }
+}
+Ref: subscriptions.customer_id > customers.id [delete: cascade, update: set null]
+Ref: subscriptions.plan > customers.id
+""",
+        document="m.dbml",
+    )
+    assert problems == []
+    customers, subscriptions = entities
+    assert customers.primary_key_source is not None and customers.primary_key_source.line == 6
+    assert subscriptions.primary_key == ("customer_id", "plan")
+    assert [(f.columns, f.on_delete, f.on_update) for f in subscriptions.foreign_keys] == [
+        (("customer_id",), "CASCADE", "SET NULL"),
+        (("plan",), "NO ACTION", "NO ACTION"),
+    ]
+    assert subscriptions.column("state").values == ("active", "paused")

@@ -69,3 +69,48 @@ def test_other_statements_are_reported_as_ignored() -> None:
 )
 def test_types_have_one_spelling(written: str, canonical: str) -> None:
     assert normalize_type(written) == canonical
+
+
+def test_it_keeps_referential_actions_composite_keys_partial_uniques_and_enums() -> None:
+    entities, problems = parse_ddl(
+        """
+        CREATE TYPE mood AS ENUM ('happy', 'sad');
+        CREATE TABLE c (id bigint PRIMARY KEY);
+        CREATE TABLE s (
+            customer_id bigint REFERENCES c (id) ON DELETE CASCADE,
+            plan text,
+            status text,
+            feeling mood,
+            PRIMARY KEY (customer_id, plan),
+            FOREIGN KEY (plan) REFERENCES c (id) ON DELETE SET NULL ON UPDATE RESTRICT
+        );
+        CREATE UNIQUE INDEX one_active ON s (customer_id) WHERE status = 'active';
+        """,
+        document="s.sql",
+    )
+    assert problems == []
+    s = entities[1]
+    assert s.primary_key == ("customer_id", "plan")
+    assert s.primary_key_source is not None and s.primary_key_source.line == 9
+    assert [(f.columns, f.on_delete, f.on_update, f.source.line) for f in s.foreign_keys] == [
+        (("customer_id",), "CASCADE", "NO ACTION", 5),
+        (("plan",), "SET NULL", "RESTRICT", 10),
+    ]
+    assert [(u.columns, u.where, u.name, u.source.line) for u in s.uniques] == [
+        (("customer_id",), "status = 'active'", "one_active", 12)
+    ]
+    assert s.column("feeling").values == ("happy", "sad")
+    assert s.column("status").values == ()
+
+
+def test_a_partial_unique_index_off_the_allow_list_is_left_out() -> None:
+    entities, problems = parse_ddl(
+        """
+        CREATE TABLE s (id bigint PRIMARY KEY, owner text);
+        CREATE UNIQUE INDEX mine ON s (id) WHERE owner = current_user;
+        """,
+        document="s.sql",
+    )
+    assert [p.code for p in problems] == ["ddl.expression-refused"]
+    assert entities[0].uniques == ()
+    assert "current_user" in entities[0].left_out[0]

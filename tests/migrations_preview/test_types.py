@@ -1,5 +1,6 @@
-"""Column types and defaults beyond Django's literals: arrays, expression defaults, and types
-with no Django field, which the preview says it shows as text."""
+"""Column types and defaults beyond Django's literals: arrays, expression defaults, enums (text
+with a CHECK on their labels), and types with no Django field, which the preview says it shows
+as text."""
 
 from django.db.migrations.writer import MigrationWriter
 
@@ -32,8 +33,14 @@ def test_expression_defaults_and_arrays_are_kept_and_the_rest_is_noted() -> None
     assert "django.contrib.postgres.fields.ArrayField(base_field=models.TextField(), db_default='{}')" in source
     assert "RawSQL(\"now() + CAST('1 day' AS interval)\", [])" in source
     assert 'db_default="it\'s"' in source
+    assert (
+        "('current_mood', models.TextField(choices=[('sad', 'sad'), ('ok', 'ok'), ('happy', 'happy')], null=True))"
+        in source
+    )
+    assert "models.CheckConstraint(condition=models.Q(('current_mood__in', ['sad', 'ok', 'happy']))" in source
     assert sorted(conversion.notes) == [
-        "tokens.current_mood: type mood has no Django field here; previewed as text, so the SQL shows text",
+        "tokens.current_mood: enum type mood is previewed as text with a CHECK on its labels (sad, ok, happy): "
+        "Django has no PostgreSQL enum type",
         "tokens.ratio: numeric without precision is previewed as numeric(65, 30): Django's decimal field needs its digits",
         "tokens.search: type tsvector has no Django field here; previewed as text, so the SQL shows text",
     ]
@@ -48,4 +55,4 @@ def test_a_volatile_default_is_measured_as_a_rewrite(config: sandbox.SandboxConf
     assert (statement["rewrites_table"], statement["rows"]) == (True, 500_000)
     assert "at 500,000 rows (linear extrapolation)" in statement["estimate_basis"]
     assert section["rollback_proven"]["proven"] is True
-    assert "tokens.search: type tsvector has no Django field here" in section["notes"][2]
+    assert any("tokens.search: type tsvector has no Django field here" in note for note in section["notes"])

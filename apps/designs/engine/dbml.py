@@ -3,8 +3,9 @@
 Types and defaults go through PostgreSQL's grammar (ddl.normalize_type/expression) so that
 a DBML model and the same model written as DDL compare equal. pydbml keeps no positions, so a
 table's or column's line is found by locating its declaration in the text afterwards.
-Ignored: enums (their names and values are checked all the same), table groups, projects and
-notes other than `rows: N` volumes. Names are checked as the DDL parser checks them, and
+A reference's `[delete: ..., update: ...]` actions are kept; an enum's labels are kept on the
+columns of its type. Ignored: table groups, projects and notes other than `rows: N` volumes
+(pydbml reads no CHECK constraints and no partial indexes, so DBML declares neither). Names are checked as the DDL parser checks them, and
 backtick expressions pass the same allow-list (`expressions`) or are left out with a problem.
 """
 
@@ -15,7 +16,7 @@ from typing import Any
 
 import pyparsing
 from pydbml import PyDBML
-from pydbml.classes import Expression
+from pydbml.classes import Enum, Expression
 
 from apps.designs.engine.ddl import deparse, normalize_expression, normalize_type
 from apps.designs.engine.expressions import expression_error, parse_expression
@@ -84,6 +85,12 @@ def _default(value: Any) -> tuple[str | None, str | None]:
         return normalize_expression(str(value)), None
     literal = "'" + str(value).replace("'", "''") + "'"
     return normalize_expression(literal) or literal, None
+
+
+def _action(value: Any) -> str:
+    """A reference's `delete:`/`update:` setting as PostgreSQL spells it (pydbml allows only
+    the five actions, in any case)."""
+    return str(value).upper() if value else "NO ACTION"
 
 
 def _subject_name(subject: Any, columns: frozenset[str]) -> tuple[str | None, str | None]:
@@ -176,6 +183,8 @@ def parse_dbml(text: str, *, document: str, line_offset: int = 0) -> tuple[tuple
                 ref_columns=tuple(c.name for c in one),
                 source=lines.column(table_offset, many[0].name) if len(many) == 1 else table_ref,
                 name=ref.name,
+                on_delete=_action(ref.on_delete),
+                on_update=_action(ref.on_update),
             )
         )
 
@@ -185,6 +194,7 @@ def parse_dbml(text: str, *, document: str, line_offset: int = 0) -> tuple[tuple
         columns = []
         uniques = []
         primary = []
+        primary_source: SourceRef | None = None
         left_out: list[str] = []
         column_names = frozenset(c.name for c in table.columns)
 
@@ -226,10 +236,12 @@ def parse_dbml(text: str, *, document: str, line_offset: int = 0) -> tuple[tuple
                     default=default,
                     identity=bool(column.autoinc),
                     source=where,
+                    values=tuple(str(item.name) for item in column.type.items) if isinstance(column.type, Enum) else (),
                 )
             )
             if column.pk:
                 primary.append(column.name)
+                primary_source = primary_source or where
             if column.unique:
                 uniques.append(UniqueConstraint(columns=(column.name,), source=where))
         indexes = []
@@ -243,6 +255,7 @@ def parse_dbml(text: str, *, document: str, line_offset: int = 0) -> tuple[tuple
             names = tuple(name for name, _ in subjects if name is not None)
             if index.pk:
                 primary = list(names)
+                primary_source = where
             elif index.unique and not any(isinstance(s, Expression) for s in index.subjects):
                 uniques.append(UniqueConstraint(columns=names, source=where, name=index.name or None))
             else:
@@ -269,6 +282,7 @@ def parse_dbml(text: str, *, document: str, line_offset: int = 0) -> tuple[tuple
                 source=table_ref,
                 schema=table.schema if table.schema != "public" else None,
                 left_out=tuple(left_out),
+                primary_key_source=primary_source,
             )
         )
     return tuple(entities), problems

@@ -24,6 +24,7 @@ from pglast.stream import RawStream
 from apps.designs.engine.expressions import expression_error
 from apps.designs.engine.identifiers import MAX_IDENTIFIER_BYTES, identifier_problem, printable
 from apps.designs.engine.model import (
+    REFERENTIAL_ACTIONS,
     CheckConstraint,
     Column,
     Entity,
@@ -64,11 +65,14 @@ _QUIET = (
     ast.CreateExtensionStmt,
     ast.CreateSchemaStmt,
     ast.CreateSeqStmt,
-    ast.CreateEnumStmt,
     ast.CompositeTypeStmt,
     ast.TransactionStmt,
     ast.CreateDomainStmt,
 )
+
+
+# pglast's one-letter codes of a foreign key's ON DELETE / ON UPDATE actions (REFERENTIAL_ACTIONS).
+_ACTIONS = dict(zip("arcnd", REFERENTIAL_ACTIONS, strict=True))
 
 
 def deparse(node: Any) -> str:
@@ -126,6 +130,7 @@ class _Table:
     source: SourceRef
     columns: list[Column] = field(default_factory=list)
     primary_key: tuple[str, ...] = ()
+    primary_key_source: SourceRef | None = None
     foreign_keys: list[ForeignKey] = field(default_factory=list)
     uniques: list[UniqueConstraint] = field(default_factory=list)
     indexes: list[Index] = field(default_factory=list)
@@ -206,6 +211,7 @@ def parse_ddl(text: str, *, document: str, line_offset: int = 0) -> tuple[tuple[
             source=t.source,
             schema=t.schema,
             left_out=tuple(t.left_out),
+            primary_key_source=t.primary_key_source,
         )
         for t in reader.tables.values()
     )
@@ -249,6 +255,7 @@ class _Reader:
         self.positions = positions
         self.tables: dict[str, _Table] = {}
         self.problems: list[Problem] = []
+        self.enums: dict[str, tuple[str, ...]] = {}  # enum type -> its labels, as created above
 
     def statement(self, stmt: Any, where: SourceRef) -> None:
         if isinstance(stmt, ast.CreateStmt):
@@ -263,8 +270,10 @@ class _Reader:
         elif isinstance(stmt, ast.AlterTableStmt):
             self.alter_table(stmt, where)
         elif isinstance(stmt, ast.CreateEnumStmt):
-            self.names(_names(stmt.typeName), "type", where)
-            self.names(_names(stmt.vals), f"value of enum {'.'.join(_names(stmt.typeName))}", where)
+            type_names = _names(stmt.typeName)
+            self.names(type_names, "type", where)
+            if self.names(_names(stmt.vals), f"value of enum {'.'.join(type_names)}", where) and type_names:
+                self.enums[type_names[-1]] = _names(stmt.vals)
         elif isinstance(stmt, (ast.CommentStmt, *_QUIET)):
             return
         else:
@@ -331,10 +340,7 @@ class _Reader:
         table.pending_checks.clear()
         # A primary key implies NOT NULL on its columns, wherever it was declared.
         table.columns = [
-            Column(c.name, c.type, False, c.default, c.identity, c.source)
-            if c.name in table.primary_key and c.nullable
-            else c
-            for c in table.columns
+            replace(c, nullable=False) if c.name in table.primary_key and c.nullable else c for c in table.columns
         ]
         self.tables[table.name] = table
 
@@ -356,6 +362,7 @@ class _Reader:
             self.names(keys, f"key column of {printable(table.name)}", where)
         if kind == enums.ConstrType.CONSTR_PRIMARY:
             table.primary_key = keys
+            table.primary_key_source = where
         elif kind == enums.ConstrType.CONSTR_UNIQUE:
             table.uniques.append(UniqueConstraint(columns=keys, source=where, name=constraint.conname))
         elif kind == enums.ConstrType.CONSTR_FOREIGN and constraint.pktable is not None:
@@ -374,8 +381,16 @@ class _Reader:
                     ref_columns=ref_columns,
                     source=where,
                     name=constraint.conname,
+                    on_delete=_ACTIONS.get(constraint.fk_del_action or "a", "NO ACTION"),
+                    on_update=_ACTIONS.get(constraint.fk_upd_action or "a", "NO ACTION"),
                 )
             )
+            if constraint.fk_del_set_cols:
+                table.left_out.append(
+                    f"{printable(table.name)}: ON DELETE {_ACTIONS.get(constraint.fk_del_action or 'a')} "
+                    f"({', '.join(printable(n) for n in _names(constraint.fk_del_set_cols))}) is previewed "
+                    "on every column of its foreign key: Django names no column list"
+                )
         elif kind == enums.ConstrType.CONSTR_CHECK and constraint.raw_expr is not None:
             if columns is not None:
                 table.pending_checks.append((constraint, where))
@@ -387,6 +402,12 @@ class _Reader:
         name = definition.colname or ""
         self.names((name,), f"column of {printable(table.name)}", where)
         spelled, identity = canonical_type(definition.typeName)  # type: ignore[arg-type]
+        type_names = _names(definition.typeName.names) if definition.typeName is not None else ()
+        values = (
+            self.enums.get(type_names[-1], ())
+            if type_names and not definition.typeName.arrayBounds  # type: ignore[union-attr]
+            else ()
+        )
         nullable = True
         default: str | None = None
         for constraint in definition.constraints or ():
@@ -418,7 +439,15 @@ class _Reader:
         if identity:
             nullable = False
         table.columns.append(
-            Column(name=name, type=spelled, nullable=nullable, default=default, identity=identity, source=where)
+            Column(
+                name=name,
+                type=spelled,
+                nullable=nullable,
+                default=default,
+                identity=identity,
+                source=where,
+                values=values,
+            )
         )
 
     def _table_of(self, stmt: ast.IndexStmt | ast.AlterTableStmt, where: SourceRef, what: str) -> _Table | None:
@@ -459,10 +488,10 @@ class _Reader:
             method=stmt.accessMethod or "btree",
             where=deparse(stmt.whereClause) if stmt.whereClause is not None else None,
         )
-        # A plain unique index on columns is what a UNIQUE constraint is; partial and expression
-        # unique indexes stay indexes.
-        if index.unique and index.where is None and all(p.name for p in params):
-            table.uniques.append(UniqueConstraint(columns=columns, source=where, name=stmt.idxname))
+        # A unique index on columns is what a UNIQUE constraint is (a partial one, unique among
+        # the rows its WHERE selects); expression unique indexes stay indexes.
+        if index.unique and all(p.name for p in params) and index.method == "btree":
+            table.uniques.append(UniqueConstraint(columns=columns, source=where, name=stmt.idxname, where=index.where))
         else:
             table.indexes.append(index)
 

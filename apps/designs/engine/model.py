@@ -226,12 +226,16 @@ _ELEMENTS = frozenset(
         "Budget",
         "Volume",
         "EndpointRef",
+        "REFERENTIAL_ACTIONS",
         "Story",
         "NamedQuery",
     }
 )
 
 if TYPE_CHECKING:  # re-exported: the names are this module's
+    from apps.designs.engine.model_elements import (
+        REFERENTIAL_ACTIONS as REFERENTIAL_ACTIONS,
+    )
     from apps.designs.engine.model_elements import (
         Budget as Budget,
     )

@@ -1,10 +1,14 @@
 """The DesignModel's tables as Django model states, and the migration between two of them.
 
 Each entity becomes a ModelState whose fields reproduce its columns (types, nullability,
-database defaults, identity keys, foreign keys without Django's implicit index, unique
-constraints, declared indexes) on its own table name, so that Django's autodetector, writer
-and schema editor produce the migration and SQL a team would get. Nothing is imported or
-executed from pasted text.
+database defaults, identity keys, foreign keys with their database-level ON DELETE and without
+Django's implicit index, composite primary keys, unique constraints (composite and partial),
+check constraints, enums as text with a CHECK on their labels, declared indexes (partial,
+expression and non-btree ones too)) on its own table name, so that Django's autodetector, writer
+and schema editor produce the migration and SQL a team would get. What Django cannot express
+(ON UPDATE, ON DELETE RESTRICT, a multi-column foreign key, ...) is said in a note, with what
+the preview did instead. Nothing is imported or executed from pasted text: the expressions
+(defaults, checks, WHERE clauses, index expressions) are the ones the parser's allow-list passed.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.postgres import indexes as postgres_indexes
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.migrations.autodetector import MigrationAutodetector
@@ -28,7 +33,7 @@ from django.db.models.fields.related import RECURSIVE_RELATIONSHIP_CONSTANT
 from django.db.models.functions import Now
 
 from apps.designs.engine.identifiers import MAX_IDENTIFIER_BYTES
-from apps.designs.engine.model import Column, DesignModel, Entity
+from apps.designs.engine.model import Column, DesignModel, Entity, ForeignKey
 from apps.migrations_preview.engine.backend.base import carry_percent
 
 APP_LABEL = "design"
@@ -55,6 +60,29 @@ _SIMPLE: dict[str, type[models.Field[Any, Any]]] = {
     "numeric": models.DecimalField,
 }
 _AUTO = {"bigint": models.BigAutoField, "integer": models.AutoField, "smallint": models.SmallAutoField}
+# Database-level ON DELETE (Django 6.1): what PostgreSQL does, not Django's collector. NO ACTION
+# is PostgreSQL's default, which DO_NOTHING leaves in place.
+_ON_DELETE: dict[str, Any] = {
+    "NO ACTION": models.DO_NOTHING,
+    "CASCADE": models.DB_CASCADE,
+    "SET NULL": models.DB_SET_NULL,
+    "SET DEFAULT": models.DB_SET_DEFAULT,
+}
+_INDEX_METHODS: dict[str, type[models.Index]] = {
+    "gin": postgres_indexes.GinIndex,
+    "gist": postgres_indexes.GistIndex,
+    "brin": postgres_indexes.BrinIndex,
+    "hash": postgres_indexes.HashIndex,
+    "spgist": postgres_indexes.SpGistIndex,
+}
+
+
+def _condition(text: str) -> models.Q:
+    """A WHERE clause the parser's allow-list passed, as the Q Django's partial constraints and
+    indexes take; `%` travels as a mark (backend.base)."""
+    return models.Q(
+        RawSQL(carry_percent(text), [], output_field=models.BooleanField())  # noqa: S611 - allow-listed by the parser; runs only in the sandbox
+    )
 
 
 def model_name(table: str) -> str:
@@ -121,6 +149,14 @@ def _field(column: Column, *, primary: bool, unique: bool, notes: list[str], tab
     base = column.type.removesuffix("[]")
     if primary and column.identity and base in _AUTO:
         return _AUTO[base](primary_key=True)
+    if column.identity:
+        notes.append(
+            f"{table}.{column.name}: an identity column that is not the table's only primary key is previewed "
+            "as a plain integer column without its sequence: Django's AutoField must be the primary key"
+        )
+    if column.values:
+        # A PostgreSQL enum: Django has no enum type; its labels become choices and a CHECK.
+        return models.TextField(choices=[(v, v) for v in column.values], **kwargs)
     if primary:
         kwargs["primary_key"] = True
     if match := _VARCHAR.match(base):
@@ -262,31 +298,106 @@ def project_state(model: DesignModel) -> Conversion:
     state = PreviewState()
     notes: list[str] = []
     names = {e.name: model_name(e.name) for e in model.entities}
+    entities = {e.name: e for e in model.entities}
     for entity in model.entities:
         notes.extend(entity.left_out)
-        state.add_model(_model_state(entity, names, notes))
+        state.add_model(_model_state(entity, names, notes, entities))
+    if any(e.foreign_keys for e in model.entities):
+        notes.append(
+            "Foreign keys are previewed DEFERRABLE INITIALLY DEFERRED, as Django always creates them on PostgreSQL: "
+            "rows are checked at commit, not after each statement as the design's own (not deferrable) foreign keys are"
+        )
     return Conversion(state=state, notes=tuple(notes))
 
 
-def _model_state(entity: Entity, names: dict[str, str], notes: list[str]) -> ModelState:
-    fk_by_column = {fk.columns[0]: fk for fk in entity.foreign_keys if len(fk.columns) == 1}
-    single_unique = {u.columns[0] for u in entity.uniques if len(u.columns) == 1}
+def _on_delete(fk: ForeignKey, table: str, notes: list[str]) -> Any:
+    """Django's database-level on_delete for the foreign key's ON DELETE, and a note for what
+    Django cannot write (ON UPDATE, RESTRICT)."""
+    shown = f"{table} ({', '.join(fk.columns)}) -> {fk.ref_table}"
+    if fk.on_update != "NO ACTION":
+        notes.append(
+            f"{shown}: ON UPDATE {fk.on_update} is not previewed: Django writes no ON UPDATE action, "
+            "so the preview's foreign key has PostgreSQL's default (NO ACTION)"
+        )
+    if fk.on_delete == "RESTRICT":
+        notes.append(
+            f"{shown}: ON DELETE RESTRICT is previewed as NO ACTION (on_delete=DO_NOTHING): Django 6.1 has no "
+            "database-level RESTRICT (models.RESTRICT and PROTECT act in Python only); both refuse to delete a "
+            "referenced row, NO ACTION at the end of the statement (or, deferred, of the transaction)"
+        )
+    return _ON_DELETE.get(fk.on_delete, models.DO_NOTHING)
+
+
+def _single_key(entity: Entity) -> str | None:
+    return entity.primary_key[0] if len(entity.primary_key) == 1 else None
+
+
+def _usable_foreign_keys(
+    entity: Entity, entities: dict[str, Entity], names: dict[str, str], notes: list[str]
+) -> dict[str, ForeignKey]:
+    """Column -> the foreign key Django can reproduce as a ForeignKey: one column, to a table of
+    the design with a one-column primary key, referencing that key or a column unique on its own.
+    A note says what is left out for each of the others."""
+    usable: dict[str, ForeignKey] = {}
+    for fk in entity.foreign_keys:
+        shown = f"{entity.name} ({', '.join(fk.columns)}) -> {fk.ref_table} ({', '.join(fk.ref_columns)})"
+        target = entities.get(fk.ref_table)
+        why = ""
+        if len(fk.columns) != 1:
+            why = "Django has no multi-column foreign key constraint (ForeignObject creates none)"
+        elif target is None or fk.ref_table not in names:
+            why = f"{fk.ref_table} is not a table of the design"
+        elif _single_key(target) is None:
+            why = f"{fk.ref_table} has {'a composite' if target.primary_key else 'no'} primary key, which a Django ForeignKey cannot reference"
+        elif fk.ref_columns[0] != _single_key(target) and not any(
+            u.columns == fk.ref_columns and u.where is None for u in target.uniques
+        ):
+            why = f"{fk.ref_table}.{fk.ref_columns[0]} is neither its primary key nor unique on its own"
+        elif fk.columns[0] in usable:
+            why = f"{entity.name}.{fk.columns[0]} already has a foreign key; Django keeps one per column"
+        if why:
+            notes.append(f"{shown}: the foreign key is not previewed ({why}); its columns are plain columns")
+            continue
+        usable[fk.columns[0]] = fk
+    return usable
+
+
+def _model_state(
+    entity: Entity, names: dict[str, str], notes: list[str], entities: dict[str, Entity] | None = None
+) -> ModelState:
+    entities = entities if entities is not None else {entity.name: entity}
+    fk_by_column = _usable_foreign_keys(entity, entities, names, notes)
+    single_unique = {u.columns[0] for u in entity.uniques if len(u.columns) == 1 and u.where is None}
     fields: list[tuple[str, models.Field[Any, Any]]] = []
     field_names: dict[str, str] = {}
+    if not entity.primary_key:
+        notes.append(
+            f"{entity.name}: the table has no primary key; Django's model needs one, so the preview adds "
+            "`id bigint` GENERATED BY DEFAULT AS IDENTITY as its primary key"
+        )
     for column in entity.columns:
         primary = entity.primary_key == (column.name,)
         fk = fk_by_column.get(column.name)
-        if fk is not None and fk.ref_table in names:
+        if fk is not None:
+            target = entities[fk.ref_table]
             name = column.name.removesuffix("_id") if column.name.endswith("_id") else f"{column.name}_ref"
+            extra: dict[str, Any] = {} if name + "_id" == column.name else {"db_column": column.name}
+            if fk.ref_columns[0] != _single_key(target):
+                extra["to_field"] = fk.ref_columns[0]
+            default = _db_default(column)
+            if default is not models.NOT_PROVIDED:
+                extra["db_default"] = default
+            if primary:
+                extra["primary_key"] = True
             field: models.Field[Any, Any] = models.ForeignKey(
                 f"{APP_LABEL}.{names[fk.ref_table]}",
-                on_delete=models.DO_NOTHING,
-                **({} if name + "_id" == column.name else {"db_column": column.name}),
+                on_delete=_on_delete(fk, entity.name, notes),
+                **extra,
                 db_index=False,  # the design lists its indexes; Django's implicit one would hide a missing index
                 null=column.nullable,
                 related_name="+",
                 db_constraint=True,
-                unique=column.name in single_unique,
+                unique=column.name in single_unique and not primary,
             )
         else:
             name = column.name
@@ -303,13 +414,34 @@ def _model_state(entity: Entity, names: dict[str, str], notes: list[str]) -> Mod
             )
         fields.append((name, field))
         field_names[column.name] = name
+    if len(entity.primary_key) > 1:
+        if all(c in field_names for c in entity.primary_key):
+            fields.append(("pk", models.CompositePrimaryKey(*(field_names[c] for c in entity.primary_key))))
+        else:
+            notes.append(f"{entity.name}: the primary key names a column the table does not have; it is left out")
     constraints: list[models.BaseConstraint] = []
+    for column in entity.columns:
+        if column.values and column.name in field_names:
+            constraints.append(
+                models.CheckConstraint(
+                    condition=models.Q(**{f"{field_names[column.name]}__in": list(column.values)}),
+                    name=_short_name(entity.name, column.name, suffix="enum"),
+                )
+            )
+            notes.append(
+                f"{entity.name}.{column.name}: enum type {column.type} is previewed as text with a CHECK on its labels "
+                f"({', '.join(column.values)}): Django has no PostgreSQL enum type"
+            )
     for unique in entity.uniques:
-        if len(unique.columns) > 1:
+        if len(unique.columns) > 1 or unique.where is not None:
+            if not all(c in field_names for c in unique.columns):
+                notes.append(f"{entity.name}: unique ({', '.join(unique.columns)}) names a missing column; left out")
+                continue
             constraints.append(
                 models.UniqueConstraint(
-                    fields=[field_names.get(c, c) for c in unique.columns],
+                    fields=[field_names[c] for c in unique.columns],
                     name=unique.name or _short_name(entity.name, *unique.columns, suffix="uniq"),
+                    **({"condition": _condition(unique.where)} if unique.where is not None else {}),
                 )
             )
     for check in entity.checks:
@@ -326,17 +458,27 @@ def _model_state(entity: Entity, names: dict[str, str], notes: list[str]) -> Mod
         )
     indexes = []
     for index in entity.indexes:
-        if all(c in field_names for c in index.columns) and index.method == "btree" and index.where is None:
-            indexes.append(
-                models.Index(
-                    fields=[field_names[c] for c in index.columns],
-                    name=index.name or _short_name(entity.name, *index.columns, suffix="idx"),
-                )
-            )
-        else:
+        kind = models.Index if index.method == "btree" else _INDEX_METHODS.get(index.method)
+        if kind is None:
             notes.append(
-                f"{entity.name}: index on ({', '.join(index.columns)}) is not previewed yet (expression, partial or non-btree)"
+                f"{entity.name}: index on ({', '.join(index.columns)}) USING {index.method} is not previewed: "
+                "Django has no index class for that method"
             )
+            continue
+        name = index.name or _short_name(entity.name, *index.columns, suffix="idx")
+        condition = {"condition": _condition(index.where)} if index.where is not None else {}
+        if index.unique:
+            # An expression unique index (a plain-column one is a unique constraint).
+            notes.append(
+                f"{entity.name}: unique index on ({', '.join(index.columns)}) is previewed as a plain index: "
+                "Django writes a unique index only on columns (UniqueConstraint)"
+            )
+        if all(c in field_names for c in index.columns):
+            indexes.append(kind(fields=[field_names[c] for c in index.columns], name=name, **condition))
+        else:
+            # Expressions, allow-listed by the parser; `%` travels as a mark (backend.base).
+            parts = [field_names.get(c) or RawSQL(carry_percent(c), []) for c in index.columns]  # noqa: S611 - allow-listed by the parser
+            indexes.append(kind(*(models.F(p) if isinstance(p, str) else p for p in parts), name=name, **condition))
     return ModelState(
         APP_LABEL,
         names[entity.name],

@@ -42,7 +42,12 @@ def names_django_cannot_write(*designs: DesignModel | None) -> list[str]:
             found += [f"`{printable(n)}`" for n in names if '"' in n or "%" in n]
             # A quoted literal default is a parameter to Django; any other expression is raw SQL.
             expressions = [c.default for c in entity.columns if c.default and not c.default.startswith("'")]
-            if any("%" in e for e in expressions + [c.expression for c in entity.checks]):
+            expressions += [c.expression for c in entity.checks]
+            expressions += [i.where for i in (*entity.uniques, *entity.indexes) if i.where]
+            expressions += [
+                c for i in entity.indexes for c in i.columns if c not in {col.name for col in entity.columns}
+            ]
+            if any("%" in e for e in expressions):
                 found.append(f"an expression of {printable(entity.name)} with `%`")
     return list(dict.fromkeys(found))
 
