@@ -127,3 +127,38 @@ def test_shop_v1_matrix_and_findings(shop_v1: str) -> None:
     assert rows["ORD-3"]["queries"] == ["support_search"]
     assert rows["CAT-1"]["queries"] == ["browse_category"]
     assert all(e["found"] for row in matrix["stories"] for e in row["endpoints"])
+
+
+def test_entity_rows_show_keys_relations_actions_uniques_checks_and_enums() -> None:
+    ddl = """```sql
+CREATE TYPE state AS ENUM ('active', 'paused');
+CREATE TABLE customers (id bigint PRIMARY KEY);
+CREATE TABLE subscriptions (
+  customer_id bigint REFERENCES customers (id) ON DELETE CASCADE,
+  plan text NOT NULL,
+  status state,
+  PRIMARY KEY (customer_id, plan),
+  CHECK (plan <> '')
+);
+CREATE UNIQUE INDEX one_active ON subscriptions (customer_id) WHERE status = 'active';
+```
+"""
+    model = parse_design(DesignInput(document=ddl), limits=ParseLimits()).model
+    _, section = analyze_traceability(model)
+    row = next(r for r in section["entities"] if r["name"] == "subscriptions")
+    assert row["primary_key"]["columns"] == ["customer_id", "plan"]
+    assert row["primary_key"]["line"] == 8
+    (relation,) = row["relations"]
+    assert relation | {"line": None} == {
+        "columns": ["customer_id"],
+        "references": "customers",
+        "ref_columns": ["id"],
+        "nullable": False,  # part of the primary key
+        "on_delete": "CASCADE",
+        "on_update": "NO ACTION",
+        "line": None,
+    }
+    assert relation["line"] == 5
+    assert row["uniques"] == [{"columns": ["customer_id"], "where": "status = 'active'", "line": 11}]
+    assert row["checks"] == [{"expression": "plan <> ''", "line": 9}]
+    assert row["enums"] == [{"column": "status", "values": ["active", "paused"], "line": 7}]

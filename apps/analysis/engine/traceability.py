@@ -23,7 +23,7 @@ from apps.designs.engine.model import (
 )
 
 if TYPE_CHECKING:
-    from apps.designs.engine.model import EndpointRef, NamedQuery, Story
+    from apps.designs.engine.model import EndpointRef, Entity, NamedQuery, Story
 
 ANALYZER = "traceability"
 _PAGING = {"offset", "limit", "page", "page_size", "per_page", "cursor", "size"}
@@ -39,6 +39,33 @@ def _query_links(query: NamedQuery, endpoint: Endpoint) -> bool:
     if not set(query.tables) & set(endpoint.entities):
         return False
     return bool({snake(p) for p in query.parameters} - _PAGING & _endpoint_params(endpoint))
+
+
+def _entity_shape(entity: Entity) -> dict[str, Any]:
+    """What the data model says of an entity's keys and relations, each with its line: the
+    primary key, foreign keys with their ON DELETE/ON UPDATE, unique (composite and partial)
+    and check constraints, and the columns of an enum type with their labels."""
+    key_line = entity.primary_key_source.line if entity.primary_key_source else None
+    return {
+        "primary_key": {"columns": list(entity.primary_key), "line": key_line},
+        "relations": [
+            {
+                "columns": list(fk.columns),
+                "references": fk.ref_table,
+                "ref_columns": list(fk.ref_columns),
+                "nullable": any((c := entity.column(n)) is None or c.nullable for n in fk.columns),
+                "on_delete": fk.on_delete,
+                "on_update": fk.on_update,
+                "line": fk.source.line,
+            }
+            for fk in entity.foreign_keys
+        ],
+        "uniques": [{"columns": list(u.columns), "where": u.where, "line": u.source.line} for u in entity.uniques],
+        "checks": [{"expression": c.expression, "line": c.source.line} for c in entity.checks],
+        "enums": [
+            {"column": c.name, "values": list(c.values), "line": c.source.line} for c in entity.columns if c.values
+        ],
+    }
 
 
 def analyze_traceability(model: DesignModel) -> tuple[list[Finding], dict[str, Any]]:
@@ -127,6 +154,7 @@ def analyze_traceability(model: DesignModel) -> tuple[list[Finding], dict[str, A
                 "endpoints": [f"{e.method} {e.full_path}" for e in touching],
                 "stories": sorted({s for e in touching for s in endpoint_stories[e.key]}),
                 "queries": queries,
+                **_entity_shape(entity),
             }
         )
 

@@ -23,19 +23,30 @@ def _table(entity: Entity) -> list[str]:
             text += " NOT NULL"
         if column.default is not None:
             text += f" DEFAULT {column.default}"
+        if column.values:
+            text += f" -- enum: {', '.join(column.values)}"
         items.append(text)
     if entity.primary_key:
         items.append(f"    PRIMARY KEY ({', '.join(entity.primary_key)})")
     for unique in entity.uniques:
-        items.append(f"    UNIQUE ({', '.join(unique.columns)})")
+        if unique.where is None:
+            items.append(f"    UNIQUE ({', '.join(unique.columns)})")
     for fk in entity.foreign_keys:
+        actions = "".join(
+            f" ON {event} {action}"
+            for event, action in (("DELETE", fk.on_delete), ("UPDATE", fk.on_update))
+            if action != "NO ACTION"
+        )
         items.append(
-            f"    FOREIGN KEY ({', '.join(fk.columns)}) REFERENCES {fk.ref_table} ({', '.join(fk.ref_columns)})"
+            f"    FOREIGN KEY ({', '.join(fk.columns)}) REFERENCES {fk.ref_table} ({', '.join(fk.ref_columns)}){actions}"
         )
     for check in entity.checks:
         items.append(f"    CHECK ({check.expression})")
     lines += [f"{item}," for item in items[:-1]] + items[-1:]
     lines.append(");")
+    for unique in entity.uniques:
+        if unique.where is not None:
+            lines.append(f"CREATE UNIQUE INDEX ON {entity.name} ({', '.join(unique.columns)}) WHERE {unique.where};")
     for index in entity.indexes:
         where = f" WHERE {index.where}" if index.where else ""
         using = f" USING {index.method}" if index.method != "btree" else ""
