@@ -272,6 +272,15 @@ RULES: tuple[Rule, ...] = (
         why="Returning passwords, secrets or full card numbers exposes them to every client and log.",
         fix="Remove the field from the response schema (or mark it `writeOnly: true`); return a masked form such as the last four digits.",
     ),
+    Rule(
+        id="sec.api3.server-derived-field-writable",
+        category="API3",
+        cwe="CWE-915",
+        severity="high",
+        title="A field the server derives from the caller can be set by the client",
+        why="A story says the server fills this field from the caller (the token, the session), yet a request body accepts it: one user can create or change objects in another's name.",
+        fix="Remove the field from the request schema (or mark it `readOnly: true`) and set it from the authenticated caller on the server.",
+    ),
     # API4
     Rule(
         id="sec.api4.array-limit",
@@ -371,6 +380,15 @@ RULES: tuple[Rule, ...] = (
         why="The operation returns an array with no way to page it; its size grows with the table.",
         fix="Add cursor (or page) parameters with a capped page size.",
     ),
+    Rule(
+        id="sec.api4.story-limit-undocumented",
+        category="API4",
+        cwe="CWE-770",
+        severity="low",
+        title="A rate a story states is not documented on the operation",
+        why="The story states a limit on how often the operation may be called; clients learn of it only from a 429 response the API does not document.",
+        fix="Document the refusal: a 429 response with a body and a `Retry-After` header, and the limit in the operation's description.",
+    ),
     # API5
     Rule(
         id="sec.api5.admin-same-security",
@@ -382,6 +400,24 @@ RULES: tuple[Rule, ...] = (
         fix="Give admin operations their own scheme or scope:\n```yaml\nsecurity:\n  - oauth2: [admin]\n```",
         spectral=("owasp:api5:2023-admin-security-unique",),
     ),
+    Rule(
+        id="sec.api5.role-required",
+        category="API5",
+        cwe="CWE-285",
+        severity="info",
+        title="Function-level authorization required by the story",
+        why="A story reserves this operation to a role; the server must check the caller's role (or scope) on every call, not only hide the button.",
+        fix="Give the operation a scope of its own and check it on the server:\n```yaml\nsecurity:\n  - oauth2: [admin]\n```",
+    ),
+    Rule(
+        id="sec.api5.admin-weak-auth",
+        category="API5",
+        cwe="CWE-285",
+        severity="high",
+        title="Admin or internal operation with weak or no authentication",
+        why="An admin or internal operation is reachable with no authentication, or with only an API key or HTTP Basic where the rest of the API asks for OAuth or bearer tokens: the most powerful operations get the weakest gate.",
+        fix="Require the strongest scheme the API has, with an admin scope:\n```yaml\nsecurity:\n  - oauth2: [admin]\n```",
+    ),
     # API6
     Rule(
         id="sec.api6.sensitive-flow",
@@ -391,6 +427,15 @@ RULES: tuple[Rule, ...] = (
         title="Sensitive business flow without anti-automation",
         why="A story describes a flow worth automating for abuse (scalping, fake accounts, card testing) and says nothing about limiting it.",
         fix="Write the measure into the story: per-account and per-device rate limits, CAPTCHA or device fingerprinting, idempotency keys.",
+    ),
+    Rule(
+        id="sec.api6.idempotency-missing",
+        category="API6",
+        cwe="CWE-837",
+        severity="medium",
+        title="A call a story wants acted on once has no idempotency key",
+        why="A story requires that a retried or repeated call is not acted on twice (a second charge, a second shipment), but the operation carries nothing to recognise a repeat by.",
+        fix="Take an `Idempotency-Key` header on the write (or use the event id of a received call) and store the keys seen:\n```yaml\nparameters:\n  - {name: Idempotency-Key, in: header, required: true, schema: {type: string, maxLength: 64}}\n```",
     ),
     # API7
     Rule(
@@ -520,6 +565,15 @@ RULES: tuple[Rule, ...] = (
         why="Deprecated operations tend to miss newer security fixes.",
         fix="Announce a sunset date (`Sunset` header) and remove the operation when it passes.",
     ),
+    Rule(
+        id="sec.api9.internal-path-exposed",
+        category="API9",
+        cwe="CWE-1059",
+        severity="medium",
+        title="Internal operation in the published API description",
+        why="Debugging, metrics and internal operations (`/internal`, `/debug`, `/actuator`, `/_admin`, `/metrics`) in a public description tell attackers where to look, and are often left without the protection of the public API.",
+        fix="Move internal operations to a separate, non-public description (or remove them), and serve them only on an internal network.",
+    ),
     # API10
     Rule(
         id="sec.api10.unsigned-webhook",
@@ -537,8 +591,26 @@ RULES: tuple[Rule, ...] = (
         cwe="CWE-311",
         severity="critical",
         title="Full card numbers stored",
-        why="Storing primary account numbers puts the whole system in PCI DSS scope and makes a breach a card-fraud incident.",
+        why="Storing or carrying primary account numbers beside payment data puts the whole system in PCI DSS scope and makes a breach a card-fraud incident.",
         fix="Store only the payment provider's token and the last four digits; drop the column.",
+    ),
+    Rule(
+        id="sec.dp.card-number-unverified",
+        category="DP",
+        cwe="CWE-311",
+        severity="low",
+        title="Field named like a card number, without payment context",
+        why="The name reads like a card number, but nothing around it (its table or schema, its sibling fields, the stories) speaks of payments: it may be a loyalty or library card. If it does hold payment card numbers, PCI DSS applies in full.",
+        fix="Confirm what the field holds; if it is a payment card number, store the provider's token and the last four digits instead; otherwise rename it.",
+    ),
+    Rule(
+        id="sec.dp.special-category",
+        category="DP",
+        cwe="CWE-359",
+        severity="high",
+        title="Special category personal data (GDPR art. 9)",
+        why="Health data (diagnoses, ICD codes, clinical notes, prescriptions, insurance numbers, allergies, blood type), biometrics, beliefs, sexual orientation, union membership and ethnicity may be processed only on a stated legal basis, and a breach harms the person directly.",
+        fix="Encrypt the fields at rest at field level, log every read with who and why, mask them in responses for callers who do not need them, and set a retention period; record the legal basis in the design.",
     ),
     Rule(
         id="sec.dp.story-contradiction",
@@ -555,17 +627,17 @@ RULES: tuple[Rule, ...] = (
         cwe="CWE-359",
         severity="info",
         title="Personal data",
-        why="The entity holds personal data: collect only what a story needs, restrict and audit access, define retention, and honour access and erasure requests.",
-        fix="Write the purpose and retention of each field in the design; encrypt sensitive fields at rest; log who reads them.",
+        why="Identifiers and contact data (names, email, phone, address, date of birth) are personal data: collect only what a story needs, restrict and audit access, define retention, and honour access and erasure requests.",
+        fix="Write the purpose and retention of each field in the design; log who reads them; mask them in responses for callers who do not need them in full (e.g. `j***@example.com`).",
     ),
     Rule(
         id="sec.dp.sensitive-data",
         category="DP",
         cwe="CWE-311",
         severity="medium",
-        title="Special category or identity data",
-        why="Health data and national identifiers are special categories with stricter rules and higher breach impact.",
-        fix="Encrypt the fields at rest (application-level), restrict access to named roles, audit every read, and set a short retention.",
+        title="National or government identifier",
+        why="National ids, social security, passport and tax numbers identify a person for life and open the door to identity fraud; they cannot be changed after a breach.",
+        fix="Encrypt the fields at rest at field level, mask them in responses (last digits only), restrict and log every read, and set a short retention.",
     ),
     Rule(
         id="sec.dp.plaintext-secret",
@@ -577,5 +649,35 @@ RULES: tuple[Rule, ...] = (
         fix="Store a slow hash (Argon2id, bcrypt) in a column named `password_hash`; keep secrets in a vault.",
     ),
 )
+from apps.security.engine.catalog_model import MODEL_RULES  # noqa: E402 - its rules are built from Rule above
+
+RULES += MODEL_RULES
 RULE_BY_ID = {r.id: r for r in RULES}
 SPECTRAL_TO_RULE = {code: r.id for r in RULES for code in r.spectral}
+
+# Rules whose findings are one design-level gap met on many nodes (no 429 anywhere, strings
+# without limits): each is reported once, with every place as a location, and this sentence
+# (`count` is how many places) as the head of its message. Rules not listed here are a decision
+# per node (a writable `is_staff`, a URL the server fetches) and keep a finding per node.
+DESIGN_LEVEL: dict[str, str] = {
+    "sec.api1.numeric-id": "{count} object ids are guessable integers.",
+    "sec.api1.object-access-unstated": "{count} operations take an object id and no story states who may access it.",
+    "sec.api2.unauthenticated-read": "{count} read operations require no authentication.",
+    "sec.api2.unauthenticated-write": "{count} write operations require no authentication.",
+    "sec.api3.additional-properties": "{count} object schemas allow additional properties.",
+    "sec.api3.unbounded-additional-properties": "{count} object schemas allow additional properties without maxProperties.",
+    "sec.api4.array-limit": "{count} array schemas set no maxItems.",
+    "sec.api4.string-limit": "{count} string schemas set no maxLength, enum or const.",
+    "sec.api4.string-restricted": "{count} string schemas set no format, pattern, enum or const.",
+    "sec.api4.integer-limit": "{count} integer schemas lack a minimum or a maximum.",
+    "sec.api4.integer-format": "{count} integer schemas set no format.",
+    "sec.api4.rate-limit-headers": "{count} responses declare no rate-limit headers.",
+    "sec.api4.retry-after": "{count} 429 responses declare no Retry-After header.",
+    "sec.api4.no-429": "{count} operations document no 429 response with a body.",
+    "sec.api4.unbounded-page-size": "{count} page-size parameters have no maximum.",
+    "sec.api4.unpaginated-list": "{count} list operations return an array and take no paging parameter.",
+    "sec.api8.cors-origin": "{count} response header sets do not include Access-Control-Allow-Origin.",
+    "sec.api8.error-validation": "{count} operations document no 400, 422 or 4XX response.",
+    "sec.api8.error-401": "{count} operations document no 401 response with a body.",
+    "sec.api8.error-500": "{count} operations document no 500 response with a body.",
+}

@@ -5,22 +5,44 @@ document, which is located only when the finding is kept: a finding already repo
 rule and key is dropped first. An object carrying `x-workbench-ignore: [rule-id, ...]` (optionally
 with `x-workbench-ignore-reason`) waives those rules for itself and everything inside it; the
 finding stays in the report, marked suppressed.
+
+A rule listed in `catalog.DESIGN_LEVEL` is one design-level gap met on many nodes: its hits become
+one finding per severity, with every place as a location, in the order they were met. A waived
+place leaves that finding and joins a suppressed finding of the same rule (one per waiving
+object). A rule may also exempt a place itself (`exempt`: why the rule does not ask it there,
+e.g. a string whose format already bounds its length): the place is kept, for parity with the
+tools that do ask, in a suppressed finding whose reason says why.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from apps.designs.engine.findings import Finding, fingerprint, fingerprint_from, fingerprint_prefix
 from apps.designs.engine.model import ApiDocument, DesignModel, Severity, SourceRef
 from apps.designs.engine.structured import dict_objects
-from apps.security.engine.catalog import CATEGORY_BY_KEY, RULES, Rule
+from apps.security.engine.catalog import CATEGORY_BY_KEY, DESIGN_LEVEL, RULES, Rule
 
 ANALYZER = "security"
 IGNORE_KEY = "x-workbench-ignore"
 SKIP_KEYS = frozenset({"example", "examples"})
+
+
+class Report(Protocol):
+    def __call__(self, rule_id: str, where: str, node: Any, message: str, exempt: str = "") -> None: ...
+
+
+@dataclass
+class _Group:
+    """The places one design-level finding collects (see the module docstring)."""
+
+    finding: Finding
+    count_message: str  # the catalog's sentence, with `{count}` still to fill
+    first_message: str  # the place's own message, used when there is only one place
+    why: str
+    refs: list[SourceRef] = field(default_factory=list)
 
 
 @dataclass
@@ -32,13 +54,15 @@ class Review:
     # pointer of each object carrying x-workbench-ignore -> that object; filled only when the
     # document uses the extension at all.
     waivers: dict[str, Mapping[str, Any]] = field(default_factory=dict)
-    # hit(rule_id, pointer, node, message): `add` for the rules that report by the ten thousand,
-    # at a dict or list of the document with the rule's own severity and title. The same finding
-    # for less per call: a closure over everything it reads. `hit_once` is the same without the
-    # duplicate check, for rules reported only from one walk that meets each object once (a
-    # rule's findings are then unique by pointer): the schema bounds and the responses checks.
-    hit: Callable[[str, str, Any, str], None] = field(init=False, repr=False)
-    hit_once: Callable[[str, str, Any, str], None] = field(init=False, repr=False)
+    # (rule, severity, how it is suppressed) -> the design-level finding collecting its places
+    groups: dict[tuple[str, str, str], _Group] = field(default_factory=dict)
+    # hit(rule_id, pointer, node, message, exempt=""): `add` for the rules that report by the ten
+    # thousand, at a dict or list of the document with the rule's own severity and title. The
+    # same finding for less per call: a closure over everything it reads. `hit_once` is the same
+    # without the duplicate check, for rules reported only from one walk that meets each object
+    # once (a rule's places are then unique by pointer): the schema bounds and the responses checks.
+    hit: Report = field(init=False, repr=False)
+    hit_once: Report = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.doc is not None and IGNORE_KEY in self.doc.extensions:
@@ -59,6 +83,7 @@ class Review:
         severity: Severity | None = None,
         also: tuple[SourceRef, ...] = (),
         title: str | None = None,
+        exempt: str = "",
     ) -> None:
         """Report `rule_id` at `where`: a SourceRef, or a pointer into the API document; `node`,
         when given, is the dict or list that pointer names, which locates it without a walk."""
@@ -76,11 +101,16 @@ class Review:
         self.seen.add(seen)
         if ref is None:
             ref = self._locate(ptr or "", node)
+        suppressed = self._suppressed(facts.rule, ptr, exempt)
+        chosen = severity or facts.severity
+        if facts.design_level:
+            self._collect(facts, chosen, suppressed, message, (ref, *also))
+            return
         self.findings.append(
             Finding(
                 analyzer=ANALYZER,
                 rule_id=rule_id,
-                severity=severity or facts.severity,
+                severity=chosen,
                 title=title or facts.title,
                 message=f"{message} {facts.why}",
                 fix=facts.fix,
@@ -89,45 +119,105 @@ class Review:
                 references=facts.references,
                 category=facts.category,
                 cwe=facts.cwe,
-                suppressed=self._suppression(facts.rule, ptr) if ptr is not None and self.waivers else None,
+                suppressed=suppressed,
             )
         )
 
-    def _hit(self, *, deduplicate: bool) -> Callable[[str, str, Any, str], None]:
+    def _suppressed(self, rule: Rule, ptr: str | None, exempt: str) -> dict[str, Any] | None:
+        if ptr is not None and self.waivers:
+            waived = self._suppression(rule, ptr)
+            if waived is not None:
+                return waived
+        if exempt:
+            return {"source": "rule", "pointer": None, "reason": exempt, "by": None, "at": None}
+        return None
+
+    def _collect(
+        self,
+        facts: _Facts,
+        severity: Severity,
+        suppressed: dict[str, Any] | None,
+        message: str,
+        refs: tuple[SourceRef, ...],
+    ) -> None:
+        """Add places to the design-level finding of (rule, severity, suppression)."""
+        how = "" if suppressed is None else f"{suppressed['source']}\x1f{suppressed['pointer'] or suppressed['reason']}"
+        key = (facts.rule.id, severity, how)
+        group = self.groups.get(key)
+        if group is None:
+            stable = "design" if severity == facts.severity else f"design:{severity}"
+            finding = Finding(
+                analyzer=ANALYZER,
+                rule_id=facts.rule.id,
+                severity=severity,
+                title=facts.title,
+                message="",  # written by `finish`, once every place is known
+                fix=facts.fix,
+                locations=(),
+                fingerprint=fingerprint(ANALYZER, facts.rule.id, stable if not how else f"{stable}\x1f{how}"),
+                references=facts.references,
+                category=facts.category,
+                cwe=facts.cwe,
+                suppressed=suppressed,
+            )
+            group = self.groups[key] = _Group(
+                finding=finding,
+                count_message=DESIGN_LEVEL[facts.rule.id],
+                first_message=message,
+                why=facts.why,
+            )
+            self.findings.append(finding)
+        group.refs.extend(refs)
+
+    def finish(self) -> list[Finding]:
+        """The findings, with every design-level one given its places and its message."""
+        for group in self.groups.values():
+            finding = group.finding
+            count = len(group.refs)
+            finding.locations = tuple(group.refs)
+            head = group.first_message if count == 1 else group.count_message.format(count=f"{count:,}")
+            if finding.suppressed is not None and finding.suppressed["source"] == "rule":
+                head = f"Not asked here: {finding.suppressed['reason']} {head}"
+            finding.message = f"{head} {group.why}"
+        self.groups.clear()
+        return self.findings
+
+    def _hit(self, *, deduplicate: bool) -> Report:
         seen = self.seen
         remember = seen.add
         append = self.findings.append
         doc = self.doc
         locate_node = doc.locate_node if doc is not None else None
         waivers = self.waivers
-        suppression = self._suppression
+        suppressed_at = self._suppressed
+        collect = self._collect
         facts_of = _FACTS
         digest = fingerprint_from
         # Finding(**fields) has type.__call__ gather the twelve keywords into a dict and unpack
-        # them again for __init__; a large API yields a hundred thousand findings, so they are
-        # made here by calling __init__ itself, which takes the keywords as they are passed.
+        # them again for __init__; a large API yields tens of thousands of per-node findings, so
+        # they are made here by calling __init__ itself, which takes the keywords as they are passed.
         new = Finding.__new__
         init = Finding.__init__
         # (rule, message) -> the finding's whole message: these rules repeat a handful of
         # messages, so they are joined once and shared.
         messages: dict[tuple[str, str], str] = {}
-        # The pointer, node and locations of the last finding: a schema object lacking both a
-        # maxLength and a format, or a responses object lacking three statuses, is reported by
-        # two to four rules in a row, and is located once for them all (the SourceRef is the same).
-        last: list[Any] = [None, None, ()]
+        # The pointer, node and place of the last hit: a schema object lacking both a maxLength
+        # and a format, or a responses object lacking three statuses, is reported by two to four
+        # rules in a row, and is located once for them all (the SourceRef is the same).
+        last: list[Any] = [None, None, None]
+        # (rule, severity) -> the open design-level group's places, for the common case: no
+        # waiver, no exemption.
+        open_refs: dict[str, list[SourceRef]] = {}
 
-        def hit(rule_id: str, where: str, node: Any, message: str) -> None:
+        def hit(rule_id: str, where: str, node: Any, message: str, exempt: str = "") -> None:
             if deduplicate:
                 key = (rule_id, where)
                 if key in seen:
                     return
                 remember(key)
-            rule, severity, title, why, fix, references, category, cwe, prefix = facts_of[rule_id]
-            whole = messages.get((rule_id, message))
-            if whole is None:
-                whole = messages[rule_id, message] = f"{message} {why}"
+            facts = facts_of[rule_id]
             if where is last[0] and node is last[1]:
-                locations = last[2]
+                ref = last[2]
             else:
                 if locate_node is not None:
                     ref = locate_node(node, where)
@@ -135,23 +225,36 @@ class Review:
                     ref = doc.locate(where)
                 else:  # only API rules report this way, and they run only with a document
                     raise ValueError(f"no OpenAPI document to locate {where}")
-                locations = (ref,)
-                last[0], last[1], last[2] = where, node, locations
+                last[0], last[1], last[2] = where, node, ref
+            suppressed = suppressed_at(facts.rule, where, exempt) if waivers or exempt else None
+            if facts.design_level:
+                if suppressed is None:
+                    refs = open_refs.get(rule_id)
+                    if refs is not None:
+                        refs.append(ref)
+                        return
+                collect(facts, facts.severity, suppressed, message, (ref,))
+                if suppressed is None:
+                    open_refs[rule_id] = self.groups[rule_id, facts.severity, ""].refs
+                return
+            whole = messages.get((rule_id, message))
+            if whole is None:
+                whole = messages[rule_id, message] = f"{message} {facts.why}"
             finding = new(Finding)
             init(
                 finding,
                 analyzer=ANALYZER,
                 rule_id=rule_id,
-                severity=severity,
-                title=title,
+                severity=facts.severity,
+                title=facts.title,
                 message=whole,
-                fix=fix,
-                locations=locations,
-                fingerprint=digest(prefix, where),  # fingerprint(ANALYZER, rule_id, where)
-                references=references,
-                category=category,
-                cwe=cwe,
-                suppressed=suppression(rule, where) if waivers else None,
+                fix=facts.fix,
+                locations=(ref,),
+                fingerprint=digest(facts.fingerprint_prefix, where),  # fingerprint(ANALYZER, rule_id, where)
+                references=facts.references,
+                category=facts.category,
+                cwe=facts.cwe,
+                suppressed=suppressed,
             )
             append(finding)
 
@@ -199,6 +302,7 @@ class _Facts(NamedTuple):
     category: str
     cwe: str
     fingerprint_prefix: str  # what fingerprint() hashes before the finding's key
+    design_level: bool  # listed in catalog.DESIGN_LEVEL: one finding, every place a location
 
 
 _FACTS = {
@@ -215,6 +319,7 @@ _FACTS = {
         category=f"{rule.category}:2023" if rule.category != "DP" else "DP",
         cwe=rule.cwe,
         fingerprint_prefix=fingerprint_prefix(ANALYZER, rule.id),
+        design_level=rule.id in DESIGN_LEVEL,
     )
     for rule in RULES
 }
@@ -232,6 +337,3 @@ def _waives(node: Mapping[str, Any], rule: Rule) -> bool:
 def walk(data: Any) -> list[tuple[str, dict[str, Any]]]:
     """Every mapping of the document with its JSON pointer; examples and extensions are skipped."""
     return dict_objects(data, "", SKIP_KEYS)
-
-
-Report = Callable[[str, str, Any, str], None]

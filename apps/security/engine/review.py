@@ -32,6 +32,7 @@ from apps.security.engine.rules.operations import operation_rules
 from apps.security.engine.rules.schemas import schema_rules
 from apps.security.engine.rules.servers import scheme_rules, server_rules
 from apps.security.engine.rules.stories import endpoint_rules, story_rules
+from apps.security.engine.rules.story_model import story_model_rules
 
 
 class _Graded(Protocol):
@@ -106,12 +107,12 @@ def _analyze_security(model: DesignModel) -> tuple[list[Finding], dict[str, Any]
     else:
         story_rules(review)
     data_rules(review)
+    story_model_rules(review)
+    findings = review.finish()
     section = {
-        "checklist": checklist(
-            review.findings, has_api=doc is not None, has_model=bool(model.entities) or doc is not None
-        ),
+        "checklist": checklist(findings, has_api=doc is not None, has_model=bool(model.entities) or doc is not None),
         "rules": len(RULES),
-        # Only a design carrying x-workbench-ignore (review.waivers) can waive a finding.
-        "suppressed": sum(1 for f in review.findings if f.suppressed) if review.waivers else 0,
+        # Findings the design waives with x-workbench-ignore (not those a rule exempts itself).
+        "suppressed": sum(1 for f in findings if f.suppressed and f.suppressed["source"] == "spec"),
     }
-    return review.findings, section
+    return findings, section

@@ -29,16 +29,25 @@ _RESPONSES_RULES = (
 )
 
 
+_PUBLIC = "the operation is public (`security: []`), so it never answers 401."
+
+
 def _responses_rules(
-    *, doc: ApiDocument, responses_objects: list[tuple[str, dict[str, Any]]], hit: Report, once: Report
+    *,
+    doc: ApiDocument,
+    responses_objects: list[tuple[str, dict[str, Any], dict[str, Any]]],
+    root_security: Any,
+    hit: Report,
+    once: Report,
 ) -> None:
     """`once` for what each responses object lacks, `hit` for each of its responses without
     rate-limit headers or, a 429, without Retry-After."""
     no_429, no_401, no_500, no_validation, rate_limit, retry_after = _RESPONSES_RULES
-    for where, responses in responses_objects:
+    for where, responses, operation in responses_objects:
+        public = (operation.get("security") if "security" in operation else root_security) == []
         for (rule_id, message), status in ((no_429, "429"), (no_401, "401"), (no_500, "500")):
             if not _has_content(doc, responses.get(status)):
-                once(rule_id, where, responses, message)
+                once(rule_id, where, responses, message, _PUBLIC if public and status == "401" else "")
         if not ("400" in responses or "422" in responses or "4XX" in responses or _validation_status(responses)):
             once(no_validation[0], where, responses, no_validation[1])
         for status, response in responses.items():
@@ -62,12 +71,20 @@ _WRITES = frozenset({"post", "put", "patch", "delete"})
 _READS = frozenset({"get", "head"})
 
 
-def operation_rules(review: Review, *, doc: ApiDocument, responses_objects: list[tuple[str, dict[str, Any]]]) -> None:
+def operation_rules(
+    review: Review, *, doc: ApiDocument, responses_objects: list[tuple[str, dict[str, Any], dict[str, Any]]]
+) -> None:
     """The responses rules over `responses_objects` (from the schema walk), then every operation
     under `paths` in document order, then admin operations sharing security with the rest."""
     root_security = doc.data.get("security")
     # each responses object is met once; responses may be shared
-    _responses_rules(doc=doc, responses_objects=responses_objects, hit=review.hit, once=review.hit_once)
+    _responses_rules(
+        doc=doc,
+        responses_objects=responses_objects,
+        root_security=root_security,
+        hit=review.hit,
+        once=review.hit_once,
+    )
     admin_hashes: list[tuple[str, str, str]] = []  # (path, where, digest of a security requirement)
     other_hashes: set[str] = set()
     parameter_facts: dict[int, tuple[str, bool, bool, bool]] = {}  # id(parameter object) -> facts

@@ -4,10 +4,12 @@ without CORS (API8). The same walk hands back every `responses` object for the o
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+import re._parser as regex_parser
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from apps.designs.engine.structured import escape_pointer_part
+from apps.designs.engine.structured import escape_pointer_part, ref_strings, resolve_pointer, unescape_pointer_part
 from apps.security.engine.reporter import Review, walk
 from apps.security.engine.rules.common import credential_name
 
@@ -58,16 +60,91 @@ _INTEGER_LIMIT = ("sec.api4.integer-limit", "This integer schema lacks a minimum
 _INTEGER_FORMAT = ("sec.api4.integer-format", "This integer schema sets no format.")
 
 
-def schema_rules(review: Review, *, data: Mapping[str, Any], oas31: bool) -> list[tuple[str, dict[str, Any]]]:
+# Why a string is not asked for a maxLength (the place stays in a suppressed finding, since
+# Spectral's string-limit asks it everywhere).
+_BOUNDED_FORMATS = frozenset({"date", "date-time", "time", "uuid", "ipv4", "ipv6"})
+_EXEMPT_FORMAT = "its format (date, date-time, time, uuid, ipv4 or ipv6) already bounds its length."
+_EXEMPT_PATTERN = "its pattern is anchored and already bounds its length."
+_EXEMPT_READ_ONLY = "it is readOnly: clients never send it."
+_EXEMPT_OUTPUT = "no request body or parameter reaches this schema: only the server writes it."
+_LONGEST_BOUNDED_PATTERN = 1_000_000  # a pattern matching longer strings is as good as unbounded
+
+
+def bounded_pattern(pattern: Any) -> bool:
+    """Whether a JSON Schema `pattern` bounds the length of what it matches: anchored at both
+    ends (JSON Schema patterns are not anchored by themselves) with no unbounded repetition."""
+    if type(pattern) is not str or not pattern.startswith("^") or not pattern.endswith("$") or pattern.endswith("\\$"):
+        return False
+    try:
+        _, longest = regex_parser.parse(pattern).getwidth()
+    except (re.error, RecursionError, OverflowError):
+        return False
+    return longest < _LONGEST_BOUNDED_PATTERN
+
+
+def _request_schemas(data: Mapping[str, Any], objects: Iterable[tuple[str, dict[str, Any]]]) -> frozenset[str]:
+    """Names of the component schemas a request can carry: reached through `$ref`s from request
+    bodies and parameters (under paths, webhooks and callbacks) and from the request bodies and
+    parameters among the components."""
+    pending: list[Any] = [node[key] for _, node in objects for key in ("requestBody", "parameters") if key in node]
+    components = data.get("components")
+    if isinstance(components, Mapping):
+        pending += [components.get("requestBodies"), components.get("parameters")]
+    names: set[str] = set()
+    seen_refs: set[str] = set()
+    while pending:
+        for ref in ref_strings(pending.pop(), max_depth=10_000):
+            if ref in seen_refs or not ref.startswith("#/"):
+                continue
+            seen_refs.add(ref)
+            parts = ref[2:].split("/")
+            if len(parts) >= 3 and parts[0] == "components" and parts[1] == "schemas":
+                names.add(unescape_pointer_part(parts[2]))
+            target = resolve_pointer(data, ref)
+            if isinstance(target, (dict, list)):
+                pending.append(target)
+    return frozenset(names)
+
+
+def _request_side(where: str, request_schemas: frozenset[str]) -> bool:
+    """Whether the schema object at `where` can be part of a request (see `_request_schemas`)."""
+    if where.startswith("/components/schemas/"):
+        return unescape_pointer_part(where.split("/", 4)[3]) in request_schemas
+    return (
+        "/requestBody" in where
+        or "/parameters/" in where
+        or where.startswith(("/components/requestBodies/", "/components/parameters/"))
+    )
+
+
+def _string_limit_exemption(where: str, node: Mapping[str, Any], request_schemas: frozenset[str]) -> str:
+    """Why a string without maxLength, enum or const need not have one, or ""."""
+    if node.get("format") in _BOUNDED_FORMATS:
+        return _EXEMPT_FORMAT
+    if "pattern" in node and bounded_pattern(node["pattern"]):
+        return _EXEMPT_PATTERN
+    if node.get("readOnly") is True:
+        return _EXEMPT_READ_ONLY
+    if not _request_side(where, request_schemas):
+        return _EXEMPT_OUTPUT
+    return ""
+
+
+def schema_rules(
+    review: Review, *, data: Mapping[str, Any], oas31: bool
+) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
     """The rules on every object of `data`, in walk order; returns every `responses` object under
-    /paths (callbacks included) with its pointer, met on the same walk, for the operation rules."""
+    /paths (callbacks included) with its pointer and the operation holding it, met on the same
+    walk, for the operation rules."""
     report = review.hit_once  # each object is met once
     responses_objects = []
-    for where, node in walk(data):
+    objects = walk(data)
+    request_schemas = _request_schemas(data, objects)
+    for where, node in objects:
         if "parameters" in node or "headers" in node:
             _node_rules(review, where, node)
         if "responses" in node and type(node["responses"]) is dict and where.startswith("/paths/"):
-            responses_objects.append((f"{where}/responses", node["responses"]))
+            responses_objects.append((f"{where}/responses", node["responses"], node))
         kind = node.get("type")
         if kind is None:
             continue
@@ -76,7 +153,13 @@ def schema_rules(review: Review, *, data: Mapping[str, Any], oas31: bool) -> lis
             report(_ARRAY_LIMIT[0], where, node, _ARRAY_LIMIT[1])
         if "string" in types:
             if not ("maxLength" in node or "enum" in node or "const" in node):
-                report(_STRING_LIMIT[0], where, node, _STRING_LIMIT[1])
+                report(
+                    _STRING_LIMIT[0],
+                    where,
+                    node,
+                    _STRING_LIMIT[1],
+                    _string_limit_exemption(where, node, request_schemas),
+                )
             if not ("format" in node or "pattern" in node or "enum" in node or "const" in node):
                 report(_STRING_RESTRICTED[0], where, node, _STRING_RESTRICTED[1])
         if "integer" in types:

@@ -1,0 +1,145 @@
+"""A design-level gap is one finding with every place as a location; a rule does not ask what a
+place already answers (a bounded format, a public operation), and keeps that place suppressed
+with the reason, so Spectral's pairs stay among the locations."""
+
+from typing import Any
+
+from apps.designs.engine.findings import Finding
+from tests.security.helpers import op, rules, spec
+
+
+def _open(found: dict[str, list[Finding]], rule_id: str) -> list[Finding]:
+    return [f for f in found.get(rule_id, []) if not f.suppressed]
+
+
+def _suppressed(found: dict[str, list[Finding]], rule_id: str) -> list[Finding]:
+    return [f for f in found.get(rule_id, []) if f.suppressed]
+
+
+def _pointers(findings: list[Finding]) -> set[str]:
+    return {loc.pointer or "" for f in findings for loc in f.locations}
+
+
+def test_a_gap_on_every_operation_is_one_finding_with_every_operation() -> None:
+    found = rules(spec({f"/things{i}": {"get": op(), "post": op()} for i in range(6)}))
+    no_429 = _open(found, "sec.api4.no-429")
+    assert len(no_429) == 1
+    assert len(no_429[0].locations) == 12
+    assert no_429[0].message.startswith("12 operations document no 429 response")
+    assert no_429[0].title == "Operation does not document 429 Too Many Requests"
+    assert len(_open(found, "sec.api8.error-401")) == 1
+
+
+def test_a_gap_on_one_node_keeps_that_nodes_own_message() -> None:
+    found = rules(spec({"/a": {"get": op(responses={"200": {"description": "ok"}, "429": {"description": "x"}})}}))
+    [finding] = _open(found, "sec.api4.no-429")
+    assert finding.message.startswith("The operation documents no 429 response with a body.")
+
+
+def test_a_decision_per_node_stays_a_finding_per_node() -> None:
+    body: dict[str, Any] = {
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "is_staff": {"type": "boolean"},
+                        "role": {"type": "string", "enum": ["a", "b"]},
+                    },
+                }
+            }
+        }
+    }
+    found = rules(spec({"/users": {"post": op(requestBody=body)}, "/admins": {"post": op(requestBody=body)}}))
+    assert len(found["sec.api3.privileged-field-writable"]) >= 2
+    assert all(len(f.locations) == 1 for f in found["sec.api3.privileged-field-writable"])
+
+
+def test_a_waived_place_leaves_the_finding_and_is_kept_suppressed() -> None:
+    paths = {
+        "/a": {"get": op()},
+        "/b": {"get": op()},
+        "/c": {"get": {"responses": {"200": {"description": "ok"}, "x-workbench-ignore": ["sec.api4.no-429"]}}},
+    }
+    found = rules(spec(paths))
+    [open_] = _open(found, "sec.api4.no-429")
+    [waived] = _suppressed(found, "sec.api4.no-429")
+    assert _pointers([open_]) == {"/paths/~1a/get/responses", "/paths/~1b/get/responses"}
+    assert _pointers([waived]) == {"/paths/~1c/get/responses"}
+    assert waived.suppressed is not None and waived.suppressed["source"] == "spec"
+    assert open_.fingerprint != waived.fingerprint
+
+
+def _strings(**properties: dict[str, Any]) -> str:
+    """A request body and a response each with `properties`, the response through its own schema."""
+    return spec(
+        {
+            "/notes": {
+                "post": op(
+                    requestBody={"content": {"application/json": {"schema": {"$ref": "#/components/schemas/In"}}}},
+                    responses={
+                        "201": {
+                            "description": "ok",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Out"}}},
+                        }
+                    },
+                )
+            }
+        },
+        components={
+            "schemas": {
+                "In": {"type": "object", "properties": properties},
+                "Out": {"type": "object", "properties": {"echo": {"type": "string"}}},
+            }
+        },
+    )
+
+
+def test_length_limits_are_asked_of_strings_a_client_sends_unbounded() -> None:
+    found = rules(
+        _strings(
+            text={"type": "string"},
+            slug={"type": "string", "pattern": "[a-z]+"},  # not anchored: any length
+            code={"type": "string", "pattern": "^[A-Z]+$"},  # anchored, but unbounded repetition
+            email={"type": "string", "format": "email"},
+        )
+    )
+    asked = _pointers(_open(found, "sec.api4.string-limit"))
+    assert asked == {f"/components/schemas/In/properties/{name}" for name in ("text", "slug", "code", "email")}
+
+
+def test_length_limits_are_not_asked_where_the_schema_already_bounds_or_only_the_server_writes() -> None:
+    found = rules(
+        _strings(
+            when={"type": "string", "format": "date-time"},
+            ref={"type": "string", "format": "uuid"},
+            sku={"type": "string", "pattern": "^[A-Z]{3}-[0-9]{4}$"},
+            state={"type": "string", "enum": ["open", "closed"]},
+            kind={"type": "string", "const": "note"},
+            id={"type": "string", "readOnly": True},
+            short={"type": "string", "maxLength": 20},
+        )
+    )
+    assert _open(found, "sec.api4.string-limit") == []
+    exempt = {
+        f.suppressed["reason"]: _pointers([f]) for f in _suppressed(found, "sec.api4.string-limit") if f.suppressed
+    }
+    reasons = " ".join(exempt)
+    assert "format" in reasons and "pattern" in reasons and "readOnly" in reasons and "only the server" in reasons
+    # Kept, suppressed, where Spectral's string-limit asks (not for enum, const or maxLength).
+    assert set().union(*exempt.values()) == {
+        "/components/schemas/In/properties/when",
+        "/components/schemas/In/properties/ref",
+        "/components/schemas/In/properties/sku",
+        "/components/schemas/In/properties/id",
+        "/components/schemas/Out/properties/echo",  # response only
+    }
+    assert all(f.message.startswith("Not asked here:") for f in _suppressed(found, "sec.api4.string-limit"))
+
+
+def test_401_is_not_asked_of_a_public_operation() -> None:
+    found = rules(spec({"/login": {"post": op(security=[])}, "/me": {"get": op()}}))
+    assert _pointers(_open(found, "sec.api8.error-401")) == {"/paths/~1me/get/responses"}
+    [public] = _suppressed(found, "sec.api8.error-401")
+    assert _pointers([public]) == {"/paths/~1login/post/responses"}
+    assert public.suppressed is not None and "security: []" in public.suppressed["reason"]
