@@ -12,7 +12,8 @@ the database do.
 - "every order has a customer" / "each order belongs to a customer" where the foreign key is
   nullable, or missing.
 
-Each finding is located at the data model's line (the foreign key, the table) and the story's.
+Each finding is located at the data model's line (the foreign key, the column, the table) and at
+the story's line that makes the promise.
 Pure: reads the DesignModel's stories and entities; reports to `reporter.Review`.
 """
 
@@ -22,7 +23,7 @@ import re
 from collections.abc import Iterator
 
 from apps.designs.engine.loader import singular
-from apps.designs.engine.model import Entity, ForeignKey, Story
+from apps.designs.engine.model import Entity, ForeignKey, SourceRef, Story
 from apps.security.engine.reporter import Review
 
 _RETAIN = re.compile(
@@ -59,14 +60,19 @@ _REQUIRED = re.compile(
 _STOP_WORDS = frozenset({"the", "a", "an", "each", "every", "its", "their", "all", "value", "values"})
 
 
-def _texts(story: Story) -> Iterator[str]:
-    """The sentences of a story that may promise something about the rows."""
-    yield story.title
-    if story.goal:
-        yield story.goal
-    if story.benefit:
-        yield story.benefit
-    yield from story.acceptance_criteria
+_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+
+
+def _texts(story: Story) -> Iterator[tuple[str, SourceRef]]:
+    """The lines of a story that may promise something about the rows, each with where it is
+    written (the story's heading when its lines are not known)."""
+    if story.lines:
+        for line, text in story.lines:
+            yield _BULLET.sub("", text).strip().lstrip("#").strip(), SourceRef(story.source.document, line, 1)
+        return
+    for text in (story.title, story.goal, story.benefit, *story.acceptance_criteria):
+        if text:
+            yield text, story.source
 
 
 def _forms(table: str) -> set[str]:
@@ -164,13 +170,15 @@ def story_model_rules(review: Review) -> None:
     names = _Names(model.entities)
     entities = names.entities
     for story in model.stories:
-        for text in _texts(story):
-            _retention(review, story, text, names, entities)
-            _uniqueness(review, story, text, names)
-            _required(review, story, text, names)
+        for text, said in _texts(story):
+            _retention(review, story, text, said, names, entities)
+            _uniqueness(review, story, text, said, names)
+            _required(review, story, text, said, names)
 
 
-def _retention(review: Review, story: Story, text: str, names: _Names, entities: dict[str, Entity]) -> None:
+def _retention(
+    review: Review, story: Story, text: str, said: SourceRef, names: _Names, entities: dict[str, Entity]
+) -> None:
     retained = _RETAIN.search(text)
     soft = _SOFT_DELETE.search(text)
     if not retained and not soft:
@@ -187,7 +195,7 @@ def _retention(review: Review, story: Story, text: str, names: _Names, entities:
                     f"{story.id} says \u201c{text}\u201d, but {how}: deleting a {singular(fk.ref_table)} deletes the "
                     f"{entity.name} rows the story keeps.",
                     key=f"{story.id}|{entity.name}|{owner}|{','.join(fk.columns)}",
-                    also=(story.source,),
+                    also=(said,),
                 )
         if soft and not any(c.name in SOFT_DELETE_COLUMNS for c in entity.columns):
             review.add(
@@ -196,11 +204,11 @@ def _retention(review: Review, story: Story, text: str, names: _Names, entities:
                 f"{story.id} says \u201c{text}\u201d, but {entity.name} has no soft-delete column "
                 f"({', '.join(sorted(SOFT_DELETE_COLUMNS)[:4])}, ...): a delete removes the row.",
                 key=f"{story.id}|{entity.name}",
-                also=(story.source,),
+                also=(said,),
             )
 
 
-def _uniqueness(review: Review, story: Story, text: str, names: _Names) -> None:
+def _uniqueness(review: Review, story: Story, text: str, said: SourceRef, names: _Names) -> None:
     mentioned = names.tables_in(text)
     for match in _UNIQUE_VALUE.finditer(text):
         words = match.group("column") or match.group("shared") or match.group("column2") or ""
@@ -216,7 +224,7 @@ def _uniqueness(review: Review, story: Story, text: str, names: _Names) -> None:
                 f"{story.id} says \u201c{text}\u201d, but no unique constraint or unique index of {entity.name} "
                 f"covers {column}: two rows with the same {column} can be written.",
                 key=f"{story.id}|{entity.name}|{column}",
-                also=(entity.source, story.source),
+                also=(entity.source, said),
             )
     for match in _ONE_PER.finditer(text):
         child = names.table(match.group("child"))
@@ -243,11 +251,11 @@ def _uniqueness(review: Review, story: Story, text: str, names: _Names) -> None:
             + (f" (a partial one, WHERE the row is {qualifier}, would do)" if qualifier else "")
             + f": a {singular(parent.name)} can have many {child.name}.",
             key=f"{story.id}|{child.name}|{','.join(sorted(columns))}",
-            also=(child.source, story.source),
+            also=(child.source, said),
         )
 
 
-def _required(review: Review, story: Story, text: str, names: _Names) -> None:
+def _required(review: Review, story: Story, text: str, said: SourceRef, names: _Names) -> None:
     for match in _REQUIRED.finditer(text):
         child = names.table(match.group("child"))
         parent = names.table(match.group("parent"))
@@ -261,7 +269,7 @@ def _required(review: Review, story: Story, text: str, names: _Names) -> None:
                 f"{story.id} says \u201c{text}\u201d, but {child.name} has no foreign key to {parent.name}: "
                 "nothing ties each row to one.",
                 key=f"{story.id}|{child.name}|{parent.name}",
-                also=(story.source,),
+                also=(said,),
             )
             continue
         for fk in links:
@@ -273,5 +281,5 @@ def _required(review: Review, story: Story, text: str, names: _Names) -> None:
                     f"{story.id} says \u201c{text}\u201d, but {child.name}.{', '.join(nullable)} (the foreign key to "
                     f"{parent.name}) is nullable: a row without a {singular(parent.name)} can be written.",
                     key=f"{story.id}|{child.name}|{parent.name}",
-                    also=(story.source,),
+                    also=(said,),
                 )
