@@ -67,6 +67,8 @@ ROLE = [
     ("No one but the registrar may issue transcripts.", "registrar"),
     ("Only tellers and supervisors can reverse a deposit.", "tellers"),
     ("Closing the account is reserved for back-office staff.", "back-office staff"),
+    ("Only users with the support role can search across customers.", "support"),
+    ("Clerks who hold the refund permission may reverse a sale.", "refund"),
 ]
 NOT_ROLE = [
     "As a member, I want to borrow a book, so that I can read it.",

@@ -126,6 +126,10 @@ _ROLE_PATTERNS = (
     ),
     re.compile(rf"\b(?P<role>{_ROLE})\s+(?:role|permission|scope|privileges?)\s+(?:is\s+)?(?:required|needed)\b", re.I),
     re.compile(
+        r"\b(?:with|having|who (?:have|has|hold|holds)) (?:the |an? )?(?P<role>[a-z]+(?:[ -][a-z]+)?) (?:role|permission|scope|privileges?|rights)\b",
+        re.I,
+    ),
+    re.compile(
         rf"\bno one but (?:the\s+)?(?P<role>{_ROLE})\b|\bnobody (?:except|but) (?:the\s+)?(?P<role2>{_ROLE})\b", re.I
     ),
 )

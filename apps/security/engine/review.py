@@ -28,6 +28,7 @@ from apps.security.engine.catalog import CATEGORIES, RULES
 from apps.security.engine.reporter import Review
 from apps.security.engine.rules.bodies import body_rules
 from apps.security.engine.rules.data_protection import data_rules
+from apps.security.engine.rules.functions import function_rules
 from apps.security.engine.rules.operations import operation_rules
 from apps.security.engine.rules.schemas import schema_rules
 from apps.security.engine.rules.servers import scheme_rules, server_rules
@@ -104,6 +105,7 @@ def _analyze_security(model: DesignModel) -> tuple[list[Finding], dict[str, Any]
         operation_rules(review, doc=doc, responses_objects=responses_objects)
         body_rules(review, doc=doc)
         endpoint_rules(review)
+        function_rules(review)
     else:
         story_rules(review)
     data_rules(review)

@@ -187,13 +187,21 @@ class _Bodies:
 
 
 def _collect_properties(
-    doc: ApiDocument, schema: Any, where: str, depth: int
+    doc: ApiDocument, schema: Any, where: str, depth: int, expanded: set[int] | None = None
 ) -> Iterator[tuple[str, Any, str, str | None]]:
+    """Every property of a body schema: its own, those of its `allOf`/`oneOf`/`anyOf` parts and
+    array items, and those of nested objects (`{"user": {"is_admin": ...}}`), each with where its
+    parent is written. A nested schema met again (shared, or a cycle) is expanded once."""
     resolved, at = deref(doc, schema, where)
     if depth > 8 or not isinstance(resolved, dict):
         return
+    if expanded is None:
+        expanded = set()
+    if id(resolved) in expanded:
+        return
+    expanded.add(id(resolved))
     if resolved.get("type") == "array" and "items" in resolved:
-        yield from _collect_properties(doc, resolved["items"], at + "/items", depth + 1)
+        yield from _collect_properties(doc, resolved["items"], at + "/items", depth + 1, expanded)
         return
     props = resolved.get("properties")
     if isinstance(props, dict):
@@ -205,11 +213,43 @@ def _collect_properties(
                 target, ref_at = prop, None
             if isinstance(target, dict):
                 yield str(name), target, at, ref_at
+                if _nests(target):
+                    yield from _collect_properties(
+                        doc, target, _property_pointer(at, str(name), ref_at), depth + 1, expanded
+                    )
     for combo in ("allOf", "oneOf", "anyOf"):
         parts = resolved.get(combo)
         if isinstance(parts, list):
             for index, part in enumerate(parts):
-                yield from _collect_properties(doc, part, f"{at}/{combo}/{index}", depth + 1)
+                yield from _collect_properties(doc, part, f"{at}/{combo}/{index}", depth + 1, expanded)
+
+
+def _nests(schema: dict[str, Any]) -> bool:
+    """Whether a property's schema holds properties of its own (an object, an array of them, a
+    composition)."""
+    return "properties" in schema or "items" in schema or "allOf" in schema or "oneOf" in schema or "anyOf" in schema
+
+
+def request_properties(doc: ApiDocument) -> list[tuple[str, str, dict[str, Any], str]]:
+    """(operation label, name, schema, pointer) of every property of every write's request body
+    under `paths`, nested ones and those of `allOf`/`oneOf`/`anyOf` parts included."""
+    bodies = _Bodies(doc)
+    found = []
+    for path, method, operation in _body_operations(doc):
+        if method not in {"post", "put", "patch"}:
+            continue
+        op_ptr = f"/paths/{escape_pointer_part(path)}/{method}"
+        request, request_at = deref(doc, operation.get("requestBody"), op_ptr + "/requestBody")
+        if not isinstance(request, dict) or not isinstance(request.get("content"), dict):
+            continue
+        for media, media_obj in request["content"].items():
+            if isinstance(media_obj, dict):
+                where = f"{request_at}/content/{escape_pointer_part(str(media))}/schema"
+                found += [
+                    (f"{method.upper()} {path}", name, prop, at)
+                    for name, prop, at in bodies.properties(media_obj.get("schema"), where)
+                ]
+    return found
 
 
 def body_rules(review: Review, *, doc: ApiDocument) -> None:

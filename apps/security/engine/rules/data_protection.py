@@ -1,9 +1,25 @@
-"""Data-protection rules on the data model's columns (card numbers, special categories, plain-text
-secrets, personal data) and stories promising data is never stored that the design still holds."""
+"""Data-protection rules on the data model's columns and the API's schemas, in three tiers each
+with the handling it needs; plain-text secrets; and stories promising data is never stored that
+the design still holds.
+
+1. Identifiers and contact data (names, email, phone, address, date of birth: `personal-data`;
+   national and government identifiers: `sensitive-data`): access logging, masking in responses,
+   retention; field-level encryption for government identifiers.
+2. Special categories (GDPR art. 9: health, biometrics, beliefs, sexual orientation, union
+   membership, ethnicity: `special-category`): field-level encryption, access logging, masking,
+   retention, a legal basis.
+3. Payment data: a card number is a payment finding (`card-number-stored`, critical) only with
+   payment context (the table or schema, a sibling field or a story speaks of payments, cards,
+   billing or checkout); a column merely named like one is `card-number-unverified` (low).
+
+A finding's title and message name the same tier: each message says which fields and what
+handling they need, the rule's title says which tier.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from apps.designs.engine.model import SourceRef
 from apps.security.engine.reporter import Review, walk
@@ -11,24 +27,51 @@ from apps.security.engine.reporter import Review, walk
 _NEVER_STORED = re.compile(
     r"(?:the\s+)?(?P<what>[a-z][a-z ]{2,40}?)\s+(?:is|are)\s+never\s+(?:stored|kept|saved|persisted)", re.IGNORECASE
 )
-_CARD_NUMBER = {"card_number", "pan", "cc_number", "credit_card_number", "card_no", "cardnumber", "credit_card"}
+_CARD_NUMBER = {
+    "card_number",
+    "cardnumber",
+    "pan",
+    "cc_number",
+    "ccnumber",
+    "credit_card_number",
+    "creditcardnumber",
+    "card_no",
+    "cardno",
+    "credit_card",
+    "creditcard",
+    "primary_account_number",
+    "card_num",
+}
 _PERSONAL = {
     "email",
+    "email_address",
     "phone",
     "phone_number",
     "mobile",
+    "mobile_number",
     "full_name",
+    "fullname",
     "first_name",
+    "firstname",
     "last_name",
+    "lastname",
     "surname",
+    "given_name",
+    "family_name",
     "date_of_birth",
+    "dateofbirth",
     "birth_date",
+    "birthdate",
     "dob",
     "birthday",
     "address",
     "street",
+    "street_address",
     "postcode",
+    "postal_code",
     "zip",
+    "zip_code",
+    "home_address",
     "shipping_address",
     "delivery_address",
     "billing_address",
@@ -36,64 +79,278 @@ _PERSONAL = {
     "location",
     "gender",
 }
-_SENSITIVE = {
+_IDENTIFIERS = {
     "national_id",
+    "nationalid",
+    "national_id_number",
     "ssn",
     "social_security_number",
     "passport",
     "passport_number",
+    "passportnumber",
     "tax_id",
-    "diagnosis",
-    "medical_history",
-    "health",
-    "allergies",
-    "blood_type",
-    "religion",
-    "ethnicity",
-    "sexual_orientation",
-    "biometric",
-    "medication",
+    "taxid",
+    "tax_number",
+    "nin",
+    "national_insurance_number",
+    "driving_licence_number",
+    "drivers_license_number",
+    "personal_id",
+    "id_card_number",
+}
+# GDPR art. 9 special categories, by what the field names.
+_SPECIAL = {
+    "diagnosis": "health",
+    "diagnoses": "health",
+    "icd_code": "health",
+    "icd10": "health",
+    "icd10_code": "health",
+    "icd_10_code": "health",
+    "icdcode": "health",
+    "clinical_notes": "health",
+    "clinical_note": "health",
+    "clinicalnotes": "health",
+    "medical_notes": "health",
+    "medical_history": "health",
+    "medical_record": "health",
+    "health_status": "health",
+    "medical_condition": "health",
+    "medical_conditions": "health",
+    "symptoms": "health",
+    "prescription": "health",
+    "prescriptions": "health",
+    "medication": "health",
+    "medications": "health",
+    "dosage": "health",
+    "allergies": "health",
+    "allergy": "health",
+    "blood_type": "health",
+    "bloodtype": "health",
+    "blood_group": "health",
+    "disability": "health",
+    "insurance_number": "health",
+    "insurance_policy_number": "health",
+    "policy_number": "health",
+    "health_insurance_number": "health",
+    "lab_results": "health",
+    "biometric": "biometric",
+    "biometrics": "biometric",
+    "fingerprint": "biometric",
+    "fingerprint_template": "biometric",
+    "face_template": "biometric",
+    "face_embedding": "biometric",
+    "iris_scan": "biometric",
+    "voiceprint": "biometric",
+    "religion": "religious or philosophical beliefs",
+    "religious_belief": "religious or philosophical beliefs",
+    "faith": "religious or philosophical beliefs",
+    "political_opinion": "political opinions",
+    "political_affiliation": "political opinions",
+    "political_party": "political opinions",
+    "sexual_orientation": "sexual orientation",
+    "sex_life": "sexual orientation",
+    "union_membership": "trade union membership",
+    "trade_union": "trade union membership",
+    "union_member": "trade union membership",
+    "ethnicity": "racial or ethnic origin",
+    "ethnic_origin": "racial or ethnic origin",
+    "genetic_data": "genetic data",
+    "genome": "genetic data",
 }
 _PLAINTEXT_SECRET = {"password", "secret", "api_key", "apikey", "client_secret", "private_key", "pin"}
+# What makes a card number a payment card number: the name of its table or schema, a sibling.
+_PAYMENT_NAME = re.compile(r"pay|card|billing|checkout|charge|wallet|invoice|purchase|transaction|order", re.IGNORECASE)
+# Cards that are not payment cards.
+_OTHER_CARD = re.compile(
+    r"(?:^|_)(?:library|loyalty|member(?:ship)?|gift|reward|access|key|sim|identity|id|business|student|report|score|flash|index)_?cards?",
+    re.IGNORECASE,
+)
+_PAYMENT_SIBLINGS = {
+    "cvv",
+    "cvc",
+    "cvv2",
+    "card_cvv",
+    "expiry",
+    "expiry_date",
+    "expiration",
+    "expiration_date",
+    "exp_month",
+    "exp_year",
+    "expiry_month",
+    "expiry_year",
+    "cardholder",
+    "cardholder_name",
+    "card_holder",
+    "card_holder_name",
+    "card_brand",
+    "amount",
+    "currency",
+}
+_PAYMENT_STORY = re.compile(
+    r"\b(?:pay(?:s|ment|ing)?|credit card|debit card|billing|checkout|check out|charge[sd]?)\b", re.IGNORECASE
+)
+_CARD_STORY = re.compile(r"\bcard\b", re.IGNORECASE)
+# Each column and field name is compared in this form: `dateOfBirth` and `date_of_birth` alike.
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def _normal(name: str) -> str:
+    return _CAMEL.sub("_", name).lower().replace("-", "_")
 
 
 def data_rules(review: Review) -> None:
     model = review.model
+    payment_story = any(
+        _PAYMENT_STORY.search(text) and _CARD_STORY.search(text)
+        for story in model.stories
+        for text in (" ".join([story.title, story.goal or "", *story.acceptance_criteria]),)
+    )
     for entity in model.entities:
-        personal = []
-        for column in entity.columns:
-            name = column.name.lower()
-            if name in _CARD_NUMBER:
+        _classify(
+            review,
+            owner=entity.name,
+            fields=[(c.name, c.source) for c in entity.columns],
+            payment_story=payment_story,
+            in_api=False,
+        )
+    if review.doc is not None:
+        components = review.doc.data.get("components")
+        schemas = components.get("schemas") if isinstance(components, dict) else None
+        for name, schema in schemas.items() if isinstance(schemas, dict) else ():
+            fields = list(_schema_fields(schema, f"/components/schemas/{_escape(str(name))}"))
+            if fields:
+                _classify(
+                    review,
+                    owner=str(name),
+                    fields=[(field, ptr) for field, ptr in fields],
+                    payment_story=payment_story,
+                    in_api=True,
+                )
+    _story_contradictions(review)
+
+
+def _escape(part: str) -> str:
+    return part.replace("~", "~0").replace("/", "~1")
+
+
+def _schema_fields(schema: object, where: str, depth: int = 0) -> Iterable[tuple[str, str]]:
+    """(name, pointer) of a component schema's own properties, those of its allOf/oneOf/anyOf
+    parts and of inline nested objects ($refs are reported where they lead)."""
+    if depth > 6 or not isinstance(schema, dict):
+        return
+    props = schema.get("properties")
+    if isinstance(props, dict):
+        for name, prop in props.items():
+            at = f"{where}/properties/{_escape(str(name))}"
+            yield str(name), at
+            if isinstance(prop, dict) and "$ref" not in prop:
+                yield from _schema_fields(prop, at, depth + 1)
+                if isinstance(prop.get("items"), dict):
+                    yield from _schema_fields(prop["items"], at + "/items", depth + 1)
+    for combo in ("allOf", "oneOf", "anyOf"):
+        parts = schema.get(combo)
+        if isinstance(parts, list):
+            for index, part in enumerate(parts):
+                yield from _schema_fields(part, f"{where}/{combo}/{index}", depth + 1)
+
+
+def _classify(
+    review: Review,
+    *,
+    owner: str,
+    fields: list[tuple[str, SourceRef | str]],
+    payment_story: bool,
+    in_api: bool,
+) -> None:
+    """The findings of one table (`in_api` False) or one component schema, over its fields as
+    (name, where: a SourceRef for a column, a JSON pointer for a schema property)."""
+    names = {_normal(name) for name, _ in fields}
+    payment = (
+        (bool(_PAYMENT_NAME.search(owner)) and not _OTHER_CARD.search(_normal(owner)))
+        or bool(names & _PAYMENT_SIBLINGS)
+        or payment_story
+    )
+    kind = "schema" if in_api else "table"
+    prefix = "schema:" if in_api else ""
+    personal: list[tuple[str, SourceRef | str]] = []
+    special: list[tuple[str, str, SourceRef | str]] = []
+    for name, where in fields:
+        lowered = _normal(name)
+        key = f"{prefix}{owner}.{name}"
+        label = f"{owner}.{name}"
+        if lowered in _CARD_NUMBER:
+            if payment:
                 review.add(
                     "sec.dp.card-number-stored",
-                    column.source,
-                    f"{entity.name}.{column.name} holds card numbers.",
-                    key=f"{entity.name}.{column.name}",
+                    where,
+                    f"{label} holds payment card numbers ({_payment_reason(owner, names, payment_story)})."
+                    + (" The API carries them." if in_api else ""),
+                    key=key,
                 )
-            if name in _SENSITIVE:
+            else:
                 review.add(
-                    "sec.dp.sensitive-data",
-                    column.source,
-                    f"{entity.name}.{column.name} is special category or identity data.",
-                    key=f"{entity.name}.{column.name}",
+                    "sec.dp.card-number-unverified",
+                    where,
+                    f"{label} is named like a card number, but neither its {kind} nor its sibling fields nor a story speak of payments: verify what it holds.",
+                    key=key,
                 )
-            if name in _PLAINTEXT_SECRET:
-                review.add(
-                    "sec.dp.plaintext-secret",
-                    column.source,
-                    f"{entity.name}.{column.name} looks like a plain-text secret.",
-                    key=f"{entity.name}.{column.name}",
-                )
-            if name in _PERSONAL:
-                personal.append(column)
-        if personal:
+        if lowered in _SPECIAL:
+            special.append((name, _SPECIAL[lowered], where))
+        if lowered in _IDENTIFIERS:
             review.add(
-                "sec.dp.personal-data",
-                personal[0].source,
-                f"{entity.name} holds personal data: {', '.join(c.name for c in personal)}.",
-                key=entity.name,
-                also=tuple(c.source for c in personal[1:]),
+                "sec.dp.sensitive-data",
+                where,
+                f"{label} is a national or government identifier: encrypt it at field level, mask it in responses, log every read and set its retention.",
+                key=key,
             )
+        if lowered in _PLAINTEXT_SECRET and not in_api:
+            review.add(
+                "sec.dp.plaintext-secret",
+                where,
+                f"{label} looks like a plain-text secret.",
+                key=key,
+            )
+        if lowered in _PERSONAL:
+            personal.append((name, where))
+    if special:
+        kinds = ", ".join(dict.fromkeys(k for _, k, _ in special))
+        first = special[0][2]
+        review.add(
+            "sec.dp.special-category",
+            first,
+            f"{owner} holds special category data ({kinds}): {', '.join(n for n, _, _ in special)}. Handling: field-level encryption at rest, access logging, masking in responses, retention.",
+            key=f"{prefix}{owner}",
+            also=tuple(_ref(review, w) for _, _, w in special[1:]),
+        )
+    if personal:
+        review.add(
+            "sec.dp.personal-data",
+            personal[0][1],
+            f"{owner} holds identifiers and contact data: {', '.join(n for n, _ in personal)}. Handling: access logging, masking in responses, retention.",
+            key=f"{prefix}{owner}",
+            also=tuple(_ref(review, w) for _, w in personal[1:]),
+        )
+
+
+def _ref(review: Review, where: SourceRef | str) -> SourceRef:
+    if isinstance(where, SourceRef):
+        return where
+    if review.doc is None:  # a pointer comes only from the API document
+        raise ValueError(f"no OpenAPI document to locate {where}")
+    return review.doc.locate(where)
+
+
+def _payment_reason(owner: str, names: set[str], payment_story: bool) -> str:
+    if _PAYMENT_NAME.search(owner) and not _OTHER_CARD.search(_normal(owner)):
+        return f"`{owner}` is about payments"
+    siblings = sorted(names & _PAYMENT_SIBLINGS)
+    if siblings:
+        return f"beside {', '.join(siblings)}"
+    return "a story speaks of card payments" if payment_story else "payment context"
+
+
+def _story_contradictions(review: Review) -> None:
+    model = review.model
     for story in model.stories:
         for criterion in story.acceptance_criteria:
             for match in _NEVER_STORED.finditer(criterion):

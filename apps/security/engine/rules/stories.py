@@ -1,21 +1,23 @@
-"""Rules that read the stories beside the API: object-level access a story states or leaves
-unstated (API1), sensitive flows without anti-automation (API6), webhooks a story wants signed
-(API10); and lists returned without paging (API4), read from the DesignModel's endpoints."""
+"""Rules that read the stories beside the API, through what each story requires
+(`story_intents`): object-level access a story states or leaves unstated (API1), the role an
+operation is reserved to (API5), stated limits (API4, API6), signed and idempotent calls received
+from outside, checked on every operation that receives them whatever its path is called (API10,
+API6), and fields the server derives from the caller that a request body lets the client set
+(API3); and lists returned without paging (API4), read from the DesignModel's endpoints."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Iterable
 
 from apps.designs.engine.matching import match_endpoint
-from apps.designs.engine.model import Endpoint
+from apps.designs.engine.model import Endpoint, Story
+from apps.designs.engine.story_intents import Intent, field_matches, story_intents
+from apps.designs.engine.structured import resolve_pointer
 from apps.security.engine.reporter import Review
+from apps.security.engine.rules.bodies import request_properties
 from apps.security.engine.rules.common import SIGNATURE, WEBHOOK_PATH, name_facts
 
-_OWNERSHIP = re.compile(
-    r"another (customer|user|patient|member|account|person|tenant|client)'?s|someone else'?s|only (my|their|his|her|its) own|\bmine only\b|\bmine\b|\b404\b|\b403\b|only (users|staff|members|admins?) (with|of)|belongs? to (me|them|the caller)",
-    re.IGNORECASE,
-)
 _SENSITIVE_FLOW = re.compile(
     r"\b(check ?out|place an order|places? (an |the )?order|sign[ -]?up|register|registration|book(ing)?|reserv|pay(s|ment)?\b|password reset|reset (my|the) password|coupon|voucher|redeem|vote|ticket|transfer)",
     re.IGNORECASE,
@@ -23,68 +25,267 @@ _SENSITIVE_FLOW = re.compile(
 _ANTI_AUTOMATION = re.compile(
     r"rate[- ]?limit|throttl|captcha|bot|automat|velocity|per[- ](account|device|ip)|fraud|abuse", re.IGNORECASE
 )
-_SIGNATURE_STORY = re.compile(r"verified by signature|signed|signature", re.IGNORECASE)
+# What an operation that receives calls from a third party says about itself, besides its path.
+_RECEIVER_WORDS = re.compile(
+    r"web-?hook|call-?back|\bhooks?\b|\bipn\b|notification|inbound|\breceive|\bdeliver(?:y|ies)\b", re.IGNORECASE
+)
+_EVENT_HEADER = re.compile(r"^x-[a-z0-9-]*-(?:event|delivery|topic)$|^webhook-|^x-webhook", re.IGNORECASE)
+_RECEIVER_STORY = re.compile(r"web-?hook|call-?back|notification|provider|\bipn\b|\bevents?\b", re.IGNORECASE)
+_IDEMPOTENCY_KEY = re.compile(r"idempot|dedup|request[-_]?id", re.IGNORECASE)
+_EVENT_ID = re.compile(
+    r"idempot|dedup|request[-_]?id|event[-_]?id|delivery[-_]?id|webhook[-_]?id|message[-_]?id", re.IGNORECASE
+)
+
+
+def _quote(intent: Intent) -> str:
+    return (
+        f"\u201c{intent.sentence}\u201d (line {intent.source.line})"
+        if intent.source.line
+        else f"\u201c{intent.sentence}\u201d"
+    )
 
 
 def story_rules(review: Review) -> None:
     model = review.model
-    stories_by_endpoint: dict[str, list[Any]] = {}
+    intents = {story.id: story_intents(story) for story in model.stories}
+    stories_by_endpoint: dict[str, list[Story]] = {}
     for story in model.stories:
         for ref in story.endpoints:
             endpoint = match_endpoint(ref, model.endpoints)
-            if endpoint is not None:
-                stories_by_endpoint.setdefault(endpoint.key, []).append(story)
+            if endpoint is not None and story not in stories_by_endpoint.setdefault(endpoint.key, []):
+                stories_by_endpoint[endpoint.key].append(story)
     for endpoint in model.endpoints:
-        if not endpoint.security or not _has_object_id(endpoint):
-            continue
         stories = stories_by_endpoint.get(endpoint.key, [])
-        evidence = [(s, c) for s in stories for c in s.acceptance_criteria if _OWNERSHIP.search(c)]
-        if evidence:
-            story, criterion = evidence[0]
-            review.add(
-                "sec.api1.object-access-required",
-                endpoint.source,
-                f"{story.id} says \u201c{criterion}\u201d: {endpoint.label} must return only the caller's objects.",
-                key=endpoint.key,
-                also=(story.source,),
-            )
-        else:
-            cited = ", ".join(s.id for s in stories) or "no story"
-            review.add(
-                "sec.api1.object-access-unstated",
-                endpoint.source,
-                f"{endpoint.label} takes {', '.join('{' + p.name + '}' for p in endpoint.parameters if p.location == 'path')}; {cited} states who may access it.",
-                key=endpoint.key,
-                also=tuple(s.source for s in stories),
-            )
+        _object_access(review, endpoint, stories, intents)
+        _function_access(review, endpoint, stories, intents)
+        _stated_limits(review, endpoint, stories, intents)
+    receivers = _receivers(model.endpoints, model.webhooks)
     for story in model.stories:
-        text = " ".join([story.title, story.goal or "", *story.acceptance_criteria])
-        if _SENSITIVE_FLOW.search(text) and not _ANTI_AUTOMATION.search(text):
-            endpoints = [e for ref in story.endpoints if (e := match_endpoint(ref, model.endpoints))]
-            review.add(
-                "sec.api6.sensitive-flow",
-                story.source,
-                f"{story.id} ({story.title}) is a flow worth automating for abuse and names no limit on it.",
-                key=story.id,
-                also=tuple(e.source for e in endpoints),
-            )
-        webhook_story = any(_SIGNATURE_STORY.search(c) for c in story.acceptance_criteria)
-        if webhook_story:
-            for ref in story.endpoints:
-                endpoint = match_endpoint(ref, model.endpoints)
-                if (
-                    endpoint
-                    and WEBHOOK_PATH.search(endpoint.path)
-                    and not any(SIGNATURE.search(p.name) for p in endpoint.parameters)
-                ):
-                    review.add(
-                        "sec.api10.unsigned-webhook",
-                        endpoint.source,
-                        f"{story.id} requires the provider's calls to be verified by signature, but {endpoint.label} declares no signature header.",
-                        key=f"{endpoint.method} {endpoint.path}",
-                        also=(story.source,),
-                        title="Webhook signature required by a story but not in the API",
-                    )
+        said = intents[story.id]
+        _sensitive_flow(review, story, said)
+        cited = [e for ref in story.endpoints if (e := match_endpoint(ref, model.endpoints))]
+        _signed_calls(review, story, said, cited, receivers)
+        _idempotent_calls(review, story, said, cited, receivers)
+    _derived_fields(review, intents)
+
+
+def _object_access(
+    review: Review, endpoint: Endpoint, stories: list[Story], intents: dict[str, tuple[Intent, ...]]
+) -> None:
+    """A story stating that the objects are the caller's makes object-level authorization a
+    requirement of the operation; an operation taking an object id that no story speaks about
+    needs review."""
+    evidence = [(s, i) for s in stories for i in intents[s.id] if i.kind == "ownership"]
+    has_id = _has_object_id(endpoint)
+    if evidence and (has_id or endpoint.method == "GET"):
+        story, intent = evidence[0]
+        review.add(
+            "sec.api1.object-access-required",
+            endpoint.source,
+            f"{story.id} says {_quote(intent)}: {endpoint.label} must return only the caller's objects.",
+            key=endpoint.key,
+            also=(intent.source,),
+        )
+    elif has_id and endpoint.security and not evidence:
+        cited = ", ".join(s.id for s in stories) or "no story"
+        review.add(
+            "sec.api1.object-access-unstated",
+            endpoint.source,
+            f"{endpoint.label} takes {', '.join('{' + p.name + '}' for p in endpoint.parameters if p.location == 'path')}; {cited} states who may access it.",
+            key=endpoint.key,
+            also=tuple(s.source for s in stories),
+        )
+
+
+def _function_access(
+    review: Review, endpoint: Endpoint, stories: list[Story], intents: dict[str, tuple[Intent, ...]]
+) -> None:
+    """A story reserving an operation to a role makes function-level authorization a requirement;
+    when nothing in the operation's security sets it apart (no scope, the same schemes as the
+    rest of the API), the requirement is unmet in the API itself."""
+    evidence = [(s, i) for s in stories for i in intents[s.id] if i.kind == "role"]
+    if not evidence:
+        return
+    # A sentence restricting the operation is better evidence than the story's actor ("As an admin").
+    evidence.sort(key=lambda found: found[1].sentence.lower().startswith("as "))
+    story, intent = evidence[0]
+    distinct = any(scopes for scopes in _scopes(review, endpoint))
+    if distinct:
+        message = f"{story.id} says {_quote(intent)}: {endpoint.label} must check that the caller is {intent.detail}; its security asks for a scope, which the server must still verify."
+        severity = None
+    else:
+        message = f"{story.id} says {_quote(intent)}, but nothing in the security of {endpoint.label} sets {intent.detail} apart from other callers: no scope, no scheme of their own."
+        severity = "medium"
+    review.add(
+        "sec.api5.role-required",
+        endpoint.source,
+        message,
+        key=endpoint.key,
+        also=(intent.source,),
+        severity=severity,
+    )
+
+
+def _scopes(review: Review, endpoint: Endpoint) -> Iterable[tuple[str, ...]]:
+    """The scopes each security requirement of the operation asks for, read from the document."""
+    doc = review.doc
+    pointer = endpoint.source.pointer
+    if doc is None or not pointer:
+        return ()
+    operation = resolve_pointer(doc.data, pointer)
+    security = (
+        operation.get("security")
+        if isinstance(operation, dict) and "security" in operation
+        else doc.data.get("security")
+    )
+    if not isinstance(security, list):
+        return ()
+    return tuple(
+        tuple(str(s) for scopes in entry.values() if isinstance(scopes, list) for s in scopes)
+        for entry in security
+        if isinstance(entry, dict)
+    )
+
+
+def _stated_limits(
+    review: Review, endpoint: Endpoint, stories: list[Story], intents: dict[str, tuple[Intent, ...]]
+) -> None:
+    """A rate the story states is refused with 429: an operation the story cites that documents
+    no 429 leaves clients without the refusal the story promises."""
+    evidence = [
+        (s, i)
+        for s in stories
+        for i in intents[s.id]
+        if i.kind == "limit" and i.detail in ("rate", "lockout", "control")
+    ]
+    if not evidence or any(r.status == "429" for r in endpoint.responses):
+        return
+    story, intent = evidence[0]
+    review.add(
+        "sec.api4.story-limit-undocumented",
+        endpoint.source,
+        f"{story.id} says {_quote(intent)}, yet {endpoint.label} documents no 429 response.",
+        key=endpoint.key,
+        also=(intent.source,),
+    )
+
+
+def _sensitive_flow(review: Review, story: Story, said: tuple[Intent, ...]) -> None:
+    text = " ".join([story.title, story.goal or "", *story.acceptance_criteria])
+    if not _SENSITIVE_FLOW.search(text) or _ANTI_AUTOMATION.search(text):
+        return
+    if any(i.kind == "limit" for i in said):
+        return  # a stated limit is the measure (an idempotency key stops double submission, not abuse)
+    endpoints = [e for ref in story.endpoints if (e := match_endpoint(ref, review.model.endpoints))]
+    review.add(
+        "sec.api6.sensitive-flow",
+        story.source,
+        f"{story.id} ({story.title}) is a flow worth automating for abuse and names no limit on it.",
+        key=story.id,
+        also=tuple(e.source for e in endpoints),
+    )
+
+
+def _receivers(endpoints: tuple[Endpoint, ...], webhooks: tuple[Endpoint, ...]) -> list[Endpoint]:
+    """Every operation that receives calls from a third party: the documented webhooks and
+    callbacks, and the operations whose path, id, summary, tags or headers say they receive
+    events (whatever the path is called)."""
+    found = list(webhooks)
+    for endpoint in endpoints:
+        if endpoint.method not in ("POST", "PUT", "PATCH"):
+            continue
+        said = " ".join([endpoint.path, endpoint.operation_id or "", endpoint.summary, *endpoint.tags])
+        headers = [p.name for p in endpoint.parameters if p.location == "header"]
+        if (
+            WEBHOOK_PATH.search(endpoint.path)
+            or _RECEIVER_WORDS.search(said)
+            or any(SIGNATURE.search(h) or _EVENT_HEADER.search(h) for h in headers)
+        ):
+            found.append(endpoint)
+    return found
+
+
+def _signed(endpoint: Endpoint) -> bool:
+    return any(SIGNATURE.search(p.name) for p in endpoint.parameters if p.location in ("header", "query"))
+
+
+def _signed_calls(
+    review: Review, story: Story, said: tuple[Intent, ...], cited: list[Endpoint], receivers: list[Endpoint]
+) -> None:
+    """A story requiring signed calls holds for the operations it cites that receive calls, and
+    for every webhook, callback and receiving operation of the API."""
+    wanted = next((i for i in said if i.kind == "signature"), None)
+    if wanted is None:
+        return
+    targets = list(dict.fromkeys([*(e for e in cited if e in receivers or WEBHOOK_PATH.search(e.path)), *receivers]))
+    for endpoint in targets:
+        if _signed(endpoint):
+            continue
+        review.add(
+            "sec.api10.unsigned-webhook",
+            endpoint.source,
+            f"{story.id} requires the provider's calls to be verified by signature ({_quote(wanted)}), but {_kind(endpoint)} {endpoint.label} declares no signature header.",
+            key=f"{endpoint.method} {endpoint.path}",
+            also=(wanted.source,),
+            title="Webhook signature required by a story but not in the API",
+        )
+
+
+def _idempotent_calls(
+    review: Review, story: Story, said: tuple[Intent, ...], cited: list[Endpoint], receivers: list[Endpoint]
+) -> None:
+    """A story requiring that a retried call act once: the writes it cites must take an
+    idempotency key, and when it speaks of calls received (webhooks, callbacks, a provider's
+    retries) every receiving operation must carry something to recognise a repeat by."""
+    wanted = next((i for i in said if i.kind == "idempotency"), None)
+    if wanted is None:
+        return
+    targets = [(e, _IDEMPOTENCY_KEY) for e in cited if e.method in ("POST", "PATCH")]
+    if _RECEIVER_STORY.search(wanted.sentence) or any(e in receivers for e in cited):
+        targets += [(e, _EVENT_ID) for e in receivers]
+    seen: set[str] = set()
+    for endpoint, pattern in targets:
+        if endpoint.key in seen:
+            continue
+        seen.add(endpoint.key)
+        names = [p.name for p in endpoint.parameters]
+        if endpoint.request_body is not None:
+            names += list(endpoint.request_body.fields)
+        if any(pattern.search(n) for n in names):
+            continue
+        review.add(
+            "sec.api6.idempotency-missing",
+            endpoint.source,
+            f"{story.id} says {_quote(wanted)}, but {_kind(endpoint)} {endpoint.label} takes no idempotency key or event id to recognise a repeated call by.",
+            key=f"{endpoint.method} {endpoint.path}",
+            also=(wanted.source,),
+        )
+
+
+def _derived_fields(review: Review, intents: dict[str, tuple[Intent, ...]]) -> None:
+    """A field a story says the server derives from the caller is privileged wherever a request
+    body lets the client set it."""
+    derived = [(story_id, i) for story_id, said in intents.items() for i in said if i.kind == "derived"]
+    if not derived or review.doc is None:
+        return
+    for label, name, prop, at in request_properties(review.doc):
+        if prop.get("readOnly"):
+            continue
+        for story_id, intent in derived:
+            if field_matches(intent.detail, name):
+                review.add(
+                    "sec.api3.server-derived-field-writable",
+                    at,
+                    f"{story_id} says {_quote(intent)}, yet {label} lets the caller set `{name}`.",
+                    key=f"{at}|{label}",
+                    node=prop,
+                    also=(intent.source,),
+                )
+                break
+
+
+def _kind(endpoint: Endpoint) -> str:
+    return {"webhook": "webhook", "callback": "callback"}.get(endpoint.kind, "operation")
 
 
 def endpoint_rules(review: Review) -> None:

@@ -1,0 +1,119 @@
+"""Rules on what an operation is for, read from the DesignModel: admin and internal operations
+reachable with weak or no authentication (API5), internal operations in a published description
+(API9), and webhooks and callbacks documented without a way to verify them (API10).
+
+An operation is admin or internal when a segment of its path, a word of its operationId or one of
+its tags says so (admin, internal, ops, debug, management, back office, superuser), or when a
+story citing it reserves it to a role (`story_intents`). Authentication is weak when every way to
+call the operation is an API key or HTTP Basic while other operations of the API ask for OAuth 2,
+OpenID Connect, bearer tokens or mutual TLS.
+"""
+
+from __future__ import annotations
+
+import re
+
+from apps.designs.engine.matching import match_endpoint
+from apps.designs.engine.model import Endpoint, SecurityScheme
+from apps.designs.engine.story_intents import story_intents
+from apps.security.engine.reporter import Review
+from apps.security.engine.rules.common import SIGNATURE
+
+_ADMIN_WORDS = frozenset(
+    {"admin", "admins", "administration", "internal", "ops", "debug", "management", "backoffice", "superuser", "sudo"}
+)
+_INTERNAL_SEGMENT = re.compile(
+    r"^(?:_*internal|_*debug_*|actuator|_+admin|metrics|_metrics|prometheus|pprof|heapdump|threaddump|jolokia|_ops|_private)$",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower() for w in _WORD.findall(text)}
+
+
+def _segments(path: str) -> list[str]:
+    return [s for s in path.split("/") if s and not s.startswith("{")]
+
+
+def _admin_by_name(endpoint: Endpoint) -> str | None:
+    """What names the operation admin or internal: a path segment, its operationId or a tag."""
+    for segment in _segments(endpoint.path):
+        if segment.strip("_").lower() in _ADMIN_WORDS or segment.lower() in ("back-office", "_admin"):
+            return f"its path segment `{segment}`"
+    if endpoint.operation_id and _words(endpoint.operation_id) & _ADMIN_WORDS:
+        return f"its operationId `{endpoint.operation_id}`"
+    for tag in endpoint.tags:
+        if _words(tag) & _ADMIN_WORDS:
+            return f"its tag `{tag}`"
+    return None
+
+
+def _strong(scheme: SecurityScheme | None) -> bool:
+    if scheme is None:
+        return False
+    if scheme.type in ("oauth2", "openIdConnect", "mutualTLS"):
+        return True
+    return scheme.type == "http" and str(scheme.details.get("scheme", "")).lower() == "bearer"
+
+
+def _weak(scheme: SecurityScheme | None) -> bool:
+    if scheme is None:
+        return False
+    return scheme.type == "apiKey" or (
+        scheme.type == "http" and str(scheme.details.get("scheme", "")).lower() == "basic"
+    )
+
+
+def function_rules(review: Review) -> None:
+    model = review.model
+    schemes = {s.name: s for s in model.api.security_schemes} if model.api else {}
+    restricted: dict[str, str] = {}  # endpoint key -> the story line reserving it to a role
+    for story in model.stories:
+        roles = [i for i in story_intents(story) if i.kind == "role"]
+        if not roles:
+            continue
+        for ref in story.endpoints:
+            endpoint = match_endpoint(ref, model.endpoints)
+            if endpoint is not None:
+                restricted.setdefault(endpoint.key, f"{story.id} reserves it to {roles[0].detail}")
+    admin: list[tuple[Endpoint, str]] = []
+    strong_elsewhere = False
+    for endpoint in model.endpoints:
+        why = _admin_by_name(endpoint) or restricted.get(endpoint.key)
+        if why:
+            admin.append((endpoint, why))
+        elif any(
+            alternative and all(_strong(schemes.get(n)) for n in alternative) for alternative in endpoint.security
+        ):
+            strong_elsewhere = True
+        internal = next((s for s in _segments(endpoint.path) if _INTERNAL_SEGMENT.match(s)), None)
+        if internal:
+            review.add(
+                "sec.api9.internal-path-exposed",
+                endpoint.source,
+                f"{endpoint.label} is an internal operation (`/{internal}`) in the API description.",
+                key=endpoint.path,
+            )
+    for endpoint, why in admin:
+        if not endpoint.security or any(not alternative for alternative in endpoint.security):
+            message = f"{endpoint.label} is an admin or internal operation ({why}) that requires no authentication."
+        elif strong_elsewhere and all(
+            alternative and all(_weak(schemes.get(n)) for n in alternative) for alternative in endpoint.security
+        ):
+            used = ", ".join(sorted({n for alternative in endpoint.security for n in alternative}))
+            message = f"{endpoint.label} is an admin or internal operation ({why}) reachable with only {used} (an API key or HTTP Basic), where the rest of the API asks for OAuth or bearer tokens."
+        else:
+            continue
+        review.add("sec.api5.admin-weak-auth", endpoint.source, message, key=endpoint.key)
+    for webhook in model.webhooks:
+        signed = any(SIGNATURE.search(p.name) for p in webhook.parameters if p.location in ("header", "query"))
+        secured = any(alternative for alternative in webhook.security)
+        if not signed and not secured:
+            review.add(
+                "sec.api10.unsigned-webhook",
+                webhook.source,
+                f"The {webhook.kind} {webhook.label} is documented with neither a signature header nor a security scheme: its receiver cannot tell a forged call from a real one.",
+                key=f"{webhook.method} {webhook.path}",
+            )
