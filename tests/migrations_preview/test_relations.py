@@ -105,3 +105,52 @@ Ref: subscriptions.customer_id > customers.id [delete: cascade]
     assert 'PRIMARY KEY ("customer_id", "plan")' in forward
     assert 'REFERENCES "customers" ("id") ON DELETE CASCADE' in forward
     assert "CHECK (\"status\" IN ('active', 'paused'))" in forward
+
+
+BEFORE_CHANGE = """CREATE TABLE customers (id bigint PRIMARY KEY, email text);
+CREATE TABLE orders (
+  id bigint PRIMARY KEY,
+  customer_id bigint REFERENCES customers (id),
+  status text,
+  note text
+);
+CREATE INDEX orders_status ON orders (status);
+COMMENT ON TABLE orders IS 'rows: 5M';
+COMMENT ON TABLE customers IS 'rows: 2M';
+"""
+AFTER_CHANGE = """CREATE TABLE customers (id bigint PRIMARY KEY, email text);
+CREATE TABLE orders (
+  id bigint PRIMARY KEY,
+  customer_id bigint NOT NULL
+    REFERENCES customers (id),
+  status text NOT NULL,
+  channel text NOT NULL,
+  CONSTRAINT status_known CHECK (status IN ('a', 'b'))
+);
+CREATE INDEX orders_customer ON orders (customer_id);
+CREATE UNIQUE INDEX customers_email ON customers (email);
+COMMENT ON TABLE orders IS 'rows: 5M';
+COMMENT ON TABLE customers IS 'rows: 2M';
+"""
+
+
+def test_each_finding_points_at_the_line_of_what_changed(config: sandbox.SandboxConfig) -> None:
+    findings, _ = preview(design_model(data_model=AFTER_CHANGE), design_model(data_model=BEFORE_CHANGE), config)
+
+    def line_of(fragment: str) -> int | None:
+        (found,) = [f for f in findings if f.rule_id == "mig.blocking-statement" and fragment in f.title]
+        return found.locations[0].line
+
+    assert line_of('ADD COLUMN "channel" text NOT NULL') == 7
+    assert line_of('ALTER COLUMN "customer_id" SET NOT NULL') == 4
+    assert line_of('ALTER COLUMN "status" SET NOT NULL') == 6
+    assert line_of('ADD CONSTRAINT "status_known"') == 8
+    assert line_of('INDEX "orders_customer" ON') == 10
+    unique = next(f for f in findings if '"customers_email' in f.title and "UNIQUE" in f.title)
+    assert unique.locations[0].line == 11
+    # what is dropped is found in the base revision: the column `note` was on its line 6
+    dropped = next(f for f in findings if f.rule_id == "mig.breaking-change" and "DROP COLUMN" in f.title)
+    assert dropped.locations[0].line == 6
+    foreign_key = next(f for f in findings if f.rule_id == "mig.breaking-change" and "DROP CONSTRAINT" in f.title)
+    assert foreign_key.locations[0].line == 4
+    assert all(f.locations[0].line != 2 for f in findings if f.locations)  # never the CREATE TABLE line

@@ -12,11 +12,15 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import pglast
 from django.db.migrations import operations
 from django.db.migrations.migration import Migration
+from pglast import ast, enums
+from pglast.parser import ParseError
+from pglast.stream import RawStream
 
 from apps.designs.engine.findings import Finding, fingerprint
-from apps.designs.engine.model import DesignModel, Severity, SourceRef
+from apps.designs.engine.model import DesignModel, Entity, Severity, SourceRef
 from apps.migrations_preview.engine.estimate import Estimate, estimate_statements, total
 from apps.migrations_preview.engine.operations import review_operations
 from apps.migrations_preview.engine.review import StatementReview, review_sql, table_facts
@@ -38,12 +42,121 @@ _SEVERITY: dict[str, Severity] = {"high": "high", "medium": "medium"}
 POSTGRES_LOCKS = "https://www.postgresql.org/docs/15/explicit-locking.html"
 
 
-def _where(model: DesignModel, base: DesignModel | None, table: str | None) -> tuple[SourceRef, ...]:
+def _where(model: DesignModel, base: DesignModel | None, table: str | None, sql: str = "") -> tuple[SourceRef, ...]:
+    """Where a reviewer looks for the statement's cause: the line of the column, constraint or
+    index it adds or changes, in the design (or of what it drops, in the base revision); the
+    table's line when the statement names nothing finer."""
+    found = _element_source(model, base, table, sql) if sql else None
+    if found is not None:
+        return (found,)
     for design in (model, base):
         entity = design.entity(table) if design is not None and table else None
         if entity is not None:
             return (entity.source,)
     return ()
+
+
+def _element_source(model: DesignModel, base: DesignModel | None, table: str | None, sql: str) -> SourceRef | None:
+    """The SourceRef of the element a previewed statement adds, changes or drops (see `_where`)."""
+    try:
+        statements = pglast.parse_sql(sql)
+    except ParseError:
+        return None
+    if len(statements) != 1:
+        return None
+    stmt = statements[0].stmt
+    new = model.entity(table) if table else None
+    old = base.entity(table) if base is not None and table else None
+    if isinstance(stmt, ast.IndexStmt):
+        columns = tuple(p.name for p in stmt.indexParams or () if p.name)
+        return _index_source(new, stmt.idxname, columns)
+    if isinstance(stmt, ast.DropStmt) and stmt.removeType == enums.ObjectType.OBJECT_INDEX and base is not None:
+        names = {
+            n.sval
+            for item in stmt.objects or ()
+            for n in (item if isinstance(item, tuple) else ())
+            if isinstance(n, ast.String)
+        }
+        for entity in base.entities:
+            for index in (*entity.indexes, *entity.uniques):
+                if index.name in names:
+                    return index.source
+        return None
+    if isinstance(stmt, ast.RenameStmt) and stmt.renameType == enums.ObjectType.OBJECT_COLUMN:
+        column = new.column(stmt.newname or "") if new is not None else None
+        return column.source if column is not None else None
+    if not isinstance(stmt, ast.AlterTableStmt) or len(stmt.cmds or ()) != 1:
+        return None
+    cmd = stmt.cmds[0]
+    T = enums.AlterTableType
+    if cmd.subtype == T.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
+        column = new.column(cmd.def_.colname or "") if new is not None else None
+        return column.source if column is not None else None
+    if cmd.subtype == T.AT_DropColumn:
+        column = old.column(cmd.name or "") if old is not None else None
+        return column.source if column is not None else None
+    if cmd.subtype in (T.AT_AlterColumnType, T.AT_SetNotNull, T.AT_DropNotNull, T.AT_ColumnDefault):
+        for entity in (new, old):
+            column = entity.column(cmd.name or "") if entity is not None else None
+            if column is not None:
+                return column.source
+        return None
+    if cmd.subtype == T.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint) and new is not None:
+        return _constraint_source(new, cmd.def_)
+    if cmd.subtype == T.AT_DropConstraint and old is not None:
+        return _named_source(old, cmd.name) or _generated_name_source(old, cmd.name or "")
+    return None
+
+
+def _generated_name_source(entity: Entity, name: str) -> SourceRef | None:
+    """The foreign key or unique constraint behind a name Django generated for it
+    (`<table>_<columns>_<hash>_fk_...`, `..._uniq`)."""
+    for element in (*entity.foreign_keys, *entity.uniques):
+        if name.startswith(f"{entity.name}_{'_'.join(element.columns)}_"):
+            return element.source
+    return None
+
+
+def _index_source(entity: Entity | None, name: str | None, columns: tuple[str, ...]) -> SourceRef | None:
+    if entity is None:
+        return None
+    elements = (*entity.indexes, *entity.uniques)
+    for element in elements:
+        if name is not None and element.name == name:
+            return element.source
+    for element in elements:
+        if columns and element.columns == columns:
+            return element.source
+    if len(columns) == 1:  # Django's own index beside a unique or foreign key column
+        column = entity.column(columns[0])
+        return column.source if column is not None else None
+    return None
+
+
+def _named_source(entity: Entity, name: str | None) -> SourceRef | None:
+    for element in (*entity.checks, *entity.uniques, *entity.foreign_keys, *entity.indexes):
+        if name is not None and element.name == name:
+            return element.source
+    return None
+
+
+def _constraint_source(entity: Entity, constraint: ast.Constraint) -> SourceRef | None:
+    named = _named_source(entity, constraint.conname)
+    if named is not None:
+        return named
+    C = enums.ConstrType
+    if constraint.contype == C.CONSTR_FOREIGN:
+        columns = tuple(n.sval for n in constraint.fk_attrs or ())
+        return next((fk.source for fk in entity.foreign_keys if fk.columns == columns), None)
+    if constraint.contype == C.CONSTR_UNIQUE:
+        columns = tuple(n.sval for n in constraint.keys or ())
+        return next((u.source for u in entity.uniques if u.columns == columns), None)
+    if constraint.contype == C.CONSTR_PRIMARY:
+        return entity.primary_key_source
+    if constraint.contype == C.CONSTR_CHECK and constraint.raw_expr is not None:
+        text = str(RawStream()(constraint.raw_expr))
+        return next((c.source for c in entity.checks if c.expression == text), None)
+    return None
 
 
 def _header(
@@ -239,7 +352,7 @@ def analyze_migrations(
                     title=f"{review.sql[:90]}{'…' if len(review.sql) > 90 else ''}",
                     message=f"{review.reason}. Lock: {review.lock_level or 'none'} (blocks {review.blocks}); rows: {review.rows if review.rows is not None else 'no volume declared'}. Time: {estimate.basis}.",
                     fix=review.safe_alternative,
-                    locations=_where(model, base, review.table),
+                    locations=_where(model, base, review.table, review.sql),
                     fingerprint=fingerprint(ANALYZER, "statement", key),
                     references=(POSTGRES_LOCKS,),
                 )
@@ -253,7 +366,7 @@ def analyze_migrations(
                     title=f"Breaking change: {review.sql[:80]}",
                     message=f"{review.breaking}.",
                     fix=review.safe_alternative,
-                    locations=_where(model, base, review.table),
+                    locations=_where(model, base, review.table, review.sql),
                     fingerprint=fingerprint(ANALYZER, "breaking", key),
                 )
             )
