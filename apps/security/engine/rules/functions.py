@@ -26,6 +26,7 @@ _INTERNAL_SEGMENT = re.compile(
     r"^(?:_*internal|_*debug_*|actuator|_+admin|metrics|_metrics|prometheus|pprof|heapdump|threaddump|jolokia|_ops|_private)$",
     re.IGNORECASE,
 )
+_PREFIX_SEGMENT = re.compile(r"^(?:api|v\d+(?:\.\d+)*|rest|public)$", re.IGNORECASE)
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 
 
@@ -35,6 +36,17 @@ def _words(text: str) -> set[str]:
 
 def _segments(path: str) -> list[str]:
     return [s for s in path.split("/") if s and not s.startswith("{")]
+
+
+def _internal_root(path: str) -> str | None:
+    """The internal segment a path starts with (after an `api` or version segment): `/metrics`,
+    `/v1/internal/...`; a resource's own `metrics` deeper in the path is not one."""
+    for segment in _segments(path)[:3]:
+        if _INTERNAL_SEGMENT.match(segment):
+            return segment
+        if not _PREFIX_SEGMENT.match(segment):
+            return None
+    return None
 
 
 def _admin_by_name(endpoint: Endpoint) -> str | None:
@@ -88,7 +100,7 @@ def function_rules(review: Review) -> None:
             alternative and all(_strong(schemes.get(n)) for n in alternative) for alternative in endpoint.security
         ):
             strong_elsewhere = True
-        internal = next((s for s in _segments(endpoint.path) if _INTERNAL_SEGMENT.match(s)), None)
+        internal = _internal_root(endpoint.path)
         if internal:
             review.add(
                 "sec.api9.internal-path-exposed",

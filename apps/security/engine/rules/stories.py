@@ -217,10 +217,13 @@ def _signed_calls(
     wanted = next((i for i in said if i.kind == "signature"), None)
     if wanted is None:
         return
-    targets = list(dict.fromkeys([*(e for e in cited if e in receivers or WEBHOOK_PATH.search(e.path)), *receivers]))
+    receiving = {id(e) for e in receivers}
+    targets = [*(e for e in cited if id(e) in receiving or WEBHOOK_PATH.search(e.path)), *receivers]
+    seen: set[int] = set()
     for endpoint in targets:
-        if _signed(endpoint):
+        if id(endpoint) in seen or _signed(endpoint):
             continue
+        seen.add(id(endpoint))
         review.add(
             "sec.api10.unsigned-webhook",
             endpoint.source,
@@ -240,14 +243,15 @@ def _idempotent_calls(
     wanted = next((i for i in said if i.kind == "idempotency"), None)
     if wanted is None:
         return
+    receiving = {id(e) for e in receivers}
     targets = [(e, _IDEMPOTENCY_KEY) for e in cited if e.method in ("POST", "PATCH")]
-    if _RECEIVER_STORY.search(wanted.sentence) or any(e in receivers for e in cited):
+    if _RECEIVER_STORY.search(wanted.sentence) or any(id(e) in receiving for e in cited):
         targets += [(e, _EVENT_ID) for e in receivers]
-    seen: set[str] = set()
+    seen: set[int] = set()
     for endpoint, pattern in targets:
-        if endpoint.key in seen:
+        if id(endpoint) in seen:
             continue
-        seen.add(endpoint.key)
+        seen.add(id(endpoint))
         names = [p.name for p in endpoint.parameters]
         if endpoint.request_body is not None:
             names += list(endpoint.request_body.fields)

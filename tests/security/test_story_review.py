@@ -1,0 +1,338 @@
+"""The review reads the stories, the personal data and the whole API as a senior reviewer does:
+each behaviour on a design small enough to read, once where it must fire and once where not."""
+
+import json
+from typing import Any
+
+from tests.security.helpers import op, review, rules, spec
+
+UUID = {"type": "string", "format": "uuid", "maxLength": 36}
+
+
+def design(stories: str, openapi: str) -> str:
+    return stories + "\n```openapi\n" + openapi + "\n```\n"
+
+
+def path_id(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": UUID}
+
+
+def body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+# --- 1. Reading the stories ------------------------------------------------------------------
+
+LOANS = spec(
+    {"/loans": {"get": op(operationId="listLoans")}, "/loans/{loanId}": {"get": op(parameters=[path_id("loanId")])}}
+)
+
+
+def test_an_ownership_sentence_makes_object_access_a_requirement_citing_its_line() -> None:
+    stories = (
+        "### LIB-1: Member sees loans\nAs a member, I want to see my loans, so that I return them on time.\n\n"
+        "Acceptance criteria:\n- Members see only their loans.\n\nEndpoints: GET /v1/loans, GET /v1/loans/{loanId}\n"
+    )
+    found = rules(document=design(stories, LOANS))
+    required = found["sec.api1.object-access-required"]
+    assert {f.locations[0].pointer for f in required} == {"/paths/~1loans/get", "/paths/~1loans~1{loanId}/get"}
+    assert all("Members see only their loans." in f.message and f.locations[1].line == 5 for f in required)
+    assert "sec.api1.object-access-unstated" not in found
+
+
+def test_a_story_without_an_ownership_sentence_leaves_object_access_unstated() -> None:
+    stories = (
+        "### LIB-1: Member sees loans\nAs a member, I want to see loans, so that I return them on time.\n\n"
+        "Acceptance criteria:\n- Loans are listed newest first.\n\nEndpoints: GET /v1/loans, GET /v1/loans/{loanId}\n"
+    )
+    found = rules(document=design(stories, LOANS))
+    assert "sec.api1.object-access-required" not in found
+    assert "sec.api1.object-access-unstated" in found
+
+
+FINES = {"/fines/{fineId}/waive": {"post": op(parameters=[path_id("fineId")])}, "/books": {"get": op()}}
+
+
+def test_a_role_restriction_without_a_scope_of_its_own_is_an_unmet_requirement() -> None:
+    stories = (
+        "### LIB-2: Waive a fine\nAs a librarian, I want to waive a fine, so that x.\n\n"
+        "Acceptance criteria:\n- Only librarians can waive fines.\n\nEndpoints: POST /v1/fines/{fineId}/waive\n"
+    )
+    (finding,) = rules(document=design(stories, spec(FINES)))["sec.api5.role-required"]
+    assert finding.severity == "medium"
+    assert "Only librarians can waive fines." in finding.message
+    scoped = dict(FINES)
+    scoped["/fines/{fineId}/waive"] = {
+        "post": op(parameters=[path_id("fineId")], security=[{"bearer": ["fines:waive"]}])
+    }
+    (met,) = rules(document=design(stories, spec(scoped)))["sec.api5.role-required"]
+    assert met.severity == "info"
+
+
+def test_a_story_naming_no_role_asks_nothing_of_function_level_access() -> None:
+    stories = (
+        "### LIB-2: Waive a fine\nAs a member, I want my fine waived, so that x.\n\n"
+        "Acceptance criteria:\n- The fine is waived when the book is returned undamaged.\n\nEndpoints: POST /v1/fines/{fineId}/waive\n"
+    )
+    assert "sec.api5.role-required" not in rules(document=design(stories, spec(FINES)))
+
+
+RESET = "### AUTH-3: Reset a password\nAs a user, I want to reset my password, so that I can sign in again.\n\nAcceptance criteria:\n- {}\n\nEndpoints: POST /v1/password-resets\n"
+
+
+def test_a_stated_rate_satisfies_anti_automation_and_needs_a_429() -> None:
+    limited = rules(
+        document=design(
+            RESET.format("No more than 3 password resets a day."), spec({"/password-resets": {"post": op()}})
+        )
+    )
+    assert "sec.api6.sensitive-flow" not in limited
+    (undocumented,) = limited["sec.api4.story-limit-undocumented"]
+    assert "No more than 3 password resets a day." in undocumented.message
+    with_429 = spec(
+        {"/password-resets": {"post": {"responses": {"202": {"description": "ok"}, "429": {"description": "slow"}}}}}
+    )
+    assert "sec.api4.story-limit-undocumented" not in rules(
+        document=design(RESET.format("5 attempts per hour."), with_429)
+    )
+
+
+def test_a_sensitive_flow_without_a_stated_limit_needs_anti_automation() -> None:
+    found = rules(document=design(RESET.format("A link is sent by email."), spec({"/password-resets": {"post": op()}})))
+    assert "sec.api6.sensitive-flow" in found
+    assert "sec.api4.story-limit-undocumented" not in found
+
+
+PAYMENTS = "### PAY-2: Provider confirms payments\nAs a shop, I want the provider to confirm payments, so that orders are paid.\n\nAcceptance criteria:\n- {}\n\nEndpoints: POST /v1/orders\n"
+RECEIVER = {
+    "post": op(
+        operationId="receivePaymentNotification",
+        summary="Receives the provider's payment notifications",
+        security=[],
+        requestBody=body({"type": "object", "properties": {"event_id": {"type": "string"}}}),
+    )
+}
+
+
+def test_a_signature_story_is_checked_on_every_operation_receiving_calls_whatever_its_path() -> None:
+    api = spec({"/orders": {"post": op()}, "/provider/payment-events": RECEIVER})
+    found = rules(document=design(PAYMENTS.format("Provider notifications are verified by their HMAC signature."), api))
+    (unsigned,) = found["sec.api10.unsigned-webhook"]
+    assert unsigned.locations[0].pointer == "/paths/~1provider~1payment-events/post"
+    assert "verified by their HMAC signature" in unsigned.message
+    signed = dict(
+        RECEIVER["post"],
+        parameters=[{"name": "X-Provider-Signature", "in": "header", "required": True, "schema": {"type": "string"}}],
+    )
+    api = spec({"/orders": {"post": op()}, "/provider/payment-events": {"post": signed}})
+    assert "sec.api10.unsigned-webhook" not in rules(
+        document=design(PAYMENTS.format("Provider notifications are verified by their HMAC signature."), api)
+    )
+
+
+def test_an_idempotency_story_needs_a_key_on_the_write_and_an_event_id_on_receivers() -> None:
+    receiver_without_id = {
+        "post": dict(
+            RECEIVER["post"], requestBody=body({"type": "object", "properties": {"status": {"type": "string"}}})
+        )
+    }
+    api = spec({"/orders": {"post": op()}, "/provider/payment-events": receiver_without_id})
+    found = rules(document=design(PAYMENTS.format("Provider retries must not charge the customer twice."), api))
+    assert {f.locations[0].pointer for f in found["sec.api6.idempotency-missing"]} == {
+        "/paths/~1orders/post",
+        "/paths/~1provider~1payment-events/post",
+    }
+    keyed = op(parameters=[{"name": "Idempotency-Key", "in": "header", "required": True, "schema": {"type": "string"}}])
+    api = spec({"/orders": {"post": keyed}, "/provider/payment-events": RECEIVER})
+    assert "sec.api6.idempotency-missing" not in rules(
+        document=design(PAYMENTS.format("Provider retries must not charge the customer twice."), api)
+    )
+
+
+LOAN_BODY = {
+    "allOf": [
+        {"type": "object", "properties": {"book_id": UUID}},
+        {"type": "object", "properties": {"loan": {"type": "object", "properties": {"member_id": UUID}}}},
+    ]
+}
+
+
+def test_a_field_the_story_says_the_server_derives_is_privileged_in_any_body() -> None:
+    stories = "### LIB-3: Borrow\nAs a member, I want to borrow a book, so that x.\n\nAcceptance criteria:\n- The member_id is taken from the token.\n\nEndpoints: POST /v1/loans\n"
+    api = spec({"/loans": {"post": op(requestBody=body(LOAN_BODY))}})
+    (found,) = rules(document=design(stories, api))["sec.api3.server-derived-field-writable"]
+    assert (
+        found.locations[0].pointer
+        == "/paths/~1loans/post/requestBody/content/application~1json/schema/allOf/1/properties/loan/properties/member_id"
+    )
+    assert found.locations[1].line == 5
+    silent = "### LIB-3: Borrow\nAs a member, I want to borrow a book, so that x.\n\nEndpoints: POST /v1/loans\n"
+    assert "sec.api3.server-derived-field-writable" not in rules(document=design(silent, api))
+
+
+# --- 2. Personal data in three tiers --------------------------------------------------------
+
+
+def test_a_card_number_is_critical_only_with_payment_context() -> None:
+    found = rules(document="```dbml\nTable payments {\n  id bigint [pk]\n  card_number varchar(19)\n}\n```\n")
+    (card,) = found["sec.dp.card-number-stored"]
+    assert (card.severity, card.title) == ("critical", "Full card numbers stored")
+    assert "payment card numbers" in card.message
+    library = rules(document="```dbml\nTable library_members {\n  id bigint [pk]\n  card_number varchar(19)\n}\n```\n")
+    assert "sec.dp.card-number-stored" not in library
+    (verify,) = library["sec.dp.card-number-unverified"]
+    assert verify.severity == "low"
+    assert "verify what it holds" in verify.message and "without payment context" in verify.title
+    beside_cvv = rules(document="```dbml\nTable wallets_x {\n  id bigint [pk]\n  pan text\n  cvv text\n}\n```\n")
+    assert "sec.dp.card-number-stored" in beside_cvv
+
+
+def test_special_categories_are_their_own_tier_in_tables_and_api_schemas() -> None:
+    found = rules(
+        document="```dbml\nTable patients {\n  id bigint [pk]\n  diagnosis text\n  blood_type text\n  email text\n  national_id text\n}\n```\n"
+    )
+    (special,) = found["sec.dp.special-category"]
+    assert "health" in special.message and "diagnosis, blood_type" in special.message
+    assert "field-level encryption" in special.message
+    assert "email" in found["sec.dp.personal-data"][0].message
+    assert "diagnosis" not in found["sec.dp.personal-data"][0].message
+    assert found["sec.dp.sensitive-data"][0].title == "National or government identifier"
+    api = rules(
+        spec(
+            {},
+            components={
+                "schemas": {
+                    "Patient": {
+                        "type": "object",
+                        "properties": {"icd_code": {"type": "string"}, "allergies": {"type": "array"}},
+                    }
+                }
+            },
+        )
+    )
+    assert api["sec.dp.special-category"][0].locations[0].pointer == "/components/schemas/Patient/properties/icd_code"
+    plain = rules(
+        spec({}, components={"schemas": {"Book": {"type": "object", "properties": {"title": {"type": "string"}}}}})
+    )
+    assert not {"sec.dp.special-category", "sec.dp.personal-data"} & set(plain)
+
+
+# --- 3. Webhooks and callbacks --------------------------------------------------------------
+
+EVENT = {
+    "requestBody": body({"type": "object", "properties": {"id": {"type": "string"}}}),
+    "responses": {"200": {"description": "ok"}},
+}
+
+
+def spec31(**extra: Any) -> str:
+    document = json.loads(spec({"/subscriptions": {"post": op()}}))
+    document["openapi"] = "3.1.0"
+    document.update(extra)
+    return json.dumps(document)
+
+
+def test_a_webhook_without_signature_or_security_is_unsafe_consumption() -> None:
+    (finding,) = rules(spec31(webhooks={"orderPaid": {"post": dict(EVENT, security=[])}}))["sec.api10.unsigned-webhook"]
+    assert finding.locations[0].pointer == "/webhooks/orderPaid/post"
+    signed = dict(
+        EVENT, security=[], parameters=[{"name": "Webhook-Signature", "in": "header", "schema": {"type": "string"}}]
+    )
+    assert "sec.api10.unsigned-webhook" not in rules(spec31(webhooks={"orderPaid": {"post": signed}}))
+
+
+def test_a_callback_is_reviewed_and_a_security_scheme_satisfies_it() -> None:
+    def with_callback(callback: dict[str, Any]) -> str:
+        subscribe = op(callbacks={"onPaid": {"{$request.body#/url}": {"post": callback}}})
+        return spec({"/subscriptions": {"post": subscribe}})
+
+    assert "sec.api10.unsigned-webhook" in rules(with_callback(dict(EVENT, security=[])))
+    assert "sec.api10.unsigned-webhook" not in rules(with_callback(dict(EVENT, security=[{"bearer": []}])))
+
+
+# --- 4. Bodies through compositions and nesting ----------------------------------------------
+
+
+def test_privileged_fields_hidden_in_an_allof_part_and_a_nested_object_are_found() -> None:
+    schema = {
+        "allOf": [
+            {"$ref": "#/components/schemas/Base"},
+            {
+                "type": "object",
+                "properties": {"profile": {"type": "object", "properties": {"is_admin": {"type": "boolean"}}}},
+            },
+        ]
+    }
+    found = rules(
+        spec(
+            {"/users": {"post": op(requestBody=body(schema))}},
+            components={"schemas": {"Base": {"type": "object", "properties": {"role": {"type": "string"}}}}},
+        )
+    )
+    assert sorted(f.locations[0].pointer for f in found["sec.api3.privileged-field-writable"]) == [
+        "/components/schemas/Base/properties/role",
+        "/paths/~1users/post/requestBody/content/application~1json/schema/allOf/1/properties/profile/properties/is_admin",
+    ]
+    read_only = {
+        "type": "object",
+        "properties": {
+            "profile": {"type": "object", "properties": {"is_admin": {"type": "boolean", "readOnly": True}}}
+        },
+    }
+    assert "sec.api3.privileged-field-writable" not in rules(
+        spec({"/users": {"post": op(requestBody=body(read_only))}})
+    )
+
+
+# --- 5. Admin and internal operations --------------------------------------------------------
+
+
+def test_an_admin_operation_behind_only_an_api_key_fails_api5() -> None:
+    schemes = {
+        "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer"},
+            "key": {"type": "apiKey", "in": "header", "name": "X-Key"},
+        }
+    }
+    findings, section = review(
+        spec(
+            {
+                "/users": {"get": op()},
+                "/admin/users/{userId}": {"delete": op(parameters=[path_id("userId")], security=[{"key": []}])},
+            },
+            components=schemes,
+        )
+    )
+    assert [f.locations[0].pointer for f in findings if f.rule_id == "sec.api5.admin-weak-auth"] == [
+        "/paths/~1admin~1users~1{userId}/delete"
+    ]
+    assert {i["key"]: i["status"] for i in section["checklist"]}["API5"] == "fail"
+    scoped = rules(
+        spec(
+            {
+                "/users": {"get": op()},
+                "/admin/users/{userId}": {
+                    "delete": op(parameters=[path_id("userId")], security=[{"bearer": ["admin"]}])
+                },
+            },
+            components=schemes,
+        )
+    )
+    assert "sec.api5.admin-weak-auth" not in scoped
+
+
+def test_an_operation_tagged_internal_without_authentication_fails_api5() -> None:
+    found = rules(spec({"/reindex": {"post": op(tags=["Internal"], security=[])}, "/books": {"get": op()}}))
+    assert "sec.api5.admin-weak-auth" in found
+    assert "sec.api5.admin-weak-auth" not in rules(spec({"/reindex": {"post": op(tags=["Catalogue"], security=[])}}))
+
+
+def test_internal_paths_in_the_description_are_an_inventory_finding() -> None:
+    found = rules(spec({"/internal/cache": {"delete": op()}, "/actuator/env": {"get": op()}, "/books": {"get": op()}}))
+    assert sorted(f.locations[0].pointer for f in found["sec.api9.internal-path-exposed"]) == [
+        "/paths/~1actuator~1env/get",
+        "/paths/~1internal~1cache/delete",
+    ]
+    assert "sec.api9.internal-path-exposed" not in rules(
+        spec({"/reports/{reportId}/metrics": {"get": op(parameters=[path_id("reportId")])}})
+    )
