@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from apps.designs.engine.findings import Finding, fingerprint
 from apps.designs.engine.loader import snake
-from apps.designs.engine.matching import match_endpoint, path_key
+from apps.designs.engine.matching import match_endpoint, path_key, story_webhooks
 from apps.designs.engine.model import (
     DesignModel,
     Endpoint,
@@ -78,8 +78,13 @@ def analyze_traceability(model: DesignModel) -> tuple[list[Finding], dict[str, A
         e.key: [q.name for q in model.queries if _query_links(q, e)] for e in model.endpoints
     }
 
+    # Webhooks and callbacks (only a document that has them adds them to the matrix).
+    webhook_stories: dict[int, list[str]] = {id(w): [] for w in model.webhooks}
     story_rows = []
     for story in model.stories:
+        named = story_webhooks(story.lines, model.webhooks)
+        for webhook in named:
+            webhook_stories[id(webhook)].append(story.id)
         links = []
         entities: list[str] = []
         queries: list[str] = []
@@ -119,6 +124,7 @@ def analyze_traceability(model: DesignModel) -> tuple[list[Finding], dict[str, A
                 "endpoints": links,
                 "entities": entities,
                 "queries": queries,
+                **({"webhooks": [_webhook_label(w) for w in named]} if model.webhooks else {}),
             }
         )
 
@@ -174,13 +180,49 @@ def analyze_traceability(model: DesignModel) -> tuple[list[Finding], dict[str, A
             }
         )
 
+    webhook_rows = []
+    for webhook in model.webhooks:
+        stories = webhook_stories[id(webhook)]
+        if not stories and model.stories:
+            findings.append(_webhook_without_story(webhook))
+        webhook_rows.append(
+            {
+                "kind": webhook.kind,
+                "method": webhook.method,
+                "name": _webhook_label(webhook),
+                "operation_id": webhook.operation_id,
+                "line": webhook.source.line,
+                "document": webhook.source.document,
+                "stories": stories,
+            }
+        )
+
     section = {
         "stories": story_rows,
         "endpoints": endpoint_rows,
         "entities": entity_rows,
         "queries": query_rows,
+        **({"webhooks": webhook_rows} if webhook_rows else {}),
     }
     return findings, section
+
+
+def _webhook_label(webhook: Endpoint) -> str:
+    """`orderPaid` for a webhook, `/subscriptions callback onEvent` for a callback."""
+    return webhook.full_path
+
+
+def _webhook_without_story(webhook: Endpoint) -> Finding:
+    label = f"{webhook.method} {_webhook_label(webhook)}"
+    return _finding(
+        "webhook-without-story",
+        "low",
+        f"{webhook.kind} {label}",
+        webhook.source,
+        f"No story names the {webhook.kind} {_webhook_label(webhook)}",
+        f"The {webhook.kind} {label} is in the API but no story names it (by its name or operationId): nobody has written down who receives it, why, and what it must guarantee (signature, retries, ordering).",
+        "Write the story that needs it and name the webhook or callback in it, or remove it from the API.",
+    )
 
 
 def _finding(rule: str, severity: Severity, key: str, where: SourceRef, title: str, message: str, fix: str) -> Finding:

@@ -28,3 +28,22 @@ def match_endpoint(ref: EndpointRef, endpoints: tuple[Endpoint, ...]) -> Endpoin
         ):
             return endpoint
     return None
+
+
+def story_webhooks(story_lines: tuple[tuple[int, str], ...], webhooks: tuple[Endpoint, ...]) -> list[Endpoint]:
+    """The webhooks and callbacks a story's lines name: a webhook by its name, a callback by
+    its name in the full path, either by its operationId (as a whole word, any case)."""
+    if not webhooks or not story_lines:
+        return []
+    text = " ".join(line for _, line in story_lines).lower()
+    words = set(re.findall(r"[a-z0-9_.$-]+", text))
+    found = []
+    for webhook in webhooks:
+        names = {webhook.operation_id or ""}
+        if webhook.kind == "webhook":
+            names.add(webhook.path)
+        else:
+            names.add(webhook.full_path.rsplit(" callback ", 1)[-1])
+        if any(name and name.lower() in words for name in names):
+            found.append(webhook)
+    return found
