@@ -155,3 +155,17 @@ def test_statements_on_a_table_created_in_the_same_migration_are_harmless() -> N
     )
     assert [(r.rows, r.risk, r.safe_alternative) for r in reviews] == [(0, "none", ""), (0, "none", "")]
     assert reviews[1].reason.endswith("the table is created by this migration, so nobody waits")
+
+
+def test_set_not_null_after_a_validated_not_null_check_in_the_same_migration_does_not_scan() -> None:
+    reviews = review_sql(
+        [
+            'ALTER TABLE "customers" ADD CONSTRAINT "phone_nn" CHECK ("phone" IS NOT NULL) NOT VALID;',
+            'ALTER TABLE "customers" VALIDATE CONSTRAINT "phone_nn";',
+            'ALTER TABLE "customers" ALTER COLUMN "phone" SET NOT NULL;',
+            'ALTER TABLE "customers" ALTER COLUMN "email" SET NOT NULL;',
+        ],
+        tables={"customers": TableFacts(rows=3_000_000)},
+    )
+    assert [r.risk for r in reviews] == ["low", "low", "low", "high"]
+    assert reviews[2].scans_table is False

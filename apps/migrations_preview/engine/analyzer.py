@@ -24,7 +24,7 @@ from apps.designs.engine.model import DesignModel, Entity, Severity, SourceRef
 from apps.migrations_preview.engine.estimate import Estimate, estimate_statements, total
 from apps.migrations_preview.engine.operations import review_operations
 from apps.migrations_preview.engine.review import StatementReview, review_sql, table_facts
-from apps.migrations_preview.engine.safe import safe_migration
+from apps.migrations_preview.engine.safe import not_made_safe, safe_migration, safe_statements
 from apps.migrations_preview.engine.schema_diff import schema_diff
 from apps.migrations_preview.engine.sql import create_tables, django_connection, preview_sql
 from apps.migrations_preview.engine.states import (
@@ -193,6 +193,19 @@ def _header(
     return lines
 
 
+def _safe_header(reviews: list[StatementReview]) -> list[str]:
+    """The safe variant's header: it was reviewed like the migration, and what it could not make
+    safe is named, never presented as safe."""
+    left = not_made_safe(reviews)
+    lines = [
+        f"# Safe variant: its {len(reviews)} statements are reviewed like the migration's (lock, scan, rewrite, rows)."
+    ]
+    if not left:
+        return [*lines, "# Not made safe: nothing; no statement is rated high."]
+    lines.append(f"# NOT MADE SAFE ({len(left)}): no mechanical safe form; do these by hand as advised:")
+    return lines + [f"#   - {item}" for item in left]
+
+
 def _with_header(source: str, header: list[str]) -> str:
     first, _, rest = source.partition("\n")
     return "\n".join([first, *header, rest])
@@ -255,6 +268,7 @@ class _Prepared:
     source: str  # the migration file, before its header
     safe: Migration | None
     safe_source: str
+    safe_reviews: list[StatementReview]  # the safe variant's statements, reviewed like the migration's
     diff: str
     notes: list[str]
 
@@ -299,6 +313,11 @@ def analyze_migrations(
             )
         )
         diff, notes = _diff_and_notes(model, base, base_conversion)
+        safe_reviews = (
+            review_sql(safe_statements(safe, migration, forward), tables=table_facts(base) if base is not None else {})
+            if safe is not None
+            else []
+        )
         prepared.append(
             _Prepared(
                 reviews=reviews,
@@ -306,7 +325,10 @@ def analyze_migrations(
                 unwritable=unwritable,
                 source=migration_source(written),
                 safe=safe,
-                safe_source=migration_source(safe) if safe is not None else "",
+                safe_source=_with_header(migration_source(safe), _safe_header(safe_reviews))
+                if safe is not None
+                else "",
+                safe_reviews=safe_reviews,
                 diff=diff,
                 notes=notes,
             )
@@ -406,7 +428,12 @@ def analyze_migrations(
     }
     safe = ready.safe
     if safe is not None:
-        section["safe_migration"] = {"name": safe.name, "source": ready.safe_source}
+        section["safe_migration"] = {
+            "name": safe.name,
+            "source": ready.safe_source,
+            "statements": [r.as_dict() for r in ready.safe_reviews],
+            "not_safe": not_made_safe(ready.safe_reviews),
+        }
     for migration in (result.migration, safe):
         for issue in review_operations(migration) if migration is not None else ():
             findings.append(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import pglast
@@ -108,6 +108,7 @@ def review_sql(statements: list[str], *, tables: Mapping[str, TableFacts]) -> li
     reviews: list[StatementReview] = []
     tables = dict(tables)  # tables created on the way are empty when later statements touch them
     created: set[str] = set()
+    pending: dict[tuple[str, str], str] = {}  # (table, check) -> column, for CHECK (col IS NOT NULL) NOT VALID
     for text in statements:
         body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--")).strip()
         if not body:
@@ -128,6 +129,8 @@ def review_sql(statements: list[str], *, tables: Mapping[str, TableFacts]) -> li
             if isinstance(raw.stmt, ast.CreateStmt):
                 tables[raw.stmt.relation.relname] = TableFacts(rows=0)
                 created.add(raw.stmt.relation.relname)
+            elif isinstance(raw.stmt, ast.AlterTableStmt):
+                _follow_not_null_checks(raw.stmt, tables, pending)
             for review in _review(raw.stmt, sql.rstrip(";") + ";", tables):
                 if review.table in created and not isinstance(raw.stmt, ast.CreateStmt):
                     # Nothing reads or writes a table before the migration that creates it commits.
@@ -136,6 +139,38 @@ def review_sql(statements: list[str], *, tables: Mapping[str, TableFacts]) -> li
                     review.reason += "; the table is created by this migration, so nobody waits"
                 reviews.append(review)
     return reviews
+
+
+def _follow_not_null_checks(
+    stmt: ast.AlterTableStmt, tables: dict[str, TableFacts], pending: dict[tuple[str, str], str]
+) -> None:
+    """A `CHECK (col IS NOT NULL)` added, then validated, by earlier statements spares a later
+    SET NOT NULL its scan: remember it in the table's facts once it is validated."""
+    table = stmt.relation.relname
+    for cmd in stmt.cmds or ():
+        definition = cmd.def_
+        if (
+            cmd.subtype == enums.AlterTableType.AT_AddConstraint
+            and isinstance(definition, ast.Constraint)
+            and definition.contype == enums.ConstrType.CONSTR_CHECK
+            and isinstance(definition.raw_expr, ast.NullTest)
+            and definition.raw_expr.nulltesttype == enums.NullTestType.IS_NOT_NULL
+            and isinstance(definition.raw_expr.arg, ast.ColumnRef)
+            and definition.conname
+        ):
+            column = definition.raw_expr.arg.fields[-1]
+            if isinstance(column, ast.String):
+                pending[(table, definition.conname)] = column.sval
+                if not definition.skip_validation:
+                    pending.pop((table, definition.conname))
+                    _with_not_null(tables, table, column.sval)
+        elif cmd.subtype == enums.AlterTableType.AT_ValidateConstraint and (table, cmd.name or "") in pending:
+            _with_not_null(tables, table, pending.pop((table, cmd.name or "")))
+
+
+def _with_not_null(tables: dict[str, TableFacts], table: str, column: str) -> None:
+    facts = tables.get(table, TableFacts(None))
+    tables[table] = replace(facts, not_null_checks=facts.not_null_checks | {column})
 
 
 def _verdict(

@@ -16,21 +16,30 @@ In each case Django's state gets the original operation (SeparateDatabaseAndStat
 migrations see exactly the field the design describes. (Left out: the extra `varchar_pattern_ops`
 index Django adds beside a unique varchar column for LIKE 'prefix%' lookups; the unique index
 serves equality.)
-Everything else is kept as it is and left to the review's advice.
+Everything else is kept as it is and left to the review's advice. The variant's own statements
+(`safe_statements`) go through the same statement review as the migration; those it still rates
+high (`not_made_safe`) are listed in its header and in the report, never presented as safe.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import pglast
 from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import models
 from django.db.migrations import operations
 from django.db.migrations.migration import Migration
 from django.db.migrations.state import ModelState, ProjectState
 from django.db.models.expressions import RawSQL
+from pglast import ast, enums
+from pglast.parser import ParseError
+from pglast.stream import RawStream
 
 from apps.designs.engine.identifiers import bounded_name
 from apps.designs.engine.identifiers import quote_identifier as q
 from apps.migrations_preview.engine.backend.base import PERCENT_MARK
+from apps.migrations_preview.engine.review import StatementReview
 from apps.migrations_preview.engine.states import APP_LABEL
 
 
@@ -210,3 +219,100 @@ def safe_migration(
         *result,
     ]
     return safe
+
+
+def operation_groups(forward: Sequence[str]) -> list[list[str]]:
+    """The collected forward SQL split per operation: `collect_steps_sql` writes a `--`,
+    `-- <description>`, `--` header before each operation's statements."""
+    groups: list[list[str]] = []
+    index = 0
+    while index < len(forward):
+        if forward[index] == "--" and index + 2 < len(forward) and forward[index + 2] == "--":
+            groups.append([])
+            index += 3
+            continue
+        if groups and not forward[index].startswith("--"):
+            groups[-1].append(forward[index])
+        index += 1
+    return groups
+
+
+def _without_inline_keys(statement: str) -> list[str]:
+    """`ALTER TABLE ... ADD COLUMN` without the column's UNIQUE and REFERENCES (the safe form adds
+    them afterwards), and without the SET CONSTRAINTS that follows an inline foreign key; other
+    statements as they are. (Django writes an inline foreign key and its SET CONSTRAINTS as one
+    string of two statements.)"""
+    try:
+        parsed = pglast.parse_sql(statement)
+    except ParseError:
+        return [statement]
+    C = enums.ConstrType
+    dropped = (C.CONSTR_UNIQUE, C.CONSTR_FOREIGN, C.CONSTR_ATTR_DEFERRABLE, C.CONSTR_ATTR_DEFERRED)
+    result = []
+    for raw in parsed:
+        stmt = raw.stmt
+        if isinstance(stmt, ast.ConstraintsSetStmt):
+            continue
+        if isinstance(stmt, ast.AlterTableStmt) and len(stmt.cmds or ()) == 1:
+            definition = stmt.cmds[0].def_
+            if stmt.cmds[0].subtype == enums.AlterTableType.AT_AddColumn and isinstance(definition, ast.ColumnDef):
+                definition.constraints = (
+                    tuple(c for c in definition.constraints or () if c.contype not in dropped) or None
+                )
+        result.append(str(RawStream()(stmt)) + ";")
+    return result
+
+
+def safe_statements(safe: Migration, original: Migration, forward: Sequence[str]) -> list[str]:
+    """The SQL the safe variant runs, in order, for its review: the timeouts, then per operation
+    either the original operation's statements (kept as they are) or those of its safe form
+    (RunSQL as written; a concurrent index as the plain one with CONCURRENTLY; a column added
+    without its inline unique and foreign key, which the RunSQL after it adds)."""
+    groups = operation_groups(forward)
+    statements: list[str] = []
+    for operation in safe.operations[:1]:
+        statements += _run_sql(operation)
+    for index, operation in enumerate(safe.operations[1:]):
+        group = groups[index] if index < len(groups) else []
+        if operation is original.operations[index]:
+            statements += [s for s in group if not s.startswith("SET CONSTRAINTS")]
+        elif isinstance(operation, AddIndexConcurrently):
+            statements += [_concurrently(s) for s in group]
+        elif isinstance(operation, operations.SeparateDatabaseAndState):
+            for inner in operation.database_operations:
+                if isinstance(inner, operations.RunSQL):
+                    statements += _run_sql(inner)
+                else:  # the plain AddField
+                    for statement in group:
+                        if not statement.startswith("SET CONSTRAINTS") and " ADD CONSTRAINT " not in statement:
+                            statements += _without_inline_keys(statement)
+    return statements
+
+
+def _run_sql(operation: operations.base.Operation) -> list[str]:
+    if not isinstance(operation, operations.RunSQL):
+        return []
+    sql = operation.sql
+    return [sql] if isinstance(sql, str) else [str(s) for s in sql]
+
+
+def _concurrently(statement: str) -> str:
+    try:
+        parsed = pglast.parse_sql(statement)
+    except ParseError:
+        return statement
+    stmt = parsed[0].stmt if len(parsed) == 1 else None
+    if isinstance(stmt, ast.IndexStmt):
+        stmt.concurrent = True
+        return str(RawStream()(stmt)) + ";"
+    return statement
+
+
+def not_made_safe(reviews: Sequence[StatementReview]) -> list[str]:
+    """The statements of the safe variant its review still rates high: what has no mechanical safe
+    form, each with why and what to do instead."""
+    return [
+        f"{r.sql.rstrip(';')[:160]}: {r.reason}" + (f". Instead: {r.safe_alternative}" if r.safe_alternative else "")
+        for r in reviews
+        if r.risk == "high"
+    ]
