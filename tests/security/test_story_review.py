@@ -273,6 +273,11 @@ def test_privileged_fields_hidden_in_an_allof_part_and_a_nested_object_are_found
         "/components/schemas/Base/properties/role",
         "/paths/~1users/post/requestBody/content/application~1json/schema/allOf/1/properties/profile/properties/is_admin",
     ]
+    camel = {
+        "type": "object",
+        "properties": {"account": {"type": "object", "properties": {"isAdmin": {"type": "boolean"}}}},
+    }
+    assert "sec.api3.privileged-field-writable" in rules(spec({"/users": {"post": op(requestBody=body(camel))}}))
     read_only = {
         "type": "object",
         "properties": {
@@ -336,3 +341,18 @@ def test_internal_paths_in_the_description_are_an_inventory_finding() -> None:
     assert "sec.api9.internal-path-exposed" not in rules(
         spec({"/reports/{reportId}/metrics": {"get": op(parameters=[path_id("reportId")])}})
     )
+
+
+def test_webhook_payloads_are_reviewed_for_secrets_and_personal_data() -> None:
+    payload = {"type": "object", "properties": {"email": {"type": "string"}, "api_key": {"type": "string"}}}
+    found = rules(spec31(webhooks={"customerCreated": {"post": dict(EVENT, requestBody=body(payload))}}))
+    (secret,) = found["sec.api3.secret-in-response"]
+    assert (
+        secret.locations[0].pointer
+        == "/webhooks/customerCreated/post/requestBody/content/application~1json/schema/properties/api_key"
+    )
+    assert "sends `api_key` in its payload" in secret.message
+    (personal,) = found["sec.dp.personal-data"]
+    assert personal.message.startswith("webhook customerCreated holds identifiers and contact data: email.")
+    quiet = rules(spec31(webhooks={"customerCreated": EVENT}))
+    assert not {"sec.api3.secret-in-response", "sec.dp.personal-data"} & set(quiet)

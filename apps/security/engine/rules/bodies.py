@@ -4,11 +4,13 @@ reporting for (an integer id, a URL, a page size without a maximum), worked out 
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from apps.designs.engine.model import ApiDocument
-from apps.designs.engine.structured import escape_pointer_part, pointer
+from apps.designs.engine.structured import escape_pointer_part, pointer, resolve_pointer
 from apps.security.engine.reporter import Review
 from apps.security.engine.rules.common import deref, each_operation, name_facts
 
@@ -34,6 +36,9 @@ _PRIVILEGED = {
     "is_active",
     "tier",
     "plan",
+    "tenant_id",
+    "created_by",
+    "superuser",
 }
 _SECRET_FIELDS = {
     "password",
@@ -72,9 +77,18 @@ _Properties = tuple[tuple[str, dict[str, Any], str], ...]
 _Collected = tuple[tuple[str, dict[str, Any], str, str | None], ...]
 
 
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+@functools.lru_cache(maxsize=8192)
+def field_key(name: str) -> str:
+    """A field's name as the rules compare it: `isAdmin`, `is-admin` and `is_admin` alike."""
+    return _CAMEL.sub("_", name).lower().replace("-", "_")
+
+
 def _request_marks(name: str, prop: dict[str, Any]) -> tuple[bool, bool]:
     """(privileged and writable, URL-valued) for a request body's field."""
-    lowered = name.lower()
+    lowered = field_key(name)
     return (
         lowered in _PRIVILEGED and not prop.get("readOnly"),
         bool(prop.get("format") in _URL_FORMATS or name_facts(name)[1] or lowered in _URL_FIELD_NAMES),
@@ -159,7 +173,7 @@ class _Bodies:
         found = self._names.get(id(resolved))
         if found is None:
             found = self._names[id(resolved)] = frozenset(
-                name.lower() for name, _, _, _ in _collect_properties(self.doc, resolved, "", 0)
+                field_key(name) for name, _, _, _ in _collect_properties(self.doc, resolved, "", 0)
             )
         return found
 
@@ -175,12 +189,12 @@ class _Bodies:
                 tuple(
                     (name, prop, _property_pointer(parent, name, ref_at))
                     for name, prop, parent, ref_at in props
-                    if name.lower() in _SECRET_FIELDS and not prop.get("writeOnly")
+                    if field_key(name) in _SECRET_FIELDS and not prop.get("writeOnly")
                 ),
                 tuple(
                     (name, prop, _property_pointer(parent, name, ref_at))
                     for name, prop, parent, ref_at in props
-                    if name.lower() in _LEAKY_ERROR_FIELDS
+                    if field_key(name) in _LEAKY_ERROR_FIELDS
                 ),
             )
         return found
@@ -319,6 +333,7 @@ def body_rules(review: Review, *, doc: ApiDocument) -> None:
                         key=prop_at,
                         node=prop,
                     )
+    _payload_rules(review, doc=doc, bodies=bodies)
     components = doc.data.get("components")
     schemas = components.get("schemas") if isinstance(components, dict) else None
     if isinstance(schemas, dict):
@@ -327,13 +342,38 @@ def body_rules(review: Review, *, doc: ApiDocument) -> None:
                 for prop_name, _prop, prop_at in bodies.properties(
                     schemas[name], pointer("components", "schemas", str(name))
                 ):
-                    if prop_name.lower() in _LEAKY_ERROR_FIELDS:
+                    if field_key(prop_name) in _LEAKY_ERROR_FIELDS:
                         review.add(
                             "sec.api8.error-leaks-internals",
                             prop_at,
                             f"Error schema `{name}` carries `{prop_name}`.",
                             key=prop_at,
                         )
+
+
+def _payload_rules(review: Review, *, doc: ApiDocument, bodies: _Bodies) -> None:
+    """What the API sends in its webhooks' and callbacks' payloads: a secret sent to a
+    subscriber's URL is as exposed as one returned in a response (API3)."""
+    for webhook in review.model.webhooks:
+        op_ptr = webhook.source.pointer
+        operation = resolve_pointer(doc.data, op_ptr) if op_ptr else None
+        if not isinstance(operation, dict):
+            continue
+        request, request_at = deref(doc, operation.get("requestBody"), op_ptr + "/requestBody")
+        content = request.get("content") if isinstance(request, dict) else None
+        for media, media_obj in content.items() if isinstance(content, dict) else ():
+            if not isinstance(media_obj, dict) or _SECRET_FIELDS.isdisjoint(bodies.names(media_obj.get("schema"))):
+                continue
+            where = f"{request_at}/content/{escape_pointer_part(str(media))}/schema"
+            for name, prop, at in bodies.properties(media_obj.get("schema"), where):
+                if field_key(name) in _SECRET_FIELDS and not prop.get("writeOnly"):
+                    review.add(
+                        "sec.api3.secret-in-response",
+                        at,
+                        f"The {webhook.kind} {webhook.label} sends `{name}` in its payload.",
+                        key=f"{at}|{webhook.kind}",
+                        node=prop,
+                    )
 
 
 def _body_operations(doc: ApiDocument) -> Iterable[tuple[str, str, Mapping[str, Any]]]:

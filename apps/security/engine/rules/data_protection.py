@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterable
 
 from apps.designs.engine.model import SourceRef
+from apps.designs.engine.structured import resolve_pointer
 from apps.security.engine.reporter import Review, walk
 
 _NEVER_STORED = re.compile(
@@ -222,6 +223,21 @@ def data_rules(review: Review) -> None:
                 _classify(
                     review,
                     owner=str(name),
+                    fields=[(field, ptr) for field, ptr in fields],
+                    payment_story=payment_story,
+                    in_api=True,
+                )
+        for webhook in model.webhooks:
+            # payloads written inline (a $ref'd schema is reviewed with the components)
+            body = webhook.request_body
+            if body is None or body.schema_name is not None or not body.schema_pointer:
+                continue
+            schema = resolve_pointer(review.doc.data, body.schema_pointer)
+            fields = list(_schema_fields(schema, body.schema_pointer))
+            if fields:
+                _classify(
+                    review,
+                    owner=f"{webhook.kind} {webhook.path}",
                     fields=[(field, ptr) for field, ptr in fields],
                     payment_story=payment_story,
                     in_api=True,
