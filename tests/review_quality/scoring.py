@@ -38,9 +38,18 @@ in backticks, is one entry; entries are counted in the order they appear. An ent
 the findings with that rule id one of whose locations (`document:line`) it cites. A `must`
 item is "in the first 25 entries" when one of those 25 stands for a finding it matches.
 
+The findings are what the review says: its open findings. A suppressed one (waived by the
+design, or a place a rule keeps for the record with its reason) neither satisfies a `must` nor
+counts as a wrong finding; in the Markdown it still takes its place among the entries.
+
 Scores per design: recall (share of `must` items some finding matches), the wrong-finding rate
 (share of findings that match a `must_not`), how many `must` items are in the first 25
-Markdown entries, and migration agreement (share of `migration` items whose verdict is met).
+Markdown entries, and migration agreement (share of `migration` items whose verdict is met: the
+statement is in the preview, its risk is one the key allows, and where the key says so it has a
+safe alternative, one naming what the key expects, and is called breaking).
+
+Run it: `python -m tests.review_quality.scoring` (with the sandbox set up) prints the table
+and, per design, what matched, what was missed, the wrong findings and the disagreements.
 """
 
 from __future__ import annotations
@@ -484,6 +493,7 @@ class Scores:
     agreed: list[str]
     disagreed: list[tuple[str, str]]  # (id, why)
     migration_findings: int = 0
+    failures: list[str] = field(default_factory=list)  # analyzers that failed, with their reason
 
     @property
     def recall(self) -> float:
@@ -570,6 +580,12 @@ def score(
         agreed=agreed,
         disagreed=disagreed,
         migration_findings=sum(1 for f in migration_report["findings"] if f["analyzer"] == "migrations"),
+        failures=[
+            f"{which}: {a['name']} failed: {a['reason']}"
+            for which, r in (("v1", report), ("v1 -> v2", migration_report))
+            for a in r["analyzers"]
+            if a["status"] == "failed"
+        ],
     )
 
 
@@ -643,6 +659,7 @@ def table(all_scores: Sequence[Scores]) -> str:
 
 def details(s: Scores) -> str:
     lines = [f"== {s.design}"]
+    lines += [f"  FAILED     {failure}" for failure in s.failures]
     lines += [f"  matched    {i}: {e}" for i, e in s.evidence.items()]
     lines += [f"  missed     {i}: {d}" for i, d in s.missed]
     seen: set[tuple[str, str]] = set()

@@ -48,6 +48,11 @@ class _nothing:
         return None
 
 
+@pytest.mark.parametrize("key", KEYS, ids=lambda k: k.name)
+def test_every_analyzer_runs_on_the_design(key: DesignKey, scores: dict[str, Scores]) -> None:
+    assert not scores[key.name].failures
+
+
 def test_there_are_at_least_three_keyed_designs() -> None:
     assert len(KEYS) >= 3
     assert all(key.must and key.must_not and key.migration for key in KEYS)
