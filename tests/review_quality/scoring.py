@@ -69,6 +69,7 @@ MARKDOWN_ENTRIES = 25
 GOAL_RECALL = 0.95
 GOAL_WRONG_RATE = 0.05
 SEVERITIES = ("critical", "high", "medium", "low", "info")
+ELLIPSIS = "\N{HORIZONTAL ELLIPSIS}"  # where a finding's title cuts a statement short
 _RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 
 
@@ -397,6 +398,7 @@ class Verdict:
     safe_variant: bool | None
     safe_contains: re.Pattern[str] | None
     breaking: bool | None
+    absent_ok: bool = False  # the statement is a by-product a better preview leaves out
 
     @classmethod
     def of(cls, item: Mapping[str, Any]) -> Verdict:
@@ -409,6 +411,7 @@ class Verdict:
             safe_variant=item.get("safe_variant"),
             safe_contains=re.compile(item["safe_contains"], re.IGNORECASE) if item.get("safe_contains") else None,
             breaking=item.get("breaking"),
+            absent_ok=bool(item.get("absent_ok", False)),
         )
 
     def statements(self, section: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
@@ -434,15 +437,51 @@ class Verdict:
             found.append("called breaking")
         return found
 
-    def judge(self, section: Mapping[str, Any] | None) -> tuple[bool, str]:
+    def said(
+        self, findings: Sequence[Mapping[str, Any]], statements: Sequence[Mapping[str, Any]] = ()
+    ) -> list[Mapping[str, Any]]:
+        """The migration findings about this statement: their title or message quotes it (a title
+        may be the statement cut short with an ellipsis, after a prefix such as "Breaking change: ")."""
+        sqls = [str(s.get("sql") or "") for s in statements]
+
+        def quotes(f: Mapping[str, Any]) -> bool:
+            if self.sql.search(f"{f['title']} {f['message']}"):
+                return True
+            title = str(f["title"]).rstrip(ELLIPSIS).strip()
+            quoted = {title, title.split(": ", 1)[-1]}
+            return any(len(q) >= 20 and sql.startswith(q) for q in quoted for sql in sqls)
+
+        return [f for f in findings if f["analyzer"] == "migrations" and not f.get("suppressed") and quotes(f)]
+
+    def finding_problems(
+        self, findings: Sequence[Mapping[str, Any]], statements: Sequence[Mapping[str, Any]] = ()
+    ) -> list[str]:
+        """What a reviewer reads must agree too: a risky statement (every allowed risk medium or
+        high) or a breaking one has a finding of at least that severity (low for breaking),
+        and a safe one (none or low) has no finding of medium or more."""
+        said = self.said(findings, statements)
+        if all(r in ("medium", "high") for r in self.risks):
+            floor = max(self.risks, key=_RANK.__getitem__)  # the least severe risk the key allows
+            if not any(at_least(f["severity"], floor) for f in said):
+                return [f"no finding of {floor} or more names the statement"]
+        elif self.breaking and not any(at_least(f["severity"], "low") for f in said):
+            return ["no finding names the statement as breaking"]
+        if all(r in ("none", "low") for r in self.risks) and not self.breaking:
+            loud = [f"{f['rule_id']} [{f['severity']}]" for f in said if at_least(f["severity"], "medium")]
+            if loud:
+                return [f"a safe change is reported as {', '.join(loud)}"]
+        return []
+
+    def judge(self, section: Mapping[str, Any] | None, findings: Sequence[Mapping[str, Any]] = ()) -> tuple[bool, str]:
         candidates = self.statements(section)
         if not candidates:
-            return False, "no such statement in the preview"
+            return (True, "") if self.absent_ok else (False, "no such statement in the preview")
         verdicts = [(s, self.problems(s)) for s in candidates]
+        said = self.finding_problems(findings, candidates)
         for _statement, problems in verdicts:
-            if not problems:
+            if not problems and not said:
                 return True, ""
-        return False, "; ".join(problems for _, p in verdicts for problems in p)
+        return False, "; ".join([*(problem for _, p in verdicts for problem in p), *said])
 
 
 # ----------------------------------------------------------------------------------------------
@@ -560,7 +599,7 @@ def score(
     agreed, disagreed = [], []
     for item in key.migration:
         verdict = Verdict.of(item)
-        ok, why = verdict.judge(section)
+        ok, why = verdict.judge(section, migration_report["findings"])
         if ok:
             agreed.append(verdict.id)
         else:

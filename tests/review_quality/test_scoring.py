@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from tests.review_quality.scoring import (
+    ELLIPSIS,
     DocumentIndex,
     KeyError_,
     Matcher,
@@ -194,7 +195,14 @@ def test_a_verdict_needs_the_statement_its_risk_and_its_safe_variant() -> None:
         "safe_alternative": "CREATE INDEX CONCURRENTLY ...",
         "breaking": "",
     }
-    assert verdict.judge({"statements": [statement]}) == (True, "")
+    said = {
+        "analyzer": "migrations",
+        "rule_id": "mig.blocking-statement",
+        "severity": "high",
+        "title": 'CREATE INDEX "i" ON "t" ("a");',
+        "message": "",
+    }
+    assert verdict.judge({"statements": [statement]}, [said]) == (True, "")
     assert not verdict.judge({"statements": [{**statement, "risk": "low"}]})[0]
     assert not verdict.judge({"statements": [{**statement, "safe_alternative": ""}]})[0]
     assert not verdict.judge({"statements": [{**statement, "table": "u"}]})[0]
@@ -207,3 +215,50 @@ def test_every_key_names_only_what_its_design_has() -> None:
             Matcher.of(item, index)  # raises KeyError_ for a place the design lacks
         for item in key.migration:
             assert Verdict.of(item).risks, item["id"]
+
+
+def test_a_verdict_needs_what_the_reviewer_reads_to_agree() -> None:
+    risky = Verdict.of({"id": "v", "table": "t", "sql": 'ADD COLUMN "c"', "risk": ["high"]})
+    safe = Verdict.of({"id": "s", "table": "t", "sql": 'ADD COLUMN "d"', "risk": ["none", "low"]})
+    section = {
+        "statements": [
+            {
+                "table": "t",
+                "sql": 'ALTER TABLE "t" ADD COLUMN "c" int NOT NULL;',
+                "risk": "high",
+                "safe_alternative": "x",
+                "breaking": "",
+            },
+            {
+                "table": "t",
+                "sql": 'ALTER TABLE "t" ADD COLUMN "d" int NULL;',
+                "risk": "low",
+                "safe_alternative": "",
+                "breaking": "",
+            },
+        ]
+    }
+
+    def said(title: str, severity: str) -> dict[str, Any]:
+        return {
+            "analyzer": "migrations",
+            "rule_id": "mig.blocking-statement",
+            "severity": severity,
+            "title": title,
+            "message": "",
+        }
+
+    assert risky.judge(section, [said('ALTER TABLE "t" ADD COLUMN "c" int NOT NULL;', "high")]) == (True, "")
+    assert not risky.judge(section, [said('ALTER TABLE "t" ADD COLUMN "c" int NOT NULL;', "low")])[0]
+    assert not risky.judge(section, [])[0]
+    assert safe.judge(section, []) == (True, "")
+    assert not safe.judge(section, [said('ALTER TABLE "t" ADD COLUMN "d" int NULL;', "medium")])[0]
+
+
+def test_a_statement_cut_short_in_a_title_is_still_named() -> None:
+    verdict = Verdict.of({"id": "v", "table": "t", "sql": 'UNIQUE \\("a", "b"\\)', "risk": ["high"]})
+    sql = 'ALTER TABLE "t" ADD CONSTRAINT "t_a_b_uniq" UNIQUE ("a", "b");'
+    section = {"statements": [{"table": "t", "sql": sql, "risk": "high", "safe_alternative": "x", "breaking": ""}]}
+    cut = {"analyzer": "migrations", "rule_id": "mig.blocking-statement", "severity": "high", "message": ""}
+    assert verdict.judge(section, [{**cut, "title": sql[:40] + ELLIPSIS}]) == (True, "")
+    assert not verdict.judge(section, [{**cut, "title": 'ALTER TABLE "u" ADD CONSTRAINT' + ELLIPSIS}])[0]
