@@ -334,3 +334,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # The run page lists at most this many findings at once; filters and the exports show the rest.
 RUN_PAGE_MAX_FINDINGS = env_int("RUN_PAGE_MAX_FINDINGS", 50)  # findings per page of the run page
 RUN_PAGE_MAX_TRACE_ROWS = env_int("RUN_PAGE_MAX_TRACE_ROWS", 50)  # operations without a story listed on it
+# Places listed per finding on the run page and in the findings API (a design-level finding may
+# have thousands; the report and its exports hold them all).
+RUN_PAGE_MAX_PLACES = env_int("RUN_PAGE_MAX_PLACES", 5)
+FINDINGS_API_MAX_PLACES = env_int("FINDINGS_API_MAX_PLACES", 100)

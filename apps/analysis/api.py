@@ -1,4 +1,5 @@
 import django_filters
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
@@ -44,6 +45,13 @@ class RunOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg
 
 
 class FindingOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    locations = serializers.JSONField(
+        source="first_locations",
+        read_only=True,
+        help_text="The first FINDINGS_API_MAX_PLACES places (all of them are in the run's report); "
+        "`location_count` says how many there are.",
+    )
+
     class Meta:
         model = Finding
         fields = (
@@ -52,11 +60,19 @@ class FindingOutputSerializer(serializers.ModelSerializer):  # type: ignore[type
             "analyzer",
             "rule_id",
             "severity",
+            "priority",
             "title",
             "message",
             "fix",
             "references",
             "fingerprint",
+            "category",
+            "cwe",
+            "suppressed",
+            "stories",
+            "endpoints",
+            "change",
+            "location_count",
             "locations",
         )
 
@@ -186,4 +202,4 @@ class FindingListApi(generics.ListAPIView):  # type: ignore[type-arg]
         if getattr(self, "swagger_fake_view", False):
             return Finding.objects.none()
         run, _ = selectors.run_get(user=self.request.user, run_id=self.kwargs["run_id"], with_report=False)
-        return run.findings.all()
+        return selectors.with_first_places(run.findings.all(), settings.FINDINGS_API_MAX_PLACES)

@@ -89,16 +89,33 @@ class Finding(models.Model):
     locations = models.JSONField(default=list)
     category = models.CharField(max_length=20, blank=True, help_text="OWASP API Top 10 category (API1:2023 ...) or DP")
     cwe = models.CharField(max_length=20, blank=True)
-    # {"source": "spec"|"review", "reason": ..., "by": ..., "at": ..., "pointer": ...} when waived
+    # {"source": "spec"|"review"|"rule", "reason": ..., "by": ..., "at": ..., "pointer": ...} when waived
     suppressed = models.JSONField(null=True, blank=True)
+    priority = models.PositiveIntegerField(default=0, help_text="From severity, breadth and stories; see ranking")
+    stories = models.JSONField(default=list, help_text="Ids of the stories that depend on the finding")
+    endpoints = models.JSONField(default=list, help_text="METHOD /path of the operations it touches")
+    change = models.CharField(max_length=10, blank=True, help_text="new or unchanged against the base revision")
+    # len(locations): a design-level finding may hold thousands, which pages show a few of.
+    location_count = models.PositiveIntegerField(default=1)
 
     class Meta:
-        ordering = ["severity_rank", "analyzer", "rule_id", "id"]
+        # The report's order (priority), which the rows' ids follow: they are written in it.
+        ordering = ["id"]
         indexes = [
-            # The run page's order: its first page is read off the index, without sorting the run.
-            models.Index(fields=["run", "severity_rank", "analyzer", "rule_id", "id"], name="finding_run_order"),
+            models.Index(fields=["run", "id"], name="finding_run_order"),
             models.Index(fields=["fingerprint"], name="finding_fingerprint"),
         ]
 
     def __str__(self) -> str:
         return f"[{self.severity}] {self.title}"
+
+    @property
+    def places(self) -> list[dict[str, object]]:
+        """The first places a page lists: cut by the query where it asked for them
+        (`selectors.with_first_places`), else from the whole list."""
+        first = getattr(self, "first_locations", None)
+        return first if first is not None else self.locations[: settings.RUN_PAGE_MAX_PLACES]
+
+    @property
+    def more_places(self) -> int:
+        return max(0, self.location_count - len(self.places))

@@ -8,7 +8,8 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, JSONField, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
 
 from apps.accounts.models import Membership
@@ -62,6 +63,16 @@ def _jsonb_key_order(key: str) -> tuple[int, bytes]:
 
 # A finding's keys in the report are the engine Finding's fields (its `as_dict`), each a column.
 FINDING_FIELDS = tuple(sorted((f.name for f in fields(EngineFinding)), key=_jsonb_key_order))
+
+
+def with_first_places(findings: QuerySet[Finding], count: int) -> QuerySet[Finding]:
+    """The findings without their `locations`, with `first_locations`: the first `count` of them,
+    cut in PostgreSQL (a design-level finding's list runs to megabytes)."""
+    return findings.defer("locations").annotate(
+        first_locations=RawSQL(
+            "jsonb_path_query_array(locations, %s::jsonpath)", (f"$[0 to {max(0, int(count) - 1)}]",), JSONField()
+        )
+    )
 
 
 def finding_dicts(*, run: AnalysisRun) -> list[dict[str, Any]]:
@@ -154,7 +165,7 @@ def run_page_get(*, run: AnalysisRun, query: Mapping[str, str] | None = None) ->
         return urlencode({**kept, "page": number})
 
     context.update(
-        findings=list(shown[first : first + limit]),
+        findings=list(with_first_places(shown, settings.RUN_PAGE_MAX_PLACES)[first : first + limit]),
         page=page,
         pages=pages,
         first_shown=first + 1 if shown_count else 0,

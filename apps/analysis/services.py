@@ -351,6 +351,11 @@ _FINDING_COLUMNS = (
     "category",
     "cwe",
     "suppressed",
+    "priority",
+    "stories",
+    "endpoints",
+    "change",
+    "location_count",
 )
 
 
@@ -392,6 +397,11 @@ def _copy_findings(run_id: int, findings: list[dict[str, Any]]) -> None:
                         f["category"],
                         f["cwe"],
                         None if suppressed is None else dumps(suppressed),
+                        f["priority"],
+                        dumps(f["stories"]),
+                        dumps(f["endpoints"]),
+                        f["change"],
+                        len(f["locations"]),
                     )
                 )
 

@@ -147,3 +147,50 @@ def test_the_markdown_report_carries_the_migration_preview() -> None:
     for block in ("### Schema diff", "```diff", "### Forward SQL", "### Rollback SQL", "### Safe variant"):
         assert block in text
     assert "+    delivery_address text," in text
+
+
+def test_a_base_report_marks_findings_new_unchanged_and_fixed(tmp_path: Path) -> None:
+    v1 = (CORPUS / "shop" / "v1-design.md").read_text(encoding="utf-8")
+    # The base lacks a security scheme's bearer format and has one more operation: its findings
+    # on that operation are fixed in the revision; the revision adds a story-less operation.
+    base = tmp_path / "base.md"
+    base.write_text(
+        v1.replace(
+            "  /orders:\n",
+            "  /legacy-export:\n    get:\n      responses: {'200': {description: ok}}\n  /orders:\n",
+            1,
+        )
+    )
+    head = tmp_path / "head.md"
+    head.write_text(
+        v1.replace(
+            "  /orders:\n",
+            "  /audit/{entryId}:\n    delete:\n      parameters: [{name: entryId, in: path, required: true, schema: {type: integer}}]\n      responses: {'204': {description: gone}}\n  /orders:\n",
+            1,
+        )
+    )
+    result = analyze(str(head), "--base", str(base), "--only", "traceability,security")
+    assert result.returncode in (0, 1), result.stderr
+    report = json.loads(result.stdout)
+    jsonschema.Draft202012Validator(SCHEMA).validate(report)
+    changes = report["changes"]
+    marks = {f["change"] for f in report["findings"]}
+    assert marks <= {"new", "unchanged"} and "unchanged" in marks
+    new = [f for f in report["findings"] if f["change"] == "new"]
+    assert any("DELETE /audit/{entryId}" in f["endpoints"] for f in new)
+    assert changes["new"] == len(new)
+    assert changes["unchanged"] == len(report["findings"]) - len(new)
+    assert changes["fixed"], "the legacy operation's own findings are gone"
+    markdown = analyze(str(head), "--base", str(base), "--only", "traceability,security", "--format", "md").stdout
+    assert "## Changes since the base revision" in markdown
+    assert f"{changes['new']} new, {changes['unchanged']} unchanged, {len(changes['fixed'])} fixed." in markdown
+    assert "**new**" in markdown
+
+
+def test_the_markdown_report_opens_with_the_ranked_top_problems_and_includes_the_checklist() -> None:
+    result = analyze(str(CORPUS / "shop" / "v1-design.md"), "--only", "traceability,security", "--format", "md")
+    markdown = result.stdout
+    top = markdown.index("## Top problems")
+    assert top < markdown.index("## Security checklist") < markdown.index("## Findings")
+    assert "### Story " in markdown[top : markdown.index("## Security checklist")]
+    assert "| API1 Broken Object Level Authorization |" in markdown

@@ -44,11 +44,11 @@ def test_a_run_of_githubs_rest_description_stores_a_report_under_1_mb(
     full = given[0]
     stored_bytes = len(json.dumps(run.report).encode())
     full_bytes = len(json.dumps(full).encode())
-    # Measured: 339,703 B stored, against 41,417,692 B with its 51,022 findings (about 1/120).
     sizes = f"stored {stored_bytes:,} B; with its {len(full['findings']):,} findings {full_bytes:,} B"
     assert run.status == "succeeded"
     assert stored_bytes < 1024 * 1024, sizes
-    assert len(full["findings"]) > 10_000
+    # Its 51,022 places are design-level gaps for the most part: a hundred-odd findings hold them.
+    assert sum(len(f["locations"]) for f in full["findings"]) > 40_000
     assert run.findings.count() == run.finding_count == len(full["findings"])
 
 

@@ -32,10 +32,15 @@ def test_the_schema_rejects_a_finding_without_fingerprint(shop_v1: str) -> None:
     assert any("fingerprint" in e.message for e in validator.iter_errors(report))
 
 
-def test_findings_are_sorted_by_severity_and_thresholds_compare(shop_v1: str) -> None:
+def test_findings_are_listed_by_priority_and_thresholds_compare(shop_v1: str) -> None:
     report = _report(shop_v1 + "\n### X-1: ghost\nAs a user, I want a ghost, so that x.\nEndpoints: GET /v1/ghosts\n")
-    severities = [f["severity"] for f in report["findings"]]
-    assert severities == sorted(severities, key=["critical", "high", "medium", "low", "info"].index)
+    priorities = [f["priority"] for f in report["findings"]]
+    assert priorities == sorted(priorities, reverse=True)
+    assert report["findings"][0]["severity"] == "critical"
+    # Suppressed ones come last, with priority 0.
+    suppressed = [i for i, f in enumerate(report["findings"]) if f["suppressed"]]
+    assert suppressed and suppressed == list(range(len(report["findings"]) - len(suppressed), len(report["findings"])))
+    assert all(report["findings"][i]["priority"] == 0 for i in suppressed)
     assert "trace.story-endpoint-missing" in {f["rule_id"] for f in report["findings"] if f["severity"] == "high"}
     assert worst_severity_at_least(report, "critical")  # card numbers are stored
     without_cards = {**report, "findings": [f for f in report["findings"] if f["severity"] != "critical"]}

@@ -53,6 +53,9 @@ class AnalyzerSpec:
     title: str
     run: AnalyzerRun | None
     not_built: str = ""  # why it cannot run yet, shown in the report instead of results
+    # Whether its findings are about the design (compared with the base revision's: new, fixed,
+    # unchanged) rather than about the change itself (the migration preview's).
+    compares: bool = False
 
 
 def _traceability(
@@ -89,8 +92,8 @@ def _migrations(
 
 
 ANALYZERS: tuple[AnalyzerSpec, ...] = (
-    AnalyzerSpec("traceability", "Traceability", _traceability),
-    AnalyzerSpec("security", "Security checklist", _security),
+    AnalyzerSpec("traceability", "Traceability", _traceability, compares=True),
+    AnalyzerSpec("security", "Security checklist", _security, compares=True),
     AnalyzerSpec("migrations", "Migration preview", _migrations),
     AnalyzerSpec(
         "queryplans",
@@ -119,6 +122,9 @@ class AnalysisOutcome:
     base: ParseResult | None
     results: tuple[AnalyzerResult, ...]
     durations_ms: dict[str, float] = field(default_factory=dict)
+    # With a base revision: the findings the comparing analyzers (AnalyzerSpec.compares) report on
+    # it, for marking this revision's findings new or unchanged and listing the fixed ones.
+    base_findings: tuple[Finding, ...] | None = None
 
     @property
     def analysable(self) -> bool:
@@ -173,6 +179,8 @@ def analyze(
 
     context = AnalyzerContext(sandbox=sandbox) if context is None else context
     results: list[AnalyzerResult] = []
+    compare = base_parsed is not None and base_parsed.ok and parsed.ok
+    base_findings: list[Finding] = []
     for position, spec in enumerate(ANALYZERS, start=2):
         percent = round(100 * position / total)
         if spec.name not in selected:
@@ -213,6 +221,11 @@ def analyze(
             )
             report(spec.name, "failed", percent)
             continue
+        if compare and spec.compares and base_parsed is not None:
+            try:
+                base_findings += spec.run(base_parsed.model, None, context)[0]
+            except Exception:  # the base is only compared with: without it, no finding is marked
+                compare = False
         elapsed = (clock() - started) * 1000
         durations[spec.name] = elapsed
         results.append(
@@ -225,4 +238,10 @@ def analyze(
             )
         )
         report(spec.name, "succeeded", percent)
-    return AnalysisOutcome(parse=parsed, base=base_parsed, results=tuple(results), durations_ms=durations)
+    return AnalysisOutcome(
+        parse=parsed,
+        base=base_parsed,
+        results=tuple(results),
+        durations_ms=durations,
+        base_findings=tuple(base_findings) if compare else None,
+    )

@@ -54,6 +54,12 @@ class Finding:
     cwe: str = ""
     # Set when the design itself waives the finding (x-workbench-ignore): where and why.
     suppressed: Mapping[str, Any] | None = None
+    # Set by `ranking.rank`: the order reports list findings in, and what the finding concerns.
+    priority: int = 0
+    stories: tuple[str, ...] = ()  # ids of the stories that depend on it
+    endpoints: tuple[str, ...] = ()  # METHOD /path of the operations it touches
+    # Against a base revision (`ranking.mark_changes`): "new" or "unchanged"; "" without one.
+    change: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -69,6 +75,10 @@ class Finding:
             "category": self.category,
             "cwe": self.cwe,
             "suppressed": dict(self.suppressed) if self.suppressed else None,
+            "priority": self.priority,
+            "stories": list(self.stories),
+            "endpoints": list(self.endpoints),
+            "change": self.change,
         }
 
 

@@ -12,10 +12,12 @@ from typing import Any
 
 from apps.analysis.engine.pipeline import AnalysisOutcome
 from apps.designs.engine.bulk import bulk_step
-from apps.designs.engine.findings import severity_rank
+from apps.designs.engine.findings import Finding, severity_rank
 from apps.designs.engine.model import SEVERITIES, DesignModel
+from apps.designs.engine.ranking import mark_changes, rank, top_problems
 
 REPORT_FORMAT = "workbench-report/1"
+TOP_PROBLEMS = 10  # open findings, by priority, that the summary opens with
 
 
 def _design(model: DesignModel) -> dict[str, Any]:
@@ -57,10 +59,12 @@ def build_report(outcome: AnalysisOutcome, *, generated_at: str, tool_version: s
 
 
 def _build_report(outcome: AnalysisOutcome, *, generated_at: str, tool_version: str) -> dict[str, Any]:
-    findings = sorted(
-        outcome.findings,
-        key=lambda f: (severity_rank(f.severity), f.analyzer, f.rule_id, f.fingerprint),
-    )
+    # Severity first among equals, so that findings of the same priority read as before.
+    ordered = sorted(outcome.findings, key=lambda f: (severity_rank(f.severity), f.analyzer, f.rule_id, f.fingerprint))
+    findings = rank(ordered, outcome.parse.model)
+    fixed: list[Finding] = []
+    if outcome.base_findings is not None:
+        findings, fixed = mark_changes(findings, outcome.base_findings)
     counts = Counter(f.severity for f in findings)
     parse_status = "succeeded" if outcome.parse.ok else "failed"
     analyzers: list[dict[str, Any]] = [
@@ -84,6 +88,25 @@ def _build_report(outcome: AnalysisOutcome, *, generated_at: str, tool_version: 
         },
         "findings": [f.as_dict() for f in findings],
     }
+    report["summary"]["top"] = top_problems(report["findings"], limit=TOP_PROBLEMS)
+    if outcome.base_findings is not None:
+        changes = Counter(f.change for f in findings)
+        report["changes"] = {
+            "new": changes.get("new", 0),
+            "unchanged": changes.get("unchanged", 0),
+            "fixed": [
+                {
+                    "analyzer": f.analyzer,
+                    "rule_id": f.rule_id,
+                    "severity": f.severity,
+                    "title": f.title,
+                    "fingerprint": f.fingerprint,
+                    "locations": [loc.as_dict() for loc in f.locations[:1]],
+                    "location_count": len(f.locations),
+                }
+                for f in fixed
+            ],
+        }
     if outcome.base is not None:
         report["base"] = _design(outcome.base.model)
     for result in outcome.results:
@@ -107,22 +130,95 @@ def worst_severity_at_least(report: dict[str, Any], threshold: str) -> bool:
     return any(severity_rank(f["severity"]) <= limit for f in report["findings"])
 
 
+MARKDOWN_PLACES = 5  # places listed per finding in Markdown; the JSON has them all
+
+
+def _place(loc: dict[str, Any]) -> str:
+    where = f"{loc['document']}:{loc['line']}" if loc.get("line") else loc["document"]
+    return _md(where) + (f" {_code(loc['pointer'])}" if loc.get("pointer") else "")
+
+
 def _where(finding: dict[str, Any]) -> str:
-    loc = finding["locations"][0] if finding["locations"] else None
-    if not loc:
+    locations = finding["locations"]
+    if not locations:
         return ""
-    return _md(f"{loc['document']}:{loc['line']}" if loc.get("line") else loc["document"])
+    shown = ", ".join(_place(loc) for loc in locations[:MARKDOWN_PLACES])
+    more = len(locations) - MARKDOWN_PLACES
+    return shown + (f" and {more:,} more places" if more > 0 else "")
+
+
+def _headline(finding: dict[str, Any]) -> str:
+    """One line naming a finding: severity, title, how many places, new since the base."""
+    count = len(finding["locations"])
+    places = f" ({count:,} places)" if count > 1 else ""
+    change = " **new**" if finding.get("change") == "new" else ""
+    return f"[{finding['severity']}] {_md(finding['title'])}{places}{change}"
+
+
+def _top_markdown(report: dict[str, Any]) -> list[str]:
+    top = report["summary"].get("top") or []
+    if not top:
+        return []
+    by_fingerprint = {f["fingerprint"]: f for f in report["findings"]}
+    lines = ["## Top problems", ""]
+    for group in top:
+        heading = {
+            "story": f"Story {_md(group['name'])}",
+            "endpoint": f"Endpoint {_code(group['name'])}",
+            "design": "Across the design",
+        }[group["by"]]
+        lines += [f"### {heading}", ""]
+        for fingerprint in group["findings"]:
+            finding = by_fingerprint[fingerprint]
+            lines.append(f"- {_headline(finding)}: {_md(finding['message'])} ({_code(finding['rule_id'])})")
+        lines.append("")
+    return lines
+
+
+def _changes_markdown(report: dict[str, Any]) -> list[str]:
+    changes = report.get("changes")
+    if changes is None:
+        return []
+    lines = [
+        "## Changes since the base revision",
+        "",
+        f"{changes['new']} new, {changes['unchanged']} unchanged, {len(changes['fixed'])} fixed.",
+        "",
+    ]
+    lines += [f"- fixed: [{f['severity']}] {_md(f['title'])} ({_code(f['rule_id'])})" for f in changes["fixed"]]
+    return [*lines, ""] if changes["fixed"] else lines
+
+
+def _checklist_markdown(report: dict[str, Any]) -> list[str]:
+    security = report.get("security")
+    if not security or not security.get("checklist"):
+        return []
+    lines = ["## Security checklist", "", "| item | status | findings |", "| --- | --- | ---: |"]
+    for item in security["checklist"]:
+        verdict = item.get("review_status") or item["status"]
+        lines.append(
+            f"| {_md(item['key'] + ' ' + item['title'], table=True)} | {_md(verdict.replace('_', ' '), table=True)} | {item['findings']} |"
+        )
+    return [*lines, ""]
 
 
 def render_markdown(report: dict[str, Any]) -> str:
+    """For a pull request's description: the ranked top problems first, then the changes against
+    the base, the checklist, the analyzers, every finding in priority order, the traceability and
+    the migration preview."""
     design = report["design"]
+    summary = report["summary"]["by_severity"]
     lines = [
         "# Design review",
         "",
         f"Documents: {_md(', '.join(design['documents'])) or '(none)'}. "
         f"{design['entities']['count']} entities, {design['endpoints']['count']} endpoints, "
-        f"{design['stories']['count']} stories, {design['queries']['count']} queries.",
+        f"{design['stories']['count']} stories, {design['queries']['count']} queries. "
+        f"Findings: " + ", ".join(f"{summary[s]} {s}" for s in SEVERITIES) + ".",
         "",
+        *_top_markdown(report),
+        *_changes_markdown(report),
+        *_checklist_markdown(report),
         "## Analyzers",
         "",
         "| analyzer | status | findings | note |",
@@ -132,17 +228,10 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"| {a['name']} | {a['status']} | {a['findings']} | {_md(a['reason'], table=True)} |"
         for a in report["analyzers"]
     ]
-    summary = report["summary"]["by_severity"]
-    lines += [
-        "",
-        "## Findings",
-        "",
-        ", ".join(f"{summary[s]} {s}" for s in SEVERITIES),
-        "",
-    ]
+    lines += ["", "## Findings", "", "In priority order (severity, breadth, stories that depend on them).", ""]
     for finding in report["findings"]:
         lines += [
-            f"### [{finding['severity']}] {_md(finding['title'])}",
+            f"### {_headline(finding)}",
             "",
             f"{_code(finding['rule_id'])} at {_where(finding)}",
             "",
@@ -151,6 +240,8 @@ def render_markdown(report: dict[str, Any]) -> str:
             f"**Fix:** {_md(finding['fix'])}" if finding["fix"] else "",
             "",
         ]
+        if finding.get("suppressed"):
+            lines += [f"*Suppressed ({finding['suppressed']['source']}):* {_md(finding['suppressed']['reason'])}", ""]
     trace = report.get("traceability")
     if trace:
         lines += [

@@ -1,0 +1,178 @@
+"""The order a reviewer reads findings in: a priority from severity, breadth (how many operations
+or tables a finding touches) and whether a story depends on it (a finding on an endpoint or a
+table a story uses, or citing the story itself).
+
+    priority = weight(severity) x (1 + 0.5 x log10(breadth)) x (1.5 if a story depends on it)
+
+so a high finding on one operation (300) outranks a medium gap on ten operations (150) but not a
+medium gap on every one of five hundred operations that stories rely on (352), and hygiene
+(low, info) stays below every medium one unless it is everywhere. Suppressed findings come last
+(priority 0). Findings of equal priority keep their order. Every report (JSON, Markdown, the run
+page) lists findings in this order; `top_problems` groups the first of them by story and endpoint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from apps.designs.engine.findings import Finding
+from apps.designs.engine.matching import match_endpoint
+from apps.designs.engine.model import DesignModel, SourceRef
+
+SEVERITY_WEIGHT = {"critical": 1000, "high": 300, "medium": 100, "low": 30, "info": 10}
+STORY_FACTOR = 1.5
+BREADTH_FACTOR = 0.5
+MAX_CONTEXT = 20  # stories and endpoints named per finding; a design-level one may touch thousands
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Index:
+    """Where each endpoint and table is written, and the stories that use them."""
+
+    operations: dict[str, str]  # JSON pointer of an operation -> its label (METHOD /path)
+    endpoint_lines: dict[tuple[str, int], str]  # (document, line) of an endpoint -> its label
+    tables: dict[tuple[str, int], str]  # (document, line) of a table or its columns -> table name
+    stories_of_endpoint: dict[str, tuple[str, ...]]  # label -> story ids
+    stories_of_table: dict[str, tuple[str, ...]]  # table -> story ids
+    story_lines: dict[tuple[str, int], str]  # (document, line) of a story's heading -> its id
+
+
+def _index(model: DesignModel) -> _Index:
+    operations: dict[str, str] = {}
+    endpoint_lines: dict[tuple[str, int], str] = {}
+    for endpoint in (*model.endpoints, *getattr(model, "webhooks", ())):
+        label = f"{endpoint.method} {endpoint.path}"
+        pointer = endpoint.source.pointer
+        if pointer:
+            operations[pointer] = label
+        if endpoint.source.line is not None:
+            endpoint_lines[endpoint.source.document, endpoint.source.line] = label
+    tables: dict[tuple[str, int], str] = {}
+    for entity in model.entities:
+        for source in (entity.source, *(c.source for c in entity.columns)):
+            if source.line is not None:
+                tables[source.document, source.line] = entity.name
+    stories_of_endpoint: dict[str, list[str]] = {}
+    stories_of_table: dict[str, list[str]] = {}
+    story_lines: dict[tuple[str, int], str] = {}
+    for story in model.stories:
+        if story.source.line is not None:
+            story_lines[story.source.document, story.source.line] = story.id
+        for ref in story.endpoints:
+            endpoint = match_endpoint(ref, model.endpoints)
+            if endpoint is None:
+                continue
+            stories_of_endpoint.setdefault(f"{endpoint.method} {endpoint.path}", []).append(story.id)
+            for table in endpoint.entities:
+                stories_of_table.setdefault(table, []).append(story.id)
+    return _Index(
+        operations=operations,
+        endpoint_lines=endpoint_lines,
+        tables=tables,
+        stories_of_endpoint={k: tuple(dict.fromkeys(v)) for k, v in stories_of_endpoint.items()},
+        stories_of_table={k: tuple(dict.fromkeys(v)) for k, v in stories_of_table.items()},
+        story_lines=story_lines,
+    )
+
+
+def _operation_of(pointer: str, operations: dict[str, str]) -> str | None:
+    """The operation a pointer lies in (`/paths/~1a/get/responses/200` -> `GET /a`)."""
+    parts = pointer.split("/")
+    if len(parts) >= 4 and parts[1] in ("paths", "webhooks"):
+        return operations.get("/".join(parts[:4]))
+    return None
+
+
+def _context(locations: Sequence[SourceRef], index: _Index) -> tuple[set[str], set[str], list[str]]:
+    """(endpoints, tables, stories) the locations touch."""
+    endpoints: set[str] = set()
+    tables: set[str] = set()
+    stories: list[str] = []
+    for loc in locations:
+        label = None
+        if loc.pointer:
+            label = _operation_of(loc.pointer, index.operations)
+        if label is None and loc.line is not None:
+            key = (loc.document, loc.line)
+            label = index.endpoint_lines.get(key)
+            table = index.tables.get(key)
+            if table is not None:
+                tables.add(table)
+            story = index.story_lines.get(key)
+            if story is not None:
+                stories.append(story)
+        if label is not None:
+            endpoints.add(label)
+    for label in endpoints:
+        stories.extend(index.stories_of_endpoint.get(label, ()))
+    for table in tables:
+        stories.extend(index.stories_of_table.get(table, ()))
+    return endpoints, tables, list(dict.fromkeys(stories))
+
+
+def priority(severity: str, *, breadth: int, story: bool, suppressed: bool) -> int:
+    """See the module docstring."""
+    if suppressed:
+        return 0
+    score = SEVERITY_WEIGHT[severity] * (1 + BREADTH_FACTOR * math.log10(max(1, breadth)))
+    return round(score * (STORY_FACTOR if story else 1))
+
+
+def rank(findings: Iterable[Finding], model: DesignModel) -> list[Finding]:
+    """The findings with their priority, stories and endpoints set, highest priority first."""
+    index = _index(model)
+    ranked = []
+    for finding in findings:
+        endpoints, tables, stories = _context(finding.locations, index)
+        # Operations and tables touched; schema objects and the like count a place each.
+        breadth = len(endpoints) + len(tables) or len(finding.locations)
+        ranked.append(
+            dataclasses.replace(
+                finding,
+                priority=priority(
+                    finding.severity, breadth=breadth, story=bool(stories), suppressed=bool(finding.suppressed)
+                ),
+                stories=tuple(stories[:MAX_CONTEXT]),
+                endpoints=tuple(sorted(endpoints)[:MAX_CONTEXT]),
+            )
+        )
+    ranked.sort(key=lambda f: -f.priority)
+    return ranked
+
+
+def top_problems(findings: Sequence[dict[str, Any]], *, limit: int) -> list[dict[str, Any]]:
+    """The first `limit` open findings (already in priority order) grouped by the story they
+    concern, then by endpoint, then the rest: what a report opens with."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for finding in findings:
+        if finding.get("suppressed"):
+            continue
+        if sum(len(v) for v in groups.values()) >= limit:
+            break
+        stories = finding.get("stories") or []
+        endpoints = finding.get("endpoints") or []
+        if stories:
+            key = ("story", stories[0])
+        elif endpoints:
+            key = ("endpoint", endpoints[0])
+        else:
+            key = ("design", "")
+        groups.setdefault(key, []).append(finding)
+    order = {"story": 0, "endpoint": 1, "design": 2}
+    return [
+        {"by": kind, "name": name, "findings": [f["fingerprint"] for f in items]}
+        for (kind, name), items in sorted(groups.items(), key=lambda item: order[item[0][0]])
+    ]
+
+
+def mark_changes(findings: Sequence[Finding], base: Sequence[Finding]) -> tuple[list[Finding], list[Finding]]:
+    """Against the base revision's findings of the same analyzers (matched by fingerprint, which
+    never depends on lines): each finding marked "new" or "unchanged", and the base's findings
+    that are gone (fixed), in their order."""
+    before = {f.fingerprint for f in base}
+    now = {f.fingerprint for f in findings}
+    marked = [dataclasses.replace(f, change="unchanged" if f.fingerprint in before else "new") for f in findings]
+    return marked, [f for f in base if f.fingerprint not in now]

@@ -1,0 +1,115 @@
+"""The order findings are read in: severity, breadth and the stories that depend on them."""
+
+import dataclasses
+
+from apps.designs.engine.findings import Finding
+from apps.designs.engine.limits import ParseLimits
+from apps.designs.engine.loader import DesignInput, parse_design
+from apps.designs.engine.model import SourceRef
+from apps.designs.engine.ranking import mark_changes, priority, rank, top_problems
+
+DESIGN = """# Loans
+
+## Stories
+
+### LIB-1: Borrow a book
+As a member, I want to borrow a book, so that I can read it.
+Endpoints: POST /loans
+
+## API
+
+```openapi
+openapi: 3.0.3
+info: {title: Loans, version: "1"}
+paths:
+  /loans:
+    post:
+      responses: {"201": {description: ok}}
+  /books:
+    get:
+      responses: {"200": {description: ok}}
+  /authors:
+    get:
+      responses: {"200": {description: ok}}
+```
+"""
+
+
+def _model():  # type: ignore[no-untyped-def]
+    result = parse_design(DesignInput(document=DESIGN, document_name="d.md"), limits=ParseLimits())
+    assert result.ok, result.fatal
+    return result.model
+
+
+def _finding(rule: str, severity: str, *pointers: str, suppressed: bool = False) -> Finding:
+    return Finding(
+        analyzer="security",
+        rule_id=rule,
+        severity=severity,  # type: ignore[arg-type]
+        title=rule,
+        message=rule,
+        fix="",
+        locations=tuple(SourceRef("d.md", 1, 1, p) for p in pointers),
+        fingerprint=rule,
+        suppressed={"source": "spec", "reason": "x"} if suppressed else None,
+    )
+
+
+def test_priority_grows_with_severity_breadth_and_stories() -> None:
+    assert priority("high", breadth=1, story=False, suppressed=False) > priority(
+        "medium", breadth=10, story=False, suppressed=False
+    )
+    assert priority("medium", breadth=500, story=True, suppressed=False) > priority(
+        "high", breadth=1, story=False, suppressed=False
+    )
+    assert priority("low", breadth=20_000, story=False, suppressed=False) < priority(
+        "medium", breadth=1, story=False, suppressed=False
+    )
+    assert priority("critical", breadth=1, story=True, suppressed=True) == 0
+
+
+def test_a_finding_a_story_depends_on_outranks_the_same_finding_elsewhere() -> None:
+    model = _model()
+    books = _finding("books", "medium", "/paths/~1books/get/responses")
+    loans = _finding("loans", "medium", "/paths/~1loans/post/responses")
+    ranked = rank([books, loans], model)
+    assert [f.rule_id for f in ranked] == ["loans", "books"]
+    assert ranked[0].stories == ("LIB-1",)
+    assert ranked[0].endpoints == ("POST /loans",)
+    assert ranked[1].stories == ()
+
+
+def test_a_broad_finding_outranks_a_narrow_one_of_the_same_severity_and_suppressed_ones_come_last() -> None:
+    model = _model()
+    narrow = _finding("narrow", "low", "/paths/~1books/get/responses")
+    broad = _finding("broad", "low", "/paths/~1books/get/responses", "/paths/~1authors/get/responses")
+    hidden = _finding("hidden", "critical", "/paths/~1loans/post", suppressed=True)
+    ranked = rank([hidden, narrow, broad], model)
+    assert [f.rule_id for f in ranked] == ["broad", "narrow", "hidden"]
+    assert ranked[-1].priority == 0
+
+
+def test_the_top_problems_are_grouped_by_story_then_endpoint_then_the_rest() -> None:
+    model = _model()
+    ranked = rank(
+        [
+            _finding("books", "high", "/paths/~1books/get"),
+            _finding("loans", "medium", "/paths/~1loans/post"),
+            _finding("design", "low", "/components/schemas/A"),
+        ],
+        model,
+    )
+    top = top_problems([f.as_dict() for f in ranked], limit=10)
+    assert [(g["by"], g["name"], g["findings"]) for g in top] == [
+        ("story", "LIB-1", ["loans"]),
+        ("endpoint", "GET /books", ["books"]),
+        ("design", "", ["design"]),
+    ]
+    assert sum(len(g["findings"]) for g in top_problems([f.as_dict() for f in ranked], limit=2)) == 2
+
+
+def test_against_a_base_findings_are_new_or_unchanged_and_the_gone_ones_fixed() -> None:
+    kept, gone, new = (_finding(r, "low", "/x") for r in ("kept", "gone", "new"))
+    marked, fixed = mark_changes([kept, new], [dataclasses.replace(kept, message="other words"), gone])
+    assert [(f.rule_id, f.change) for f in marked] == [("kept", "unchanged"), ("new", "new")]
+    assert [f.rule_id for f in fixed] == ["gone"]
