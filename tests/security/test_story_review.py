@@ -183,6 +183,13 @@ def test_a_card_number_is_critical_only_with_payment_context() -> None:
     (verify,) = library["sec.dp.card-number-unverified"]
     assert verify.severity == "low"
     assert "verify what it holds" in verify.message and "without payment context" in verify.title
+    in_api = rules(
+        spec(
+            {},
+            components={"schemas": {"Payment": {"type": "object", "properties": {"card_number": {"type": "string"}}}}},
+        )
+    )
+    assert in_api["sec.dp.card-number-stored"][0].title == "Full card numbers carried by the API"
     beside_cvv = rules(document="```dbml\nTable wallets_x {\n  id bigint [pk]\n  pan text\n  cvv text\n}\n```\n")
     assert "sec.dp.card-number-stored" in beside_cvv
 
@@ -352,6 +359,7 @@ def test_webhook_payloads_are_reviewed_for_secrets_and_personal_data() -> None:
         == "/webhooks/customerCreated/post/requestBody/content/application~1json/schema/properties/api_key"
     )
     assert "sends `api_key` in its payload" in secret.message
+    assert secret.title == "Webhook or callback payload carries a secret or card data"
     (personal,) = found["sec.dp.personal-data"]
     assert personal.message.startswith("webhook customerCreated holds identifiers and contact data: email.")
     quiet = rules(spec31(webhooks={"customerCreated": EVENT}))

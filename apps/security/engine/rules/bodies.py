@@ -373,6 +373,7 @@ def _payload_rules(review: Review, *, doc: ApiDocument, bodies: _Bodies) -> None
                         f"The {webhook.kind} {webhook.label} sends `{name}` in its payload.",
                         key=f"{at}|{webhook.kind}",
                         node=prop,
+                        title="Webhook or callback payload carries a secret or card data",
                     )
 
 

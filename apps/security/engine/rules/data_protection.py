@@ -302,6 +302,7 @@ def _classify(
                     f"{label} holds payment card numbers ({_payment_reason(owner, names, payment_story)})."
                     + (" The API carries them." if in_api else ""),
                     key=key,
+                    title="Full card numbers carried by the API" if in_api else None,
                 )
             else:
                 review.add(
