@@ -218,6 +218,10 @@ def test_special_categories_are_their_own_tier_in_tables_and_api_schemas() -> No
         )
     )
     assert api["sec.dp.special-category"][0].locations[0].pointer == "/components/schemas/Patient/properties/icd_code"
+    station = rules(
+        spec({}, components={"schemas": {"Station": {"type": "object", "properties": {"address": {"type": "string"}}}}})
+    )
+    assert "sec.dp.personal-data" not in station  # a place's address is not a person's
     plain = rules(
         spec({}, components={"schemas": {"Book": {"type": "object", "properties": {"title": {"type": "string"}}}}})
     )

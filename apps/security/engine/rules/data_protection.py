@@ -191,6 +191,12 @@ _PAYMENT_STORY = re.compile(
     r"\b(?:pay(?:s|ment|ing)?|credit card|debit card|billing|checkout|check out|charge[sd]?)\b", re.IGNORECASE
 )
 _CARD_STORY = re.compile(r"\bcard\b", re.IGNORECASE)
+# Tables and schemas about places and organisations: their address or phone is not a person's.
+_NOT_A_PERSON = re.compile(
+    r"station|store|shop|warehouse|venue|branch|office|compan(?:y|ies)|organi[sz]ation|location|place|site|building|"
+    r"facilit|depot|airport|hotel|restaurant|merchant|business|supplier|vendor|clinic|hospital|librar(?:y|ies)|school",
+    re.IGNORECASE,
+)
 # Each column and field name is compared in this form: `dateOfBirth` and `date_of_birth` alike.
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
@@ -339,7 +345,7 @@ def _classify(
             key=f"{prefix}{owner}",
             also=tuple(_ref(review, w) for _, _, w in special[1:]),
         )
-    if personal:
+    if personal and not _NOT_A_PERSON.search(owner):
         review.add(
             "sec.dp.personal-data",
             personal[0][1],
