@@ -368,3 +368,26 @@ def test_webhook_payloads_are_reviewed_for_secrets_and_personal_data() -> None:
     assert personal.message.startswith("webhook customerCreated holds identifiers and contact data: email.")
     quiet = rules(spec31(webhooks={"customerCreated": EVENT}))
     assert not {"sec.api3.secret-in-response", "sec.dp.personal-data"} & set(quiet)
+
+
+def test_an_operation_receiving_events_is_known_by_its_event_header_and_reads_are_not_receivers() -> None:
+    event_header = {"name": "X-Carrier-Event", "in": "header", "required": True, "schema": {"type": "string"}}
+    api = spec(
+        {
+            "/orders": {"post": op()},
+            "/carrier/updates": {"post": op(parameters=[event_header])},
+            "/notifications": {"get": op(summary="Lists the caller's notifications")},
+        }
+    )
+    found = rules(document=design(PAYMENTS.format("Carrier calls must be signed with HMAC."), api))
+    assert [f.locations[0].pointer for f in found["sec.api10.unsigned-webhook"]] == ["/paths/~1carrier~1updates/post"]
+
+
+def test_a_signature_story_covers_the_webhooks_the_api_documents() -> None:
+    document = design(
+        PAYMENTS.format("Every webhook we send is signed with HMAC."),
+        spec31(webhooks={"orderPaid": {"post": dict(EVENT, security=[{"bearer": []}])}}),
+    )
+    (finding,) = rules(document=document)["sec.api10.unsigned-webhook"]
+    assert finding.locations[0].pointer == "/webhooks/orderPaid/post"
+    assert "Every webhook we send is signed with HMAC." in finding.message
