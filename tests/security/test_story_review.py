@@ -391,3 +391,17 @@ def test_a_signature_story_covers_the_webhooks_the_api_documents() -> None:
     (finding,) = rules(document=document)["sec.api10.unsigned-webhook"]
     assert finding.locations[0].pointer == "/webhooks/orderPaid/post"
     assert "Every webhook we send is signed with HMAC." in finding.message
+
+
+def test_a_card_number_returned_is_a_secret_only_where_payments_are() -> None:
+    def returning(path: str, properties: dict[str, Any]) -> dict[str, list]:
+        schema = {"type": "object", "properties": properties}
+        response = {"200": {"description": "ok", "content": {"application/json": {"schema": schema}}}}
+        return rules(spec({path: {"get": {"responses": response}}}))
+
+    member = returning("/library-members/{memberId}", {"card_number": {"type": "string"}, "name": {"type": "string"}})
+    assert "sec.api3.secret-in-response" not in member
+    payment = returning("/payments/{paymentId}", {"card_number": {"type": "string"}})
+    assert "sec.api3.secret-in-response" in payment
+    beside_expiry = returning("/members/{memberId}", {"card_number": {"type": "string"}, "expiry": {"type": "string"}})
+    assert "sec.api3.secret-in-response" in beside_expiry

@@ -56,6 +56,29 @@ _SECRET_FIELDS = {
     "ssn",
     "pin",
 }
+# Card numbers are secrets only where payments are: the operation, the schema or a sibling says so.
+_CARD_FIELDS = frozenset({"card_number", "pan"})
+_PAYMENT_WORDS = re.compile(
+    r"pay|card|billing|checkout|charge|wallet|invoice|purchase|transaction|order", re.IGNORECASE
+)
+_OTHER_CARDS = re.compile(
+    r"(?:library|loyalty|member(?:ship)?|gift|reward|access|student|identity)[_-]?cards?", re.IGNORECASE
+)
+_PAYMENT_SIBLINGS = frozenset(
+    {"cvv", "cvc", "expiry", "exp_month", "exp_year", "expiration", "cardholder", "amount", "currency"}
+)
+
+
+def _payment_context(where: str, names: frozenset[str]) -> bool:
+    """Whether a card number returned at `where` (the operation and pointer) beside fields
+    `names` is a payment card's: the words around it or a sibling field speak of payments."""
+    if _OTHER_CARDS.search(where):
+        return False
+    return bool(
+        _PAYMENT_WORDS.search(where.replace("card_number", "").replace("cardNumber", ""))
+    ) or not names.isdisjoint(_PAYMENT_SIBLINGS)
+
+
 _LEAKY_ERROR_FIELDS = {
     "stack",
     "stacktrace",
@@ -318,6 +341,10 @@ def body_rules(review: Review, *, doc: ApiDocument) -> None:
                 base = f"{at}/content/{escape_pointer_part(str(media))}/schema"
                 secrets, leaks = bodies.response(media_obj.get("schema"), base)
                 for name, prop, prop_at in secrets if kind in ("2", "3") else ():
+                    if field_key(name) in _CARD_FIELDS and not _payment_context(
+                        f"{label} {prop_at}", bodies.names(media_obj.get("schema"))
+                    ):
+                        continue  # a library or loyalty card's number: the data-protection review asks
                     review.add(
                         "sec.api3.secret-in-response",
                         prop_at,
