@@ -80,10 +80,10 @@ def _index(model: DesignModel) -> _Index:
 
 def _operation_of(pointer: str, operations: dict[str, str]) -> str | None:
     """The operation a pointer lies in (`/paths/~1a/get/responses/200` -> `GET /a`)."""
-    parts = pointer.split("/")
-    if len(parts) >= 4 and parts[1] in ("paths", "webhooks"):
-        return operations.get("/".join(parts[:4]))
-    return None
+    if not pointer.startswith(("/paths/", "/webhooks/")):
+        return None
+    end = pointer.find("/", pointer.find("/", pointer.find("/", 1) + 1) + 1)
+    return operations.get(pointer if end < 0 else pointer[:end])
 
 
 def _context(locations: Sequence[SourceRef], index: _Index) -> tuple[set[str], set[str], list[str]]:
@@ -91,21 +91,26 @@ def _context(locations: Sequence[SourceRef], index: _Index) -> tuple[set[str], s
     endpoints: set[str] = set()
     tables: set[str] = set()
     stories: list[str] = []
+    operations = index.operations
     for loc in locations:
-        label = None
-        if loc.pointer:
-            label = _operation_of(loc.pointer, index.operations)
-        if label is None and loc.line is not None:
-            key = (loc.document, loc.line)
-            label = index.endpoint_lines.get(key)
-            table = index.tables.get(key)
-            if table is not None:
-                tables.add(table)
-            story = index.story_lines.get(key)
-            if story is not None:
-                stories.append(story)
+        pointer = loc.pointer
+        if pointer:  # a place in the API document
+            label = _operation_of(pointer, operations)
+            if label is not None:
+                endpoints.add(label)
+            continue
+        if loc.line is None:
+            continue
+        key = (loc.document, loc.line)  # a place in the data model or the stories
+        label = index.endpoint_lines.get(key)
         if label is not None:
             endpoints.add(label)
+        table = index.tables.get(key)
+        if table is not None:
+            tables.add(table)
+        story = index.story_lines.get(key)
+        if story is not None:
+            stories.append(story)
     for label in endpoints:
         stories.extend(index.stories_of_endpoint.get(label, ()))
     for table in tables:

@@ -9,7 +9,7 @@ import re._parser as regex_parser
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from apps.designs.engine.structured import escape_pointer_part, ref_strings, resolve_pointer, unescape_pointer_part
+from apps.designs.engine.structured import escape_pointer_part, unescape_pointer_part
 from apps.security.engine.reporter import Review, walk
 from apps.security.engine.rules.common import credential_name
 
@@ -82,28 +82,30 @@ def bounded_pattern(pattern: Any) -> bool:
     return longest < _LONGEST_BOUNDED_PATTERN
 
 
-def _request_schemas(data: Mapping[str, Any], objects: Iterable[tuple[str, dict[str, Any]]]) -> frozenset[str]:
+def _request_schemas(objects: Iterable[tuple[str, dict[str, Any]]]) -> frozenset[str]:
     """Names of the component schemas a request can carry: reached through `$ref`s from request
-    bodies and parameters (under paths, webhooks and callbacks) and from the request bodies and
-    parameters among the components."""
-    pending: list[Any] = [node[key] for _, node in objects for key in ("requestBody", "parameters") if key in node]
-    components = data.get("components")
-    if isinstance(components, Mapping):
-        pending += [components.get("requestBodies"), components.get("parameters")]
-    names: set[str] = set()
-    seen_refs: set[str] = set()
+    bodies and parameters (under paths, webhooks and callbacks, and among the components), and
+    from the schemas those reach. One pass over the document's objects, then the reach."""
+    roots: set[str] = set()
+    refers: dict[str, set[str]] = {}  # schema name -> schema names its objects refer to
+    schemas = "/components/schemas/"
+    for where, node in objects:
+        ref = node.get("$ref")
+        if type(ref) is not str or not ref.startswith("#/components/schemas/"):
+            continue
+        target = unescape_pointer_part(ref.split("/", 4)[3])
+        if where.startswith(schemas):
+            refers.setdefault(unescape_pointer_part(where.split("/", 4)[3]), set()).add(target)
+        elif _request_side(where, frozenset()):
+            roots.add(target)
+    reached: set[str] = set()
+    pending = list(roots)
     while pending:
-        for ref in ref_strings(pending.pop(), max_depth=10_000):
-            if ref in seen_refs or not ref.startswith("#/"):
-                continue
-            seen_refs.add(ref)
-            parts = ref[2:].split("/")
-            if len(parts) >= 3 and parts[0] == "components" and parts[1] == "schemas":
-                names.add(unescape_pointer_part(parts[2]))
-            target = resolve_pointer(data, ref)
-            if isinstance(target, (dict, list)):
-                pending.append(target)
-    return frozenset(names)
+        name = pending.pop()
+        if name not in reached:
+            reached.add(name)
+            pending.extend(refers.get(name, ()))
+    return frozenset(reached)
 
 
 def _request_side(where: str, request_schemas: frozenset[str]) -> bool:
@@ -139,7 +141,7 @@ def schema_rules(
     report = review.hit_once  # each object is met once
     responses_objects = []
     objects = walk(data)
-    request_schemas = _request_schemas(data, objects)
+    request_schemas = _request_schemas(objects)
     for where, node in objects:
         if "parameters" in node or "headers" in node:
             _node_rules(review, where, node)
