@@ -2,9 +2,16 @@
 
 import json
 
+from django.test import Client
+from django.urls import reverse
+
+from apps.accounts.models import Workspace
+from apps.analysis.engine.pipeline import analyze
 from apps.analysis.engine.traceability import analyze_traceability
 from apps.designs.engine.limits import ParseLimits
 from apps.designs.engine.loader import DesignInput, parse_design
+from apps.reports.engine.report import build_report, render_markdown
+from tests.factories import make_design, make_finished_run
 
 EVENT = {"post": {"responses": {"200": {"description": "ok"}}}}
 API = {
@@ -60,3 +67,24 @@ def test_a_design_without_webhooks_keeps_its_matrix_shape() -> None:
     _, section = trace("The partner gets a confirmation.", api)
     assert "webhooks" not in section
     assert "webhooks" not in section["stories"][0]
+
+
+def test_the_markdown_export_lists_webhooks_with_their_stories() -> None:
+    document = STORY.format("We send orderPaid to the partner.") + "\n```openapi\n" + json.dumps(API) + "\n```\n"
+    outcome = analyze(DesignInput(document=document, document_name="d.md"), limits=ParseLimits())
+    markdown = render_markdown(build_report(outcome, generated_at="2026-01-01T00:00:00+00:00", tool_version="1"))
+    assert "| webhook POST orderPaid | SHP-1 |" in markdown
+    assert "| callback POST /subscriptions callback onShipped | none |" in markdown
+
+
+def test_the_run_page_shows_webhooks_and_the_stories_naming_them(
+    client: Client, owner: object, workspace: Workspace
+) -> None:
+    document = STORY.format("We send orderPaid to the partner.") + "\n```openapi\n" + json.dumps(API) + "\n```\n"
+    _, revision = make_design(workspace=workspace, user=owner, document=document)
+    run = make_finished_run(revision=revision, user=owner)
+    client.force_login(owner)
+    page = client.get(reverse("analysis:run", args=[run.pk])).content.decode()
+    table = page.split('id="trace-webhooks"')[1].split("</table>")[0]
+    assert "POST orderPaid" in table and "SHP-1" in table
+    assert "no story" in table  # the callback no story names

@@ -257,6 +257,12 @@ def render_markdown(report: dict[str, Any]) -> str:
             cells = [f"{row['id']} {row['title']}", endpoints, ", ".join(row["entities"]), ", ".join(row["queries"])]
             lines.append("| " + " | ".join(_md(cell, table=True) for cell in cells) + " |")
         lines.append("")
+        if trace.get("webhooks"):
+            lines += ["| webhook or callback | stories |", "| --- | --- |"]
+            for row in trace["webhooks"]:
+                cells = [f"{row['kind']} {row['method']} {row['name']}", ", ".join(row["stories"]) or "none"]
+                lines.append("| " + " | ".join(_md(cell, table=True) for cell in cells) + " |")
+            lines.append("")
     lines += _migrations_markdown(report.get("migrations"))
     return "\n".join(lines).rstrip() + "\n"
 
