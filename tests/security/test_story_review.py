@@ -352,6 +352,10 @@ def test_internal_paths_in_the_description_are_an_inventory_finding() -> None:
     assert "sec.api9.internal-path-exposed" not in rules(
         spec({"/reports/{reportId}/metrics": {"get": op(parameters=[path_id("reportId")])}})
     )
+    internal_only = [{"url": "https://ops.example.com/v1", "x-internal": True, "description": "Production"}]
+    assert "sec.api9.internal-path-exposed" not in rules(
+        spec({"/internal/cache": {"delete": op()}}, servers=internal_only)
+    )
 
 
 def test_webhook_payloads_are_reviewed_for_secrets_and_personal_data() -> None:
@@ -405,3 +409,39 @@ def test_a_card_number_returned_is_a_secret_only_where_payments_are() -> None:
     assert "sec.api3.secret-in-response" in payment
     beside_expiry = returning("/members/{memberId}", {"card_number": {"type": "string"}, "expiry": {"type": "string"}})
     assert "sec.api3.secret-in-response" in beside_expiry
+
+
+# What each data-protection title says, and the words its message must then use (and must not).
+TIER_WORDS = {
+    "sec.dp.card-number-stored": ("payment card numbers", "named like a card number"),
+    "sec.dp.card-number-unverified": ("named like a card number", "holds payment card numbers"),
+    "sec.dp.special-category": ("special category data", "identifiers and contact data"),
+    "sec.dp.personal-data": ("identifiers and contact data", "special category"),
+    "sec.dp.sensitive-data": ("national or government identifier", "special category"),
+}
+
+
+def test_data_protection_titles_and_messages_name_the_same_tier() -> None:
+    document = (
+        "```dbml\nTable payments {\n  id bigint [pk]\n  card_number text\n}\n"
+        "Table library_members {\n  id bigint [pk]\n  card_number text\n  email text\n  passport_number text\n  religion text\n}\n```\n"
+    )
+    api = spec(
+        {},
+        components={
+            "schemas": {
+                "Checkout": {"type": "object", "properties": {"pan": {"type": "string"}, "cvv": {"type": "string"}}},
+                "Patient": {
+                    "type": "object",
+                    "properties": {"diagnosis": {"type": "string"}, "phone": {"type": "string"}},
+                },
+            }
+        },
+    )
+    findings = [f for f in review(document=document + "\n```openapi\n" + api + "\n```\n")[0] if f.rule_id in TIER_WORDS]
+    assert {f.rule_id for f in findings} == set(TIER_WORDS)
+    for finding in findings:
+        wanted, contradicting = TIER_WORDS[finding.rule_id]
+        assert wanted in finding.message, (finding.title, finding.message)
+        assert contradicting not in finding.message, (finding.title, finding.message)
+        assert (finding.severity == "critical") == (finding.rule_id == "sec.dp.card-number-stored")

@@ -38,6 +38,17 @@ def _segments(path: str) -> list[str]:
     return [s for s in path.split("/") if s and not s.startswith("{")]
 
 
+def _internal_document(review: Review) -> bool:
+    """Whether the document says it is for internal use only: every server it lists is marked
+    `x-internal: true`."""
+    servers = review.doc.data.get("servers") if review.doc is not None else None
+    return (
+        isinstance(servers, list)
+        and bool(servers)
+        and all(isinstance(s, dict) and s.get("x-internal") is True for s in servers)
+    )
+
+
 def _internal_root(path: str) -> str | None:
     """The internal segment a path starts with (after an `api` or version segment): `/metrics`,
     `/v1/internal/...`; a resource's own `metrics` deeper in the path is not one."""
@@ -92,6 +103,7 @@ def function_rules(review: Review) -> None:
                 restricted.setdefault(endpoint.key, f"{story.id} reserves it to {roles[0].detail}")
     admin: list[tuple[Endpoint, str]] = []
     strong_elsewhere = False
+    public = not _internal_document(review)
     for endpoint in model.endpoints:
         why = _admin_by_name(endpoint) or restricted.get(endpoint.key)
         if why:
@@ -100,7 +112,7 @@ def function_rules(review: Review) -> None:
             alternative and all(_strong(schemes.get(n)) for n in alternative) for alternative in endpoint.security
         ):
             strong_elsewhere = True
-        internal = _internal_root(endpoint.path)
+        internal = _internal_root(endpoint.path) if public else None
         if internal:
             review.add(
                 "sec.api9.internal-path-exposed",
