@@ -235,7 +235,7 @@ def _estimates(
     base: DesignModel | None,
     reviews: list[StatementReview],
     sandbox: Callable[[], AbstractContextManager[SandboxSession]],
-    sizes: tuple[int, int],
+    sizes: tuple[int, ...],
     max_tables: int,
 ) -> list[Estimate]:
     """Each statement's estimate, measured in a fresh sandbox schema holding the base tables."""
@@ -290,7 +290,7 @@ def analyze_migrations(
     lock_timeout_ms: int,
     statement_timeout_ms: int,
     stamp: str = "",
-    calibration_rows: tuple[int, int] = (10_000, 40_000),
+    calibration_rows: tuple[int, ...] = (10_000, 40_000),
     calibration_max_tables: int = 40,
     detect_renames: bool = True,
 ) -> tuple[list[Finding], dict[str, Any]]:

@@ -1,11 +1,18 @@
 """Time estimates for the statements that rewrite or scan a table, measured in the sandbox.
 
 No constant in code says how fast PostgreSQL is: the base revision's tables are built in a
-throw-away schema, filled with synthetic rows at two small sizes, and every statement of the
-migration is run in order and timed (inside a transaction that is rolled back, each statement
-behind a savepoint so that one failure does not hide the others). The time at the declared
-volume is extrapolated linearly from the two measurements, and the basis says so:
-"measured 0.041 s at 10,000 rows and 0.160 s at 40,000 rows; ≈ 160 s at 40,000,000 rows".
+throw-away schema, filled with synthetic rows at three small sizes (or more), and every statement
+of the migration is run in order and timed, RUNS times at each size (inside a transaction that is
+rolled back, each statement behind a savepoint so that one failure does not hide the others).
+Each size's median is kept with the range of its runs; a growth model is fitted to the medians
+(linear for scans and rewrites; linear or n log n, whichever fits better, for index builds,
+which sort) and the time at the declared volume extrapolated from it. The basis says all of it.
+
+Synthetic rows keep the tables' constraints: key and unique columns (those the migration makes
+unique too) get distinct values, foreign keys values their referenced keys have, and rows are
+drawn through every CHECK of the table and those the migration adds (cross-column ones
+included): a statement then fails on the sample only where real rows could make it fail too, and
+when no rows satisfying the checks can be made, the statement is left unmeasured, saying why.
 
 CREATE/DROP INDEX CONCURRENTLY cannot run inside a transaction: such statements are timed in
 their plain form, and their basis says that the concurrent build takes longer.
@@ -13,6 +20,7 @@ their plain form, and their basis says that the concurrent build takes longer.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -36,11 +44,26 @@ class Estimate:
     basis: str
 
 
+RUNS = 3  # each statement is timed this many times at each size; the median is kept
+
+
 @dataclass(frozen=True, slots=True)
 class Timing:
     rows: int
-    seconds: float | None  # None: the statement failed at this size
+    seconds: float | None  # the median of the runs; None: the statement failed at this size
     error: str = ""
+    runs: tuple[float, ...] = ()  # every run's time, for the range
+
+
+def median_timing(rows: int, runs: Sequence[Timing]) -> Timing:
+    """One size's timing from its runs: the median and every run, or the first failure."""
+    failed = next((t for t in runs if t.seconds is None), None)
+    if failed is not None:
+        return failed
+    times = tuple(sorted(t.seconds for t in runs if t.seconds is not None))
+    middle = len(times) // 2
+    median = times[middle] if len(times) % 2 else (times[middle - 1] + times[middle]) / 2
+    return Timing(rows, median, runs=times)
 
 
 NOT_HEAVY = "not measured: the statement neither rewrites nor scans a table, so its time is the wait for its lock"
@@ -57,40 +80,93 @@ def _seconds(value: float) -> str:
         return f"{value:,.0f} s"
     if value >= 1:
         return f"{value:.1f} s"
-    if value >= 0.01:
+    if value >= 0.1:
         return f"{value:.2f} s"
     return f"{value * 1000:.1f} ms"
 
 
+def _growth(n: float, model: str) -> float:
+    return n * math.log(n) if model == "n log n" else n
+
+
+def _fit(points: Sequence[tuple[int, float]], model: str) -> tuple[float, float, float]:
+    """Least squares t = a + b * f(n) with a >= 0 and b > 0: (a, b, squared error, relative to the
+    times so that the models compare). Noise must not predict shrinking time: a slope at or below
+    zero falls back to the largest measurement's rate through the origin."""
+    xs = [_growth(n, model) for n, _ in points]
+    ys = [t for _, t in points]
+    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
+    spread = sum((x - mean_x) ** 2 for x in xs)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread if spread else 0.0
+    intercept = mean_y - slope * mean_x
+    if slope <= 0:
+        slope, intercept = ys[-1] / xs[-1], 0.0
+    elif intercept < 0:
+        slope, intercept = sum(x * y for x, y in zip(xs, ys, strict=True)) / sum(x * x for x in xs), 0.0
+    error = sum(((intercept + slope * x - y) / max(y, 1e-9)) ** 2 for x, y in zip(xs, ys, strict=True))
+    return intercept, slope, error
+
+
 def extrapolate(
-    small: Timing, large: Timing, rows: int | None, *, plain_form: bool = False, heavy: bool = True
+    timings: Sequence[Timing], rows: int | None, *, plain_form: bool = False, heavy: bool = True, sorts: bool = False
 ) -> Estimate:
-    """The estimate at `rows` from two measurements: a straight line through both points (its
-    slope never below zero: measuring noise must not predict negative time). A statement that
+    """The estimate at `rows` from the sizes' medians (`median_timing`). The growth model is
+    linear, or for a statement that sorts (an index build) linear or n log n, whichever fits the
+    medians better; the basis names it, with each size's median and range. A statement that
     neither rewrites nor scans is not extrapolated: its time does not follow the rows."""
-    failed = next((t for t in (small, large) if t.seconds is None), None)
-    if failed is not None or small.seconds is None or large.seconds is None:
-        failed = failed or small
+    timings = sorted(timings, key=lambda t: t.rows)
+    failed = next((t for t in timings if t.seconds is None), None)
+    if failed is not None:
         return Estimate(None, f"fails in the sandbox on a table of {_rows(failed.rows)} synthetic rows: {failed.error}")
+    points = [(t.rows, t.seconds) for t in timings if t.seconds is not None]
+    sizes = [_rows(n) for n, _ in points]
+    runs = max((len(t.runs) for t in timings), default=1)
     measured = (
-        f"measured {_seconds(small.seconds)} at {_rows(small.rows)} rows and "
-        f"{_seconds(large.seconds)} at {_rows(large.rows)} rows"
+        f"measured at {', '.join(sizes[:-1])} and {sizes[-1]} rows"
+        if len(sizes) > 1
+        else f"measured at {sizes[0]} rows"
+    )
+    if runs > 1:
+        measured += f", the median of {runs} runs each (range)"
+    measured += ": " + ", ".join(
+        f"{_seconds(t.seconds)}" + (f" ({_seconds(t.runs[0])} to {_seconds(t.runs[-1])})" if len(t.runs) > 1 else "")
+        for t in timings
+        if t.seconds is not None
     )
     if plain_form:
         measured += " (timed without CONCURRENTLY, which reads the table twice and so takes longer)"
     if not heavy:
         return Estimate(
-            round(large.seconds, 3),
+            round(points[-1][1], 3),
             f"{measured}; no rewrite or scan, so the time does not grow with the rows: the real cost is the wait for its lock",
         )
     if rows is None:
         return Estimate(None, f"{measured}; declare the table's row volume to get an estimate")
-    slope = (large.seconds - small.seconds) / (large.rows - small.rows)
-    if slope <= 0:
-        slope = large.seconds / large.rows
-    intercept = max(0.0, large.seconds - slope * large.rows)
-    seconds = round(intercept + slope * rows, 3)
-    return Estimate(seconds, f"{measured}; ≈ {_seconds(seconds)} at {_rows(rows)} rows (linear extrapolation)")
+    fits = {model: _fit(points, model) for model in ("linear", "n log n")}
+    # An index build sorts: n log n, unless the medians clearly follow a line (a quarter of its
+    # error): at a few thousand rows both fit three medians closely, and a coin toss between them
+    # would move the estimate by log(rows) / log(largest size), nearly twice.
+    model = "n log n" if sorts and fits["n log n"][2] <= 4 * fits["linear"][2] else "linear"
+    if sorts:
+        other = "linear" if model == "n log n" else "n log n"
+        growth = f"growth fitted as {model} (an index build sorts; {other} fits the medians worse)"
+    else:
+        growth = "growth fitted as linear (a scan or rewrite reads each row once)"
+    # The curve runs through the largest size's median. At these sizes a statement's fixed cost
+    # (catalog work, a new file) is of the order of its per-row work and the medians' noise, so
+    # the slope between sizes is not trusted on its own: at most half of the smallest size's
+    # median is taken as fixed cost, which keeps two runs' estimates of the same change close.
+    small, (large_rows, large) = points[0][1], points[-1]
+    fixed = min(max(fits[model][0], 0.0), small / 2)
+    rate = (large - fixed) / _growth(large_rows, model)
+    if rate <= 0:
+        fixed, rate = 0.0, large / _growth(large_rows, model)
+    seconds = round(fixed + rate * _growth(rows, model), 3)
+    return Estimate(
+        seconds,
+        f"{measured}; {growth}, through the {_rows(large_rows)}-row median with {_seconds(fixed)} of fixed cost; "
+        f"≈ {_seconds(seconds)} at {_rows(rows)} rows ({model} extrapolation)",
+    )
 
 
 def _heavy(review: StatementReview) -> bool:
@@ -136,30 +212,70 @@ _FILL = {
 }
 
 _COLUMNS = """
-SELECT column_name, data_type, character_maximum_length, is_nullable = 'YES', is_generated = 'ALWAYS'
-  FROM information_schema.columns
- WHERE table_schema = current_schema() AND table_name = %s
- ORDER BY ordinal_position
+SELECT c.column_name, c.data_type, c.character_maximum_length, c.is_nullable = 'YES', c.is_generated = 'ALWAYS',
+       format_type(a.atttypid, a.atttypmod)
+  FROM information_schema.columns c
+  JOIN pg_attribute a ON a.attrelid = %s::regclass AND a.attname = c.column_name
+ WHERE c.table_schema = current_schema() AND c.table_name = %s
+ ORDER BY c.ordinal_position
 """
 
 _CONSTRAINED = """
-SELECT a.attname, c.contype, pg_get_constraintdef(c.oid)
+SELECT a.attname, c.contype, ''
   FROM pg_constraint c
   JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)
- WHERE c.conrelid = %s::regclass AND c.contype IN ('p', 'u', 'f', 'c')
+ WHERE c.conrelid = %s::regclass AND c.contype IN ('p', 'u', 'f')
 UNION ALL
 SELECT a.attname, 'u', ''
   FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
  WHERE i.indrelid = %s::regclass AND i.indisunique
+UNION ALL
+SELECT NULL, 'c', pg_get_expr(c.conbin, c.conrelid)
+  FROM pg_constraint c
+ WHERE c.conrelid = %s::regclass AND c.contype = 'c'
 """
 _LITERAL = re.compile(r"'((?:[^']|'')*)'")
 _NUMBERS = ("smallint", "integer", "bigint", "numeric", "real", "double precision")
+# Key (unique, primary or foreign key) columns: distinct values from the row number, the same for
+# the same type, so that a foreign key finds its referenced key.
+_KEY_FILL = {
+    "numeric": "g::numeric",
+    "real": "g::real",
+    "double precision": "g::double precision",
+    "date": "date '2000-01-01' + g",
+}
+# Ordered values (numbers, times) of a column move with its position in the table, so that a
+# later column is larger than an earlier one (ends_at > starts_at, max_qty >= min_qty).
+_ORDERED = (
+    "smallint",
+    "integer",
+    "bigint",
+    "numeric",
+    "real",
+    "double precision",
+    "date",
+    "timestamp with time zone",
+    "timestamp without time zone",
+)
+# Candidate rows drawn per wanted row when the table has checks: those that fail them are skipped.
+CHECK_TRIES = 4
 
 
-def checks_added(statements: Sequence[str]) -> dict[str, dict[str, str]]:
-    """Table -> column -> CHECK text, for the checks the migration adds: synthetic rows should
-    respect them as they respect the base's own, or the timing measures a refusal."""
-    found: dict[str, dict[str, str]] = {}
+@dataclass(frozen=True, slots=True)
+class Added:
+    """What the migration adds to a table that synthetic rows must already keep."""
+
+    checks: tuple[str, ...] = ()  # CHECK expressions
+    keys: frozenset[str] = frozenset()  # columns it makes unique, or gives a foreign key
+
+
+def constraints_added(statements: Sequence[str]) -> dict[str, Added]:
+    """Table -> the CHECKs, unique columns and foreign key columns the migration adds: synthetic
+    rows should keep them as they keep the base's own, or the timing measures a refusal real rows
+    need not meet."""
+    checks: dict[str, list[str]] = {}
+    keys: dict[str, set[str]] = {}
+    C = enums.ConstrType
     for statement in statements:
         try:
             parsed = pglast.parse_sql(statement)
@@ -167,15 +283,32 @@ def checks_added(statements: Sequence[str]) -> dict[str, dict[str, str]]:
             continue
         for raw in parsed:
             node = raw.stmt
+            if isinstance(node, ast.IndexStmt) and node.unique and node.relation is not None:
+                keys.setdefault(node.relation.relname, set()).update(p.name for p in node.indexParams or () if p.name)
             if not isinstance(node, ast.AlterTableStmt):
                 continue
+            table = node.relation.relname
             for cmd in node.cmds or ():
-                constraint = cmd.def_
-                if isinstance(constraint, ast.Constraint) and constraint.contype == enums.ConstrType.CONSTR_CHECK:
-                    text = str(RawStream()(constraint.raw_expr))
-                    for ref in _column_refs(constraint.raw_expr):
-                        found.setdefault(node.relation.relname, {})[ref] = text
-    return found
+                definition = cmd.def_
+                constraints = (
+                    [definition]
+                    if isinstance(definition, ast.Constraint)
+                    else [(c, definition.colname) for c in definition.constraints or ()]
+                    if isinstance(definition, ast.ColumnDef)
+                    else []
+                )
+                for item in constraints:
+                    constraint, column = item if isinstance(item, tuple) else (item, None)
+                    if constraint.contype == C.CONSTR_CHECK and constraint.raw_expr is not None:
+                        checks.setdefault(table, []).append(str(RawStream()(constraint.raw_expr)))
+                    elif constraint.contype in (C.CONSTR_UNIQUE, C.CONSTR_PRIMARY, C.CONSTR_FOREIGN):
+                        named = constraint.fk_attrs if constraint.contype == C.CONSTR_FOREIGN else constraint.keys
+                        columns = {n.sval for n in named or ()} or ({column} if column else set())
+                        keys.setdefault(table, set()).update(columns)
+    return {
+        table: Added(checks=tuple(checks.get(table, ())), keys=frozenset(keys.get(table, ())))
+        for table in checks.keys() | keys.keys()
+    }
 
 
 def _column_refs(node: object) -> set[str]:
@@ -193,50 +326,117 @@ def _column_refs(node: object) -> set[str]:
     return names
 
 
-def _insert(box: SandboxSession, table: str, rows: int, added_checks: Mapping[str, str]) -> None:
-    """`rows` synthetic rows. Key columns get distinct values from the row number; columns under
-    a CHECK get values such checks usually allow: small positive numbers, the first literal the
-    check names for a text column, or NULL where the column allows it."""
-    keys: set[str] = set()
-    checks: dict[str, str] = dict(added_checks)
+def _check_columns(check: str) -> set[str]:
+    try:
+        statement = pglast.parse_sql(f"SELECT {check}")[0].stmt
+    except ParseError:
+        return set()
+    return _column_refs(statement)
+
+
+def _value(
+    data_type: str, length: int | None, spelled: str, *, key: bool, offset: int, literals: list[str]
+) -> str | None:
+    """The SQL expression of a synthetic value from the row number g; None for a type without one.
+    `spelled` is the column's type as the catalog prints it (format_type)."""
+    if literals and not key:
+        array = ", ".join("'" + text.replace("'", "''") + "'" for text in literals)
+        return f"((ARRAY[{array}])[1 + g % {len(literals)}])::{spelled}"
+    if key and data_type in _KEY_FILL:
+        return _KEY_FILL[data_type]
+    # Text that is not a key differs from column to column too (room <> status).
+    seed = "g::text" if key or not offset else f"g::text || '.{offset}'"
+    if data_type in ("character varying", "character"):
+        return f"left(md5({seed}), {int(length)})" if length else f"md5({seed})"
+    if data_type == "text":
+        return f"md5({seed})"
+    expression = _FILL.get(data_type)
+    if expression is None:
+        return None
+    if not key and data_type in _ORDERED and offset:
+        if data_type in _NUMBERS:
+            return f"(({expression}) + {offset})::{data_type}"
+        return f"({expression}) + {offset} * interval '1 day'"
+    return expression
+
+
+def _insert(box: SandboxSession, table: str, rows: int, added: Added) -> None:
+    """`rows` synthetic rows that keep the table's constraints (see the module docstring). Values
+    under a CHECK that names text literals cycle through them; numbers are small and positive;
+    rows failing any check are skipped among CHECK_TRIES candidates per wanted row."""
     quoted = sql.Identifier(table).as_string(None)
-    for column, kind, definition in box.execute(_CONSTRAINED, (quoted, quoted)):
+    keys: set[str] = set(added.keys)
+    checks: list[str] = list(added.checks)
+    for column, kind, definition in box.execute(_CONSTRAINED, (quoted, quoted, quoted)):
         if kind == "c":
-            checks[column] = definition
+            checks.append(definition)
         else:
             keys.add(column)
+    checked: dict[str, list[str]] = {}
+    for check in checks:
+        literals = [m.group(1).replace("''", "'") for m in _LITERAL.finditer(check)]
+        for column in _check_columns(check):
+            checked.setdefault(column, []).extend(literals)
     names: list[sql.Composable] = []
     values: list[sql.Composable] = []
-    for name, data_type, length, nullable, generated in box.execute(_COLUMNS, (table,)):
+    for position, (name, data_type, length, nullable, generated, spelled) in enumerate(
+        box.execute(_COLUMNS, (quoted, table))
+    ):
         if generated:
             continue
-        if name in checks and name not in keys:
-            literal = _LITERAL.search(checks[name])
-            if data_type in _NUMBERS:
-                names.append(sql.Identifier(name))
-                values.append(sql.SQL("((g % 100) + 1)::{}").format(sql.SQL(data_type)))
-                continue
-            if literal is not None:
-                names.append(sql.Identifier(name))
-                values.append(sql.Literal(literal.group(1).replace("''", "'")))
-                continue
-            if nullable:
-                continue
-        if data_type in ("character varying", "character"):
-            expression = f"left(md5(g::text), {int(length)})" if length else "md5(g::text)"
-        elif data_type in _FILL:
-            expression = _FILL[data_type]
-        elif nullable:
-            continue
+        under_check = name in checked and name not in keys
+        if under_check and data_type in _NUMBERS:
+            expression: str | None = f"((g % 100) + 1 + {position})::{data_type}"
         else:
-            raise ValueError(f"no synthetic value for {table}.{name} of type {data_type}")
+            expression = _value(
+                data_type,
+                length,
+                spelled,
+                key=name in keys,
+                offset=position,
+                literals=checked.get(name, []) if under_check else [],
+            )
+        if expression is None:
+            if not nullable:
+                raise ValueError(f"no synthetic value for {table}.{name} of type {data_type}")
+            if name not in checked:
+                continue
+            expression = f"NULL::{spelled}"
         names.append(sql.Identifier(name))
-        values.append(sql.SQL(expression))
-    box.execute(
-        sql.SQL("INSERT INTO {} ({}) SELECT {} FROM generate_series(1, {}) AS g").format(
-            sql.Identifier(table), sql.SQL(", ").join(names), sql.SQL(", ").join(values), sql.Literal(rows)
+        # Cast to the column's type as the catalog prints it: the rows are built in a subquery
+        # when the table has checks, where a bare literal would be text.
+        values.append(sql.SQL("({})::{} AS {}").format(sql.SQL(expression), sql.SQL(spelled), sql.Identifier(name)))
+    columns = sql.SQL(", ").join(names)
+    if not checks:
+        box.execute(
+            sql.SQL("INSERT INTO {} ({}) SELECT {} FROM generate_series(1, {}) AS g").format(
+                sql.Identifier(table), columns, sql.SQL(", ").join(values), sql.Literal(rows)
+            )
+        )
+        return
+    # The checks are the table's own (as PostgreSQL prints them) and those the migration adds:
+    # expressions the parser's allow-list passed, run only in the sandbox.
+    condition = sql.SQL(" AND ").join(sql.SQL("({})").format(sql.SQL(check)) for check in checks)
+    made = box.execute(
+        sql.SQL(
+            "WITH made AS (INSERT INTO {} ({}) SELECT {} FROM (SELECT {} FROM generate_series(1, {}) AS g) AS s"
+            " WHERE {} LIMIT {} RETURNING 1) SELECT count(*) FROM made"
+        ).format(
+            sql.Identifier(table),
+            columns,
+            columns,
+            sql.SQL(", ").join(values),
+            sql.Literal(rows * CHECK_TRIES),
+            condition,
+            sql.Literal(rows),
         )
     )
+    count = made[0][0] if made else 0
+    if count < rows:
+        raise ValueError(
+            f"only {count:,} of {rows:,} synthetic rows for {table} satisfy its CHECK constraints "
+            f"({'; '.join(checks)[:200]})"
+        )
 
 
 def _tables_to_fill(references: Mapping[str, Collection[str]], touched: set[str]) -> list[str]:
@@ -259,36 +459,78 @@ def _time_at(
     fill: Sequence[str],
     statements: Sequence[str],
     rows: int,
-    added_checks: Mapping[str, Mapping[str, str]],
+    added: Mapping[str, Added],
+    runs: int = RUNS,
 ) -> tuple[list[Timing], str]:
     """Fill the tables with `rows` rows each (committed, so that deferred foreign keys are
-    checked), then run every statement in order inside a transaction that is rolled back."""
+    checked), then run every statement in order inside a transaction that is rolled back, once to
+    warm up and `runs` times measured; each statement's timing is the median of its runs."""
     try:
         box.execute("BEGIN")
         box.execute(sql.SQL("TRUNCATE {} CASCADE").format(sql.SQL(", ").join(map(sql.Identifier, fill))))
         for table in fill:
-            _insert(box, table, rows, added_checks.get(table, {}))
+            _insert(box, table, rows, added.get(table, Added()))
         box.execute("COMMIT")
-    except (psycopg.Error, ValueError) as exc:  # the database's refusal, or a type without synthetic values
+        box.execute(sql.SQL("ANALYZE {}").format(sql.SQL(", ").join(map(sql.Identifier, fill))))
+    except (psycopg.Error, ValueError) as exc:  # the database's refusal, or rows that cannot be made
         box.execute("ROLLBACK")
         return [], f"synthetic rows could not be made: {_first_line(exc)}"
-    timings = []
-    box.execute("BEGIN")
+    each: list[list[Timing]] = [[] for _ in statements]
+    # A first, unmeasured run warms the caches: its times are the cold start of the session,
+    # not the statements' (it made one run in six three times slower).
+    for run in range(runs + 1):
+        box.execute("BEGIN")
+        try:
+            for index, statement in enumerate(statements):
+                box.execute(f"SAVEPOINT s{index}")
+                started = time.perf_counter()
+                try:
+                    box.execute(statement)
+                except psycopg.Error as exc:  # a failing statement is a result, not an error
+                    box.execute(f"ROLLBACK TO SAVEPOINT s{index}")
+                    if run:
+                        each[index].append(Timing(rows, None, _first_line(exc)))
+                    continue
+                if run:
+                    each[index].append(Timing(rows, time.perf_counter() - started))
+                box.execute(f"RELEASE SAVEPOINT s{index}")
+        finally:
+            box.execute("ROLLBACK")
+    return [median_timing(rows, timings) for timings in each], ""
+
+
+def _sorts(statement: str) -> bool:
+    """Whether the statement builds an index (CREATE INDEX, a UNIQUE or PRIMARY KEY constraint or
+    column): its time grows as a sort's, n log n, rather than a scan's."""
     try:
-        for index, statement in enumerate(statements):
-            box.execute(f"SAVEPOINT s{index}")
-            started = time.perf_counter()
-            try:
-                box.execute(statement)
-            except psycopg.Error as exc:  # a failing statement is a result, not an error
-                box.execute(f"ROLLBACK TO SAVEPOINT s{index}")
-                timings.append(Timing(rows, None, _first_line(exc)))
-                continue
-            timings.append(Timing(rows, time.perf_counter() - started))
-            box.execute(f"RELEASE SAVEPOINT s{index}")
-    finally:
-        box.execute("ROLLBACK")
-    return timings, ""
+        parsed = pglast.parse_sql(statement)
+    except ParseError:
+        return False
+    C = enums.ConstrType
+    for raw in parsed:
+        node = raw.stmt
+        if isinstance(node, ast.IndexStmt):
+            return True
+        if isinstance(node, ast.AlterTableStmt):
+            for cmd in node.cmds or ():
+                definition = cmd.def_
+                if isinstance(definition, ast.Constraint):
+                    if definition.contype in (C.CONSTR_UNIQUE, C.CONSTR_PRIMARY) and not definition.indexname:
+                        return True
+                elif isinstance(definition, ast.ColumnDef) and any(
+                    c.contype in (C.CONSTR_UNIQUE, C.CONSTR_PRIMARY) for c in definition.constraints or ()
+                ):
+                    return True
+    return False
+
+
+def calibration_sizes(sizes: Sequence[int]) -> list[int]:
+    """The sizes to measure at: those given, with their geometric middle added when only two
+    are (three sizes at least, so that a growth model can be told from noise)."""
+    chosen = sorted(set(sizes))
+    if len(chosen) == 2:
+        chosen.insert(1, round(math.sqrt(chosen[0] * chosen[1])))
+    return chosen
 
 
 def estimate_statements(
@@ -297,14 +539,16 @@ def estimate_statements(
     base_tables: Mapping[str, int | None],
     references: Mapping[str, Collection[str]],  # base table -> the tables its foreign keys reference
     sandbox_with_base: Callable[[], AbstractContextManager[SandboxSession]],  # a session holding the base tables
-    sizes: tuple[int, int],
+    sizes: Sequence[int],
     max_tables: int = 40,
+    runs: int = RUNS,
 ) -> list[Estimate]:
     """One estimate per review. `base_tables` maps the base revision's tables to their declared
-    rows; statements on other tables touch a table this migration creates. No more than
-    `max_tables` tables are filled (the changed ones and those their foreign keys reach). A
-    sandbox session is opened only to measure: not when no statement needs it, nor when more
-    than `max_tables` tables would need filling."""
+    rows; statements on other tables touch a table this migration creates. Statements are timed
+    `runs` times at each of `calibration_sizes(sizes)`. No more than `max_tables` tables are
+    filled (the changed ones and those their foreign keys reach). A sandbox session is opened
+    only to measure: not when no statement needs it, nor when more than `max_tables` tables
+    would need filling."""
     plain: list[tuple[str, bool]] = []
     # Every statement on a base table that may hold rows is run, the light ones included: a
     # statement that fails on a table with rows (NOT NULL without a default) is proven to.
@@ -319,9 +563,8 @@ def estimate_statements(
     ]
     if any(measured) and any(_heavy(r) for r, m in zip(reviews, measured, strict=True) if m):
         fill = _tables_to_fill(references, {r.table for r, m in zip(reviews, measured, strict=True) if m and r.table})
-        small, large = sorted(sizes)
-        small_timings: list[Timing] = []
-        large_timings: list[Timing] = []
+        per_size: list[list[Timing]] = []
+        problem = ""
         if len(fill) > max_tables:
             problem = (
                 f"measuring needs {len(fill)} tables filled with synthetic rows (the changed tables and those "
@@ -330,36 +573,36 @@ def estimate_statements(
         else:
             plain = [_plain(review.sql) for review in reviews]
             texts = [text for text, _ in plain]
-            added = checks_added(texts)
+            added = constraints_added(texts)
             with sandbox_with_base() as box:
-                small_timings, problem = _time_at(box, fill, texts, small, added)
-                if not problem:
-                    large_timings, problem = _time_at(box, fill, texts, large, added)
+                for size in calibration_sizes(sizes):
+                    timings, problem = _time_at(box, fill, texts, size, added, runs)
+                    if problem:
+                        break
+                    per_size.append(timings)
         failed_tables: set[str] = set()
         for index, review in enumerate(reviews):
             if results[index] is not None:
                 continue
             if problem:
                 results[index] = Estimate(None, f"not measured: {problem}")
-            elif (
-                review.table in failed_tables
-                and small_timings[index].seconds is None
-                and "does not exist" in small_timings[index].error
-            ):
+                continue
+            first = per_size[0][index]
+            if review.table in failed_tables and first.seconds is None and "does not exist" in first.error:
                 results[index] = Estimate(
                     None,
                     f"not measured: an earlier statement on {review.table} fails in the sandbox, and this one needs it",
                 )
-            else:
-                if small_timings[index].seconds is None and review.table:
-                    failed_tables.add(review.table)
-                results[index] = extrapolate(
-                    small_timings[index],
-                    large_timings[index],
-                    review.rows,
-                    plain_form=plain[index][1],
-                    heavy=_heavy(review),
-                )
+                continue
+            if first.seconds is None and review.table:
+                failed_tables.add(review.table)
+            results[index] = extrapolate(
+                [timings[index] for timings in per_size],
+                review.rows,
+                plain_form=plain[index][1],
+                heavy=_heavy(review),
+                sorts=_sorts(plain[index][0]),
+            )
     return [r if r is not None else Estimate(None, NO_HEAVY) for r in results]
 
 
