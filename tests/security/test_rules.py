@@ -108,8 +108,9 @@ def test_api2_authentication_rules() -> None:
             },
         )
     )
-    assert found["sec.api2.unauthenticated-write"][0].severity == "high"
-    assert found["sec.api2.unauthenticated-read"][0].severity == "low"  # `security: []` says it is public on purpose
+    # `security: []` says it is public on purpose: a read is a "verify", a write still a concern.
+    assert found["sec.api2.unauthenticated-write"][0].severity == "medium"
+    assert found["sec.api2.unauthenticated-read"][0].severity == "low"
     for rule in (
         "sec.api2.http-basic",
         "sec.api2.api-key-in-url",
@@ -402,3 +403,33 @@ def test_the_checklist_has_a_status_for_every_category() -> None:
     assert statuses["DP"] == "pass"
     _, without_api = review(document="```dbml\nTable a {\n id int [pk]\n}\n```\n")
     assert {i["key"]: i["status"] for i in without_api["checklist"]}["API1"] == "not_applicable"
+
+
+def test_api2_entry_points_and_signed_webhooks_are_public_on_purpose() -> None:
+    signature = {"name": "X-Bank-Signature", "in": "header", "required": True, "schema": {"type": "string"}}
+    found = rules(
+        spec(
+            {
+                "/auth/login": {"post": op(security=[])},
+                "/members": {"post": op(security=[], operationId="registerMember")},
+                "/orders": {"post": op(security=[])},
+                "/webhooks/bank": {"post": op(security=[], parameters=[signature])},
+                "/webhooks/shop": {"post": op(security=[])},
+            }
+        )
+    )
+    by_severity = {
+        (f.severity, bool(f.suppressed)): {loc.pointer for loc in f.locations}
+        for f in found["sec.api2.unauthenticated-write"]
+    }
+    assert by_severity[("low", False)] == {
+        "/paths/~1auth~1login/post/security",
+        "/paths/~1members/post/security",
+    }
+    # Any other write declared public stays a concern, a webhook without a signature too.
+    assert by_severity[("medium", False)] == {"/paths/~1orders/post/security", "/paths/~1webhooks~1shop/post/security"}
+    assert by_severity[("low", True)] == {"/paths/~1webhooks~1bank/post/security"}
+    assert "sec.api10.unsigned-webhook" in found
+    assert {loc.pointer for f in found["sec.api10.unsigned-webhook"] for loc in f.locations} == {
+        "/paths/~1webhooks~1shop/post"
+    }

@@ -4,6 +4,7 @@ received without authentication or a signature (API10)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -103,6 +104,12 @@ def operation_rules(
             declared = "security" in operation
             security = operation.get("security") if declared else root_security
             label = f"{method.upper()} {path}"
+            shared = item.get("parameters") or []
+            parameters = [*shared, *(operation.get("parameters") or [])]
+            signed = any(
+                isinstance(p := deref(doc, raw, "")[0], dict) and SIGNATURE.search(str(p.get("name", "")))
+                for raw in parameters
+            )
             _security_rules(
                 review,
                 label=label,
@@ -111,6 +118,7 @@ def operation_rules(
                 operation=operation,
                 declared=declared,
                 security=security,
+                signed=webhook and signed,
             )
             if isinstance(security, list):
                 for index, entry in enumerate(security):
@@ -121,8 +129,6 @@ def operation_rules(
                         admin_hashes.append((path, f"{op_ptr}/security" + (f"/{index}" if declared else ""), digest))
                     else:
                         other_hashes.add(digest)
-            shared = item.get("parameters") or []
-            parameters = [*shared, *(operation.get("parameters") or [])]
             _parameter_rules(
                 review,
                 doc=doc,
@@ -136,14 +142,7 @@ def operation_rules(
             )
             if operation.get("deprecated") is True:
                 review.add("sec.api9.deprecated-operation", op_ptr + "/deprecated", f"{label} is deprecated.")
-            if (
-                webhook
-                and not security
-                and not any(
-                    isinstance(p := deref(doc, raw, "")[0], dict) and SIGNATURE.search(str(p.get("name", "")))
-                    for raw in parameters
-                )
-            ):
+            if webhook and not security and not signed:
                 review.add(
                     "sec.api10.unsigned-webhook",
                     op_ptr,
@@ -159,11 +158,36 @@ def operation_rules(
             )
 
 
+_SIGNED = "a webhook receiver is authenticated by the signature header it requires."
+# Operations anonymous by nature: signing in or up, tokens, one-time codes, password resets.
+_ENTRY_POINT = re.compile(
+    r"log-?in|sign-?(in|on|up)|regist|auth|token|otp|one-time|passwor|verif|session|magic-?link",
+    re.IGNORECASE,
+)
+
+
+def _entry_point(path: str, operation: Mapping[str, Any]) -> bool:
+    words = " ".join(str(operation.get(key) or "") for key in ("operationId", "summary"))
+    return bool(_ENTRY_POINT.search(f"{path} {words}"))
+
+
 def _security_rules(
-    review: Review, *, label: str, method: str, op_ptr: str, operation: dict[str, Any], declared: bool, security: Any
+    review: Review,
+    *,
+    label: str,
+    method: str,
+    op_ptr: str,
+    operation: dict[str, Any],
+    declared: bool,
+    security: Any,
+    signed: bool,
 ) -> None:
-    """An operation no security covers, a read declared public, a write open to anonymous callers."""
-    if not security and (method in _WRITES or (method in _READS and not (declared and security == []))):
+    """An operation no security covers, an operation declared public (`security: []`: a low
+    "verify", since signing in or a public catalogue is public on purpose), a write open to
+    anonymous callers. A webhook receiver requiring a signature header is authenticated by it."""
+    public = declared and security == []
+    entry = public and _entry_point(op_ptr, operation)
+    if not security and (method in _WRITES or (method in _READS and not public)) and not public:
         # Point at the operation's `security` when it has one, else at the operation itself.
         where, node = (op_ptr + "/security", security) if declared else (op_ptr, operation)
         review.hit(
@@ -171,14 +195,17 @@ def _security_rules(
             where,
             node if type(node) in (dict, list) else None,
             f"{label} requires no authentication.",
+            _SIGNED if signed and method in _WRITES else "",
         )
-    if not security and method in _READS and declared and security == []:
+    if public and (method in _READS or method in _WRITES):
+        # A read or an entry point declared public is a "verify"; any other write stays a concern.
         review.add(
-            "sec.api2.unauthenticated-read",
+            "sec.api2.unauthenticated-write" if method in _WRITES else "sec.api2.unauthenticated-read",
             op_ptr + "/security",
             f"{label} requires no authentication (declared public with `security: []`).",
-            severity="low",
+            severity="low" if method in _READS or entry or signed else "medium",
             node=security,
+            exempt=_SIGNED if signed and method in _WRITES else "",
         )
     elif security and isinstance(security, list) and method in _WRITES:
         for index, entry in enumerate(security):
