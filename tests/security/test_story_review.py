@@ -445,3 +445,11 @@ def test_data_protection_titles_and_messages_name_the_same_tier() -> None:
         assert wanted in finding.message, (finding.title, finding.message)
         assert contradicting not in finding.message, (finding.title, finding.message)
         assert (finding.severity == "critical") == (finding.rule_id == "sec.dp.card-number-stored")
+
+
+def test_an_operation_that_says_it_receives_notifications_needs_a_signature_or_authentication() -> None:
+    found = rules(spec({"/provider/payment-events": RECEIVER}))
+    (finding,) = found["sec.api10.unsigned-webhook"]
+    assert "operationId `receivePaymentNotification`" in finding.message
+    authenticated = {"post": dict(RECEIVER["post"], security=[{"bearer": []}])}
+    assert "sec.api10.unsigned-webhook" not in rules(spec({"/provider/payment-events": authenticated}))

@@ -18,6 +18,7 @@ from apps.designs.engine.model import Endpoint, SecurityScheme
 from apps.designs.engine.story_intents import story_intents
 from apps.security.engine.reporter import Review
 from apps.security.engine.rules.common import SIGNATURE
+from apps.security.engine.rules.stories import receiver_evidence, receivers
 
 _ADMIN_WORDS = frozenset(
     {"admin", "admins", "administration", "internal", "ops", "debug", "management", "backoffice", "superuser", "sudo"}
@@ -36,6 +37,10 @@ def _words(text: str) -> set[str]:
 
 def _segments(path: str) -> list[str]:
     return [s for s in path.split("/") if s and not s.startswith("{")]
+
+
+def _receiving_evidence(endpoint: Endpoint) -> str:
+    return receiver_evidence(endpoint) or "path"
 
 
 def _internal_document(review: Review) -> bool:
@@ -131,13 +136,15 @@ def function_rules(review: Review) -> None:
         else:
             continue
         review.add("sec.api5.admin-weak-auth", endpoint.source, message, key=endpoint.key)
-    for webhook in model.webhooks:
+    for webhook in receivers(model.endpoints, model.webhooks):
         signed = any(SIGNATURE.search(p.name) for p in webhook.parameters if p.location in ("header", "query"))
-        secured = any(alternative for alternative in webhook.security)
+        secured = bool(webhook.security) and all(alternative for alternative in webhook.security)
         if not signed and not secured:
             review.add(
                 "sec.api10.unsigned-webhook",
                 webhook.source,
-                f"The {webhook.kind} {webhook.label} is documented with neither a signature header nor a security scheme: its receiver cannot tell a forged call from a real one.",
+                f"The {webhook.kind} {webhook.label} is documented with neither a signature header nor a security scheme: its receiver cannot tell a forged call from a real one."
+                if webhook.kind != "operation"
+                else f"{webhook.label} receives calls from outside (its {_receiving_evidence(webhook)}) with neither authentication nor a signature header.",
                 key=f"{webhook.method} {webhook.path}",
             )

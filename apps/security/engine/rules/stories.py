@@ -27,7 +27,7 @@ _ANTI_AUTOMATION = re.compile(
 )
 # What an operation that receives calls from a third party says about itself, besides its path.
 _RECEIVER_WORDS = re.compile(
-    r"web-?hook|call-?back|\bhooks?\b|\bipn\b|notification|inbound|\breceive|\bdeliver(?:y|ies)\b", re.IGNORECASE
+    r"web-?hook|call-?back|\bhooks?\b|\bipn\b|\binbound\b|\bincoming\b|\breceive[sd]?|\bconsume[sd]?\b", re.IGNORECASE
 )
 _EVENT_HEADER = re.compile(r"^x-[a-z0-9-]*-(?:event|delivery|topic)$|^webhook-|^x-webhook", re.IGNORECASE)
 _RECEIVER_STORY = re.compile(r"web-?hook|call-?back|notification|provider|\bipn\b|\bevents?\b", re.IGNORECASE)
@@ -59,13 +59,13 @@ def story_rules(review: Review) -> None:
         _object_access(review, endpoint, stories, intents)
         _function_access(review, endpoint, stories, intents)
         _stated_limits(review, endpoint, stories, intents)
-    receivers = _receivers(model.endpoints, model.webhooks)
+    receiving = receivers(model.endpoints, model.webhooks)
     for story in model.stories:
         said = intents[story.id]
         _sensitive_flow(review, story, said)
         cited = [e for ref in story.endpoints if (e := match_endpoint(ref, model.endpoints))]
-        _signed_calls(review, story, said, cited, receivers)
-        _idempotent_calls(review, story, said, cited, receivers)
+        _signed_calls(review, story, said, cited, receiving)
+        _idempotent_calls(review, story, said, cited, receiving)
     _derived_fields(review, intents)
 
 
@@ -186,23 +186,34 @@ def _sensitive_flow(review: Review, story: Story, said: tuple[Intent, ...]) -> N
     )
 
 
-def _receivers(endpoints: tuple[Endpoint, ...], webhooks: tuple[Endpoint, ...]) -> list[Endpoint]:
+def receivers(endpoints: tuple[Endpoint, ...], webhooks: tuple[Endpoint, ...]) -> list[Endpoint]:
     """Every operation that receives calls from a third party: the documented webhooks and
-    callbacks, and the operations whose path, id, summary, tags or headers say they receive
-    events (whatever the path is called)."""
-    found = list(webhooks)
-    for endpoint in endpoints:
-        if endpoint.method not in ("POST", "PUT", "PATCH"):
-            continue
-        said = " ".join([endpoint.path, endpoint.operation_id or "", endpoint.summary, *endpoint.tags])
-        headers = [p.name for p in endpoint.parameters if p.location == "header"]
-        if (
-            WEBHOOK_PATH.search(endpoint.path)
-            or _RECEIVER_WORDS.search(said)
-            or any(SIGNATURE.search(h) or _EVENT_HEADER.search(h) for h in headers)
-        ):
-            found.append(endpoint)
-    return found
+    callbacks, and the writes whose path, id, summary, tags or headers say they receive events
+    (whatever the path is called)."""
+    return [*webhooks, *(e for e in endpoints if e.method in ("POST", "PUT", "PATCH") and receiver_evidence(e))]
+
+
+def receiver_evidence(endpoint: Endpoint) -> str | None:
+    """What says an operation receives calls from outside: its path, its operationId, summary or
+    tags, or an event or signature header; None when nothing does."""
+    if WEBHOOK_PATH.search(endpoint.path):
+        return "path"
+    if endpoint.operation_id and _RECEIVER_WORDS.search(endpoint.operation_id):
+        return f"operationId `{endpoint.operation_id}`"
+    if _RECEIVER_WORDS.search(endpoint.summary):
+        return "summary"
+    tag = next((t for t in endpoint.tags if _RECEIVER_WORDS.search(t)), None)
+    if tag:
+        return f"tag `{tag}`"
+    header = next(
+        (
+            p.name
+            for p in endpoint.parameters
+            if p.location == "header" and (SIGNATURE.search(p.name) or _EVENT_HEADER.search(p.name))
+        ),
+        None,
+    )
+    return f"header `{header}`" if header else None
 
 
 def _signed(endpoint: Endpoint) -> bool:
