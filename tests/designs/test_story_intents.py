@@ -99,6 +99,8 @@ NOT_LIMITS = [
     "The warehouse handles 500 parcels per hour.",
     "Loans last three weeks.",
     "The report lists every transfer of the month.",
+    "Given I am signed in, then I see at most 50 orders per page.",
+    "Search shows up to 20 results on a page.",
 ]
 SIGNATURE = [
     "Payment provider webhooks are verified by signature.",

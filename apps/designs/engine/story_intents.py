@@ -154,6 +154,9 @@ _CONTROL = re.compile(
 )
 # A throughput budget ("p95 < 200 ms at 400 requests per second") is a target, not a limit.
 _BUDGET_CONTEXT = re.compile(r"\bp\d{2}\b|\blatency\b|\b\d+\s*ms\b|\bthroughput\b|\bsustain", re.I)
+_PAGE_SIZE = re.compile(
+    r"\s*(?:(?:per|a|each|on a|in a) (?:page|screen|response)|(?:results|rows|items) per)\b|\bpage\b", re.I
+)
 _AT_BEFORE = re.compile(r"\b(?:at|handle|handles|serve|serves|support|supports|sustain|peak of|peaks? at)\s+$", re.I)
 
 _SIGNATURE = re.compile(
@@ -294,6 +297,8 @@ def _limits(text: str) -> list[tuple[str, str, int | None]]:
     for match in _QUANTITY.finditer(text):
         if budget and re.search(r"\b(?:ms|seconds?|s)\b", match.group("what"), re.I):
             continue
+        if _PAGE_SIZE.match(text, match.end()) or _PAGE_SIZE.search(match.group("what")):
+            continue  # a page's size bounds a response, not how often the flow may be used
         found.append(("limit", "quantity", _amount(match.group("n"))))
         break
     lockout = _LOCKOUT.search(text)
