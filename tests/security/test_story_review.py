@@ -453,3 +453,58 @@ def test_an_operation_that_says_it_receives_notifications_needs_a_signature_or_a
     assert "operationId `receivePaymentNotification`" in finding.message
     authenticated = {"post": dict(RECEIVER["post"], security=[{"bearer": []}])}
     assert "sec.api10.unsigned-webhook" not in rules(spec({"/provider/payment-events": authenticated}))
+
+
+def test_every_body_rule_walks_compositions_and_nested_objects() -> None:
+    request = {
+        "oneOf": [
+            {
+                "type": "object",
+                "properties": {"hook": {"type": "object", "properties": {"target_url": {"type": "string"}}}},
+            }
+        ]
+    }
+    error = {
+        "anyOf": [
+            {
+                "type": "object",
+                "properties": {"detail": {"type": "object", "properties": {"stacktrace": {"type": "string"}}}},
+            }
+        ]
+    }
+    account = {
+        "allOf": [
+            {
+                "type": "object",
+                "properties": {"owner": {"type": "object", "properties": {"password": {"type": "string"}}}},
+            }
+        ]
+    }
+    found = rules(
+        spec(
+            {
+                "/subscriptions": {
+                    "post": {
+                        "requestBody": body(request),
+                        "responses": {
+                            "201": {"description": "ok", "content": {"application/json": {"schema": account}}},
+                            "500": {"description": "boom", "content": {"application/json": {"schema": error}}},
+                        },
+                    }
+                }
+            }
+        )
+    )
+    assert (
+        found["sec.api7.url-input"][0].locations[0].pointer.endswith("/oneOf/0/properties/hook/properties/target_url")
+    )
+    assert (
+        found["sec.api3.secret-in-response"][0]
+        .locations[0]
+        .pointer.endswith("/allOf/0/properties/owner/properties/password")
+    )
+    assert (
+        found["sec.api8.error-leaks-internals"][0]
+        .locations[0]
+        .pointer.endswith("/anyOf/0/properties/detail/properties/stacktrace")
+    )
