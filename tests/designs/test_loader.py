@@ -179,6 +179,13 @@ def test_endpoints_are_linked_to_the_entities_they_serve(shop_v1: str, limits: P
     assert "order_lines" in entities["createOrder"]
 
 
+def test_a_nested_collection_is_linked_to_the_table_named_after_parent_and_child(limits: ParseLimits) -> None:
+    ddl = "CREATE TABLE consultations (id bigint PRIMARY KEY);\nCREATE TABLE consultation_notes (id bigint PRIMARY KEY);\nCREATE TABLE notes (id bigint PRIMARY KEY);"
+    api = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /consultations/{id}/notes:\n    get:\n      responses: {'200': {description: ok}}\n"
+    model = parse_design(DesignInput(openapi=api, data_model=ddl), limits=limits).model
+    assert model.endpoints[0].entities == ("consultation_notes", "notes", "consultations")
+
+
 def test_bare_files_are_recognised_by_suffix() -> None:
     assert input_from_file("api.json", "{}").openapi == "{}"
     assert input_from_file("m.dbml", "Table a {}").data_model == "Table a {}"

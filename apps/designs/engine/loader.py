@@ -431,16 +431,21 @@ def schema_entity_key(schema_name: str) -> str:
 
 
 def link_entities(endpoint: Endpoint, entities: tuple[Entity, ...]) -> Endpoint:
-    """Which entities an operation reads or writes: by path segment (last first), then by schema."""
+    """Which entities an operation reads or writes: by path segment (last first; a segment under
+    its parent's, `/consultations/{id}/notes` for `consultation_notes`, before the segment alone),
+    then by schema."""
     if not entities:
         return endpoint
     keys = {singular(snake(e.name)): e.name for e in entities}
     found: list[str] = []
     segments = [s for s in endpoint.path.split("/") if s and not s.startswith("{")]
-    for segment in reversed(segments):
-        name = keys.get(singular(snake(segment)))
-        if name and name not in found:
-            found.append(name)
+    for position in range(len(segments) - 1, -1, -1):
+        word = singular(snake(segments[position]))
+        parent = singular(snake(segments[position - 1])) if position else ""
+        for key in (f"{parent}_{word}" if parent else "", word):
+            name = keys.get(key) if key else None
+            if name and name not in found:
+                found.append(name)
     for schema in endpoint.schema_names:
         name = keys.get(schema_entity_key(schema))
         if name and name not in found:
