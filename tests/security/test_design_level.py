@@ -143,3 +143,39 @@ def test_401_is_not_asked_of_a_public_operation() -> None:
     [public] = _suppressed(found, "sec.api8.error-401")
     assert _pointers([public]) == {"/paths/~1login/post/responses"}
     assert public.suppressed is not None and "security: []" in public.suppressed["reason"]
+
+
+def _listing(schema: dict[str, Any]) -> dict[str, Any]:
+    return op(responses={"200": {"description": "ok", "content": {"application/json": {"schema": schema}}}})
+
+
+def test_a_list_bounded_by_max_items_or_by_a_story_is_not_called_unpaginated() -> None:
+    item = {"type": "object", "properties": {"id": {"type": "string", "format": "uuid"}}}
+    document = (
+        """# Branches
+
+## Stories
+
+### LIB-9: Recent loans
+As a member, I want to see my loans, so that I know what is due.
+
+Acceptance criteria:
+- The list shows the 20 most recent loans.
+
+Endpoints: GET /loans
+
+```openapi
+"""
+        + spec(
+            {
+                "/branches": {"get": _listing({"type": "array", "maxItems": 200, "items": item})},
+                "/capped": {"get": _listing({"$ref": "#/components/schemas/Capped"})},
+                "/loans": {"get": _listing({"type": "array", "items": item})},
+                "/fines": {"get": _listing({"type": "array", "items": item})},
+            },
+            components={"schemas": {"Capped": {"type": "array", "maxItems": 10, "items": item}}},
+        )
+        + "\n```\n"
+    )
+    found = rules(document=document)
+    assert _pointers(_open(found, "sec.api4.unpaginated-list")) == {"/paths/~1fines/get"}

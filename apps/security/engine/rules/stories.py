@@ -16,7 +16,7 @@ from apps.designs.engine.story_intents import Intent, field_matches, story_inten
 from apps.designs.engine.structured import resolve_pointer
 from apps.security.engine.reporter import Review
 from apps.security.engine.rules.bodies import request_properties
-from apps.security.engine.rules.common import SIGNATURE, WEBHOOK_PATH, name_facts
+from apps.security.engine.rules.common import SIGNATURE, WEBHOOK_PATH, deref, name_facts
 
 _SENSITIVE_FLOW = re.compile(
     r"\b(check ?out|place an order|places? (an |the )?order|sign[ -]?up|register|registration|book(ing)?|reserv|pay(s|ment)?\b|password reset|reset (my|the) password|coupon|voucher|redeem|vote|ticket|transfer)",
@@ -303,18 +303,47 @@ def _kind(endpoint: Endpoint) -> str:
     return {"webhook": "webhook", "callback": "callback"}.get(endpoint.kind, "operation")
 
 
+# A story that fixes how many items a list returns: "20 per page", "page size is 50", "the 10
+# most recent orders", "at most 100 results".
+_PAGE_SIZE_STORY = re.compile(
+    r"\bpage size\b|\bper page\b|\bpages? of \d{1,6}\b|"
+    r"\b(?:at most|up to|no more than|maximum of|max(?:imum)?) \d{1,6} (?:\w+ ){0,2}(?:items?|results?|rows?|entries|records)\b|"
+    r"\b(?:the )?(?:\d{1,6}|ten|twenty|fifty|hundred) (?:most recent|latest|newest|oldest|first|last)\b|"
+    r"\b(?:first|latest|newest|last) \d{1,6}\b",
+    re.IGNORECASE,
+)
+
+
 def endpoint_rules(review: Review) -> None:
-    for endpoint in review.model.endpoints:
-        if endpoint.method != "GET" or endpoint.pagination is not None:
+    """Lists returned without paging, unless the response array is bounded by `maxItems` or a
+    story that uses the operation fixes how many items it returns."""
+    model = review.model
+    fixed: set[str] = set()
+    for story in model.stories:
+        text = " ".join([story.title, story.goal or "", *story.acceptance_criteria])
+        if _PAGE_SIZE_STORY.search(text):
+            fixed.update(e.key for ref in story.endpoints if (e := match_endpoint(ref, model.endpoints)))
+    for endpoint in model.endpoints:
+        if endpoint.method != "GET" or endpoint.pagination is not None or endpoint.key in fixed:
             continue
-        lists = any(r.status.startswith("2") and r.body is not None and r.body.is_array for r in endpoint.responses)
-        if lists:
+        arrays = [
+            r.body for r in endpoint.responses if r.status.startswith("2") and r.body is not None and r.body.is_array
+        ]
+        if arrays and not all(_bounded(review, body.schema_pointer) for body in arrays):
             review.add(
                 "sec.api4.unpaginated-list",
                 endpoint.source,
                 f"{endpoint.label} returns an array and takes no paging parameter.",
                 key=endpoint.key,
             )
+
+
+def _bounded(review: Review, pointer: str | None) -> bool:
+    """Whether the array schema at `pointer` (followed through `$ref`s) sets maxItems."""
+    if review.doc is None or pointer is None:
+        return False
+    schema, _ = deref(review.doc, resolve_pointer(review.doc.data, pointer), pointer)
+    return isinstance(schema, dict) and "maxItems" in schema
 
 
 def _has_object_id(endpoint: Endpoint) -> bool:
