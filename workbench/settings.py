@@ -104,8 +104,9 @@ ANALYSIS_SANDBOX_ENABLED = env_bool("ANALYSIS_SANDBOX_ENABLED", default=True)
 # Timeouts a generated safe migration sets first, so a blocked statement fails fast.
 MIGRATION_SAFE_LOCK_TIMEOUT_MS = env_int("MIGRATION_SAFE_LOCK_TIMEOUT_MS", 2_000)
 MIGRATION_SAFE_STATEMENT_TIMEOUT_MS = env_int("MIGRATION_SAFE_STATEMENT_TIMEOUT_MS", 300_000)
-# Statement times are measured on synthetic rows at these two sizes and extrapolated linearly
-# to the declared volumes; bigger sizes extrapolate better and take longer.
+# Statement times are measured on synthetic rows at these two sizes and their geometric middle
+# (three runs each), and extrapolated along a fitted growth model to the declared volumes;
+# bigger sizes extrapolate better and take longer.
 # Longer texts are shown plain in the migrations tab: highlighting them would slow the page.
 MIGRATION_HIGHLIGHT_MAX_CHARS = env_int("MIGRATION_HIGHLIGHT_MAX_CHARS", 400_000)
 MIGRATION_CALIBRATION_SMALL_ROWS = env_int("MIGRATION_CALIBRATION_SMALL_ROWS", 10_000)
