@@ -81,3 +81,27 @@ def test_long_files_are_shown_plain_beyond_the_highlight_limit(
     page = client.get(f"/runs/{run.pk}/migrations/").content.decode()
     assert '<span class="k">ALTER</span>' not in page
     assert '<div class="highlight"><pre>ALTER TABLE &quot;orders&quot; RENAME COLUMN' in page
+
+
+def test_the_tab_lists_what_the_safe_variant_could_not_make_safe(
+    client: Client, owner: AbstractBaseUser, workspace: Workspace, shop_v1: str
+) -> None:
+    _, revision = make_design(workspace=workspace, user=owner, document=shop_v1)
+    safe = {
+        "name": "0001_design_safe",
+        "source": "# NOT MADE SAFE (1): ...\nfrom django.db import migrations\n",
+        "statements": [],
+        "not_safe": [
+            'ALTER TABLE "orders" ADD COLUMN "channel" text NOT NULL: the statement fails. Instead: add it nullable'
+        ],
+    }
+    run = AnalysisRun.objects.create(
+        revision=revision,
+        status=RunStatus.SUCCEEDED,
+        finished_at=timezone.now(),
+        report={"migrations": {**SECTION, "safe_migration": safe}},
+    )
+    client.force_login(owner)
+    page = client.get(f"/runs/{run.pk}/migrations/").content.decode()
+    assert '<div class="notes" id="not-made-safe"><strong>Not made safe by the safe variant</strong>' in page
+    assert "ADD COLUMN &quot;channel&quot; text NOT NULL: the statement fails. Instead: add it nullable</li>" in page
