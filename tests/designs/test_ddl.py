@@ -114,3 +114,19 @@ def test_a_partial_unique_index_off_the_allow_list_is_left_out() -> None:
     assert [p.code for p in problems] == ["ddl.expression-refused"]
     assert entities[0].uniques == ()
     assert "current_user" in entities[0].left_out[0]
+
+
+def test_index_details_the_preview_does_not_write_are_noted() -> None:
+    entities, problems = parse_ddl(
+        """
+        CREATE TABLE s (id bigint PRIMARY KEY, name text, at timestamptz);
+        CREATE INDEX s_recent ON s (at DESC NULLS LAST, name text_pattern_ops) INCLUDE (id);
+        CREATE INDEX s_plain ON s (at);
+        """,
+        document="s.sql",
+    )
+    assert problems == []
+    assert entities[0].left_out == (
+        "s: index s_recent is previewed without DESC, NULLS FIRST/LAST, an operator class, INCLUDE (...): "
+        "the preview writes plain ascending columns",
+    )

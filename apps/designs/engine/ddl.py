@@ -480,6 +480,23 @@ class _Reader:
         ):
             return
         columns = tuple(p.name if p.name else deparse(p.expr) for p in params)
+        dropped = [
+            part
+            for p in params
+            for part, present in (
+                ("DESC", p.ordering == enums.SortByDir.SORTBY_DESC),
+                ("NULLS FIRST/LAST", p.nulls_ordering != enums.SortByNulls.SORTBY_NULLS_DEFAULT),
+                ("an operator class", bool(p.opclass)),
+                ("a collation", bool(p.collation)),
+            )
+            if present
+        ]
+        if dropped or stmt.indexIncludingParams:
+            shown = ", ".join(dict.fromkeys(dropped + (["INCLUDE (...)"] if stmt.indexIncludingParams else [])))
+            table.left_out.append(
+                f"{printable(table.name)}: index {printable(stmt.idxname or '')} is previewed without {shown}: "
+                "the preview writes plain ascending columns"
+            )
         index = Index(
             columns=columns,
             unique=bool(stmt.unique),
