@@ -661,7 +661,6 @@ SPECTRAL_TO_RULE = {code: r.id for r in RULES for code in r.spectral}
 # per node (a writable `is_staff`, a URL the server fetches) and keep a finding per node.
 DESIGN_LEVEL: dict[str, str] = {
     "sec.api1.numeric-id": "{count} object ids are guessable integers.",
-    "sec.api1.object-access-unstated": "{count} operations take an object id and no story states who may access it.",
     "sec.api2.unauthenticated-read": "{count} read operations require no authentication.",
     "sec.api2.unauthenticated-write": "{count} write operations require no authentication.",
     "sec.api3.additional-properties": "{count} object schemas allow additional properties.",
