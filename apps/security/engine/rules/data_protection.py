@@ -114,7 +114,6 @@ _SPECIAL = {
     "medical_notes": "health",
     "medical_history": "health",
     "medical_record": "health",
-    "health_status": "health",
     "medical_condition": "health",
     "medical_conditions": "health",
     "symptoms": "health",

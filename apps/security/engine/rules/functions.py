@@ -31,10 +31,6 @@ _PREFIX_SEGMENT = re.compile(r"^(?:api|v\d+(?:\.\d+)*|rest|public)$", re.IGNOREC
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 
 
-def _words(text: str) -> set[str]:
-    return {w.lower() for w in _WORD.findall(text)}
-
-
 def _segments(path: str) -> list[str]:
     return [s for s in path.split("/") if s and not s.startswith("{")]
 
@@ -70,12 +66,23 @@ def _admin_by_name(endpoint: Endpoint) -> str | None:
     for segment in _segments(endpoint.path):
         if segment.strip("_").lower() in _ADMIN_WORDS or segment.lower() in ("back-office", "_admin"):
             return f"its path segment `{segment}`"
-    if endpoint.operation_id and _words(endpoint.operation_id) & _ADMIN_WORDS:
+    if endpoint.operation_id and _names_admin(endpoint.operation_id):
         return f"its operationId `{endpoint.operation_id}`"
     for tag in endpoint.tags:
-        if _words(tag) & _ADMIN_WORDS:
+        if _names_admin(tag):
             return f"its tag `{tag}`"
     return None
+
+
+def _names_admin(name: str) -> bool:
+    """An operationId or tag that starts with an admin word (`adminListUsers`, `Internal`,
+    `ops.reindex`) or has `admin` among its words (`get-admin-settings`); a compound resource name
+    such as `deviceManagement` or `internalDomainFederation` does not."""
+    words = _WORD.findall(name)
+    if not words:
+        return False
+    lowered = [w.lower() for w in words]
+    return lowered[0] in _ADMIN_WORDS or bool({"admin", "admins", "administration"} & set(lowered))
 
 
 def _strong(scheme: SecurityScheme | None) -> bool:
