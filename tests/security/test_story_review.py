@@ -341,7 +341,7 @@ def test_an_operation_tagged_internal_without_authentication_fails_api5() -> Non
     found = rules(spec({"/reindex": {"post": op(tags=["Internal"], security=[])}, "/books": {"get": op()}}))
     assert "sec.api5.admin-weak-auth" in found
     assert "sec.api5.admin-weak-auth" not in rules(spec({"/reindex": {"post": op(tags=["Catalogue"], security=[])}}))
-    compound = op(tags=["deviceManagement"], operationId="internalDomainFederation.list", security=[])
+    compound = op(tags=["deviceManagement"], operationId="domains.internalDomainFederation.list", security=[])
     assert "sec.api5.admin-weak-auth" not in rules(spec({"/devices": {"post": compound}}))
 
 
