@@ -2,9 +2,9 @@
 reachable with weak or no authentication (API5), internal operations in a published description
 (API9), and webhooks and callbacks documented without a way to verify them (API10).
 
-An operation is admin or internal when a segment of its path, a word of its operationId or one of
-its tags says so (admin, internal, ops, debug, management, back office, superuser), or when a
-story citing it reserves it to a role (`story_intents`). Authentication is weak when every way to
+An operation is admin or internal when a segment of its path says so (admin, internal, ops, debug,
+management, back office, superuser), when its operationId or a tag starts with one of those words
+or names admin, or when a story citing it reserves it to a role (`story_intents`). Authentication is weak when every way to
 call the operation is an API key or HTTP Basic while other operations of the API ask for OAuth 2,
 OpenID Connect, bearer tokens or mutual TLS.
 """
