@@ -154,3 +154,29 @@ def test_each_finding_points_at_the_line_of_what_changed(config: sandbox.Sandbox
     foreign_key = next(f for f in findings if f.rule_id == "mig.breaking-change" and "DROP CONSTRAINT" in f.title)
     assert foreign_key.locations[0].line == 4
     assert all(f.locations[0].line != 2 for f in findings if f.locations)  # never the CREATE TABLE line
+
+
+PLAIN = """CREATE TABLE customers (id bigint PRIMARY KEY, email text);
+CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint, code text);
+COMMENT ON TABLE orders IS 'rows: 5M';
+COMMENT ON TABLE customers IS 'rows: 1M';
+"""
+LINKED = PLAIN.replace("customer_id bigint,", "customer_id bigint REFERENCES customers (id) ON DELETE CASCADE,")
+
+
+def test_a_column_that_gains_or_loses_a_foreign_key_keeps_its_column(config: sandbox.SandboxConfig) -> None:
+    findings, section = preview(design_model(data_model=LINKED), design_model(data_model=PLAIN), config)
+    statements = [line for line in section["forward_sql"].splitlines() if not line.startswith("--")]
+    assert statements == [
+        'ALTER TABLE "orders" ADD CONSTRAINT "orders_customer_id_b7016332_fk_customers_id" FOREIGN KEY ("customer_id") '
+        'REFERENCES "customers" ("id") ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED;'
+    ]
+    assert section["rollback_proven"]["proven"] is True
+    (added,) = section["statements"]
+    # synthetic customers are made for the new foreign key to find: the statement is measured
+    assert added["estimate_seconds"] is not None, added["estimate_basis"]
+    assert {f.rule_id for f in findings} == {"mig.blocking-statement"}
+    _, back = preview(design_model(data_model=PLAIN), design_model(data_model=LINKED), config)
+    assert "RENAME" not in back["forward_sql"] and "ADD COLUMN" not in back["forward_sql"]
+    assert 'DROP CONSTRAINT "orders_customer_id_b7016332_fk_customers_id";' in back["forward_sql"]
+    assert back["rollback_proven"]["proven"] is True

@@ -267,6 +267,7 @@ class Added:
 
     checks: tuple[str, ...] = ()  # CHECK expressions
     keys: frozenset[str] = frozenset()  # columns it makes unique, or gives a foreign key
+    references: frozenset[str] = frozenset()  # tables its new foreign keys reference
 
 
 def constraints_added(statements: Sequence[str]) -> dict[str, Added]:
@@ -275,6 +276,7 @@ def constraints_added(statements: Sequence[str]) -> dict[str, Added]:
     need not meet."""
     checks: dict[str, list[str]] = {}
     keys: dict[str, set[str]] = {}
+    references: dict[str, set[str]] = {}
     C = enums.ConstrType
     for statement in statements:
         try:
@@ -305,8 +307,14 @@ def constraints_added(statements: Sequence[str]) -> dict[str, Added]:
                         named = constraint.fk_attrs if constraint.contype == C.CONSTR_FOREIGN else constraint.keys
                         columns = {n.sval for n in named or ()} or ({column} if column else set())
                         keys.setdefault(table, set()).update(columns)
+                        if constraint.contype == C.CONSTR_FOREIGN and constraint.pktable is not None:
+                            references.setdefault(table, set()).add(constraint.pktable.relname)
     return {
-        table: Added(checks=tuple(checks.get(table, ())), keys=frozenset(keys.get(table, ())))
+        table: Added(
+            checks=tuple(checks.get(table, ())),
+            keys=frozenset(keys.get(table, ())),
+            references=frozenset(references.get(table, ())),
+        )
         for table in checks.keys() | keys.keys()
     }
 
@@ -562,7 +570,16 @@ def estimate_statements(
         for r, m in zip(reviews, measured, strict=True)
     ]
     if any(measured) and any(_heavy(r) for r, m in zip(reviews, measured, strict=True) if m):
-        fill = _tables_to_fill(references, {r.table for r, m in zip(reviews, measured, strict=True) if m and r.table})
+        plain = [_plain(review.sql) for review in reviews]
+        texts = [text for text, _ in plain]
+        added = constraints_added(texts)
+        # The tables the migration's new foreign keys reference are filled too: real ones have rows.
+        reaching = {table: {*references.get(table, ()), *added[table].references} for table in added}
+        fill = _tables_to_fill(
+            {**references, **reaching},
+            {r.table for r, m in zip(reviews, measured, strict=True) if m and r.table},
+        )
+        fill = [table for table in fill if table in base_tables]
         per_size: list[list[Timing]] = []
         problem = ""
         if len(fill) > max_tables:
@@ -571,9 +588,6 @@ def estimate_statements(
                 f"their foreign keys reach), more than MIGRATION_CALIBRATION_MAX_TABLES ({max_tables})"
             )
         else:
-            plain = [_plain(review.sql) for review in reviews]
-            texts = [text for text, _ in plain]
-            added = constraints_added(texts)
             with sandbox_with_base() as box:
                 for size in calibration_sizes(sizes):
                     timings, problem = _time_at(box, fill, texts, size, added, runs)

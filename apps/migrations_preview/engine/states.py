@@ -514,4 +514,61 @@ def migration_between(
         graph=MigrationGraph(), migration_name=name
     )
     migrations = changes.get(APP_LABEL, [])
-    return migrations[0] if migrations else None
+    if not migrations:
+        return None
+    migration = migrations[0]
+    migration.operations = _same_column_kept(migration.operations, from_state)
+    return migration
+
+
+def _column(name: str, field: models.Field[Any, Any]) -> str:
+    if field.db_column:
+        return str(field.db_column)
+    return f"{name}_id" if isinstance(field, models.ForeignKey) else name
+
+
+def _same_column_kept(operations: list[Any], before: ProjectState) -> list[Any]:
+    """A column that gains or loses a foreign key keeps its name, but its field does not (`customer`
+    for the foreign key, `customer_id` for the plain column): the autodetector then removes one
+    field and adds the other, and adding comes first, so the SQL adds a column that is already
+    there. Such a pair becomes: the old field given its column explicitly (no SQL), renamed (the
+    column stays as it is: no SQL), then altered into the new field, which adds or drops the
+    constraint, as the design means."""
+    from django.db.migrations import operations as ops
+
+    removed = {
+        (op.model_name_lower, op.name_lower): index
+        for index, op in enumerate(operations)
+        if isinstance(op, ops.RemoveField)
+    }
+    pairs: dict[int, int] = {}  # AddField's index -> the RemoveField's index it pairs with
+    for index, op in enumerate(operations):
+        if not isinstance(op, ops.AddField):
+            continue
+        column = _column(op.name, op.field)
+        # The field that held the column before: named after the column (a plain field), or a
+        # foreign key whose column it is (`customer` for customer_id, `code_ref` for code).
+        for old_name in sorted({column, column.removesuffix("_id"), f"{column}_ref"} - {op.name}):
+            found = removed.get((op.model_name_lower, old_name.lower()))
+            if found is not None and found not in pairs.values():
+                pairs[index] = found
+                break
+    if not pairs:
+        return operations
+    result: list[Any] = []
+    for index, op in enumerate(operations):
+        if index in pairs.values():
+            continue
+        if index in pairs:
+            old = operations[pairs[index]]
+            old_field = before.models[(APP_LABEL, op.model_name_lower)].fields[old.name]
+            _, _, args, kwargs = old_field.deconstruct()
+            kwargs["db_column"] = _column(old.name, old_field)
+            result += [
+                ops.AlterField(op.model_name, old.name, type(old_field)(*args, **kwargs)),
+                ops.RenameField(op.model_name, old.name, op.name),
+                ops.AlterField(op.model_name, op.name, op.field),
+            ]
+        else:
+            result.append(op)
+    return result
