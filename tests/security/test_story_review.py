@@ -58,8 +58,10 @@ def test_a_role_restriction_without_a_scope_of_its_own_is_an_unmet_requirement()
         "### LIB-2: Waive a fine\nAs a librarian, I want to waive a fine, so that x.\n\n"
         "Acceptance criteria:\n- Only librarians can waive fines.\n\nEndpoints: POST /v1/fines/{fineId}/waive\n"
     )
-    (finding,) = rules(document=design(stories, spec(FINES)))["sec.api5.role-required"]
+    found = rules(document=design(stories, spec(FINES)))
+    (finding,) = found["sec.api5.role-required"]
     assert finding.severity == "medium"
+    assert "sec.api1.object-access-unstated" not in found  # the role is who may access it
     assert "Only librarians can waive fines." in finding.message
     scoped = dict(FINES)
     scoped["/fines/{fineId}/waive"] = {
@@ -74,7 +76,9 @@ def test_a_story_naming_no_role_asks_nothing_of_function_level_access() -> None:
         "### LIB-2: Waive a fine\nAs a member, I want my fine waived, so that x.\n\n"
         "Acceptance criteria:\n- The fine is waived when the book is returned undamaged.\n\nEndpoints: POST /v1/fines/{fineId}/waive\n"
     )
-    assert "sec.api5.role-required" not in rules(document=design(stories, spec(FINES)))
+    found = rules(document=design(stories, spec(FINES)))
+    assert "sec.api5.role-required" not in found
+    assert "sec.api1.object-access-unstated" in found
 
 
 RESET = "### AUTH-3: Reset a password\nAs a user, I want to reset my password, so that I can sign in again.\n\nAcceptance criteria:\n- {}\n\nEndpoints: POST /v1/password-resets\n"
