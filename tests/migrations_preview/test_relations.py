@@ -176,6 +176,11 @@ def test_a_column_that_gains_or_loses_a_foreign_key_keeps_its_column(config: san
     # synthetic customers are made for the new foreign key to find: the statement is measured
     assert added["estimate_seconds"] is not None, added["estimate_basis"]
     assert {f.rule_id for f in findings} == {"mig.blocking-statement"}
+    # the safe variant adds it NOT VALID, with its action, then validates it: nothing left high
+    safe = section["safe_migration"]
+    assert 'REFERENCES "customers" ("id") ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED NOT VALID;' in safe["source"]
+    assert safe["not_safe"] == []
+    assert {r["risk"] for r in safe["statements"]} <= {"none", "low"}
     _, back = preview(design_model(data_model=PLAIN), design_model(data_model=LINKED), config)
     assert "RENAME" not in back["forward_sql"] and "ADD COLUMN" not in back["forward_sql"]
     assert 'DROP CONSTRAINT "orders_customer_id_b7016332_fk_customers_id";' in back["forward_sql"]

@@ -24,6 +24,7 @@ high (`not_made_safe`) are listed in its header and in the report, never present
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import pglast
 from django.contrib.postgres.operations import AddIndexConcurrently
@@ -31,6 +32,7 @@ from django.db import models
 from django.db.migrations import operations
 from django.db.migrations.migration import Migration
 from django.db.migrations.state import ModelState, ProjectState
+from django.db.models.deletion import DatabaseOnDelete
 from django.db.models.expressions import RawSQL
 from pglast import ast, enums
 from pglast.parser import ParseError
@@ -59,15 +61,27 @@ def _unique_sql(table: str, column: str) -> tuple[list[str], list[str]]:
     )
 
 
-def _foreign_key_sql(table: str, column: str, target: ModelState) -> tuple[list[str], list[str]]:
+def _foreign_key_sql(
+    table: str, column: str, target: ModelState, field: models.ForeignKey[Any, Any]
+) -> tuple[list[str], list[str]]:
+    """The foreign key NOT VALID, then validated; with the field's database-level ON DELETE and
+    the referenced column (the primary key, or the field's to_field)."""
     name = q(_name(table, column, "fk"))
     target_table = target.options["db_table"]
+    wanted = field.to_fields[0] if field.to_fields and field.to_fields[0] else None
     target_column = next(
-        (field.db_column or field_name for field_name, field in target.fields.items() if field.primary_key), "id"
+        (
+            other.db_column or (f"{other_name}_id" if isinstance(other, models.ForeignKey) else other_name)
+            for other_name, other in target.fields.items()
+            if (other_name == wanted if wanted else other.primary_key)
+        ),
+        wanted or "id",
     )
+    on_delete = field.remote_field.on_delete
+    action = f" ON DELETE {on_delete.operation}" if isinstance(on_delete, DatabaseOnDelete) else ""
     return (
         [
-            f"ALTER TABLE {q(table)} ADD CONSTRAINT {name} FOREIGN KEY ({q(column)}) REFERENCES {q(target_table)} ({q(target_column)}) DEFERRABLE INITIALLY DEFERRED NOT VALID;",
+            f"ALTER TABLE {q(table)} ADD CONSTRAINT {name} FOREIGN KEY ({q(column)}) REFERENCES {q(target_table)} ({q(target_column)}){action} DEFERRABLE INITIALLY DEFERRED NOT VALID;",
             f"ALTER TABLE {q(table)} VALIDATE CONSTRAINT {name};",
         ],
         [f"ALTER TABLE {q(table)} DROP CONSTRAINT {name};"],
@@ -98,7 +112,7 @@ def _safe_add_field(
         if target is None:
             return None
         kwargs["db_constraint"] = False
-        sql, undo = _foreign_key_sql(table, column, target)
+        sql, undo = _foreign_key_sql(table, column, target, field)
         forward += sql
         backward = undo + backward
     plain = type(field)(*args, **kwargs)
@@ -128,6 +142,34 @@ def _safe_check(operation: operations.AddConstraint, model: ModelState) -> opera
             )
         ],
         state_operations=[operation],
+    )
+
+
+def _safe_link(
+    operation: operations.AlterField, model: ModelState, after: ProjectState
+) -> operations.SeparateDatabaseAndState | None:
+    """An existing column that gains a foreign key and nothing else (states.py turns that change
+    into a no-op rename and this AlterField): the constraint NOT VALID, then validated."""
+    field = operation.field
+    if not isinstance(field, models.ForeignKey) or not field.db_constraint or field.unique:
+        return None
+    column = field.db_column or f"{operation.name}_id"
+    old = next(
+        (
+            f
+            for name, f in model.fields.items()
+            if (f.db_column or (f"{name}_id" if isinstance(f, models.ForeignKey) else name)) == column
+        ),
+        None,
+    )
+    if old is None or isinstance(old, models.ForeignKey) or old.null != field.null:
+        return None
+    target = after.models.get((APP_LABEL, field.related_model.split(".")[-1].lower()))
+    if target is None:
+        return None
+    sql, undo = _foreign_key_sql(model.options["db_table"], column, target, field)
+    return operations.SeparateDatabaseAndState(
+        database_operations=[operations.RunSQL(sql, reverse_sql=undo)], state_operations=[operation]
     )
 
 
@@ -190,7 +232,11 @@ def _safe_form(
     if isinstance(operation, operations.AddConstraint):
         return _safe_check(operation, existing)
     if isinstance(operation, operations.AlterField):
-        return _safe_make_unique(operation, existing) or _safe_not_null(operation, existing)
+        return (
+            _safe_make_unique(operation, existing)
+            or _safe_not_null(operation, existing)
+            or _safe_link(operation, existing, after)
+        )
     return None
 
 
