@@ -111,6 +111,8 @@ MIGRATION_SAFE_STATEMENT_TIMEOUT_MS = env_int("MIGRATION_SAFE_STATEMENT_TIMEOUT_
 MIGRATION_HIGHLIGHT_MAX_CHARS = env_int("MIGRATION_HIGHLIGHT_MAX_CHARS", 400_000)
 MIGRATION_CALIBRATION_SMALL_ROWS = env_int("MIGRATION_CALIBRATION_SMALL_ROWS", 10_000)
 MIGRATION_CALIBRATION_LARGE_ROWS = env_int("MIGRATION_CALIBRATION_LARGE_ROWS", 40_000)
+# The third size; 0 takes the geometric middle of the two above.
+MIGRATION_CALIBRATION_MIDDLE_ROWS = env_int("MIGRATION_CALIBRATION_MIDDLE_ROWS", 0)
 # At most this many tables are filled for the calibration (the changed tables and every table
 # their foreign keys reach); beyond it statements are left without an estimate, saying why.
 MIGRATION_CALIBRATION_MAX_TABLES = env_int("MIGRATION_CALIBRATION_MAX_TABLES", 40)

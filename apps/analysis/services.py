@@ -63,7 +63,11 @@ def analyzer_context(*, with_sandbox: bool, detect_renames: bool = True) -> Anal
         safe_lock_timeout_ms=settings.MIGRATION_SAFE_LOCK_TIMEOUT_MS,
         safe_statement_timeout_ms=settings.MIGRATION_SAFE_STATEMENT_TIMEOUT_MS,
         stamp=timezone.now().strftime("%Y%m%d_%H%M"),
-        calibration_rows=(settings.MIGRATION_CALIBRATION_SMALL_ROWS, settings.MIGRATION_CALIBRATION_LARGE_ROWS),
+        calibration_rows=(
+            settings.MIGRATION_CALIBRATION_SMALL_ROWS,
+            settings.MIGRATION_CALIBRATION_MIDDLE_ROWS,
+            settings.MIGRATION_CALIBRATION_LARGE_ROWS,
+        ),
         calibration_max_tables=settings.MIGRATION_CALIBRATION_MAX_TABLES,
         detect_renames=detect_renames,
     )

@@ -57,6 +57,7 @@ def test_the_median_and_range_of_the_runs_are_kept() -> None:
 def test_two_settings_give_three_sizes() -> None:
     assert calibration_sizes((2_000, 8_000)) == [2_000, 4_000, 8_000]
     assert calibration_sizes((100, 400, 200)) == [100, 200, 400]
+    assert calibration_sizes((2_000, 0, 8_000)) == [2_000, 4_000, 8_000]  # MIGRATION_CALIBRATION_MIDDLE_ROWS unset
 
 
 def test_noise_never_predicts_negative_or_shrinking_time() -> None:

@@ -38,7 +38,7 @@ class AnalyzerContext:
     # A timestamp such as 20261126_1435 for names of generated files; given, never read here.
     stamp: str = ""
     # Synthetic row counts at which statement times are measured, then extrapolated.
-    calibration_rows: tuple[int, int] = (10_000, 40_000)
+    calibration_rows: tuple[int, ...] = (10_000, 40_000)
     calibration_max_tables: int = 40
     # A column or table that changed name: a rename (True) or a drop and an add (False).
     detect_renames: bool = True

@@ -533,9 +533,10 @@ def _sorts(statement: str) -> bool:
 
 
 def calibration_sizes(sizes: Sequence[int]) -> list[int]:
-    """The sizes to measure at: those given, with their geometric middle added when only two
-    are (three sizes at least, so that a growth model can be told from noise)."""
-    chosen = sorted(set(sizes))
+    """The sizes to measure at: those given (a size of 0 or less is not given), with their
+    geometric middle added when only two are (three sizes at least, so that a growth model can be
+    told from noise)."""
+    chosen = sorted({size for size in sizes if size > 0})
     if len(chosen) == 2:
         chosen.insert(1, round(math.sqrt(chosen[0] * chosen[1])))
     return chosen
