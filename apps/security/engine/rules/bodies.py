@@ -138,6 +138,13 @@ class _Bodies:
         self._responses: dict[tuple[int, str], tuple[_Properties, _Properties]] = {}
         self._request_flags: dict[int, bool] = {}
         self._names: dict[int, frozenset[str]] = {}
+        self._all_names: dict[int, frozenset[str]] = {}
+        # The fields some rule reports, for "request" or "response" bodies: (kind, schema object,
+        # where it is written) -> (name, schema, parent's pointer, ref's target), nested ones
+        # included. Component schemas are shared by hundreds of bodies and nest one another:
+        # each is walked once, and only what a rule reports travels up to the bodies using it.
+        self._flagged: dict[tuple[str, int, str], _Collected] = {}
+        self._walking: set[tuple[str, int, str]] = set()
 
     def _key(self, schema: Any, where: str) -> tuple[dict[str, Any] | None, tuple[int, str]]:
         resolved, at = deref(self.doc, schema, where)
@@ -168,7 +175,7 @@ class _Bodies:
         found = self._requests.get(key)
         if found is None:
             marked = []
-            for name, prop, parent, ref_at in self.collected(resolved, key[1]):
+            for name, prop, parent, ref_at in self.flagged("request", resolved, key[1]):
                 privileged, url = _request_marks(name, prop)
                 if privileged or url:
                     marked.append((name, prop, _property_pointer(parent, name, ref_at), privileged, url))
@@ -183,20 +190,32 @@ class _Bodies:
             return False
         found = self._request_flags.get(id(resolved))
         if found is None:
-            found = self._request_flags[id(resolved)] = any(
-                any(_request_marks(name, prop)) for name, prop, _, _ in _collect_properties(self.doc, resolved, "", 0)
+            found = self._request_flags[id(resolved)] = bool(self.flagged("request", resolved, ""))
+        return found
+
+    def all_names(self, schema: Any) -> frozenset[str]:
+        """The names (as `field_key` gives them) of every field of a body schema, nested ones
+        included: the company a field keeps (a card number beside an expiry date)."""
+        resolved = deref(self.doc, schema, "")[0]
+        if type(resolved) is not dict:
+            return frozenset()
+        found = self._all_names.get(id(resolved))
+        if found is None:
+            found = self._all_names[id(resolved)] = frozenset(
+                field_key(name) for name, _, _, _ in _collect_properties(self.doc, resolved, "", 0)
             )
         return found
 
     def names(self, schema: Any) -> frozenset[str]:
-        """The lower-cased names of a body schema's top-level properties."""
+        """The names (as `field_key` gives them) of the fields of a response body that the
+        response rules report, nested ones included."""
         resolved = deref(self.doc, schema, "")[0]
         if type(resolved) is not dict:
             return frozenset()
         found = self._names.get(id(resolved))
         if found is None:
             found = self._names[id(resolved)] = frozenset(
-                field_key(name) for name, _, _, _ in _collect_properties(self.doc, resolved, "", 0)
+                field_key(name) for name, _, _, _ in self.flagged("response", resolved, "")
             )
         return found
 
@@ -207,7 +226,7 @@ class _Bodies:
             return (), ()
         found = self._responses.get(key)
         if found is None:
-            props = self.collected(resolved, key[1])
+            props = self.flagged("response", resolved, key[1])
             found = self._responses[key] = (
                 tuple(
                     (name, prop, _property_pointer(parent, name, ref_at))
@@ -221,6 +240,63 @@ class _Bodies:
                 ),
             )
         return found
+
+    def flagged(self, kind: str, schema: Any, where: str) -> _Collected:
+        """The fields of a body schema a `kind` ("request" or "response") rule reports, wherever
+        they are nested (its own properties, its `allOf`/`oneOf`/`anyOf` parts and array items,
+        nested objects), in the order they are written, each once. A schema met again inside
+        itself (a cycle) adds nothing there."""
+        resolved, at = deref(self.doc, schema, where)
+        if not isinstance(resolved, dict):
+            return ()
+        key = (kind, id(resolved), at)
+        found = self._flagged.get(key)
+        if found is not None:
+            return found
+        if key in self._walking:
+            return ()
+        self._walking.add(key)
+        entries: list[tuple[str, Any, str, str | None]] = []
+        try:
+            if resolved.get("type") == "array" and "items" in resolved:
+                entries += self.flagged(kind, resolved["items"], at + "/items")
+            else:
+                props = resolved.get("properties")
+                if isinstance(props, dict):
+                    wanted = _flags_request if kind == "request" else _flags_response
+                    for name, prop in props.items():
+                        ref = prop.get("$ref") if type(prop) is dict else None
+                        if type(ref) is str and ref.startswith("#"):  # followed: written where the ref leads
+                            target, ref_at = deref(self.doc, prop, "")
+                        else:
+                            target, ref_at = prop, None
+                        if isinstance(target, dict):
+                            if wanted(str(name), target):
+                                entries.append((str(name), target, at, ref_at))
+                            if _nests(target):
+                                entries += self.flagged(kind, target, _property_pointer(at, str(name), ref_at))
+                for combo in ("allOf", "oneOf", "anyOf"):
+                    parts = resolved.get(combo)
+                    if isinstance(parts, list):
+                        for index, part in enumerate(parts):
+                            entries += self.flagged(kind, part, f"{at}/{combo}/{index}")
+        finally:
+            self._walking.discard(key)
+        unique: dict[tuple[str, str, str | None], tuple[str, Any, str, str | None]] = {}
+        for entry in entries:
+            unique.setdefault((entry[0], entry[2], entry[3]), entry)
+        found = self._flagged[key] = tuple(unique.values())
+        return found
+
+
+def _flags_request(name: str, prop: dict[str, Any]) -> bool:
+    privileged, url = _request_marks(name, prop)
+    return privileged or url
+
+
+def _flags_response(name: str, prop: dict[str, Any]) -> bool:
+    key = field_key(name)
+    return key in _SECRET_FIELDS or key in _LEAKY_ERROR_FIELDS
 
 
 def _collect_properties(
@@ -342,7 +418,7 @@ def body_rules(review: Review, *, doc: ApiDocument) -> None:
                 secrets, leaks = bodies.response(media_obj.get("schema"), base)
                 for name, prop, prop_at in secrets if kind in ("2", "3") else ():
                     if field_key(name) in _CARD_FIELDS and not _payment_context(
-                        f"{label} {prop_at}", bodies.names(media_obj.get("schema"))
+                        f"{label} {prop_at}", bodies.all_names(media_obj.get("schema"))
                     ):
                         continue  # a library or loyalty card's number: the data-protection review asks
                     review.add(
