@@ -51,8 +51,39 @@ def test_a_decision_per_node_stays_a_finding_per_node() -> None:
         }
     }
     found = rules(spec({"/users": {"post": op(requestBody=body)}, "/admins": {"post": op(requestBody=body)}}))
-    assert len(found["sec.api3.privileged-field-writable"]) >= 2
-    assert all(len(f.locations) == 1 for f in found["sec.api3.privileged-field-writable"])
+    # Each body is written apart: each field is its own decision, placed at the field, then
+    # at the operation that accepts it.
+    writable = found["sec.api3.privileged-field-writable"]
+    assert len(writable) >= 2
+    assert {f.locations[0].pointer for f in writable} >= {
+        "/paths/~1users/post/requestBody/content/application~1json/schema/properties/is_staff",
+        "/paths/~1admins/post/requestBody/content/application~1json/schema/properties/is_staff",
+    }
+    assert all(len(f.locations) == 2 for f in writable)
+
+
+def test_a_field_of_a_shared_schema_is_one_finding_with_every_operation_that_accepts_it() -> None:
+    body = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}}
+    user = {"type": "object", "properties": {"is_admin": {"type": "boolean"}, "name": {"type": "string"}}}
+    found = rules(
+        spec(
+            {
+                "/users": {"post": op(requestBody=body)},
+                "/users/{id}": {"put": op(requestBody=body), "patch": op(requestBody=body)},
+            },
+            components={"schemas": {"User": user}},
+        )
+    )
+    [writable] = found["sec.api3.privileged-field-writable"]
+    assert [loc.pointer for loc in writable.locations] == [
+        "/components/schemas/User/properties/is_admin",
+        "/paths/~1users/post",
+        "/paths/~1users~1{id}/put",
+        "/paths/~1users~1{id}/patch",
+    ]
+    assert writable.message.startswith(
+        "3 operations let the caller set `is_admin`: POST /users, PUT /users/{id}, PATCH /users/{id}."
+    )
 
 
 def test_a_waived_place_leaves_the_finding_and_is_kept_suppressed() -> None:

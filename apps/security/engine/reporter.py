@@ -30,6 +30,9 @@ IGNORE_KEY = "x-workbench-ignore"
 SKIP_KEYS = frozenset({"example", "examples"})
 
 
+_LABELS_SHOWN = 5  # operations named in a gathered finding's message; its places list them all
+
+
 class Report(Protocol):
     def __call__(self, rule_id: str, where: str, node: Any, message: str, exempt: str = "") -> None: ...
 
@@ -56,6 +59,9 @@ class Review:
     waivers: dict[str, Mapping[str, Any]] = field(default_factory=dict)
     # (rule, severity, how it is suppressed) -> the design-level finding collecting its places
     groups: dict[tuple[str, str, str], _Group] = field(default_factory=dict)
+    # (rule, key) -> a per-node finding met again from other operations (`add(..., gather=)`):
+    # its finding, the message head for many, and the operations' labels.
+    gathered: dict[tuple[str, str], tuple[Finding, str, list[str]]] = field(default_factory=dict)
     # hit(rule_id, pointer, node, message, exempt=""): `add` for the rules that report by the ten
     # thousand, at a dict or list of the document with the rule's own severity and title. The
     # same finding for less per call: a closure over everything it reads. `hit_once` is the same
@@ -84,9 +90,15 @@ class Review:
         also: tuple[SourceRef, ...] = (),
         title: str | None = None,
         exempt: str = "",
+        gather: tuple[str, str, SourceRef] | None = None,
     ) -> None:
         """Report `rule_id` at `where`: a SourceRef, or a pointer into the API document; `node`,
-        when given, is the dict or list that pointer names, which locates it without a walk."""
+        when given, is the dict or list that pointer names, which locates it without a walk.
+
+        `gather=(label, head, ref)`: the finding is about one node that several operations use
+        (a field of a shared schema): reported once for its key, each operation's label and place
+        (`ref`) added as it is met; with more than one, `head` (with `{count}` and `{operations}`)
+        begins its message."""
         facts = _FACTS[rule_id]
         if type(where) is str:
             ptr: str | None = where
@@ -97,6 +109,11 @@ class Review:
         stable = key or ptr or ""
         seen = (rule_id, stable)
         if seen in self.seen:
+            if gather is not None and seen in self.gathered:
+                finding, _, labels = self.gathered[seen]
+                if gather[0] not in labels:
+                    labels.append(gather[0])
+                    finding.locations = (*finding.locations, gather[2])
             return
         self.seen.add(seen)
         if ref is None:
@@ -106,22 +123,23 @@ class Review:
         if facts.design_level:
             self._collect(facts, chosen, suppressed, message, (ref, *also))
             return
-        self.findings.append(
-            Finding(
-                analyzer=ANALYZER,
-                rule_id=rule_id,
-                severity=chosen,
-                title=title or facts.title,
-                message=f"{message} {facts.why}",
-                fix=facts.fix,
-                locations=(ref, *also) if also else (ref,),
-                fingerprint=fingerprint(ANALYZER, rule_id, stable),
-                references=facts.references,
-                category=facts.category,
-                cwe=facts.cwe,
-                suppressed=suppressed,
-            )
+        finding = Finding(
+            analyzer=ANALYZER,
+            rule_id=rule_id,
+            severity=chosen,
+            title=title or facts.title,
+            message=f"{message} {facts.why}",
+            fix=facts.fix,
+            locations=(ref, *also, gather[2]) if gather is not None else (ref, *also) if also else (ref,),
+            fingerprint=fingerprint(ANALYZER, rule_id, stable),
+            references=facts.references,
+            category=facts.category,
+            cwe=facts.cwe,
+            suppressed=suppressed,
         )
+        self.findings.append(finding)
+        if gather is not None:
+            self.gathered[seen] = (finding, gather[1], [gather[0]])
 
     def _suppressed(self, rule: Rule, ptr: str | None, exempt: str) -> dict[str, Any] | None:
         if ptr is not None and self.waivers:
@@ -180,6 +198,12 @@ class Review:
                 head = f"Not asked here: {finding.suppressed['reason']} {head}"
             finding.message = f"{head} {group.why}"
         self.groups.clear()
+        for finding, head, labels in self.gathered.values():
+            if len(labels) > 1:
+                shown = ", ".join(labels[:_LABELS_SHOWN]) + (" and more" if len(labels) > _LABELS_SHOWN else "")
+                why = _FACTS[finding.rule_id].why
+                finding.message = f"{head.format(count=len(labels), operations=shown)} {why}"
+        self.gathered.clear()
         return self.findings
 
     def _hit(self, *, deduplicate: bool) -> Report:
@@ -259,6 +283,10 @@ class Review:
             append(finding)
 
         return hit
+
+    def locate(self, ptr: str, node: Any) -> SourceRef:
+        """Where the object `node` at pointer `ptr` of the API document is written."""
+        return self._locate(ptr, node)
 
     def _locate(self, ptr: str, node: Any) -> SourceRef:
         doc = self.doc

@@ -370,6 +370,7 @@ def body_rules(review: Review, *, doc: ApiDocument) -> None:
     for path, method, operation in _body_operations(doc):
         op_ptr = f"/paths/{escape_pointer_part(path)}/{method}"
         label = f"{method.upper()} {path}"
+        op_ref = functools.cache(functools.partial(review.locate, op_ptr, operation))
         request, request_at = deref(doc, operation.get("requestBody"), op_ptr + "/requestBody")
         if isinstance(request, dict) and method in {"post", "put", "patch"}:
             for media, media_obj in (request.get("content") or {}).items():
@@ -378,21 +379,28 @@ def body_rules(review: Review, *, doc: ApiDocument) -> None:
                 for name, prop, at, privileged, url in bodies.request(
                     media_obj.get("schema"), f"{request_at}/content/{escape_pointer_part(str(media))}/schema"
                 ):
+                    # One finding per field: the operations whose bodies carry it are its places.
                     if privileged:
                         review.add(
                             "sec.api3.privileged-field-writable",
                             at,
                             f"{label} lets the caller set `{name}`.",
-                            key=f"{at}|{label}",
+                            key=at,
                             node=prop,
+                            gather=(
+                                label,
+                                f"{{count}} operations let the caller set `{name}`: {{operations}}.",
+                                op_ref(),
+                            ),
                         )
                     if url:
                         review.add(
                             "sec.api7.url-input",
                             at,
                             f"{label} accepts `{name}`, a URL.",
-                            key=f"{at}|{label}",
+                            key=at,
                             node=prop,
+                            gather=(label, f"{{count}} operations accept `{name}`, a URL: {{operations}}.", op_ref()),
                         )
         responses = operation.get("responses")
         if not isinstance(responses, dict):
