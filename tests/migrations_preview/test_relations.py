@@ -185,3 +185,20 @@ def test_a_column_that_gains_or_loses_a_foreign_key_keeps_its_column(config: san
     assert "RENAME" not in back["forward_sql"] and "ADD COLUMN" not in back["forward_sql"]
     assert 'DROP CONSTRAINT "orders_customer_id_b7016332_fk_customers_id";' in back["forward_sql"]
     assert back["rollback_proven"]["proven"] is True
+
+
+def test_column_comments_become_db_comments_and_a_percent_is_noted(config: sandbox.SandboxConfig) -> None:
+    ddl = """CREATE TABLE orders (id bigint PRIMARY KEY, note text, share text);
+COMMENT ON COLUMN orders.note IS 'free text, the customer''s own';
+COMMENT ON COLUMN orders.share IS '100% of it';
+"""
+    model = design_model(data_model=ddl)
+    assert model.entities[0].column("note").comment == "free text, the customer's own"  # type: ignore[union-attr]
+    _, section = preview(model, None, config)
+    assert "COMMENT ON COLUMN \"orders\".\"note\" IS 'free text, the customer''s own';" in section["forward_sql"]
+    assert "100" not in section["forward_sql"]
+    assert (
+        "orders.share: its comment holds `%`, which Django's schema editor takes as a placeholder: "
+        "the comment is left out of the preview"
+    ) in section["notes"]
+    assert section["rollback_proven"]["proven"] is True

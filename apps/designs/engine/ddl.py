@@ -1,8 +1,10 @@
 """PostgreSQL DDL into entities, read with PostgreSQL's own grammar (pglast / libpg_query).
 
 Understood: CREATE TABLE (columns, defaults, identity/serial, primary keys, unique, foreign
-keys, checks), ALTER TABLE ... ADD CONSTRAINT / ADD COLUMN, CREATE [UNIQUE] INDEX, and
-COMMENT ON TABLE ... IS 'rows: 40M' for declared volumes. Statements that do not shape tables
+keys with their ON DELETE / ON UPDATE, checks), CREATE TYPE ... AS ENUM (its labels kept on the
+columns of the type), ALTER TABLE ... ADD CONSTRAINT / ADD COLUMN, CREATE [UNIQUE] INDEX (a
+unique one on columns, partial or not, is a unique constraint), COMMENT ON TABLE ... IS
+'rows: 40M' for declared volumes and COMMENT ON COLUMN (kept as the column's comment). Statements that do not shape tables
 (SET, CREATE EXTENSION/SCHEMA/SEQUENCE/TYPE, transactions) are skipped quietly; anything else
 is reported as ignored.
 
@@ -265,6 +267,11 @@ class _Reader:
             table = self.tables.get(names[-1]) if names else None
             if table is not None and stmt.comment:
                 table.rows = rows_from_note(stmt.comment) or table.rows
+        elif isinstance(stmt, ast.CommentStmt) and stmt.objtype == enums.ObjectType.OBJECT_COLUMN:
+            names = _names(stmt.object) if isinstance(stmt.object, tuple) else ()
+            table = self.tables.get(names[-2]) if len(names) >= 2 else None
+            if table is not None:
+                table.columns = [replace(c, comment=stmt.comment) if c.name == names[-1] else c for c in table.columns]
         elif isinstance(stmt, ast.IndexStmt):
             self.create_index(stmt, where)
         elif isinstance(stmt, ast.AlterTableStmt):

@@ -22,6 +22,7 @@ class Column:
     # The labels of the enum type the column is declared with (CREATE TYPE ... AS ENUM, DBML's
     # Enum), in their order; () for any other type.
     values: tuple[str, ...] = ()
+    comment: str | None = None  # COMMENT ON COLUMN, as written (a value: never SQL)
 
 
 # The referential actions of a foreign key, as PostgreSQL spells them.

@@ -17,7 +17,7 @@ import hashlib
 import operator
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.contrib.postgres import indexes as postgres_indexes
@@ -132,6 +132,8 @@ def _field(column: Column, *, primary: bool, unique: bool, notes: list[str], tab
         base_field = _field(plain, primary=False, unique=False, notes=notes, table=table)
         base_field.null = False
         kwargs_array: dict[str, Any] = {"null": True} if column.nullable else {}
+        if column.comment:
+            kwargs_array["db_comment"] = column.comment
         if unique:
             kwargs_array["unique"] = True
         default = _db_default(column)
@@ -139,6 +141,8 @@ def _field(column: Column, *, primary: bool, unique: bool, notes: list[str], tab
             kwargs_array["db_default"] = default
         return ArrayField(base_field, **kwargs_array)
     kwargs: dict[str, Any] = {}
+    if column.comment:
+        kwargs["db_comment"] = column.comment  # a value: the schema editor quotes it as a literal
     if column.nullable and not primary:
         kwargs["null"] = True
     if unique:
@@ -301,7 +305,7 @@ def project_state(model: DesignModel) -> Conversion:
     entities = {e.name: e for e in model.entities}
     for entity in model.entities:
         notes.extend(entity.left_out)
-        state.add_model(_model_state(entity, names, notes, entities))
+        state.add_model(_model_state(_writable_comments(entity, notes), names, notes, entities))
     if any(e.foreign_keys for e in model.entities):
         notes.append(
             "Foreign keys are previewed DEFERRABLE INITIALLY DEFERRED, as Django always creates them on PostgreSQL: "
@@ -326,6 +330,21 @@ def _on_delete(fk: ForeignKey, table: str, notes: list[str]) -> Any:
             "referenced row, NO ACTION at the end of the statement (or, deferred, of the transaction)"
         )
     return _ON_DELETE.get(fk.on_delete, models.DO_NOTHING)
+
+
+def _writable_comments(entity: Entity, notes: list[str]) -> Entity:
+    """The entity without the column comments holding `%`: Django's schema editor passes a
+    comment among its statement's parameters, where `%` is a placeholder (noted)."""
+    if not any(c.comment and "%" in c.comment for c in entity.columns):
+        return entity
+    for column in entity.columns:
+        if column.comment and "%" in column.comment:
+            notes.append(
+                f"{entity.name}.{column.name}: its comment holds `%`, which Django's schema editor takes as a "
+                "placeholder: the comment is left out of the preview"
+            )
+    columns = tuple(replace(c, comment=None) if c.comment and "%" in c.comment else c for c in entity.columns)
+    return replace(entity, columns=columns)
 
 
 def _single_key(entity: Entity) -> str | None:
@@ -389,6 +408,8 @@ def _model_state(
                 extra["db_default"] = default
             if primary:
                 extra["primary_key"] = True
+            if column.comment:
+                extra["db_comment"] = column.comment
             field: models.Field[Any, Any] = models.ForeignKey(
                 f"{APP_LABEL}.{names[fk.ref_table]}",
                 on_delete=_on_delete(fk, entity.name, notes),
