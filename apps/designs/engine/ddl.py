@@ -4,9 +4,9 @@ Understood: CREATE TABLE (columns, defaults, identity/serial, primary keys, uniq
 keys with their ON DELETE / ON UPDATE, checks), CREATE TYPE ... AS ENUM (its labels kept on the
 columns of the type), ALTER TABLE ... ADD CONSTRAINT / ADD COLUMN, CREATE [UNIQUE] INDEX (a
 unique one on columns, partial or not, is a unique constraint), COMMENT ON TABLE ... IS
-'rows: 40M' for declared volumes and COMMENT ON COLUMN (kept as the column's comment). Statements that do not shape tables
-(SET, CREATE EXTENSION/SCHEMA/SEQUENCE/TYPE, transactions) are skipped quietly; anything else
-is reported as ignored.
+'rows: 40M' for declared volumes and COMMENT ON COLUMN (kept as the column's comment).
+Statements that do not shape tables (SET, CREATE EXTENSION/SCHEMA/SEQUENCE, composite types,
+domains, transactions) are skipped quietly; anything else is reported as ignored.
 
 Every name is checked where it is read (`identifiers`), and every DEFAULT, CHECK, index and
 generated-column expression passes the allow-list (`expressions`) or is left out of the model
