@@ -257,6 +257,7 @@ _ORDERED = (
     "timestamp with time zone",
     "timestamp without time zone",
 )
+_ROW_NUMBER = re.compile(r"\bg\b")
 # Candidate rows drawn per wanted row when the table has checks: those that fail them are skipped.
 CHECK_TRIES = 4
 
@@ -375,11 +376,14 @@ def _insert(box: SandboxSession, table: str, rows: int, added: Added) -> None:
     quoted = sql.Identifier(table).as_string(None)
     keys: set[str] = set(added.keys)
     checks: list[str] = list(added.checks)
+    references: set[str] = set()  # foreign key columns
+    unique: set[str] = set()
     for column, kind, definition in box.execute(_CONSTRAINED, (quoted, quoted, quoted)):
         if kind == "c":
             checks.append(definition)
         else:
             keys.add(column)
+            (references if kind == "f" else unique).add(column)
     checked: dict[str, list[str]] = {}
     for check in checks:
         literals = [m.group(1).replace("''", "'") for m in _LITERAL.finditer(check)]
@@ -404,6 +408,10 @@ def _insert(box: SandboxSession, table: str, rows: int, added: Added) -> None:
                 offset=position,
                 literals=checked.get(name, []) if under_check else [],
             )
+        if expression is not None and checks and name in references and name not in unique:
+            # Rows are drawn from more candidates than wanted when the table has checks: a foreign
+            # key's value stays among the referenced table's row numbers, 1 to `rows`.
+            expression = _ROW_NUMBER.sub(f"(((g - 1) % {int(rows)}) + 1)", expression)
         if expression is None:
             if not nullable:
                 raise ValueError(f"no synthetic value for {table}.{name} of type {data_type}")
