@@ -39,6 +39,10 @@ OWNERSHIP = [
     "Documents belonging to me are the only ones listed.",
     "Given an order id that is not theirs, the response is 404.",
     "Invoices of other customers are never returned.",
+    "Only HR users of that company can list its employees; anyone else gets 404.",  # payroll
+    "Only dispatchers of the same depot can reassign a route.",  # logistics
+    "Teachers see the grades of students in their school.",  # education
+    "A clinician reads notes of patients at their clinic; everyone else is refused.",  # clinic
 ]
 NOT_OWNERSHIP = [
     "The clinic opens at 8 am.",
@@ -51,6 +55,8 @@ NOT_OWNERSHIP = [
     "The shipment weight is stored in grams.",
     "Students enrol in courses each term.",
     "The transfer is shown in the account history.",
+    "Anyone else may read the public timetable.",
+    "The head office of the company is in Lyon.",
 ]
 ROLE = [
     ("Admins may deactivate any account.", "admins"),
@@ -69,6 +75,9 @@ ROLE = [
     ("Closing the account is reserved for back-office staff.", "back-office staff"),
     ("Only users with the support role can search across customers.", "support"),
     ("Clerks who hold the refund permission may reverse a sale.", "refund"),
+    ("Only finance approvers of that company can approve a pay run.", "finance approvers"),
+    ("Only operators holding the admin scope can list companies.", "operators"),
+    ("Only HR users can see salaries.", "hr users"),
 ]
 NOT_ROLE = [
     "As a member, I want to borrow a book, so that I can read it.",
@@ -77,6 +86,8 @@ NOT_ROLE = [
     "The manager of the depot is shown on the shipment.",
     "Only the first page is cached.",
     "Teachers and students share the timetable.",
+    "Only signed-in users can comment.",
+    "Only registered users may borrow books.",
 ]
 LIMITS = [
     ("Members can have at most 10 active loans.", "quantity", 10),
@@ -91,6 +102,8 @@ LIMITS = [
     ("Bookings are capped at 4 per patient per week.", "quantity", 4),
     ("Transfers are throttled when a device sends too many.", "control", None),
     ("Applicants may apply for no more than five roles.", "quantity", 5),
+    ("After 5 failed attempts within 15 minutes the account is locked.", "lockout", 5),
+    ("After three wrong PINs the card is blocked.", "lockout", 3),
 ]
 NOT_LIMITS = [
     "p95 < 200 ms at 400 requests per second.",

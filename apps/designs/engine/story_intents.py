@@ -101,6 +101,16 @@ _OWNERSHIP = (
         re.I,
     ),
     re.compile(r"\bmine only\b|\bonly mine\b", re.I),
+    # Anyone outside the objects' owners is refused: "anyone else gets 404".
+    re.compile(
+        r"\b(?:anyone|anybody|everyone|everybody|all others|others) else\b[^.;]{0,30}?\b(?:40[34]|refused|denied|rejected|forbidden)\b",
+        re.I,
+    ),
+    # Scoped to the caller's tenant: "HR users of that company", "of the employee's company".
+    re.compile(
+        r"\b(?:of|in|within|from)\s+(?:that|the same|their|his|her|its|my|our|the [a-z]+(?:'s|\u2019s))\s+(?:company|tenant|organi[sz]ation|workspace|clinic|practice|branch|school|account|team|store|library|depot|warehouse|hospital|ward|department|firm)\b",
+        re.I,
+    ),
 )
 # "other patients' records" counts only when the sentence denies access to it.
 _OTHERS = re.compile(r"\bother\s+(?:[a-z]+\s+)?[a-z]+s(?:'|\u2019)?\s", re.I)
@@ -112,6 +122,16 @@ _DENIAL = re.compile(
 _ROLE_PATTERNS = (
     re.compile(
         rf"\b(?:only|solely|exclusively)\s+(?:the\s+|an?\s+)?(?P<role>(?:[a-z]+\s+)?(?:{_ROLE}))(?:\s+and\s+(?:{_ROLE}))?\s+(?:may|can|are allowed|is allowed|are able|is able|should be able|have access|has access|must be able|get to)\b",
+        re.I,
+    ),
+    # The role qualified ("finance approvers of that company", "operators holding the admin
+    # scope") or named by its function ("HR users"), before what it alone may do.
+    re.compile(
+        rf"\b(?:only|solely|exclusively)\s+(?:the\s+)?(?P<role>(?:[a-z]+\s+)?(?:{_ROLE})|(?!(?:signed|logged|authenticated|registered|verified|active|new|existing)\b)[a-z]+[- ]users?)\s+(?:of|in|from|at|holding|with|who hold|who have)\s+[^,;.]{{1,50}}?\s+(?:may|can|are allowed|is allowed|are able|is able|have access|has access)\b",
+        re.I,
+    ),
+    re.compile(
+        r"\b(?:only|solely|exclusively)\s+(?:the\s+)?(?P<role>(?!(?:signed|logged|authenticated|registered|verified|active|new|existing)\b)[a-z]+[- ]users?)\s+(?:may|can|are allowed|is allowed|are able|is able|have access|has access)\b",
         re.I,
     ),
     re.compile(
@@ -145,7 +165,8 @@ _QUANTITY = re.compile(
     re.I,
 )
 _LOCKOUT = re.compile(
-    rf"\b(?:lock(?:s|ed)?|block(?:s|ed)?|suspend(?:s|ed)?|disable(?:s|d)?|freeze(?:s)?|frozen)\b[^.;]{{0,60}}\bafter\s+{_NUMBER}\s+(?:consecutive\s+)?(?:failed|wrong|unsuccessful|invalid|incorrect|bad)",
+    rf"\b(?:lock(?:s|ed)?|block(?:s|ed)?|suspend(?:s|ed)?|disable(?:s|d)?|freeze(?:s)?|frozen)\b[^.;]{{0,60}}\bafter\s+{_NUMBER}\s+(?:consecutive\s+)?(?:failed|wrong|unsuccessful|invalid|incorrect|bad)"
+    rf"|\bafter\s+{_NUMBER.replace('?P<n>', '?P<n2>')}\s+(?:consecutive\s+)?(?:failed|wrong|unsuccessful|invalid|incorrect|bad)\b[^.;]{{0,60}}\b(?:lock(?:s|ed)?|block(?:s|ed)?|suspend(?:s|ed)?|disable(?:s|d)?|frozen)\b",
     re.I,
 )
 _CONTROL = re.compile(
@@ -303,7 +324,7 @@ def _limits(text: str) -> list[tuple[str, str, int | None]]:
         break
     lockout = _LOCKOUT.search(text)
     if lockout:
-        found.append(("limit", "lockout", _amount(lockout.group("n"))))
+        found.append(("limit", "lockout", _amount(lockout.group("n") or lockout.group("n2"))))
     if _CONTROL.search(text):
         found.append(("limit", "control", None))
     return found
