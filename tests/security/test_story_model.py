@@ -132,3 +132,28 @@ def test_a_required_relation_without_a_foreign_key_is_found() -> None:
     assert [f.locations[0].line for f in found] == [12]  # CREATE TABLE invoices
     assert "no foreign key to customers" in found[0].message
     assert "sec.dp.story-relation-nullable" not in rules(document=story("Every invoice has an order."))
+
+
+@pytest.mark.parametrize(
+    ("criterion", "found"),
+    [
+        ("Emails are unique per tenant.", False),  # (tenant_id, email) is unique in DDL_KEPT
+        ("Emails are unique.", True),  # alone, they are not
+    ],
+)
+def test_a_scoped_uniqueness_promise_counts_the_composite_constraint(criterion: str, found: bool) -> None:
+    got = rules(document=story(criterion, ddl=DDL_KEPT)).get("sec.dp.story-unique-missing", [])
+    assert bool(got) is found
+
+
+@pytest.mark.parametrize(
+    "criterion",
+    [
+        "Invoices are kept when their order is cancelled.",
+        "Invoices must not be deleted.",
+        "The shop must keep invoices.",
+    ],
+)
+def test_more_retention_phrasings(criterion: str) -> None:
+    assert "sec.dp.story-retention-cascade" in rules(document=story(criterion))
+    assert "sec.dp.story-retention-cascade" not in rules(document=story(criterion, ddl=DDL_KEPT))

@@ -29,6 +29,7 @@ from apps.security.engine.reporter import Review
 _RETAIN = re.compile(
     r"\bnever (?:be )?(?:deleted|removed|purged|erased|lost)\b|\b(?:kept|retained|stored|preserved|archived) for (?:at least )?\d+"
     r"|\bmust (?:be )?(?:kept|retained|preserved)\b|\bretention\b|\bretain(?:ed)?\b|\bkept forever\b|\bimmutable\b"
+    r"|\b(?:is|are|be|stays?|remains?) kept\b|\b(?:must|should|shall) keep\b|\bnot (?:be )?deleted\b"
     r"|\baudit (?:trail|log)\b|\banonymi[sz]ed? after\b|\banonymi[sz](?:ed|ation)\b",
     re.IGNORECASE,
 )
@@ -43,6 +44,7 @@ SOFT_DELETE_COLUMNS = frozenset(
 # "each email is unique", "emails are unique", "email must be unique", "no two customers share an email"
 _UNIQUE_VALUE = re.compile(
     r"\b(?:each|every|the|an?|their|its)?\s*(?P<column>[a-z][a-z_ ]{1,40}?)s? (?:is|are|must be|should be|has to be|have to be) unique\b"
+    r"(?:\s+(?:per|within|for each|for every|for a|for an|in each|in every|in its|in their|in a|in an) (?P<scope>[a-z][a-z_]{1,40}))?"
     r"|\bno two (?P<owner>[a-z][a-z_ ]{1,40}?) (?:share|have|may share|can share|can have) (?:an? |the same )?(?P<shared>[a-z][a-z_ ]{1,40}?)\b(?:[.,;]|$)"
     r"|\bunique (?P<column2>[a-z][a-z_]{1,40})\b",
     re.IGNORECASE,
@@ -216,7 +218,9 @@ def _uniqueness(review: Review, story: Story, text: str, said: SourceRef, names:
         candidates = [c for c in candidates if c is not None] or mentioned or list(names.entities.values())
         holders = [(e, column) for e in candidates if (column := _column_named(e, words))]
         for entity, column in holders[:3]:
-            if _unique_covers(entity, {column}):
+            # "unique per tenant": the tenant's column joins the key the promise needs
+            scope = _scope_columns(entity, match.group("scope"), names) if match.group("scope") else set()
+            if _unique_covers(entity, {column} | scope):
                 continue
             review.add(
                 "sec.dp.story-unique-missing",
@@ -253,6 +257,16 @@ def _uniqueness(review: Review, story: Story, text: str, said: SourceRef, names:
             key=f"{story.id}|{child.name}|{','.join(sorted(columns))}",
             also=(child.source, said),
         )
+
+
+def _scope_columns(entity: Entity, words: str, names: _Names) -> set[str]:
+    """The columns of `entity` that a scope such as "per tenant" names: its foreign keys to that
+    table, or a column named after it (tenant, tenant_id)."""
+    table = names.table(words)
+    columns = {c for fk in entity.foreign_keys if table is not None and fk.ref_table == table.name for c in fk.columns}
+    one = singular(words.strip().lower().replace(" ", "_"))
+    columns |= {c.name for c in entity.columns if c.name in {one, f"{one}_id"}}
+    return columns
 
 
 def _required(review: Review, story: Story, text: str, said: SourceRef, names: _Names) -> None:
