@@ -210,3 +210,59 @@ Endpoints: GET /loans
     )
     found = rules(document=document)
     assert _pointers(_open(found, "sec.api4.unpaginated-list")) == {"/paths/~1fines/get"}
+
+
+def _sign_in_design(criteria: str, responses: dict[str, Any]) -> str:
+    return (
+        """# Sign in
+
+## Stories
+
+### ACC-1: Member signs in
+As a member, I want to sign in with my card number and PIN, so that I can borrow books.
+
+Acceptance criteria:
+"""
+        + criteria
+        + """
+Endpoints: POST /auth/login, POST /members
+
+```openapi
+"""
+        + spec(
+            {
+                "/auth/login": {"post": op(security=[], responses=responses)},
+                "/members": {"post": op(security=[], operationId="registerMember")},
+                "/auth/otp/verify": {"post": op(security=[], responses=responses)},
+            }
+        )
+        + "\n```\n"
+    )
+
+
+def test_a_credential_check_without_any_attempt_limit_is_reported() -> None:
+    found = rules(document=_sign_in_design("- A valid PIN gives a token.", {"200": {"description": "ok"}}))
+    assert {f.locations[0].pointer for f in found["sec.api2.unlimited-credential-attempts"]} == {
+        "/paths/~1auth~1login/post",
+        "/paths/~1auth~1otp~1verify/post",
+    }
+    assert all(f.severity == "high" for f in found["sec.api2.unlimited-credential-attempts"])
+
+
+def test_a_limit_in_a_story_or_a_documented_429_answers_it() -> None:
+    locked = rules(
+        document=_sign_in_design(
+            "- After 5 failed attempts the card is locked for 15 minutes.", {"200": {"description": "ok"}}
+        )
+    )
+    # The story's lockout covers the operations it cites; the one-time code it does not cite stays.
+    assert {f.locations[0].pointer for f in locked.get("sec.api2.unlimited-credential-attempts", [])} == {
+        "/paths/~1auth~1otp~1verify/post"
+    }
+    refused = rules(
+        document=_sign_in_design(
+            "- A valid PIN gives a token.",
+            {"200": {"description": "ok"}, "429": {"description": "slow down"}},
+        )
+    )
+    assert "sec.api2.unlimited-credential-attempts" not in refused

@@ -162,6 +162,15 @@ RULES: tuple[Rule, ...] = (
         spectral=("owasp:api2:2023-read-restricted",),
     ),
     Rule(
+        id="sec.api2.unlimited-credential-attempts",
+        category="API2",
+        cwe="CWE-307",
+        severity="high",
+        title="Credential check without an attempt limit",
+        why="An operation that checks a password, PIN or one-time code, with no limit on failed attempts written anywhere (no 429, no lockout or rate in a story, no rate-limit headers), lets an attacker guess credentials as fast as the server answers.",
+        fix="Limit failed attempts per account and per client (lock or slow down after a few), answer 429 with `Retry-After`, and write the limit in the story and the operation's description.",
+    ),
+    Rule(
         id="sec.api2.http-basic",
         category="API2",
         cwe="CWE-522",

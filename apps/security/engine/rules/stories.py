@@ -59,6 +59,7 @@ def story_rules(review: Review) -> None:
         _object_access(review, endpoint, stories, intents)
         _function_access(review, endpoint, stories, intents)
         _stated_limits(review, endpoint, stories, intents)
+        _credential_attempts(review, endpoint, stories, intents)
     receiving = receivers(model.endpoints, model.webhooks)
     for story in model.stories:
         said = intents[story.id]
@@ -169,6 +170,47 @@ def _stated_limits(
         f"{story.id} says {_quote(intent)}, yet {endpoint.label} documents no 429 response.",
         key=endpoint.key,
         also=(intent.source,),
+    )
+
+
+# An operation that checks a credential: signing in, a one-time code, a PIN, a password (reset),
+# a token exchange. Registering is a flow worth automating (API6), not a credential check.
+_CREDENTIAL_CHECK = re.compile(
+    r"log-?in|sign-?(?:in|on)|\botp\b|one-?time|passcode|\bpins?\b|passwor|\btokens?\b|authenticat|verif|session|2fa|mfa",
+    re.IGNORECASE,
+)
+_RATE_LIMIT_HEADER = re.compile(r"rate-?limit|retry-after", re.IGNORECASE)
+
+
+def _credential_attempts(
+    review: Review, endpoint: Endpoint, stories: list[Story], intents: dict[str, tuple[Intent, ...]]
+) -> None:
+    """A credential check (POST to a sign-in, one-time code, PIN or password operation) with no
+    limit on attempts anywhere: no 429 documented, no rate-limit headers, no story stating a
+    rate, a lockout or a control for it."""
+    if endpoint.method != "POST":
+        return
+    words = f"{endpoint.path} {endpoint.operation_id or ''} {endpoint.summary}"
+    if not _CREDENTIAL_CHECK.search(words) or re.search(r"regist|sign-?up|logout|log-?out|sign-?out", words, re.I):
+        return
+    if any(r.status == "429" for r in endpoint.responses):
+        return
+    if any(_RATE_LIMIT_HEADER.search(p.name) for p in endpoint.parameters):
+        return
+    if any(i.kind == "limit" and i.detail != "quantity" for s in stories for i in intents[s.id]):
+        return  # a story states the limit (a missing 429 is then `story-limit-undocumented`)
+    cited = ", ".join(s.id for s in stories)
+    review.add(
+        "sec.api2.unlimited-credential-attempts",
+        endpoint.source,
+        f"{endpoint.label} checks a credential and nothing limits failed attempts"
+        + (
+            f" ({cited} states no limit, and no 429 is documented)."
+            if cited
+            else " (no story states a limit, and no 429 is documented)."
+        ),
+        key=endpoint.key,
+        also=tuple(s.source for s in stories),
     )
 
 
