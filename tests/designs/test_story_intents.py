@@ -88,6 +88,8 @@ NOT_ROLE = [
     "Teachers and students share the timetable.",
     "Only signed-in users can comment.",
     "Only registered users may borrow books.",
+    'When I register, a member account is created with the role "member".',
+    'Only librarians can give an account the role "librarian".',
 ]
 LIMITS = [
     ("Members can have at most 10 active loans.", "quantity", 10),

@@ -153,6 +153,12 @@ _ROLE_PATTERNS = (
         rf"\bno one but (?:the\s+)?(?P<role>{_ROLE})\b|\bnobody (?:except|but) (?:the\s+)?(?P<role2>{_ROLE})\b", re.I
     ),
 )
+# "Only librarians can give an account the role librarian": about a field the request sets.
+_ASSIGNS_ROLE = re.compile(
+    r"\b(?:give|gives|grant|grants|assign|assigns|set|sets|promote|promotes|make|makes|elevate)\b[^.;]{0,40}?\b(?:the\s+)?(?:role|permissions?|privileges?|admin rights)\b",
+    re.I,
+)
+_NOT_ROLES = frozenset({"the", "a", "an", "this", "that", "their", "its", "same", "new", "default"})
 _ACTOR = re.compile(rf"^\s*as\s+(?:an?|the)\s+(?P<role>{PRIVILEGED_ROLES})\s*,", re.I)
 
 _UNIT = r"(?:second|sec|minute|min|hour|hr|day|week|month|year)s?"
@@ -284,9 +290,12 @@ def sentence_intents(sentence: str) -> list[tuple[str, str, int | None]]:
         found.append(("ownership", "", None))
     roles: list[str] = []
     for pattern in _ROLE_PATTERNS:
+        if _ASSIGNS_ROLE.search(text):
+            break  # who may hand out a role: a privileged field (mass assignment), not the operation
         for match in pattern.finditer(text):
             role = next(g for g in match.groups() if g)
-            roles.append(role.strip().lower())
+            if role.strip().lower() not in _NOT_ROLES:
+                roles.append(role.strip().lower())
     actor = _ACTOR.search(text)
     if actor:
         roles.append(actor.group("role").lower())
