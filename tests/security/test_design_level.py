@@ -266,3 +266,32 @@ def test_a_limit_in_a_story_or_a_documented_429_answers_it() -> None:
         )
     )
     assert "sec.api2.unlimited-credential-attempts" not in refused
+
+
+def _flow(role: str, want: str, endpoint: str, paths: dict[str, Any]) -> dict[str, list[Finding]]:
+    return rules(
+        document=f"""# Flows
+
+## Stories
+
+### FL-1: A flow
+As {role}, I want to {want}, so that it is done.
+
+Acceptance criteria:
+- It works.
+
+Endpoints: {endpoint}
+
+```openapi
+"""
+        + spec(paths)
+        + "\n```\n"
+    )
+
+
+def test_a_public_flow_worth_automating_is_reported_and_staff_reading_or_receiving_flows_are_not() -> None:
+    paths = {"/bookings": {"post": op(), "get": op()}, "/webhooks/bank": {"post": op()}, "/pay-runs": {"post": op()}}
+    assert "sec.api6.sensitive-flow" in _flow("a patient", "book a consultation", "POST /bookings", paths)
+    assert "sec.api6.sensitive-flow" not in _flow("an HR user", "prepare the pay run", "POST /pay-runs", paths)
+    assert "sec.api6.sensitive-flow" not in _flow("a member", "see what I still have to pay", "GET /bookings", paths)
+    assert "sec.api6.sensitive-flow" not in _flow("a bank", "report each transfer", "POST /webhooks/bank", paths)

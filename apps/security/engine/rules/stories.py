@@ -12,14 +12,20 @@ from collections.abc import Iterable
 
 from apps.designs.engine.matching import match_endpoint
 from apps.designs.engine.model import Endpoint, Story
-from apps.designs.engine.story_intents import Intent, field_matches, story_intents
+from apps.designs.engine.story_intents import DOMAIN_ROLES, PRIVILEGED_ROLES, Intent, field_matches, story_intents
 from apps.designs.engine.structured import resolve_pointer
 from apps.security.engine.reporter import Review
 from apps.security.engine.rules.bodies import request_properties
-from apps.security.engine.rules.common import SIGNATURE, WEBHOOK_PATH, deref, name_facts
+from apps.security.engine.rules.common import SIGNATURE, WEBHOOK_PATH, deref, is_webhook, name_facts
 
 _SENSITIVE_FLOW = re.compile(
     r"\b(check ?out|place an order|places? (an |the )?order|sign[ -]?up|register|registration|book(ing)?|reserv|pay(s|ment)?\b|password reset|reset (my|the) password|coupon|voucher|redeem|vote|ticket|transfer)",
+    re.IGNORECASE,
+)
+# Who acts in a story that is not the public a business flow is abused by: staff roles and
+# the third parties (a bank, a provider) that call the API under a contract.
+_INSIDE_ACTOR = re.compile(
+    rf"^(?:an?\s+|the\s+)?(?:[a-z]+\s+)?(?:{PRIVILEGED_ROLES}|{DOMAIN_ROLES}|hr users?|approvers?|bank|provider|partner|payment provider|system|service|scheduler|integration)\b",
     re.IGNORECASE,
 )
 _ANTI_AUTOMATION = re.compile(
@@ -220,7 +226,11 @@ def _sensitive_flow(review: Review, story: Story, said: tuple[Intent, ...]) -> N
         return
     if any(i.kind == "limit" for i in said):
         return  # a stated limit is the measure (an idempotency key stops double submission, not abuse)
+    if story.role and _INSIDE_ACTOR.search(story.role):
+        return  # staff and partners act under their own accounts and contracts: not the abused public
     endpoints = [e for ref in story.endpoints if (e := match_endpoint(ref, review.model.endpoints))]
+    if endpoints and all(e.method in ("GET", "HEAD") or is_webhook(e.path) for e in endpoints):
+        return  # reading is not the flow (reading one's fines is not paying them), nor is receiving a provider's calls
     review.add(
         "sec.api6.sensitive-flow",
         story.source,
