@@ -295,3 +295,36 @@ def test_a_public_flow_worth_automating_is_reported_and_staff_reading_or_receivi
     assert "sec.api6.sensitive-flow" not in _flow("an HR user", "prepare the pay run", "POST /pay-runs", paths)
     assert "sec.api6.sensitive-flow" not in _flow("a member", "see what I still have to pay", "GET /bookings", paths)
     assert "sec.api6.sensitive-flow" not in _flow("a bank", "report each transfer", "POST /webhooks/bank", paths)
+
+
+def _cards(criterion: str) -> dict[str, list[Finding]]:
+    return rules(
+        document=f"""# Cards
+
+## Stories
+
+### FAC-1: Facilities manage access cards
+As a facilities manager, I want to see which access card each employee holds, so that I can block a lost badge.
+
+Acceptance criteria:
+- {criterion}
+
+### PAY-1: Employees are paid
+As an employee, I want my salary paid to my bank account, so that I can pay my rent.
+
+Acceptance criteria:
+- Payments go out on the last day of the month.
+
+```sql
+CREATE TABLE access_cards (id bigint PRIMARY KEY, employee_id bigint NOT NULL, card_number varchar(20) NOT NULL);
+```
+"""
+    )
+
+
+def test_a_card_number_is_a_payment_card_only_where_a_story_about_its_table_says_so() -> None:
+    badge = _cards("A card number here is the badge's printed number, not a payment card.")
+    assert "sec.dp.card-number-stored" not in badge  # another story speaking of payments does not count
+    assert "sec.dp.card-number-unverified" in badge
+    paying = _cards("Employees pay in the canteen with their access card.")
+    assert [f.severity for f in paying["sec.dp.card-number-stored"]] == ["critical"]

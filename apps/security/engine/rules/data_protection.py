@@ -19,9 +19,11 @@ handling they need, the rule's title says which tier.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from apps.designs.engine.model import SourceRef
+from apps.designs.engine.loader import singular
+from apps.designs.engine.matching import match_endpoint
+from apps.designs.engine.model import DesignModel, SourceRef
 from apps.designs.engine.structured import resolve_pointer
 from apps.security.engine.reporter import Review, walk
 
@@ -186,6 +188,8 @@ _PAYMENT_SIBLINGS = {
     "amount",
     "currency",
 }
+# Siblings only a payment card has: they make it one whatever a story says.
+_CARD_SIBLINGS = {"cvv", "cvc", "cvv2", "card_cvv"}
 _PAYMENT_STORY = re.compile(
     r"\b(?:pay(?:s|ment|ing)?|credit card|debit card|billing|checkout|check out|charge[sd]?)\b", re.IGNORECASE
 )
@@ -204,13 +208,41 @@ def _normal(name: str) -> str:
     return _CAMEL.sub("_", name).lower().replace("-", "_")
 
 
+_NOT_PAYMENT_STORY = re.compile(
+    r"\bnot (?:a |an )?(?:payment|credit|debit|bank)[- ]cards?\b|\b(?:is|are) not (?:used )?for payments?\b|\bno payment\b",
+    re.IGNORECASE,
+)
+
+
+def _story_payment_context(model: DesignModel) -> Callable[[str], bool | None]:
+    """For a table or schema name: True when a story about it speaks of card payments, False
+    when one says its cards are not payment cards ("the badge's number, not a payment card"),
+    None when no story says either. A story is about a table when it cites an endpoint serving
+    the table or names it ("access card" for `access_cards` or `AccessCard`)."""
+    texts: list[tuple[str, set[str]]] = []
+    for story in model.stories:
+        text = " ".join([story.title, story.goal or "", *story.acceptance_criteria]).lower()
+        tables = {t for ref in story.endpoints if (e := match_endpoint(ref, model.endpoints)) for t in e.entities}
+        texts.append((text, tables))
+
+    def context(owner: str) -> bool | None:
+        words = " ".join(singular(w) for w in _normal(owner).split("_") if w)
+        verdict: bool | None = None
+        for text, tables in texts:
+            if owner not in tables and (not words or words not in text):
+                continue
+            if _NOT_PAYMENT_STORY.search(text):
+                return False
+            if _PAYMENT_STORY.search(text) and _CARD_STORY.search(text):
+                verdict = True
+        return verdict
+
+    return context
+
+
 def data_rules(review: Review) -> None:
     model = review.model
-    payment_story = any(
-        _PAYMENT_STORY.search(text) and _CARD_STORY.search(text)
-        for story in model.stories
-        for text in (" ".join([story.title, story.goal or "", *story.acceptance_criteria]),)
-    )
+    payment_story = _story_payment_context(model)
     for entity in model.entities:
         _classify(
             review,
@@ -280,16 +312,20 @@ def _classify(
     *,
     owner: str,
     fields: list[tuple[str, SourceRef | str]],
-    payment_story: bool,
+    payment_story: Callable[[str], bool | None],
     in_api: bool,
 ) -> None:
     """The findings of one table (`in_api` False) or one component schema, over its fields as
     (name, where: a SourceRef for a column, a JSON pointer for a schema property)."""
     names = {_normal(name) for name, _ in fields}
-    payment = (
-        (bool(_PAYMENT_NAME.search(owner)) and not _OTHER_CARD.search(_normal(owner)))
-        or bool(names & _PAYMENT_SIBLINGS)
-        or payment_story
+    told = payment_story(owner)
+    payment = bool(names & _CARD_SIBLINGS) or (
+        told is not False
+        and (
+            (bool(_PAYMENT_NAME.search(owner)) and not _OTHER_CARD.search(_normal(owner)))
+            or bool(names & _PAYMENT_SIBLINGS)
+            or bool(told)
+        )
     )
     kind = "schema" if in_api else "table"
     prefix = "schema:" if in_api else ""
@@ -304,7 +340,7 @@ def _classify(
                 review.add(
                     "sec.dp.card-number-stored",
                     where,
-                    f"{label} holds payment card numbers ({_payment_reason(owner, names, payment_story)})."
+                    f"{label} holds payment card numbers ({_payment_reason(owner, names, bool(told))})."
                     + (" The API carries them." if in_api else ""),
                     key=key,
                     title="Full card numbers carried by the API" if in_api else None,
