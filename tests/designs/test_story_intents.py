@@ -261,3 +261,39 @@ def test_intents_cite_the_line_they_were_read_from() -> None:
     assert ("ownership", 5, "Members see only their loans.") in found
     assert ("limit", 6, "At most 10 active loans per member.") in found
     assert not any(kind == "role" for kind, _, _ in found)  # the fenced block is not story text
+
+
+PUBLIC = [
+    "Anyone can browse clinicians without signing in.",  # clinic
+    "Visitors can search the catalogue.",  # library
+    "The timetable is publicly available.",  # education
+    "No account is needed to track a parcel.",  # logistics
+    "Exchange rates are open to the public.",  # banking
+]
+NOT_PUBLIC = [
+    "Anyone else gets 404.",
+    "Anyone with the admin role can delete posts.",
+    "The public holiday calendar is stored per country.",
+    "Members sign in before borrowing.",
+]
+
+
+@pytest.mark.parametrize("sentence", PUBLIC)
+def test_it_reads_access_given_to_anyone(sentence: str) -> None:
+    assert "public" in kinds(sentence)
+
+
+@pytest.mark.parametrize("sentence", NOT_PUBLIC)
+def test_it_reads_no_public_access_where_none_is_given(sentence: str) -> None:
+    assert "public" not in kinds(sentence)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Given a consultation I hold, when I save notes, they are attached to it.",
+        "A courier updates each parcel they run.",
+    ],
+)
+def test_an_object_the_caller_holds_is_theirs(sentence: str) -> None:
+    assert "ownership" in kinds(sentence)

@@ -101,6 +101,11 @@ _OWNERSHIP = (
         re.I,
     ),
     re.compile(r"\bmine only\b|\bonly mine\b", re.I),
+    # "a consultation I hold", "an order they placed": the object is the caller's.
+    re.compile(
+        r"\b(?:a|an|the|each|every)\s+[a-z]+\s+(?:I|they|he|she|you|we)\s+(?:hold|holds|own|owns|created|booked|placed|opened|submitted|uploaded|wrote|manage|run|am assigned to|is assigned to)\b",
+        re.I,
+    ),
     # Anyone outside the objects' owners is refused: "anyone else gets 404".
     re.compile(
         r"\b(?:anyone|anybody|everyone|everybody|all others|others) else\b[^.;]{0,30}?\b(?:40[34]|refused|denied|rejected|forbidden)\b",
@@ -111,6 +116,13 @@ _OWNERSHIP = (
         r"\b(?:of|in|within|from)\s+(?:that|the same|their|his|her|its|my|our|the [a-z]+(?:'s|\u2019s))\s+(?:company|tenant|organi[sz]ation|workspace|clinic|practice|branch|school|account|team|store|library|depot|warehouse|hospital|ward|department|firm)\b",
         re.I,
     ),
+)
+# Access given to anyone on purpose: the story has said who may access it (everybody).
+_PUBLIC = re.compile(
+    r"\b(?:anyone|anybody|everyone|everybody|visitors?|the public|guests?)\s+(?:can|may|is able to|are able to)\b(?![^.;]*\b(?:40[134]|refused|denied)\b)"
+    r"|\bwithout (?:signing|logging) in\b|\bno (?:sign[- ]in|log[- ]?in|account|authentication) (?:is )?(?:needed|required)\b"
+    r"|\bpublic(?:ly)? (?:available|visible|readable|accessible)\b|\bopen to (?:everyone|the public|anyone)\b",
+    re.I,
 )
 # "other patients' records" counts only when the sentence denies access to it.
 _OTHERS = re.compile(r"\bother\s+(?:[a-z]+\s+)?[a-z]+s(?:'|\u2019)?\s", re.I)
@@ -275,7 +287,7 @@ class Intent:
     """One requirement read from a story: its kind, the sentence, where it was written, and what
     the kind needs (a role, a field, a limit's type) in `detail` and `amount`."""
 
-    kind: str  # ownership, role, limit, signature, idempotency, derived
+    kind: str  # ownership, public, role, limit, signature, idempotency, derived
     sentence: str
     source: SourceRef
     detail: str = ""
@@ -288,6 +300,8 @@ def sentence_intents(sentence: str) -> list[tuple[str, str, int | None]]:
     found: list[tuple[str, str, int | None]] = []
     if any(p.search(text) for p in _OWNERSHIP) or (_OTHERS.search(text) and _DENIAL.search(text)):
         found.append(("ownership", "", None))
+    if _PUBLIC.search(text):
+        found.append(("public", "", None))
     roles: list[str] = []
     for pattern in _ROLE_PATTERNS:
         if _ASSIGNS_ROLE.search(text):

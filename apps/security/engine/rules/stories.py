@@ -93,9 +93,11 @@ def _object_access(
             key=endpoint.key,
             also=(intent.source,),
         )
-    elif has_id and endpoint.security and not any(i.kind == "role" for st in stories for i in intents[st.id]):
+    elif (
+        has_id and endpoint.security and not any(i.kind in ("role", "public") for st in stories for i in intents[st.id])
+    ):
         # A story reserving the operation to a role has said who may access its objects: the role
-        # (`_function_access` asks that the server check it).
+        # (`_function_access` asks that the server check it); one opening it to anyone has too.
         cited = ", ".join(s.id for s in stories) or "no story"
         review.add(
             "sec.api1.object-access-unstated",
