@@ -579,11 +579,10 @@ def estimate_statements(
         for r, m in zip(reviews, measured, strict=True)
     ]
     if any(measured) and any(_heavy(r) for r, m in zip(reviews, measured, strict=True) if m):
-        plain = [_plain(review.sql) for review in reviews]
-        texts = [text for text, _ in plain]
-        added = constraints_added(texts)
         # The tables the migration's new foreign keys reference are filled too: real ones have rows.
-        reaching = {table: {*references.get(table, ()), *added[table].references} for table in added}
+        # (Only the statements that name a reference are parsed before the tables are counted.)
+        linked = constraints_added([r.sql for r in reviews if "REFERENCES" in r.sql])
+        reaching = {table: {*references.get(table, ()), *linked[table].references} for table in linked}
         fill = _tables_to_fill(
             {**references, **reaching},
             {r.table for r, m in zip(reviews, measured, strict=True) if m and r.table},
@@ -597,6 +596,9 @@ def estimate_statements(
                 f"their foreign keys reach), more than MIGRATION_CALIBRATION_MAX_TABLES ({max_tables})"
             )
         else:
+            plain = [_plain(review.sql) for review in reviews]
+            texts = [text for text, _ in plain]
+            added = constraints_added(texts)
             with sandbox_with_base() as box:
                 for size in calibration_sizes(sizes):
                     timings, problem = _time_at(box, fill, texts, size, added, runs)
