@@ -328,3 +328,20 @@ def test_a_card_number_is_a_payment_card_only_where_a_story_about_its_table_says
     assert "sec.dp.card-number-unverified" in badge
     paying = _cards("Employees pay in the canteen with their access card.")
     assert [f.severity for f in paying["sec.dp.card-number-stored"]] == ["critical"]
+
+
+def test_bank_account_numbers_are_payment_data_and_a_customer_account_number_is_not() -> None:
+    found = rules(
+        document="""# Payouts
+
+```sql
+CREATE TABLE bank_accounts (id bigint PRIMARY KEY, holder_name text NOT NULL, iban varchar(34) NOT NULL, bic varchar(11));
+CREATE TABLE payees (id bigint PRIMARY KEY, account_number varchar(20) NOT NULL, sort_code varchar(8));
+CREATE TABLE loyalty_members (id bigint PRIMARY KEY, account_number varchar(20) NOT NULL);
+```
+"""
+    )
+    stored = {f.message.split(" holds")[0]: f for f in found["sec.dp.bank-account-stored"]}
+    assert set(stored) == {"bank_accounts", "payees"}
+    assert all(f.severity == "high" for f in stored.values())
+    assert "iban" in stored["bank_accounts"].message and "bic" not in stored["bank_accounts"].message

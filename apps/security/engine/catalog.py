@@ -649,6 +649,15 @@ RULES: tuple[Rule, ...] = (
         fix="Encrypt the fields at rest at field level, mask them in responses (last digits only), restrict and log every read, and set a short retention.",
     ),
     Rule(
+        id="sec.dp.bank-account-stored",
+        category="DP",
+        cwe="CWE-311",
+        severity="high",
+        title="Bank account numbers stored",
+        why="Bank account numbers are payment data: whoever can read or change them can divert payouts or commit direct-debit fraud, and a breach exposes every holder.",
+        fix="Encrypt the numbers at field level, restrict reads to the roles that pay out and log them, mask them in responses (last four characters), and confirm changes out of band.",
+    ),
+    Rule(
         id="sec.dp.plaintext-secret",
         category="DP",
         cwe="CWE-256",

@@ -10,7 +10,10 @@ the design still holds.
    retention, a legal basis.
 3. Payment data: a card number is a payment finding (`card-number-stored`, critical) only with
    payment context (the table or schema, a sibling field or a story speaks of payments, cards,
-   billing or checkout); a column merely named like one is `card-number-unverified` (low).
+   billing or checkout); a column merely named like one is `card-number-unverified` (low). Bank
+   account numbers (an IBAN anywhere; account, routing and sort-code numbers in a table or schema
+   about banks, payouts or payments) are `bank-account-stored` (high): payouts diverted to an
+   attacker's account are the fraud to fear.
 
 A finding's title and message name the same tier: each message says which fields and what
 handling they need, the rule's title says which tier.
@@ -45,6 +48,9 @@ _CARD_NUMBER = {
     "primary_account_number",
     "card_num",
 }
+_IBAN = {"iban", "iban_number"}
+_BANK_NUMBERS = {"account_number", "bank_account_number", "routing_number", "sort_code", "aba_routing_number", "bsb"}
+_BANK_CONTEXT = re.compile(r"bank|payout|payment|payee|beneficiar|salary|payroll|finance|remittance|transfer", re.I)
 _PERSONAL = {
     "email",
     "email_address",
@@ -331,6 +337,7 @@ def _classify(
     prefix = "schema:" if in_api else ""
     personal: list[tuple[str, SourceRef | str]] = []
     special: list[tuple[str, str, SourceRef | str]] = []
+    bank: list[tuple[str, SourceRef | str]] = []
     for name, where in fields:
         lowered = _normal(name)
         key = f"{prefix}{owner}.{name}"
@@ -370,6 +377,17 @@ def _classify(
             )
         if lowered in _PERSONAL:
             personal.append((name, where))
+        if lowered in _IBAN or (lowered in _BANK_NUMBERS and _BANK_CONTEXT.search(owner)):
+            bank.append((name, where))
+    if bank:
+        review.add(
+            "sec.dp.bank-account-stored",
+            bank[0][1],
+            f"{owner} holds bank account numbers: {', '.join(n for n, _ in bank)}. Handling: field-level encryption at rest, "
+            "reads restricted to the roles that pay out and logged, changes confirmed out of band (a second approver, a notice to the holder).",
+            key=f"{prefix}{owner}",
+            also=tuple(_ref(review, w) for _, w in bank[1:]),
+        )
     if special:
         kinds = ", ".join(dict.fromkeys(k for _, k, _ in special))
         first = special[0][2]
