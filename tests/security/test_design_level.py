@@ -345,3 +345,40 @@ CREATE TABLE loyalty_members (id bigint PRIMARY KEY, account_number varchar(20) 
     assert set(stored) == {"bank_accounts", "payees"}
     assert all(f.severity == "high" for f in stored.values())
     assert "iban" in stored["bank_accounts"].message and "bic" not in stored["bank_accounts"].message
+
+
+def test_ownership_stated_for_writing_says_nothing_of_who_may_read() -> None:
+    found = rules(
+        document="""# Notes
+
+## Stories
+
+### TH-6: Clinician writes notes
+As a clinician, I want to record notes for a consultation, so that the history is kept.
+
+Acceptance criteria:
+- Given a consultation I hold, when I save notes, then they are attached to it.
+
+Endpoints: GET /consultations/{consultationId}/notes, POST /consultations/{consultationId}/notes
+
+```openapi
+"""
+        + spec(
+            {
+                "/consultations/{consultationId}/notes": {
+                    "parameters": [
+                        {"name": "consultationId", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
+                    "get": op(),
+                    "post": op(),
+                }
+            }
+        )
+        + "\n```\n"
+    )
+    assert [f.locations[0].pointer for f in found["sec.api1.object-access-required"]] == [
+        "/paths/~1consultations~1{consultationId}~1notes/post"
+    ]
+    assert [f.locations[0].pointer for f in found["sec.api1.object-access-unstated"]] == [
+        "/paths/~1consultations~1{consultationId}~1notes/get"
+    ]

@@ -82,7 +82,10 @@ def _object_access(
     """A story stating that the objects are the caller's makes object-level authorization a
     requirement of the operation; an operation taking an object id that no story speaks about
     needs review."""
-    evidence = [(s, i) for s in stories for i in intents[s.id] if i.kind == "ownership"]
+    reads = endpoint.method in ("GET", "HEAD")
+    evidence = [
+        (s, i) for s in stories for i in intents[s.id] if i.kind == "ownership" and _about(i.sentence, reads=reads)
+    ]
     has_id = _has_object_id(endpoint)
     if evidence and (has_id or endpoint.method == "GET"):
         story, intent = evidence[0]
@@ -106,6 +109,26 @@ def _object_access(
             key=endpoint.key,
             also=tuple(s.source for s in stories),
         )
+
+
+_READ_VERBS = re.compile(
+    r"\b(?:see|sees|seen|view|views|read|reads|list|lists|open|opens|download|downloads|browse|show|shows|shown|export|exports|look up|search)\b",
+    re.IGNORECASE,
+)
+_WRITE_VERBS = re.compile(
+    r"\b(?:save|saves|create|creates|add|adds|update|updates|edit|edits|change|changes|cancel|cancels|delete|deletes|remove|removes|book|books|write|writes|record|records|submit|submits|upload|uploads|move|moves|renew|renews|approve|approves|pay|pays|mark|marks)\b",
+    re.IGNORECASE,
+)
+
+
+def _about(sentence: str, *, reads: bool) -> bool:
+    """Whether an ownership sentence speaks of reading (`reads`) or of changing: one that names
+    only writes ("given a consultation I hold, when I save notes") says nothing of who may read,
+    and the reverse; one naming both or neither speaks of all."""
+    read, write = bool(_READ_VERBS.search(sentence)), bool(_WRITE_VERBS.search(sentence))
+    if read == write:
+        return True
+    return read if reads else write
 
 
 def _function_access(
