@@ -382,3 +382,15 @@ Endpoints: GET /consultations/{consultationId}/notes, POST /consultations/{consu
     assert [f.locations[0].pointer for f in found["sec.api1.object-access-unstated"]] == [
         "/paths/~1consultations~1{consultationId}~1notes/get"
     ]
+
+
+def test_max_items_is_asked_of_arrays_a_client_sends_not_of_those_only_the_server_writes() -> None:
+    found = rules(
+        _strings(ids={"type": "array", "items": {"type": "string", "format": "uuid"}}).replace(
+            '"echo": {', '"all": {"type": "array", "items": {"type": "integer"}}, "echo": {', 1
+        )
+    )
+    [asked] = _open(found, "sec.api4.array-limit")
+    assert asked.severity == "medium"
+    assert _pointers([asked]) == {"/components/schemas/In/properties/ids"}
+    assert "/components/schemas/Out/properties/all" in _pointers(_suppressed(found, "sec.api4.array-limit"))

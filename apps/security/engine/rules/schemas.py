@@ -132,6 +132,21 @@ def _string_limit_exemption(where: str, node: Mapping[str, Any], request_schemas
     return ""
 
 
+_EXEMPT_OUTPUT_ARRAY = (
+    "no request body or parameter reaches this array: its size is the server's choice "
+    "(a list returned without paging is `unpaginated-list`'s concern)."
+)
+
+
+def _array_limit_exemption(where: str, node: Mapping[str, Any], request_schemas: frozenset[str]) -> str:
+    """Why an array without maxItems need not have one (only the server writes it), or ""."""
+    if node.get("readOnly") is True:
+        return _EXEMPT_READ_ONLY
+    if not _request_side(where, request_schemas):
+        return _EXEMPT_OUTPUT_ARRAY
+    return ""
+
+
 def schema_rules(
     review: Review, *, data: Mapping[str, Any], oas31: bool
 ) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
@@ -152,7 +167,7 @@ def schema_rules(
             continue
         types = (kind,) if type(kind) is str else _types(node)  # a tuple: no set per node
         if "array" in types and "maxItems" not in node:
-            report(_ARRAY_LIMIT[0], where, node, _ARRAY_LIMIT[1])
+            report(_ARRAY_LIMIT[0], where, node, _ARRAY_LIMIT[1], _array_limit_exemption(where, node, request_schemas))
         if "string" in types:
             if not ("maxLength" in node or "enum" in node or "const" in node):
                 report(
