@@ -81,3 +81,34 @@ Ref: subscriptions.plan > customers.id
         (("plan",), "NO ACTION", "NO ACTION"),
     ]
     assert subscriptions.column("state").values == ("active", "paused")
+
+
+def test_indexes_keep_their_own_lines() -> None:
+    entities, problems = parse_dbml(
+        """Table users {
+  id int [pk]
+  email text
+  name text
+  indexes {
+    (email, name) [unique]
+    name
+    `lower(email)` [name: 'users_lower']
+  }
+}
+Table posts {
+  id int
+  slug text
+  Indexes {
+    slug [unique]
+    (id, slug) [pk]
+  }
+}
+""",
+        document="m.dbml",
+    )
+    assert problems == []
+    users, posts = entities
+    assert [(u.columns, u.source.line) for u in users.uniques] == [(("email", "name"), 6)]
+    assert [(i.columns, i.source.line) for i in users.indexes] == [(("name",), 7), (("lower(email)",), 8)]
+    assert [(u.columns, u.source.line) for u in posts.uniques] == [(("slug",), 15)]
+    assert posts.primary_key_source is not None and posts.primary_key_source.line == 16

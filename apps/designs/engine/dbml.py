@@ -56,6 +56,27 @@ class _Lines:
         offset = match.start() + len(match.group(0)) - len(match.group(0).lstrip()) if match else 0
         return self._ref(offset), offset
 
+    def index_line(self, table_offset: int, subjects: list[Any], fallback: SourceRef) -> SourceRef:
+        """The line of an index in the table's `indexes { ... }` block: `(a, b) [...]`, `a [...]`
+        or a backtick expression; `fallback` (the table's line) when it cannot be told apart."""
+        block = re.compile(r"^[ \t]*indexes[ \t]*\{", re.MULTILINE | re.IGNORECASE).search(self.text, table_offset)
+        following = re.compile(r"^[ \t]*Table[ \t]", re.MULTILINE | re.IGNORECASE).search(self.text, table_offset + 1)
+        if block is None or (following is not None and following.start() < block.start()):
+            return fallback
+        parts = [
+            "`" + re.escape(s.text) + "`"
+            if isinstance(s, Expression)
+            else '"?' + re.escape(str(getattr(s, "name", s))) + '"?'
+            for s in subjects
+        ]
+        body = r"\(\s*" + r"\s*,\s*".join(parts) + r"\s*\)" if len(parts) > 1 else parts[0] if parts else ""
+        if not body:
+            return fallback
+        match = re.compile(r"^[ \t]*" + body + r"[ \t]*(?:\[|$)", re.MULTILINE).search(self.text, block.end())
+        if match is None or (following is not None and match.start() > following.start()):
+            return fallback
+        return self._ref(match.start() + len(match.group(0)) - len(match.group(0).lstrip()))
+
     def column(self, table_offset: int, name: str) -> SourceRef:
         pattern = re.compile(r'^[ \t]*"?' + re.escape(name) + r'"?[ \t]', re.MULTILINE)
         match = pattern.search(self.text, table_offset)
@@ -246,7 +267,7 @@ def parse_dbml(text: str, *, document: str, line_offset: int = 0) -> tuple[tuple
                 uniques.append(UniqueConstraint(columns=(column.name,), source=where))
         indexes = []
         for index in table.indexes:
-            where = table_ref
+            where = lines.index_line(table_offset, list(index.subjects), table_ref)
             subjects = [_subject_name(s, column_names) for s in index.subjects]
             reasons = [reason for _, reason in subjects if reason]
             if reasons:
