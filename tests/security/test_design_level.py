@@ -394,3 +394,28 @@ def test_max_items_is_asked_of_arrays_a_client_sends_not_of_those_only_the_serve
     assert asked.severity == "medium"
     assert _pointers([asked]) == {"/components/schemas/In/properties/ids"}
     assert "/components/schemas/Out/properties/all" in _pointers(_suppressed(found, "sec.api4.array-limit"))
+
+
+def test_a_page_size_a_story_fixes_counts_for_the_list_it_names() -> None:
+    item = {"type": "object", "properties": {"id": {"type": "string", "format": "uuid"}}}
+    listing = _listing({"type": "array", "items": item})
+    document = (
+        """# Catalogue
+
+## Stories
+
+### LIB-3: Search the catalogue
+As a visitor, I want to search titles, so that I find books.
+
+Acceptance criteria:
+- Results show 20 titles per page, best match first.
+
+Endpoints: GET /titles, GET /titles/{titleId}/copies
+
+```openapi
+"""
+        + spec({"/titles": {"get": listing}, "/titles/{titleId}/copies": {"get": listing}})
+        + "\n```\n"
+    )
+    found = rules(document=document)
+    assert _pointers(_open(found, "sec.api4.unpaginated-list")) == {"/paths/~1titles~1{titleId}~1copies/get"}

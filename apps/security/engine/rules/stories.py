@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from apps.designs.engine.loader import singular, snake
 from apps.designs.engine.matching import match_endpoint
 from apps.designs.engine.model import Endpoint, Story
 from apps.designs.engine.story_intents import DOMAIN_ROLES, PRIVILEGED_ROLES, Intent, field_matches, story_intents
@@ -393,9 +394,10 @@ def endpoint_rules(review: Review) -> None:
     model = review.model
     fixed: set[str] = set()
     for story in model.stories:
-        text = " ".join([story.title, story.goal or "", *story.acceptance_criteria])
-        if _PAGE_SIZE_STORY.search(text):
-            fixed.update(e.key for ref in story.endpoints if (e := match_endpoint(ref, model.endpoints)))
+        cited = [e for ref in story.endpoints if (e := match_endpoint(ref, model.endpoints))]
+        for sentence in (story.title, story.goal or "", *story.acceptance_criteria):
+            if _PAGE_SIZE_STORY.search(sentence):
+                fixed.update(e.key for e in cited if _lists_what_it_counts(sentence, e))
     for endpoint in model.endpoints:
         if endpoint.method != "GET" or endpoint.pagination is not None or endpoint.key in fixed:
             continue
@@ -409,6 +411,25 @@ def endpoint_rules(review: Review) -> None:
                 f"{endpoint.label} returns an array and takes no paging parameter.",
                 key=endpoint.key,
             )
+
+
+_COUNTED = re.compile(
+    r"\b(?:\d{1,6}|ten|twenty|fifty|hundred)\s+(?:most recent |latest |newest |oldest )?(?P<noun>[a-z]+)", re.I
+)
+_ANY_ITEMS = frozenset(
+    {"per", "a", "items", "item", "results", "result", "rows", "row", "entries", "entry", "records", "record"}
+)
+
+
+def _lists_what_it_counts(sentence: str, endpoint: Endpoint) -> bool:
+    """Whether a sentence fixing a page size speaks of what the endpoint lists: "20 titles per
+    page" of `GET /titles`, not of `GET /titles/{id}/copies`; "20 per page" of any list."""
+    nouns = {m.group("noun").lower() for m in _COUNTED.finditer(sentence)}
+    if not nouns or nouns & _ANY_ITEMS:
+        return True
+    segments = [s for s in endpoint.path.split("/") if s and not s.startswith("{")]
+    listed = singular(snake(segments[-1])) if segments else ""
+    return any(singular(noun) == listed or singular(noun) == listed.rsplit("_", 1)[-1] for noun in nouns)
 
 
 def _bounded(review: Review, pointer: str | None) -> bool:
