@@ -56,7 +56,9 @@ _ONE_PER = re.compile(
 )
 # "every order has a customer", "each order belongs to a customer", "an order always has a customer"
 _REQUIRED = re.compile(
-    r"\b(?:every|each|an?|all)\s+(?P<child>[a-z][a-z_ ]{1,40}?)s?\s+(?:always |must )?(?:has|have|belongs? to|is linked to|references?|is owned by|is placed by|(?:must )?have)\s+(?:an?|one|exactly one|its|their)\s+(?P<parent>[a-z][a-z_]{1,40})\b",
+    r"\b(?:every|each|an?|all)\s+(?P<child>[a-z][a-z_ ]{1,40}?)s?\s+(?:always |must )?(?:has|have|belongs? to|is linked to|references?|is owned by|is placed by|(?:must )?have"
+    r"|(?:goes|go|is sent|are sent|is paid|are paid) to|(?:is|are|must be) (?:signed|issued|written|made|created|approved|assigned|placed|raised|opened|owned) by)"
+    r"\s+(?:an?|one|exactly one|its|their|the)\s+(?P<parent>[a-z][a-z_]{1,40})\b",
     re.IGNORECASE,
 )
 _STOP_WORDS = frozenset({"the", "a", "an", "each", "every", "its", "their", "all", "value", "values"})
@@ -186,19 +188,18 @@ def _retention(
     if not retained and not soft:
         return
     for entity in names.tables_in(text):
-        if retained or soft:
-            for fk, owner in _cascades_into(entities, entity.name):
-                how = f"{owner} ({', '.join(fk.columns)}) references {fk.ref_table} ON DELETE CASCADE" + (
-                    "" if owner == entity.name else f", and {entity.name}'s rows are deleted with {owner}'s"
-                )
-                review.add(
-                    "sec.dp.story-retention-cascade",
-                    fk.source,
-                    f"{story.id} says \u201c{text}\u201d, but {how}: deleting a {singular(fk.ref_table)} deletes the "
-                    f"{entity.name} rows the story keeps.",
-                    key=f"{story.id}|{entity.name}|{owner}|{','.join(fk.columns)}",
-                    also=(said,),
-                )
+        for fk, owner in _cascades_into(entities, entity.name):
+            how = f"{owner} ({', '.join(fk.columns)}) references {fk.ref_table} ON DELETE CASCADE" + (
+                "" if owner == entity.name else f", and {entity.name}'s rows are deleted with {owner}'s"
+            )
+            review.add(
+                "sec.dp.story-retention-cascade",
+                fk.source,
+                f"{story.id} says \u201c{text}\u201d, but {how}: deleting a {singular(fk.ref_table)} deletes the "
+                f"{entity.name} rows the story keeps.",
+                key=f"{story.id}|{entity.name}|{owner}|{','.join(fk.columns)}",
+                also=(said,),
+            )
         if soft and not any(c.name in SOFT_DELETE_COLUMNS for c in entity.columns):
             review.add(
                 "sec.dp.story-soft-delete-missing",
