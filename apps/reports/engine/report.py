@@ -352,6 +352,14 @@ def _migrations_markdown(section: dict[str, Any] | None) -> list[str]:
             f"{estimate} {_md(s['estimate_basis'], table=True)} | {_md(s['safe_alternative'], table=True)} |"
         )
     lines.append("")
+    not_safe = (section.get("safe_migration") or {}).get("not_safe") or []
+    if not_safe:
+        lines += [
+            "Not made safe by the safe variant (no mechanical safe form; do these by hand as advised):",
+            "",
+            *(f"- {_md(item)}" for item in not_safe),
+            "",
+        ]
     blocks = [("Forward SQL", "sql", section["forward_sql"]), ("Rollback SQL", "sql", section["rollback_sql"])]
     if section.get("schema_diff"):
         blocks.insert(0, ("Schema diff", "diff", section["schema_diff"]))
