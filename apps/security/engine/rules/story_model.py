@@ -58,7 +58,7 @@ _ONE_PER = re.compile(
 _REQUIRED = re.compile(
     r"\b(?:every|each|an?|all)\s+(?P<child>[a-z][a-z_ ]{1,40}?)s?\s+(?:always |must )?(?:has|have|belongs? to|is linked to|references?|is owned by|is placed by|(?:must )?have"
     r"|(?:goes|go|is sent|are sent|is paid|are paid) to|(?:is|are|must be) (?:signed|issued|written|made|created|approved|assigned|placed|raised|opened|owned) by)"
-    r"\s+(?:an?|one|exactly one|its|their|the)\s+(?P<parent>[a-z][a-z_]{1,40})\b",
+    r"\s+(?:an?|one|exactly one|its|their|the)\s+(?P<parent>[a-z][a-z_]{1,40})(?:\s+(?P<parent2>[a-z][a-z_]{1,40}))?\b",
     re.IGNORECASE,
 )
 _STOP_WORDS = frozenset({"the", "a", "an", "each", "every", "its", "their", "all", "value", "values"})
@@ -273,7 +273,8 @@ def _scope_columns(entity: Entity, words: str, names: _Names) -> set[str]:
 def _required(review: Review, story: Story, text: str, said: SourceRef, names: _Names) -> None:
     for match in _REQUIRED.finditer(text):
         child = names.table(match.group("child"))
-        parent = names.table(match.group("parent"))
+        two = f"{match.group('parent')} {match.group('parent2')}" if match.group("parent2") else None
+        parent = (names.table(two) if two else None) or names.table(match.group("parent"))
         if child is None or parent is None or child is parent:
             continue
         links = [fk for fk in child.foreign_keys if fk.ref_table == parent.name]
