@@ -202,3 +202,17 @@ COMMENT ON COLUMN orders.share IS '100% of it';
         "the comment is left out of the preview"
     ) in section["notes"]
     assert section["rollback_proven"]["proven"] is True
+
+
+def test_nulls_not_distinct_and_schemas(config: sandbox.SandboxConfig) -> None:
+    ddl = """CREATE TABLE sales.coupons (
+  id bigint PRIMARY KEY,
+  code text,
+  CONSTRAINT one_code UNIQUE NULLS NOT DISTINCT (code)
+);
+"""
+    model = design_model(data_model=ddl)
+    assert model.entities[0].uniques[0].nulls_distinct is False
+    _, section = preview(model, None, config)
+    assert 'CONSTRAINT "one_code" UNIQUE NULLS NOT DISTINCT ("code")' in section["forward_sql"]
+    assert any(note.startswith("sales.coupons: previewed in the sandbox's own schema") for note in section["notes"])

@@ -371,7 +371,14 @@ class _Reader:
             table.primary_key = keys
             table.primary_key_source = where
         elif kind == enums.ConstrType.CONSTR_UNIQUE:
-            table.uniques.append(UniqueConstraint(columns=keys, source=where, name=constraint.conname))
+            table.uniques.append(
+                UniqueConstraint(
+                    columns=keys,
+                    source=where,
+                    name=constraint.conname,
+                    nulls_distinct=not constraint.nulls_not_distinct,
+                )
+            )
         elif kind == enums.ConstrType.CONSTR_FOREIGN and constraint.pktable is not None:
             fk_columns = columns if columns is not None else _names(constraint.fk_attrs)
             ref_columns = _names(constraint.pk_attrs) or ("id",)
@@ -515,7 +522,15 @@ class _Reader:
         # A unique index on columns is what a UNIQUE constraint is (a partial one, unique among
         # the rows its WHERE selects); expression unique indexes stay indexes.
         if index.unique and all(p.name for p in params) and index.method == "btree":
-            table.uniques.append(UniqueConstraint(columns=columns, source=where, name=stmt.idxname, where=index.where))
+            table.uniques.append(
+                UniqueConstraint(
+                    columns=columns,
+                    source=where,
+                    name=stmt.idxname,
+                    where=index.where,
+                    nulls_distinct=not stmt.nulls_not_distinct,
+                )
+            )
         else:
             table.indexes.append(index)
 

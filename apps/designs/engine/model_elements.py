@@ -48,6 +48,7 @@ class UniqueConstraint:
     # A partial unique index's WHERE, as PostgreSQL's grammar prints it (allow-listed): the
     # columns are unique among the rows it selects only.
     where: str | None = None
+    nulls_distinct: bool = True  # False: NULLS NOT DISTINCT (two NULLs collide)
 
 
 @dataclass(frozen=True, slots=True)

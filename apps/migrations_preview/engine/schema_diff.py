@@ -30,7 +30,8 @@ def _table(entity: Entity) -> list[str]:
         items.append(f"    PRIMARY KEY ({', '.join(entity.primary_key)})")
     for unique in entity.uniques:
         if unique.where is None:
-            items.append(f"    UNIQUE ({', '.join(unique.columns)})")
+            nulls = "" if unique.nulls_distinct else " NULLS NOT DISTINCT"
+            items.append(f"    UNIQUE{nulls} ({', '.join(unique.columns)})")
     for fk in entity.foreign_keys:
         actions = "".join(
             f" ON {event} {action}"

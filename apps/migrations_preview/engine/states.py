@@ -305,6 +305,11 @@ def project_state(model: DesignModel) -> Conversion:
     entities = {e.name: e for e in model.entities}
     for entity in model.entities:
         notes.extend(entity.left_out)
+        if entity.schema:
+            notes.append(
+                f"{entity.schema}.{entity.name}: previewed in the sandbox's own schema, as {entity.name}: "
+                "the migration names no schema (Django's db_table is one name)"
+            )
         state.add_model(_model_state(_writable_comments(entity, notes), names, notes, entities))
     if any(e.foreign_keys for e in model.entities):
         notes.append(
@@ -386,7 +391,9 @@ def _model_state(
 ) -> ModelState:
     entities = entities if entities is not None else {entity.name: entity}
     fk_by_column = _usable_foreign_keys(entity, entities, names, notes)
-    single_unique = {u.columns[0] for u in entity.uniques if len(u.columns) == 1 and u.where is None}
+    single_unique = {
+        u.columns[0] for u in entity.uniques if len(u.columns) == 1 and u.where is None and u.nulls_distinct
+    }
     fields: list[tuple[str, models.Field[Any, Any]]] = []
     field_names: dict[str, str] = {}
     if not entity.primary_key:
@@ -454,7 +461,7 @@ def _model_state(
                 f"({', '.join(column.values)}): Django has no PostgreSQL enum type"
             )
     for unique in entity.uniques:
-        if len(unique.columns) > 1 or unique.where is not None:
+        if len(unique.columns) > 1 or unique.where is not None or not unique.nulls_distinct:
             if not all(c in field_names for c in unique.columns):
                 notes.append(f"{entity.name}: unique ({', '.join(unique.columns)}) names a missing column; left out")
                 continue
@@ -463,6 +470,7 @@ def _model_state(
                     fields=[field_names[c] for c in unique.columns],
                     name=unique.name or _short_name(entity.name, *unique.columns, suffix="uniq"),
                     **({"condition": _condition(unique.where)} if unique.where is not None else {}),
+                    **({} if unique.nulls_distinct else {"nulls_distinct": False}),
                 )
             )
     for check in entity.checks:
