@@ -157,3 +157,8 @@ def test_a_scoped_uniqueness_promise_counts_the_composite_constraint(criterion: 
 def test_more_retention_phrasings(criterion: str) -> None:
     assert "sec.dp.story-retention-cascade" in rules(document=story(criterion))
     assert "sec.dp.story-retention-cascade" not in rules(document=story(criterion, ddl=DDL_KEPT))
+
+
+def test_a_required_relation_held_the_other_way_is_not_reported() -> None:
+    # orders reference customers: "every customer has an order" is not a column's nullability
+    assert "sec.dp.story-relation-nullable" not in rules(document=story("Every customer has an order."))
