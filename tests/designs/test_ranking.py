@@ -31,6 +31,9 @@ paths:
   /authors:
     get:
       responses: {"200": {description: ok}}
+  /members:
+    get:
+      responses: {"200": {description: ok}}
 ```
 """
 
@@ -56,16 +59,24 @@ def _finding(rule: str, severity: str, *pointers: str, suppressed: bool = False)
 
 
 def test_priority_grows_with_severity_breadth_and_stories() -> None:
-    assert priority("high", breadth=1, story=False, suppressed=False) > priority(
-        "medium", breadth=10, story=False, suppressed=False
-    )
-    assert priority("medium", breadth=500, story=True, suppressed=False) > priority(
-        "high", breadth=1, story=False, suppressed=False
-    )
-    assert priority("low", breadth=20_000, story=False, suppressed=False) < priority(
-        "medium", breadth=1, story=False, suppressed=False
-    )
+    def p(severity: str, breadth: int = 1, story: bool = False) -> int:
+        return priority(severity, breadth=breadth, story=story, suppressed=False)
+
+    assert p("high") > p("medium", breadth=10_000, story=True)  # severity leads
+    assert p("medium", story=True) > p("medium", breadth=500) > p("medium", breadth=2) > p("medium")
+    assert p("medium", breadth=10) == p("medium", breadth=10_000)  # breadth counts up to ten places
+    assert p("low", story=True) > p("low", breadth=20_000) > p("info", breadth=20_000, story=True)
     assert priority("critical", breadth=1, story=True, suppressed=True) == 0
+
+
+def test_a_design_wide_finding_singles_out_no_story() -> None:
+    model = _model()
+    everywhere = _finding(
+        "everywhere", "low", "/paths/~1loans/post", "/paths/~1books/get", "/paths/~1authors/get", "/paths/~1members/get"
+    )
+    [ranked] = rank([everywhere], model)
+    assert ranked.stories == ("LIB-1",)  # named, for the reader
+    assert ranked.priority == priority("low", breadth=4, story=False, suppressed=False)
 
 
 def test_a_finding_a_story_depends_on_outranks_the_same_finding_elsewhere() -> None:

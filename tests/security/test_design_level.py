@@ -419,3 +419,25 @@ Endpoints: GET /titles, GET /titles/{titleId}/copies
     )
     found = rules(document=document)
     assert _pointers(_open(found, "sec.api4.unpaginated-list")) == {"/paths/~1titles~1{titleId}~1copies/get"}
+
+
+def test_a_schema_carrying_a_tables_rows_adds_its_places_to_the_tables_data_finding() -> None:
+    note = {"type": "object", "properties": {"diagnosis": {"type": "string", "maxLength": 2000}}}
+    found = rules(
+        document="""# Notes
+
+```sql
+CREATE TABLE consultation_notes (id bigint PRIMARY KEY, diagnosis text NOT NULL);
+```
+
+```openapi
+"""
+        + spec({}, components={"schemas": {"ConsultationNote": note, "Unrelated": note}})
+        + "\n```\n"
+    )
+    table, other = found["sec.dp.special-category"]
+    assert [loc.pointer for loc in table.locations] == [
+        None,
+        "/components/schemas/ConsultationNote/properties/diagnosis",
+    ]
+    assert [loc.pointer for loc in other.locations] == ["/components/schemas/Unrelated/properties/diagnosis"]

@@ -34,9 +34,13 @@ def test_an_ownership_sentence_makes_object_access_a_requirement_citing_its_line
         "Acceptance criteria:\n- Members see only their loans.\n\nEndpoints: GET /v1/loans, GET /v1/loans/{loanId}\n"
     )
     found = rules(document=design(stories, LOANS))
-    required = found["sec.api1.object-access-required"]
-    assert {f.locations[0].pointer for f in required} == {"/paths/~1loans/get", "/paths/~1loans~1{loanId}/get"}
-    assert all("Members see only their loans." in f.message and f.locations[1].line == 5 for f in required)
+    # One requirement, stated once: the operations it applies to, and the sentence, are its places.
+    [required] = found["sec.api1.object-access-required"]
+    assert [loc.pointer for loc in required.locations] == ["/paths/~1loans/get", None, "/paths/~1loans~1{loanId}/get"]
+    assert required.locations[1].line == 5
+    assert required.message.startswith(
+        "LIB-1 says \u201cMembers see only their loans.\u201d (line 5): 2 operations must return only the caller's objects: GET /v1/loans (listLoans), GET /v1/loans/{loanId}."
+    )
     assert "sec.api1.object-access-unstated" not in found
 
 

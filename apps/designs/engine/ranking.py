@@ -2,13 +2,17 @@
 or tables a finding touches) and whether a story depends on it (a finding on an endpoint or a
 table a story uses, or citing the story itself).
 
-    priority = weight(severity) x (1 + 0.5 x log10(breadth)) x (1.5 if a story depends on it)
+    priority = weight(severity) x (1 + 0.5 x min(1, log10(breadth))) x (1.75 if a story depends on it)
 
-so a high finding on one operation (300) outranks a medium gap on ten operations (150) but not a
-medium gap on every one of five hundred operations that stories rely on (352), and hygiene
-(low, info) stays below every medium one unless it is everywhere. Suppressed findings come last
-(priority 0). Findings of equal priority keep their order. Every report (JSON, Markdown, the run
-page) lists findings in this order; `top_problems` groups the first of them by story and endpoint.
+Breadth counts up to ten places (a gap on ten operations weighs half as much again as one on a
+single operation; one on a thousand no more than that), so severity leads: a high finding (300)
+outranks every medium one. A story depends on a finding about one of its endpoints or tables that
+touches at most three operations or tables (or places elsewhere): a
+design-wide gap touches every story and singles none out. So a
+requirement a story states on its endpoint (a low 52) reads before schema hygiene spread over the
+whole API (a low 45). Suppressed findings come last (priority 0). Findings of equal priority keep
+their order. Every report (JSON, Markdown, the run page) lists findings in this order;
+`top_problems` groups the first of them by story and endpoint.
 """
 
 from __future__ import annotations
@@ -23,8 +27,9 @@ from apps.designs.engine.matching import match_endpoint
 from apps.designs.engine.model import DesignModel, SourceRef
 
 SEVERITY_WEIGHT = {"critical": 1000, "high": 300, "medium": 100, "low": 30, "info": 10}
-STORY_FACTOR = 1.5
+STORY_FACTOR = 1.75
 BREADTH_FACTOR = 0.5
+STORY_PLACES = 3  # a finding touching more operations or tables is design-wide: no story singled out
 MAX_CONTEXT = 20  # stories and endpoints named per finding; a design-level one may touch thousands
 
 
@@ -61,6 +66,8 @@ def _index(model: DesignModel) -> _Index:
     for story in model.stories:
         if story.source.line is not None:
             story_lines[story.source.document, story.source.line] = story.id
+        for line, _ in story.lines:  # a finding may cite the sentence that makes the promise
+            story_lines.setdefault((story.source.document, line), story.id)
         for ref in story.endpoints:
             endpoint = match_endpoint(ref, model.endpoints)
             if endpoint is None:
@@ -122,7 +129,7 @@ def priority(severity: str, *, breadth: int, story: bool, suppressed: bool) -> i
     """See the module docstring."""
     if suppressed:
         return 0
-    score = SEVERITY_WEIGHT[severity] * (1 + BREADTH_FACTOR * math.log10(max(1, breadth)))
+    score = SEVERITY_WEIGHT[severity] * (1 + BREADTH_FACTOR * min(1.0, math.log10(max(1, breadth))))
     return round(score * (STORY_FACTOR if story else 1))
 
 
@@ -138,7 +145,10 @@ def rank(findings: Iterable[Finding], model: DesignModel) -> list[Finding]:
             dataclasses.replace(
                 finding,
                 priority=priority(
-                    finding.severity, breadth=breadth, story=bool(stories), suppressed=bool(finding.suppressed)
+                    finding.severity,
+                    breadth=breadth,
+                    story=bool(stories) and breadth <= STORY_PLACES,
+                    suppressed=bool(finding.suppressed),
                 ),
                 stories=tuple(stories[:MAX_CONTEXT]),
                 endpoints=tuple(sorted(endpoints)[:MAX_CONTEXT]),

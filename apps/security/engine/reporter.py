@@ -62,6 +62,8 @@ class Review:
     # (rule, key) -> a per-node finding met again from other operations (`add(..., gather=)`):
     # its finding, the message head for many, and the operations' labels.
     gathered: dict[tuple[str, str], tuple[Finding, str, list[str]]] = field(default_factory=dict)
+    # (rule, key) -> the per-node finding reported for it, for `extend`.
+    by_key: dict[tuple[str, str], Finding] = field(default_factory=dict)
     # hit(rule_id, pointer, node, message, exempt=""): `add` for the rules that report by the ten
     # thousand, at a dict or list of the document with the rule's own severity and title. The
     # same finding for less per call: a closure over everything it reads. `hit_once` is the same
@@ -130,7 +132,7 @@ class Review:
             title=title or facts.title,
             message=f"{message} {facts.why}",
             fix=facts.fix,
-            locations=(ref, *also, gather[2]) if gather is not None else (ref, *also) if also else (ref,),
+            locations=(ref, *also, *((gather[2],) if gather is not None and gather[2] != ref else ())),
             fingerprint=fingerprint(ANALYZER, rule_id, stable),
             references=facts.references,
             category=facts.category,
@@ -138,8 +140,19 @@ class Review:
             suppressed=suppressed,
         )
         self.findings.append(finding)
+        self.by_key[seen] = finding
         if gather is not None:
             self.gathered[seen] = (finding, gather[1], [gather[0]])
+
+    def extend(self, rule_id: str, key: str, places: tuple[SourceRef, ...]) -> bool:
+        """Add places to the finding already reported for (rule, key): the same data seen again
+        elsewhere (a table's health columns, then the API schema carrying them). False when no
+        such finding was reported."""
+        finding = self.by_key.get((rule_id, key))
+        if finding is None:
+            return False
+        finding.locations = (*finding.locations, *places)
+        return True
 
     def _suppressed(self, rule: Rule, ptr: str | None, exempt: str) -> dict[str, Any] | None:
         if ptr is not None and self.waivers:

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from typing import Any
 
-from apps.designs.engine.loader import singular
+from apps.designs.engine.loader import schema_entity_key, singular, snake
 from apps.designs.engine.matching import match_endpoint
 from apps.designs.engine.model import DesignModel, SourceRef
 from apps.designs.engine.structured import resolve_pointer
@@ -258,6 +259,8 @@ def data_rules(review: Review) -> None:
             in_api=False,
         )
     if review.doc is not None:
+        # The table whose rows a schema carries, by name (`Prescription`, `PrescriptionRead`).
+        tables = {singular(snake(e.name)): e.name for e in model.entities}
         components = review.doc.data.get("components")
         schemas = components.get("schemas") if isinstance(components, dict) else None
         for name, schema in schemas.items() if isinstance(schemas, dict) else ():
@@ -269,6 +272,7 @@ def data_rules(review: Review) -> None:
                     fields=[(field, ptr) for field, ptr in fields],
                     payment_story=payment_story,
                     in_api=True,
+                    table=tables.get(schema_entity_key(str(name))),
                 )
         for webhook in model.webhooks:
             # payloads written inline (a $ref'd schema is reviewed with the components)
@@ -320,9 +324,21 @@ def _classify(
     fields: list[tuple[str, SourceRef | str]],
     payment_story: Callable[[str], bool | None],
     in_api: bool,
+    table: str | None = None,
 ) -> None:
     """The findings of one table (`in_api` False) or one component schema, over its fields as
-    (name, where: a SourceRef for a column, a JSON pointer for a schema property)."""
+    (name, where: a SourceRef for a column, a JSON pointer for a schema property). A schema that
+    carries a table's rows (`table`: `Prescription` for `prescriptions`) adds its places to the
+    table's findings, which are the same data, rather than reporting them again."""
+
+    def report(rule_id: str, where: SourceRef | str, message: str, *, key: str, **extra: Any) -> None:
+        if table is not None:
+            same = f"{table}{key[len(prefix) + len(owner) :]}"  # the table's key for the same data
+            places = (_ref(review, where), *extra.get("also", ()))
+            if review.extend(rule_id, same, places):
+                return
+        review.add(rule_id, where, message, key=key, **extra)
+
     names = {_normal(name) for name, _ in fields}
     told = payment_story(owner)
     payment = bool(names & _CARD_SIBLINGS) or (
@@ -344,7 +360,7 @@ def _classify(
         label = f"{owner}.{name}"
         if lowered in _CARD_NUMBER:
             if payment:
-                review.add(
+                report(
                     "sec.dp.card-number-stored",
                     where,
                     f"{label} holds payment card numbers ({_payment_reason(owner, names, bool(told))})."
@@ -353,7 +369,7 @@ def _classify(
                     title="Full card numbers carried by the API" if in_api else None,
                 )
             else:
-                review.add(
+                report(
                     "sec.dp.card-number-unverified",
                     where,
                     f"{label} is named like a card number, but neither its {kind} nor its sibling fields nor a story speak of payments: verify what it holds.",
@@ -362,14 +378,14 @@ def _classify(
         if lowered in _SPECIAL:
             special.append((name, _SPECIAL[lowered], where))
         if lowered in _IDENTIFIERS:
-            review.add(
+            report(
                 "sec.dp.sensitive-data",
                 where,
                 f"{label} is a national or government identifier: encrypt it at field level, mask it in responses, log every read and set its retention.",
                 key=key,
             )
         if lowered in _PLAINTEXT_SECRET and not in_api:
-            review.add(
+            report(
                 "sec.dp.plaintext-secret",
                 where,
                 f"{label} looks like a plain-text secret.",
@@ -380,7 +396,7 @@ def _classify(
         if lowered in _IBAN or (lowered in _BANK_NUMBERS and _BANK_CONTEXT.search(owner)):
             bank.append((name, where))
     if bank:
-        review.add(
+        report(
             "sec.dp.bank-account-stored",
             bank[0][1],
             f"{owner} holds bank account numbers: {', '.join(n for n, _ in bank)}. Handling: field-level encryption at rest, "
@@ -391,7 +407,7 @@ def _classify(
     if special:
         kinds = ", ".join(dict.fromkeys(k for _, k, _ in special))
         first = special[0][2]
-        review.add(
+        report(
             "sec.dp.special-category",
             first,
             f"{owner} holds special category data ({kinds}): {', '.join(n for n, _, _ in special)}. Handling: field-level encryption at rest, access logging, masking in responses, retention.",
@@ -399,7 +415,7 @@ def _classify(
             also=tuple(_ref(review, w) for _, _, w in special[1:]),
         )
     if personal and not _NOT_A_PERSON.search(owner):
-        review.add(
+        report(
             "sec.dp.personal-data",
             personal[0][1],
             f"{owner} holds identifiers and contact data: {', '.join(n for n, _ in personal)}. Handling: access logging, masking in responses, retention.",

@@ -90,12 +90,18 @@ def _object_access(
     has_id = _has_object_id(endpoint)
     if evidence and (has_id or endpoint.method == "GET"):
         story, intent = evidence[0]
+        # One requirement per sentence: the operations it applies to are its places.
         review.add(
             "sec.api1.object-access-required",
             endpoint.source,
             f"{story.id} says {_quote(intent)}: {endpoint.label} must return only the caller's objects.",
-            key=endpoint.key,
+            key=f"{story.id}|{intent.sentence}",
             also=(intent.source,),
+            gather=(
+                endpoint.label,
+                f"{story.id} says {_quote(intent)}: {{count}} operations must return only the caller's objects: {{operations}}.",
+                endpoint.source,
+            ),
         )
     elif (
         has_id and endpoint.security and not any(i.kind in ("role", "public") for st in stories for i in intents[st.id])
@@ -150,8 +156,13 @@ def _function_access(
         "sec.api5.role-required",
         endpoint.source,
         f"{story.id} says {_quote(intent)}, but nothing in the security of {endpoint.label} sets {intent.detail} apart from other callers: no scope, no scheme of their own.",
-        key=endpoint.key,
+        key=f"{story.id}|{intent.sentence}",
         also=(intent.source,),
+        gather=(
+            endpoint.label,
+            f"{story.id} says {_quote(intent)}, but nothing in the security of {{count}} operations ({{operations}}) sets {intent.detail} apart from other callers: no scope, no scheme of their own.",
+            endpoint.source,
+        ),
     )
 
 
@@ -202,7 +213,8 @@ def _stated_limits(
 # An operation that checks a credential: signing in, a one-time code, a PIN, a password (reset),
 # a token exchange. Registering is a flow worth automating (API6), not a credential check.
 _CREDENTIAL_CHECK = re.compile(
-    r"log-?in|sign-?(?:in|on)|\botp\b|one-?time|passcode|\bpins?\b|passwor|\btokens?\b|authenticat|verif|session|2fa|mfa",
+    r"log-?in|sign-?(?:in|on)|\botp\b|one-?time|passcode|\bpins?\b|passwor|\btokens?\b|authenticat|2fa|\bmfa\b|"
+    r"verif(?:y|ication)[-_ /]?(?:code|otp|pin|email|phone)",
     re.IGNORECASE,
 )
 _RATE_LIMIT_HEADER = re.compile(r"rate-?limit|retry-after", re.IGNORECASE)
@@ -214,8 +226,8 @@ def _credential_attempts(
     """A credential check (POST to a sign-in, one-time code, PIN or password operation) with no
     limit on attempts anywhere: no 429 documented, no rate-limit headers, no story stating a
     rate, a lockout or a control for it."""
-    if endpoint.method != "POST":
-        return
+    if endpoint.method != "POST" or is_webhook(endpoint.path):
+        return  # a webhook receiver proves itself by its signature (API10), not a credential
     words = f"{endpoint.path} {endpoint.operation_id or ''} {endpoint.summary}"
     if not _CREDENTIAL_CHECK.search(words) or re.search(r"regist|sign-?up|logout|log-?out|sign-?out", words, re.I):
         return
