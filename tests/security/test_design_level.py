@@ -423,6 +423,7 @@ Endpoints: GET /titles, GET /titles/{titleId}/copies
 
 def test_a_schema_carrying_a_tables_rows_adds_its_places_to_the_tables_data_finding() -> None:
     note = {"type": "object", "properties": {"diagnosis": {"type": "string", "maxLength": 2000}}}
+    other = {"type": "object", "properties": {"diagnosis": {"type": "string"}, "blood_type": {"type": "string"}}}
     found = rules(
         document="""# Notes
 
@@ -432,12 +433,18 @@ CREATE TABLE consultation_notes (id bigint PRIMARY KEY, diagnosis text NOT NULL)
 
 ```openapi
 """
-        + spec({}, components={"schemas": {"ConsultationNote": note, "Unrelated": note}})
+        + spec({}, components={"schemas": {"ConsultationNote": note, "Summary": note, "Other": other}})
         + "\n```\n"
     )
-    table, other = found["sec.dp.special-category"]
+    table, elsewhere = found["sec.dp.special-category"]
+    # By its name, and by holding only the table's sensitive columns: the same data, told once.
     assert [loc.pointer for loc in table.locations] == [
         None,
         "/components/schemas/ConsultationNote/properties/diagnosis",
+        "/components/schemas/Summary/properties/diagnosis",
     ]
-    assert [loc.pointer for loc in other.locations] == ["/components/schemas/Unrelated/properties/diagnosis"]
+    # Data the table does not hold is another finding.
+    assert [loc.pointer for loc in elsewhere.locations] == [
+        "/components/schemas/Other/properties/diagnosis",
+        "/components/schemas/Other/properties/blood_type",
+    ]

@@ -272,7 +272,7 @@ def data_rules(review: Review) -> None:
                     fields=[(field, ptr) for field, ptr in fields],
                     payment_story=payment_story,
                     in_api=True,
-                    table=tables.get(schema_entity_key(str(name))),
+                    table=tables.get(schema_entity_key(str(name))) or _table_with(model, fields),
                 )
         for webhook in model.webhooks:
             # payloads written inline (a $ref'd schema is reviewed with the components)
@@ -288,8 +288,26 @@ def data_rules(review: Review) -> None:
                     fields=[(field, ptr) for field, ptr in fields],
                     payment_story=payment_story,
                     in_api=True,
+                    table=_table_with(model, fields),
                 )
     _story_contradictions(review)
+
+
+def _table_with(model: DesignModel, fields: list[tuple[str, str]]) -> str | None:
+    """The one table holding every sensitive field a schema or payload carries (a `Note` schema
+    whose symptoms and diagnosis are `consultation_notes`' columns): the same data, told once."""
+    wanted = {
+        _normal(name)
+        for name, _ in fields
+        if _normal(name) in _SPECIAL
+        or _normal(name) in _IDENTIFIERS
+        or _normal(name) in _IBAN
+        or _normal(name) in _CARD_NUMBER
+    }
+    if not wanted:
+        return None
+    holders = [e.name for e in model.entities if wanted <= {_normal(c.name) for c in e.columns}]
+    return holders[0] if len(holders) == 1 else None
 
 
 def _escape(part: str) -> str:

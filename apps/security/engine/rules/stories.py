@@ -217,6 +217,10 @@ _CREDENTIAL_CHECK = re.compile(
     r"verif(?:y|ication)[-_ /]?(?:code|otp|pin|email|phone)",
     re.IGNORECASE,
 )
+_SENDS_CODE = re.compile(
+    r"\b(?:request|send|resend|issue|start)|(?:request|send|resend|issue|start)[A-Z]", re.IGNORECASE
+)
+_CHECKS_CODE = re.compile(r"verif|confirm|check|submit|log-?in|sign-?in|token|redeem|validat", re.IGNORECASE)
 _RATE_LIMIT_HEADER = re.compile(r"rate-?limit|retry-after", re.IGNORECASE)
 
 
@@ -231,6 +235,8 @@ def _credential_attempts(
     words = f"{endpoint.path} {endpoint.operation_id or ''} {endpoint.summary}"
     if not _CREDENTIAL_CHECK.search(words) or re.search(r"regist|sign-?up|logout|log-?out|sign-?out", words, re.I):
         return
+    if _SENDS_CODE.search(words) and not _CHECKS_CODE.search(words):
+        return  # asking for a one-time code sends one (an abusable flow, API6): it checks nothing
     if any(r.status == "429" for r in endpoint.responses):
         return
     if any(_RATE_LIMIT_HEADER.search(p.name) for p in endpoint.parameters):
