@@ -125,6 +125,7 @@ def run_page_get(*, run: AnalysisRun, query: Mapping[str, str] | None = None) ->
     if not run.is_finished:
         return context
     everything = run.findings.all()
+    context["top_problems"] = _top_problems(run=run, top=report.get("summary", {}).get("top") or [])
     # Every count the page shows (severities, suppressed, rules, what the filters leave, the
     # checklist) comes from one grouped scan of the run's findings: a few hundred groups, where
     # separate counts each scanned tens of thousands of rows.
@@ -196,6 +197,19 @@ def run_page_get(*, run: AnalysisRun, query: Mapping[str, str] | None = None) ->
         context["reviewed_count"] = sum(1 for item in items if item["reviews"])
         context["review_statuses"] = ReviewStatus.choices
     return context
+
+
+def _top_problems(*, run: AnalysisRun, top: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The report's top problems (`summary.top`: fingerprints grouped by story, then endpoint,
+    then the rest of the design) with their rows, which the page links to."""
+    wanted = [fingerprint for group in top for fingerprint in group["findings"]]
+    if not wanted:
+        return []
+    rows = {f.fingerprint: f for f in with_first_places(run.findings.filter(fingerprint__in=wanted), 1)}
+    return [
+        {"by": group["by"], "name": group["name"], "findings": [rows[f] for f in group["findings"] if f in rows]}
+        for group in top
+    ]
 
 
 def analyzer_choices() -> list[dict[str, Any]]:

@@ -170,3 +170,18 @@ def test_filters_count_from_the_grouped_scan_as_the_rows_do(
     assert context["finding_count"] == run.findings.count()
     assert dict(context["severity_counts"])["high"] == run.findings.filter(severity="high").count()
     assert context["rule_ids"] == sorted(set(run.findings.values_list("rule_id", flat=True)))
+
+
+def test_the_run_page_opens_with_the_top_problems_grouped_by_story(
+    client: Client, owner: AbstractBaseUser, workspace: Workspace, shop_v1: str
+) -> None:
+    run = _finished_run(owner, workspace, shop_v1)
+    client.force_login(owner)
+    page = client.get(reverse("analysis:run", kwargs={"run_id": run.pk}))
+    html = page.content.decode()
+    top = page.context["top_problems"]
+    assert top and top[0]["by"] == "story"
+    listed = [f.fingerprint for group in top for f in group["findings"]]
+    assert listed == [fp for group in run.report["summary"]["top"] for fp in group["findings"]]
+    assert html.index('id="top-problems"') < html.index("<h2>Analyzers</h2>") < html.index('id="findings"')
+    assert f"<h3>Story {top[0]['name']}</h3>" in html
