@@ -448,3 +448,21 @@ CREATE TABLE consultation_notes (id bigint PRIMARY KEY, diagnosis text NOT NULL)
         "/components/schemas/Other/properties/diagnosis",
         "/components/schemas/Other/properties/blood_type",
     ]
+
+
+def test_a_credential_parameter_repeated_inline_is_one_finding_with_every_place() -> None:
+    key = {"name": "apiKey", "in": "query", "schema": {"type": "string", "maxLength": 40, "format": "x"}}
+    found = rules(spec({f"/things{i}": {"get": op(parameters=[key])} for i in range(4)}))
+    [finding] = found["sec.api2.credentials-in-url"]
+    assert sorted(loc.pointer or "" for loc in finding.locations) == [
+        f"/paths/~1things{i}/get/parameters/0/name" for i in range(4)
+    ]
+    assert finding.message.startswith("`apiKey` is passed in the query by 4 operations: GET /things")
+
+
+def test_object_ids_in_a_design_without_stories_are_one_gap() -> None:
+    param = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+    paths = {f"/things{i}/{{id}}": {"get": op(parameters=[param])} for i in range(3)}
+    [finding] = rules(spec(paths))["sec.api1.object-access-unstated"]
+    assert len(finding.locations) == 3
+    assert "3 operations take an object id and the design has no stories" in finding.message

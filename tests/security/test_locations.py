@@ -45,14 +45,22 @@ def test_every_finding_is_fingerprinted_from_its_rule_and_what_it_is_about() -> 
     """A per-node finding from its rule and pointer; a design-level one from its rule (and, for a
     suppressed part, how it is suppressed): never from a line, so triage carries over revisions."""
     from apps.designs.engine.findings import fingerprint
+    from apps.designs.engine.structured import resolve_pointer
     from apps.security.engine.catalog import DESIGN_LEVEL, RULE_BY_ID
 
     path = spec_path(BY_KEY["stripe"])
     result = parse_design(input_from_file(path.name, path.read_text(encoding="utf-8")), limits=ParseLimits())
     findings, _ = analyze_security(result.model)
     grouped = [f for f in findings if f.rule_id in DESIGN_LEVEL and not f.suppressed]
+    # A credential parameter is one finding per (where it is passed, its name), wherever written.
+    data = result.model.api_document.data  # type: ignore[union-attr]
+    for f in (f for f in findings if f.rule_id == "sec.api2.credentials-in-url"):
+        params = [resolve_pointer(data, loc.pointer.rsplit("/", 1)[0]) for loc in f.locations if loc.pointer]
+        keys = {f"{p['in']}:{p['name']}" for p in params}
+        assert len(keys) == 1
+        assert f.fingerprint == fingerprint("security", f.rule_id, keys.pop())
     # Rules reported where they are met, keyed by their pointer.
-    per_node = [f for f in findings if f.rule_id == "sec.api2.credentials-in-url"]
+    per_node = [f for f in findings if f.rule_id in {"sec.api7.url-input", "sec.api3.privileged-field-writable"}]
     assert {"sec.api4.string-limit", "sec.api4.no-429", "sec.api8.error-401"} <= {f.rule_id for f in grouped}
     for f in grouped:
         key = "design" if f.severity == RULE_BY_ID[f.rule_id].severity else f"design:{f.severity}"

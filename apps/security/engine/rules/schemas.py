@@ -23,6 +23,16 @@ def _types(node: Mapping[str, Any]) -> set[str]:
     return set()
 
 
+def _owner_label(ptr: str) -> str:
+    """`GET /pets` for an operation's pointer (`/paths/~1pets/get`), the pointer otherwise."""
+    parts = ptr.split("/")
+    if len(parts) >= 4 and parts[1] == "paths":
+        return f"{parts[3].upper()} {unescape_pointer_part(parts[2])}"
+    if len(parts) == 3 and parts[1] == "paths":
+        return unescape_pointer_part(parts[2])
+    return ptr
+
+
 def _node_rules(review: Review, ptr: str, node: Mapping[str, Any]) -> None:
     """Rules on every object of the document: credentials passed in URLs (any `parameters` list
     or map that is not itself a `parameters` value) and response headers without CORS."""
@@ -37,10 +47,19 @@ def _node_rules(review: Review, ptr: str, node: Mapping[str, Any]) -> None:
                 and isinstance(param.get("name"), str)
                 and credential_name(param["name"])
             ):
+                # One finding per credential parameter (`apiKey` in the query), each place it is
+                # written (every operation repeating it inline) a location.
+                at = f"{ptr}/parameters/{escape_pointer_part(str(key))}/name"
                 review.add(
                     "sec.api2.credentials-in-url",
-                    f"{ptr}/parameters/{escape_pointer_part(str(key))}/name",
+                    at,
                     f"`{param['name']}` is passed in the {param['in']}.",
+                    key=f"{param['in']}:{param['name']}",
+                    gather=(
+                        _owner_label(ptr),
+                        f"`{param['name']}` is passed in the {param['in']} by {{count}} operations: {{operations}}.",
+                        review.locate(at, None),
+                    ),
                 )
     headers = node.get("headers")
     if type(headers) is dict and "Access-Control-Allow-Origin" not in headers:

@@ -109,10 +109,26 @@ def _object_access(
         # A story reserving the operation to a role has said who may access its objects: the role
         # (`_function_access` asks that the server check it); one opening it to anyone has too.
         cited = ", ".join(s.id for s in stories) or "no story"
+        message = f"{endpoint.label} takes {', '.join('{' + p.name + '}' for p in endpoint.parameters if p.location == 'path')}; {cited} states who may access it."
+        if not review.model.stories:
+            # A design without stories says nothing of anyone's objects: one gap, every such
+            # operation a place (a public API's hundreds of id paths are not each a decision here).
+            review.add(
+                "sec.api1.object-access-unstated",
+                endpoint.source,
+                message,
+                key="no stories",
+                gather=(
+                    f"{endpoint.method} {endpoint.path}",
+                    "{count} operations take an object id and the design has no stories to say who may access them: {operations}.",
+                    endpoint.source,
+                ),
+            )
+            return
         review.add(
             "sec.api1.object-access-unstated",
             endpoint.source,
-            f"{endpoint.label} takes {', '.join('{' + p.name + '}' for p in endpoint.parameters if p.location == 'path')}; {cited} states who may access it.",
+            message,
             key=endpoint.key,
             also=tuple(s.source for s in stories),
         )
