@@ -84,6 +84,8 @@ def test_a_team_pastes_a_design_and_reads_its_traceability(
     page.locator("#findings .pager").first.get_by_text("Next").click()
     expect(page.locator("#findings .pager").first).to_contain_text("21\u2013")
     # A filter narrows the list in place (htmx), back to its first page.
+    # htmx binds the swapped-in form when it settles: a change before that would go unheard.
+    page.wait_for_function("() => !document.querySelector('.htmx-settling, .htmx-swapping, .htmx-added')")
     with page.expect_response(lambda response: "analyzer=traceability" in response.url):
         page.select_option("select[name=analyzer]", "traceability")
     expect(page.locator("#findings .finding").first).to_contain_text("trace.")
