@@ -10,6 +10,7 @@ ENGINES = [
     "apps.reports.engine.report",
     "apps.security.engine.review",
     "apps.sandbox.engine",
+    "apps.endpoints.engine.analyzer",
 ]
 
 

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "apps.queryplans",
     "apps.sandbox",
     "apps.migrations_preview",
+    "apps.endpoints",
 ]
 
 MIDDLEWARE = [
@@ -176,6 +177,8 @@ DESIGN_MAX_YAML_NODES = env_int("DESIGN_MAX_YAML_NODES", 5_000_000)
 DESIGN_MAX_SCHEMA_DEPTH = env_int("DESIGN_MAX_SCHEMA_DEPTH", 64)
 # An API with more operations than this is refused (Microsoft Graph, among the largest, has 11,422).
 DESIGN_MAX_OPERATIONS = env_int("DESIGN_MAX_OPERATIONS", 25_000)
+# Largest page a generated list operation serves (a story or the spec may ask for less).
+ENDPOINTS_MAX_PAGE_SIZE = env_int("ENDPOINTS_MAX_PAGE_SIZE", 100)
 # How long the live validation keeps its answer for a document it has already parsed.
 DESIGN_VALIDATION_CACHE_SECONDS = env_int("DESIGN_VALIDATION_CACHE_SECONDS", 600)
 # Live validation of the paste form: how long the browser waits after the last key stroke.

@@ -70,6 +70,7 @@ def analyzer_context(*, with_sandbox: bool, detect_renames: bool = True) -> Anal
         ),
         calibration_max_tables=settings.MIGRATION_CALIBRATION_MAX_TABLES,
         detect_renames=detect_renames,
+        endpoints_max_page_size=settings.ENDPOINTS_MAX_PAGE_SIZE,
     )
 
 

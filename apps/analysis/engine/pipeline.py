@@ -42,6 +42,8 @@ class AnalyzerContext:
     calibration_max_tables: int = 40
     # A column or table that changed name: a rename (True) or a drop and an add (False).
     detect_renames: bool = True
+    # Largest page a generated list operation serves.
+    endpoints_max_page_size: int = 100
 
 
 AnalyzerRun = Callable[[DesignModel, DesignModel | None, AnalyzerContext], tuple[list[Finding], dict[str, object]]]
@@ -91,6 +93,15 @@ def _migrations(
     )
 
 
+def _endpoints(
+    model: DesignModel, base: DesignModel | None, context: AnalyzerContext
+) -> tuple[list[Finding], dict[str, object]]:
+    # Imported on use: writing models.py from the migration preview's states loads Django.
+    from apps.endpoints.engine.analyzer import analyze_endpoints
+
+    return analyze_endpoints(model, max_page_size=context.endpoints_max_page_size)
+
+
 ANALYZERS: tuple[AnalyzerSpec, ...] = (
     AnalyzerSpec("traceability", "Traceability", _traceability, compares=True),
     AnalyzerSpec("security", "Security checklist", _security, compares=True),
@@ -101,12 +112,7 @@ ANALYZERS: tuple[AnalyzerSpec, ...] = (
         None,
         "not built yet: EXPLAIN-based plan analysis is planned",
     ),
-    AnalyzerSpec(
-        "endpoints",
-        "Generated endpoints",
-        None,
-        "not built yet: DRF code generation is planned",
-    ),
+    AnalyzerSpec("endpoints", "Generated endpoints", _endpoints),
 )
 ANALYZER_NAMES: tuple[str, ...] = tuple(a.name for a in ANALYZERS)
 

@@ -27,7 +27,13 @@ _MARK_IN_SOURCE = re.compile(r"(?<!\\)((?:\\\\)*)" + re.escape(PERCENT_MARK.enco
 def migration_source(migration: Migration) -> str:
     """The file Django's writer prints, with the design's `%` as `%%` in raw SQL expressions (how
     Django's formatting of constraint and default SQL expects them)."""
-    return _MARK_IN_SOURCE.sub(lambda match: match.group(1) + "%%", MigrationWriter(migration).as_string())
+    return percent_marks_as_sql(MigrationWriter(migration).as_string())
+
+
+def percent_marks_as_sql(source: str) -> str:
+    """Python source holding the design's expressions (a migration, or models.py written from the
+    same states) with each `%` mark written `%%`, as Django's raw SQL expressions expect."""
+    return _MARK_IN_SOURCE.sub(lambda match: match.group(1) + "%%", source)
 
 
 def names_django_cannot_write(*designs: DesignModel | None) -> list[str]:

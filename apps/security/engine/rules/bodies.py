@@ -10,52 +10,13 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from apps.designs.engine.model import ApiDocument
+from apps.designs.engine.privileged import PRIVILEGED_FIELDS, SECRET_FIELDS
 from apps.designs.engine.structured import escape_pointer_part, pointer, resolve_pointer
 from apps.security.engine.reporter import Review
 from apps.security.engine.rules.common import deref, each_operation, name_facts
 
-_PRIVILEGED = {
-    "is_staff",
-    "is_admin",
-    "is_superuser",
-    "admin",
-    "role",
-    "roles",
-    "permissions",
-    "scopes",
-    "owner",
-    "owner_id",
-    "status",
-    "balance",
-    "credit",
-    "credits",
-    "verified",
-    "is_verified",
-    "email_verified",
-    "approved",
-    "is_active",
-    "tier",
-    "plan",
-    "tenant_id",
-    "created_by",
-    "superuser",
-}
-_SECRET_FIELDS = {
-    "password",
-    "password_hash",
-    "secret",
-    "client_secret",
-    "api_key",
-    "apikey",
-    "private_key",
-    "card_number",
-    "pan",
-    "cvv",
-    "cvc",
-    "card_cvv",
-    "ssn",
-    "pin",
-}
+_PRIVILEGED = PRIVILEGED_FIELDS
+_SECRET_FIELDS = SECRET_FIELDS
 # Card numbers are secrets only where payments are: the operation, the schema or a sibling says so.
 _CARD_FIELDS = frozenset({"card_number", "pan"})
 _PAYMENT_WORDS = re.compile(

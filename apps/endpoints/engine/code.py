@@ -1,0 +1,108 @@
+"""Python source written the way `ruff format` writes it: every call, list, tuple and dict with
+arguments is exploded one item per line with a trailing comma (which the formatter keeps as
+written), every string through `names.literal`. Values are Django's deconstructed fields,
+constraints and indexes, and plain data."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from apps.endpoints.engine.names import literal
+
+INDENT = "    "
+
+
+def block(text: str, level: int) -> str:
+    """`text` with every line after the first indented by `level` steps (for nesting)."""
+    pad = INDENT * level
+    return "\n".join(line if i == 0 or not line else pad + line for i, line in enumerate(text.split("\n")))
+
+
+def call(func: str, args: Iterable[str] = (), kwargs: Iterable[tuple[str, str]] = ()) -> str:
+    items = [*args, *(f"{k}={v}" for k, v in kwargs)]
+    if not items:
+        return f"{func}()"
+    inner = "".join(f"{INDENT}{block(item, 1)},\n" for item in items)
+    return f"{func}(\n{inner})"
+
+
+def sequence(items: Iterable[str], brackets: str = "[]") -> str:
+    rendered = list(items)
+    if not rendered:
+        return brackets
+    inner = "".join(f"{INDENT}{block(item, 1)},\n" for item in rendered)
+    return f"{brackets[0]}\n{inner}{brackets[1]}"
+
+
+def mapping(items: Iterable[tuple[str, str]]) -> str:
+    rendered = list(items)
+    if not rendered:
+        return "{}"
+    inner = "".join(f"{INDENT}{block(k, 1)}: {block(v, 1)},\n" for k, v in rendered)
+    return "{\n" + inner + "}"
+
+
+class Printer:
+    """Turns deconstructed Django values into source, collecting the imports they need."""
+
+    def __init__(self) -> None:
+        self.imports: set[tuple[str, str]] = set()  # (module, name)
+
+    def name_for(self, path: str) -> str:
+        module, _, name = path.rpartition(".")
+        if module == "django.db.models" or (module.startswith("django.db.models.") and self._in_models(name)):
+            return f"models.{name}"
+        self.imports.add((module, name))
+        return name
+
+    @staticmethod
+    def _in_models(name: str) -> bool:
+        from django.db import models
+
+        return hasattr(models, name)
+
+    def value(self, value: Any) -> str:
+        from django.db import models
+
+        if isinstance(value, str):
+            return literal(value)
+        if value is None or isinstance(value, bool | int):
+            return repr(value)
+        if isinstance(value, float):
+            return repr(value) if math.isfinite(value) else f"float({literal(repr(value))})"
+        if isinstance(value, list):
+            return sequence(self.value(v) for v in value)
+        if isinstance(value, tuple):
+            if len(value) == 1:
+                return "(\n" + INDENT + block(self.value(value[0]), 1) + ",\n)"
+            return sequence((self.value(v) for v in value), "()")
+        if isinstance(value, dict):
+            return mapping((self.value(k), self.value(v)) for k, v in value.items())
+        if isinstance(value, models.Q):
+            path, args, kwargs = value.deconstruct()
+            return call(
+                self.name_for(path),
+                (self.value(a) for a in args),
+                ((k, self.value(v)) for k, v in sorted(kwargs.items())),
+            )
+        if callable(value) and hasattr(value, "__name__") and not hasattr(value, "deconstruct"):
+            if getattr(models, value.__name__, None) is value:
+                return f"models.{value.__name__}"
+            return self.name_for(f"{value.__module__}.{value.__qualname__}")
+        if hasattr(value, "deconstruct"):
+            deconstructed = value.deconstruct()
+            path, args, kwargs = deconstructed[-3:]
+            return call(
+                self.name_for(path),
+                (self.value(a) for a in args),
+                ((k, self.value(v)) for k, v in kwargs.items()),
+            )
+        raise TypeError(f"cannot write a {type(value).__name__} as source")
+
+    def import_lines(self) -> list[str]:
+        by_module: dict[str, set[str]] = {}
+        for module, name in self.imports:
+            by_module.setdefault(module, set()).add(name)
+        return [f"from {module} import {', '.join(sorted(names))}" for module, names in sorted(by_module.items())]

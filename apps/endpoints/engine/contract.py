@@ -1,0 +1,203 @@
+"""tests/test_contract.py of the generated app: one test per operation, calling it through DRF's
+test client and checking the status code and the response's shape against the spec."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from apps.designs.engine.structured import resolve_pointer
+from apps.endpoints.engine.code import call, mapping, sequence
+from apps.endpoints.engine.names import Names, literal
+from apps.endpoints.engine.schemas import types_of
+
+_EXAMPLE_DEPTH = 4
+
+
+def contract_tests(planned: list[tuple[Any, str]], data: Mapping[str, Any], app: str) -> str:
+    names = Names("test_contract.py")
+    names.reserve("pytest", "APIClient", "User", "Group", "client_for", "check_shape")
+    tests = []
+    for op, label in planned:
+        endpoint = op.endpoint
+        name = names.claim(f"test {label}", fallback="test_operation")
+        if not name.startswith("test_"):
+            name = names.claim(f"test operation {name}")
+        url = endpoint.full_path
+        for raw in op.kwargs:
+            url = url.replace("{" + raw + "}", "1" if _param_type(endpoint, raw) == "integer" else "x")
+        statuses = sorted({int(r.status) for r in endpoint.responses if r.status.isdigit()})
+        documented_default = any(r.status == "default" for r in endpoint.responses)
+        shapes: dict[int, tuple[str, str] | None] = {}
+        for response in endpoint.responses:
+            if response.status.isdigit() and response.body and response.body.schema_pointer:
+                schema = _deref(data, resolve_pointer(data, response.body.schema_pointer))
+                shapes[int(response.status)] = _shape(schema)
+        body = None
+        if endpoint.request_body and endpoint.request_body.schema_pointer:
+            body = _example(_deref(data, resolve_pointer(data, endpoint.request_body.schema_pointer)), data, 0)
+        headers = {}
+        for param in endpoint.parameters:
+            if param.location == "header" and param.required:
+                headers["HTTP_" + param.name.upper().replace("-", "_")] = "contract-test-1"
+        lines = []
+        if op.action == "not_implemented":
+            lines.append(
+                "@pytest.mark.xfail(reason="
+                + literal("no table backs this operation: it answers 501 until written")
+                + ", strict=True)"
+            )
+        lines.append(f"def {name}(django_user_model):")
+        lines.append(
+            "    client = "
+            + _nest(
+                call(
+                    "client_for",
+                    ("django_user_model",),
+                    [("public", repr(bool(op.public))), ("roles", _tuple(literal(r) for r in op.roles))],
+                )
+            )
+        )
+        request_kwargs = [("format", literal("json"))]
+        if body is not None:
+            request_kwargs.insert(0, ("data", _value(body)))
+        for header, value in headers.items():
+            request_kwargs.append((header, literal(value)))
+        method = endpoint.method.lower()
+        lines.append(f"    response = {_nest(call(f'client.{method}', (literal(url),), request_kwargs))}")
+        if statuses and not documented_default:
+            lines.append(f"    assert response.status_code in {_nest(_tuple(str(s) for s in statuses))}")
+        for status, shape in sorted(shapes.items()):
+            if shape is not None:
+                lines.append(f"    if response.status_code == {status}:")
+                lines.append("        " + _nest(_nest(call("check_shape", ("response.json()", *shape)))))
+        tests.append("\n".join(lines))
+    head = '''import pytest
+from django.contrib.auth.models import Group
+from rest_framework.test import APIClient
+
+
+def client_for(user_model, *, public, roles):
+    """A client as the operation's caller: anonymous for a public one, else a user in `roles`."""
+    client = APIClient()
+    if not public:
+        user = user_model.objects.create_user(username="contract", password="contract-test-password")
+        for role in roles:
+            user.groups.add(Group.objects.get_or_create(name=role)[0])
+        client.force_authenticate(user=user)
+    return client
+
+
+def check_shape(body, kind, keys):
+    """The response's JSON has the spec's shape: an array, or an object with only the documented keys."""
+    if kind == "array":
+        assert isinstance(body, list)
+    elif kind == "object":
+        assert isinstance(body, dict)
+        if keys is not None:
+            assert set(body) <= set(keys), sorted(set(body) - set(keys))
+'''
+    marks = "pytestmark = pytest.mark.django_db\n"
+    return head + "\n\n" + marks + ("\n\n" + "\n\n\n".join(tests) if tests else "") + "\n"
+
+
+def _param_type(endpoint: Any, raw: str) -> str | None:
+    return next((p.schema_type for p in endpoint.parameters if p.location == "path" and p.name == raw), None)
+
+
+def _deref(data: Mapping[str, Any], schema: Any) -> Any:
+    for _ in range(16):
+        ref = schema.get("$ref") if isinstance(schema, dict) else None
+        if not isinstance(ref, str):
+            return schema
+        schema = resolve_pointer(data, ref)
+    return schema
+
+
+def _shape(schema: Any) -> tuple[str, str] | None:
+    """(kind, documented keys or None) as source, for check_shape."""
+    if not isinstance(schema, dict):
+        return None
+    kind, _ = types_of(schema)
+    if kind == "array":
+        return literal("array"), "None"
+    props = schema.get("properties")
+    if kind == "object" or isinstance(props, dict):
+        closed = isinstance(props, dict) and schema.get("additionalProperties") is False
+        keys = sequence(literal(str(k)) for k in props) if closed and isinstance(props, dict) else "None"
+        return literal("object"), keys
+    return None
+
+
+def _example(schema: Any, data: Mapping[str, Any], depth: int) -> Any:
+    """A value the schema accepts, for the request's body (readOnly properties left out)."""
+    schema = _deref(data, schema)
+    if not isinstance(schema, dict) or depth > _EXAMPLE_DEPTH:
+        return None
+    for part in ("oneOf", "anyOf"):
+        if isinstance(schema.get(part), list) and schema[part]:
+            return _example(schema[part][0], data, depth + 1)
+    if isinstance(schema.get("enum"), list) and schema["enum"]:
+        return schema["enum"][0]
+    kind, _ = types_of(schema)
+    props: dict[str, Any] = {}
+    for part in schema.get("allOf") or ():
+        merged = _example(part, data, depth + 1)
+        if isinstance(merged, dict):
+            props.update(merged)
+    if kind == "object" or isinstance(schema.get("properties"), dict):
+        for key, sub in (schema.get("properties") or {}).items():
+            sub = _deref(data, sub)
+            if isinstance(sub, dict) and sub.get("readOnly") is True:
+                continue
+            props[str(key)] = _example(sub, data, depth + 1)
+        return props
+    if props:
+        return props
+    fmt = schema.get("format")
+    if kind == "string":
+        return {
+            "date-time": "2026-01-01T00:00:00Z",
+            "date": "2026-01-01",
+            "email": "contract@example.com",
+            "uri": "https://example.com/",
+            "uuid": "00000000-0000-4000-8000-000000000001",
+        }.get(fmt if isinstance(fmt, str) else "", "x" * max(1, min(int(schema.get("minLength", 1) or 1), 64)))
+    if kind == "integer":
+        minimum = schema.get("minimum")
+        return int(minimum) if isinstance(minimum, int | float) and not isinstance(minimum, bool) else 1
+    if kind == "number":
+        return 1.0
+    if kind == "boolean":
+        return False
+    if kind == "array":
+        item = _example(schema.get("items"), data, depth + 1)
+        return [item] if item is not None else []
+    return None
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, dict):
+        return mapping((literal(str(k)), _value(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return sequence(_value(v) for v in value)
+    if isinstance(value, str):
+        return literal(value)
+    if isinstance(value, bool) or value is None or isinstance(value, int):
+        return repr(value)
+    if isinstance(value, float):
+        return repr(value) if value == value and abs(value) != float("inf") else "0.0"
+    return "None"
+
+
+def _tuple(items: Any) -> str:
+    rendered = list(items)
+    if not rendered:
+        return "()"
+    if len(rendered) == 1:
+        return f"({rendered[0]},)"
+    return sequence(rendered, "()")
+
+
+def _nest(expr: str) -> str:
+    return expr.replace("\n", "\n    ")

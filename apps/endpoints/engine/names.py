@@ -1,0 +1,143 @@
+"""Names and literals from a paste, made safe to place in generated Python.
+
+Every identifier the generated code declares goes through `Names.claim`: ASCII letters, digits
+and `_` only (a unicode look-alike of a keyword or of `__import__` cannot survive), no leading
+or trailing `_` (so no dunder), never a keyword, never a name the module or class already holds,
+and, at module level, never a builtin. What was renamed is listed (`Names.renamed`) for the
+report. Every string from the paste is written by `literal`, which is `repr` with the quote
+style `ruff format` prefers, so nothing from the paste is ever code.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+_NOT_WORD = re.compile(r"[^A-Za-z0-9]+")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+BUILTINS = frozenset(dir(builtins))
+# Attributes a Django model already has: a field of that name would replace the framework's own.
+MODEL_ATTRIBUTES = frozenset(
+    {
+        "objects",
+        "pk",
+        "Meta",
+        "save",
+        "delete",
+        "clean",
+        "full_clean",
+        "check",
+        "refresh_from_db",
+        "serializable_value",
+        "DoesNotExist",
+        "MultipleObjectsReturned",
+    }
+)
+# The same for a DRF serializer and a django-filter FilterSet.
+FRAMEWORK_ATTRIBUTES = MODEL_ATTRIBUTES | frozenset(
+    {
+        "data",
+        "errors",
+        "fields",
+        "instance",
+        "initial_data",
+        "validated_data",
+        "context",
+        "is_valid",
+        "create",
+        "update",
+        "to_representation",
+        "to_internal_value",
+        "validate",
+        "partial",
+        "many",
+        "root",
+        "parent",
+        "source",
+        "request",
+        "queryset",
+        "form",
+        "qs",
+        "filters",
+        "base_filters",
+        "declared_filters",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Renamed:
+    scope: str  # where the name lives: a module, or a class of one
+    original: str  # as the paste wrote it
+    name: str  # what the generated code calls it
+    why: str
+
+
+def words(raw: str) -> list[str]:
+    """The ASCII words of a name: `customerId` -> [customer, id], `Idempotency-Key` -> [idempotency, key]."""
+    folded = unicodedata.normalize("NFKD", raw).encode("ascii", "ignore").decode("ascii")
+    return [w.lower() for part in _NOT_WORD.split(folded) for w in _CAMEL.split(part) if w]
+
+
+def snake(raw: str) -> str:
+    return "_".join(words(raw))
+
+
+def camel(raw: str) -> str:
+    return "".join(w.capitalize() for w in words(raw))
+
+
+@dataclass(slots=True)
+class Names:
+    """The identifiers one scope (a module, or a class body) has given out."""
+
+    scope: str
+    module_level: bool = True
+    reserved: frozenset[str] = FRAMEWORK_ATTRIBUTES
+    taken: set[str] = field(default_factory=set)
+    renamed: list[Renamed] = field(default_factory=list)
+
+    def reserve(self, *names: str) -> None:
+        self.taken.update(names)
+
+    def claim(self, raw: str, *, style: str = "snake", fallback: str = "item", record: bool = True) -> str:
+        """A safe identifier for `raw` in this scope, unique within it; listed in `renamed` when it
+        differs from `raw` and `record` (False for names the generator composes itself)."""
+        base = snake(raw) if style == "snake" else camel(raw)
+        why = ""
+        if not base:
+            base, why = fallback, "has no ASCII letters or digits"
+        if base[0].isdigit():
+            base, why = f"{fallback}_{base}", why or "starts with a digit"
+        if keyword.iskeyword(base):  # soft keywords (match, type) are legal names
+            base, why = f"{base}_value" if style == "snake" else f"{base}Value", "is a Python keyword"
+        elif self.module_level and base in BUILTINS:
+            base, why = f"{base}_value" if style == "snake" else f"{base}Value", "is a Python builtin"
+        elif base in self.reserved:
+            base, why = f"{base}_value" if style == "snake" else f"{base}Value", "is a Django or DRF attribute"
+        name, number = base, 1
+        while name in self.taken:
+            number += 1
+            name = f"{base}_{number}" if style == "snake" else f"{base}{number}"
+        if name != base:
+            why = why or "another name became the same identifier"
+        self.taken.add(name)
+        if name != raw and record:
+            self.renamed.append(Renamed(self.scope, raw, name, why or "written as a Python identifier"))
+        return name
+
+
+def literal(value: str) -> str:
+    """`repr(value)`, in double quotes unless that needs more escapes (what `ruff format` writes)."""
+    written = repr(value)
+    if written.startswith("'") and '"' not in value:
+        # repr chose single quotes although the text has no double quote: it has no single
+        # quote either (repr prefers double quotes only then), so the body needs no change.
+        return '"' + written[1:-1] + '"'
+    if written.startswith("'") and value.count('"') <= value.count("'"):
+        body = written[1:-1].replace("\\'", "'").replace('"', '\\"')
+        return '"' + body + '"'
+    return written

@@ -1,0 +1,200 @@
+"""OpenAPI schemas as DRF serializer fields: each component schema written once (linear in the
+document, never a walk of the inlined tree), nested ones by name, cycles as JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from apps.endpoints.engine.code import call, sequence
+from apps.endpoints.engine.names import Names, literal
+
+COMPONENT = "#/components/schemas/"
+MAX_DEPTH = 8  # inline objects nested deeper are JSON (a component is a class: its depth restarts)
+
+
+def ref_name(schema: Any) -> str | None:
+    ref = schema.get("$ref") if isinstance(schema, dict) else None
+    if isinstance(ref, str) and ref.startswith(COMPONENT) and "/" not in ref[len(COMPONENT) :]:
+        return ref[len(COMPONENT) :].replace("~1", "/").replace("~0", "~")
+    return None
+
+
+def types_of(schema: Mapping[str, Any]) -> tuple[str | None, bool]:
+    """(the non-null type, nullable) under 3.0 (`nullable`) and 3.1 (`type: [x, "null"]`)."""
+    kind = schema.get("type")
+    nullable = bool(schema.get("nullable"))
+    if isinstance(kind, list):
+        nullable = nullable or "null" in kind
+        rest = [k for k in kind if k != "null"]
+        kind = rest[0] if len(rest) == 1 else None
+    return (kind if isinstance(kind, str) else None), nullable
+
+
+@dataclass
+class SerializerWriter:
+    """Writes plain serializers for component schemas and inline bodies into one module."""
+
+    components: Mapping[str, Any]
+    resolve: Callable[[str], Any]
+    names: Names
+    classes: dict[str, str] = field(default_factory=dict)  # component -> class name
+    blocks: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    renames: list[str] = field(default_factory=list)  # rename_fields(...) calls after the classes
+    _busy: set[str] = field(default_factory=set)
+
+    def component(self, name: str) -> str | None:
+        """The class for a component schema (written on first use), None for a non-object or a cycle."""
+        if name in self.classes:
+            return self.classes[name]
+        if name in self._busy:
+            return None
+        schema = self.components.get(name)
+        if not isinstance(schema, dict):
+            return None
+        props = self.properties(schema)
+        if props is None:
+            return None
+        self._busy.add(name)
+        class_name = self.names.claim(name + "Serializer", style="camel", fallback="Schema", record=False)
+        self.write_class(class_name, props, where=f"schema {name}")
+        self._busy.discard(name)
+        self.classes[name] = class_name
+        return class_name
+
+    def properties(self, schema: Mapping[str, Any], depth: int = 0) -> tuple[dict[str, Any], set[str]] | None:
+        """(properties, required) of an object schema, allOf parts merged; None when not an object."""
+        if depth > MAX_DEPTH:
+            return None
+        target = schema
+        name = ref_name(schema)
+        if name is not None:
+            target = self.components.get(name)
+            if not isinstance(target, dict):
+                return None
+        props: dict[str, Any] = {}
+        required: set[str] = set()
+        for part in target.get("allOf") or ():
+            merged = self.properties(part, depth + 1) if isinstance(part, dict) else None
+            if merged is None:
+                return None
+            props.update(merged[0])
+            required |= merged[1]
+        own = target.get("properties")
+        if isinstance(own, dict):
+            props.update({str(k): v for k, v in own.items()})
+        if isinstance(target.get("required"), list):
+            required |= {str(r) for r in target["required"]}
+        kind, _ = types_of(target)
+        if not props and kind != "object" and not target.get("allOf"):
+            return None
+        return props, required
+
+    def write_class(self, class_name: str, props_required: tuple[dict[str, Any], set[str]], *, where: str) -> None:
+        props, required = props_required
+        scope = Names(class_name, module_level=False)
+        lines = [f"class {class_name}(serializers.Serializer):"]
+        renamed: list[tuple[str, str]] = []
+        for prop, schema in props.items():
+            attribute = scope.claim(prop, fallback="field")
+            if attribute != prop:
+                renamed.append((attribute, prop))
+            expr = self.field(schema if isinstance(schema, dict) else {}, required=prop in required, where=where)
+            lines.append(f"    {attribute} = {_indent(expr)}")
+        if len(lines) == 1:
+            lines.append("    pass")
+        self.blocks.append("\n".join(lines))
+        if renamed:
+            mapping = "{\n" + "".join(f"        {literal(a)}: {literal(p)},\n" for a, p in renamed) + "    }"
+            self.renames.append(f"rename_fields(\n    {class_name},\n    {mapping},\n)")
+
+    def field(self, schema: Mapping[str, Any], *, required: bool, where: str, depth: int = 0) -> str:
+        kwargs: list[tuple[str, str]] = []
+        if schema.get("readOnly") is True:
+            kwargs.append(("read_only", "True"))
+        else:
+            if not required:
+                kwargs.append(("required", "False"))
+            if schema.get("writeOnly") is True:
+                kwargs.append(("write_only", "True"))
+        return self._field(schema, kwargs, where=where, depth=depth)
+
+    def _field(self, schema: Mapping[str, Any], kwargs: list[tuple[str, str]], *, where: str, depth: int) -> str:
+        name = ref_name(schema)
+        if name is not None:
+            target = self.components.get(name)
+            if isinstance(target, dict) and self.properties(target) is None:
+                return self._field(target, kwargs, where=where, depth=depth + 1)
+            class_name = self.component(name)
+            if class_name is None:
+                self.notes.append(f"{where}: {name} refers back to itself; it is accepted as any JSON value")
+                return call("serializers.JSONField", (), kwargs)
+            return call(class_name, (), kwargs)
+        kind, nullable = types_of(schema)
+        if nullable:
+            kwargs = [*kwargs, ("allow_null", "True")]
+        for union in ("oneOf", "anyOf"):
+            if schema.get(union):
+                self.notes.append(f"{where}: {union} is accepted as any JSON value; DRF has no union field")
+                return call("serializers.JSONField", (), kwargs)
+        if schema.get("allOf") and depth < MAX_DEPTH:
+            props = self.properties(schema, depth)
+            if props is None:
+                return call("serializers.JSONField", (), kwargs)
+            return call("serializers.DictField", (), kwargs)
+        enum = schema.get("enum")
+        if isinstance(enum, list) and enum and all(isinstance(v, str | int) and not isinstance(v, bool) for v in enum):
+            choices = sequence(literal(v) if isinstance(v, str) else repr(v) for v in enum)
+            return call("serializers.ChoiceField", (), [("choices", choices), *kwargs])
+        if kind == "string":
+            fmt = schema.get("format")
+            special = {
+                "date-time": "DateTimeField",
+                "date": "DateField",
+                "time": "TimeField",
+                "email": "EmailField",
+                "uri": "URLField",
+                "url": "URLField",
+                "uuid": "UUIDField",
+                "ipv4": "IPAddressField",
+                "ipv6": "IPAddressField",
+                "binary": "FileField",
+            }.get(fmt if isinstance(fmt, str) else "")
+            if special:
+                return call(f"serializers.{special}", (), kwargs)
+            extra = [
+                (key, str(schema[src]))
+                for src, key in (("maxLength", "max_length"), ("minLength", "min_length"))
+                if type(schema.get(src)) is int and schema[src] >= 0
+            ]
+            return call("serializers.CharField", (), [*extra, *kwargs])
+        if kind == "integer" or kind == "number":
+            extra = []
+            for src, key in (("minimum", "min_value"), ("maximum", "max_value")):
+                value = schema.get(src)
+                if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) < 1e15:
+                    extra.append((key, repr(value)))
+            cls = "IntegerField" if kind == "integer" else "FloatField"
+            return call(f"serializers.{cls}", (), [*extra, *kwargs])
+        if kind == "boolean":
+            return call("serializers.BooleanField", (), kwargs)
+        if kind == "array":
+            items = schema.get("items")
+            if isinstance(items, dict) and depth < MAX_DEPTH:
+                item_name = ref_name(items)
+                class_name = self.component(item_name) if item_name is not None else None
+                if class_name is not None:
+                    return call(class_name, (), [("many", "True"), *kwargs])
+                child = self._field(items, [], where=where, depth=depth + 1)
+                return call("serializers.ListField", (), [("child", child), *kwargs])
+            return call("serializers.ListField", (), kwargs)
+        if kind == "object" or isinstance(schema.get("properties"), dict):
+            return call("serializers.DictField", (), kwargs)
+        return call("serializers.JSONField", (), kwargs)
+
+
+def _indent(expr: str) -> str:
+    """A multi-line expression placed after `name = ` inside a class body."""
+    return expr.replace("\n", "\n    ")

@@ -1,0 +1,261 @@
+"""What the generated views, permissions, pagination and idempotency share (no design-specific code)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework import generics, pagination, permissions, status
+from rest_framework.exceptions import MethodNotAllowed, NotFound, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def owner_id(request: Request) -> Any:
+    """The id of the owner row (e.g. the customer) the caller is: the user's attribute named by
+    the DESIGN_OWNER_ATTRIBUTE setting (by default the user's own primary key)."""
+    return getattr(request.user, getattr(settings, "DESIGN_OWNER_ATTRIBUTE", "pk"), None)
+
+
+def max_page_size() -> int:
+    return int(getattr(settings, "API_MAX_PAGE_SIZE", 100))
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation of a path: what it does, with which serializers, and what guards it."""
+
+    action: str  # list, retrieve, create, update, partial_update, destroy, not_implemented
+    status: int = 200
+    input: Any = None
+    output: Any = None
+    permissions: tuple[Any, ...] = ()
+    throttles: tuple[Any, ...] = ()
+    pagination: Any = None
+    filterset: Any = None
+    # Columns set from the path (column -> URL keyword) when rows are read and created.
+    parents: dict[str, str] = field(default_factory=dict)
+    # The lookup to the owner's id ("customer_id", "order__customer_id", "pk"), "" if none.
+    owner: str = ""
+    # The URL keyword that names the owner's row itself (404 when it is not the caller's).
+    owner_kwarg: str = ""
+    lookup_kwarg: str = ""
+    # Column set from the Idempotency-Key header on create, "" if none.
+    idempotency_column: str = ""
+    idempotent: bool = False
+    idempotency_required: bool = False
+    # Columns the request does not carry that the row is saved with, from the caller.
+    owner_column: str = ""
+
+
+class DesignView(generics.GenericAPIView):
+    """A path of the API: each method's Operation says what it does."""
+
+    operations: dict[str, Operation] = {}
+    base_queryset: Any = None
+
+    @property
+    def operation(self) -> Operation:
+        if self.request.method not in self.operations:
+            raise MethodNotAllowed(self.request.method)
+        return self.operations[self.request.method]
+
+    def get_queryset(self) -> Any:
+        op = self.operation
+        queryset = self.base_queryset.all()
+        for column, kwarg in op.parents.items():
+            queryset = queryset.filter(**{column: self.kwargs[kwarg]})
+        if op.owner and not self.request.user.is_superuser:
+            queryset = queryset.filter(**{op.owner: owner_id(self.request)})
+        return queryset if queryset.ordered else queryset.order_by("pk")  # pages need an order
+
+    def get_serializer_class(self) -> Any:
+        op = self.operation
+        return op.input or op.output
+
+    def get_permissions(self) -> list[Any]:
+        return [permission() for permission in self.operation.permissions]
+
+    def get_throttles(self) -> list[Any]:
+        return [throttle() for throttle in self.operation.throttles]
+
+    @property
+    def paginator(self) -> Any:
+        if not hasattr(self, "_paginator"):
+            op = self.operation
+            self._paginator = op.pagination() if op.pagination else None
+        return self._paginator
+
+    def filter_queryset(self, queryset: Any) -> Any:
+        op = self.operation
+        if op.filterset is None:
+            return queryset
+        return op.filterset(self.request.query_params, queryset=queryset, request=self.request).qs
+
+    def get_object(self) -> Any:
+        op = self.operation
+        self.lookup_url_kwarg = op.lookup_kwarg
+        self.lookup_field = "pk"
+        return super().get_object()
+
+    def _check_owner_kwarg(self) -> None:
+        op = self.operation
+        mine = str(owner_id(self.request))
+        if op.owner_kwarg and not self.request.user.is_superuser and str(self.kwargs[op.owner_kwarg]) != mine:
+            raise NotFound
+
+    def _dispatch_operation(self, request: Request, **kwargs: Any) -> Response:
+        self._check_owner_kwarg()
+        op = self.operation
+        return getattr(self, f"_{op.action}")(request, op)
+
+    def _list(self, request: Request, op: Operation) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        if page is not None:
+            return self.get_paginated_response(op.output(page, many=True).data)
+        return Response(op.output(queryset[: max_page_size()], many=True).data, status=op.status)
+
+    def _retrieve(self, request: Request, op: Operation) -> Response:
+        instance = self.get_object()
+        return Response(op.output(instance).data if op.output else None, status=op.status)
+
+    def _create(self, request: Request, op: Operation) -> Response:
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        if op.idempotent:
+            if not key and op.idempotency_required:
+                raise ValidationError({IDEMPOTENCY_HEADER: "This header is required."})
+            remembered = cache.get(self._idempotency_cache_key(key)) if key else None
+            if remembered is not None:
+                return Response(remembered[1], status=remembered[0])
+        serializer = op.input(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        values = {column: self.kwargs[kwarg] for column, kwarg in op.parents.items()}
+        if op.owner_column:
+            values[op.owner_column] = owner_id(request)
+        if op.idempotency_column and key:
+            values[op.idempotency_column] = key
+        instance = serializer.save(**values)
+        data = op.output(instance, context=self.get_serializer_context()).data if op.output else None
+        if op.idempotent and key:
+            cache.set(self._idempotency_cache_key(key), (op.status, data), settings.IDEMPOTENCY_KEY_SECONDS)
+        return Response(data, status=op.status)
+
+    def _idempotency_cache_key(self, key: str) -> str:
+        return f"idempotency:{self.request.user.pk}:{self.request.method}:{self.request.path}:{key}"
+
+    def _update(self, request: Request, op: Operation, *, partial: bool = False) -> Response:
+        instance = self.get_object()
+        serializer = op.input(instance, data=request.data, partial=partial, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        instance = serializer.save()
+        data = op.output(instance, context=self.get_serializer_context()).data if op.output else None
+        return Response(data, status=op.status)
+
+    def _partial_update(self, request: Request, op: Operation) -> Response:
+        return self._update(request, op, partial=True)
+
+    def _destroy(self, request: Request, op: Operation) -> Response:
+        self.get_object().delete()
+        return Response(status=op.status)
+
+    def _not_implemented(self, request: Request, op: Operation) -> Response:
+        if op.input is not None and request.method in {"POST", "PUT", "PATCH"}:
+            op.input(data=request.data).is_valid(raise_exception=True)
+        return Response({"detail": "Not implemented yet."}, status=status.HTTP_501_NOT_IMPLEMENTED)
+
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._dispatch_operation(request, **kwargs)
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._dispatch_operation(request, **kwargs)
+
+    def put(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._dispatch_operation(request, **kwargs)
+
+    def patch(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._dispatch_operation(request, **kwargs)
+
+    def delete(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._dispatch_operation(request, **kwargs)
+
+
+class IsOwner(permissions.BasePermission):
+    """Object-level: the row belongs to the caller (the view's owner lookup); superusers pass."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return bool(request.user and request.user.is_authenticated)
+
+    def has_object_permission(self, request: Request, view: Any, obj: Any) -> bool:
+        lookup = view.operation.owner
+        if not lookup or request.user.is_superuser:
+            return True
+        value = obj
+        for part in lookup.split("__"):
+            value = getattr(value, part)
+        return str(value) == str(owner_id(request))
+
+
+class HasRole(permissions.BasePermission):
+    """Function-level: the caller is in one of `roles` (Django groups of those names)."""
+
+    roles: tuple[str, ...] = ()
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        return user.is_superuser or user.groups.filter(name__in=self.roles).exists()
+
+
+class Page(pagination.PageNumberPagination):
+    page_size = 50
+    page_size_query_param: str | None = None
+
+    def get_page_size(self, request: Request) -> int:
+        return min(super().get_page_size(request) or self.page_size, max_page_size())
+
+
+class LimitOffset(pagination.LimitOffsetPagination):
+    default_limit = 50
+
+    def get_limit(self, request: Request) -> int:
+        return min(super().get_limit(request) or self.default_limit, max_page_size())
+
+
+class Cursor(pagination.CursorPagination):
+    page_size = 50
+    ordering = "-pk"
+
+    def get_page_size(self, request: Request) -> int:
+        return min(super().get_page_size(request) or self.page_size, max_page_size())
+
+
+class BareList:
+    """A page answered as the bare array the API documents; the next and previous pages in a
+    Link header (RFC 8288) instead of an envelope."""
+
+    def get_paginated_response(self, data: Any) -> Response:
+        links = [
+            f'<{url}>; rel="{rel}"'
+            for rel, url in (("next", self.get_next_link()), ("prev", self.get_previous_link()))
+            if url
+        ]
+        return Response(data, headers={"Link": ", ".join(links)} if links else None)
+
+
+def rename_fields(serializer: Any, names: dict[str, str]) -> None:
+    """Give declared serializer fields the API's own names where those are not Python identifiers."""
+    declared = serializer._declared_fields
+    for attribute, name in names.items():
+        declared[name] = declared.pop(attribute)
+
+
+def rename_filters(filterset: Any, names: dict[str, str]) -> None:
+    """Give filters the query parameter names the API uses where those are not Python identifiers."""
+    for attribute, name in names.items():
+        filterset.base_filters[name] = filterset.base_filters.pop(attribute)

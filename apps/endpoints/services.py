@@ -1,0 +1,53 @@
+"""Writing a generated app to disk or a zip: the edge around the pure generator."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+from apps.designs.engine.loader import DesignInput, parse_design
+from apps.designs.services import parse_limits
+from apps.endpoints.engine.generate import CannotGenerate, GeneratedFile, generate_app
+from apps.endpoints.engine.project import project_files
+
+# Every entry of a zip gets this time, so that the same design gives the same bytes.
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+class GenerationRefused(Exception):
+    """The design cannot be generated at all; the message is one line saying why."""
+
+
+def generation_files(*, inputs: DesignInput, max_page_size: int) -> tuple[GeneratedFile, ...]:
+    """Parse the design and generate the app and its project (raises GenerationRefused)."""
+    parsed = parse_design(inputs, limits=parse_limits())
+    if not parsed.ok:
+        first = parsed.fatal[0]
+        where = f"{first.source.document}:{first.source.line}" if first.source.line else first.source.document
+        raise GenerationRefused(f"{where}: {first.message}")
+    try:
+        generation = generate_app(parsed.model, max_page_size=max_page_size)
+    except CannotGenerate as exc:
+        raise GenerationRefused(str(exc)) from None
+    return project_files(generation)
+
+
+def generation_write(*, files: tuple[GeneratedFile, ...], target: Path) -> None:
+    """Write the files under `target` (created if absent); paths are the generator's own."""
+    for file in files:
+        path = target / file.path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(file.content, encoding="utf-8")
+
+
+def generation_zip(*, files: tuple[GeneratedFile, ...]) -> bytes:
+    """The files as a zip whose bytes depend on the files only."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for file in sorted(files, key=lambda f: f.path):
+            info = zipfile.ZipInfo(file.path, date_time=_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, file.content.encode("utf-8"))
+    return buffer.getvalue()
