@@ -25,6 +25,7 @@ def test_a_literal_reads_back_as_the_same_text(text: str) -> None:
     assert ast.literal_eval(written) == text
     tree = ast.parse(written, mode="eval")
     assert isinstance(tree.body, ast.Constant)
+    assert written.isascii()  # no look-alike letter, no bidirectional control as itself
 
 
 @pytest.mark.parametrize(

@@ -648,13 +648,20 @@ def _model_serializer(
                     + _nest(call("serializers.PrimaryKeyRelatedField", (), [("read_only", "True")]))
                 )
         elif column is not None:
-            if attribute != column.name:
+            if attribute != column.name or attribute != prop:
+                # The API's name is not the model field's: declared, reading the field by `source`.
                 kwargs = [("source", literal(column.name))]
                 if readonly or privileged or column.primary:
                     kwargs.append(("read_only", "True"))
-                declared.append(
-                    f"    {attribute} = {_nest(call('serializers.ReadOnlyField' if kwargs[-1][0] == 'read_only' else 'serializers.JSONField', (), kwargs))}"
-                )
+                    expr = call("serializers.ReadOnlyField", (), kwargs)
+                else:
+                    field_ref = f"models.{info.class_name}._meta.get_field({literal(column.name)})"
+                    if prop_schema.get("writeOnly") is True or lowered in SECRET_FIELDS:
+                        kwargs.append(("write_only", "True"))
+                    if column.nullable or column.has_default:
+                        kwargs.append(("required", "False"))
+                    expr = call("serializers.ModelField", (), [("model_field", field_ref), *kwargs])
+                declared.append(f"    {attribute} = {_nest(expr)}")
             else:
                 fields.append(attribute)
                 if readonly or privileged or column.primary:

@@ -4,8 +4,8 @@ Every identifier the generated code declares goes through `Names.claim`: ASCII l
 and `_` only (a unicode look-alike of a keyword or of `__import__` cannot survive), no leading
 or trailing `_` (so no dunder), never a keyword, never a name the module or class already holds,
 and, at module level, never a builtin. What was renamed is listed (`Names.renamed`) for the
-report. Every string from the paste is written by `literal`, which is `repr` with the quote
-style `ruff format` prefers, so nothing from the paste is ever code.
+report. Every string from the paste is written by `literal`, which is `repr` (ASCII only, the
+quote style `ruff format` prefers), so nothing from the paste is ever code.
 """
 
 from __future__ import annotations
@@ -131,8 +131,10 @@ class Names:
 
 
 def literal(value: str) -> str:
-    """`repr(value)`, in double quotes unless that needs more escapes (what `ruff format` writes)."""
-    written = repr(value)
+    """`value` as Python source: `repr` with every non-ASCII character escaped (`ascii`), so no
+    look-alike letter and no bidirectional control (Trojan Source) reaches the code as itself; in
+    double quotes unless that needs more escapes (what `ruff format` writes)."""
+    written = ascii(value)
     if written.startswith("'") and '"' not in value:
         # repr chose single quotes although the text has no double quote: it has no single
         # quote either (repr prefers double quotes only then), so the body needs no change.

@@ -99,9 +99,12 @@ class SerializerWriter:
         renamed: list[tuple[str, str]] = []
         for prop, schema in props.items():
             attribute = scope.claim(prop, fallback="field")
-            if attribute != prop:
-                renamed.append((attribute, prop))
             expr = self.field(schema if isinstance(schema, dict) else {}, required=prop in required, where=where)
+            if attribute != prop:
+                # The API's own name is given back after the class (rename_fields); the value is
+                # read and validated under the attribute's name.
+                renamed.append((attribute, prop))
+                expr = _with_source(expr, attribute)
             lines.append(f"    {attribute} = {_indent(expr)}")
         if len(lines) == 1:
             lines.append("    pass")
@@ -193,6 +196,14 @@ class SerializerWriter:
         if kind == "object" or isinstance(schema.get("properties"), dict):
             return call("serializers.DictField", (), kwargs)
         return call("serializers.JSONField", (), kwargs)
+
+
+def _with_source(expr: str, attribute: str) -> str:
+    """A field call with `source=` the attribute added as its first keyword."""
+    head, paren, rest = expr.partition("(")
+    if rest == ")":
+        return f"{head}(\n    source={literal(attribute)},\n)"
+    return f"{head}{paren}\n    source={literal(attribute)},{rest[0:] if rest.startswith(chr(10)) else chr(10) + rest}"
 
 
 def _indent(expr: str) -> str:
