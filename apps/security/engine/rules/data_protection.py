@@ -21,6 +21,7 @@ handling they need, the rule's title says which tier.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -211,6 +212,7 @@ _NOT_A_PERSON = re.compile(
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
+@functools.lru_cache(maxsize=16384)
 def _normal(name: str) -> str:
     return _CAMEL.sub("_", name).lower().replace("-", "_")
 
