@@ -417,10 +417,13 @@ def _story_facts(model: DesignModel) -> _StoryFacts:
 
 def _owner_table(model: DesignModel, tables: dict[str, str]) -> str | None:
     """The table whose rows are the callers (customers, users...): the first id a path carries."""
+    if not tables:
+        return None
     for endpoint in model.endpoints:
+        segments = endpoint.full_path.split("/")
         for part in re.findall(r"\{([^}]*)\}", endpoint.full_path):
-            segments = endpoint.full_path.split("/")
-            before = next((s for s in reversed(segments[: segments.index("{" + part + "}")]) if s), "")
+            index = next(i for i, segment in enumerate(segments) if "{" + part + "}" in segment)
+            before = next((s for s in reversed(segments[:index]) if s and "{" not in s), "")
             table = _entity_of(part, tables, before)
             if table and words(_singular(table))[-1:] and words(_singular(table))[-1] in _OWNER_WORDS:
                 return table

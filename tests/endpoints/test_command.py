@@ -1,0 +1,101 @@
+"""`manage.py generate`, run as a process, and the generated projects run in their own processes
+with an empty environment (the generated code is never imported into the test process). The
+generated projects use SQLite for `check`, `makemigrations --check` and `migrate` here (no
+DATABASE_URL in their environment); the proof against PostgreSQL is separate work."""
+
+import importlib.metadata
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from apps.endpoints.engine.generate import generate_app
+from apps.endpoints.engine.project import DEV_PINS, PINS
+from tests.endpoints.helpers import RUFF, SHOP, design_file, run_in_project, write_project
+from tests.public_specs import PARITY, spec_path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _generate(*args: str, seed: str = "0") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONHASHSEED": seed}
+    return subprocess.run(  # noqa: S603 - our own manage.py
+        [sys.executable, "manage.py", "generate", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_the_shop_project_passes_check_makemigrations_and_migrate_in_its_own_process(tmp_path: Path) -> None:
+    result = _generate(str(SHOP), "-o", str(tmp_path / "shop"))
+    assert result.returncode == 0, result.stderr
+    project = tmp_path / "shop"
+    assert (project / "design" / "models.py").is_file() and (project / "manage.py").is_file()
+    for args in (
+        ("manage.py", "check", "--fail-level", "WARNING"),
+        ("manage.py", "makemigrations", "--check", "--dry-run"),
+        ("manage.py", "migrate", "--verbosity", "0"),
+    ):
+        done = run_in_project(project, *args)
+        assert done.returncode == 0, (args, done.stdout + done.stderr)
+
+
+def test_the_same_design_gives_byte_identical_files_whatever_the_hash_seed(tmp_path: Path) -> None:
+    first = _generate(str(SHOP), "-o", str(tmp_path / "a.zip"), "--zip", seed="1")
+    second = _generate(str(SHOP), "-o", str(tmp_path / "b.zip"), "--zip", seed="2")
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (
+            "# Stories only\n\n### S-1: Read\nAs a user, I want to read, so that I know.\n",
+            "no API operation and no table",
+        ),
+        ("# Only prose\n\nNo API, no tables.\n", "design.md:1: "),
+        ("openapi: 3.1.0\ninfo: {title: x}\npaths: [\n", "api.yaml:"),
+    ],
+)
+def test_a_design_that_cannot_be_generated_exits_2_with_a_one_line_reason(
+    tmp_path: Path, content: str, reason: str
+) -> None:
+    path = tmp_path / ("design.md" if content.startswith("#") else "api.yaml")
+    path.write_text(content, encoding="utf-8")
+    result = _generate(str(path), "-o", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("cannot generate: ")
+    assert reason in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_missing_file_exits_2(tmp_path: Path) -> None:
+    result = _generate(str(tmp_path / "nope.md"), "-o", str(tmp_path / "out"))
+    assert result.returncode == 2 and "no such file" in result.stderr
+
+
+@pytest.mark.parametrize("spec", PARITY, ids=lambda s: s.key)
+def test_a_public_openapi_document_generates_a_project_that_passes_check_and_ruff(spec, tmp_path: Path) -> None:
+    generation = generate_app(design_file(spec_path(spec)))
+    assert generation.operations, spec.key
+    assert all(o.generated or o.reason for o in generation.operations)  # never dropped silently
+    project = write_project(generation, tmp_path / spec.key)
+    done = run_in_project(project, "manage.py", "check")
+    assert done.returncode == 0, done.stdout + done.stderr
+    for args in (["format", "--check", "."], ["check", "--no-cache", "."]):
+        result = subprocess.run(  # noqa: S603 - the venv's ruff on our own output
+            [str(RUFF), *args], cwd=project, capture_output=True, text=True, check=False, timeout=60
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_generated_project_pins_the_versions_the_workbench_runs() -> None:
+    for name, version in {**PINS, **DEV_PINS}.items():
+        assert importlib.metadata.version(name.split("[")[0]) == version, name

@@ -1,0 +1,49 @@
+import json
+
+import jsonschema
+
+from apps.analysis.engine.pipeline import analyze
+from apps.designs.engine.limits import ParseLimits
+from apps.designs.engine.loader import DesignInput
+from apps.reports.engine.report import build_report
+from tests.conftest import ROOT
+
+SCHEMA = json.loads((ROOT / "apps" / "reports" / "schema" / "report.schema.json").read_text())
+
+
+def _report(document: str) -> dict:
+    outcome = analyze(DesignInput(document=document, document_name="d.md"), limits=ParseLimits())
+    return build_report(outcome, generated_at="2026-01-01T00:00:00+00:00", tool_version="1.0")
+
+
+def test_every_analysis_reports_the_generated_endpoints_and_that_the_proof_is_not_built(shop_v1: str) -> None:
+    report = _report(shop_v1)
+    jsonschema.validate(report, SCHEMA)
+    status = {a["name"]: a["status"] for a in report["analyzers"]}
+    assert status["endpoints"] == "succeeded"
+    section = report["endpoints"]
+    assert len(section["operations"]) == 11 and all(o["generated"] for o in section["operations"])
+    paths = {f["path"] for f in section["files"]}
+    assert {"design/models.py", "design/views.py", "manage.py", "pyproject.toml"} <= paths
+    assert section["proof"]["status"] == "not built yet" and "not built yet" in section["proof"]["reason"]
+
+
+def test_the_schema_requires_each_operations_generated_flag(shop_v1: str) -> None:
+    report = _report(shop_v1)
+    del report["endpoints"]["operations"][0]["generated"]
+    validator = jsonschema.Draft202012Validator(SCHEMA)
+    assert any("generated" in e.message for e in validator.iter_errors(report))
+
+
+def test_operations_not_generated_are_findings_of_the_endpoints_analyzer() -> None:
+    api = (
+        "```openapi\nopenapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /things:\n    get:\n"
+        "      operationId: listThings\n      responses:\n        '200': {description: ok}\n```\n"
+    )
+    report = _report("# T\n\n" + api)
+    jsonschema.validate(report, SCHEMA)
+    [operation] = report["endpoints"]["operations"]
+    assert operation["generated"] is False and "no table" in operation["reason"]
+    found = [f for f in report["findings"] if f["analyzer"] == "endpoints"]
+    assert [f["rule_id"] for f in found] == ["endpoints.not-generated"]
+    assert found[0]["endpoints"] == ["GET /things"]
