@@ -14,6 +14,8 @@ from rest_framework.test import APIClient
 from apps.accounts.models import Workspace
 from apps.analysis import services
 from apps.analysis.models import AnalysisRun, RunStatus
+from apps.designs.engine.loader import DesignInput
+from apps.designs.services import revision_create
 from tests.factories import make_design
 
 WRITES = ("INSERT", "UPDATE", "DELETE")
@@ -185,3 +187,20 @@ def test_the_run_page_opens_with_the_top_problems_grouped_by_story(
     assert listed == [fp for group in run.report["summary"]["top"] for fp in group["findings"]]
     assert html.index('id="top-problems"') < html.index("<h2>Analyzers</h2>") < html.index('id="findings"')
     assert f"<h3>Story {top[0]['name']}</h3>" in html
+
+
+def test_a_run_against_a_base_revision_shows_new_and_fixed_findings(
+    client: Client, owner: AbstractBaseUser, workspace: Workspace, shop_v1: str, shop_v2: str
+) -> None:
+    design, base = make_design(workspace=workspace, user=owner, document=shop_v1)
+    head = revision_create(design=design, user=owner, texts=DesignInput(document=shop_v2, document_name="v2-design.md"))
+    run = services.run_start(revision=head, user=owner, base_revision=base, only=["traceability", "security"])
+    services.run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    changes = run.report["changes"]
+    assert changes["new"] and changes["unchanged"] and changes["fixed"]
+    assert run.findings.filter(change="new").count() == changes["new"]
+    client.force_login(owner)
+    html = client.get(reverse("analysis:run", kwargs={"run_id": run.pk})).content.decode()
+    assert f"{changes['new']} new, {changes['unchanged']} unchanged, {len(changes['fixed'])} fixed." in html
+    assert '<span class="badge new">new</span>' in html
