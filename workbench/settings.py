@@ -207,6 +207,28 @@ ANALYSIS_POLL_MILLISECONDS = env_int("ANALYSIS_POLL_MILLISECONDS", 1000)
 # yields tens of thousands; one statement for all of them would hold them all in memory twice).
 ANALYSIS_FINDING_BATCH_SIZE = env_int("ANALYSIS_FINDING_BATCH_SIZE", 1000)
 
+# --- Proof of generated endpoints (apps/endpoints/proof.py) -----------------------------------
+# Each step (check, makemigrations, migrate, ruff, schema) runs as its own child process under
+# these limits: wall clock (then its process group is killed), CPU, address space, the largest
+# file it may write, open files.
+ENDPOINTS_PROOF_STEP_SECONDS = env_int("ENDPOINTS_PROOF_STEP_SECONDS", 120)
+ENDPOINTS_PROOF_CPU_SECONDS = env_int("ENDPOINTS_PROOF_CPU_SECONDS", 60)
+ENDPOINTS_PROOF_MEMORY_MB = env_int("ENDPOINTS_PROOF_MEMORY_MB", 1024)
+ENDPOINTS_PROOF_FILE_SIZE_MB = env_int("ENDPOINTS_PROOF_FILE_SIZE_MB", 64)
+ENDPOINTS_PROOF_OPEN_FILES = env_int("ENDPOINTS_PROOF_OPEN_FILES", 256)
+# Characters of each step's output kept (its start and its end).
+ENDPOINTS_PROOF_OUTPUT_CHARS = env_int("ENDPOINTS_PROOF_OUTPUT_CHARS", 20_000)
+# A produced OpenAPI document larger than this is not read back.
+ENDPOINTS_PROOF_SCHEMA_MB = env_int("ENDPOINTS_PROOF_SCHEMA_MB", 32)
+# Connections the child may hold at once to its sandbox database (through the gate).
+ENDPOINTS_PROOF_DB_CONNECTIONS = env_int("ENDPOINTS_PROOF_DB_CONNECTIONS", 3)
+# Directories covered by an empty read-only tmpfs in the child: services' Unix sockets (a
+# PostgreSQL trusting local connections) and the workbench's var/ (its generated secret key).
+ENDPOINTS_PROOF_HIDDEN_PATHS = env_list("ENDPOINTS_PROOF_HIDDEN_PATHS", f"/run,/var/run,{VAR_DIR}")
+# The interpreter and ruff the child runs; empty: the workbench's own (its .venv).
+ENDPOINTS_PROOF_PYTHON = env_str("ENDPOINTS_PROOF_PYTHON", "")
+ENDPOINTS_PROOF_RUFF = env_str("ENDPOINTS_PROOF_RUFF", "")
+
 # --- Celery ------------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)

@@ -1,0 +1,233 @@
+"""The proof's runner: a Django project run in a confined child, on its own sandbox database.
+
+Hand-written projects under tests/fixtures/endpoints/ stand in for generated ones: `good` (a
+model, a serializer, a viewset, urls, drf-spectacular), `broken` (check fails) and `hostile`
+(settings modules that spin, sleep, hog memory, flood the disk, or look for the workbench).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import psycopg
+import pytest
+from django.conf import settings
+
+from apps.endpoints.proof import (
+    STEPS,
+    ProofLimits,
+    ProofRun,
+    ProofUnavailable,
+    proof_limits,
+    proof_run,
+    proof_run_files,
+)
+from apps.sandbox.services import sandbox_config
+from tests.conftest import ROOT
+
+FIXTURES = ROOT / "tests" / "fixtures" / "endpoints"
+
+
+@pytest.fixture
+def limits() -> ProofLimits:
+    """Small limits, so that each hostile project fails within seconds."""
+    return dataclasses.replace(
+        proof_limits(), step_seconds=20, cpu_seconds=3, memory_bytes=512 * 1024 * 1024, file_size_bytes=8 * 1024 * 1024
+    )
+
+
+def _sandbox_left(name: str) -> tuple[bool, bool]:
+    with psycopg.connect(sandbox_config().url(database="postgres"), autocommit=True) as admin:
+        database = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        role = admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone()
+    return database is not None, role is not None
+
+
+def _assert_cleaned_up(run: ProofRun, temp_root: Path) -> None:
+    assert list(temp_root.iterdir()) == []
+    assert _sandbox_left(run.sandbox) == (False, False)
+
+
+def _files(project: Path) -> list[tuple[str, bytes]]:
+    """The fixture's own files (not the caches a local run of ruff or Python left)."""
+    return [
+        (p.relative_to(project).as_posix(), p.read_bytes())
+        for p in sorted(project.rglob("*"))
+        if p.is_file() and not any(part.startswith((".", "__pycache__")) for part in p.relative_to(project).parts)
+    ]
+
+
+def test_a_sound_project_passes_every_step_and_yields_its_schema(limits: ProofLimits, tmp_path: Path) -> None:
+    run = proof_run(project=FIXTURES / "good", limits=limits, temp_root=tmp_path)
+    assert list(run.steps) == list(STEPS)
+    assert {name: step["status"] for name, step in run.steps.items()} == dict.fromkeys(STEPS, "passed"), run.steps
+    assert "Applying shop.0001_initial... OK" in run.steps["migrate"]["output"]
+    assert "No changes detected" in run.steps["makemigrations"]["output"]
+    assert run.schema is not None
+    assert set(run.schema["paths"]) == {"/orders", "/orders/{id}"}
+    assert set(run.schema["paths"]["/orders/{id}"]) >= {"get", "put", "patch", "delete"}
+    _assert_cleaned_up(run, tmp_path)
+
+
+def test_the_child_migrates_its_own_sandbox_database_as_its_own_role(limits: ProofLimits, tmp_path: Path) -> None:
+    seen: dict[str, object] = {}
+
+    def sandbox():  # type: ignore[no-untyped-def]
+        from apps.sandbox import engine
+
+        class Watching:
+            def __enter__(self):  # type: ignore[no-untyped-def]
+                self._inner = engine.session(sandbox_config())
+                box = self._inner.__enter__()
+                self.box = box
+                return box
+
+            def __exit__(self, *exc):  # type: ignore[no-untyped-def]
+                # Before the session ends: what the child left in the database.
+                seen["tables"] = self.box.execute(
+                    "SELECT table_schema, tableowner FROM information_schema.tables t"
+                    " JOIN pg_tables p ON p.schemaname = t.table_schema AND p.tablename = t.table_name"
+                    " WHERE t.table_name = 'shop_order'"
+                )
+                return self._inner.__exit__(*exc)
+
+        return Watching()
+
+    run = proof_run(project=FIXTURES / "good", limits=limits, temp_root=tmp_path, sandbox=sandbox)
+    assert run.steps["migrate"]["status"] == "passed"
+    assert seen["tables"] == [(run.sandbox, run.sandbox)]
+    _assert_cleaned_up(run, tmp_path)
+
+
+def test_a_project_check_refuses_fails_with_the_reason_and_the_rest_is_not_run(
+    limits: ProofLimits, tmp_path: Path
+) -> None:
+    run = proof_run(project=FIXTURES / "broken", limits=limits, temp_root=tmp_path)
+    check = run.steps["check"]
+    assert check["status"] == "failed"
+    assert check["reason"] == "exit code 1"
+    assert "fields.E300" in check["output"]
+    for name in ("makemigrations", "migrate", "schema"):
+        assert run.steps[name]["status"] == "failed"
+        assert run.steps[name]["reason"] == "not run: manage.py check failed"
+    assert run.steps["ruff"]["status"] == "passed"
+    assert run.schema is None
+    _assert_cleaned_up(run, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("module", "reason"),
+    [
+        ("project.spin", "CPU limit"),
+        ("project.hog", "memory limit"),
+        ("project.flood", "file-size limit"),
+    ],
+)
+def test_a_hostile_project_ends_in_a_failed_step_naming_the_limit(
+    module: str, reason: str, limits: ProofLimits, tmp_path: Path
+) -> None:
+    run = proof_run(project=FIXTURES / "hostile", settings_module=module, limits=limits, temp_root=tmp_path)
+    check = run.steps["check"]
+    assert check["status"] == "failed"
+    assert check["reason"].startswith(reason), check
+    assert check["seconds"] < limits.step_seconds
+    _assert_cleaned_up(run, tmp_path)
+
+
+def test_a_project_that_sleeps_forever_is_killed_at_the_time_limit(limits: ProofLimits, tmp_path: Path) -> None:
+    limits = dataclasses.replace(limits, step_seconds=2)
+    run = proof_run(project=FIXTURES / "hostile", settings_module="project.sleep", limits=limits, temp_root=tmp_path)
+    check = run.steps["check"]
+    assert check["status"] == "failed"
+    assert check["reason"].startswith("time limit: still running after 2 s")
+    assert check["seconds"] < 10
+    _assert_cleaned_up(run, tmp_path)
+
+
+def test_a_project_reaches_neither_the_network_nor_the_workbench_database_nor_its_secrets(
+    limits: ProofLimits, tmp_path: Path
+) -> None:
+    secrets_dir = tmp_path / "workbench-var"
+    secrets_dir.mkdir()
+    (secrets_dir / "secret_key").write_text("the-workbench-secret")
+    temp_root = tmp_path / "runs"
+    temp_root.mkdir()
+    workbench = settings.DATABASES["default"]
+    target = {
+        "host": workbench["HOST"] or "127.0.0.1",
+        "port": int(workbench["PORT"] or 5432),
+        "name": workbench["NAME"],
+        "user": workbench["USER"],
+        "secret_file": str(secrets_dir / "secret_key"),
+    }
+    # The workbench's database is reachable from here, as the child would try it.
+    psycopg.connect(
+        host=target["host"], port=target["port"], dbname=target["name"], user=target["user"], connect_timeout=3
+    ).close()
+    limits = dataclasses.replace(limits, hidden_paths=(*limits.hidden_paths, str(secrets_dir)))
+    files = [*_files(FIXTURES / "hostile"), ("target.json", json.dumps(target).encode())]
+
+    run = proof_run_files(files=files, settings_module="project.reach", limits=limits, temp_root=temp_root)
+
+    said = run.steps["check"]["output"]
+    assert "REACHED" not in said, said
+    for label in (
+        "tcp to the workbench database server",
+        "the internet",
+        "the workbench database over tcp",
+        "the workbench database over a unix socket",
+        "the workbench database through the gate",
+        "the secret key file",
+        "the environment of other processes",
+    ):
+        assert f"blocked {label}:" in said
+    assert "this sandbox admits only role" in said  # the gate's answer to another user
+    assert "the-workbench-secret" not in said
+    migrate = run.steps["migrate"]
+    assert migrate["status"] == "failed"
+    assert "Network is unreachable" in migrate["output"] or "connection" in migrate["output"].lower()
+    _assert_cleaned_up(run, temp_root)
+
+
+def test_the_child_environment_holds_only_what_the_project_needs(limits: ProofLimits, tmp_path: Path) -> None:
+    files = [*_files(FIXTURES / "hostile"), ("target.json", json.dumps(_unreachable_target(tmp_path)).encode())]
+    run = proof_run_files(files=files, settings_module="project.reach", limits=limits, temp_root=tmp_path)
+    line = next(
+        line for line in run.steps["check"]["output"].splitlines() if line.startswith("environment:")
+    ).removeprefix("environment: ")
+    assert line.split(",") == [
+        "DATABASE_URL",
+        "DJANGO_SETTINGS_MODULE",
+        "HOME",
+        "LANG",
+        "PATH",
+        "PGCONNECT_TIMEOUT",
+        "PGHOST",
+        "PGPORT",
+        "PYTHONHASHSEED",
+        "RAYON_NUM_THREADS",
+        "SECRET_KEY",
+        "TMPDIR",
+    ]
+    _assert_cleaned_up(run, tmp_path)
+
+
+def _unreachable_target(tmp_path: Path) -> dict[str, object]:
+    return {"host": "127.0.0.1", "port": 5432, "name": "none", "user": "none", "secret_file": str(tmp_path / "none")}
+
+
+def test_a_file_path_leaving_the_project_is_refused(limits: ProofLimits, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="outside the project"):
+        proof_run_files(files=[("../escape.py", "x = 1\n")], limits=limits, temp_root=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    assert not (tmp_path.parent / "escape.py").exists()
+
+
+def test_a_child_that_cannot_be_confined_is_not_run(limits: ProofLimits, tmp_path: Path) -> None:
+    # More open files than the kernel lets a process in a user namespace raise its limit to.
+    limits = dataclasses.replace(limits, open_files=2**40)
+    with pytest.raises(ProofUnavailable, match="could not be isolated"):
+        proof_run(project=FIXTURES / "good", limits=limits, temp_root=tmp_path)
+    assert list(tmp_path.iterdir()) == []
