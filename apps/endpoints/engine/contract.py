@@ -14,18 +14,40 @@ from apps.endpoints.engine.schemas import types_of
 _EXAMPLE_DEPTH = 4
 
 
-def contract_tests(planned: list[tuple[Any, str]], data: Mapping[str, Any], app: str) -> str:
+_AUTO = {"AutoField", "BigAutoField", "SmallAutoField", "CompositePrimaryKey"}
+
+
+def contract_tests(
+    planned: list[tuple[Any, str]],
+    data: Mapping[str, Any],
+    app: str,
+    models: Mapping[str, Any] | None = None,
+    owner_table: str | None = None,
+) -> str:
+    """The test module: helpers, the synthetic rows' values, and one test per operation."""
+    models = models or {}
     names = Names("test_contract.py")
-    names.reserve("pytest", "APIClient", "User", "Group", "client_for", "check_shape")
+    names.reserve("pytest", "APIClient", "User", "Group", "client_for", "check_shape", "make_row", "apps", "fill")
+    names.reserve("datetime", "decimal", "uuid", "REQUIRED", "PARENTS", "OWNER")
     tests = []
     for op, label in planned:
         endpoint = op.endpoint
         name = names.claim(f"test {label}", fallback="test_operation")
         if not name.startswith("test_"):
             name = names.claim(f"test operation {name}")
-        url = endpoint.full_path
-        for raw in op.kwargs:
-            url = url.replace("{" + raw + "}", "1" if _param_type(endpoint, raw) == "integer" else "x")
+        rows: list[str] = []  # statements making the synthetic rows the call needs
+        row_of = _rows_for_kwargs(op, models, owner_table)
+        values = []
+        for raw, safe in op.kwargs.items():
+            model_name = row_of.get(safe)
+            if model_name is not None:
+                value = f"make_row(user, {literal(model_name)}, made).pk"
+            else:
+                value = literal("1" if _param_type(endpoint, raw) == "integer" else "x")
+            values.append((literal("{" + raw + "}"), value))
+        url = call("fill", (literal(endpoint.full_path), mapping(values))) if values else literal(endpoint.full_path)
+        if op.model is not None and op.action in {"list", "retrieve", "update", "partial_update", "destroy"}:
+            rows.append(f"    make_row(user, {literal(op.model.class_name)}, made)")
         statuses = sorted({int(r.status) for r in endpoint.responses if r.status.isdigit()})
         documented_default = any(r.status == "default" for r in endpoint.responses)
         shapes: dict[int, tuple[str, str] | None] = {}
@@ -48,8 +70,9 @@ def contract_tests(planned: list[tuple[Any, str]], data: Mapping[str, Any], app:
                 + ", strict=True)"
             )
         lines.append(f"def {name}(django_user_model):")
+        uses_rows = bool(rows) or "make_row(" in url
         lines.append(
-            "    client = "
+            ("    user, client = " if uses_rows else "    _, client = ")
             + _nest(
                 call(
                     "client_for",
@@ -64,7 +87,11 @@ def contract_tests(planned: list[tuple[Any, str]], data: Mapping[str, Any], app:
         for header, value in headers.items():
             request_kwargs.append((header, literal(value)))
         method = endpoint.method.lower()
-        lines.append(f"    response = {_nest(call(f'client.{method}', (literal(url),), request_kwargs))}")
+        if uses_rows:
+            lines.append("    made = {}")
+        lines += rows
+        lines.append(f"    url = {_nest(url)}")
+        lines.append(f"    response = {_nest(call(f'client.{method}', ('url',), request_kwargs))}")
         if statuses and not documented_default:
             lines.append(f"    assert response.status_code in {_nest(_tuple(str(s) for s in statuses))}")
         else:  # any status is documented (`default`): at least no server error
@@ -75,19 +102,42 @@ def contract_tests(planned: list[tuple[Any, str]], data: Mapping[str, Any], app:
                 lines.append("        " + _nest(_nest(call("check_shape", ("response.json()", *shape)))))
         tests.append("\n".join(lines))
     head = '''import pytest
+from django.apps import apps
 from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
 
 def client_for(user_model, *, public, roles):
-    """A client as the operation's caller: anonymous for a public one, else a user in `roles`."""
+    """(user, client) as the operation's caller: anonymous for a public one, else a user in `roles`."""
     client = APIClient()
+    user = None
     if not public:
         user = user_model.objects.create_user(username="contract", password="contract-test-password")
         for role in roles:
             user.groups.add(Group.objects.get_or_create(name=role)[0])
         client.force_authenticate(user=user)
-    return client
+    return user, client
+
+
+def fill(template, values):
+    """The path with each `{parameter}` replaced by its value."""
+    for name, value in values.items():
+        template = template.replace(name, str(value))
+    return template
+
+
+def make_row(user, name, made):
+    """A row of the model `name` with its required columns and parents, each made once per test;
+    the owner's row is the caller's own (its id is the user's)."""
+    if name not in made:
+        made[name] = None  # a cycle of required foreign keys stops here
+        values = dict(REQUIRED.get(name, {}))
+        for field, parent in PARENTS.get(name, {}).items():
+            values[field] = make_row(user, parent, made)
+        if name == OWNER and user is not None:
+            values["pk"] = user.pk
+        made[name] = apps.get_model("design", name).objects.create(**values)
+    return made[name]
 
 
 def check_shape(body, kind, keys):
@@ -99,8 +149,55 @@ def check_shape(body, kind, keys):
         if keys is not None:
             assert set(body) <= set(keys), sorted(set(body) - set(keys))
 '''
+    rows = _row_values(models, owner_table)
+    modules = [m for m in ("datetime", "decimal", "uuid") if f"{m}." in rows]
+    if modules:
+        head = "".join(f"import {m}\n" for m in modules) + "\n" + head
     marks = "pytestmark = pytest.mark.django_db\n"
-    return head + "\n\n" + marks + ("\n\n" + "\n\n\n".join(tests) if tests else "") + "\n"
+    return head + "\n\n" + marks + "\n" + rows + ("\n\n" + "\n\n\n".join(tests) if tests else "") + "\n"
+
+
+def _rows_for_kwargs(op: Any, models: Mapping[str, Any], owner_table: str | None) -> dict[str, str]:
+    """URL keyword -> the model whose synthetic row's id it takes."""
+    found: dict[str, str] = {}
+    if op.model is None:
+        return found
+    if op.lookup:
+        found[op.lookup] = op.model.class_name
+    for column, kwarg in op.parents.items():
+        field = op.model.by_name(column.removesuffix("_id"))
+        if field is not None and field.relation in models:
+            found[kwarg] = models[field.relation].class_name
+    if op.owner_kwarg and owner_table in models:
+        found[op.owner_kwarg] = models[owner_table].class_name
+    return found
+
+
+def _row_values(models: Mapping[str, Any], owner_table: str | None) -> str:
+    """REQUIRED, PARENTS and OWNER: what make_row needs of each model."""
+    required = []
+    parents = []
+    for info in models.values():
+        values = []
+        links = []
+        for field in info.fields:
+            if field.nullable or field.has_default or field.kind in _AUTO:
+                continue
+            if field.relation is not None:
+                if field.relation in models:
+                    links.append((literal(field.name), literal(models[field.relation].class_name)))
+            elif field.example is not None:
+                values.append((literal(field.name), field.example))
+        if values:
+            required.append((literal(info.class_name), mapping(values)))
+        if links:
+            parents.append((literal(info.class_name), mapping(links)))
+    owner = literal(models[owner_table].class_name) if owner_table in models else "None"
+    return (
+        "# Synthetic rows: the values of each model's required columns, the models its required\n"
+        "# foreign keys point at, and the model whose row is the caller's.\n"
+        f"REQUIRED = {mapping(required)}\nPARENTS = {mapping(parents)}\nOWNER = {owner}\n"
+    )
 
 
 def _param_type(endpoint: Any, raw: str) -> str | None:

@@ -345,6 +345,7 @@ def generate_app(model: DesignModel, *, max_page_size: int = 100) -> Generation:
         role_classes,
         planned,
         data,
+        owner_table,
     )
     renamed = [*(made.renamed if made else ()), *url_renamed.values(), *serializer_names.renamed]
     notes += plain.notes
@@ -931,6 +932,7 @@ def _files(
     roles: dict[tuple[str, ...], str],
     planned: list[tuple[_Op, str]],
     data: Mapping[str, Any],
+    owner_table: str | None = None,
 ) -> list[GeneratedFile]:
     from apps.endpoints.engine.contract import contract_tests
     from apps.endpoints.engine.support_files import support_source
@@ -1051,7 +1053,11 @@ def _files(
         else "",
     )
     add("tests/__init__.py", api, "")
-    add("tests/test_contract.py", f"{api} (status codes and response shapes)", contract_tests(planned, data, app))
+    add(
+        "tests/test_contract.py",
+        f"{api} (status codes and response shapes)",
+        contract_tests(planned, data, app, made.models if made else {}, owner_table),
+    )
     return files
 
 
