@@ -11,6 +11,7 @@ ENGINES = [
     "apps.security.engine.review",
     "apps.sandbox.engine",
     "apps.endpoints.engine.analyzer",
+    "apps.endpoints.engine.drift",
 ]
 
 
