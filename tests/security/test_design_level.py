@@ -466,3 +466,18 @@ def test_object_ids_in_a_design_without_stories_are_one_gap() -> None:
     [finding] = rules(spec(paths))["sec.api1.object-access-unstated"]
     assert len(finding.locations) == 3
     assert "3 operations take an object id and the design has no stories" in finding.message
+
+
+def test_where_a_person_is_is_personal_data_and_a_place_s_address_is_not() -> None:
+    found = rules(
+        document="""# Fleet
+
+```sql
+CREATE TABLE driver_locations (id bigint PRIMARY KEY, driver_id bigint NOT NULL, latitude numeric NOT NULL, longitude numeric NOT NULL);
+CREATE TABLE store_locations (id bigint PRIMARY KEY, latitude numeric NOT NULL, longitude numeric NOT NULL, phone text);
+CREATE TABLE drivers (id bigint PRIMARY KEY, licence_number varchar(20) NOT NULL);
+```
+"""
+    )
+    assert [f.message.split(" holds")[0] for f in found["sec.dp.personal-data"]] == ["driver_locations"]
+    assert [f.message.split(" is a national")[0] for f in found["sec.dp.sensitive-data"]] == ["drivers.licence_number"]

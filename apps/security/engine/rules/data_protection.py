@@ -89,6 +89,19 @@ _PERSONAL = {
     "ip_address",
     "location",
     "gender",
+    # where a person is: location data
+    "latitude",
+    "longitude",
+    "lat",
+    "lng",
+    "lon",
+    "gps",
+    "coordinates",
+    "geo_location",
+    "geolocation",
+    "recipient_name",
+    "contact_name",
+    "signature_image",
 }
 _IDENTIFIERS = {
     "national_id",
@@ -106,6 +119,9 @@ _IDENTIFIERS = {
     "national_insurance_number",
     "driving_licence_number",
     "drivers_license_number",
+    "driver_license_number",
+    "licence_number",
+    "license_number",
     "personal_id",
     "id_card_number",
 }
@@ -206,6 +222,13 @@ _CARD_STORY = re.compile(r"\bcard\b", re.IGNORECASE)
 _NOT_A_PERSON = re.compile(
     r"station|store|shop|warehouse|venue|branch|office|compan(?:y|ies)|organi[sz]ation|location|place|site|building|"
     r"facilit|depot|airport|hotel|restaurant|merchant|business|supplier|vendor|clinic|hospital|librar(?:y|ies)|school",
+    re.IGNORECASE,
+)
+# Tables and schemas about people, whatever else their name says (`driver_locations` holds where
+# drivers are, not a place's address).
+_PERSON = re.compile(
+    r"user|customer|member|patient|employee|driver|courier|rider|passenger|student|person|people|staff|"
+    r"client|contact|recipient|guest|applicant|candidate|account_holder|traveller|traveler",
     re.IGNORECASE,
 )
 # Each column and field name is compared in this form: `dateOfBirth` and `date_of_birth` alike.
@@ -434,7 +457,7 @@ def _classify(
             key=f"{prefix}{owner}",
             also=tuple(_ref(review, w) for _, _, w in special[1:]),
         )
-    if personal and not _NOT_A_PERSON.search(owner):
+    if personal and (_PERSON.search(owner) or not _NOT_A_PERSON.search(owner)):
         report(
             "sec.dp.personal-data",
             personal[0][1],
