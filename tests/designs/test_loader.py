@@ -191,3 +191,10 @@ def test_bare_files_are_recognised_by_suffix() -> None:
     assert input_from_file("m.dbml", "Table a {}").data_model == "Table a {}"
     assert input_from_file("q.sql", "-- name: a\nSELECT 1;").queries.startswith("-- name")
     assert replace(input_from_file("d.md", "# x"), document_name="d.md").document == "# x"
+
+
+def test_a_path_naming_a_table_in_another_word_order_is_linked_to_it(limits: ParseLimits) -> None:
+    ddl = "CREATE TABLE stops (id bigint PRIMARY KEY);\nCREATE TABLE delivery_proofs (id bigint PRIMARY KEY);"
+    api = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /stops/{id}/proof-of-delivery:\n    post:\n      responses: {'201': {description: ok}}\n"
+    model = parse_design(DesignInput(openapi=api, data_model=ddl), limits=limits).model
+    assert model.endpoints[0].entities == ("stops", "delivery_proofs")

@@ -450,7 +450,25 @@ def link_entities(endpoint: Endpoint, entities: tuple[Entity, ...]) -> Endpoint:
         name = keys.get(schema_entity_key(schema))
         if name and name not in found:
             found.append(name)
+    # The same words in another order (`/proof-of-delivery`, `ProofOfDelivery` for
+    # `delivery_proofs`), after what the names give as written.
+    by_words = {_words(key): name for key, name in keys.items()}
+    for candidate in (
+        *(singular(snake(s)) for s in reversed(segments)),
+        *map(schema_entity_key, endpoint.schema_names),
+    ):
+        name = by_words.get(_words(candidate))
+        if name and name not in found:
+            found.append(name)
     return replace(endpoint, entities=tuple(found))
+
+
+_LINK_WORDS = frozenset({"of", "the", "a", "an", "and", "for", "to"})
+
+
+def _words(key: str) -> frozenset[str]:
+    """The words of a snake-case name, each singular, without linking words."""
+    return frozenset(singular(w) for w in key.split("_") if w and w not in _LINK_WORDS)
 
 
 def input_from_file(name: str, text: str) -> DesignInput:
