@@ -31,9 +31,23 @@ def test_a_gap_on_every_operation_is_one_finding_with_every_operation() -> None:
 
 
 def test_a_gap_on_one_node_keeps_that_nodes_own_message() -> None:
-    found = rules(spec({"/a": {"get": op(responses={"200": {"description": "ok"}, "429": {"description": "x"}})}}))
+    found = rules(spec({"/a": {"get": op()}}))
     [finding] = _open(found, "sec.api4.no-429")
     assert finding.message.startswith("The operation documents no 429 response with a body.")
+
+
+def test_a_429_documented_without_a_body_is_not_asked_again() -> None:
+    found = rules(
+        spec(
+            {
+                "/a": {"get": op(responses={"200": {"description": "ok"}, "429": {"description": "x"}})},
+                "/b": {"get": op()},
+            }
+        )
+    )
+    assert _pointers(_open(found, "sec.api4.no-429")) == {"/paths/~1b/get/responses"}
+    [kept] = _suppressed(found, "sec.api4.no-429")
+    assert _pointers([kept]) == {"/paths/~1a/get/responses"}  # Spectral asks a body of it: kept, suppressed
 
 
 def test_a_decision_per_node_stays_a_finding_per_node() -> None:

@@ -31,6 +31,7 @@ _RESPONSES_RULES = (
 
 
 _PUBLIC = "the operation is public (`security: []`), so it never answers 401."
+_WITHOUT_BODY = "the operation documents its {} response, without a body: clients know the refusal."
 
 
 def _responses_rules(
@@ -48,7 +49,13 @@ def _responses_rules(
         public = (operation.get("security") if "security" in operation else root_security) == []
         for (rule_id, message), status in ((no_429, "429"), (no_401, "401"), (no_500, "500")):
             if not _has_content(doc, responses.get(status)):
-                once(rule_id, where, responses, message, _PUBLIC if public and status == "401" else "")
+                if public and status == "401":
+                    exempt = _PUBLIC
+                elif status in responses:
+                    exempt = _WITHOUT_BODY.format(status)
+                else:
+                    exempt = ""
+                once(rule_id, where, responses, message, exempt)
         if not ("400" in responses or "422" in responses or "4XX" in responses or _validation_status(responses)):
             once(no_validation[0], where, responses, no_validation[1])
         for status, response in responses.items():
