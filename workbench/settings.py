@@ -228,6 +228,11 @@ ENDPOINTS_PROOF_HIDDEN_PATHS = env_list("ENDPOINTS_PROOF_HIDDEN_PATHS", f"/run,/
 # The interpreter and ruff the child runs; empty: the workbench's own (its .venv).
 ENDPOINTS_PROOF_PYTHON = env_str("ENDPOINTS_PROOF_PYTHON", "")
 ENDPOINTS_PROOF_RUFF = env_str("ENDPOINTS_PROOF_RUFF", "")
+# The drift comparison of the pasted and the produced OpenAPI stops past these: schema nesting
+# followed, schema pairs compared, differences listed (one last item says which limit).
+ENDPOINTS_DRIFT_MAX_DEPTH = env_int("ENDPOINTS_DRIFT_MAX_DEPTH", 64)
+ENDPOINTS_DRIFT_MAX_COMPARISONS = env_int("ENDPOINTS_DRIFT_MAX_COMPARISONS", 200_000)
+ENDPOINTS_DRIFT_MAX_ITEMS = env_int("ENDPOINTS_DRIFT_MAX_ITEMS", 5_000)
 
 # --- Celery ------------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")

@@ -46,6 +46,8 @@ from typing import Any, Literal, TypedDict
 
 from django.conf import settings
 
+from apps.endpoints.engine.drift import DriftLimits, find_drift
+from apps.endpoints.engine.generate import GeneratedFile
 from apps.sandbox.engine import SandboxSession
 from apps.sandbox.services import sandbox_factory
 
@@ -159,6 +161,53 @@ def proof_run_files(
             return ProofRun(steps=steps, schema=schema, sandbox=box.schema)
     finally:
         shutil.rmtree(outer, ignore_errors=True)
+
+
+def drift_limits() -> DriftLimits:
+    return DriftLimits(
+        max_depth=settings.ENDPOINTS_DRIFT_MAX_DEPTH,
+        max_comparisons=settings.ENDPOINTS_DRIFT_MAX_COMPARISONS,
+        max_items=settings.ENDPOINTS_DRIFT_MAX_ITEMS,
+    )
+
+
+def endpoints_prove(
+    *,
+    files: Iterable[GeneratedFile],
+    openapi: Any,
+    limits: ProofLimits | None = None,
+    sandbox: Callable[[], AbstractContextManager[SandboxSession]] | None = None,
+) -> dict[str, Any]:
+    """Prove a generated project (the generator's files: the app and the project around it) and
+    diff the OpenAPI it produces against the pasted one (`openapi`, the parsed document, or None).
+
+    Returns the report's `proof` dict: `check`, `makemigrations`, `migrate`, `ruff`, `schema` (each a
+    StepResult) and `drift` (`status`, `reason`, `items`: each drift item as a dict). Runs child
+    processes for up to five times ENDPOINTS_PROOF_STEP_SECONDS: call it from a Celery task, never
+    from a web request. A machine that cannot confine the child gives every step failed with that
+    reason; sandbox database errors propagate (the task's retries handle a database that is down)."""
+    try:
+        run = proof_run_files(files=((f.path, f.content) for f in files), limits=limits, sandbox=sandbox)
+    except ProofUnavailable as exc:
+        failed = StepResult(status="failed", reason=f"not run: {exc}", exit_code=None, seconds=0.0, output="")
+        return {**{name: dict(failed) for name in STEPS}, "drift": _drift_not_run(f"not run: {exc}")}
+    proof: dict[str, Any] = dict(run.steps)
+    if run.schema is None:
+        proof["drift"] = _drift_not_run("not run: drf-spectacular produced no schema")
+    elif not isinstance(openapi, dict):
+        proof["drift"] = _drift_not_run("not run: the design has no OpenAPI document")
+    else:
+        items = [item.as_dict() for item in find_drift(openapi, run.schema, limits=drift_limits())]
+        proof["drift"] = {
+            "status": "failed" if items else "passed",
+            "reason": f"{len(items)} differences" if items else "",
+            "items": items,
+        }
+    return proof
+
+
+def _drift_not_run(reason: str) -> dict[str, Any]:
+    return {"status": "failed", "reason": reason, "items": []}
 
 
 def _walk(root: Path) -> Iterator[Path]:

@@ -392,7 +392,7 @@ def test_array_items_and_nested_objects_are_compared() -> None:
     }
     generated = {"type": "array", "items": {"type": "object", "properties": {"sku": {"type": "string"}}}}
     item = _one(_field_pair(pasted, generated), d.FIELD_MISSING)
-    assert item.description == "response field f's items.qty is not sent"
+    assert item.description == "response field f[].qty is not sent"
     assert (
         item.pasted == "/paths/~1o/get/responses/200/content/application~1json/schema/properties/f/items/properties/qty"
     )

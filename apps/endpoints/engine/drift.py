@@ -442,7 +442,7 @@ class _Comparison:
             p_ptr + pointer(p_media, "schema"),
             g_node["schema"],
             g_ptr + pointer(g_media, "schema"),
-            "the body",
+            "",
             0,
         )
 
@@ -679,8 +679,10 @@ class _Comparison:
             shape.opaque = True
 
     def compare_schema(
-        self, label: str, direction: str, p_raw: Any, p_ptr: str, g_raw: Any, g_ptr: str, what: str, depth: int
+        self, label: str, direction: str, p_raw: Any, p_ptr: str, g_raw: Any, g_ptr: str, where: str, depth: int
     ) -> None:
+        """Compare two schemas; `where` names the place in the body: "" (the body), "lines[].sku", "tags{}"."""
+        what = _describe(direction, where)
         if depth > self.limits.max_depth:
             self.add(
                 TRUNCATED,
@@ -741,21 +743,21 @@ class _Comparison:
                 )
             self.add(FIELD_ENUM, label, text, p_shape.ptr, g_shape.ptr)
         if p_shape.properties or g_shape.properties:
-            self.compare_properties(label, direction, p_shape, g_shape, what, depth)
+            self.compare_properties(label, direction, p_shape, g_shape, where, depth)
         if p_shape.items is not None and g_shape.items is not None:
-            self.compare_schema(label, direction, *p_shape.items, *g_shape.items, f"{what}'s items", depth + 1)
+            self.compare_schema(label, direction, *p_shape.items, *g_shape.items, f"{where}[]", depth + 1)
         if p_shape.values is not None and g_shape.values is not None:
-            self.compare_schema(label, direction, *p_shape.values, *g_shape.values, f"{what}'s values", depth + 1)
+            self.compare_schema(label, direction, *p_shape.values, *g_shape.values, f"{where}{{}}", depth + 1)
 
-    def compare_properties(self, label: str, direction: str, p: _Shape, g: _Shape, what: str, depth: int) -> None:
+    def compare_properties(self, label: str, direction: str, p: _Shape, g: _Shape, where: str, depth: int) -> None:
         p_fields = dict(self._fields(self.p, p, direction, depth))
         g_fields = dict(self._fields(self.g, g, direction, depth))
 
-        def named(name: str) -> str:
-            return f"{direction} field {name}" if what == "the body" else f"{what}.{name}"
+        def child(name: str) -> str:
+            return f"{where}.{name}" if where else name
 
         for name, (raw, ptr) in p_fields.items():
-            field_label = named(name)
+            field_label = _describe(direction, child(name))
             if name not in g_fields:
                 self.add(
                     FIELD_MISSING,
@@ -778,10 +780,10 @@ class _Comparison:
                     ptr,
                     g_ptr,
                 )
-            self.compare_schema(label, direction, raw, ptr, g_raw, g_ptr, f"{field_label}", depth + 1)
+            self.compare_schema(label, direction, raw, ptr, g_raw, g_ptr, child(name), depth + 1)
         for name, (_raw, ptr) in g_fields.items():
             if name not in p_fields:
-                field_label = named(name)
+                field_label = _describe(direction, child(name))
                 self.add(
                     FIELD_EXTRA,
                     label,
@@ -830,6 +832,10 @@ def _media(media: str) -> str:
 def _json_first(media: str) -> tuple[int, str]:
     base = _media(media)
     return (0 if base == "application/json" or base.endswith("+json") else 1, base)
+
+
+def _describe(direction: str, where: str) -> str:
+    return f"the {direction} body" if not where else f"{direction} field {where}"
 
 
 def _listed(values: list[str]) -> str:
