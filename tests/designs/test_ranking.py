@@ -124,3 +124,21 @@ def test_against_a_base_findings_are_new_or_unchanged_and_the_gone_ones_fixed() 
     marked, fixed = mark_changes([kept, new], [dataclasses.replace(kept, message="other words"), gone])
     assert [(f.rule_id, f.change) for f in marked] == [("kept", "unchanged"), ("new", "new")]
     assert [f.rule_id for f in fixed] == ["gone"]
+
+
+def test_a_place_in_a_request_schema_counts_for_the_operations_that_send_it() -> None:
+    design = DESIGN.replace(
+        """  /loans:
+    post:
+      responses: {"201": {description: ok}}""",
+        """  /loans:
+    post:
+      requestBody: {content: {application/json: {schema: {$ref: '#/components/schemas/LoanIn'}}}}
+      responses: {"201": {description: ok}}""",
+    ).replace(
+        "```\n", "components:\n  schemas:\n    LoanIn: {type: object, properties: {note: {type: string}}}\n```\n", 1
+    )
+    model = parse_design(DesignInput(document=design, document_name="d.md"), limits=ParseLimits()).model
+    [ranked] = rank([_finding("note", "low", "/components/schemas/LoanIn/properties/note")], model)
+    assert ranked.endpoints == ("POST /loans",)
+    assert ranked.stories == ("LIB-1",)

@@ -25,15 +25,20 @@ from typing import Any
 from apps.designs.engine.findings import Finding
 from apps.designs.engine.matching import match_endpoint
 from apps.designs.engine.model import DesignModel, SourceRef
+from apps.designs.engine.structured import unescape_pointer_part
 
 SEVERITY_WEIGHT = {"critical": 1000, "high": 300, "medium": 100, "low": 30, "info": 10}
 STORY_FACTOR = 1.75
 BREADTH_FACTOR = 0.5
 STORY_PLACES = 3  # a finding touching more operations or tables is design-wide: no story singled out
+# A place in a component schema counts for the operations whose bodies reach the schema, in
+# designs of at most this many operations (which schemas an operation reaches is worked out per
+# operation; a public API of thousands of operations keeps such places uncounted).
+SCHEMA_REACH_MAX_OPERATIONS = 300
 MAX_CONTEXT = 20  # stories and endpoints named per finding; a design-level one may touch thousands
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(slots=True)
 class _Index:
     """Where each endpoint and table is written, and the stories that use them."""
 
@@ -43,6 +48,19 @@ class _Index:
     stories_of_endpoint: dict[str, tuple[str, ...]]  # label -> story ids
     stories_of_table: dict[str, tuple[str, ...]]  # table -> story ids
     story_lines: dict[tuple[str, int], str]  # (document, line) of a story's heading -> its id
+    model: DesignModel
+    # component schema name -> labels of the operations reaching it, built on first need
+    schema_users: dict[str, tuple[str, ...]] | None = None
+
+    def users_of(self, schema: str) -> tuple[str, ...]:
+        if self.schema_users is None:
+            users: dict[str, list[str]] = {}
+            if len(self.model.endpoints) <= SCHEMA_REACH_MAX_OPERATIONS:
+                for endpoint in self.model.endpoints:
+                    for name in endpoint.schema_names:
+                        users.setdefault(name, []).append(f"{endpoint.method} {endpoint.path}")
+            self.schema_users = {k: tuple(v) for k, v in users.items()}
+        return self.schema_users.get(schema, ())
 
 
 def _index(model: DesignModel) -> _Index:
@@ -82,6 +100,7 @@ def _index(model: DesignModel) -> _Index:
         stories_of_endpoint={k: tuple(dict.fromkeys(v)) for k, v in stories_of_endpoint.items()},
         stories_of_table={k: tuple(dict.fromkeys(v)) for k, v in stories_of_table.items()},
         story_lines=story_lines,
+        model=model,
     )
 
 
@@ -99,12 +118,15 @@ def _context(locations: Sequence[SourceRef], index: _Index) -> tuple[set[str], s
     tables: set[str] = set()
     stories: list[str] = []
     operations = index.operations
+    few = len(locations) <= STORY_PLACES  # a design-wide finding's schema places are not traced
     for loc in locations:
         pointer = loc.pointer
         if pointer:  # a place in the API document
             label = _operation_of(pointer, operations)
             if label is not None:
                 endpoints.add(label)
+            elif few and pointer.startswith("/components/schemas/"):
+                endpoints.update(index.users_of(unescape_pointer_part(pointer.split("/", 4)[3])))
             continue
         if loc.line is None:
             continue
