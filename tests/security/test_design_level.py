@@ -489,9 +489,21 @@ def test_where_a_person_is_is_personal_data_and_a_place_s_address_is_not() -> No
 ```sql
 CREATE TABLE driver_locations (id bigint PRIMARY KEY, driver_id bigint NOT NULL, latitude numeric NOT NULL, longitude numeric NOT NULL);
 CREATE TABLE store_locations (id bigint PRIMARY KEY, latitude numeric NOT NULL, longitude numeric NOT NULL, phone text);
-CREATE TABLE drivers (id bigint PRIMARY KEY, licence_number varchar(20) NOT NULL);
+CREATE TABLE drivers (id bigint PRIMARY KEY, driver_license_number varchar(20) NOT NULL);
 ```
 """
     )
     assert [f.message.split(" holds")[0] for f in found["sec.dp.personal-data"]] == ["driver_locations"]
-    assert [f.message.split(" is a national")[0] for f in found["sec.dp.sensitive-data"]] == ["drivers.licence_number"]
+    assert [f.message.split(" is a national")[0] for f in found["sec.dp.sensitive-data"]] == [
+        "drivers.driver_license_number"
+    ]
+
+
+def test_integer_bounds_are_asked_of_integers_a_client_sends() -> None:
+    found = rules(
+        _strings(quantity={"type": "integer", "format": "int32"}).replace(
+            '"echo": {', '"total": {"type": "integer", "format": "int64"}, "echo": {', 1
+        )
+    )
+    assert _pointers(_open(found, "sec.api4.integer-limit")) == {"/components/schemas/In/properties/quantity"}
+    assert "/components/schemas/Out/properties/total" in _pointers(_suppressed(found, "sec.api4.integer-limit"))

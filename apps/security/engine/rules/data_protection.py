@@ -120,8 +120,6 @@ _IDENTIFIERS = {
     "driving_licence_number",
     "drivers_license_number",
     "driver_license_number",
-    "licence_number",
-    "license_number",
     "personal_id",
     "id_card_number",
 }

@@ -166,6 +166,15 @@ def _array_limit_exemption(where: str, node: Mapping[str, Any], request_schemas:
     return ""
 
 
+def _output_exemption(where: str, node: Mapping[str, Any], request_schemas: frozenset[str]) -> str:
+    """Why a bound is not asked of a value only the server writes (readOnly, or in no request), or ""."""
+    if node.get("readOnly") is True:
+        return _EXEMPT_READ_ONLY
+    if not _request_side(where, request_schemas):
+        return _EXEMPT_OUTPUT
+    return ""
+
+
 def schema_rules(
     review: Review, *, data: Mapping[str, Any], oas31: bool
 ) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
@@ -206,7 +215,9 @@ def schema_rules(
             else:
                 bounded = "minimum" in node and "maximum" in node
             if not bounded:
-                report(_INTEGER_LIMIT[0], where, node, _INTEGER_LIMIT[1])
+                report(
+                    _INTEGER_LIMIT[0], where, node, _INTEGER_LIMIT[1], _output_exemption(where, node, request_schemas)
+                )
             if "format" not in node:
                 report(_INTEGER_FORMAT[0], where, node, _INTEGER_FORMAT[1])
         if kind == "object" and node.get("unevaluatedProperties" if oas31 else "additionalProperties"):
