@@ -9,9 +9,9 @@ from typing import Any
 from apps.designs.engine.structured import resolve_pointer
 from apps.endpoints.engine.code import call, mapping, sequence
 from apps.endpoints.engine.names import Names, literal
-from apps.endpoints.engine.schemas import types_of
+from apps.endpoints.engine.schemas import ref_name, types_of
 
-_EXAMPLE_DEPTH = 4
+_EXAMPLE_DEPTH = 3  # nested objects deeper than this are left out of an example body
 
 
 _AUTO = {"AutoField", "BigAutoField", "SmallAutoField", "CompositePrimaryKey"}
@@ -26,9 +26,10 @@ def contract_tests(
 ) -> str:
     """The test module: helpers, the synthetic rows' values, and one test per operation."""
     models = models or {}
+    examples: dict[str, str] = {}
     names = Names("test_contract.py")
     names.reserve("pytest", "APIClient", "User", "Group", "client_for", "check_shape", "make_row", "apps", "fill")
-    names.reserve("datetime", "decimal", "uuid", "REQUIRED", "PARENTS", "OWNER")
+    names.reserve("datetime", "decimal", "uuid", "REQUIRED", "PARENTS", "OWNER", "EXAMPLES")
     tests = []
     for op, label in planned:
         endpoint = op.endpoint
@@ -55,9 +56,17 @@ def contract_tests(
             if response.status.isdigit() and response.body and response.body.schema_pointer:
                 schema = _deref(data, resolve_pointer(data, response.body.schema_pointer))
                 shapes[int(response.status)] = _shape(schema)
-        body = None
+        body: str | None = None
         if endpoint.request_body and endpoint.request_body.schema_pointer:
-            body = _example(_deref(data, resolve_pointer(data, endpoint.request_body.schema_pointer)), data, 0)
+            written = resolve_pointer(data, endpoint.request_body.schema_pointer)
+            shared = ref_name(written)
+            if shared is not None:
+                # One example per component schema, shared by the operations sending it.
+                if shared not in examples:
+                    examples[shared] = _value(_example(_deref(data, written), data, 0))
+                body = f"EXAMPLES[{literal(shared)}]"
+            else:
+                body = _value(_example(_deref(data, written), data, 0))
         headers = {}
         for param in endpoint.parameters:
             if param.location == "header" and param.required:
@@ -83,7 +92,7 @@ def contract_tests(
         )
         request_kwargs = [("format", literal("json"))]
         if body is not None:
-            request_kwargs.insert(0, ("data", _value(body)))
+            request_kwargs.insert(0, ("data", body))
         for header, value in headers.items():
             request_kwargs.append((header, literal(value)))
         method = endpoint.method.lower()
@@ -150,6 +159,12 @@ def check_shape(body, kind, keys):
             assert set(body) <= set(keys), sorted(set(body) - set(keys))
 '''
     rows = _row_values(models, owner_table)
+    if examples:
+        rows += (
+            "# A request body each component schema accepts.\nEXAMPLES = "
+            + mapping((literal(name), value) for name, value in examples.items())
+            + "\n"
+        )
     modules = [m for m in ("datetime", "decimal", "uuid") if f"{m}." in rows]
     if modules:
         head = "".join(f"import {m}\n" for m in modules) + "\n" + head
