@@ -658,6 +658,15 @@ RULES: tuple[Rule, ...] = (
         fix="Encrypt the numbers at field level, restrict reads to the roles that pay out and log them, mask them in responses (last four characters), and confirm changes out of band.",
     ),
     Rule(
+        id="sec.dp.location-tracking",
+        category="DP",
+        cwe="CWE-359",
+        severity="medium",
+        title="Location history of people",
+        why="Positions tied to a person (a driver, a customer, a device's owner) reveal where they live and go; a breach or an overbroad read exposes their movements, and data-protection law asks for a purpose and a retention.",
+        fix="Write the purpose and a retention limit in a story, delete or aggregate positions past it, restrict reads to named roles and log them, and keep exact positions only where a story needs them.",
+    ),
+    Rule(
         id="sec.dp.plaintext-secret",
         category="DP",
         cwe="CWE-256",

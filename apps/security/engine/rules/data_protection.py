@@ -103,6 +103,7 @@ _PERSONAL = {
     "contact_name",
     "signature_image",
 }
+_LOCATION = {"latitude", "longitude", "lat", "lng", "lon", "gps", "coordinates", "geo_location", "geolocation"}
 _IDENTIFIERS = {
     "national_id",
     "nationalid",
@@ -284,6 +285,7 @@ def data_rules(review: Review) -> None:
     if review.doc is not None:
         # The table whose rows a schema carries, by name (`Prescription`, `PrescriptionRead`).
         tables = {singular(snake(e.name)): e.name for e in model.entities}
+        by_words = {_name_words(e.name): e.name for e in model.entities}
         components = review.doc.data.get("components")
         schemas = components.get("schemas") if isinstance(components, dict) else None
         for name, schema in schemas.items() if isinstance(schemas, dict) else ():
@@ -295,7 +297,9 @@ def data_rules(review: Review) -> None:
                     fields=[(field, ptr) for field, ptr in fields],
                     payment_story=payment_story,
                     in_api=True,
-                    table=tables.get(schema_entity_key(str(name))) or _table_with(model, fields),
+                    table=tables.get(schema_entity_key(str(name)))
+                    or by_words.get(_name_words(schema_entity_key(str(name))))
+                    or _table_with(model, fields),
                 )
         for webhook in model.webhooks:
             # payloads written inline (a $ref'd schema is reviewed with the components)
@@ -314,6 +318,12 @@ def data_rules(review: Review) -> None:
                     table=_table_with(model, fields),
                 )
     _story_contradictions(review)
+
+
+def _name_words(name: str) -> frozenset[str]:
+    """A table's or schema's words, singular, without linking words: `ProofOfDelivery` and
+    `delivery_proofs` alike."""
+    return frozenset(singular(w) for w in snake(name).split("_") if w and w not in {"of", "the", "a", "an", "and"})
 
 
 def _table_with(model: DesignModel, fields: list[tuple[str, str]]) -> str | None:
@@ -454,6 +464,17 @@ def _classify(
             f"{owner} holds special category data ({kinds}): {', '.join(n for n, _, _ in special)}. Handling: field-level encryption at rest, access logging, masking in responses, retention.",
             key=f"{prefix}{owner}",
             also=tuple(_ref(review, w) for _, _, w in special[1:]),
+        )
+    located = [(n, w) for n, w in fields if _normal(n) in _LOCATION]
+    if len(located) >= 2 and (_PERSON.search(owner) or any(_PERSON.search(n) for n in names if n.endswith("_id"))):
+        report(
+            "sec.dp.location-tracking",
+            located[0][1],
+            f"{owner} holds where people are ({', '.join(n for n, _ in located)}): a location history reveals homes, "
+            "habits and whereabouts. Handling: a retention limit written in a story, a stated purpose, reads restricted "
+            "to named roles and logged, coarser or aggregated positions wherever exact ones are not needed.",
+            key=f"{prefix}{owner}",
+            also=tuple(_ref(review, w) for _, w in located[1:]),
         )
     if personal and (_PERSON.search(owner) or not _NOT_A_PERSON.search(owner)):
         report(
