@@ -142,3 +142,14 @@ def test_a_place_in_a_request_schema_counts_for_the_operations_that_send_it() ->
     [ranked] = rank([_finding("note", "low", "/components/schemas/LoanIn/properties/note")], model)
     assert ranked.endpoints == ("POST /loans",)
     assert ranked.stories == ("LIB-1",)
+
+
+def test_a_finding_citing_a_storys_line_depends_on_it_however_broad() -> None:
+    model = _model()
+    story = model.stories[0].source
+    broad = _finding(
+        "broad", "low", "/paths/~1loans/post", "/paths/~1books/get", "/paths/~1authors/get", "/paths/~1members/get"
+    )
+    cited = dataclasses.replace(broad, rule_id="cited", fingerprint="cited", locations=(*broad.locations, story))
+    ranked = {f.rule_id: f for f in rank([broad, cited], model)}
+    assert ranked["cited"].priority > ranked["broad"].priority

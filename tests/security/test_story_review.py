@@ -34,12 +34,12 @@ def test_an_ownership_sentence_makes_object_access_a_requirement_citing_its_line
         "Acceptance criteria:\n- Members see only their loans.\n\nEndpoints: GET /v1/loans, GET /v1/loans/{loanId}\n"
     )
     found = rules(document=design(stories, LOANS))
-    # One requirement, stated once: the operations it applies to, and the sentence, are its places.
+    # One requirement for the design: each operation a story asks it of, and the sentence, are its places.
     [required] = found["sec.api1.object-access-required"]
     assert [loc.pointer for loc in required.locations] == ["/paths/~1loans/get", None, "/paths/~1loans~1{loanId}/get"]
     assert required.locations[1].line == 5
     assert required.message.startswith(
-        "LIB-1 says \u201cMembers see only their loans.\u201d (line 5): 2 operations must return only the caller's objects: GET /v1/loans (listLoans), GET /v1/loans/{loanId}."
+        "2 operations must return only the caller's objects, as the stories citing them say: GET /v1/loans (listLoans), GET /v1/loans/{loanId}."
     )
     assert "sec.api1.object-access-unstated" not in found
 

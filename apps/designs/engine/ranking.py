@@ -6,10 +6,10 @@ table a story uses, or citing the story itself).
 
 Breadth counts up to ten places (a gap on ten operations weighs half as much again as one on a
 single operation; one on a thousand no more than that), so severity leads: a high finding (300)
-outranks every medium one. A story depends on a finding about one of its endpoints or tables that
-touches at most three operations or tables (or places elsewhere): a
-design-wide gap touches every story and singles none out. So a
-requirement a story states on its endpoint (a low 52) reads before schema hygiene spread over the
+outranks every medium one. A story depends on a finding that cites the story's own line (the
+story states it), or that is about one of its endpoints or tables and touches at most three
+operations or tables (or places elsewhere): a design-wide gap touches every story and singles
+none out. So a requirement a story states (a low 52) reads before schema hygiene spread over the
 whole API (a low 45). Suppressed findings come last (priority 0). Findings of equal priority keep
 their order. Every report (JSON, Markdown, the run page) lists findings in this order;
 `top_problems` groups the first of them by story and endpoint.
@@ -112,8 +112,10 @@ def _operation_of(pointer: str, operations: dict[str, str]) -> str | None:
     return operations.get(pointer if end < 0 else pointer[:end])
 
 
-def _context(locations: Sequence[SourceRef], index: _Index) -> tuple[set[str], set[str], list[str]]:
-    """(endpoints, tables, stories) the locations touch."""
+def _context(locations: Sequence[SourceRef], index: _Index) -> tuple[set[str], set[str], list[str], bool]:
+    """(endpoints, tables, stories) the locations touch, and whether a story's own line is
+    among them (the story states the finding's requirement itself)."""
+    cited = False
     endpoints: set[str] = set()
     tables: set[str] = set()
     stories: list[str] = []
@@ -140,11 +142,12 @@ def _context(locations: Sequence[SourceRef], index: _Index) -> tuple[set[str], s
         story = index.story_lines.get(key)
         if story is not None:
             stories.append(story)
+            cited = True
     for label in endpoints:
         stories.extend(index.stories_of_endpoint.get(label, ()))
     for table in tables:
         stories.extend(index.stories_of_table.get(table, ()))
-    return endpoints, tables, list(dict.fromkeys(stories))
+    return endpoints, tables, list(dict.fromkeys(stories)), cited
 
 
 def priority(severity: str, *, breadth: int, story: bool, suppressed: bool) -> int:
@@ -160,7 +163,7 @@ def rank(findings: Iterable[Finding], model: DesignModel) -> list[Finding]:
     index = _index(model)
     ranked = []
     for finding in findings:
-        endpoints, tables, stories = _context(finding.locations, index)
+        endpoints, tables, stories, cited = _context(finding.locations, index)
         # Operations and tables touched; schema objects and the like count a place each.
         breadth = len(endpoints) + len(tables) or len(finding.locations)
         ranked.append(
@@ -169,7 +172,7 @@ def rank(findings: Iterable[Finding], model: DesignModel) -> list[Finding]:
                 priority=priority(
                     finding.severity,
                     breadth=breadth,
-                    story=bool(stories) and breadth <= STORY_PLACES,
+                    story=cited or (bool(stories) and breadth <= STORY_PLACES),
                     suppressed=bool(finding.suppressed),
                 ),
                 stories=tuple(stories[:MAX_CONTEXT]),

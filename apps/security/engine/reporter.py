@@ -33,6 +33,17 @@ SKIP_KEYS = frozenset({"example", "examples"})
 _LABELS_SHOWN = 5  # operations named in a gathered finding's message; its places list them all
 
 
+def _places(
+    ref: SourceRef, also: tuple[SourceRef, ...], gathered: SourceRef | tuple[SourceRef, ...]
+) -> tuple[SourceRef, ...]:
+    """A finding's places: where it is, the others it names, then those a gathered one adds, once each."""
+    places = [ref, *also]
+    for extra in gathered if isinstance(gathered, tuple) else (gathered,):
+        if extra not in places:
+            places.append(extra)
+    return tuple(places)
+
+
 class Report(Protocol):
     def __call__(self, rule_id: str, where: str, node: Any, message: str, exempt: str = "") -> None: ...
 
@@ -92,7 +103,7 @@ class Review:
         also: tuple[SourceRef, ...] = (),
         title: str | None = None,
         exempt: str = "",
-        gather: tuple[str, str, SourceRef] | None = None,
+        gather: tuple[str, str, SourceRef | tuple[SourceRef, ...]] | None = None,
     ) -> None:
         """Report `rule_id` at `where`: a SourceRef, or a pointer into the API document; `node`,
         when given, is the dict or list that pointer names, which locates it without a walk.
@@ -115,7 +126,8 @@ class Review:
                 finding, _, labels = self.gathered[seen]
                 if gather[0] not in labels:
                     labels.append(gather[0])
-                    finding.locations = (*finding.locations, gather[2])
+                    added = gather[2] if isinstance(gather[2], tuple) else (gather[2],)
+                    finding.locations = (*finding.locations, *(r for r in added if r not in finding.locations))
             return
         self.seen.add(seen)
         if ref is None:
@@ -132,7 +144,7 @@ class Review:
             title=title or facts.title,
             message=f"{message} {facts.why}",
             fix=facts.fix,
-            locations=(ref, *also, *((gather[2],) if gather is not None and gather[2] != ref else ())),
+            locations=_places(ref, also, gather[2] if gather is not None else ()),
             fingerprint=fingerprint(ANALYZER, rule_id, stable),
             references=facts.references,
             category=facts.category,

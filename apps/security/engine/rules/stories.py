@@ -90,17 +90,18 @@ def _object_access(
     has_id = _has_object_id(endpoint)
     if evidence and (has_id or endpoint.method == "GET"):
         story, intent = evidence[0]
-        # One requirement per sentence: the operations it applies to are its places.
+        # One requirement for the design: object-level checks the stories ask of their operations,
+        # each operation and the sentence asking it a place.
         review.add(
             "sec.api1.object-access-required",
             endpoint.source,
             f"{story.id} says {_quote(intent)}: {endpoint.label} must return only the caller's objects.",
-            key=f"{story.id}|{intent.sentence}",
+            key="stories",
             also=(intent.source,),
             gather=(
                 endpoint.label,
-                f"{story.id} says {_quote(intent)}: {{count}} operations must return only the caller's objects: {{operations}}.",
-                endpoint.source,
+                "{count} operations must return only the caller's objects, as the stories citing them say: {operations}.",
+                (endpoint.source, intent.source),
             ),
         )
     elif (
