@@ -162,3 +162,27 @@ def test_more_retention_phrasings(criterion: str) -> None:
 def test_a_required_relation_held_the_other_way_is_not_reported() -> None:
     # orders reference customers: "every customer has an order" is not a column's nullability
     assert "sec.dp.story-relation-nullable" not in rules(document=story("Every customer has an order."))
+
+
+def test_two_rows_of_one_parent_sharing_a_number_need_a_composite_unique() -> None:
+    from tests.security.helpers import rules as found_rules
+
+    story = """# Stops
+
+## Stories
+
+### DSP-3: Dispatcher plans stops
+As a dispatcher, I want to order a shipment's stops, so that the driver follows them.
+
+Acceptance criteria:
+- Two stops of one shipment never share a number.
+
+```sql
+CREATE TABLE shipments (id bigint PRIMARY KEY);
+CREATE TABLE stops (id bigint PRIMARY KEY, shipment_id bigint NOT NULL REFERENCES shipments (id), sequence_no int NOT NULL);
+"""
+    missing = found_rules(document=story + "```\n")
+    [finding] = missing["sec.dp.story-unique-missing"]
+    assert "(sequence_no, shipment_id)" in finding.message
+    kept = found_rules(document=story + "CREATE UNIQUE INDEX stops_order ON stops (shipment_id, sequence_no);\n```\n")
+    assert "sec.dp.story-unique-missing" not in kept

@@ -50,6 +50,12 @@ _UNIQUE_VALUE = re.compile(
     re.IGNORECASE,
 )
 # "one active subscription per customer", "at most one cart per user", "only one default address per customer"
+# "two stops of one shipment never share a number", "no two seats of the same flight have the same code"
+_SHARED_IN_SCOPE = re.compile(
+    r"\b(?:no )?two (?P<owner>[a-z][a-z_ ]{1,40}?) (?:of|in|within|on|for) (?:one|the same|a|an|each|any) (?P<scope>[a-z][a-z_]{1,40})"
+    r" (?:never |can ?not |can't |may not |must not |do not |don't |cannot )?(?:share|have) (?:a|an|the same|one) (?P<shared>[a-z][a-z_ ]{1,40}?)\b(?:[.,;]|$)",
+    re.IGNORECASE,
+)
 _ONE_PER = re.compile(
     r"\b(?:at most |only |exactly |just )?one (?P<qualifier>[a-z]+ )?(?P<child>[a-z][a-z_]{1,40}?)s? (?:per|for each|for every|for a|for an) (?P<parent>[a-z][a-z_]{1,40}?)\b",
     re.IGNORECASE,
@@ -127,6 +133,10 @@ class _Names:
         return None
 
 
+_NUMBER_WORDS = frozenset({"number", "numbers", "no", "num", "nr"})
+_NUMBER_SUFFIXES = ("_no", "_number", "_num", "_nr")
+
+
 def _column_named(entity: Entity, words: str) -> str | None:
     words = words.strip().lower()
     tail = [w for w in words.split() if w not in _STOP_WORDS]
@@ -135,6 +145,11 @@ def _column_named(entity: Entity, words: str) -> str | None:
         for name in (candidate, singular(candidate)):
             if entity.column(name) is not None:
                 return name
+    if tail and tail[-1] in _NUMBER_WORDS:
+        # "a number" for the table's one numbering column (`sequence_no`, `stop_number`)
+        numbered = [c.name for c in entity.columns if c.name.endswith(_NUMBER_SUFFIXES)]
+        if len(numbered) == 1:
+            return numbered[0]
     return None
 
 
@@ -231,6 +246,22 @@ def _uniqueness(review: Review, story: Story, text: str, said: SourceRef, names:
                 key=f"{story.id}|{entity.name}|{column}",
                 also=(entity.source, said),
             )
+    for match in _SHARED_IN_SCOPE.finditer(text):
+        entity = names.table(match.group("owner"))
+        column = _column_named(entity, match.group("shared")) if entity is not None else None
+        if entity is None or column is None:
+            continue
+        scope = _scope_columns(entity, match.group("scope"), names)
+        if _unique_covers(entity, {column} | scope):
+            continue
+        review.add(
+            "sec.dp.story-unique-missing",
+            entity.column(column).source if entity.column(column) else entity.source,  # type: ignore[union-attr]
+            f"{story.id} says \u201c{text}\u201d, but no unique constraint or unique index of {entity.name} "
+            f"covers ({', '.join(sorted({column} | scope))}): two rows can share it.",
+            key=f"{story.id}|{entity.name}|{column}",
+            also=(entity.source, said),
+        )
     for match in _ONE_PER.finditer(text):
         child = names.table(match.group("child"))
         parent = names.table(match.group("parent"))
