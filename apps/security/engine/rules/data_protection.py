@@ -476,6 +476,7 @@ def _classify(
             key=f"{prefix}{owner}",
             also=tuple(_ref(review, w) for _, w in located[1:]),
         )
+        personal = [(n, w) for n, w in personal if _normal(n) not in _LOCATION]  # told above
     if personal and (_PERSON.search(owner) or not _NOT_A_PERSON.search(owner)):
         report(
             "sec.dp.personal-data",
