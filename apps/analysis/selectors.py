@@ -17,6 +17,7 @@ from apps.analysis.models import AnalysisRun, Finding
 from apps.designs.engine.findings import Finding as EngineFinding
 from apps.designs.engine.model import SEVERITIES
 from apps.designs.models import Revision
+from apps.endpoints.services import endpoints_section_unpack
 from apps.security.models import ChecklistReview, ReviewStatus
 from apps.security.services import report_checklist
 
@@ -86,6 +87,8 @@ def run_report_get(*, run: AnalysisRun) -> dict[str, Any] | None:
     if run.report is None:
         return None
     report = {**run.report, "findings": finding_dicts(run=run)}
+    if isinstance(report.get("endpoints"), dict):
+        report["endpoints"] = endpoints_section_unpack(report["endpoints"])
     return dict(sorted(report.items(), key=lambda item: _jsonb_key_order(item[0])))
 
 

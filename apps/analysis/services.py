@@ -38,6 +38,7 @@ from apps.designs.engine.bulk import bulk_step
 from apps.designs.engine.findings import severity_rank
 from apps.designs.models import Revision
 from apps.designs.services import parse_limits, revision_input
+from apps.endpoints.services import endpoints_section_pack
 from apps.reports.engine.report import build_report
 from apps.sandbox.services import sandbox_factory
 from apps.security.services import apply_suppressions
@@ -328,6 +329,8 @@ def _store(run: AnalysisRun, report: dict[str, Any], parsed: bool) -> None:
     Finding.objects.filter(run=locked).delete()
     _copy_findings(locked.pk, findings)
     locked.report = {key: value for key, value in report.items() if key != "findings"}
+    if isinstance(locked.report.get("endpoints"), dict):
+        locked.report["endpoints"] = endpoints_section_pack(locked.report["endpoints"])
     locked.finding_count = len(findings)
     locked.progress = 100
     locked.finished_at = timezone.now()

@@ -47,3 +47,16 @@ def test_operations_not_generated_are_findings_of_the_endpoints_analyzer() -> No
     found = [f for f in report["findings"] if f["analyzer"] == "endpoints"]
     assert [f["rule_id"] for f in found] == ["endpoints.not-generated"]
     assert found[0]["endpoints"] == ["GET /things"]
+
+
+def test_the_stored_section_is_packed_and_unpacks_to_the_report_section(shop_v1: str) -> None:
+    from apps.endpoints.services import endpoints_section_pack, endpoints_section_unpack
+
+    section = _report(shop_v1)["endpoints"]
+    stored = endpoints_section_pack(section)
+    assert "files" not in stored and "operations" not in stored
+    assert len(json.dumps(stored)) < len(json.dumps(section)) / 3
+    assert endpoints_section_unpack(stored) == section
+    # Read back in jsonb's key order (shorter first, then bytewise), as the rest of a stored report.
+    assert list(endpoints_section_unpack(stored)) == ["files", "notes", "proof", "renamed", "operations"]
+    assert endpoints_section_unpack(section) == section
