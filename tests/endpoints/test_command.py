@@ -114,6 +114,19 @@ def test_a_public_openapi_document_generates_a_project_that_passes_check_and_ruf
         assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_a_data_model_without_an_api_generates_models_and_a_migration_that_pass_check_and_ruff(tmp_path: Path) -> None:
+    generation = generate_app(design_file(SHOP.parent / "v1-schema.sql"))
+    assert generation.operations == ()
+    project = write_project(generation, tmp_path / "tables")
+    for args in (("manage.py", "check"), ("manage.py", "makemigrations", "--check", "--dry-run")):
+        done = run_in_project(project, *args)
+        assert done.returncode == 0, done.stdout + done.stderr
+    result = subprocess.run(  # noqa: S603 - the venv's ruff on our own output
+        [str(RUFF), "check", "--no-cache", "."], cwd=project, capture_output=True, text=True, check=False, timeout=60
+    )
+    assert result.returncode == 0, result.stdout
+
+
 def test_the_generated_project_pins_the_versions_the_workbench_runs() -> None:
     for name, version in {**PINS, **DEV_PINS}.items():
         assert importlib.metadata.version(name.split("[")[0]) == version, name

@@ -3,7 +3,7 @@ import keyword
 
 import pytest
 
-from apps.endpoints.engine.names import Names, literal
+from apps.endpoints.engine.names import MAX_IDENTIFIER, Names, literal
 
 HOSTILE = [
     "__import__('os').system('id')",
@@ -68,3 +68,11 @@ def test_colliding_names_are_numbered_and_listed() -> None:
 def test_builtins_are_kept_as_attributes_but_not_at_module_level() -> None:
     assert Names("Order", module_level=False).claim("type") == "type"
     assert Names("module").claim("type") == "type_value"
+
+
+def test_a_long_name_is_cut_with_a_digest_of_the_whole_so_two_stay_apart() -> None:
+    names = Names("module")
+    first = names.claim("device app management " * 4 + "one", style="camel")
+    second = names.claim("device app management " * 4 + "two", style="camel")
+    assert len(first) == len(second) == MAX_IDENTIFIER
+    assert first != second and first.isidentifier()

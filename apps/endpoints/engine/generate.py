@@ -900,7 +900,7 @@ def _operation_call(op: _Op, throttles: dict[str, str], roles: dict[tuple[str, .
         permission = ["IsAuthenticated"]
     kwargs.append(("permissions", sequence(permission, "()") if len(permission) > 1 else f"({permission[0]},)"))
     if op.rates:
-        kwargs.append(("throttles", "(" + ", ".join(f"throttling.{throttles[r]}" for r in op.rates) + ",)"))
+        kwargs.append(("throttles", _tuple(f"throttling.{throttles[r]}" for r in op.rates)))
     if op.pagination:
         kwargs.append(("pagination", f"pagination.{op.pagination}"))
     if op.filterset:
@@ -965,10 +965,10 @@ def _files(
     if plain.renames:
         parts.append(f"from {app}.base import rename_fields")
     blocks = plain.blocks + model_blocks
-    body = "\n".join(_sorted_imports(parts)) + ("\n\n\n" + "\n\n\n".join(blocks) if blocks else "")
+    body = ("\n".join(_sorted_imports(parts)) + "\n\n\n" + "\n\n\n".join(blocks)) if blocks else ""
     if plain.renames:
         body += "\n\n\n" + "\n\n\n".join(plain.renames)
-    add("serializers.py", f"{api} and {tables}", body + "\n")
+    add("serializers.py", f"{api} and {tables}", body)
     imports = [
         "from rest_framework.permissions import AllowAny, IsAuthenticated",
         f"from {app}.base import DesignView, IsOwner, Operation",
@@ -990,7 +990,7 @@ def _files(
     add(
         "views.py",
         api,
-        "\n".join(_sorted_imports(imports)) + ("\n\n\n" + "\n\n\n".join(view_blocks) if view_blocks else ""),
+        ("\n".join(_sorted_imports(imports)) + "\n\n\n" + "\n\n\n".join(view_blocks)) if view_blocks else "",
     )
     urls = (
         "from django.urls import path\n\n"

@@ -11,12 +11,16 @@ quote style `ruff format` prefers), so nothing from the paste is ever code.
 from __future__ import annotations
 
 import builtins
+import hashlib
 import keyword
 import re
 import unicodedata
 from dataclasses import dataclass, field
 
 _NOT_WORD = re.compile(r"[^A-Za-z0-9]+")
+# Longer identifiers are cut and given a digest of the whole: two of them on a line stay within
+# the formatter's line length, so the generated code is laid out as `ruff format` would.
+MAX_IDENTIFIER = 48
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 BUILTINS = frozenset(dir(builtins))
 # Attributes a Django model already has: a field of that name would replace the framework's own.
@@ -112,6 +116,10 @@ class Names:
             base, why = fallback, "has no ASCII letters or digits"
         if base[0].isdigit():
             base, why = f"{fallback}_{base}", why or "starts with a digit"
+        if len(base) > MAX_IDENTIFIER:
+            digest = hashlib.sha256(base.encode()).hexdigest()[:8]
+            base = f"{base[: MAX_IDENTIFIER - 9]}_{digest}" if style == "snake" else base[: MAX_IDENTIFIER - 8] + digest
+            why = why or f"longer than {MAX_IDENTIFIER} characters"
         if keyword.iskeyword(base):  # soft keywords (match, type) are legal names
             base, why = f"{base}_value" if style == "snake" else f"{base}Value", "is a Python keyword"
         elif self.module_level and base in BUILTINS:
