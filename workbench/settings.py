@@ -216,6 +216,14 @@ ENDPOINTS_PROOF_CPU_SECONDS = env_int("ENDPOINTS_PROOF_CPU_SECONDS", 60)
 ENDPOINTS_PROOF_MEMORY_MB = env_int("ENDPOINTS_PROOF_MEMORY_MB", 1024)
 ENDPOINTS_PROOF_FILE_SIZE_MB = env_int("ENDPOINTS_PROOF_FILE_SIZE_MB", 64)
 ENDPOINTS_PROOF_OPEN_FILES = env_int("ENDPOINTS_PROOF_OPEN_FILES", 256)
+# Processes and threads a proof step may run at once (counted by its pids cgroup, below).
+ENDPOINTS_PROOF_PROCESSES = env_int("ENDPOINTS_PROOF_PROCESSES", 64)
+# Enforced through a pids cgroup made under this directory for each step (a cgroup v1 `pids`
+# hierarchy, or a cgroup v2 directory delegated to the worker with the pids controller enabled);
+# empty: no limit on processes. By default the v1 hierarchy when the machine has one.
+ENDPOINTS_PROOF_PIDS_CGROUP = env_str(
+    "ENDPOINTS_PROOF_PIDS_CGROUP", "/sys/fs/cgroup/pids" if Path("/sys/fs/cgroup/pids/cgroup.procs").exists() else ""
+)
 # Characters of each step's output kept (its start and its end).
 ENDPOINTS_PROOF_OUTPUT_CHARS = env_int("ENDPOINTS_PROOF_OUTPUT_CHARS", 20_000)
 # A produced OpenAPI document larger than this is not read back.

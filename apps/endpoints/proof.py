@@ -8,12 +8,16 @@ and each step runs as its own child process of our .venv's interpreter (or ruff)
 - with an environment holding only what the project needs: its settings module, a random
   SECRET_KEY, and DATABASE_URL/PGHOST/PGPORT naming its own sandbox database (issue 5's per-run
   role and database, from apps.sandbox); none of the workbench's variables;
-- in new user, mount and network namespaces: no network at all (not even loopback), the
-  directories in ENDPOINTS_PROOF_HIDDEN_PATHS (service sockets, the workbench's var/ with its
-  secret key) covered by an empty read-only tmpfs, and no capability over the workbench's
-  processes (their /proc/<pid>/environ cannot be read);
-- under CPU, address-space, file-size and open-file limits (setrlimit) and a wall-clock limit
-  after which its whole process group is killed.
+- in new user, mount, network and PID namespaces: no network at all (not even loopback); the
+  whole file system read-only, without devices or set-uid programs, except the project's
+  directory; the directories in ENDPOINTS_PROOF_HIDDEN_PATHS (service sockets, the workbench's
+  var/ with its secret key) covered by an empty read-only tmpfs; root only in its own user
+  namespace and without capabilities, so the workbench's processes can be neither signalled,
+  traced nor read (/proc shows the namespace's own); behind an init (proof_runner/init.py) whose
+  end kills whatever the step left running, a daemon in its own session included;
+- under CPU, address-space, file-size and open-file limits (setrlimit), a limit on processes
+  (a pids cgroup of its own, ENDPOINTS_PROOF_PIDS_CGROUP) and a wall-clock limit after which
+  its whole process group is killed.
 
 The sandbox database is reached through a gate: a Unix socket in the temporary directory
 whose other end is the sandbox PostgreSQL, letting through only a startup message for this
@@ -63,9 +67,13 @@ _CANCEL_REQUEST = 80877102
 _MAX_STARTUP_BYTES = 10_000
 _GATE_STARTUP_SECONDS = 5.0
 
-# mount(2) flags (linux/mount.h).
+# mount(2) and mount_setattr(2) (linux/mount.h; the system call's number is x86_64's and arm64's).
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
-_MS_REC, _MS_PRIVATE = 16384, 1 << 18
+_MS_BIND, _MS_REC, _MS_PRIVATE = 4096, 16384, 1 << 18
+_SYS_MOUNT_SETATTR = 442
+_AT_FDCWD, _AT_RECURSIVE = -100, 0x8000
+_MOUNT_ATTR_RDONLY, _MOUNT_ATTR_NOSUID, _MOUNT_ATTR_NODEV = 0x1, 0x2, 0x4
+INIT = Path(__file__).resolve().parent / "proof_runner" / "init.py"
 
 
 class StepResult(TypedDict):
@@ -83,6 +91,8 @@ class ProofLimits:
     memory_bytes: int
     file_size_bytes: int
     open_files: int
+    processes: int
+    pids_cgroup: str  # a pids cgroup directory where each step gets a group of its own; "" for none
     output_chars: int
     schema_bytes: int
     gate_connections: int
@@ -108,6 +118,8 @@ def proof_limits() -> ProofLimits:
         memory_bytes=settings.ENDPOINTS_PROOF_MEMORY_MB * 1024 * 1024,
         file_size_bytes=settings.ENDPOINTS_PROOF_FILE_SIZE_MB * 1024 * 1024,
         open_files=settings.ENDPOINTS_PROOF_OPEN_FILES,
+        processes=settings.ENDPOINTS_PROOF_PROCESSES,
+        pids_cgroup=settings.ENDPOINTS_PROOF_PIDS_CGROUP,
         output_chars=settings.ENDPOINTS_PROOF_OUTPUT_CHARS,
         schema_bytes=settings.ENDPOINTS_PROOF_SCHEMA_MB * 1024 * 1024,
         gate_connections=settings.ENDPOINTS_PROOF_DB_CONNECTIONS,
@@ -253,12 +265,14 @@ def _ruff() -> str:
 
 
 def _commands() -> dict[str, list[str]]:
-    manage = [_python(), "-s", "-B", "manage.py"]
+    """Each step's command, behind the namespace's init (proof_runner/init.py)."""
+    init = [_python(), "-I", "-S", str(INIT)]
+    manage = [*init, _python(), "-s", "-B", "manage.py"]
     return {
         "check": [*manage, "check"],
         "makemigrations": [*manage, "makemigrations", "--check", "--dry-run", "--no-input"],
         "migrate": [*manage, "migrate", "--no-input"],
-        "ruff": [_ruff(), "check", ".", "--no-cache", "--output-format", "concise"],
+        "ruff": [*init, _ruff(), "check", ".", "--no-cache", "--output-format", "concise"],
         "schema": [*manage, "spectacular", "--file", SCHEMA_FILE, "--format", "openapi-json"],
     }
 
@@ -283,7 +297,41 @@ def _run_steps(
     return steps
 
 
+@contextlib.contextmanager
+def _pids_group(limits: ProofLimits) -> Iterator[Path | None]:
+    """A pids cgroup of its own for one step, at most `limits.processes` tasks (RLIMIT_NPROC cannot
+    do it: the kernel exempts uid 0, which the child is). None when no cgroup directory is set."""
+    if not limits.pids_cgroup:
+        yield None
+        return
+    group = Path(limits.pids_cgroup) / f"wb-proof-{secrets.token_hex(6)}"
+    try:
+        group.mkdir()
+    except OSError as exc:
+        raise ProofUnavailable(
+            f"the child could not be isolated: no pids cgroup under {limits.pids_cgroup} ({exc.strerror});"
+            " set ENDPOINTS_PROOF_PIDS_CGROUP"
+        ) from exc
+    try:
+        (group / "pids.max").write_text(str(limits.processes))
+        yield group
+    finally:
+        for _ in range(50):  # the namespace's processes are being killed; the group empties
+            try:
+                group.rmdir()
+                break
+            except OSError:
+                time.sleep(0.05)
+
+
 def _run_step(command: list[str], *, work: Path, log: Path, env: dict[str, str], limits: ProofLimits) -> StepResult:
+    with _pids_group(limits) as group:
+        return _run_step_in(command, work=work, log=log, env=env, limits=limits, group=group)
+
+
+def _run_step_in(
+    command: list[str], *, work: Path, log: Path, env: dict[str, str], limits: ProofLimits, group: Path | None
+) -> StepResult:
     started = time.monotonic()
     # Output goes to a file, bounded by the child's own file-size limit, not into our memory.
     with log.open("wb") as out:
@@ -296,7 +344,7 @@ def _run_step(command: list[str], *, work: Path, log: Path, env: dict[str, str],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group, killed as one
-                preexec_fn=_confine(limits),  # makes system calls only (see _confine)
+                preexec_fn=_confine(limits, work, group),  # makes system calls only (see _confine)
                 close_fds=True,
             )
         except subprocess.SubprocessError as exc:
@@ -335,6 +383,8 @@ def _reason(*, code: int | None, timed_out: bool, output: str, limits: ProofLimi
         return f"killed: the CPU limit ({limits.cpu_seconds} s) or the machine's memory ran out"
     if code == -signal.SIGXFSZ or "File too large" in output:
         return f"file-size limit: a file grew beyond {limits.file_size_bytes // (1024 * 1024)} MiB (ENDPOINTS_PROOF_FILE_SIZE_MB)"
+    if "BlockingIOError: [Errno 11] Resource temporarily unavailable" in output:
+        return f"process limit: more than {limits.processes} processes and threads (ENDPOINTS_PROOF_PROCESSES)"
     if "MemoryError" in output or "memory allocation of" in output or "Cannot allocate memory" in output:
         return f"memory limit: more than {limits.memory_bytes // (1024 * 1024)} MiB (ENDPOINTS_PROOF_MEMORY_MB)"
     if code is None or code < 0:
@@ -371,17 +421,35 @@ def _read_schema(path: Path, limits: ProofLimits) -> dict[str, Any] | None:
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-def _confine(limits: ProofLimits) -> Callable[[], None]:
+class _MountAttr(ctypes.Structure):
+    _fields_ = (
+        ("attr_set", ctypes.c_uint64),
+        ("attr_clr", ctypes.c_uint64),
+        ("propagation", ctypes.c_uint64),
+        ("userns_fd", ctypes.c_uint64),
+    )
+
+
+def _confine(limits: ProofLimits, work: Path, group: Path | None) -> Callable[[], None]:
     """What runs in the child between fork and exec. Everything it needs is computed here, before
-    the fork; the function itself only makes system calls."""
+    the fork; the function itself only makes system calls.
+
+    New user, mount, network and PID namespaces (the child is root in its own user namespace only,
+    and its first child is init of its own PID namespace: proof_runner/init.py); the whole file
+    system read-only, without devices or set-uid programs, except the project's directory; the
+    hidden paths covered by an empty read-only tmpfs; then the resource limits."""
     uid, gid = os.geteuid(), os.getegid()
     maps = (
         ("/proc/self/setgroups", b"deny"),
-        ("/proc/self/uid_map", f"{uid} {uid} 1".encode()),
-        ("/proc/self/gid_map", f"{gid} {gid} 1".encode()),
+        ("/proc/self/uid_map", f"0 {uid} 1".encode()),
+        ("/proc/self/gid_map", f"0 {gid} 1".encode()),
     )
     # /var/run is often a link to /run: one mount each.
     hidden = sorted({os.path.realpath(path).encode() for path in limits.hidden_paths if os.path.isdir(path)})
+    project = str(work).encode()
+    procs = str(group / "cgroup.procs") if group is not None else None
+    locked = _MountAttr(_MOUNT_ATTR_RDONLY | _MOUNT_ATTR_NOSUID | _MOUNT_ATTR_NODEV, 0, 0, 0)
+    writable = _MountAttr(0, _MOUNT_ATTR_RDONLY, 0, 0)
     rlimits = (
         (resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1)),
         (resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes)),
@@ -390,23 +458,35 @@ def _confine(limits: ProofLimits) -> Callable[[], None]:
         (resource.RLIMIT_CORE, (0, 0)),
     )
 
+    def mount(source: bytes | None, target: bytes, kind: bytes | None, flags: int, data: bytes | None) -> None:
+        if _libc.mount(source, target, kind, flags, data) != 0:
+            raise OSError(ctypes.get_errno(), f"mount {target.decode()}")
+
+    def set_attributes(target: bytes, flags: int, attr: _MountAttr) -> None:
+        if _libc.syscall(_SYS_MOUNT_SETATTR, _AT_FDCWD, target, flags, ctypes.byref(attr), ctypes.sizeof(attr)) != 0:
+            raise OSError(ctypes.get_errno(), f"mount_setattr {target.decode()}")
+
     def confine() -> None:
-        # A new user namespace: the child keeps its uid but holds capabilities only over its own
-        # namespaces, none over the workbench's processes or files it does not own.
-        os.unshare(os.CLONE_NEWUSER | os.CLONE_NEWNS | os.CLONE_NEWNET)
+        if procs is not None:  # first: the file system is read-only once confined
+            fd = os.open(procs, os.O_WRONLY)
+            try:
+                os.write(fd, b"0")  # "0": the writing process itself
+            finally:
+                os.close(fd)
+        os.unshare(os.CLONE_NEWUSER | os.CLONE_NEWNS | os.CLONE_NEWNET | os.CLONE_NEWPID)
         for path, text in maps:
             fd = os.open(path, os.O_WRONLY)
             try:
                 os.write(fd, text)
             finally:
                 os.close(fd)
-        # Mounts made from here on stay in the child's namespace.
-        if _libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
-            raise OSError(ctypes.get_errno(), "mount namespace")
+        mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None)  # what follows stays in the child
+        mount(project, project, None, _MS_BIND | _MS_REC, None)
         for path in hidden:
-            flags = _MS_RDONLY | _MS_NOSUID | _MS_NODEV | _MS_NOEXEC
-            if _libc.mount(b"tmpfs", path, b"tmpfs", flags, b"size=4k,mode=0555") != 0:
-                raise OSError(ctypes.get_errno(), f"hiding {path.decode()}")
+            mount(b"tmpfs", path, b"tmpfs", _MS_RDONLY | _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, b"size=4k,mode=0555")
+        set_attributes(b"/", _AT_RECURSIVE, locked)
+        set_attributes(project, _AT_RECURSIVE, writable)
+        os.chdir(project)  # the working directory was entered before the bind mount covered it
         for kind, pair in rlimits:
             resource.setrlimit(kind, pair)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import uuid
 from pathlib import Path
 
 import psycopg
@@ -129,6 +131,7 @@ def test_a_project_check_refuses_fails_with_the_reason_and_the_rest_is_not_run(
         ("project.spin", "CPU limit"),
         ("project.hog", "memory limit"),
         ("project.flood", "file-size limit"),
+        ("project.swarm", "process limit"),
     ],
 )
 def test_a_hostile_project_ends_in_a_failed_step_naming_the_limit(
@@ -167,6 +170,9 @@ def test_a_project_reaches_neither_the_network_nor_the_workbench_database_nor_it
         "name": workbench["NAME"],
         "user": workbench["USER"],
         "secret_file": str(secrets_dir / "secret_key"),
+        "pid": os.getpid(),
+        "outside": str(tmp_path),
+        "source": str(ROOT),
     }
     # The workbench's database is reachable from here, as the child would try it.
     psycopg.connect(
@@ -187,8 +193,18 @@ def test_a_project_reaches_neither_the_network_nor_the_workbench_database_nor_it
         "the workbench database through the gate",
         "the secret key file",
         "the environment of other processes",
+        "a signal to the workbench's process",
+        "a file outside the project",
+        "the workbench's source",
+        "remounting the file system writable",
+        "the machine's disk",
     ):
         assert f"blocked {label}:" in said
+    assert "blocked a file outside the project: OSError: [Errno 30] Read-only file system" in said
+    assert "blocked a signal to the workbench's process: ProcessLookupError" in said
+    assert not (tmp_path / "planted.txt").exists()
+    assert not (tmp_path / "after-remount.txt").exists()
+    assert not (ROOT / "planted.py").exists()
     assert "this sandbox admits only role" in said  # the gate's answer to another user
     assert "the-workbench-secret" not in said
     migrate = run.steps["migrate"]
@@ -221,7 +237,37 @@ def test_the_child_environment_holds_only_what_the_project_needs(limits: ProofLi
 
 
 def _unreachable_target(tmp_path: Path) -> dict[str, object]:
-    return {"host": "127.0.0.1", "port": 5432, "name": "none", "user": "none", "secret_file": str(tmp_path / "none")}
+    return {
+        "host": "127.0.0.1",
+        "port": 5432,
+        "name": "none",
+        "user": "none",
+        "secret_file": str(tmp_path / "none"),
+        "pid": os.getpid(),
+        "outside": str(tmp_path),
+        "source": str(tmp_path),
+    }
+
+
+def _processes_named(marker: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue  # ended meanwhile
+    return found
+
+
+def test_nothing_the_project_started_outlives_its_step(limits: ProofLimits, tmp_path: Path) -> None:
+    marker = f"proof-escape-{uuid.uuid4().hex}"
+    files = [*_files(FIXTURES / "hostile"), ("target.json", json.dumps({"marker": marker}).encode())]
+    run = proof_run_files(files=files, settings_module="project.escape", limits=limits, temp_root=tmp_path)
+    assert run.steps["check"]["status"] == "passed", run.steps["check"]
+    assert _processes_named(marker) == []
+    _assert_cleaned_up(run, tmp_path)
 
 
 def test_a_file_path_leaving_the_project_is_refused(limits: ProofLimits, tmp_path: Path) -> None:
@@ -359,3 +405,12 @@ def test_the_shop_designs_generated_project_boots_migrates_and_passes_ruff(limit
     else:
         assert proof["drift"]["status"] in {"passed", "failed"}
         assert all(item["pasted"] is not None for item in proof["drift"]["items"])
+
+
+def test_a_pids_cgroup_that_cannot_be_made_refuses_the_proof(limits: ProofLimits, tmp_path: Path) -> None:
+    limits = dataclasses.replace(limits, pids_cgroup=str(tmp_path / "no" / "such" / "hierarchy"))
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    with pytest.raises(ProofUnavailable, match="no pids cgroup under"):
+        proof_run(project=FIXTURES / "good", limits=limits, temp_root=runs)
+    assert list(runs.iterdir()) == []
