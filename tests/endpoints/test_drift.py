@@ -87,6 +87,17 @@ def test_the_servers_base_path_is_not_a_difference() -> None:
     assert find_drift(pasted, _doc({"/orders": {"get": _get()}})) == []
 
 
+def test_drf_spectacular_s_own_schema_view_is_not_an_extra_operation() -> None:
+    schema_view = {
+        "operationId": "schema_retrieve",
+        "responses": {
+            "200": {"description": "", "content": {"application/vnd.oai.openapi": {"schema": {"type": "object"}}}}
+        },
+    }
+    generated = _doc({"/orders": {"get": _get()}, "/schema/": {"get": schema_view}})
+    assert find_drift(_doc({"/orders": {"get": _get()}}), generated) == []
+
+
 def test_head_and_options_operations_are_served_by_drf_itself() -> None:
     pasted = _doc({"/orders": {"get": _get(), "head": _get(), "options": _get()}})
     assert find_drift(pasted, _doc({"/orders": {"get": _get()}})) == []

@@ -18,7 +18,8 @@ Not differences (docs/endpoints.md, "What Django REST Framework cannot express f
 why for each): path parameter names and trailing slashes; the servers' base path; number formats
 (`int32`, `int64`, `float`, `double`); the status codes DRF answers by itself (400, 401, 403, 404,
 405, 406, 415, 429) on either side, and `default` responses; `HEAD` and `OPTIONS` operations; media
-types the generated project accepts beyond the pasted ones; `additionalProperties: false`; the
+types the generated project accepts beyond the pasted ones; drf-spectacular's own schema view
+(`SpectacularAPIView`, served beside the API); `additionalProperties: false`; the
 inside of `oneOf`/`anyOf` unions other than enums and nullability; response headers; scopes;
 read-only fields in request bodies and write-only fields in responses; a response field the
 generated schema marks required that the pasted one leaves optional.
@@ -297,7 +298,7 @@ class _Comparison:
             matched.add(other.ptr)
             self.compare_operation(op, other)
         for op in _operations(self.g):
-            if op.ptr not in matched:
+            if op.ptr not in matched and not _is_schema_view(op):
                 self.add(
                     OPERATION_EXTRA, op.label, f"{op.label} is served but not in the pasted document", "/paths", op.ptr
                 )
@@ -801,6 +802,20 @@ class _Comparison:
             if (direction == "request" and sub.read_only) or (direction == "response" and sub.write_only):
                 continue
             yield name, (raw, ptr)
+
+
+def _is_schema_view(op: _Operation) -> bool:
+    """drf-spectacular's own view of the document (SpectacularAPIView), which a project serves
+    beside the API: it answers in the OpenAPI media type."""
+    responses = op.node.get("responses")
+    if op.method != "get" or not isinstance(responses, dict):
+        return False
+    return any(
+        isinstance(response, dict)
+        and isinstance(response.get("content"), dict)
+        and "application/vnd.oai.openapi" in response["content"]
+        for response in responses.values()
+    )
 
 
 def _covering(code: str, codes: dict[str, Any]) -> str | None:
