@@ -11,10 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from apps.designs.engine.limits import ParseLimits
+from apps.designs.engine.loader import input_from_file, parse_design
 from apps.endpoints.engine.generate import generate_app
 from apps.endpoints.engine.project import DEV_PINS, PINS
 from tests.endpoints.helpers import RUFF, SHOP, design_file, run_in_project, write_project
 from tests.public_specs import PARITY, spec_path
+from tests.synthetic import design as synthetic_design
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -125,6 +128,19 @@ def test_a_data_model_without_an_api_generates_models_and_a_migration_that_pass_
         [str(RUFF), "check", "--no-cache", "."], cwd=project, capture_output=True, text=True, check=False, timeout=60
     )
     assert result.returncode == 0, result.stdout
+
+
+def test_check_constraints_of_one_name_on_several_tables_keep_djangos_checks_passing(tmp_path: Path) -> None:
+    # PostgreSQL scopes a CHECK's name to its table; Django wants names unique across models.
+    text = synthetic_design(30, 8, changed=True)
+    parsed = parse_design(input_from_file("synthetic.sql", text), limits=ParseLimits())
+    generation = generate_app(parsed.model)
+    assert generation.file("design/models.py").count('name="positive_id"') == 1
+    assert any("positive_id is named" in note for note in generation.notes)
+    project = write_project(generation, tmp_path / "synthetic")
+    for args in (("manage.py", "check"), ("manage.py", "makemigrations", "--check", "--dry-run")):
+        done = run_in_project(project, *args)
+        assert done.returncode == 0, done.stdout + done.stderr[-3000:]
 
 
 def test_the_generated_project_pins_the_versions_the_workbench_runs() -> None:
