@@ -44,7 +44,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypedDict
 
@@ -104,7 +104,6 @@ class ProofRun:
     steps: dict[str, StepResult]  # keyed by STEPS, in that order
     schema: dict[str, Any] | None  # what drf-spectacular produced, when it did
     sandbox: str  # the name of the role and database the run had (dropped by now)
-    notes: tuple[str, ...] = field(default=())
 
 
 class ProofUnavailable(Exception):
