@@ -143,6 +143,24 @@ def test_check_constraints_of_one_name_on_several_tables_keep_djangos_checks_pas
         assert done.returncode == 0, done.stdout + done.stderr[-3000:]
 
 
+def test_arrays_enums_partial_and_expression_indexes_long_names_and_composite_keys_pass_django_and_ruff(
+    tmp_path: Path,
+) -> None:
+    generation = generate_app(design_file(ROOT / "tests" / "fixtures" / "endpoints-edge-data-model.sql"))
+    models = generation.file("design/models.py")
+    assert "this_is_a_very_long_index_name_beyond_thirty_characters" not in models  # Django allows 30
+    assert 'db_column="Email"' in models and "pk_value = " in models and "models.CompositePrimaryKey(" in models
+    project = write_project(generation, tmp_path / "edge")
+    for args in (("manage.py", "check"), ("manage.py", "makemigrations", "--check", "--dry-run")):
+        done = run_in_project(project, *args)
+        assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    for args in (["format", "--check", "."], ["check", "--no-cache", "."]):
+        result = subprocess.run(  # noqa: S603 - the venv's ruff on our own output
+            [str(RUFF), *args], cwd=project, capture_output=True, text=True, check=False, timeout=60
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_the_generated_project_pins_the_versions_the_workbench_runs() -> None:
     for name, version in {**PINS, **DEV_PINS}.items():
         assert importlib.metadata.version(name.split("[")[0]) == version, name

@@ -76,7 +76,10 @@ class Printer:
             return sequence(self.value(v) for v in value)
         if isinstance(value, tuple):
             if len(value) == 1:
-                return "(\n" + INDENT + block(self.value(value[0]), 1) + ",\n)"
+                # A one-item tuple's comma is syntax, not a magic trailing comma: the formatter
+                # joins it onto one line when the item is one line.
+                item = self.value(value[0])
+                return f"({item},)" if "\n" not in item else "(\n" + INDENT + block(item, 1) + ",\n)"
             return sequence((self.value(v) for v in value), "()")
         if isinstance(value, dict):
             return mapping((self.value(k), self.value(v)) for k, v in value.items())

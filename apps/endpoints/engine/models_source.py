@@ -145,7 +145,7 @@ def models_source(model: DesignModel) -> ModelsSource:
 
     printer = Printer()
     classes = [_model_class(state, printer) for state in new_states]
-    imports = ["from django.db import models", *printer.import_lines()]
+    imports = sorted(["from django.db import models", *printer.import_lines()], key=lambda line: line.split()[1])
     source = percent_marks_as_sql("\n".join(imports) + "\n\n\n" + "\n\n\n".join(classes) + "\n") if classes else ""
 
     to_state = ProjectState()
@@ -200,15 +200,20 @@ def _example(field: Any) -> str | None:
     return _EXAMPLES.get(type(field).__name__)
 
 
+_MAX_INDEX_NAME = 30  # Django's models.E034
+
+
 def _unique_name(item: Any, table: str, seen: set[str], notes: list[str]) -> Any:
     """The constraint or index, renamed when another table's already has its name: PostgreSQL
     scopes a CHECK's name to its table, Django wants every name unique (models.E032/E030)."""
     import hashlib
 
+    from django.db import models
     from django.utils.module_loading import import_string
 
     name = item.name
-    if name not in seen:
+    too_long = isinstance(item, models.Index) and len(name) > _MAX_INDEX_NAME
+    if name not in seen and not too_long:
         seen.add(name)
         return item
     digest = hashlib.sha256(f"{table}\x1f{name}".encode("utf-8", errors="surrogatepass")).hexdigest()[:6]
@@ -217,7 +222,12 @@ def _unique_name(item: Any, table: str, seen: set[str], notes: list[str]) -> Any
         digest = hashlib.sha256(new.encode()).hexdigest()[:6]
         new = f"{name[:22]}_{digest}"
     seen.add(new)
-    notes.append(f"{table}: {name} is named {new} in the generated app: Django wants constraint and index names unique")
+    why = (
+        f"Django's index names are at most {_MAX_INDEX_NAME} characters"
+        if too_long
+        else "Django wants constraint and index names unique"
+    )
+    notes.append(f"{table}: {name} is named {new} in the generated app: {why}")
     path, args, kwargs = item.deconstruct()
     kwargs["name"] = new
     return import_string(path)(*args, **kwargs)
