@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from apps.designs.engine.limits import ParseLimits
 from apps.designs.engine.loader import input_from_file, parse_design
@@ -65,6 +66,27 @@ def test_the_shop_projects_contract_tests_run_with_pytest_and_fail_only_where_sp
     # (orders.total_amount, payments.amount), and a payment's `amount` is a Money object in the
     # spec but an integer column in the data model.
     assert failed == {"test_create_order", "test_pay_order", "test_payment_webhook"}, done.stdout[-3000:]
+
+
+def test_drf_spectacular_describes_the_shops_paths_methods_parameters_and_success_statuses(tmp_path: Path) -> None:
+    model = design_file(SHOP)
+    project = write_project(generate_app(model), tmp_path / "shop")
+    done = run_in_project(project, "manage.py", "spectacular", "--validate", "--file", "schema.yaml")
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    schema = yaml.safe_load((project / "schema.yaml").read_text(encoding="utf-8"))
+    described = {
+        (method.upper(), path): operation
+        for path, item in schema["paths"].items()
+        if path != "/schema/"
+        for method, operation in item.items()
+    }
+    assert set(described) == {(e.method, e.full_path) for e in model.endpoints}
+    for endpoint in model.endpoints:
+        operation = described[(endpoint.method, endpoint.full_path)]
+        success = {r.status for r in endpoint.responses if r.status.startswith("2")}
+        assert set(operation["responses"]) == success, endpoint.key
+        spec_params = {(p.name, p.location) for p in endpoint.parameters if p.location in {"path", "query"}}
+        assert {(p["name"], p["in"]) for p in operation.get("parameters", [])} == spec_params, endpoint.key
 
 
 def test_the_same_design_gives_byte_identical_files_whatever_the_hash_seed(tmp_path: Path) -> None:
@@ -149,7 +171,9 @@ def test_arrays_enums_partial_and_expression_indexes_long_names_and_composite_ke
     generation = generate_app(design_file(ROOT / "tests" / "fixtures" / "endpoints-edge-data-model.sql"))
     models = generation.file("design/models.py")
     assert "this_is_a_very_long_index_name_beyond_thirty_characters" not in models  # Django allows 30
-    assert 'db_column="Email"' in models and "pk_value = " in models and "models.CompositePrimaryKey(" in models
+    # A column that is a Python identifier keeps its name (the preview's field); `pk` cannot.
+    assert "    Email = models.CharField(" in models and "pk_value = " in models
+    assert 'db_column="pk"' in models and "models.CompositePrimaryKey(" in models
     project = write_project(generation, tmp_path / "edge")
     for args in (("manage.py", "check"), ("manage.py", "makemigrations", "--check", "--dry-run")):
         done = run_in_project(project, *args)

@@ -134,7 +134,7 @@ def test_a_path_carrying_the_owners_id_gets_object_level_permission_and_a_404_fo
     views = class_assignments(shop().file("design/views.py"))
     listing = ast.unparse(views["ListCustomerOrdersView"]["operations"])
     assert "permissions=(IsOwner,)" in listing
-    assert "owner_kwarg='customer_id'" in listing and "owner='customer_id'" in listing
+    assert "owner_kwarg='customerId'" in listing and "owner='customer_id'" in listing
     payment = ast.unparse(views["PayOrderView"]["operations"])
     assert "owner='order__customer_id'" in payment  # owned through the order
 

@@ -124,7 +124,7 @@ def _route(endpoint: Endpoint, names: Names) -> tuple[str, dict[str, str]] | str
         if piece.startswith("{") and piece.endswith("}"):
             raw = piece[1:-1]
             if raw not in kwargs:
-                kwargs[raw] = names.claim(raw, fallback="param")
+                kwargs[raw] = names.claim(raw, fallback="param", keep=True)
             converter = "int" if types.get(raw) == "integer" else "str"
             parts.append(f"<{converter}:{kwargs[raw]}>")
         elif re.search(r"[<>{}\s\\\x00-\x1f]", piece):
@@ -620,7 +620,7 @@ def _model_serializer(
     props, _required = props_required
     for prop, prop_schema in props.items():
         prop_schema = _deref(data, prop_schema) if isinstance(prop_schema, dict) else {}
-        attribute = scope.claim(prop, fallback="field")
+        attribute = scope.claim(prop, fallback="field", keep=True)
         lowered = prop.lower()
         privileged = lowered in PRIVILEGED_FIELDS
         column = info.by_column(prop)
@@ -799,7 +799,9 @@ def _pagination(
     elif endpoint.pagination == "offset" or ("offset" in params):
         bases.append("LimitOffset")
         body.append(("default_limit", str(size)))
-        if limit_param and limit_param != "limit":
+        if not limit_param:
+            body.append(("limit_query_param", "None"))  # the spec takes no limit: the page size is ours
+        elif limit_param != "limit":
             body.append(("limit_query_param", literal(limit_param)))
     else:
         bases.append("Page")
@@ -835,7 +837,7 @@ def _filterset(
             op.notes.append(f"query parameter {param.name} matches no column of {info.table}: it does not filter")
             continue
         field_name, lookup, kind = target
-        attribute = scope.claim(param.name, fallback="filter")
+        attribute = scope.claim(param.name, fallback="filter", keep=True)
         if attribute != param.name:
             renamed.append((attribute, param.name))
         cls = {"integer": "NumberFilter", "number": "NumberFilter", "boolean": "BooleanFilter"}.get(

@@ -97,7 +97,7 @@ def models_source(model: DesignModel) -> ModelsSource:
                 new_name = "pk"  # Django requires this name of a composite primary key
                 scope.reserve("pk")
             else:
-                new_name = scope.claim(name, fallback="column")
+                new_name = scope.claim(name, fallback="column", keep=True)
             field_names[name] = new_name
             _, _path, args, kwargs = field.deconstruct()
             if new_name != name and not isinstance(field, models.CompositePrimaryKey):

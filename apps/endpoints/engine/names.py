@@ -104,12 +104,21 @@ class Names:
     taken: set[str] = field(default_factory=set)
     renamed: list[Renamed] = field(default_factory=list)
 
+    def _safe_as_written(self, raw: str) -> bool:
+        return _is_safe(raw, self.taken, self.reserved, self.module_level)
+
     def reserve(self, *names: str) -> None:
         self.taken.update(names)
 
-    def claim(self, raw: str, *, style: str = "snake", fallback: str = "item", record: bool = True) -> str:
+    def claim(
+        self, raw: str, *, style: str = "snake", fallback: str = "item", record: bool = True, keep: bool = False
+    ) -> str:
         """A safe identifier for `raw` in this scope, unique within it; listed in `renamed` when it
-        differs from `raw` and `record` (False for names the generator composes itself)."""
+        differs from `raw` and `record` (False for names the generator composes itself). With
+        `keep`, a name that is already a safe identifier (`customerId`) is kept as written."""
+        if keep and self._safe_as_written(raw):
+            self.taken.add(raw)
+            return raw
         base = snake(raw) if style == "snake" else camel(raw)
         why = ""
         if not base:
@@ -136,6 +145,21 @@ class Names:
         if name != raw and record:
             self.renamed.append(Renamed(self.scope, raw, name, why or "written as a Python identifier"))
         return name
+
+
+def _is_safe(name: str, taken: set[str], reserved: frozenset[str], module_level: bool) -> bool:
+    return (
+        name.isascii()
+        and name.isidentifier()
+        and not name.startswith("_")
+        and not name.endswith("_")
+        and "__" not in name
+        and len(name) <= MAX_IDENTIFIER
+        and not keyword.iskeyword(name)
+        and name not in taken
+        and name not in reserved
+        and not (module_level and name in BUILTINS)
+    )
 
 
 def literal(value: str) -> str:

@@ -98,7 +98,7 @@ class SerializerWriter:
         lines = [f"class {class_name}(serializers.Serializer):"]
         renamed: list[tuple[str, str]] = []
         for prop, schema in props.items():
-            attribute = scope.claim(prop, fallback="field")
+            attribute = scope.claim(prop, fallback="field", keep=True)
             expr = self.field(schema if isinstance(schema, dict) else {}, required=prop in required, where=where)
             if attribute != prop:
                 # The API's own name is given back after the class (rename_fields); the value is

@@ -7,6 +7,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.openapi import AutoSchema
 from rest_framework import generics, pagination, permissions, status
 from rest_framework.exceptions import MethodNotAllowed, NotFound, ValidationError
 from rest_framework.request import Request
@@ -52,17 +54,55 @@ class Operation:
     owner_column: str = ""
 
 
+class DesignSchema(AutoSchema):
+    """What drf-spectacular says of an operation: its own request and response serializers and
+    its success status (one view serves every method of a path)."""
+
+    def _design_operation(self) -> Operation | None:
+        return self.view.operations.get(self.method.upper())
+
+    def get_request_serializer(self) -> Any:
+        op = self._design_operation()
+        return op.input if op else None
+
+    def get_response_serializers(self) -> Any:
+        op = self._design_operation()
+        return {op.status: op.output} if op else None
+
+
 class DesignView(generics.GenericAPIView):
     """A path of the API: each method's Operation says what it does."""
 
     operations: dict[str, Operation] = {}
     base_queryset: Any = None
+    schema = DesignSchema()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Only the path's own methods: Django answers 405 to the others, and the schema lists no more.
+        cls.http_method_names = [method.lower() for method in cls.operations]
 
     @property
     def operation(self) -> Operation:
         if self.request.method not in self.operations:
             raise MethodNotAllowed(self.request.method)
         return self.operations[self.request.method]
+
+    @property
+    def action(self) -> str:
+        return self.operation.action
+
+    @property
+    def pagination_class(self) -> Any:
+        return self.operation.pagination
+
+    @property
+    def filterset_class(self) -> Any:
+        return self.operation.filterset
+
+    @property
+    def filter_backends(self) -> list[Any]:
+        return [DjangoFilterBackend] if self.operation.filterset else []
 
     def get_queryset(self) -> Any:
         op = self.operation
@@ -82,19 +122,6 @@ class DesignView(generics.GenericAPIView):
 
     def get_throttles(self) -> list[Any]:
         return [throttle() for throttle in self.operation.throttles]
-
-    @property
-    def paginator(self) -> Any:
-        if not hasattr(self, "_paginator"):
-            op = self.operation
-            self._paginator = op.pagination() if op.pagination else None
-        return self._paginator
-
-    def filter_queryset(self, queryset: Any) -> Any:
-        op = self.operation
-        if op.filterset is None:
-            return queryset
-        return op.filterset(self.request.query_params, queryset=queryset, request=self.request).qs
 
     def get_object(self) -> Any:
         op = self.operation
@@ -225,6 +252,10 @@ class LimitOffset(pagination.LimitOffsetPagination):
 
     def get_limit(self, request: Request) -> int:
         return min(super().get_limit(request) or self.default_limit, max_page_size())
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        # Without a limit parameter (limit_query_param None), only the offset is documented.
+        return [p for p in super().get_schema_operation_parameters(view) if p["name"] is not None]
 
 
 class Cursor(pagination.CursorPagination):
