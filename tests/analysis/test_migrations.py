@@ -38,6 +38,10 @@ def _old(report: dict[str, Any]) -> dict[str, Any]:
     return {**report, "findings": findings}
 
 
+def _without_endpoints(report: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in report.items() if key != "endpoints"}
+
+
 def _first_id(run: AnalysisRun, order: str = "id") -> int:
     # Only the id: the other columns of the model may not exist at the old state.
     first = Finding.objects.filter(run=run).order_by(order).values_list("pk", flat=True).first()
@@ -90,7 +94,9 @@ def test_going_back_puts_the_list_into_the_report_again(
     try:
         _migrate_back()
         run.refresh_from_db(fields=["report"])
-        assert run.report == _old(full)
+        # The generated endpoints' section is stored packed (apps/endpoints/services.py): the rest
+        # of the report is the list restored by 0006's way back.
+        assert _without_endpoints(run.report) == _without_endpoints(_old(full))
         first = Finding.objects.filter(run=run).order_by("id").values_list("title", flat=True).first()
         assert first == long_title[:500]
     finally:
