@@ -254,9 +254,9 @@ class Review:
         # and a format, or a responses object lacking three statuses, is reported by two to four
         # rules in a row, and is located once for them all (the SourceRef is the same).
         last: list[Any] = [None, None, None]
-        # (rule, severity) -> the open design-level group's places, for the common case: no
-        # waiver, no exemption.
-        open_refs: dict[str, list[SourceRef]] = {}
+        # (rule, exemption or "") -> the places of the design-level group a hit joins when the
+        # document waives nothing.
+        open_refs: dict[tuple[str, str], list[SourceRef]] = {}
 
         def hit(rule_id: str, where: str, node: Any, message: str, exempt: str = "") -> None:
             if deduplicate:
@@ -275,16 +275,22 @@ class Review:
                 else:  # only API rules report this way, and they run only with a document
                     raise ValueError(f"no OpenAPI document to locate {where}")
                 last[0], last[1], last[2] = where, node, ref
+            if facts.design_level and not waivers:
+                # The common case, by the ten thousand: no waiver in the document, so the place
+                # joins its rule's open group or the group of the rule's own exemption.
+                group_key = (rule_id, exempt)
+                refs = open_refs.get(group_key)
+                if refs is not None:
+                    refs.append(ref)
+                    return
+                suppressed = suppressed_at(facts.rule, where, exempt) if exempt else None
+                collect(facts, facts.severity, suppressed, message, (ref,))
+                how = "" if suppressed is None else f"rule\x1f{exempt}"
+                open_refs[group_key] = self.groups[rule_id, facts.severity, how].refs
+                return
             suppressed = suppressed_at(facts.rule, where, exempt) if waivers or exempt else None
             if facts.design_level:
-                if suppressed is None:
-                    refs = open_refs.get(rule_id)
-                    if refs is not None:
-                        refs.append(ref)
-                        return
                 collect(facts, facts.severity, suppressed, message, (ref,))
-                if suppressed is None:
-                    open_refs[rule_id] = self.groups[rule_id, facts.severity, ""].refs
                 return
             whole = messages.get((rule_id, message))
             if whole is None:
