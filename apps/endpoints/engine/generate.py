@@ -19,7 +19,7 @@ from apps.designs.engine.story_intents import story_intents
 from apps.designs.engine.structured import resolve_pointer
 from apps.endpoints.engine.code import call, mapping, sequence
 from apps.endpoints.engine.models_source import APP_LABEL, ModelInfo, models_source
-from apps.endpoints.engine.names import Names, Renamed, camel, literal, snake, words
+from apps.endpoints.engine.names import Names, Renamed, literal, snake, words
 from apps.endpoints.engine.schemas import SerializerWriter, ref_name, types_of
 
 SUPPORT = "base.py"
@@ -836,7 +836,7 @@ def _filterset(
         if target is None:
             op.notes.append(f"query parameter {param.name} matches no column of {info.table}: it does not filter")
             continue
-        field_name, lookup, kind = target
+        field_name, lookup = target
         attribute = scope.claim(param.name, fallback="filter", keep=True)
         if attribute != param.name:
             renamed.append((attribute, param.name))
@@ -851,7 +851,6 @@ def _filterset(
                 )
             )
         )
-        del kind
     if not declared:
         return ""
     label = endpoint.operation_id or endpoint.path
@@ -864,8 +863,8 @@ def _filterset(
     return name
 
 
-def _filter_target(param: str, info: ModelInfo, models: dict[str, ModelInfo]) -> tuple[str, str, str] | None:
-    """(field path, lookup, how) a query parameter filters by, or None."""
+def _filter_target(param: str, info: ModelInfo, models: dict[str, ModelInfo]) -> tuple[str, str] | None:
+    """(field path, lookup) a query parameter filters by, or None."""
     name = snake(param)
     lookup = "exact"
     for prefix, bound in (("min_", "gte"), ("max_", "lte"), ("from_", "gte"), ("to_", "lte")):
@@ -877,12 +876,12 @@ def _filter_target(param: str, info: ModelInfo, models: dict[str, ModelInfo]) ->
     for candidate in (name, f"{name}_amount"):
         column = info.by_column(candidate)
         if column is not None:
-            return (column.name if column.relation is None else column.name + "_id"), lookup, "column"
+            return (column.name if column.relation is None else column.name + "_id"), lookup
     for fk in info.fields:
         if fk.relation and fk.relation in models:
             column = models[fk.relation].by_column(name)
             if column is not None and column.relation is None:
-                return f"{fk.name}__{column.name}", "iexact" if lookup == "exact" else lookup, "related"
+                return f"{fk.name}__{column.name}", "iexact" if lookup == "exact" else lookup
     return None
 
 
@@ -1077,4 +1076,4 @@ def _sorted_imports(lines: list[str]) -> list[str]:
     return third + ([""] if third and own else []) + own
 
 
-__all__ = ["CannotGenerate", "GeneratedFile", "Generation", "OperationOutcome", "camel", "generate_app"]
+__all__ = ["CannotGenerate", "GeneratedFile", "Generation", "OperationOutcome", "generate_app"]

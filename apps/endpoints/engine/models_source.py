@@ -151,7 +151,7 @@ def models_source(model: DesignModel) -> ModelsSource:
     to_state = ProjectState()
     for state in new_states:
         to_state.add_model(state)
-    questioner = _Initial(defaults={"ask_rename": False, "ask_rename_model": False})
+    questioner = _initial_questioner(defaults={"ask_rename": False, "ask_rename_model": False})
     changes = MigrationAutodetector(ProjectState(), to_state, questioner).changes(
         graph=MigrationGraph(), migration_name="initial"
     )
@@ -277,14 +277,12 @@ def _model_class(state: Any, printer: Printer) -> str:
     return "\n".join(lines)
 
 
-class _Initial:
+def _initial_questioner(**kwargs: Any) -> Any:
     """The autodetector's questioner for a first migration (no question is ever asked)."""
+    from django.db.migrations.questioner import MigrationQuestioner
 
-    def __new__(cls, **kwargs: Any) -> Any:
-        from django.db.migrations.questioner import MigrationQuestioner
+    class Questioner(MigrationQuestioner):
+        def ask_initial(self, app_label: str) -> bool:
+            return True
 
-        class Questioner(MigrationQuestioner):
-            def ask_initial(self, app_label: str) -> bool:
-                return True
-
-        return Questioner(**kwargs)
+    return Questioner(**kwargs)

@@ -200,10 +200,10 @@ class SerializerWriter:
 
 def _with_source(expr: str, attribute: str) -> str:
     """A field call with `source=` the attribute added as its first keyword."""
-    head, paren, rest = expr.partition("(")
-    if rest == ")":
-        return f"{head}(\n    source={literal(attribute)},\n)"
-    return f"{head}{paren}\n    source={literal(attribute)},{rest[0:] if rest.startswith(chr(10)) else chr(10) + rest}"
+    head, _, rest = expr.partition("(")
+    source = f"(\n    source={literal(attribute)},"
+    # `call` writes either `Name()` or `Name(\n    item,\n...)`: the keyword goes first.
+    return f"{head}{source}\n)" if rest == ")" else f"{head}{source}{rest}"
 
 
 def _indent(expr: str) -> str:
