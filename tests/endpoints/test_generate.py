@@ -85,6 +85,51 @@ Table notes {
 ```
 """
 
+NESTED = """# Nested
+
+```openapi
+openapi: 3.1.0
+info: {title: N, version: '1'}
+paths:
+  /orders:
+    get:
+      operationId: listOrders
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: array
+                items: {$ref: '#/components/schemas/Order'}
+components:
+  schemas:
+    Customer:
+      type: object
+      properties:
+        id: {type: integer, readOnly: true}
+        email: {type: string}
+    Order:
+      type: object
+      properties:
+        id: {type: integer, readOnly: true}
+        customer: {$ref: '#/components/schemas/Customer'}
+        status: {type: string}
+```
+
+```dbml
+Table customers {
+  id bigint [pk, increment]
+  email varchar(200) [not null]
+}
+Table orders {
+  id bigint [pk, increment]
+  customer_id bigint [not null, ref: > customers.id]
+  status varchar(20) [not null]
+}
+```
+"""
+
 
 def test_every_operation_of_the_shop_design_is_generated() -> None:
     generation = shop()
@@ -221,3 +266,14 @@ def test_the_generated_code_is_already_ruff_formatted_and_ruff_clean(tmp_path) -
             [str(RUFF), *args], cwd=project, capture_output=True, text=True, check=False, timeout=60
         )
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_nested_object_of_a_foreign_keys_table_is_a_nested_serializer_the_view_selects_related() -> None:
+    generation = generate_app(design(NESTED))
+    serializers = class_assignments(generation.file("design/serializers.py"))
+    assert (
+        ast.unparse(serializers["OrderModelSerializer"]["customer"])
+        == "CustomerCustomerNestedSerializer(read_only=True)"
+    )
+    views = class_assignments(generation.file("design/views.py"))
+    assert ast.unparse(views["ListOrdersView"]["base_queryset"]) == "models.Order.objects.select_related('customer')"
