@@ -68,7 +68,9 @@ def test_the_shop_projects_contract_tests_run_with_pytest_and_fail_only_where_sp
     assert failed == {"test_create_order", "test_pay_order", "test_payment_webhook"}, done.stdout[-3000:]
 
 
-def test_drf_spectacular_describes_the_shops_paths_methods_parameters_and_success_statuses(tmp_path: Path) -> None:
+def test_drf_spectacular_describes_the_shops_paths_methods_parameters_headers_and_success_statuses(
+    tmp_path: Path,
+) -> None:
     model = design_file(SHOP)
     project = write_project(generate_app(model), tmp_path / "shop")
     done = run_in_project(project, "manage.py", "spectacular", "--validate", "--file", "schema.yaml")
@@ -85,7 +87,7 @@ def test_drf_spectacular_describes_the_shops_paths_methods_parameters_and_succes
         operation = described[(endpoint.method, endpoint.full_path)]
         success = {r.status for r in endpoint.responses if r.status.startswith("2")}
         assert set(operation["responses"]) == success, endpoint.key
-        spec_params = {(p.name, p.location) for p in endpoint.parameters if p.location in {"path", "query"}}
+        spec_params = {(p.name, p.location) for p in endpoint.parameters if p.location in {"path", "query", "header"}}
         assert {(p["name"], p["in"]) for p in operation.get("parameters", [])} == spec_params, endpoint.key
 
 

@@ -109,3 +109,14 @@ class Printer:
         for module, name in self.imports:
             by_module.setdefault(module, set()).add(name)
         return [f"from {module} import {', '.join(sorted(names))}" for module, names in sorted(by_module.items())]
+
+
+def tuple_of(items: Iterable[str]) -> str:
+    """A tuple: one single-line item inline (its comma is syntax, which the formatter joins onto
+    one line), anything else exploded with a trailing comma."""
+    rendered = list(items)
+    if not rendered:
+        return "()"
+    if len(rendered) == 1 and "\n" not in rendered[0]:
+        return f"({rendered[0]},)"
+    return sequence(rendered, "()")

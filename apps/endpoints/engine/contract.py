@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from apps.designs.engine.structured import resolve_pointer
-from apps.endpoints.engine.code import call, mapping, sequence
+from apps.endpoints.engine.code import call, mapping, sequence, tuple_of
 from apps.endpoints.engine.names import Names, literal
 from apps.endpoints.engine.schemas import ref_name, types_of
 
@@ -305,12 +305,7 @@ def _value(value: Any) -> str:
 
 
 def _tuple(items: Any) -> str:
-    rendered = list(items)
-    if not rendered:
-        return "()"
-    if len(rendered) == 1:
-        return f"({rendered[0]},)"
-    return sequence(rendered, "()")
+    return tuple_of(items)
 
 
 def _nest(expr: str) -> str:

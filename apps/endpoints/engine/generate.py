@@ -17,7 +17,7 @@ from apps.designs.engine.model import DesignModel, Endpoint, SourceRef
 from apps.designs.engine.privileged import PRIVILEGED_FIELDS, SECRET_FIELDS
 from apps.designs.engine.story_intents import story_intents
 from apps.designs.engine.structured import resolve_pointer
-from apps.endpoints.engine.code import call, mapping, sequence
+from apps.endpoints.engine.code import call, mapping, sequence, tuple_of
 from apps.endpoints.engine.models_source import APP_LABEL, ModelInfo, models_source
 from apps.endpoints.engine.names import Names, Renamed, literal, snake, words
 from apps.endpoints.engine.schemas import SerializerWriter, ref_name, types_of
@@ -97,6 +97,7 @@ class _Op:
     idempotent: bool = False
     idempotency_required: bool = False
     idempotency_column: str = ""
+    headers: tuple[tuple[str, bool], ...] = ()
     select_related: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
     reason: str = ""
@@ -452,6 +453,7 @@ def _plan(
     for param in endpoint.parameters:
         if param.location == "header" and param.name.lower() == "idempotency-key":
             op.idempotent, op.idempotency_required = True, param.required
+    op.headers = tuple((p.name, p.required) for p in endpoint.parameters if p.location == "header")
     if op.model is None:
         op.action = "not_implemented"
         op.reason = (
@@ -916,6 +918,8 @@ def _operation_call(op: _Op, throttles: dict[str, str], roles: dict[tuple[str, .
         kwargs.append(("idempotent", "True"))
         if op.idempotency_required:
             kwargs.append(("idempotency_required", "True"))
+    if op.headers:
+        kwargs.append(("headers", _tuple(_tuple((literal(name), repr(required))) for name, required in op.headers)))
     return call("Operation", (), kwargs)
 
 
@@ -1063,10 +1067,7 @@ def _files(
 
 
 def _tuple(items: Any) -> str:
-    rendered = list(items)
-    if len(rendered) == 1:
-        return f"({rendered[0]},)"
-    return sequence(rendered, "()")
+    return tuple_of(items)
 
 
 def _sorted_imports(lines: list[str]) -> list[str]:

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import generics, pagination, permissions, status
 from rest_framework.exceptions import MethodNotAllowed, NotFound, ValidationError
 from rest_framework.request import Request
@@ -50,6 +51,8 @@ class Operation:
     idempotency_column: str = ""
     idempotent: bool = False
     idempotency_required: bool = False
+    # Header parameters the API documents: (name, required), for the schema.
+    headers: tuple[tuple[str, bool], ...] = ()
     # Columns the request does not carry that the row is saved with, from the caller.
     owner_column: str = ""
 
@@ -68,6 +71,13 @@ class DesignSchema(AutoSchema):
     def get_response_serializers(self) -> Any:
         op = self._design_operation()
         return {op.status: op.output} if op else None
+
+    def get_override_parameters(self) -> list[Any]:
+        op = self._design_operation()
+        return [
+            OpenApiParameter(name, str, OpenApiParameter.HEADER, required=required)
+            for name, required in (op.headers if op else ())
+        ]
 
 
 class DesignView(generics.GenericAPIView):
