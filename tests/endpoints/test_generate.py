@@ -277,3 +277,37 @@ def test_a_nested_object_of_a_foreign_keys_table_is_a_nested_serializer_the_view
     )
     views = class_assignments(generation.file("design/views.py"))
     assert ast.unparse(views["ListOrdersView"]["base_queryset"]) == "models.Order.objects.select_related('customer')"
+
+
+def test_a_schema_shared_by_thousands_of_operations_is_written_once(monkeypatch) -> None:
+    """Linear in the document: a component is turned into a serializer and an example once, however
+    many operations send it (no per-operation walk of the shared schemas)."""
+    properties = "".join(f"        p{i}: {{type: string}}\n" for i in range(30))
+    paths = "".join(
+        f"  /things{i}:\n    post:\n      operationId: make{i}\n      requestBody:\n        content:\n"
+        "          application/json:\n            schema: {$ref: '#/components/schemas/Thing'}\n"
+        "      responses:\n        '201': {description: ok}\n"
+        for i in range(2000)
+    )
+    text = (
+        "# Many\n\n```openapi\nopenapi: 3.1.0\ninfo: {title: m, version: '1'}\npaths:\n"
+        + paths
+        + "components:\n  schemas:\n    Thing:\n      type: object\n      properties:\n"
+        + properties
+        + "```\n"
+    )
+    from apps.endpoints.engine import schemas
+
+    written = []
+    real = schemas.SerializerWriter.write_class
+    monkeypatch.setattr(
+        schemas.SerializerWriter,
+        "write_class",
+        lambda self, name, *a, **k: (written.append(name), real(self, name, *a, **k)),
+    )
+    generation = generate_app(design(text))
+    assert len(generation.operations) == 2000
+    assert written == ["ThingSerializer"]
+    tests = generation.file("design/tests/test_contract.py")
+    assert tests.count('"p0": "x"') == 1  # one example body, shared through EXAMPLES
+    assert tests.count('data=EXAMPLES["Thing"]') == 2000
