@@ -311,3 +311,17 @@ def test_a_schema_shared_by_thousands_of_operations_is_written_once(monkeypatch)
     tests = generation.file("design/tests/test_contract.py")
     assert tests.count('"p0": "x"') == 1  # one example body, shared through EXAMPLES
     assert tests.count('data=EXAMPLES["Thing"]') == 2000
+
+
+def test_an_object_spread_over_prefixed_columns_is_a_nested_serializer_of_those_columns() -> None:
+    generation = shop()
+    serializers = class_assignments(generation.file("design/serializers.py"))
+    assert (
+        ast.unparse(serializers["OrderModelSerializer"]["total"]) == "OrderTotalSerializer(source='*', read_only=True)"
+    )
+    total = serializers["OrderTotalSerializer"]
+    assert ast.unparse(total["amount"]) == "serializers.IntegerField(source='total_amount')"
+    assert "source='total_currency'" in ast.unparse(total["currency"])
+    listing = next(o for o in generation.operations if o.operation_id == "listCustomerOrders")
+    assert not any(note.startswith("total ") for note in listing.notes)
+    assert any(note.startswith("lines ") for note in listing.notes)  # a reverse relation: still left out

@@ -104,7 +104,7 @@ class SerializerWriter:
                 # The API's own name is given back after the class (rename_fields); the value is
                 # read and validated under the attribute's name.
                 renamed.append((attribute, prop))
-                expr = _with_source(expr, attribute)
+                expr = with_source(expr, attribute)
             lines.append(f"    {attribute} = {_indent(expr)}")
         if len(lines) == 1:
             lines.append("    pass")
@@ -198,7 +198,7 @@ class SerializerWriter:
         return call("serializers.JSONField", (), kwargs)
 
 
-def _with_source(expr: str, attribute: str) -> str:
+def with_source(expr: str, attribute: str) -> str:
     """A field call with `source=` the attribute added as its first keyword."""
     head, _, rest = expr.partition("(")
     source = f"(\n    source={literal(attribute)},"
