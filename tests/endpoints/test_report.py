@@ -60,3 +60,18 @@ def test_the_stored_section_is_packed_and_unpacks_to_the_report_section(shop_v1:
     # Read back in jsonb's key order (shorter first, then bytewise), as the rest of a stored report.
     assert list(endpoints_section_unpack(stored)) == ["files", "notes", "proof", "renamed", "operations"]
     assert endpoints_section_unpack(section) == section
+
+
+def test_each_operation_says_what_its_generated_code_enforces(shop_v1: str) -> None:
+    report = _report(shop_v1)
+    jsonschema.validate(report, SCHEMA)
+    by_id = {o["operation_id"]: o for o in report["endpoints"]["operations"]}
+    kinds = {name: {(e["kind"], e["detail"]) for e in o["enforces"]} for name, o in by_id.items()}
+    assert ("object-level", "customer_id") in kinds["listCustomerOrders"]
+    assert ("page-size-cap", "API_MAX_PAGE_SIZE") in kinds["listCustomerOrders"]
+    assert ("role", "support") in kinds["searchOrders"]
+    assert ("idempotency", "Idempotency-Key") in kinds["createOrder"] and ("read-only", "status") in kinds[
+        "createOrder"
+    ]
+    assert ("read-only", "is_staff") in kinds["updateCustomer"]
+    assert ("authentication", "") not in kinds["listProducts"]  # public

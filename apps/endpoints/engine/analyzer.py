@@ -50,6 +50,7 @@ def _operation(outcome: OperationOutcome) -> dict[str, Any]:
         "reason": outcome.reason,
         "view": outcome.view,
         "notes": list(outcome.notes),
+        "enforces": [{"kind": kind, "detail": detail} for kind, detail in outcome.enforces],
     }
 
 

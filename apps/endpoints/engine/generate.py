@@ -61,6 +61,9 @@ class OperationOutcome:
     source: SourceRef
     view: str = ""
     notes: tuple[str, ...] = ()
+    # What the generated code enforces, as (kind, detail): authentication, object-level (the owner
+    # lookup), role, rate-limit, idempotency, read-only (a privileged field), page-size-cap.
+    enforces: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,7 @@ class _Op:
     idempotency_column: str = ""
     headers: tuple[tuple[str, bool], ...] = ()
     select_related: tuple[str, ...] = ()
+    read_only_privileged: tuple[str, ...] = ()  # request fields kept from clients
     notes: list[str] = field(default_factory=list)
     reason: str = ""
 
@@ -319,6 +323,7 @@ def generate_app(model: DesignModel, *, max_page_size: int = 100) -> Generation:
                     source=op.endpoint.source,
                     view=view,
                     notes=tuple(op.notes),
+                    enforces=_enforces(op),
                 )
             )
         lines = [f"class {view}(DesignView):"]
@@ -357,6 +362,26 @@ def generate_app(model: DesignModel, *, max_page_size: int = 100) -> Generation:
         renamed=tuple(renamed),
         notes=tuple(dict.fromkeys(notes)),
     )
+
+
+def _enforces(op: _Op) -> tuple[tuple[str, str], ...]:
+    """What the operation's generated code enforces, for the report (and the security review's
+    findings it answers)."""
+    if op.action == "not_implemented":
+        return ()
+    found: list[tuple[str, str]] = []
+    if not op.public:
+        found.append(("authentication", ""))
+    if op.owner:
+        found.append(("object-level", op.owner))
+    found += [("role", role) for role in op.roles]
+    found += [("rate-limit", rate) for rate in op.rates]
+    if op.idempotent:
+        found.append(("idempotency", "Idempotency-Key"))
+    found += [("read-only", name) for name in op.read_only_privileged]
+    if op.action == "list":
+        found.append(("page-size-cap", "API_MAX_PAGE_SIZE"))
+    return tuple(found)
 
 
 def _skipped(endpoint: Endpoint, reason: str) -> OperationOutcome:
@@ -676,6 +701,7 @@ def _model_serializer(
                 elif prop_schema.get("writeOnly") is True or lowered in SECRET_FIELDS:
                     write_only.append(attribute)
             if privileged and not readonly and role == "Input":
+                op.read_only_privileged = (*op.read_only_privileged, prop)
                 op.notes.append(
                     f"{prop} is read-only here although the request schema lets clients send it: a privileged field is "
                     "never mass-assigned"
