@@ -136,7 +136,7 @@ def test_synthetic_rows_keep_cross_column_checks_and_added_uniques(config: sandb
     }
     for statement in heavy:
         assert statement["estimate_seconds"] is not None, statement["estimate_basis"]
-        assert "the median of 3 runs each" in statement["estimate_basis"]
+        assert "the median of 5 runs each" in statement["estimate_basis"]
         assert (
             "(n log n extrapolation)" in statement["estimate_basis"]
             or "(linear extrapolation)" in statement["estimate_basis"]

@@ -44,7 +44,7 @@ class Estimate:
     basis: str
 
 
-RUNS = 3  # each statement is timed this many times at each size; the median is kept
+RUNS = 5  # each statement is timed this many times at each size; the median is kept (five: a busy machine moves one or two)
 
 
 @dataclass(frozen=True, slots=True)
