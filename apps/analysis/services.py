@@ -72,6 +72,7 @@ def analyzer_context(*, with_sandbox: bool, detect_renames: bool = True) -> Anal
         calibration_max_tables=settings.MIGRATION_CALIBRATION_MAX_TABLES,
         detect_renames=detect_renames,
         endpoints_max_page_size=settings.ENDPOINTS_MAX_PAGE_SIZE,
+        endpoints_max_operations=settings.ENDPOINTS_MAX_OPERATIONS,
     )
 
 

@@ -104,7 +104,7 @@ def test_base_is_read_and_described() -> None:
     small, large = settings_sizes()
     assert quantity["estimate_seconds"] > 0
     assert re.fullmatch(
-        rf"measured at {small:,}, [\d,]+ and {large:,} rows, the median of 3 runs each \(range\): .+; "
+        rf"measured at {small:,}, [\d,]+ and {large:,} rows, the median of 5 runs each \(range\): .+; "
         rf"growth fitted as linear \(a scan or rewrite reads each row once\), through the {large:,}-row median "
         rf"with [\d.]+ m?s of fixed cost; ≈ [\d.,]+ s at 120,000,000 rows \(linear extrapolation\)",
         quantity["estimate_basis"],

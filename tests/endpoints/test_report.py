@@ -75,3 +75,19 @@ def test_each_operation_says_what_its_generated_code_enforces(shop_v1: str) -> N
     ]
     assert ("read-only", "is_staff") in kinds["updateCustomer"]
     assert ("authentication", "") not in kinds["listProducts"]  # public
+
+
+def test_an_api_over_the_operation_limit_is_left_to_the_generate_command(shop_v1: str) -> None:
+    from apps.analysis.engine.pipeline import AnalyzerContext, analyze
+    from apps.designs.engine.limits import ParseLimits
+    from apps.designs.engine.loader import DesignInput
+
+    outcome = analyze(
+        DesignInput(document=shop_v1, document_name="v1-design.md"),
+        limits=ParseLimits(),
+        only=("endpoints",),
+        context=AnalyzerContext(endpoints_max_operations=5),
+    )
+    [result] = [r for r in outcome.results if r.name == "endpoints"]
+    assert result.status == "skipped"
+    assert "11 operations" in result.reason and "manage.py generate" in result.reason
