@@ -226,6 +226,27 @@ def _retention(
             )
 
 
+def _unique_promise(
+    review: Review, story: Story, text: str, said: SourceRef, entity: Entity, column: str, scope: set[str]
+) -> None:
+    """A story's promise that `column` (within `scope`'s columns) is unique, against the table's
+    unique constraints and indexes."""
+    if _unique_covers(entity, {column} | scope):
+        return
+    covers = (
+        f"({', '.join(sorted({column} | scope))}): two rows can share it"
+        if scope
+        else (f"{column}: two rows with the same {column} can be written")
+    )
+    review.add(
+        "sec.dp.story-unique-missing",
+        entity.column(column).source if entity.column(column) else entity.source,  # type: ignore[union-attr]
+        f"{story.id} says \u201c{text}\u201d, but no unique constraint or unique index of {entity.name} covers {covers}.",
+        key=f"{story.id}|{entity.name}|{column}",
+        also=(entity.source, said),
+    )
+
+
 def _uniqueness(review: Review, story: Story, text: str, said: SourceRef, names: _Names) -> None:
     mentioned = names.tables_in(text)
     for match in _UNIQUE_VALUE.finditer(text):
@@ -236,32 +257,14 @@ def _uniqueness(review: Review, story: Story, text: str, said: SourceRef, names:
         for entity, column in holders[:3]:
             # "unique per tenant": the tenant's column joins the key the promise needs
             scope = _scope_columns(entity, match.group("scope"), names) if match.group("scope") else set()
-            if _unique_covers(entity, {column} | scope):
-                continue
-            review.add(
-                "sec.dp.story-unique-missing",
-                entity.column(column).source if entity.column(column) else entity.source,  # type: ignore[union-attr]
-                f"{story.id} says \u201c{text}\u201d, but no unique constraint or unique index of {entity.name} "
-                f"covers {column}: two rows with the same {column} can be written.",
-                key=f"{story.id}|{entity.name}|{column}",
-                also=(entity.source, said),
-            )
+            _unique_promise(review, story, text, said, entity, column, scope)
     for match in _SHARED_IN_SCOPE.finditer(text):
         entity = names.table(match.group("owner"))
         column = _column_named(entity, match.group("shared")) if entity is not None else None
-        if entity is None or column is None:
-            continue
-        scope = _scope_columns(entity, match.group("scope"), names)
-        if _unique_covers(entity, {column} | scope):
-            continue
-        review.add(
-            "sec.dp.story-unique-missing",
-            entity.column(column).source if entity.column(column) else entity.source,  # type: ignore[union-attr]
-            f"{story.id} says \u201c{text}\u201d, but no unique constraint or unique index of {entity.name} "
-            f"covers ({', '.join(sorted({column} | scope))}): two rows can share it.",
-            key=f"{story.id}|{entity.name}|{column}",
-            also=(entity.source, said),
-        )
+        if entity is not None and column is not None:
+            _unique_promise(
+                review, story, text, said, entity, column, _scope_columns(entity, match.group("scope"), names)
+            )
     for match in _ONE_PER.finditer(text):
         child = names.table(match.group("child"))
         parent = names.table(match.group("parent"))
