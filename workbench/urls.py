@@ -25,4 +25,5 @@ urlpatterns = [
     path("", include("apps.reports.urls")),
     path("", include("apps.security.urls")),
     path("", include("apps.migrations_preview.urls")),
+    path("", include("apps.endpoints.urls")),
 ]
