@@ -210,6 +210,9 @@ ANALYSIS_POLL_MILLISECONDS = env_int("ANALYSIS_POLL_MILLISECONDS", 1000)
 ANALYSIS_FINDING_BATCH_SIZE = env_int("ANALYSIS_FINDING_BATCH_SIZE", 1000)
 
 # --- Proof of generated endpoints (apps/endpoints/proof.py) -----------------------------------
+# Whether the worker proves the generated endpoints in each analysis (needs the sandbox too:
+# ANALYSIS_SANDBOX_ENABLED); `manage.py analyze` proves them with --prove.
+ENDPOINTS_PROOF_ENABLED = env_bool("ENDPOINTS_PROOF_ENABLED", default=True)
 # Each step (check, makemigrations, migrate, ruff, schema) runs as its own child process under
 # these limits: wall clock (then its process group is killed), CPU, address space, the largest
 # file it may write, open files.

@@ -57,10 +57,21 @@ def tool_version() -> str:
         return "0.0.0"
 
 
-def analyzer_context(*, with_sandbox: bool, detect_renames: bool = True) -> AnalyzerContext:
-    """What the analyzers get from the edge: the sandbox (when wanted) and the settings they use."""
+def analyzer_context(*, with_sandbox: bool, with_proof: bool = False, detect_renames: bool = True) -> AnalyzerContext:
+    """What the analyzers get from the edge: the sandbox (when wanted) and the settings they use.
+
+    The generated endpoints' proof (child processes on a sandbox database, minutes at worst) is
+    given only with both the sandbox and `with_proof` (the worker: ENDPOINTS_PROOF_ENABLED; the
+    analyze command: --prove); a web request never analyses, so never proves."""
+    prove = None
+    if with_sandbox and with_proof:
+        from apps.endpoints.proof import endpoints_prove, proof_bound_seconds
+
+        prove = endpoints_prove
     return AnalyzerContext(
         sandbox=sandbox_factory() if with_sandbox else None,
+        prove=prove,
+        prove_limit_seconds=proof_bound_seconds() if prove is not None else 0,
         safe_lock_timeout_ms=settings.MIGRATION_SAFE_LOCK_TIMEOUT_MS,
         safe_statement_timeout_ms=settings.MIGRATION_SAFE_STATEMENT_TIMEOUT_MS,
         stamp=timezone.now().strftime("%Y%m%d_%H%M"),
@@ -265,14 +276,19 @@ def run_execute(*, run_id: int, retry: int = 0) -> str:
     stages = run.stages
     stage_started: dict[str, datetime] = {}
 
-    def on_progress(stage: str, state: str, percent: int) -> None:
+    def on_progress(stage: str, state: str, percent: int, message: str = "", /) -> None:
         entry = next(s for s in stages if s["name"] == stage)
         moment = timezone.now()
         if state == "running":
-            stage_started[stage] = moment
+            # A stage says "running" again when it starts something long (the proof), with a message.
+            stage_started.setdefault(stage, moment)
         elif stage in stage_started:
             entry["duration_ms"] = round((moment - stage_started[stage]).total_seconds() * 1000, 1)
         entry["state"] = state
+        if message and state == "running":
+            entry["message"] = message
+        else:
+            entry.pop("message", None)
         updated = AnalysisRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
             stages=stages, progress=percent, heartbeat_at=moment
         )
@@ -289,7 +305,9 @@ def run_execute(*, run_id: int, retry: int = 0) -> str:
             only=tuple(run.only) or None,
             on_progress=on_progress,
             context=analyzer_context(
-                with_sandbox=settings.ANALYSIS_SANDBOX_ENABLED, detect_renames=run.renames == RenameMode.DETECT
+                with_sandbox=settings.ANALYSIS_SANDBOX_ENABLED,
+                with_proof=settings.ENDPOINTS_PROOF_ENABLED,
+                detect_renames=run.renames == RenameMode.DETECT,
             ),
         )
         report = build_report(

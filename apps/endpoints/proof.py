@@ -126,6 +126,13 @@ def proof_limits() -> ProofLimits:
     )
 
 
+def proof_bound_seconds(limits: ProofLimits | None = None) -> int:
+    """The longest the proof's steps may take in all: each step's wall-clock limit
+    (ENDPOINTS_PROOF_STEP_SECONDS), once per step; making and dropping the sandbox database and
+    comparing the schemas come on top (seconds)."""
+    return len(STEPS) * (limits or proof_limits()).step_seconds
+
+
 def proof_run(
     *,
     project: Path,

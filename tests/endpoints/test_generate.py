@@ -243,7 +243,7 @@ def test_operations_that_cannot_be_generated_are_reported_with_their_reason() ->
     findings, section = analyze_endpoints(model)
     assert {f.rule_id for f in findings} == {"endpoints.not-generated"}
     assert sorted(loc for f in findings for loc in f.endpoints) == ["GET /notes/<b>/{id}", "POST /notes"]
-    assert section["proof"]["status"] == "not built yet"
+    assert section["proof"]["status"] == "not run"
     assert [o["generated"] for o in section["operations"]] == [False, False]
 
 

@@ -1,44 +1,160 @@
 """The endpoints analyzer: the generated app as a report section, and a finding for each reason
-operations could not be generated (never a silent drop). The proof (booting the app, diffing its
-schema, calling each operation) is not built yet and the section says so."""
+operations could not be generated (never a silent drop). Given a `prove` callable (the worker's,
+with the sandbox), the generated project is proved and each difference between its OpenAPI and
+the pasted one is a finding with both places; without one, the section says the proof was not run."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from apps.designs.engine.findings import Finding, fingerprint
-from apps.designs.engine.model import DesignModel, SourceRef
+from apps.designs.engine.model import DesignModel, Severity, SourceRef
+from apps.endpoints.engine import drift
 from apps.endpoints.engine.generate import CannotGenerate, OperationOutcome, generate_app
 from apps.endpoints.engine.project import project_files
 
 ANALYZER = "endpoints"
-PROOF_NOT_BUILT = {
-    "status": "not built yet",
+PROOF_STEPS = ("check", "makemigrations", "migrate", "ruff", "schema")
+PROOF_NOT_RUN = {
+    "status": "not run",
     "reason": (
-        "the proof (manage.py check, makemigrations --check, migrate, ruff, the drf-spectacular schema diffed "
-        "against the pasted OpenAPI, each operation called against synthetic rows) is not built yet: nothing "
-        "here has been run"
+        "not run: the proof (manage.py check, makemigrations --check, migrate, ruff, the drf-spectacular schema "
+        "diffed against the pasted OpenAPI) runs in the worker with the sandbox; nothing here has been run"
     ),
 }
+# Where a drift item's generated side is: the OpenAPI drf-spectacular wrote for the generated project.
+GENERATED_OPENAPI = "generated-openapi"
+
+# Takes the generated files and the pasted OpenAPI document (or None); gives the proof's dict
+# (apps.endpoints.proof.endpoints_prove: the five steps and `drift`).
+ProveFunction = Callable[..., dict[str, Any]]
 
 
-def analyze_endpoints(model: DesignModel, *, max_page_size: int = 100) -> tuple[list[Finding], dict[str, Any]]:
-    """Generate the app; the section lists every operation, the files and the renamed names."""
+def analyze_endpoints(
+    model: DesignModel, *, max_page_size: int = 100, prove: ProveFunction | None = None
+) -> tuple[list[Finding], dict[str, Any]]:
+    """Generate the app; the section lists every operation, the files and the renamed names.
+
+    With `prove`, the generated project is proved: `proof` holds each step's result and the drift
+    summary, and each drift item is a finding. Without it, `proof` says it was not run."""
     try:
         generation = generate_app(model, max_page_size=max_page_size)
     except CannotGenerate as exc:
-        return [], {"operations": [], "files": [], "renamed": [], "notes": [str(exc)], "proof": PROOF_NOT_BUILT}
+        not_run = {"status": "not run", "reason": "not run: nothing could be generated"} if prove else PROOF_NOT_RUN
+        return [], {"operations": [], "files": [], "renamed": [], "notes": [str(exc)], "proof": dict(not_run)}
+    files = project_files(generation)
     section = {
         "operations": [_operation(o) for o in generation.operations],
-        "files": [{"path": f.path, "content": f.content} for f in project_files(generation)],
+        "files": [{"path": f.path, "content": f.content} for f in files],
         "renamed": [
             {"where": r.scope, "original": r.original, "name": r.name, "why": r.why} for r in generation.renamed
         ],
         "notes": list(generation.notes),
-        "proof": PROOF_NOT_BUILT,
+        "proof": dict(PROOF_NOT_RUN),
     }
-    return _findings(generation.operations), section
+    findings = _findings(generation.operations)
+    if prove is not None:
+        openapi = model.api_document.data if model.api_document is not None else None
+        result = prove(files=files, openapi=openapi)
+        section["proof"] = proof_section(result)
+        findings += drift_findings(model, result.get("drift", {}).get("items", []))
+    return findings, section
+
+
+def proof_section(result: dict[str, Any]) -> dict[str, Any]:
+    """The report's `proof`: each step as the runner gave it, `status` passed only when all five
+    passed (the drift has a status of its own), and the drift as a summary (its items are findings)."""
+    steps = {name: dict(result[name]) for name in PROOF_STEPS if name in result}
+    failed = [name for name in PROOF_STEPS if steps.get(name, {}).get("status") != "passed"]
+    drift_result = result.get("drift") or {"status": "failed", "reason": "not run", "items": []}
+    items = drift_result.get("items", [])
+    return {
+        "status": "failed" if failed else "passed",
+        "reason": "; ".join(f"{name}: {steps.get(name, {}).get('reason') or 'not run'}" for name in failed),
+        **steps,
+        "drift": {
+            "status": drift_result.get("status", "failed"),
+            "reason": drift_result.get("reason", ""),
+            "count": len(items),
+            "kinds": dict(sorted(Counter(str(item.get("kind", "")) for item in items).items())),
+        },
+    }
+
+
+# Per kind of drift: severity and what to do. Medium where a client written from the pasted
+# document breaks (something it needs is absent, typed otherwise, or less protected); low where the
+# served API offers more, or differs in what clients usually tolerate.
+_CHANGE_CODE = "Change the design (or the generated code) so that the served API matches the pasted document"
+_CHANGE_DOC = "Document what is served in the pasted OpenAPI, or leave it out of the generated code"
+_DRIFT_RULES: dict[str, tuple[Severity, str]] = {
+    drift.OPERATION_MISSING: ("medium", _CHANGE_CODE + " (a table backing the operation, or a view of your own)"),
+    drift.OPERATION_EXTRA: ("low", _CHANGE_DOC),
+    drift.PARAMETER_MISSING: ("medium", _CHANGE_CODE),
+    drift.PARAMETER_EXTRA: ("low", _CHANGE_DOC),
+    drift.PARAMETER_REQUIRED: ("medium", _CHANGE_CODE),
+    drift.PARAMETER_TYPE: ("medium", _CHANGE_CODE),
+    drift.REQUEST_BODY_MISSING: ("medium", _CHANGE_CODE),
+    drift.REQUEST_BODY_EXTRA: ("low", _CHANGE_DOC),
+    drift.MEDIA_TYPE_MISSING: ("low", _CHANGE_CODE + " (a parser for the media type)"),
+    drift.FIELD_MISSING: ("medium", _CHANGE_CODE + " (a column for the field, or a serializer field of your own)"),
+    drift.FIELD_EXTRA: ("low", _CHANGE_DOC),
+    drift.FIELD_TYPE: ("medium", _CHANGE_CODE),
+    drift.FIELD_NULLABLE: ("medium", _CHANGE_CODE),
+    drift.FIELD_FORMAT: ("low", _CHANGE_CODE),
+    drift.FIELD_ENUM: ("medium", _CHANGE_CODE),
+    drift.FIELD_REQUIRED: ("medium", _CHANGE_CODE),
+    drift.STATUS_CODE: ("low", _CHANGE_CODE),
+    drift.STATUS_MISSING: ("low", _CHANGE_CODE + " (the view answering that status), or leave it out of the document"),
+    drift.STATUS_EXTRA: ("low", _CHANGE_DOC),
+    drift.RESPONSE_BODY_MISSING: ("medium", _CHANGE_CODE),
+    drift.RESPONSE_BODY_EXTRA: ("low", _CHANGE_DOC),
+    drift.SECURITY_ANONYMOUS: ("medium", _CHANGE_CODE + ": require authentication on the operation"),
+    drift.SECURITY_REQUIRED: ("low", _CHANGE_CODE + ", or document the authentication the operation requires"),
+    drift.SECURITY_SCHEMES: ("medium", _CHANGE_CODE + " (an authentication class for the scheme)"),
+    drift.TRUNCATED: ("low", "Compare what is left yourself, or raise the ENDPOINTS_DRIFT_* limits"),
+}
+
+
+def drift_findings(model: DesignModel, items: Sequence[dict[str, Any]]) -> list[Finding]:
+    """One finding per drift item (rule `endpoints.drift.<kind>`), placed both in the pasted document
+    (its line, through the document's locator) and in the generated OpenAPI (its JSON pointer)."""
+    findings = []
+    for item in items:
+        kind = str(item.get("kind", ""))
+        operation = str(item.get("operation", ""))
+        description = str(item.get("description", ""))
+        severity, fix = _DRIFT_RULES.get(kind, ("low", _CHANGE_CODE))
+        rule_id = f"endpoints.drift.{kind}"
+        subject = operation or "The API"
+        findings.append(
+            Finding(
+                analyzer=ANALYZER,
+                rule_id=rule_id,
+                severity=severity,
+                title=f"{subject}: {description}",
+                message=(
+                    f"{subject}: {description}. The generated project's OpenAPI (drf-spectacular's) differs here from "
+                    "the pasted document."
+                ),
+                fix=fix,
+                locations=(
+                    _pasted_place(model, str(item.get("pasted", ""))),
+                    SourceRef(document=GENERATED_OPENAPI, pointer=str(item.get("generated", ""))),
+                ),
+                fingerprint=fingerprint(ANALYZER, rule_id, f"{operation}\x1f{item.get('pasted', '')}\x1f{description}"),
+                endpoints=(operation,) if operation else (),
+            )
+        )
+    return findings
+
+
+def _pasted_place(model: DesignModel, pointer: str) -> SourceRef:
+    document = model.api_document
+    if document is None:  # drift is only found against a pasted document; kept total all the same
+        return SourceRef(document=model.documents[0] if model.documents else "", pointer=pointer)
+    return document.locate(pointer)
 
 
 def _operation(outcome: OperationOutcome) -> dict[str, Any]:

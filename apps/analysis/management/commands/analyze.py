@@ -49,6 +49,12 @@ class Command(BaseCommand):
             default="detect",
             help="with --base: preview a changed column or table name as a rename (default) or as a drop and an add",
         )
+        parser.add_argument(
+            "--prove",
+            action="store_true",
+            help="prove the generated endpoints: run the project's check, makemigrations, migrate, ruff and "
+            "schema in a confined child on a sandbox database, and report its OpenAPI's drift from the pasted one",
+        )
         parser.add_argument("--format", choices=("json", "md", "sarif"), default="json")
         parser.add_argument(
             "--fail-on",
@@ -95,7 +101,9 @@ class Command(BaseCommand):
                 limits=parse_limits(),
                 base=base,
                 only=only,
-                context=analyzer_context(with_sandbox=True, detect_renames=options["renames"] == "detect"),
+                context=analyzer_context(
+                    with_sandbox=True, with_proof=options["prove"], detect_renames=options["renames"] == "detect"
+                ),
             )
         except UnknownAnalyzerError as exc:
             raise CannotAnalyse(str(exc)) from None
