@@ -34,8 +34,9 @@ def _check(result: int, what: str) -> None:
         raise OSError(errno, f"{what}: {os.strerror(errno)}")
 
 
-def _init(command: list[str], report: int) -> None:
-    """PID 1 of the namespace: run the command, write its wait status to `report`, end."""
+def _init(command: list[str], report: int) -> int:
+    """PID 1 of the namespace: run the command, write its wait status to `report`; returns the
+    exit code of this process (125 when anything failed: the parent reads it as such)."""
     try:
         _check(libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "parent-death signal")
         _check(libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None), "mounting /proc")
@@ -48,10 +49,10 @@ def _init(command: list[str], report: int) -> None:
             os.execv(command[0], command)  # noqa: S606 - the step's command, built by proof.py
         _, status = os.waitpid(child, 0)
         os.write(report, str(status).encode())
-        os._exit(0)
+        return 0
     except BaseException as exc:  # nothing may escape PID 1; the parent reads exit code 125
         os.write(2, f"proof init: {exc}\n".encode())
-        os._exit(125)
+        return 125
 
 
 def main() -> None:
@@ -62,7 +63,7 @@ def main() -> None:
     pid = os.fork()
     if pid == 0:
         os.close(read_end)
-        _init(command, write_end)
+        sys.exit(_init(command, write_end))  # this program writes nothing buffered: exiting is plain
     os.close(write_end)
     _, init_status = os.waitpid(pid, 0)
     reported = os.read(read_end, 32)
