@@ -452,18 +452,24 @@ def link_entities(endpoint: Endpoint, entities: tuple[Entity, ...]) -> Endpoint:
             found.append(name)
     # The same words in another order (`/proof-of-delivery`, `ProofOfDelivery` for
     # `delivery_proofs`), after what the names give as written.
-    by_words = {_words(key): name for key, name in keys.items()}
+    by_words = {name_words(key): name for key, name in keys.items()}
     for candidate in (
         *(singular(snake(s)) for s in reversed(segments)),
         *map(schema_entity_key, endpoint.schema_names),
     ):
-        name = by_words.get(_words(candidate))
+        name = by_words.get(name_words(candidate))
         if name and name not in found:
             found.append(name)
     return replace(endpoint, entities=tuple(found))
 
 
 _LINK_WORDS = frozenset({"of", "the", "a", "an", "and", "for", "to"})
+
+
+def name_words(name: str) -> frozenset[str]:
+    """The words of a table's or schema's name, each singular, without linking words:
+    `ProofOfDelivery`, `proof_of_delivery` and `delivery_proofs` alike."""
+    return frozenset(singular(w) for w in snake(name).split("_") if w and w not in _LINK_WORDS)
 
 
 def _words(key: str) -> frozenset[str]:

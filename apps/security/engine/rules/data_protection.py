@@ -21,16 +21,16 @@ handling they need, the rule's title says which tier.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from apps.designs.engine.loader import schema_entity_key, singular, snake
+from apps.designs.engine.loader import name_words, schema_entity_key, singular, snake
 from apps.designs.engine.matching import match_endpoint
 from apps.designs.engine.model import DesignModel, SourceRef
 from apps.designs.engine.structured import resolve_pointer
 from apps.security.engine.reporter import Review, walk
+from apps.security.engine.rules.bodies import field_key
 
 _NEVER_STORED = re.compile(
     r"(?:the\s+)?(?P<what>[a-z][a-z ]{2,40}?)\s+(?:is|are)\s+never\s+(?:stored|kept|saved|persisted)", re.IGNORECASE
@@ -230,14 +230,6 @@ _PERSON = re.compile(
     r"client|contact|recipient|guest|applicant|candidate|account_holder|traveller|traveler",
     re.IGNORECASE,
 )
-# Each column and field name is compared in this form: `dateOfBirth` and `date_of_birth` alike.
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-
-
-@functools.lru_cache(maxsize=16384)
-def _normal(name: str) -> str:
-    return _CAMEL.sub("_", name).lower().replace("-", "_")
-
 
 _NOT_PAYMENT_STORY = re.compile(
     r"\bnot (?:a |an )?(?:payment|credit|debit|bank)[- ]cards?\b|\b(?:is|are) not (?:used )?for payments?\b|\bno payment\b",
@@ -257,7 +249,7 @@ def _story_payment_context(model: DesignModel) -> Callable[[str], bool | None]:
         texts.append((text, tables))
 
     def context(owner: str) -> bool | None:
-        words = " ".join(singular(w) for w in _normal(owner).split("_") if w)
+        words = " ".join(singular(w) for w in field_key(owner).split("_") if w)
         verdict: bool | None = None
         for text, tables in texts:
             if owner not in tables and (not words or words not in text):
@@ -285,7 +277,7 @@ def data_rules(review: Review) -> None:
     if review.doc is not None:
         # The table whose rows a schema carries, by name (`Prescription`, `PrescriptionRead`).
         tables = {singular(snake(e.name)): e.name for e in model.entities}
-        by_words = {_name_words(e.name): e.name for e in model.entities}
+        by_words = {name_words(e.name): e.name for e in model.entities}
         components = review.doc.data.get("components")
         schemas = components.get("schemas") if isinstance(components, dict) else None
         for name, schema in schemas.items() if isinstance(schemas, dict) else ():
@@ -298,7 +290,7 @@ def data_rules(review: Review) -> None:
                     payment_story=payment_story,
                     in_api=True,
                     table=tables.get(schema_entity_key(str(name)))
-                    or by_words.get(_name_words(schema_entity_key(str(name))))
+                    or by_words.get(name_words(schema_entity_key(str(name))))
                     or _table_with(model, fields),
                 )
         for webhook in model.webhooks:
@@ -320,26 +312,20 @@ def data_rules(review: Review) -> None:
     _story_contradictions(review)
 
 
-def _name_words(name: str) -> frozenset[str]:
-    """A table's or schema's words, singular, without linking words: `ProofOfDelivery` and
-    `delivery_proofs` alike."""
-    return frozenset(singular(w) for w in snake(name).split("_") if w and w not in {"of", "the", "a", "an", "and"})
-
-
 def _table_with(model: DesignModel, fields: list[tuple[str, str]]) -> str | None:
     """The one table holding every sensitive field a schema or payload carries (a `Note` schema
     whose symptoms and diagnosis are `consultation_notes`' columns): the same data, told once."""
     wanted = {
-        _normal(name)
+        field_key(name)
         for name, _ in fields
-        if _normal(name) in _SPECIAL
-        or _normal(name) in _IDENTIFIERS
-        or _normal(name) in _IBAN
-        or _normal(name) in _CARD_NUMBER
+        if field_key(name) in _SPECIAL
+        or field_key(name) in _IDENTIFIERS
+        or field_key(name) in _IBAN
+        or field_key(name) in _CARD_NUMBER
     }
     if not wanted:
         return None
-    holders = [e.name for e in model.entities if wanted <= {_normal(c.name) for c in e.columns}]
+    holders = [e.name for e in model.entities if wanted <= {field_key(c.name) for c in e.columns}]
     return holders[0] if len(holders) == 1 else None
 
 
@@ -390,12 +376,12 @@ def _classify(
                 return
         review.add(rule_id, where, message, key=key, **extra)
 
-    names = {_normal(name) for name, _ in fields}
+    names = {field_key(name) for name, _ in fields}
     told = payment_story(owner)
     payment = bool(names & _CARD_SIBLINGS) or (
         told is not False
         and (
-            (bool(_PAYMENT_NAME.search(owner)) and not _OTHER_CARD.search(_normal(owner)))
+            (bool(_PAYMENT_NAME.search(owner)) and not _OTHER_CARD.search(field_key(owner)))
             or bool(names & _PAYMENT_SIBLINGS)
             or bool(told)
         )
@@ -406,7 +392,7 @@ def _classify(
     special: list[tuple[str, str, SourceRef | str]] = []
     bank: list[tuple[str, SourceRef | str]] = []
     for name, where in fields:
-        lowered = _normal(name)
+        lowered = field_key(name)
         key = f"{prefix}{owner}.{name}"
         label = f"{owner}.{name}"
         if lowered in _CARD_NUMBER:
@@ -465,7 +451,7 @@ def _classify(
             key=f"{prefix}{owner}",
             also=tuple(_ref(review, w) for _, _, w in special[1:]),
         )
-    located = [(n, w) for n, w in fields if _normal(n) in _LOCATION]
+    located = [(n, w) for n, w in fields if field_key(n) in _LOCATION]
     if len(located) >= 2 and (_PERSON.search(owner) or any(_PERSON.search(n) for n in names if n.endswith("_id"))):
         report(
             "sec.dp.location-tracking",
@@ -476,7 +462,7 @@ def _classify(
             key=f"{prefix}{owner}",
             also=tuple(_ref(review, w) for _, w in located[1:]),
         )
-        personal = [(n, w) for n, w in personal if _normal(n) not in _LOCATION]  # told above
+        personal = [(n, w) for n, w in personal if field_key(n) not in _LOCATION]  # told above
     if personal and (_PERSON.search(owner) or not _NOT_A_PERSON.search(owner)):
         report(
             "sec.dp.personal-data",
@@ -496,7 +482,7 @@ def _ref(review: Review, where: SourceRef | str) -> SourceRef:
 
 
 def _payment_reason(owner: str, names: set[str], payment_story: bool) -> str:
-    if _PAYMENT_NAME.search(owner) and not _OTHER_CARD.search(_normal(owner)):
+    if _PAYMENT_NAME.search(owner) and not _OTHER_CARD.search(field_key(owner)):
         return f"`{owner}` is about payments"
     siblings = sorted(names & _PAYMENT_SIBLINGS)
     if siblings:

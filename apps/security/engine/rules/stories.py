@@ -234,6 +234,7 @@ _CREDENTIAL_CHECK = re.compile(
     r"verif(?:y|ication)[-_ /]?(?:code|otp|pin|email|phone)",
     re.IGNORECASE,
 )
+_NOT_A_CREDENTIAL_CHECK = re.compile(r"regist|sign-?up|logout|log-?out|sign-?out", re.IGNORECASE)
 _SENDS_CODE = re.compile(
     r"\b(?:request|send|resend|issue|start)|(?:request|send|resend|issue|start)[A-Z]", re.IGNORECASE
 )
@@ -250,7 +251,7 @@ def _credential_attempts(
     if endpoint.method != "POST" or is_webhook(endpoint.path):
         return  # a webhook receiver proves itself by its signature (API10), not a credential
     words = f"{endpoint.path} {endpoint.operation_id or ''} {endpoint.summary}"
-    if not _CREDENTIAL_CHECK.search(words) or re.search(r"regist|sign-?up|logout|log-?out|sign-?out", words, re.I):
+    if not _CREDENTIAL_CHECK.search(words) or _NOT_A_CREDENTIAL_CHECK.search(words):
         return
     if _SENDS_CODE.search(words) and not _CHECKS_CODE.search(words):
         return  # asking for a one-time code sends one (an abusable flow, API6): it checks nothing
