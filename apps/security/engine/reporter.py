@@ -229,6 +229,11 @@ class Review:
                 why = _FACTS[finding.rule_id].why
                 finding.message = f"{head.format(count=len(labels), operations=shown)} {why}"
         self.gathered.clear()
+        # `hit` and `hit_once` close over this review's bound methods: a cycle that would keep the
+        # review, and through it the model and the whole API document, alive until the cycle
+        # collector next runs (for a large API, a full collection over everything left, or
+        # the interpreter's last one at exit). Dropping them lets the caller free it all at once.
+        self.hit = self.hit_once = _finished
         return self.findings
 
     def _hit(self, *, deduplicate: bool) -> Report:
@@ -382,6 +387,10 @@ _FACTS = {
     )
     for rule in RULES
 }
+
+
+def _finished(rule_id: str, where: str, node: Any, message: str, exempt: str = "") -> None:
+    raise RuntimeError("the review is finished: no rule reports after `finish`")
 
 
 def _waives(node: Mapping[str, Any], rule: Rule) -> bool:
