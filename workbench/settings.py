@@ -213,9 +213,9 @@ ANALYSIS_FINDING_BATCH_SIZE = env_int("ANALYSIS_FINDING_BATCH_SIZE", 1000)
 # Whether the worker proves the generated endpoints in each analysis (needs the sandbox too:
 # ANALYSIS_SANDBOX_ENABLED); `manage.py analyze` proves them with --prove.
 ENDPOINTS_PROOF_ENABLED = env_bool("ENDPOINTS_PROOF_ENABLED", default=True)
-# Each step (check, makemigrations, migrate, ruff, schema) runs as its own child process under
-# these limits: wall clock (then its process group is killed), CPU, address space, the largest
-# file it may write, open files.
+# Each step (check, makemigrations, migrate, ruff, schema, contract_tests, queries) runs as its own
+# child process under these limits: wall clock (then its process group is killed), CPU, address
+# space, the largest file it may write, open files.
 ENDPOINTS_PROOF_STEP_SECONDS = env_int("ENDPOINTS_PROOF_STEP_SECONDS", 120)
 ENDPOINTS_PROOF_CPU_SECONDS = env_int("ENDPOINTS_PROOF_CPU_SECONDS", 60)
 ENDPOINTS_PROOF_MEMORY_MB = env_int("ENDPOINTS_PROOF_MEMORY_MB", 1024)
@@ -238,6 +238,14 @@ ENDPOINTS_PROOF_DB_CONNECTIONS = env_int("ENDPOINTS_PROOF_DB_CONNECTIONS", 3)
 # Directories covered by an empty read-only tmpfs in the child: services' Unix sockets (a
 # PostgreSQL trusting local connections) and the workbench's var/ (its generated secret key).
 ENDPOINTS_PROOF_HIDDEN_PATHS = env_list("ENDPOINTS_PROOF_HIDDEN_PATHS", f"/run,/var/run,{VAR_DIR}")
+# The contract tests run twice against the migrated sandbox database, each request's SQL captured:
+# with one row for a list to show, then with this many (queries that grow with the rows are an
+# N+1 finding). Per request, this many statements of this many characters are kept (the count is
+# always whole); the file the tests write their calls to is not read back past its size limit.
+ENDPOINTS_PROOF_LIST_ITEMS = env_int("ENDPOINTS_PROOF_LIST_ITEMS", 5)
+ENDPOINTS_PROOF_MAX_QUERIES = env_int("ENDPOINTS_PROOF_MAX_QUERIES", 50)
+ENDPOINTS_PROOF_MAX_SQL_CHARS = env_int("ENDPOINTS_PROOF_MAX_SQL_CHARS", 2000)
+ENDPOINTS_PROOF_CALLS_MB = env_int("ENDPOINTS_PROOF_CALLS_MB", 8)
 # The interpreter and ruff the child runs; empty: the workbench's own (its .venv).
 ENDPOINTS_PROOF_PYTHON = env_str("ENDPOINTS_PROOF_PYTHON", "")
 ENDPOINTS_PROOF_RUFF = env_str("ENDPOINTS_PROOF_RUFF", "")

@@ -56,9 +56,12 @@ from apps.sandbox.engine import SandboxSession
 from apps.sandbox.services import sandbox_factory
 
 Status = Literal["passed", "failed"]
-STEPS = ("check", "makemigrations", "migrate", "ruff", "schema")
-_DJANGO_STEPS = ("makemigrations", "migrate", "schema")  # not run when `check` fails: the project does not load
+STEPS = ("check", "makemigrations", "migrate", "ruff", "schema", "contract_tests", "queries")
+_DJANGO_STEPS = ("makemigrations", "migrate", "schema", "contract_tests", "queries")  # need `check` passed
+_DATABASE_STEPS = ("contract_tests", "queries")  # need `migrate` passed: they call the operations
 SCHEMA_FILE = "schema.json"
+CALLS_PLUGIN = Path(__file__).resolve().parent / "proof_runner" / "proof_calls.py"
+_CALLS_FILES = {"contract_tests": ".proof-calls-one.json", "queries": ".proof-calls-many.json"}
 
 # PostgreSQL wire protocol: the codes a client's first message may carry.
 _SSL_REQUEST = 80877103
@@ -97,12 +100,20 @@ class ProofLimits:
     schema_bytes: int
     gate_connections: int
     hidden_paths: tuple[str, ...]
+    list_items: int = 5
+    max_queries: int = 50
+    max_sql_chars: int = 2000
+    calls_bytes: int = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
 class ProofRun:
     steps: dict[str, StepResult]  # keyed by STEPS, in that order
     schema: dict[str, Any] | None  # what drf-spectacular produced, when it did
+    # The contract tests' calls, as proof_runner/proof_calls.py wrote them: "one" with one row for a
+    # list to show, "many" with ProofLimits.list_items; each {"items": n, "tests": {test name:
+    # {"outcome", "calls": [{"method", "path", "status", "count", "queries"}]}}}, or None when not run.
+    calls: dict[str, dict[str, Any] | None]
     sandbox: str  # the name of the role and database the run had (dropped by now)
 
 
@@ -123,6 +134,10 @@ def proof_limits() -> ProofLimits:
         schema_bytes=settings.ENDPOINTS_PROOF_SCHEMA_MB * 1024 * 1024,
         gate_connections=settings.ENDPOINTS_PROOF_DB_CONNECTIONS,
         hidden_paths=tuple(settings.ENDPOINTS_PROOF_HIDDEN_PATHS),
+        list_items=settings.ENDPOINTS_PROOF_LIST_ITEMS,
+        max_queries=settings.ENDPOINTS_PROOF_MAX_QUERIES,
+        max_sql_chars=settings.ENDPOINTS_PROOF_MAX_SQL_CHARS,
+        calls_bytes=settings.ENDPOINTS_PROOF_CALLS_MB * 1024 * 1024,
     )
 
 
@@ -169,14 +184,27 @@ def proof_run_files(
             target.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
         (outer / "db").mkdir(mode=0o700)
         (outer / "log").mkdir(mode=0o700)
+        (outer / "plugin").mkdir(mode=0o700)
+        shutil.copyfile(CALLS_PLUGIN, outer / "plugin" / CALLS_PLUGIN.name)
         (work / ".tmp").mkdir(parents=True, exist_ok=True)
         with open_sandbox() as box:
             params = box.connection_parameters()
             with _Gate(socket_dir=outer / "db", params=params, max_connections=limits.gate_connections) as gate:
                 env = _child_env(work=work, settings_module=settings_module, params=params, gate=gate)
-                steps = _run_steps(work=work, logs=outer / "log", env=env, limits=limits, password=params["PASSWORD"])
+                steps = _run_steps(
+                    work=work,
+                    logs=outer / "log",
+                    env=env,
+                    limits=limits,
+                    password=params["PASSWORD"],
+                    plugin=outer / "plugin",
+                )
                 schema = _read_schema(work / SCHEMA_FILE, limits) if steps["schema"]["status"] == "passed" else None
-            return ProofRun(steps=steps, schema=schema, sandbox=box.schema)
+                calls = {
+                    "one": _read_calls(work / _CALLS_FILES["contract_tests"], limits),
+                    "many": _read_calls(work / _CALLS_FILES["queries"], limits),
+                }
+            return ProofRun(steps=steps, schema=schema, sandbox=box.schema, calls=calls)
     finally:
         shutil.rmtree(outer, ignore_errors=True)
 
@@ -199,9 +227,10 @@ def endpoints_prove(
     """Prove a generated project (the generator's files: the app and the project around it) and
     diff the OpenAPI it produces against the pasted one (`openapi`, the parsed document, or None).
 
-    Returns the report's `proof` dict: `check`, `makemigrations`, `migrate`, `ruff`, `schema` (each a
-    StepResult) and `drift` (`status`, `reason`, `items`: each drift item as a dict). Runs child
-    processes for up to five times ENDPOINTS_PROOF_STEP_SECONDS: call it from a Celery task, never
+    Returns the proof's dict: `check`, `makemigrations`, `migrate`, `ruff`, `schema`, `contract_tests`
+    and `queries` (each a StepResult), `calls` (ProofRun.calls: each operation's captured SQL) and
+    `drift` (`status`, `reason`, `items`: each drift item as a dict). Runs child processes for up
+    to seven times ENDPOINTS_PROOF_STEP_SECONDS: call it from a Celery task, never
     from a web request. A machine that cannot confine the child gives every step failed with that
     reason; sandbox database errors propagate (the task's retries handle a database that is down)."""
     try:
@@ -210,6 +239,7 @@ def endpoints_prove(
         failed = StepResult(status="failed", reason=f"not run: {exc}", exit_code=None, seconds=0.0, output="")
         return {**{name: dict(failed) for name in STEPS}, "drift": _drift_not_run(f"not run: {exc}")}
     proof: dict[str, Any] = dict(run.steps)
+    proof["calls"] = run.calls
     if run.schema is None:
         proof["drift"] = _drift_not_run("not run: drf-spectacular produced no schema")
     elif not isinstance(openapi, dict):
@@ -274,31 +304,67 @@ def _commands() -> dict[str, list[str]]:
     """Each step's command, behind the namespace's init (proof_runner/init.py)."""
     init = [_python(), "-I", "-S", str(INIT)]
     manage = [*init, _python(), "-s", "-B", "manage.py"]
+    # The generated project's contract tests, with the plugin capturing each call's SQL.
+    tests = [
+        *init,
+        _python(),
+        "-s",
+        "-B",
+        "-m",
+        "pytest",
+        "-p",
+        "proof_calls",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:logging",
+        "--capture=sys",
+        "-q",
+        "-rA",
+    ]
     return {
         "check": [*manage, "check"],
         "makemigrations": [*manage, "makemigrations", "--check", "--dry-run", "--no-input"],
         "migrate": [*manage, "migrate", "--no-input"],
         "ruff": [*init, _ruff(), "check", ".", "--no-cache", "--output-format", "concise"],
         "schema": [*manage, "spectacular", "--file", SCHEMA_FILE, "--format", "openapi-json"],
+        "contract_tests": tests,
+        "queries": tests,
     }
 
 
 def _run_steps(
-    *, work: Path, logs: Path, env: dict[str, str], limits: ProofLimits, password: str
+    *, work: Path, logs: Path, env: dict[str, str], limits: ProofLimits, password: str, plugin: Path
 ) -> dict[str, StepResult]:
     commands = _commands()
     steps: dict[str, StepResult] = {}
     for name in STEPS:
+        blocker = ""
         if name in _DJANGO_STEPS and steps["check"]["status"] == "failed":
+            blocker = "manage.py check"
+        elif name in _DATABASE_STEPS and steps["migrate"]["status"] == "failed":
+            blocker = "manage.py migrate"
+        if blocker:
             steps[name] = StepResult(
                 status="failed",
-                reason="not run: manage.py check failed",
+                reason=f"not run: {blocker} failed",
                 exit_code=None,
                 seconds=0.0,
                 output="",
             )
             continue
-        steps[name] = _run_step(commands[name], work=work, log=logs / f"{name}.log", env=env, limits=limits)
+        step_env = env
+        if name in _DATABASE_STEPS:
+            _write_conftest(work)
+            step_env = {
+                **env,
+                "PYTHONPATH": str(plugin),
+                "PROOF_CALLS_FILE": str(work / _CALLS_FILES[name]),
+                "PROOF_ITEMS": str(limits.list_items if name == "queries" else 1),
+                "PROOF_MAX_QUERIES": str(limits.max_queries),
+                "PROOF_MAX_SQL_CHARS": str(limits.max_sql_chars),
+            }
+        steps[name] = _run_step(commands[name], work=work, log=logs / f"{name}.log", env=step_env, limits=limits)
         steps[name]["output"] = steps[name]["output"].replace(password, "********")
     return steps
 
@@ -410,6 +476,54 @@ def _trim(log: Path, limit: int) -> str:
         source.seek(size - (limit - limit // 4))
         tail = source.read().decode("utf-8", "replace")
     return f"{head}\n... {size - limit} bytes left out ...\n{tail}"
+
+
+# pytest-django's own fixture would create a test database (the sandbox role may not): a
+# conftest's fixture wins over a plugin's, so the project's top gets one naming the plugin's.
+_CONFTEST = "from proof_calls import django_db_setup  # noqa: F401 - the migrated database, as it is\n"
+
+
+def _write_conftest(work: Path) -> None:
+    conftest = work / "conftest.py"
+    if conftest.exists() and conftest.read_text(encoding="utf-8", errors="replace") != _CONFTEST:
+        raise ProofUnavailable("the generated project has a conftest.py of its own at its top")
+    conftest.write_text(_CONFTEST, encoding="utf-8")
+
+
+def _read_calls(path: Path, limits: ProofLimits) -> dict[str, Any] | None:
+    """What the contract tests' plugin wrote, checked for its shape: anything else is None (the
+    file is the generated project's to write, so it is read as untrusted)."""
+    if not path.is_file() or path.stat().st_size > limits.calls_bytes:
+        return None
+    try:
+        loaded = json.loads(path.read_bytes())
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(loaded, dict) or not isinstance(loaded.get("tests"), dict):
+        return None
+    tests: dict[str, Any] = {}
+    for name, entry in loaded["tests"].items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("calls"), list):
+            continue
+        calls = []
+        for call in entry["calls"]:
+            if not isinstance(call, dict):
+                continue
+            queries = call.get("queries") if isinstance(call.get("queries"), list) else []
+            count = call.get("count")
+            status = call.get("status")
+            calls.append(
+                {
+                    "method": str(call.get("method", ""))[:16],
+                    "path": str(call.get("path", ""))[:2000],
+                    "status": status if isinstance(status, int) and not isinstance(status, bool) else None,
+                    "count": count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else 0,
+                    "queries": [str(q)[: limits.max_sql_chars] for q in queries[: limits.max_queries]],
+                }
+            )
+        tests[str(name)[:200]] = {"outcome": str(entry.get("outcome", ""))[:16], "calls": calls}
+    items = loaded.get("items")
+    return {"items": items if isinstance(items, int) and not isinstance(items, bool) else 0, "tests": tests}
 
 
 def _read_schema(path: Path, limits: ProofLimits) -> dict[str, Any] | None:

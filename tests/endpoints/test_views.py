@@ -130,7 +130,7 @@ def test_a_proof_not_built_or_not_run_is_said_plainly(
 
 
 @pytest.mark.django_db
-def test_a_proof_that_ran_shows_each_step_and_calling_operations_as_not_built(
+def test_a_proof_made_before_operations_were_called_says_the_calls_are_not_in_the_report(
     client: Client, workspace: Workspace, owner: AbstractBaseUser, shop_v1: str, section: dict[str, Any]
 ) -> None:
     step = {"status": "passed", "reason": "", "exit_code": 0, "seconds": 1.0, "output": ""}
@@ -151,7 +151,39 @@ def test_a_proof_that_ran_shows_each_step_and_calling_operations_as_not_built(
     assert names == ["check", "makemigrations", "migrate", "ruff", "schema"]
     assert "F401 unused" in block
     assert "2 differences" in block
-    assert "calling each operation against synthetic rows: <strong>not built yet</strong>" in block
+    assert "calling each operation against synthetic rows: <strong>not in this report</strong>" in block
+
+
+@pytest.mark.django_db
+def test_a_proof_that_called_the_operations_shows_each_call_its_queries_and_an_n_plus_one(
+    client: Client, workspace: Workspace, owner: AbstractBaseUser, shop_v1: str, section: dict[str, Any]
+) -> None:
+    step = {"status": "passed", "reason": "", "exit_code": 0, "seconds": 1.0, "output": ""}
+    names = ("check", "makemigrations", "migrate", "ruff", "schema", "contract_tests", "queries")
+    proof = {"status": "passed", "reason": "", **dict.fromkeys(names, step)}
+    operations = [dict(o) for o in section["operations"]]
+    listed = next(o for o in operations if o["operation_id"] == "searchOrders")
+    listed.update(
+        called={"test": "test_search_orders", "outcome": "passed", "status": 200},
+        queries_per_request=3,
+        queries_per_item=1.0,
+        queries=['SELECT "orders"."id" FROM "orders" WHERE "orders"."status" = \'<paid>\''],
+    )
+    failing = next(o for o in operations if o["operation_id"] == "createOrder")
+    failing.update(called={"test": "test_create_order", "outcome": "failed", "status": None}, queries_per_request=None)
+    packed = endpoints_section_pack({**section, "operations": operations, "proof": proof})
+    run = _run(workspace, owner, shop_v1, {"endpoints": packed})
+    client.force_login(owner)
+    block = _proof_block(client, run)
+    assert re.findall(r"<li>([a-z_]+): <span", block) == list(names)
+    assert "not in this report" not in block
+    page = client.get(f"/runs/{run.pk}/endpoints/").content.decode()
+    row = next(r for r in page.split("<tr>") if "searchOrders" in r)
+    assert '>passed</span> <span class="muted">200</span>' in row
+    assert "+1.0 per row (N+1)" in row
+    assert "&#x27;&lt;paid&gt;&#x27;" in row  # the captured SQL, escaped
+    failed = next(r for r in page.split("<tr>") if "createOrder" in r)
+    assert '>failed</span> <span class="muted">server error</span>' in failed
 
 
 @pytest.mark.django_db

@@ -12,23 +12,25 @@ from typing import Any
 from apps.designs.engine.findings import Finding, fingerprint
 from apps.designs.engine.model import DesignModel, Severity, SourceRef
 from apps.endpoints.engine import drift
+from apps.endpoints.engine.calls import calls_fields, n_plus_one_findings, operation_calls
 from apps.endpoints.engine.generate import CannotGenerate, OperationOutcome, generate_app
 from apps.endpoints.engine.project import project_files
 
 ANALYZER = "endpoints"
-PROOF_STEPS = ("check", "makemigrations", "migrate", "ruff", "schema")
+PROOF_STEPS = ("check", "makemigrations", "migrate", "ruff", "schema", "contract_tests", "queries")
 PROOF_NOT_RUN = {
     "status": "not run",
     "reason": (
         "not run: the proof (manage.py check, makemigrations --check, migrate, ruff, the drf-spectacular schema "
-        "diffed against the pasted OpenAPI) runs in the worker with the sandbox; nothing here has been run"
+        "diffed against the pasted OpenAPI, each operation called by its contract test with its SQL captured) runs "
+        "in the worker with the sandbox; nothing here has been run"
     ),
 }
 # Where a drift item's generated side is: the OpenAPI drf-spectacular wrote for the generated project.
 GENERATED_OPENAPI = "generated-openapi"
 
 # Takes the generated files and the pasted OpenAPI document (or None); gives the proof's dict
-# (apps.endpoints.proof.endpoints_prove: the five steps and `drift`).
+# (apps.endpoints.proof.endpoints_prove: the seven steps, `calls` and `drift`).
 ProveFunction = Callable[..., dict[str, Any]]
 
 
@@ -59,12 +61,17 @@ def analyze_endpoints(
         openapi = model.api_document.data if model.api_document is not None else None
         result = prove(files=files, openapi=openapi)
         section["proof"] = proof_section(result)
+        calls = result.get("calls")
+        for outcome, entry in zip(generation.operations, section["operations"], strict=True):
+            if outcome.test:
+                entry.update(calls_fields(operation_calls(outcome.test, calls, lists=outcome.action == "list")))
         findings += drift_findings(model, result.get("drift", {}).get("items", []))
+        findings += n_plus_one_findings(generation.operations, calls)
     return findings, section
 
 
 def proof_section(result: dict[str, Any]) -> dict[str, Any]:
-    """The report's `proof`: each step as the runner gave it, `status` passed only when all five
+    """The report's `proof`: each step as the runner gave it, `status` passed only when all seven
     passed (the drift has a status of its own), and the drift as a summary (its items are findings)."""
     steps = {name: dict(result[name]) for name in PROOF_STEPS if name in result}
     failed = [name for name in PROOF_STEPS if steps.get(name, {}).get("status") != "passed"]
@@ -167,6 +174,7 @@ def _operation(outcome: OperationOutcome) -> dict[str, Any]:
         "view": outcome.view,
         "notes": list(outcome.notes),
         "enforces": [{"kind": kind, "detail": detail} for kind, detail in outcome.enforces],
+        "test": outcome.test,
     }
 
 

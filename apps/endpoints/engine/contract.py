@@ -27,15 +27,9 @@ def contract_tests(
     """The test module: helpers, the synthetic rows' values, and one test per operation."""
     models = models or {}
     examples: dict[str, str] = {}
-    names = Names("test_contract.py")
-    names.reserve("pytest", "APIClient", "User", "Group", "client_for", "check_shape", "make_row", "apps", "fill")
-    names.reserve("datetime", "decimal", "uuid", "REQUIRED", "PARENTS", "OWNER", "EXAMPLES")
     tests = []
-    for op, label in planned:
+    for (op, _label), name in zip(planned, contract_test_names(planned), strict=True):
         endpoint = op.endpoint
-        name = names.claim(f"test {label}", fallback="test_operation")
-        if not name.startswith("test_"):
-            name = names.claim(f"test operation {name}")
         rows: list[str] = []  # statements making the synthetic rows the call needs
         row_of = _rows_for_kwargs(op, models, owner_table)
         values = []
@@ -47,7 +41,9 @@ def contract_tests(
                 value = literal("1" if _param_type(endpoint, raw) == "integer" else "x")
             values.append((literal("{" + raw + "}"), value))
         url = call("fill", (literal(endpoint.full_path), mapping(values))) if values else literal(endpoint.full_path)
-        if op.model is not None and op.action in {"list", "retrieve", "update", "partial_update", "destroy"}:
+        if op.model is not None and op.action == "list":
+            rows.append(f"    make_rows(user, {literal(op.model.class_name)}, made, ITEMS)")
+        elif op.model is not None and op.action in {"retrieve", "update", "partial_update", "destroy"}:
             rows.append(f"    make_row(user, {literal(op.model.class_name)}, made)")
         statuses = sorted({int(r.status) for r in endpoint.responses if r.status.isdigit()})
         documented_default = any(r.status == "default" for r in endpoint.responses)
@@ -149,6 +145,41 @@ def make_row(user, name, made):
     return made[name]
 
 
+def make_rows(user, name, made, count):
+    """`count` rows of the model `name` for a list to show: make_row's, and copies of it with their
+    unique columns changed (the proof counts a list's queries for one row and for several)."""
+    first = make_row(user, name, made)
+    model = apps.get_model("design", name)
+    unique = {f.name for f in model._meta.concrete_fields if f.unique and not f.auto_created}
+    for constraint in model._meta.total_unique_constraints:
+        unique.add(next(iter(f for f in constraint.fields if not model._meta.get_field(f).is_relation), ""))
+    for copy in range(1, count):
+        values = {}
+        for field in model._meta.concrete_fields:
+            if field.auto_created or (field.primary_key and field.name not in unique):
+                continue
+            value = getattr(first, field.attname)
+            values[field.attname] = varied(value, copy) if field.name in unique else value
+        if None in (values.get(model._meta.get_field(f).attname, 0) for f in unique if f):
+            break  # a unique column this cannot vary: one row is all the list gets
+        model.objects.create(**values)
+
+
+def varied(value, copy):
+    """Another value of the same type (None when there is none to make)."""
+    if isinstance(value, str):
+        return f"{copy}{value}"[: max(len(value), 1)] if len(value) > 1 else f"{copy}"
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float | decimal.Decimal):
+        return value + copy
+    if isinstance(value, uuid.UUID):
+        return uuid.UUID(int=(value.int + copy) % (1 << 128))
+    if isinstance(value, datetime.date):
+        return value + datetime.timedelta(days=copy)
+    return None
+
+
 def check_shape(body, kind, keys):
     """The response's JSON has the spec's shape: an array, or an object with only the documented keys."""
     if kind == "array":
@@ -165,11 +196,29 @@ def check_shape(body, kind, keys):
             + mapping((literal(name), value) for name, value in examples.items())
             + "\n"
         )
-    modules = [m for m in ("datetime", "decimal", "uuid") if f"{m}." in rows]
-    if modules:
-        head = "".join(f"import {m}\n" for m in modules) + "\n" + head
+    head = "import datetime\nimport decimal\nimport uuid\n\n" + head
+    rows += (
+        "# How many rows a list operation's test makes for the list to show (the workbench's proof\n"
+        "# runs the tests again with more, to count the queries each listed row adds).\nITEMS = 1\n"
+    )
     marks = "pytestmark = pytest.mark.django_db\n"
     return head + "\n\n" + marks + "\n" + rows + ("\n\n" + "\n\n\n".join(tests) if tests else "") + "\n"
+
+
+def contract_test_names(planned: list[tuple[Any, str]]) -> list[str]:
+    """Each planned operation's test function name, in order (the report ties the proof's
+    calls to operations by them)."""
+    names = Names("test_contract.py")
+    names.reserve("pytest", "APIClient", "User", "Group", "client_for", "check_shape", "make_row", "apps", "fill")
+    names.reserve("datetime", "decimal", "uuid", "REQUIRED", "PARENTS", "OWNER", "EXAMPLES", "ITEMS")
+    names.reserve("make_rows", "varied", "dataclasses")
+    found = []
+    for _op, label in planned:
+        name = names.claim(f"test {label}", fallback="test_operation")
+        if not name.startswith("test_"):
+            name = names.claim(f"test operation {name}")
+        found.append(name)
+    return found
 
 
 def _rows_for_kwargs(op: Any, models: Mapping[str, Any], owner_table: str | None) -> dict[str, str]:

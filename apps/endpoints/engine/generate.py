@@ -64,6 +64,13 @@ class OperationOutcome:
     # What the generated code enforces, as (kind, detail): authentication, object-level (the owner
     # lookup), role, rate-limit, idempotency, read-only (a privileged field), page-size-cap.
     enforces: tuple[tuple[str, str], ...] = ()
+    test: str = ""  # its contract test's function name in tests/test_contract.py ("" when not generated)
+    action: str = ""  # list, retrieve, create, update, partial_update, destroy, not_implemented
+    model: str = ""  # the model class it reads or writes ("" when none)
+    # Each foreign key of that model as (field, the table it points at), and each other model's
+    # foreign key to it as (that table, its field): where a query repeated per listed row comes from.
+    relations: tuple[tuple[str, str], ...] = ()
+    reverse_relations: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -303,6 +310,9 @@ def generate_app(model: DesignModel, *, max_page_size: int = 100) -> Generation:
             )
 
     # views.py and urls.py
+    from apps.endpoints.engine.contract import contract_test_names
+
+    test_of = {id(op): name for (op, _), name in zip(planned, contract_test_names(planned), strict=True)}
     view_blocks: list[str] = []
     url_items: list[str] = []
     for route_text, (raw_path, _kwargs, ops) in routes.items():
@@ -324,6 +334,9 @@ def generate_app(model: DesignModel, *, max_page_size: int = 100) -> Generation:
                     view=view,
                     notes=tuple(op.notes),
                     enforces=_enforces(op),
+                    test=test_of[id(op)],
+                    action=op.action,
+                    **_relations(op.model, models),
                 )
             )
         lines = [f"class {view}(DesignView):"]
@@ -382,6 +395,18 @@ def _enforces(op: _Op) -> tuple[tuple[str, str], ...]:
     if op.action == "list":
         found.append(("page-size-cap", "API_MAX_PAGE_SIZE"))
     return tuple(found)
+
+
+def _relations(info: ModelInfo | None, models: dict[str, ModelInfo]) -> dict[str, Any]:
+    if info is None:
+        return {}
+    return {
+        "model": info.class_name,
+        "relations": tuple((f.name, f.relation) for f in info.fields if f.relation is not None),
+        "reverse_relations": tuple(
+            (other.table, f.name) for other in models.values() for f in other.fields if f.relation == info.table
+        ),
+    }
 
 
 def _skipped(endpoint: Endpoint, reason: str) -> OperationOutcome:
