@@ -60,6 +60,43 @@ class _Group:
 
 
 @dataclass
+class _Gathered:
+    """A per-node finding that several operations meet (`Review.add(..., gather=)`): its finding,
+    the message head for many, and the operations' labels, in the order they were met. A field of
+    a schema shared by thousands of operations is met thousands of times: the labels and places
+    seen so far are also kept as sets, so that each meeting costs the same however many came before."""
+
+    finding: Finding
+    head: str
+    labels: list[str]
+    _labels: set[str] = field(init=False)
+    _locations: tuple[SourceRef, ...] = field(init=False)  # the finding's places when `_places` was made
+    _places: set[SourceRef] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._labels = set(self.labels)
+        self._locations = self.finding.locations
+        self._places = set(self._locations)
+
+    def meet(self, label: str, places: tuple[SourceRef, ...]) -> None:
+        """Another operation's label and places: both added unless that label was met before;
+        a place the finding already has is not added again."""
+        if label in self._labels:
+            return
+        self._labels.add(label)
+        self.labels.append(label)
+        locations = self.finding.locations
+        if locations is not self._locations:  # places added since by `Review.extend`
+            self._places = set(locations)
+        known = self._places
+        new = [ref for ref in places if ref not in known]
+        if new:
+            locations = (*locations, *new)
+            known.update(new)
+        self.finding.locations = self._locations = locations
+
+
+@dataclass
 class Review:
     model: DesignModel
     doc: ApiDocument | None
@@ -70,9 +107,8 @@ class Review:
     waivers: dict[str, Mapping[str, Any]] = field(default_factory=dict)
     # (rule, severity, how it is suppressed) -> the design-level finding collecting its places
     groups: dict[tuple[str, str, str], _Group] = field(default_factory=dict)
-    # (rule, key) -> a per-node finding met again from other operations (`add(..., gather=)`):
-    # its finding, the message head for many, and the operations' labels.
-    gathered: dict[tuple[str, str], tuple[Finding, str, list[str]]] = field(default_factory=dict)
+    # (rule, key) -> a per-node finding met again from other operations (`add(..., gather=)`).
+    gathered: dict[tuple[str, str], _Gathered] = field(default_factory=dict)
     # (rule, key) -> the per-node finding reported for it, for `extend`.
     by_key: dict[tuple[str, str], Finding] = field(default_factory=dict)
     # hit(rule_id, pointer, node, message, exempt=""): `add` for the rules that report by the ten
@@ -123,11 +159,7 @@ class Review:
         seen = (rule_id, stable)
         if seen in self.seen:
             if gather is not None and seen in self.gathered:
-                finding, _, labels = self.gathered[seen]
-                if gather[0] not in labels:
-                    labels.append(gather[0])
-                    added = gather[2] if isinstance(gather[2], tuple) else (gather[2],)
-                    finding.locations = (*finding.locations, *(r for r in added if r not in finding.locations))
+                self.gathered[seen].meet(gather[0], gather[2] if isinstance(gather[2], tuple) else (gather[2],))
             return
         self.seen.add(seen)
         if ref is None:
@@ -154,7 +186,7 @@ class Review:
         self.findings.append(finding)
         self.by_key[seen] = finding
         if gather is not None:
-            self.gathered[seen] = (finding, gather[1], [gather[0]])
+            self.gathered[seen] = _Gathered(finding=finding, head=gather[1], labels=[gather[0]])
 
     def extend(self, rule_id: str, key: str, places: tuple[SourceRef, ...]) -> bool:
         """Add places to the finding already reported for (rule, key): the same data seen again
@@ -223,7 +255,8 @@ class Review:
                 head = f"Not asked here: {finding.suppressed['reason']} {head}"
             finding.message = f"{head} {group.why}"
         self.groups.clear()
-        for finding, head, labels in self.gathered.values():
+        for gathered in self.gathered.values():
+            finding, head, labels = gathered.finding, gathered.head, gathered.labels
             if len(labels) > 1:
                 shown = ", ".join(labels[:_LABELS_SHOWN]) + (" and more" if len(labels) > _LABELS_SHOWN else "")
                 why = _FACTS[finding.rule_id].why

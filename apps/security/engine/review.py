@@ -32,7 +32,7 @@ from apps.security.engine.rules.functions import function_rules
 from apps.security.engine.rules.operations import operation_rules
 from apps.security.engine.rules.schemas import schema_rules
 from apps.security.engine.rules.servers import scheme_rules, server_rules
-from apps.security.engine.rules.stories import endpoint_rules, story_rules
+from apps.security.engine.rules.stories import endpoint_rules, receivers, story_rules
 from apps.security.engine.rules.story_model import story_model_rules
 
 
@@ -96,18 +96,20 @@ def analyze_security(model: DesignModel) -> tuple[list[Finding], dict[str, Any]]
 def _analyze_security(model: DesignModel) -> tuple[list[Finding], dict[str, Any]]:
     review = Review(model=model, doc=model.api_document)
     doc = model.api_document
+    # The operations receiving calls from outside: both the story and the function rules ask.
+    receiving = receivers(model.endpoints, model.webhooks)
     if doc is not None:
         oas31 = doc.version.startswith("3.1")
-        story_rules(review)  # first: where a story speaks about an operation, its finding wins
+        story_rules(review, receiving=receiving)  # first: where a story speaks about an operation, its finding wins
         responses_objects = schema_rules(review, data=doc.data, oas31=oas31)
         scheme_rules(review, doc=doc)
         server_rules(review, doc=doc)
         operation_rules(review, doc=doc, responses_objects=responses_objects)
         body_rules(review, doc=doc)
         endpoint_rules(review)
-        function_rules(review)
+        function_rules(review, receiving=receiving)
     else:
-        story_rules(review)
+        story_rules(review, receiving=receiving)
     data_rules(review)
     story_model_rules(review)
     findings = review.finish()

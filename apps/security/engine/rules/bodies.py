@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from apps.designs.engine.model import ApiDocument
+from apps.designs.engine.model import ApiDocument, SourceRef
 from apps.designs.engine.privileged import PRIVILEGED_FIELDS, SECRET_FIELDS
 from apps.designs.engine.structured import escape_pointer_part, pointer, resolve_pointer
 from apps.security.engine.reporter import Review
@@ -98,6 +98,7 @@ class _Bodies:
         self._requests: dict[tuple[int, str], tuple[tuple[str, dict[str, Any], str, bool, bool], ...]] = {}
         self._responses: dict[tuple[int, str], tuple[_Properties, _Properties]] = {}
         self._request_flags: dict[int, bool] = {}
+        self._response_flags: dict[tuple[int, bool], bool] = {}
         self._names: dict[int, frozenset[str]] = {}
         self._all_names: dict[int, frozenset[str]] = {}
         # The fields some rule reports, for "request" or "response" bodies: (kind, schema object,
@@ -164,6 +165,20 @@ class _Bodies:
         if found is None:
             found = self._all_names[id(resolved)] = frozenset(
                 field_key(name) for name, _, _, _ in _collect_properties(self.doc, resolved, "", 0)
+            )
+        return found
+
+    def may_report_response(self, response: dict[str, Any], *, success: bool) -> bool:
+        """Whether a response object's bodies hold a field the response rules report: a secret
+        (`success`, a 2xx or 3xx) or what leaks internals (an error). Operations share responses
+        (an API's one error response, through `$ref`): worked out once per object and kind."""
+        key = (id(response), success)
+        found = self._response_flags.get(key)
+        if found is None:
+            wanted = _SECRET_FIELDS if success else _LEAKY_ERROR_FIELDS
+            found = self._response_flags[key] = any(
+                isinstance(media_obj, dict) and not wanted.isdisjoint(self.names(media_obj.get("schema")))
+                for media_obj in (response.get("content") or {}).values()
             )
         return found
 
@@ -250,6 +265,22 @@ class _Bodies:
         return found
 
 
+class _Place:
+    """Where an operation is written, located when first asked (most operations have no body
+    field to report, so most never ask)."""
+
+    __slots__ = ("_node", "_ptr", "_ref", "_review")
+
+    def __init__(self, review: Review, ptr: str, node: Any) -> None:
+        self._review, self._ptr, self._node = review, ptr, node
+        self._ref: SourceRef | None = None
+
+    def __call__(self) -> SourceRef:
+        if self._ref is None:
+            self._ref = self._review.locate(self._ptr, self._node)
+        return self._ref
+
+
 def _flags_request(name: str, prop: dict[str, Any]) -> bool:
     privileged, url = _request_marks(name, prop)
     return privileged or url
@@ -331,7 +362,7 @@ def body_rules(review: Review, *, doc: ApiDocument) -> None:
     for path, method, operation in _body_operations(doc):
         op_ptr = f"/paths/{escape_pointer_part(path)}/{method}"
         label = f"{method.upper()} {path}"
-        op_ref = functools.cache(functools.partial(review.locate, op_ptr, operation))
+        op_ref = _Place(review, op_ptr, operation)
         request, request_at = deref(doc, operation.get("requestBody"), op_ptr + "/requestBody")
         if isinstance(request, dict) and method in {"post", "put", "patch"}:
             for media, media_obj in (request.get("content") or {}).items():
@@ -370,12 +401,8 @@ def body_rules(review: Review, *, doc: ApiDocument) -> None:
             kind = str(status)[:1]
             if kind not in ("2", "3", "4", "5"):
                 continue
-            wanted = _SECRET_FIELDS if kind in ("2", "3") else _LEAKY_ERROR_FIELDS
             resolved = deref(doc, response, "")[0]
-            if not isinstance(resolved, dict) or not any(
-                isinstance(media_obj, dict) and not wanted.isdisjoint(bodies.names(media_obj.get("schema")))
-                for media_obj in (resolved.get("content") or {}).values()
-            ):
+            if not isinstance(resolved, dict) or not bodies.may_report_response(resolved, success=kind in ("2", "3")):
                 continue  # nothing in its bodies that the rules below report
             resolved, at = deref(doc, response, f"{op_ptr}/responses/{escape_pointer_part(str(status))}")
             if not isinstance(resolved, dict):

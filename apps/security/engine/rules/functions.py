@@ -11,6 +11,7 @@ OpenID Connect, bearer tokens or mutual TLS.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from apps.designs.engine.matching import match_endpoint
@@ -18,7 +19,7 @@ from apps.designs.engine.model import Endpoint, SecurityScheme
 from apps.designs.engine.story_intents import story_intents
 from apps.security.engine.reporter import Review
 from apps.security.engine.rules.common import SIGNATURE
-from apps.security.engine.rules.stories import receiver_evidence, receivers
+from apps.security.engine.rules.stories import receiver_evidence
 
 _ADMIN_WORDS = frozenset(
     {"admin", "admins", "administration", "internal", "ops", "debug", "management", "backoffice", "superuser", "sudo"}
@@ -64,14 +65,25 @@ def _internal_root(path: str) -> str | None:
 def _admin_by_name(endpoint: Endpoint) -> str | None:
     """What names the operation admin or internal: a path segment, its operationId or a tag."""
     for segment in _segments(endpoint.path):
-        if segment.strip("_").lower() in _ADMIN_WORDS or segment.lower() in ("back-office", "_admin"):
+        if _admin_segment(segment):
             return f"its path segment `{segment}`"
     if endpoint.operation_id and _names_admin(endpoint.operation_id):
         return f"its operationId `{endpoint.operation_id}`"
     for tag in endpoint.tags:
-        if _names_admin(tag):
+        if _tag_names_admin(tag):
             return f"its tag `{tag}`"
     return None
+
+
+# A large API's thousands of paths repeat a few hundred segments and tags: each is read once.
+@functools.lru_cache(maxsize=8192)
+def _admin_segment(segment: str) -> bool:
+    return segment.strip("_").lower() in _ADMIN_WORDS or segment.lower() in ("back-office", "_admin")
+
+
+@functools.lru_cache(maxsize=4096)
+def _tag_names_admin(tag: str) -> bool:
+    return _names_admin(tag)
 
 
 def _names_admin(name: str) -> bool:
@@ -101,7 +113,8 @@ def _weak(scheme: SecurityScheme | None) -> bool:
     )
 
 
-def function_rules(review: Review) -> None:
+def function_rules(review: Review, *, receiving: list[Endpoint]) -> None:
+    """The rules on what operations are for; `receiving` is `receivers` of the model."""
     model = review.model
     schemes = {s.name: s for s in model.api.security_schemes} if model.api else {}
     restricted: dict[str, str] = {}  # endpoint key -> the story line reserving it to a role
@@ -143,7 +156,7 @@ def function_rules(review: Review) -> None:
         else:
             continue
         review.add("sec.api5.admin-weak-auth", endpoint.source, message, key=endpoint.key)
-    for webhook in receivers(model.endpoints, model.webhooks):
+    for webhook in receiving:
         signed = any(SIGNATURE.search(p.name) for p in webhook.parameters if p.location in ("header", "query"))
         secured = bool(webhook.security) and all(alternative for alternative in webhook.security)
         if not signed and not secured:

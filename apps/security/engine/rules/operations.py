@@ -113,7 +113,9 @@ def operation_rules(
             label = f"{method.upper()} {path}"
             shared = item.get("parameters") or []
             parameters = [*shared, *(operation.get("parameters") or [])]
-            signed = any(
+            # Only a webhook receiver is excused by a signature header: other operations are
+            # spared the look at each parameter's name.
+            signed = webhook and any(
                 isinstance(p := deref(doc, raw, "")[0], dict) and SIGNATURE.search(str(p.get("name", "")))
                 for raw in parameters
             )
@@ -125,7 +127,7 @@ def operation_rules(
                 operation=operation,
                 declared=declared,
                 security=security,
-                signed=webhook and signed,
+                signed=signed,
             )
             if isinstance(security, list):
                 for index, entry in enumerate(security):

@@ -7,6 +7,7 @@ API6), and fields the server derives from the caller that a request body lets th
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -52,7 +53,9 @@ def _quote(intent: Intent) -> str:
     )
 
 
-def story_rules(review: Review) -> None:
+def story_rules(review: Review, *, receiving: list[Endpoint]) -> None:
+    """The rules on what the stories say of the operations; `receiving` is `receivers` of the
+    model (worked out once for this and the function rules)."""
     model = review.model
     intents = {story.id: story_intents(story) for story in model.stories}
     stories_by_endpoint: dict[str, list[Story]] = {}
@@ -67,7 +70,6 @@ def story_rules(review: Review) -> None:
         _function_access(review, endpoint, stories, intents)
         _stated_limits(review, endpoint, stories, intents)
         _credential_attempts(review, endpoint, stories, intents)
-    receiving = receivers(model.endpoints, model.webhooks)
     for story in model.stories:
         said = intents[story.id]
         _sensitive_flow(review, story, said)
@@ -306,13 +308,13 @@ def receivers(endpoints: tuple[Endpoint, ...], webhooks: tuple[Endpoint, ...]) -
 def receiver_evidence(endpoint: Endpoint) -> str | None:
     """What says an operation receives calls from outside: its path, its operationId, summary or
     tags, or an event or signature header; None when nothing does."""
-    if WEBHOOK_PATH.search(endpoint.path):
+    if is_webhook(endpoint.path):
         return "path"
     if endpoint.operation_id and _RECEIVER_WORDS.search(endpoint.operation_id):
         return f"operationId `{endpoint.operation_id}`"
     if _RECEIVER_WORDS.search(endpoint.summary):
         return "summary"
-    tag = next((t for t in endpoint.tags if _RECEIVER_WORDS.search(t)), None)
+    tag = next((t for t in endpoint.tags if _receiver_word(t)), None)
     if tag:
         return f"tag `{tag}`"
     header = next(
@@ -324,6 +326,12 @@ def receiver_evidence(endpoint: Endpoint) -> str | None:
         None,
     )
     return f"header `{header}`" if header else None
+
+
+# A large API tags its thousands of operations with a few hundred tags: each is read once.
+@functools.lru_cache(maxsize=4096)
+def _receiver_word(tag: str) -> bool:
+    return _RECEIVER_WORDS.search(tag) is not None
 
 
 def _signed(endpoint: Endpoint) -> bool:
