@@ -75,6 +75,9 @@ PAGE_SIZE_PARAMS = {
 }
 
 
+_DEREF_LIMIT = 32  # refs a chain may follow
+
+
 @dataclass
 class OpenApiDocument:
     """The loaded document plus what the analyzers need to navigate it."""
@@ -90,9 +93,13 @@ class OpenApiDocument:
     _targets: dict[str, Any] = field(default_factory=dict)
     _reachable: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     _reached_by: dict[int, tuple[str, ...]] = field(default_factory=dict)  # id(operation) -> schemas
+    _chains: dict[str, tuple[Any, str | None]] = field(default_factory=dict)  # first ref -> `deref`'s answer
     # id(schema object) -> what a body with that schema holds; id(parameter object) -> what a
     # parameter is apart from where it is used. The objects live as long as `data`.
     body_shapes: dict[int, tuple[str | None, bool, tuple[str, ...]]] = field(default_factory=dict)
+    # The same for a schema that is a `$ref` (`{"$ref": "#/components/schemas/Pet"}`, written anew
+    # in each operation): by the ref, since the body it describes depends on nothing else.
+    ref_body_shapes: dict[str, tuple[str | None, bool, tuple[str, ...]]] = field(default_factory=dict)
     parameter_shapes: dict[int, tuple[str, str, bool, str | None, dict[str, Any]]] = field(default_factory=dict)
     # node_ref(node, ptr): where `node` (a dict or list of `data` that `ptr` names) is written;
     # called for every endpoint part, so the locator's fastest form of it.
@@ -112,10 +119,21 @@ class OpenApiDocument:
             target = self._targets[ref] = resolve_pointer(self.data, ref) if ref.startswith("#") else None
             return target
 
-    def deref(self, node: Any, *, limit: int = 32) -> tuple[Any, str | None]:
+    def deref(self, node: Any, *, limit: int = _DEREF_LIMIT) -> tuple[Any, str | None]:
         """Follow a chain of refs; returns the target and the last ref followed (cycle safe)."""
         if type(node) is not dict or "$ref" not in node:
             return node, None
+        first = node["$ref"]
+        # Where a chain leads depends on its first ref alone, and a large API writes the same
+        # few thousand refs tens of thousands of times: each chain is followed once.
+        if type(first) is str and limit == _DEREF_LIMIT:
+            found = self._chains.get(first)
+            if found is None:
+                found = self._chains[first] = self._follow(node, limit)
+            return found
+        return self._follow(node, limit)
+
+    def _follow(self, node: Any, limit: int) -> tuple[Any, str | None]:
         last: str | None = None
         seen: set[str] = set()
         while isinstance(node, dict) and isinstance(node.get("$ref"), str) and len(seen) < limit:
@@ -388,7 +406,13 @@ def _body(doc: OpenApiDocument, content: Any, ptr: str, limits: ParseLimits, *, 
     # Operations share schemas (an error schema, a page of items): each is described once.
     shape = doc.body_shapes.get(id(schema))
     if shape is None:
-        shape = _body_shape(doc, schema, limits)
+        ref = schema.get("$ref") if type(schema) is dict else None
+        if type(ref) is str:
+            shape = doc.ref_body_shapes.get(ref)
+            if shape is None:
+                shape = doc.ref_body_shapes[ref] = _describe_body(doc, schema, limits)
+        else:
+            shape = _body_shape(doc, schema, limits)
     schema_name, is_array, fields = shape
     return Body(
         media_type=str(media),
