@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
-from apps.designs.engine.bulk import bulk_step
+from apps.designs.engine.bulk import bulk_step, settle
 from apps.designs.engine.limits import ParseLimits
 from apps.designs.engine.model import (
     ApiDocument,
@@ -112,7 +112,11 @@ def parse_design(inputs: DesignInput, *, limits: ParseLimits) -> ParseResult:
     the model is incomplete and analysis should not start.
     """
     with bulk_step():
-        return _parse_design(inputs, limits)
+        result = _parse_design(inputs, limits)
+        # Inside a larger step (the whole analysis), the model lives as long as that step does:
+        # the collector need not traverse its records again while the analyzers run.
+        settle()
+        return result
 
 
 def _parse_design(inputs: DesignInput, limits: ParseLimits) -> ParseResult:
