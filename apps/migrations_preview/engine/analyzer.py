@@ -8,13 +8,15 @@ Output: findings and the `migrations` section of the report.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pglast
 from django.db.migrations import operations
 from django.db.migrations.migration import Migration
+from django.db.migrations.state import ProjectState
 from pglast import ast, enums
 from pglast.parser import ParseError
 from pglast.stream import RawStream
@@ -26,11 +28,12 @@ from apps.migrations_preview.engine.operations import review_operations
 from apps.migrations_preview.engine.review import StatementReview, review_sql, table_facts
 from apps.migrations_preview.engine.safe import not_made_safe, safe_migration, safe_statements
 from apps.migrations_preview.engine.schema_diff import schema_diff
-from apps.migrations_preview.engine.sql import create_tables, django_connection, preview_sql
+from apps.migrations_preview.engine.sql import create_tables, django_connection, prove_migration
 from apps.migrations_preview.engine.states import (
     Conversion,
     PreviewState,
     foreign_key_targets,
+    migration_between_states,
     model_name,
     project_state,
 )
@@ -237,21 +240,25 @@ def _estimates(
     sandbox: Callable[[], AbstractContextManager[SandboxSession]],
     sizes: tuple[int, ...],
     max_tables: int,
+    base_state: ProjectState | None = None,
 ) -> list[Estimate]:
-    """Each statement's estimate, measured in a fresh sandbox schema holding the base tables."""
+    """Each statement's estimate, measured in a fresh sandbox schema holding the base tables.
+    `base_state`, the base revision's converted state if the caller has it, is only read."""
     base_tables = {e.name: e.rows for e in base.entities} if base is not None else {}
+    if base is not None and base_state is None:
+        base_state = project_state(base).state
 
     @contextmanager
     def sandbox_with_base() -> Iterator[SandboxSession]:
         with sandbox() as box, django_connection(box) as connection:
-            if base is not None:
-                create_tables(connection, project_state(base).state)
+            if base_state is not None:
+                create_tables(connection, base_state)
             yield box
 
     return estimate_statements(
         reviews,
         base_tables=base_tables,
-        references=foreign_key_targets(project_state(base).state) if base is not None else {},
+        references=foreign_key_targets(base_state) if base_state is not None else {},
         sandbox_with_base=sandbox_with_base,
         sizes=sizes,
         max_tables=max_tables,
@@ -274,11 +281,11 @@ class _Prepared:
 
 
 def _diff_and_notes(
-    model: DesignModel, base: DesignModel | None, base_conversion: Conversion | None
+    model: DesignModel, base: DesignModel | None, conversion: Conversion, base_conversion: Conversion | None
 ) -> tuple[str, list[str]]:
-    """The schema diff and what the conversion to Django's states could not represent."""
+    """The schema diff and what the conversions to Django's states could not represent."""
     diff = schema_diff(base, model, base_label="base", new_label="design") if base is not None else ""
-    notes = sorted(set(project_state(model).notes) | set(base_conversion.notes if base_conversion else ()))
+    notes = sorted(set(conversion.notes) | set(base_conversion.notes if base_conversion else ()))
     return diff, notes
 
 
@@ -296,15 +303,26 @@ def analyze_migrations(
 ) -> tuple[list[Finding], dict[str, Any]]:
     """See the module docstring. Without changes, the section says so and there are no findings."""
     prepared: list[_Prepared] = []
+    # Each revision converted once. These states are only read (by the autodetector, for the
+    # base tables to create and for the calibration's); a migration's walk starts from a state
+    # converted apart (see migration_between_states).
+    conversion = project_state(model)
+    base_conversion = project_state(base) if base is not None else None
 
     def prepare(migration: Migration, forward: tuple[str, ...], rollback: tuple[str, ...]) -> None:
         """All that does not wait for the proof's verdict, done while the sandbox runs the proof."""
         reviews = review_sql(list(forward), tables=table_facts(base) if base is not None else {})
-        estimates = _estimates(base, reviews, sandbox, calibration_rows, calibration_max_tables)
+        estimates = _estimates(
+            base,
+            reviews,
+            sandbox,
+            calibration_rows,
+            calibration_max_tables,
+            base_state=base_conversion.state if base_conversion is not None else None,
+        )
         unwritable = names_django_cannot_write(base, model)
         written = with_verbatim_sql(migration, forward, rollback) if unwritable else migration
-        base_conversion = project_state(base) if base is not None else None
-        before = base_conversion.state if base_conversion is not None else PreviewState()
+        before = project_state(base).state if base is not None else PreviewState()  # walked by the safe variant
         safe = (
             None
             if unwritable
@@ -312,7 +330,7 @@ def analyze_migrations(
                 migration, before=before, lock_timeout_ms=lock_timeout_ms, statement_timeout_ms=statement_timeout_ms
             )
         )
-        diff, notes = _diff_and_notes(model, base, base_conversion)
+        diff, notes = _diff_and_notes(model, base, conversion, base_conversion)
         safe_reviews = (
             review_sql(safe_statements(safe, migration, forward), tables=table_facts(base) if base is not None else {})
             if safe is not None
@@ -338,17 +356,26 @@ def analyze_migrations(
     # A design without tables, compared with nothing or with another without tables, has nothing
     # to migrate: no sandbox is opened for it (a bare OpenAPI document is the common case).
     if model.entities or (base is not None and base.entities):
-        with sandbox() as box:
-            result = preview_sql(
-                box,
-                base=base,
-                new=model,
-                name=f"{stamp}_design" if stamp else "preview",
+        with ExitStack() as session, ThreadPoolExecutor(max_workers=1) as opening:
+            # The sandbox makes the session's role and database while the autodetector works.
+            box = opening.submit(session.enter_context, sandbox())
+            migration = migration_between_states(
+                base_conversion.state if base_conversion is not None else PreviewState(),
+                conversion.state,
                 detect_renames=detect_renames,
-                meanwhile=prepare,
+                name=f"{stamp}_design" if stamp else "preview",
             )
+            opened = box.result()
+            if migration is not None:
+                result = prove_migration(
+                    opened,
+                    migration,
+                    base=base,
+                    base_state=base_conversion.state if base_conversion is not None else None,
+                    meanwhile=prepare,
+                )
     if result is None:
-        diff, notes = _diff_and_notes(model, base, project_state(base) if base is not None else None)
+        diff, notes = _diff_and_notes(model, base, conversion, base_conversion)
         return [], {
             "notes": notes,
             "renames": {"mode": "detect" if detect_renames else "drop_add", "detected": []},

@@ -1,19 +1,20 @@
 """Forward and rollback SQL for a previewed migration, from Django's PostgreSQL schema editor.
 
 The schema editor must introspect the tables it alters (constraint names, for instance), so the
-base revision's tables are first created for real in a sandbox session; the change's SQL is
-then collected, applied, and its rollback collected from the state after it.
+base revision's tables the change reaches are first created for real in a sandbox session; the
+change's SQL is then collected, applied, and its rollback collected from the state after it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.ddl_references import Statement
 from django.db.migrations.exceptions import IrreversibleError
 from django.db.migrations.migration import Migration
 from django.db.migrations.operations.base import Operation
@@ -22,7 +23,12 @@ from django.db.transaction import atomic
 from django.db.utils import ConnectionHandler
 
 from apps.designs.engine.model import DesignModel
-from apps.migrations_preview.engine.states import PreviewState, migration_between, project_state
+from apps.migrations_preview.engine.states import (
+    PreviewState,
+    migration_between_states,
+    models_reached,
+    project_state,
+)
 from apps.sandbox.engine import SandboxSession
 
 
@@ -155,15 +161,32 @@ def create_tables(connection: BaseDatabaseWrapper, state: ProjectState) -> None:
             editor.create_model(model)
 
 
-def create_tables_sql(connection: BaseDatabaseWrapper, state: ProjectState) -> list[str]:
-    """The statements that create every table of rendered `state`, from the schema editor: what
-    applying the initial migration of `state` gives (the same tables, columns, indexes and
-    constraints, under the same names; a test compares the catalogs), without the autodetector
-    and one state change per operation. PostgreSQL's schema editor adds foreign keys and indexes
-    at the end (its deferred SQL), so the order of the tables does not matter."""
+def create_tables_sql(
+    connection: BaseDatabaseWrapper, state: ProjectState, *, only: Collection[tuple[str, str]] | None = None
+) -> list[str]:
+    """The statements that create every table of rendered `state` (or those of the models `only`
+    names), from the schema editor: what applying the initial migration of `state` gives (the
+    same tables, columns, indexes and constraints, under the same names; a test compares the
+    catalogs), without the autodetector and one state change per operation. PostgreSQL's schema
+    editor adds foreign keys and indexes at the end (its deferred SQL), so the order of the
+    tables does not matter. With `only`, a foreign key to a table left out is left out too."""
     with connection.schema_editor(collect_sql=True, atomic=False) as editor:
-        for model in state.apps.get_models():
+        models = [
+            model
+            for model in state.apps.get_models()
+            if only is None or (model._meta.app_label, model._meta.model_name) in only
+        ]
+        for model in models:
             editor.create_model(model)
+        if only is not None:
+            tables = {model._meta.db_table for model in models}
+            editor.deferred_sql = [
+                statement
+                for statement in editor.deferred_sql
+                if not isinstance(statement, Statement)
+                or "to_table" not in statement.parts
+                or statement.parts["to_table"].table in tables
+            ]
     return list(editor.collected_sql)
 
 
@@ -197,17 +220,44 @@ def preview_sql(
     `migrate` runs for this migration (its `sqlmigrate` prints the same), so there is no second
     walk of the operations through the schema editor for each step.
 
-    The sandbox's work overlaps Python's: the base tables are created while the operations'
-    states are walked, and `meanwhile(migration, forward, rollback)` (the caller's work on them,
+    The sandbox's work overlaps Python's: the base tables the change reaches are created while
+    the operations' states are walked, and `meanwhile(migration, forward, rollback)` (the caller's work on them,
     such as their review) runs while the sandbox rolls back and applies again."""
-    migration = migration_between(base, new, detect_renames=detect_renames, name=name)
+    base_state = project_state(base).state if base is not None else None
+    migration = migration_between_states(
+        base_state if base_state is not None else PreviewState(),
+        project_state(new).state,
+        detect_renames=detect_renames,
+        name=name,
+    )
     if migration is None:
         return None
-    before = _rendered(project_state(base).state if base is not None else PreviewState())
+    return prove_migration(box, migration, base=base, base_state=base_state, meanwhile=meanwhile)
+
+
+def prove_migration(
+    box: SandboxSession,
+    migration: Migration,
+    *,
+    base: DesignModel | None,
+    base_state: ProjectState | None,
+    meanwhile: Callable[[Migration, tuple[str, ...], tuple[str, ...]], None] | None = None,
+) -> MigrationSql:
+    """`preview_sql` for a migration already made from `base_state`, the base revision's state
+    (None from nothing), which is only read here: the base tables the migration reaches
+    (`models_reached`) are created in the sandbox; the others would change nothing in the SQL
+    or the proof. The operations are walked from `base` converted anew, as they edit fields
+    shared with the state they start from."""
     with django_connection(box) as connection, ThreadPoolExecutor(max_workers=1) as sandbox:
         # The sandbox session's own connection runs the statements; the Django one, used by this
         # thread alone, introspects for the schema editor.
-        created = sandbox.submit(run_sql, box, create_tables_sql(connection, before), atomic=True) if base else None
+        created = None
+        if base_state is not None:
+            reached = models_reached(migration, base_state)
+            statements = create_tables_sql(connection, _rendered(base_state), only=reached)
+            if statements:
+                created = sandbox.submit(run_sql, box, statements, atomic=True)
+        before = _rendered(project_state(base).state if base is not None else PreviewState())
         steps = operation_states(migration, before)
         if created is not None:
             created.result()

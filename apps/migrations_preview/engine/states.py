@@ -23,6 +23,7 @@ from typing import Any
 from django.contrib.postgres import indexes as postgres_indexes
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.db.migrations import operations as migration_operations
 from django.db.migrations.autodetector import MigrationAutodetector
 from django.db.migrations.graph import MigrationGraph
 from django.db.migrations.migration import Migration
@@ -291,6 +292,116 @@ class PreviewState(ProjectState):
         return state
 
 
+def _field_target(field: models.Field[Any, Any], app_label: str) -> tuple[str, str] | None:
+    """The model a state's field points at (see `_targets`), or None."""
+    target = field.related_model if field.is_relation else None
+    if not isinstance(target, str) or target == RECURSIVE_RELATIONSHIP_CONSTANT:
+        return None
+    label, _, name = target.rpartition(".")
+    return (label or app_label, name.lower())
+
+
+def _primary_key_name(model: ModelState) -> str:
+    return next((name for name, field in model.fields.items() if getattr(field, "primary_key", False)), "id")
+
+
+# Operations whose SQL stays on their own table (and the tables their new fields point at). A
+# field operation does too unless another table's foreign key references the field: then the
+# schema editor alters, drops or introspects that table's foreign key as well.
+_OWN_TABLE = (
+    migration_operations.AddField,
+    migration_operations.AddIndex,
+    migration_operations.RemoveIndex,
+    migration_operations.RenameIndex,
+    migration_operations.AddConstraint,
+)
+_OWN_TABLE_UNLESS_REFERENCED = (
+    migration_operations.AlterField,
+    migration_operations.RemoveField,
+    migration_operations.RenameField,
+)
+# Operations that may reach every table whose foreign keys point at theirs (a dropped or renamed
+# table, a dropped unique constraint a foreign key depends on, ...).
+_REFERENCING_TABLES_TOO = (
+    migration_operations.CreateModel,
+    migration_operations.DeleteModel,
+    migration_operations.AlterModelTable,
+    migration_operations.AlterModelTableComment,
+    migration_operations.AlterModelOptions,
+    migration_operations.AlterModelManagers,
+    migration_operations.AlterUniqueTogether,
+    migration_operations.AlterIndexTogether,
+    migration_operations.AlterOrderWithRespectTo,
+)
+_CONSTRAINT_CHANGES = (migration_operations.RemoveConstraint, migration_operations.AlterConstraint)
+
+
+def models_reached(migration: Migration, state: ProjectState) -> set[tuple[str, str]] | None:
+    """The models of `state` (the base revision's) whose tables the migration's SQL may reach:
+    those its operations change, the models those point at (their foreign keys are created
+    with them), the models the operations' new fields point at and, for an operation that can
+    reach further (a referenced field altered, dropped or renamed; a table dropped or renamed; a
+    constraint dropped), the models whose foreign keys point at the changed one. None, meaning
+    all, when the migration holds an operation not listed here. The schema editor introspects
+    only these tables, so creating only them gives the same SQL."""
+    models = dict(dict.items(state.models))  # dict.items: looking must not copy
+    referencing: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
+    referenced: dict[tuple[str, str], set[str]] = defaultdict(set)  # lower-case field names
+    for key, model in models.items():
+        for field in model.fields.values():
+            target = _field_target(field, key[0])
+            if target is None or target not in models:
+                continue
+            referencing[target].add(key)
+            to_field = getattr(field.remote_field, "field_name", None) or _primary_key_name(models[target])
+            referenced[target].add(to_field.lower())
+    app_label = migration.app_label
+    base_name: dict[str, str] = {}  # a model's name after a RenameModel -> its name in `state`
+
+    def base_key(name_lower: str) -> tuple[str, str]:
+        return (app_label, base_name.get(name_lower, name_lower))
+
+    reached: set[tuple[str, str]] = set()
+    for operation in migration.operations:
+        fields: list[models.Field[Any, Any]] = []
+        if isinstance(operation, migration_operations.RenameModel):
+            key = base_key(operation.old_name_lower)
+            base_name[operation.new_name_lower] = key[1]
+            further = True
+        elif isinstance(operation, _REFERENCING_TABLES_TOO):
+            key = base_key(operation.name_lower)
+            further = True
+            if isinstance(operation, migration_operations.CreateModel):
+                fields = [field for _, field in operation.fields]
+        elif isinstance(operation, _CONSTRAINT_CHANGES):
+            key = base_key(operation.model_name_lower)
+            further = True
+        elif isinstance(operation, _OWN_TABLE + _OWN_TABLE_UNLESS_REFERENCED):
+            key = base_key(operation.model_name_lower)
+            further = False
+            if isinstance(operation, migration_operations.AddField | migration_operations.AlterField):
+                fields = [operation.field]
+            if isinstance(operation, migration_operations.RenameField):
+                names = {operation.old_name_lower, operation.new_name_lower}
+                further = bool(names & referenced[key])
+                if operation.old_name_lower in referenced[key]:
+                    referenced[key].add(operation.new_name_lower)
+            elif isinstance(operation, _OWN_TABLE_UNLESS_REFERENCED):
+                further = operation.name_lower in referenced[key]
+        else:
+            return None
+        reached.add(key)
+        for field in fields:
+            target = _field_target(field, app_label)
+            if target is not None:
+                reached.add(base_key(target[1]) if target[0] == app_label else target)
+        if key in models:
+            reached |= _targets(models[key], key[0])
+            if further:
+                reached |= referencing[key]
+    return {key for key in reached if key in models}
+
+
 @dataclass(frozen=True)
 class Conversion:
     state: ProjectState
@@ -538,10 +649,19 @@ def migration_between(
 ) -> Migration | None:
     """Django's migration from `base` (or nothing) to `new`; None when they are the same."""
     from_state = project_state(base).state if base is not None else PreviewState()
-    to_state = project_state(new).state
-    changes = MigrationAutodetector(from_state, to_state, _Questioner(detect_renames=detect_renames)).changes(
-        graph=MigrationGraph(), migration_name=name
-    )
+    return migration_between_states(from_state, project_state(new).state, detect_renames=detect_renames, name=name)
+
+
+def migration_between_states(
+    from_state: ProjectState, to_state: ProjectState, *, detect_renames: bool = True, name: str = "preview"
+) -> Migration | None:
+    """`migration_between` for states already converted. The autodetector is given clones (it
+    pops the options of the model states it deletes or creates), so the states stay as they
+    were and can serve other readers afterwards; not a migration's walk, whose state
+    operations edit fields shared with the state they were cloned from."""
+    changes = MigrationAutodetector(
+        from_state.clone(), to_state.clone(), _Questioner(detect_renames=detect_renames)
+    ).changes(graph=MigrationGraph(), migration_name=name)
     migrations = changes.get(APP_LABEL, [])
     if not migrations:
         return None
