@@ -22,7 +22,7 @@ handling they need, the rule's title says which tier.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from apps.designs.engine.loader import name_words, schema_entity_key, singular, snake
@@ -281,7 +281,7 @@ def data_rules(review: Review) -> None:
         components = review.doc.data.get("components")
         schemas = components.get("schemas") if isinstance(components, dict) else None
         for name, schema in schemas.items() if isinstance(schemas, dict) else ():
-            fields = list(_schema_fields(schema, f"/components/schemas/{_escape(str(name))}"))
+            fields = _schema_fields(schema, f"/components/schemas/{_escape(str(name))}")
             if fields:
                 _classify(
                     review,
@@ -299,7 +299,7 @@ def data_rules(review: Review) -> None:
             if body is None or body.schema_name is not None or not body.schema_pointer:
                 continue
             schema = resolve_pointer(review.doc.data, body.schema_pointer)
-            fields = list(_schema_fields(schema, body.schema_pointer))
+            fields = _schema_fields(schema, body.schema_pointer)
             if fields:
                 _classify(
                     review,
@@ -330,28 +330,42 @@ def _table_with(model: DesignModel, fields: list[tuple[str, str]]) -> str | None
 
 
 def _escape(part: str) -> str:
-    return part.replace("~", "~0").replace("/", "~1")
+    return part.replace("~", "~0").replace("/", "~1") if "~" in part or "/" in part else part
 
 
-def _schema_fields(schema: object, where: str, depth: int = 0) -> Iterable[tuple[str, str]]:
+def _schema_fields(schema: object, where: str) -> list[tuple[str, str]]:
     """(name, pointer) of a component schema's own properties, those of its allOf/oneOf/anyOf
     parts and of inline nested objects ($refs are reported where they lead)."""
+    found: list[tuple[str, str]] = []
+    _add_schema_fields(schema, where, 0, found)
+    return found
+
+
+def _nests(schema: dict[str, Any]) -> bool:
+    return "properties" in schema or "allOf" in schema or "oneOf" in schema or "anyOf" in schema
+
+
+def _add_schema_fields(schema: object, where: str, depth: int, found: list[tuple[str, str]]) -> None:
+    # Appends to one list rather than yielding through a generator per level: a large API's
+    # component schemas nest deep, and each field would pass through every level above it.
     if depth > 6 or not isinstance(schema, dict):
         return
     props = schema.get("properties")
     if isinstance(props, dict):
         for name, prop in props.items():
             at = f"{where}/properties/{_escape(str(name))}"
-            yield str(name), at
+            found.append((str(name), at))
             if isinstance(prop, dict) and "$ref" not in prop:
-                yield from _schema_fields(prop, at, depth + 1)
-                if isinstance(prop.get("items"), dict):
-                    yield from _schema_fields(prop["items"], at + "/items", depth + 1)
+                if _nests(prop):  # most fields are plain values: nothing inside to add
+                    _add_schema_fields(prop, at, depth + 1, found)
+                items = prop.get("items")
+                if isinstance(items, dict) and _nests(items):
+                    _add_schema_fields(items, at + "/items", depth + 1, found)
     for combo in ("allOf", "oneOf", "anyOf"):
         parts = schema.get(combo)
         if isinstance(parts, list):
             for index, part in enumerate(parts):
-                yield from _schema_fields(part, f"{where}/{combo}/{index}", depth + 1)
+                _add_schema_fields(part, f"{where}/{combo}/{index}", depth + 1, found)
 
 
 def _classify(
