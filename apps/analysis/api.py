@@ -72,6 +72,7 @@ class FindingOutputSerializer(serializers.ModelSerializer):  # type: ignore[type
             "stories",
             "endpoints",
             "change",
+            "resolved_by",
             "location_count",
             "locations",
         )

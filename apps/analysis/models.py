@@ -97,6 +97,8 @@ class Finding(models.Model):
     change = models.CharField(max_length=10, blank=True, help_text="new or unchanged against the base revision")
     # len(locations): a design-level finding may hold thousands, which pages show a few of.
     location_count = models.PositiveIntegerField(default=1)
+    # {"source": "generation", "reason": ...} when the generated endpoints answer it (it stays open)
+    resolved_by = models.JSONField(null=True, blank=True)
 
     class Meta:
         # The report's order (priority), which the rows' ids follow: they are written in it.

@@ -383,6 +383,7 @@ _FINDING_COLUMNS = (
     "endpoints",
     "change",
     "location_count",
+    "resolved_by",
 )
 
 
@@ -429,6 +430,7 @@ def _copy_findings(run_id: int, findings: list[dict[str, Any]]) -> None:
                         dumps(f["endpoints"]),
                         f["change"],
                         len(f["locations"]),
+                        None if not f.get("resolved_by") else dumps(f["resolved_by"]),
                     )
                 )
 

@@ -656,3 +656,13 @@ def test_drift_items_are_plain_data() -> None:
         "pasted": "/paths/~1o/get",
         "generated": "/paths",
     }
+
+
+def test_fields_under_an_object_the_pasted_document_leaves_open_are_not_extra() -> None:
+    generated = _doc({"/export": {"get": _get({"type": "object", "properties": {"id": {"type": "integer"}}})}})
+    for open_ended in (True, {}):
+        pasted = _doc({"/export": {"get": _get({"type": "object", "additionalProperties": open_ended})}})
+        assert find_drift(pasted, generated) == []
+    # Said nowhere (JSON Schema's default), the served field is one the document does not tell.
+    silent = _doc({"/export": {"get": _get({"type": "object", "properties": {}})}})
+    assert _kinds(find_drift(silent, generated)) == [d.FIELD_EXTRA]

@@ -60,6 +60,10 @@ class Finding:
     endpoints: tuple[str, ...] = ()  # METHOD /path of the operations it touches
     # Against a base revision (`ranking.mark_changes`): "new" or "unchanged"; "" without one.
     change: str = ""
+    # Set when the generated endpoints answer it (apps/endpoints/engine/resolved.py): {"source":
+    # "generation", "reason": what their code does}. The finding stays open: the pasted design still
+    # has the gap. An annotation, not part of what the finding is (not compared).
+    resolved_by: Mapping[str, Any] | None = field(default=None, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -79,6 +83,7 @@ class Finding:
             "stories": list(self.stories),
             "endpoints": list(self.endpoints),
             "change": self.change,
+            "resolved_by": dict(self.resolved_by) if self.resolved_by else None,
         }
 
 

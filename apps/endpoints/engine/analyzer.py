@@ -175,6 +175,8 @@ def _operation(outcome: OperationOutcome) -> dict[str, Any]:
         "notes": list(outcome.notes),
         "enforces": [{"kind": kind, "detail": detail} for kind, detail in outcome.enforces],
         "test": outcome.test,
+        "key": outcome.key,
+        "pointer": outcome.source.pointer or "",
     }
 
 
@@ -186,7 +188,9 @@ def _findings(outcomes: tuple[OperationOutcome, ...]) -> list[Finding]:
             by_reason[outcome.reason].append(outcome)
     findings = []
     for reason, items in by_reason.items():
-        stub = reason.startswith("no table of the data model backs it")
+        # A view that validates the request and answers 501 until written: nothing of the design is wrong.
+        stub = "answers 501 until" in reason
+        no_table = reason.startswith("no table of the data model backs it")
         count = len(items)
         findings.append(
             Finding(
@@ -200,6 +204,9 @@ def _findings(outcomes: tuple[OperationOutcome, ...]) -> list[Finding]:
                 fix=(
                     "Add the table the operation reads or writes to the data model (its name matching the path), "
                     "or write the view yourself"
+                    if no_table
+                    else "Write what the operation does in its generated view (it validates the request and answers "
+                    "501 until then), or add the table its body is a row of"
                     if stub
                     else "Change the design so that Django can serve the operation, or write its view yourself"
                 ),

@@ -19,7 +19,8 @@ why for each): path parameter names and trailing slashes; the servers' base path
 (`int32`, `int64`, `float`, `double`); the status codes DRF answers by itself (400, 401, 403, 404,
 405, 406, 415, 429) on either side, and `default` responses; `HEAD` and `OPTIONS` operations; media
 types the generated project accepts beyond the pasted ones; drf-spectacular's own schema view
-(`SpectacularAPIView`, served beside the API); `additionalProperties: false`; the
+(`SpectacularAPIView`, served beside the API); `additionalProperties: false`; fields under an object
+the pasted document leaves open (`additionalProperties: true`); the
 inside of `oneOf`/`anyOf` unions other than enums and nullability; response headers; scopes;
 read-only fields in request bodies and write-only fields in responses; a response field the
 generated schema marks required that the pasted one leaves optional.
@@ -234,6 +235,7 @@ class _Shape:
     required: set[str] = field(default_factory=set)
     items: tuple[Any, str] | None = None
     values: tuple[Any, str] | None = None  # additionalProperties as a schema: a map's values
+    open_ended: bool = False  # `additionalProperties: true` said outright: any other field is allowed
     read_only: bool = False
     write_only: bool = False
     opaque: bool = False  # a union DRF cannot describe: nothing beneath it is compared
@@ -642,6 +644,8 @@ class _Comparison:
             shape.items = (node["items"], ptr + "/items")
         if isinstance(node.get("additionalProperties"), dict) and node["additionalProperties"]:
             shape.values = (node["additionalProperties"], ptr + "/additionalProperties")
+        if node.get("additionalProperties") is True or node.get("additionalProperties") == {}:
+            shape.open_ended = True
         if isinstance(node.get("allOf"), list):
             for index, branch in enumerate(node["allOf"]):
                 sub, sub_ptr = doc.resolve(branch, ptr + pointer("allOf", index))
@@ -783,7 +787,7 @@ class _Comparison:
                 )
             self.compare_schema(label, direction, raw, ptr, g_raw, g_ptr, child(name), depth + 1)
         for name, (_raw, ptr) in g_fields.items():
-            if name not in p_fields:
+            if name not in p_fields and not p.open_ended:
                 field_label = _describe(direction, child(name))
                 self.add(
                     FIELD_EXTRA,

@@ -62,9 +62,11 @@ class OperationOutcome:
     view: str = ""
     notes: tuple[str, ...] = ()
     # What the generated code enforces, as (kind, detail): authentication, object-level (the owner
-    # lookup), role, rate-limit, idempotency, read-only (a privileged field), page-size-cap.
+    # lookup), role, rate-limit, idempotency, read-only (a privileged field), secret-omitted (a
+    # response field holding a secret), page-size-cap.
     enforces: tuple[tuple[str, str], ...] = ()
     test: str = ""  # its contract test's function name in tests/test_contract.py ("" when not generated)
+    key: str = ""  # METHOD /path as the design names it (Endpoint.key), as other analyzers' findings do
     action: str = ""  # list, retrieve, create, update, partial_update, destroy, not_implemented
     model: str = ""  # the model class it reads or writes ("" when none)
     # Each foreign key of that model as (field, the table it points at), and each other model's
@@ -110,6 +112,8 @@ class _Op:
     headers: tuple[tuple[str, bool], ...] = ()
     select_related: tuple[str, ...] = ()
     read_only_privileged: tuple[str, ...] = ()  # request fields kept from clients
+    server_set: tuple[str, ...] = ()  # fields of a created row only the server can give
+    secrets_omitted: tuple[str, ...] = ()  # response fields left out: they hold secrets
     notes: list[str] = field(default_factory=list)
     reason: str = ""
 
@@ -188,7 +192,7 @@ def generate_app(model: DesignModel, *, max_page_size: int = 100) -> Generation:
     url_renamed: dict[tuple[str, str], Renamed] = {}
     components = data.get("components", {}).get("schemas", {}) if isinstance(data.get("components"), dict) else {}
     serializer_names = Names("serializers.py")
-    serializer_names.reserve("serializers", "models", "rename_fields")
+    serializer_names.reserve("serializers", "models", "rename_fields", "FormatsModelSerializer")
     plain = SerializerWriter(
         components if isinstance(components, dict) else {}, lambda ref: resolve_pointer(data, ref), serializer_names
     )
@@ -233,7 +237,7 @@ def generate_app(model: DesignModel, *, max_page_size: int = 100) -> Generation:
     filter_blocks: list[str] = []
     filter_renames: list[str] = []
     filter_names = Names("filters.py")
-    filter_names.reserve("django_filters", "models", "rename_filters")
+    filter_names.reserve("django_filters", "models", "rename_filters", "IntegerFilter")
     throttle_classes: dict[str, str] = {}
     throttle_names = Names("throttling.py")
     throttle_names.reserve("UserRateThrottle")
@@ -251,7 +255,16 @@ def generate_app(model: DesignModel, *, max_page_size: int = 100) -> Generation:
         body = _deref(data, written_body)
         response = _success_body(endpoint, data)
         item_schema, envelope = _list_item(response, data) if op.action == "list" else (response, False)
-        if op.model is not None:
+        if op.model is not None and op.action == "create" and body is not None:
+            unrelated = _unrelated_request(body, op.model, plain)
+            if unrelated:
+                op.action = "not_implemented"
+                op.reason = (
+                    f"its request's fields ({', '.join(unrelated[:8])}{', ...' if len(unrelated) > 8 else ''}) are "
+                    f"none of {op.model.table}'s columns: the view validates the request and answers 501 until the "
+                    "team writes what it does"
+                )
+        if op.model is not None and op.action != "not_implemented":
             if body is not None and op.action in {"create", "update", "partial_update"}:
                 op.input = _model_serializer(
                     op,
@@ -335,6 +348,7 @@ def generate_app(model: DesignModel, *, max_page_size: int = 100) -> Generation:
                     notes=tuple(op.notes),
                     enforces=_enforces(op),
                     test=test_of[id(op)],
+                    key=op.endpoint.key,
                     action=op.action,
                     **_relations(op.model, models),
                 )
@@ -392,9 +406,21 @@ def _enforces(op: _Op) -> tuple[tuple[str, str], ...]:
     if op.idempotent:
         found.append(("idempotency", "Idempotency-Key"))
     found += [("read-only", name) for name in op.read_only_privileged]
+    found += [("secret-omitted", name) for name in op.secrets_omitted]
     if op.action == "list":
         found.append(("page-size-cap", "API_MAX_PAGE_SIZE"))
     return tuple(found)
+
+
+def _unrelated_request(body: Any, info: ModelInfo, plain: SerializerWriter) -> list[str]:
+    """The request's properties when not one of them is a column of the table (nor an object over
+    prefixed columns): such a body is no row of it. Empty when any is, or the body names none."""
+    props = plain.properties(body) if isinstance(body, dict) else None
+    names = list(props[0]) if props else []
+    for name in names:
+        if info.by_column(name) or info.by_name(name) or any(f.column.startswith(f"{name}_") for f in info.fields):
+            return []
+    return names
 
 
 def _relations(info: ModelInfo | None, models: dict[str, ModelInfo]) -> dict[str, Any]:
@@ -652,7 +678,15 @@ def _model_serializer(
     class_name = names.claim(f"{label} serializer", style="camel", fallback="Model", record=False)
     done[key] = class_name
     props_required = plain.properties(_deref(data, schema)) if isinstance(schema, dict) else None
+    if props_required is not None and not props_required[0] and role == "Output":
+        # A free-form object (`additionalProperties` only): the row's columns, as for no schema.
+        props_required = None
+        op.notes.append(
+            f"the response is a free-form object: it gives the {info.table} row's columns; anything more is the "
+            "team's to add"
+        )
     scope = Names(class_name, module_level=False)
+    formats: list[tuple[str, str]] = []  # (field, "email" or "uri"): a text column the spec gives a format
     declared: list[str] = []
     fields: list[str] = []
     read_only: list[str] = []
@@ -666,6 +700,7 @@ def _model_serializer(
                 continue
             if f.column.lower() in SECRET_FIELDS:
                 op.notes.append(f"{info.table}.{f.column} is left out of the response: it holds a secret")
+                op.secrets_omitted = (*op.secrets_omitted, f.column)
                 continue
             fields.append(f.name if f.relation is None else f.name + "_id")
         props_required = ({}, set())
@@ -683,6 +718,7 @@ def _model_serializer(
             readonly = True  # set from the path
         if lowered in SECRET_FIELDS and role == "Output":
             op.notes.append(f"{prop} is left out of the response: it holds a secret (write-only)")
+            op.secrets_omitted = (*op.secrets_omitted, prop)
             continue
         if column is not None and column.relation is not None:
             privileged = privileged or column.relation == owner_table
@@ -704,6 +740,19 @@ def _model_serializer(
                     f"    {attribute} = "
                     + _nest(call("serializers.PrimaryKeyRelatedField", (), [("read_only", "True")]))
                 )
+        elif (
+            column is not None
+            and column.relation is None
+            and column.kind not in {"JSONField", "HStoreField"}
+            and isinstance(prop_schema.get("properties"), dict)
+            and prop in (prop_schema.get("properties") or {})
+            and (flat := _flattened(op, prop, prop_schema, info, plain, names, blocks, readonly or role == "Output"))
+            is not None
+        ):
+            # An object whose like-named part is the column (`amount.amount` in amount), the rest
+            # in prefixed columns where the table has them.
+            declared.append(f"    {attribute} = {_nest(flat)}")
+            flattened.extend([prop, *(f"{prop}_{sub}" for sub in prop_schema["properties"])])
         elif column is not None:
             if attribute != column.name or attribute != prop:
                 # The API's name is not the model field's: declared, reading the field by `source`.
@@ -725,6 +774,8 @@ def _model_serializer(
                     read_only.append(attribute)
                 elif prop_schema.get("writeOnly") is True or lowered in SECRET_FIELDS:
                     write_only.append(attribute)
+                if prop_schema.get("format") in _TEXT_FORMATS and column.kind in {"CharField", "TextField"}:
+                    formats.append((attribute, str(prop_schema["format"])))
             if privileged and not readonly and role == "Input":
                 op.read_only_privileged = (*op.read_only_privileged, prop)
                 op.notes.append(
@@ -750,7 +801,7 @@ def _model_serializer(
     if role == "Input" and op.action == "create":
         given = set(fields) | set(op.parents) | {op.owner_column, op.idempotency_column} | set(flattened)
         missing = [
-            f.column
+            f
             for f in info.fields
             if not f.nullable
             and not f.has_default
@@ -760,11 +811,13 @@ def _model_serializer(
             and f"{f.name}_id" not in given
         ]
         if missing:
+            op.server_set = tuple(f.name for f in missing)
             op.notes.append(
-                f"columns {', '.join(missing)} of {info.table} are required and not in the request: the create "
-                "fails until the view sets them"
+                f"columns {', '.join(f.column for f in missing)} of {info.table} are required and not in the request: "
+                "the view's server_values() must set them (the create answers 501 until it does)"
             )
-    lines = [f"class {class_name}(serializers.ModelSerializer):", *declared]
+    base = "FormatsModelSerializer" if formats else "serializers.ModelSerializer"
+    lines = [f"class {class_name}({base}):", *declared]
     if declared:
         lines.append("")
     meta = [
@@ -772,6 +825,8 @@ def _model_serializer(
         f"        model = models.{info.class_name}",
         f"        fields = {_nest(_nest(sequence(literal(f) for f in fields)))}",
     ]
+    if formats:
+        meta.append(f"        formats = {_nest(_nest(mapping((literal(f), literal(k)) for f, k in formats)))}")
     if read_only:
         meta.append(f"        read_only_fields = {_nest(_nest(sequence(literal(f) for f in read_only)))}")
     if write_only:
@@ -782,6 +837,10 @@ def _model_serializer(
         body = mapping((literal(a), literal(p)) for a, p in renames)
         plain.renames.append(call("rename_fields", (class_name, body)))
     return class_name
+
+
+# String formats a serializer field checks (design.base's FormatsModelSerializer) on a text column.
+_TEXT_FORMATS = {"email", "uri"}
 
 
 def _flattened(
@@ -799,7 +858,9 @@ def _flattened(
     props = plain.properties(schema) if isinstance(schema, dict) else None
     if not props or not props[0]:
         return None
-    columns = {sub: info.by_column(f"{prop}_{sub}") for sub in props[0]}
+    columns = {
+        sub: info.by_column(f"{prop}_{sub}") or (info.by_column(prop) if sub == prop else None) for sub in props[0]
+    }
     found = {sub: column for sub, column in columns.items() if column is not None and column.relation is None}
     if not found or not all(sub.isidentifier() and sub.isascii() and not sub.startswith("_") for sub in found):
         return None
@@ -813,11 +874,16 @@ def _flattened(
         field = plain.field(
             props[0][sub] if isinstance(props[0][sub], dict) else {}, required=sub in props[1], where=prop
         )
-        lines.append(f"    {attribute} = {_nest(with_source(field, column.name))}")
+        lines.append(
+            f"    {attribute} = {_nest(field if column.name == attribute else with_source(field, column.name))}"
+        )
     blocks.append("\n".join(lines))
     missing = sorted(set(props[0]) - set(found))
     if missing:
-        op.notes.append(f"{prop}: {', '.join(missing)} has no column {prop}_<name> in {info.table}: left out of it")
+        op.notes.append(
+            f"{prop}: {', '.join(missing)} has no column {prop}_<name> in {info.table}: left out of it (the API "
+            "differs from the spec there)"
+        )
     kwargs = [("source", literal("*"))] + ([("read_only", "True")] if read_only else [])
     return call(class_name, (), kwargs)
 
@@ -938,16 +1004,14 @@ def _filterset(
         attribute = scope.claim(param.name, fallback="filter", keep=True)
         if attribute != param.name:
             renamed.append((attribute, param.name))
-        cls = {"integer": "NumberFilter", "number": "NumberFilter", "boolean": "BooleanFilter"}.get(
-            param.schema_type or "", "CharFilter"
-        )
+        cls = {
+            "integer": "IntegerFilter",  # design.base's: whole numbers, described as integers
+            "number": "django_filters.NumberFilter",
+            "boolean": "django_filters.BooleanFilter",
+        }.get(param.schema_type or "", "django_filters.CharFilter")
         declared.append(
             f"    {attribute} = "
-            + _nest(
-                call(
-                    f"django_filters.{cls}", (), [("field_name", literal(field_name)), ("lookup_expr", literal(lookup))]
-                )
-            )
+            + _nest(call(cls, (), [("field_name", literal(field_name)), ("lookup_expr", literal(lookup))]))
         )
     if not declared:
         return ""
@@ -1006,6 +1070,8 @@ def _operation_call(op: _Op, throttles: dict[str, str], roles: dict[tuple[str, .
         kwargs.append(("filterset", f"filters.{op.filterset}"))
     if op.parents:
         kwargs.append(("parents", mapping((literal(k), literal(v)) for k, v in op.parents.items())))
+    if op.server_set and op.action == "create":
+        kwargs.append(("server_set", _tuple(literal(name) for name in op.server_set)))
     for key in ("owner", "owner_kwarg", "owner_column", "lookup", "idempotency_column"):
         value = getattr(op, key)
         if value:
@@ -1063,8 +1129,9 @@ def _files(
     parts = ["from rest_framework import serializers"]
     if model_blocks:
         parts.append(f"from {app} import models")
-    if plain.renames:
-        parts.append(f"from {app}.base import rename_fields")
+    from_base = [n for n in ("FormatsModelSerializer", "rename_fields") if n in "\n".join(model_blocks + plain.renames)]
+    if from_base:
+        parts.append(f"from {app}.base import {', '.join(from_base)}")
     blocks = plain.blocks + model_blocks
     body = ("\n".join(_sorted_imports(parts)) + "\n\n\n" + "\n\n\n".join(blocks)) if blocks else ""
     if plain.renames:
@@ -1136,8 +1203,11 @@ def _files(
     filter_body = ""
     if filter_blocks:
         head = ["import django_filters", "", f"from {app} import models"]
-        if filter_renames:
-            head.append(f"from {app}.base import rename_filters")
+        from_base = [
+            n for n in ("IntegerFilter", "rename_filters") if any(n in b for b in filter_blocks + filter_renames)
+        ]
+        if from_base:
+            head.append(f"from {app}.base import {', '.join(from_base)}")
         filter_body = "\n".join(head) + "\n\n\n" + "\n\n\n".join(filter_blocks)
         if filter_renames:
             filter_body += "\n\n\n" + "\n\n\n".join(filter_renames)

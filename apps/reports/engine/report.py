@@ -242,6 +242,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         ]
         if finding.get("suppressed"):
             lines += [f"*Suppressed ({finding['suppressed']['source']}):* {_md(finding['suppressed']['reason'])}", ""]
+        if finding.get("resolved_by"):
+            lines += [f"*Resolved by the generated endpoints:* {_md(finding['resolved_by']['reason'])}", ""]
     trace = report.get("traceability")
     if trace:
         lines += [

@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import django_filters
+from django import forms
 from django.conf import settings
 from django.core.cache import cache
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiParameter
-from rest_framework import generics, pagination, permissions, status
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema_field
+from rest_framework import generics, pagination, permissions, serializers, status
 from rest_framework.exceptions import MethodNotAllowed, NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -55,6 +58,9 @@ class Operation:
     headers: tuple[tuple[str, bool], ...] = ()
     # Columns the request does not carry that the row is saved with, from the caller.
     owner_column: str = ""
+    # Fields the row needs that neither the request nor the caller gives (a total the server works
+    # out): the view's server_values() must return them; until it does, the create answers 501.
+    server_set: tuple[str, ...] = ()
 
 
 class DesignSchema(AutoSchema):
@@ -71,6 +77,12 @@ class DesignSchema(AutoSchema):
     def get_response_serializers(self) -> Any:
         op = self._design_operation()
         return {op.status: op.output} if op else None
+
+    def get_paginated_name(self, serializer_name: str) -> str:
+        # A page served as a bare array and one in an envelope of the same rows are two shapes.
+        if isinstance(self._get_paginator(), BareList):
+            return f"{serializer_name}Page"
+        return super().get_paginated_name(serializer_name)
 
     def get_override_parameters(self) -> list[Any]:
         op = self._design_operation()
@@ -174,6 +186,12 @@ class DesignView(generics.GenericAPIView):
         values = {column: self.kwargs[kwarg] for column, kwarg in op.parents.items()}
         if op.owner_column:
             values[op.owner_column] = owner_id(request)
+        if op.server_set:
+            values.update(self.server_values(request, serializer.validated_data))
+            unset = [name for name in op.server_set if name not in values]
+            if unset:
+                detail = f"Not implemented yet: {type(self).__name__}.server_values() must set {', '.join(unset)}."
+                return Response({"detail": detail}, status=status.HTTP_501_NOT_IMPLEMENTED)
         if op.idempotency_column and key:
             values[op.idempotency_column] = key
         instance = serializer.save(**values)
@@ -199,6 +217,10 @@ class DesignView(generics.GenericAPIView):
     def _destroy(self, request: Request, op: Operation) -> Response:
         self.get_object().delete()
         return Response(status=op.status)
+
+    def server_values(self, request: Request, validated: dict[str, Any]) -> dict[str, Any]:
+        """The fields of a new row that the server works out (Operation.server_set): write them here."""
+        return {}
 
     def _not_implemented(self, request: Request, op: Operation) -> Response:
         if op.input is not None and request.method in {"POST", "PUT", "PATCH"}:
@@ -276,6 +298,25 @@ class Cursor(pagination.CursorPagination):
         return min(super().get_page_size(request) or self.page_size, max_page_size())
 
 
+class FormatsModelSerializer(serializers.ModelSerializer):
+    """A ModelSerializer whose text columns named in Meta.formats take the format the API gives them
+    ("email": EmailField, "uri": URLField), with the validators the column gives (unique ...)."""
+
+    _FORMATS = {"email": serializers.EmailField, "uri": serializers.URLField}
+
+    def build_standard_field(self, field_name: str, model_field: Any) -> tuple[Any, dict[str, Any]]:
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        wanted = getattr(self.Meta, "formats", {}).get(field_name)
+        return self._FORMATS.get(wanted, field_class), kwargs
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole-number query parameter (django-filter's NumberFilter takes decimals)."""
+
+    field_class = forms.IntegerField
+
+
 class BareList:
     """A page answered as the bare array the API documents; the next and previous pages in a
     Link header (RFC 8288) instead of an envelope."""
@@ -287,6 +328,9 @@ class BareList:
             if url
         ]
         return Response(data, headers={"Link": ", ".join(links)} if links else None)
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        return schema  # the page's own array, as served
 
 
 def rename_fields(serializer: Any, names: dict[str, str]) -> None:
