@@ -204,3 +204,22 @@ def test_a_run_against_a_base_revision_shows_new_and_fixed_findings(
     html = client.get(reverse("analysis:run", kwargs={"run_id": run.pk})).content.decode()
     assert f"{changes['new']} new, {changes['unchanged']} unchanged, {len(changes['fixed'])} fixed." in html
     assert '<span class="badge new">new</span>' in html
+
+
+def test_a_running_stage_shows_what_it_is_doing(
+    client: Client, owner: AbstractBaseUser, workspace: Workspace, shop_v1: str
+) -> None:
+    run = _stale_run(owner, workspace, shop_v1)
+    AnalysisRun.objects.filter(pk=run.pk).update(
+        heartbeat_at=timezone.now(),
+        stages=[
+            {"name": "parse", "state": "succeeded", "duration_ms": 3},
+            {"name": "endpoints", "state": "running", "message": "proving the generated project in the <sandbox>"},
+        ],
+    )
+    client.force_login(owner)
+    fragment = client.post(reverse("analysis:status", args=[run.pk]), HTTP_HX_REQUEST="true").content.decode()
+    assert (
+        'endpoints: running <span class="muted stage-message">proving the generated project in the &lt;sandbox&gt;'
+        in (fragment)
+    )

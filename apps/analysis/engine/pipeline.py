@@ -170,7 +170,7 @@ def _proving_message(limit_seconds: int) -> str:
     bound = f" (at most {limit_seconds:,} s)" if limit_seconds else ""
     return (
         "proving the generated project in the sandbox: manage.py check, makemigrations --check, migrate, "
-        f"ruff, the drf-spectacular schema diffed against the pasted OpenAPI{bound}"
+        f"ruff, the drf-spectacular schema diffed against the pasted OpenAPI, each operation called{bound}"
     )
 
 
