@@ -1,7 +1,7 @@
 """Time `manage.py generate` on Stripe's and GitHub's OpenAPI descriptions beside
 datamodel-code-generator on the same files, in the same run.
 
-    .venv/bin/python bench/endpoints.py [--runs 3] [--specs stripe,github] [--skip-peer]
+    .venv/bin/python bench/endpoints.py [--runs 3] [--specs stripe,github] [--skip-peer] [--skip-proof]
 
 Each run is a whole process (interpreter and Django start-up included): ours is
 `manage.py generate SPEC -o TMPDIR` (parse, generate the app and its project, write the files);
@@ -10,6 +10,12 @@ models only). Runs alternate between the two so that a busy machine slows both a
 and peak memory (the process's maximum resident set, from wait4) are medians, and the ratio is
 theirs ÷ ours. Goals (issue 13): Stripe ≤ 3 s, GitHub ≤ 10 s, peak memory ≤ 500 MiB, and at
 least 10x faster than the peer.
+
+Then the proof of the shop design (`../shared/corpus/shop/v1-design.md`), as a whole process:
+`manage.py analyze DESIGN --only endpoints --prove --format json -o TMPFILE` (generation, then the
+seven confined steps on a sandbox database of its own: check, makemigrations, migrate, ruff, the
+schema and its drift, the contract tests twice with their SQL captured). Goal: ≤ 60 s. It needs the
+sandbox (SANDBOX_DATABASE_URL, `manage.py sandbox_setup`).
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ from tests.public_specs import SPECS, spec_path  # noqa: E402
 
 print = functools.partial(print, flush=True)  # each line as soon as it is measured
 GOALS = {"stripe": 3.0, "github": 10.0}
+PROOF_GOAL_SECONDS = 60.0
+SHOP = ROOT.parent / "shared" / "corpus" / "shop" / "v1-design.md"
 MEMORY_GOAL_MIB = 500
 
 
@@ -57,6 +65,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--specs", default="stripe,github")
     parser.add_argument("--skip-peer", action="store_true", help="time ours only")
+    parser.add_argument("--skip-proof", action="store_true", help="do not time the proof of the shop design")
     args = parser.parse_args()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "workbench.settings"}
     python = sys.executable
@@ -102,6 +111,32 @@ def main() -> None:
                 f"{[round(s, 2) for s, _ in theirs]}  ({peer_lines} lines of Pydantic models)"
             )
             print(f"{spec.key:8} ratio (theirs ÷ ours): {their_s / ours_s:.1f}x time, {their_m / ours_m:.1f}x memory")
+    if not args.skip_proof:
+        _proof(python, env, args.runs)
+
+
+def _proof(python: str, env: dict[str, str], runs: int) -> None:
+    import json
+
+    times = []
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "report.json"
+        command = [python, "manage.py", "analyze", str(SHOP), "--only", "endpoints", "--prove", "--format", "json"]
+        for _ in range(runs):
+            seconds, _mib, code = _measure([*command, "-o", str(report)], env)
+            if code not in (0, 1):  # 1: findings at or above --fail-on's default
+                raise SystemExit(f"manage.py analyze --prove failed (exit {code})")
+            times.append(seconds)
+        proof = json.loads(report.read_text())["endpoints"]["proof"]
+    median = statistics.median(times)
+    steps = ", ".join(
+        f"{name} {proof[name]['status']}" for name in proof if isinstance(proof[name], dict) and name != "drift"
+    )
+    verdict = "meets" if median <= PROOF_GOAL_SECONDS else "MISSES"
+    print(
+        f"{'shop':8} {'analyze --prove':24} {median:9.2f} {'':>9}  {[round(s, 2) for s in times]}"
+        f"  ({steps}; drift {proof['drift']['reason'] or proof['drift']['status']}; goal ≤ {PROOF_GOAL_SECONDS:.0f} s: {verdict})"
+    )
 
 
 if __name__ == "__main__":
