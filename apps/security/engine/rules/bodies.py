@@ -223,8 +223,8 @@ class _Bodies:
         nested objects), in the order they are written, each once. A schema met again inside
         itself (a cycle) adds nothing there."""
         resolved, at = deref(self.doc, schema, where)
-        if not isinstance(resolved, dict):
-            return ()
+        if not isinstance(resolved, dict) or not _nests(resolved):
+            return ()  # a plain value (most `anyOf` parts are): no field inside it
         key = (kind, id(resolved), at)
         found = self._flagged.get(key)
         if found is not None:
@@ -255,6 +255,8 @@ class _Bodies:
                     parts = resolved.get(combo)
                     if isinstance(parts, list):
                         for index, part in enumerate(parts):
+                            if type(part) is dict and "$ref" not in part and not _nests(part):
+                                continue  # a plain value: nothing to add, no pointer to build
                             entries += self.flagged(kind, part, f"{at}/{combo}/{index}")
         finally:
             self._walking.discard(key)
