@@ -1,7 +1,9 @@
 """Forward and rollback SQL come from Django's schema editor, run against a sandbox session."""
 
+from queue import SimpleQueue
 from typing import Any
 
+import psycopg
 import pytest
 from django.db.migrations.state import ProjectState
 
@@ -136,3 +138,30 @@ def test_a_rollback_that_does_not_restore_the_schema_is_not_proven(
     assert rollbacks == ["skipped"]
     assert not result.rollback_proven
     assert "the rollback does not restore the schema" in result.rollback_reason
+
+
+def test_a_design_from_nothing_gives_djangos_sql_run_while_it_is_collected(config: sandbox.SandboxConfig) -> None:
+    base, _, initial, _ = chained_change(24, 12)
+    with sandbox.session(config) as box, django_connection(box) as connection:
+        djangos_forward = collect_sql(connection, initial, ProjectState(), backwards=False)
+        apply_migration(connection, initial, ProjectState())
+        djangos_rollback = collect_sql(connection, initial, ProjectState(), backwards=True)
+        migrated = _schema(box)
+    with sandbox.session(config) as box:
+        result = preview_sql(box, base=None, new=base)
+        previewed = _schema(box)
+    assert result is not None
+    assert list(result.forward) == djangos_forward
+    assert list(result.rollback) == djangos_rollback
+    assert previewed == migrated
+    assert result.rollback_proven, result.rollback_reason
+
+
+def test_statements_run_as_they_come_are_one_transaction(config: sandbox.SandboxConfig) -> None:
+    batches: SimpleQueue[list[str] | str] = SimpleQueue()
+    for batch in (["--", "-- Create model A", "--"], ["CREATE TABLE a (id integer);"], ["SELECT 1 / 0;"], sql._END):
+        batches.put(batch)
+    with sandbox.session(config) as box:
+        with pytest.raises(psycopg.errors.DivisionByZero):
+            sql._run_streamed(box, batches)
+        assert catalog(box) == {}  # the table made before the failure is rolled back

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from queue import SimpleQueue
 
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.backends.ddl_references import Statement
 from django.db.migrations.exceptions import IrreversibleError
 from django.db.migrations.migration import Migration
@@ -112,16 +114,38 @@ def operation_states(migration: Migration, state: ProjectState) -> list[Step]:
     the intermediate states Django's `unapply` computes before it walks the operations backwards.
     Walked once, they serve the forward SQL and, after it has run, the rollback SQL; Django's
     `apply` and `unapply` would each walk (and re-render) them again."""
-    steps: list[Step] = []
+    return list(_walk(migration, state))
+
+
+def _walk(migration: Migration, state: ProjectState) -> Iterator[Step]:
+    """`operation_states`, one operation at a time."""
     current = _rendered(state)
     for operation in migration.operations:
         if not operation.reversible:
             raise IrreversibleError(f"Operation {operation} in {migration} is not reversible")
         after = current.clone()
         operation.state_forwards(migration.app_label, after)
-        steps.append((operation, current, after))
+        yield (operation, current, after)
         current = after
-    return steps
+
+
+def _collect_step(editor: BaseDatabaseSchemaEditor, migration: Migration, step: Step, *, backwards: bool) -> None:
+    """One operation's SQL, appended to the collecting schema editor's (see `collect_steps_sql`)."""
+    operation, before, after = step
+    editor.collected_sql.extend(("--", f"-- {operation.describe()}", "--"))
+    if not operation.reduces_to_sql:
+        editor.collected_sql.append("-- THIS OPERATION CANNOT BE WRITTEN AS SQL")
+        return
+    collected_before = len(editor.collected_sql)
+    run = operation.database_backwards if backwards else operation.database_forwards
+    source, target = (after, before) if backwards else (before, after)
+    if operation.atomic or (migration.atomic and operation.atomic is not False):
+        with atomic(editor.connection.alias):
+            run(migration.app_label, editor, source, target)
+    else:
+        run(migration.app_label, editor, source, target)
+    if collected_before == len(editor.collected_sql):
+        editor.collected_sql.append("-- (no-op)")
 
 
 def collect_steps_sql(
@@ -131,22 +155,75 @@ def collect_steps_sql(
     collects it with `collect_sql=True`: the same comment lines, the same `-- (no-op)` marks,
     each operation in a transaction of its own where Django puts one (tests compare the two)."""
     with connection.schema_editor(collect_sql=True, atomic=False) as editor:
-        for operation, before, after in reversed(steps) if backwards else steps:
-            editor.collected_sql.extend(("--", f"-- {operation.describe()}", "--"))
-            if not operation.reduces_to_sql:
-                editor.collected_sql.append("-- THIS OPERATION CANNOT BE WRITTEN AS SQL")
-                continue
-            collected_before = len(editor.collected_sql)
-            run = operation.database_backwards if backwards else operation.database_forwards
-            source, target = (after, before) if backwards else (before, after)
-            if operation.atomic or (migration.atomic and operation.atomic is not False):
-                with atomic(connection.alias):
-                    run(migration.app_label, editor, source, target)
-            else:
-                run(migration.app_label, editor, source, target)
-            if collected_before == len(editor.collected_sql):
-                editor.collected_sql.append("-- (no-op)")
+        for step in reversed(steps) if backwards else steps:
+            _collect_step(editor, migration, step, backwards=backwards)
     return list(editor.collected_sql)
+
+
+_END, _ABORT = "end", "abort"
+
+
+def _run_streamed(box: SandboxSession, batches: SimpleQueue[list[str] | str]) -> None:
+    """Run the statements of an atomic migration as they come, in one transaction committed at
+    `_END` (rolled back at `_ABORT`, or when one fails): what `run_sql` does with them all at
+    once, since PostgreSQL runs a multi-statement query in one transaction too. What has come
+    meanwhile goes as one query: this thread waits for the interpreter's lock after each one."""
+    box.execute("BEGIN")
+    try:
+        last = None
+        while last is None:
+            statements: list[str] = []
+            item = batches.get()
+            while True:
+                if isinstance(item, str):
+                    last = item
+                    break
+                statements += item
+                if batches.empty():
+                    break
+                item = batches.get()
+            if last == _ABORT:
+                box.execute("ROLLBACK")
+                return
+            if any(not statement.startswith("--") for statement in statements):
+                box.execute("\n".join(statements))
+        box.execute("COMMIT")
+    except BaseException:
+        with suppress(Exception):  # the session is dropped anyway: the first error is the one to tell
+            box.execute("ROLLBACK")
+        raise
+
+
+def _walk_and_run_forward(
+    connection: BaseDatabaseWrapper,
+    box: SandboxSession,
+    sandbox: ThreadPoolExecutor,
+    migration: Migration,
+    before: ProjectState,
+) -> tuple[list[Step], list[str]]:
+    """The operations' states and the forward SQL, each operation's statements sent to the
+    sandbox as soon as they are collected, so that the sandbox runs them while the next states
+    are walked. The transaction they run in is committed only once every statement has been
+    collected: until then, the schema editor's introspection (on its own connection) sees the
+    schema as it was, as when the statements are collected first and run afterwards."""
+    batches: SimpleQueue[list[str] | str] = SimpleQueue()
+    running = sandbox.submit(_run_streamed, box, batches)
+    steps: list[Step] = []
+    last = _ABORT
+    try:
+        with connection.schema_editor(collect_sql=True, atomic=False) as editor:
+            for step in _walk(migration, before):
+                steps.append(step)
+                sent = len(editor.collected_sql)
+                _collect_step(editor, migration, step, backwards=False)
+                batches.put(editor.collected_sql[sent:])
+            sent = len(editor.collected_sql)
+        batches.put(editor.collected_sql[sent:])  # the deferred statements (foreign keys, indexes)
+        last = _END
+    finally:
+        batches.put(last)
+    running.result()
+    return steps, list(editor.collected_sql)
 
 
 def apply_migration(connection: BaseDatabaseWrapper, migration: Migration, state: ProjectState) -> None:
@@ -258,12 +335,18 @@ def prove_migration(
             if statements:
                 created = sandbox.submit(run_sql, box, statements, atomic=True)
         before = _rendered(project_state(base).state if base is not None else PreviewState())
-        steps = operation_states(migration, before)
-        if created is not None:
-            created.result()
-        start = catalog(box)
-        forward = collect_steps_sql(connection, migration, steps, backwards=False)
-        run_sql(box, forward, atomic=migration.atomic)
+        if created is None and migration.atomic:
+            # Nothing to create first: the forward SQL runs while the operations are walked.
+            started = sandbox.submit(catalog, box)
+            steps, forward = _walk_and_run_forward(connection, box, sandbox, migration, before)
+            start = started.result()
+        else:
+            steps = operation_states(migration, before)
+            if created is not None:
+                created.result()
+            start = catalog(box)
+            forward = collect_steps_sql(connection, migration, steps, backwards=False)
+            run_sql(box, forward, atomic=migration.atomic)
         rollback = collect_steps_sql(connection, migration, steps, backwards=True)
         proof = sandbox.submit(_prove, box, migration, forward, rollback, start)
         if meanwhile is not None:

@@ -18,6 +18,7 @@ import operator
 import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 from django.contrib.postgres import indexes as postgres_indexes
@@ -220,10 +221,29 @@ def foreign_key_targets(state: ProjectState) -> dict[str, set[str]]:
     }
 
 
+class _PreviewApps(StateApps):
+    """Django's StateApps whose cache clearing, while `expiring` names models, expires the
+    relation caches of those models alone rather than of every model."""
+
+    expiring: set[tuple[str, str]] | None = None
+
+    def clear_cache(self) -> None:
+        if self.expiring is None:
+            super().clear_cache()
+            return
+        self.get_swappable_settings_name.cache_clear()
+        self.get_models.cache_clear()
+        if self.ready:
+            for app_label, name in self.expiring:
+                model = self.all_models[app_label].get(name) if app_label in self.all_models else None
+                if model is not None:
+                    model._meta._expire_cache()
+
+
 def _clone_apps(apps: StateApps) -> StateApps:
     """StateApps.clone() with the registry copied shallowly: its deepcopy walks every model
     class only to return each class itself (classes are atomic to deepcopy)."""
-    clone = StateApps([], {})
+    clone = _PreviewApps([], {})
     clone.all_models = defaultdict(dict, {label: dict(models) for label, models in apps.all_models.items()})
     for app_label in apps.app_configs:
         app_config = AppConfigStub(app_label)
@@ -279,6 +299,36 @@ class PreviewState(ProjectState):
             if key in _targets(state, other[0]):
                 related.add(other)
         return related
+
+    @cached_property
+    def apps(self) -> StateApps:  # type: ignore[override]  # Django's is a cached_property too
+        return _PreviewApps(self.real_apps, self.models)
+
+    def _reload(self, related_models: set[tuple[str, str]]) -> None:
+        """Django's re-rendering of `related_models`, expiring afterwards only the caches that
+        can have changed: the models re-rendered and those their foreign keys point at, before
+        and after (their reverse relations name the re-rendered classes). Every other model's
+        fields and relations are what they were; Django expires every model, twice per change."""
+        apps = self.apps
+        if not isinstance(apps, _PreviewApps):
+            super()._reload(related_models)
+            return
+        expiring = set(related_models)
+        for key in related_models:
+            old = apps.all_models[key[0]].get(key[1]) if key[0] in apps.all_models else None
+            if old is not None:
+                for field in (*old._meta.local_fields, *old._meta.local_many_to_many):
+                    target = field.related_model if field.is_relation else None
+                    if target is not None and hasattr(target, "_meta"):
+                        expiring.add((target._meta.app_label, target._meta.model_name))
+            state = dict.get(self.models, key)  # dict.get: looking must not copy
+            if state is not None:
+                expiring |= _targets(state, key[0])
+        apps.expiring = expiring
+        try:
+            super()._reload(related_models)
+        finally:
+            apps.expiring = None
 
     def clone(self) -> PreviewState:
         state = PreviewState(real_apps=self.real_apps)
