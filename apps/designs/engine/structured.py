@@ -280,6 +280,26 @@ class JsonLocator(Locator):
             self._identity = found
         return self._identity
 
+    def node_lookup(self) -> Callable[[Any, str], SourceRef]:
+        """`node` as a function: with the scanner's table, one lookup and the SourceRef, the
+        table, the document's name and its line offset bound once (the parse and the review
+        locate a large API's parts by the hundred thousand)."""
+        positions = self._scan()
+        if not positions:
+            return self.node
+        get = positions.get
+        document = self.document
+        line_offset = self.line_offset
+        by_pointer = self.ref
+
+        def node(node: Any, ptr: str) -> SourceRef:
+            packed = get(node)
+            if packed is None:
+                return by_pointer(ptr)
+            return SourceRef(document, (packed >> 32) + line_offset, packed & 0xFFFFFFFF, ptr)
+
+        return node
+
     def node(self, node: Any, ptr: str) -> SourceRef:
         positions = self._positions if self._positions is not None else self._scan()
         if positions:
