@@ -14,7 +14,7 @@ from apps.designs.engine.limits import ParseLimits
 from apps.designs.engine.loader import DesignInput, parse_design
 from apps.designs.engine.openapi import parse_openapi
 from apps.designs.engine.structured import load_structured
-from apps.designs.engine.text import InputError
+from apps.designs.engine.text import InputError, storable_size, unstorable_at
 from tests.deadline import deadline
 
 LIMITS = ParseLimits()
@@ -228,3 +228,20 @@ def test_a_wrong_typed_node_is_reported_on_its_line_and_ignored(place: tuple[str
     assert f"line {line}" in wrong[0].message
     assert "ignored" in wrong[0].message
     assert wrong[0].fix
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "plain ascii",
+        "a\x00b",
+        "caf\u00e9",
+        "\U0001f600 face",
+        "mix \u00e9 \ud800 x",
+        "\udfff\x00",
+        "\x00 then \ud800",
+    ],
+)
+def test_one_pass_measures_a_text_as_utf8_and_finds_what_postgresql_cannot_store(text: str) -> None:
+    assert storable_size(text) == (len(text.encode("utf-8", "surrogatepass")), unstorable_at(text))

@@ -25,8 +25,8 @@ from apps.designs.engine.model import (
 )
 from apps.designs.engine.openapi import parse_openapi, parse_webhooks
 from apps.designs.engine.sqlblocks import has_named_queries, split_named
-from apps.designs.engine.structured import looks_like_json, utf8_length
-from apps.designs.engine.text import InputError, check_storable, document_name_problem
+from apps.designs.engine.structured import looks_like_json
+from apps.designs.engine.text import InputError, check_storable, document_name_problem, storable_size
 
 if TYPE_CHECKING:
     from apps.designs.engine.model import Entity, NamedQuery, Story
@@ -138,7 +138,12 @@ def _parse_design(inputs: DesignInput, limits: ParseLimits) -> ParseResult:
         (names[field], getattr(inputs, field)) for field in ("stories", "openapi", "data_model", "queries")
     ]
     for document, text in texts:
-        if text and _too_large(text, limits):
+        if not text:
+            continue
+        # Measured and checked in one pass of the encoder (a large API is megabytes of text);
+        # a text with more characters than the limit has bytes is too large without either.
+        size, unstorable = (len(text), None) if len(text) > limits.max_document_bytes else storable_size(text)
+        if size > limits.max_document_bytes:
             parts.problems.append(
                 Problem(
                     code="input.too-large",
@@ -148,7 +153,7 @@ def _parse_design(inputs: DesignInput, limits: ParseLimits) -> ParseResult:
                     fatal=True,
                 )
             )
-        elif text:
+        elif unstorable is not None:
             # Before any parser: a NUL or lone surrogate would reach the database through the
             # texts, the parsed names or the report, and PostgreSQL refuses them all.
             try:
@@ -198,12 +203,6 @@ def _parse_design(inputs: DesignInput, limits: ParseLimits) -> ParseResult:
             )
         )
     return _result(parts)
-
-
-def _too_large(text: str, limits: ParseLimits) -> bool:
-    if len(text) > limits.max_document_bytes:
-        return True
-    return len(text) * 4 > limits.max_document_bytes and utf8_length(text) > limits.max_document_bytes
 
 
 def _result(parts: _Parts) -> ParseResult:

@@ -79,6 +79,20 @@ def unstorable_at(text: str) -> int | None:
     return nul if nul >= 0 else None
 
 
+def storable_size(text: str) -> tuple[int, int | None]:
+    """(the text's length in UTF-8, a lone surrogate counting 3; `unstorable_at(text)`), from one
+    pass of the encoder where both would take one each."""
+    nul = text.find("\x00")
+    first = nul if nul >= 0 else None
+    if text.isascii():
+        return len(text), first
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError as exc:
+        return len(text.encode("utf-8", "surrogatepass")), min(exc.start, nul) if nul >= 0 else exc.start
+    return size, first
+
+
 def unstorable_escape_at(text: str) -> int | None:
     """Offset of the first JSON escape (`\\u0000`, a lone `\\ud800`) that would load as such a
     character, or None."""
