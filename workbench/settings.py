@@ -246,6 +246,8 @@ ENDPOINTS_PROOF_LIST_ITEMS = env_int("ENDPOINTS_PROOF_LIST_ITEMS", 5)
 ENDPOINTS_PROOF_MAX_QUERIES = env_int("ENDPOINTS_PROOF_MAX_QUERIES", 50)
 ENDPOINTS_PROOF_MAX_SQL_CHARS = env_int("ENDPOINTS_PROOF_MAX_SQL_CHARS", 2000)
 ENDPOINTS_PROOF_CALLS_MB = env_int("ENDPOINTS_PROOF_CALLS_MB", 8)
+# Contract tests read back from that file at most (each operation has one).
+ENDPOINTS_PROOF_MAX_TESTS = env_int("ENDPOINTS_PROOF_MAX_TESTS", 5000)
 # The interpreter and ruff the child runs; empty: the workbench's own (its .venv).
 ENDPOINTS_PROOF_PYTHON = env_str("ENDPOINTS_PROOF_PYTHON", "")
 ENDPOINTS_PROOF_RUFF = env_str("ENDPOINTS_PROOF_RUFF", "")

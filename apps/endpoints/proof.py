@@ -62,6 +62,8 @@ _DATABASE_STEPS = ("contract_tests", "queries")  # need `migrate` passed: they c
 SCHEMA_FILE = "schema.json"
 CALLS_PLUGIN = Path(__file__).resolve().parent / "proof_runner" / "proof_calls.py"
 _CALLS_FILES = {"contract_tests": ".proof-calls-one.json", "queries": ".proof-calls-many.json"}
+_CALLS_RUN = {"contract_tests": "one", "queries": "many"}
+_MAX_FIGURE = 10**6  # counts read back from the calls file beyond this are not believed
 
 # PostgreSQL wire protocol: the codes a client's first message may carry.
 _SSL_REQUEST = 80877103
@@ -104,6 +106,7 @@ class ProofLimits:
     max_queries: int = 50
     max_sql_chars: int = 2000
     calls_bytes: int = 8 * 1024 * 1024
+    max_tests: int = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +115,8 @@ class ProofRun:
     schema: dict[str, Any] | None  # what drf-spectacular produced, when it did
     # The contract tests' calls, as proof_runner/proof_calls.py wrote them: "one" with one row for a
     # list to show, "many" with ProofLimits.list_items; each {"items": n, "tests": {test name:
-    # {"outcome", "calls": [{"method", "path", "status", "count", "queries"}]}}}, or None when not run.
+    # {"outcome", "calls": [{"method", "path", "status", "count", "listed", "queries"}]}}}: only each
+    # test's last call, read back as untrusted (_read_calls); None when not run.
     calls: dict[str, dict[str, Any] | None]
     sandbox: str  # the name of the role and database the run had (dropped by now)
 
@@ -138,6 +142,7 @@ def proof_limits() -> ProofLimits:
         max_queries=settings.ENDPOINTS_PROOF_MAX_QUERIES,
         max_sql_chars=settings.ENDPOINTS_PROOF_MAX_SQL_CHARS,
         calls_bytes=settings.ENDPOINTS_PROOF_CALLS_MB * 1024 * 1024,
+        max_tests=settings.ENDPOINTS_PROOF_MAX_TESTS,
     )
 
 
@@ -191,6 +196,7 @@ def proof_run_files(
             params = box.connection_parameters()
             with _Gate(socket_dir=outer / "db", params=params, max_connections=limits.gate_connections) as gate:
                 env = _child_env(work=work, settings_module=settings_module, params=params, gate=gate)
+                calls: dict[str, dict[str, Any] | None] = {"one": None, "many": None}
                 steps = _run_steps(
                     work=work,
                     logs=outer / "log",
@@ -198,12 +204,9 @@ def proof_run_files(
                     limits=limits,
                     password=params["PASSWORD"],
                     plugin=outer / "plugin",
+                    calls=calls,
                 )
                 schema = _read_schema(work / SCHEMA_FILE, limits) if steps["schema"]["status"] == "passed" else None
-                calls = {
-                    "one": _read_calls(work / _CALLS_FILES["contract_tests"], limits),
-                    "many": _read_calls(work / _CALLS_FILES["queries"], limits),
-                }
             return ProofRun(steps=steps, schema=schema, sandbox=box.schema, calls=calls)
     finally:
         shutil.rmtree(outer, ignore_errors=True)
@@ -334,8 +337,17 @@ def _commands() -> dict[str, list[str]]:
 
 
 def _run_steps(
-    *, work: Path, logs: Path, env: dict[str, str], limits: ProofLimits, password: str, plugin: Path
+    *,
+    work: Path,
+    logs: Path,
+    env: dict[str, str],
+    limits: ProofLimits,
+    password: str,
+    plugin: Path,
+    calls: dict[str, dict[str, Any] | None],
 ) -> dict[str, StepResult]:
+    """Run the steps in order; each contract-test run's calls are read into `calls` as soon as it
+    ends (its file removed before it starts and after it is read: a run reports only itself)."""
     commands = _commands()
     steps: dict[str, StepResult] = {}
     for name in STEPS:
@@ -364,7 +376,12 @@ def _run_steps(
                 "PROOF_MAX_QUERIES": str(limits.max_queries),
                 "PROOF_MAX_SQL_CHARS": str(limits.max_sql_chars),
             }
+        if name in _DATABASE_STEPS:
+            (work / _CALLS_FILES[name]).unlink(missing_ok=True)
         steps[name] = _run_step(commands[name], work=work, log=logs / f"{name}.log", env=step_env, limits=limits)
+        if name in _DATABASE_STEPS:
+            calls[_CALLS_RUN[name]] = _read_calls(work / _CALLS_FILES[name], limits)
+            (work / _CALLS_FILES[name]).unlink(missing_ok=True)
         steps[name]["output"] = steps[name]["output"].replace(password, "********")
     return steps
 
@@ -503,27 +520,34 @@ def _read_calls(path: Path, limits: ProofLimits) -> dict[str, Any] | None:
         return None
     tests: dict[str, Any] = {}
     for name, entry in loaded["tests"].items():
+        if len(tests) >= limits.max_tests:
+            break
         if not isinstance(entry, dict) or not isinstance(entry.get("calls"), list):
             continue
+        # A contract test makes its operation's call last: only that one is kept.
+        last = next((c for c in reversed(entry["calls"]) if isinstance(c, dict)), None)
         calls = []
-        for call in entry["calls"]:
-            if not isinstance(call, dict):
-                continue
-            queries = call.get("queries") if isinstance(call.get("queries"), list) else []
-            count = call.get("count")
-            status = call.get("status")
+        if last is not None:
+            queries = last.get("queries") if isinstance(last.get("queries"), list) else []
             calls.append(
                 {
-                    "method": str(call.get("method", ""))[:16],
-                    "path": str(call.get("path", ""))[:2000],
-                    "status": status if isinstance(status, int) and not isinstance(status, bool) else None,
-                    "count": count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else 0,
+                    "method": str(last.get("method", ""))[:16],
+                    "path": str(last.get("path", ""))[:2000],
+                    "status": _figure(last.get("status")),
+                    "count": _figure(last.get("count")) or 0,
+                    "listed": _figure(last.get("listed")),
                     "queries": [str(q)[: limits.max_sql_chars] for q in queries[: limits.max_queries]],
                 }
             )
         tests[str(name)[:200]] = {"outcome": str(entry.get("outcome", ""))[:16], "calls": calls}
-    items = loaded.get("items")
-    return {"items": items if isinstance(items, int) and not isinstance(items, bool) else 0, "tests": tests}
+    return {"items": _figure(loaded.get("items")) or 0, "tests": tests}
+
+
+def _figure(value: Any) -> int | None:
+    """A count or a status as the calls file gives it: a whole number from 0 to a million, else None."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _MAX_FIGURE:
+        return value
+    return None
 
 
 def _read_schema(path: Path, limits: ProofLimits) -> dict[str, Any] | None:

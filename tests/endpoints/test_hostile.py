@@ -55,6 +55,23 @@ def test_no_executable_trace_of_the_paste_remains() -> None:
             assert word not in code, (file.path, word)
 
 
+def test_header_names_from_the_paste_are_string_literals_in_the_contract_tests() -> None:
+    tests = generate_app(design(HOSTILE)).file("design/tests/test_contract.py")
+    call = next(
+        node
+        for node in ast.walk(ast.parse(tests))
+        if isinstance(node, ast.Call) and any(k.arg == "headers" for k in node.keywords)
+    )
+    headers = ast.literal_eval(next(k.value for k in call.keywords if k.arg == "headers"))
+    # Mathematical italic letters, as in the fixture: "A=exec(chr(49)),B" to the eye.
+    assert set(headers) == {
+        "A=\U0001d452\U0001d465\U0001d452\U0001d450(\U0001d450\u210e\U0001d45f(49)),B",
+        "X-Trace.Id",
+    }
+    # Python folds these letters to `exec` in a name: they must never be one.
+    assert all(k.arg in {"data", "format", "headers"} for k in call.keywords)
+
+
 def test_the_paste_survives_as_data_and_the_renamed_names_are_listed() -> None:
     generation = generate_app(design(HOSTILE))
     serializers = generation.file("design/serializers.py")

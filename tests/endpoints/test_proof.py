@@ -504,7 +504,7 @@ def test_the_shop_designs_project_passes_every_step_and_each_operation_is_called
         name: proof[name]["reason"] + proof[name]["output"][-2000:] for name in STEPS
     }
     assert "Applying design.0001_initial... OK" in proof["migrate"]["output"]
-    assert "9 passed, 2 xfailed" in proof["contract_tests"]["output"]
+    assert "14 passed, 2 xfailed" in proof["contract_tests"]["output"]
     one, many = proof["calls"]["one"], proof["calls"]["many"]
     assert (one["items"], many["items"]) == (1, limits.list_items)
     outcomes = {name: entry["outcome"] for name, entry in one["tests"].items()}
@@ -520,6 +520,12 @@ def test_the_shop_designs_project_passes_every_step_and_each_operation_is_called
                 "test_get_product",
                 "test_update_customer",
                 "test_export_customer",
+                # Another caller's rows are not found (the paying one: its order is checked).
+                "test_list_customer_orders_of_another_caller",
+                "test_get_order_of_another_caller",
+                "test_cancel_order_of_another_caller",
+                "test_pay_order_of_another_caller",
+                "test_update_customer_of_another_caller",
             ),
             "passed",
         ),
@@ -531,6 +537,10 @@ def test_the_shop_designs_project_passes_every_step_and_each_operation_is_called
     assert search["count"] == len(search["queries"]) and any('FROM "orders"' in q for q in search["queries"])
     listed = many["tests"]["test_list_products"]["calls"][-1]
     assert listed["status"] == 200 and listed["count"] == one["tests"]["test_list_products"]["calls"][-1]["count"]
+    # The second run's lists showed their copies: the per-row rate is measured, not assumed.
+    assert (one["tests"]["test_list_products"]["calls"][-1]["listed"], listed["listed"]) == (1, limits.list_items)
+    assert one["tests"]["test_search_orders"]["calls"][-1]["listed"] == 1
+    assert many["tests"]["test_search_orders"]["calls"][-1]["listed"] == limits.list_items
     found = sorted((i["kind"], i["operation"], i["description"]) for i in proof["drift"]["items"])
     assert found == sorted(SHOP_DRIFT)
 

@@ -76,6 +76,20 @@ def test_nothing_is_marked_that_the_code_does_not_enforce_exactly() -> None:
         (_finding("sec.api10.unsigned-webhook", ORDERS_POST), [_op(ORDERS_POST, ("authentication", ""))]),
         # a finding in no operation (a component only)
         (_finding("sec.api3.privileged-field-writable", status), [_op(ORDERS_POST, ("read-only", "status"))]),
+        # each operation must keep the named field read-only, not some field: B keeps only is_admin
+        (
+            _finding("sec.api3.privileged-field-writable", status, "/paths/~1a/post", "/paths/~1b/post"),
+            [_op("/paths/~1a/post", ("read-only", "status")), _op("/paths/~1b/post", ("read-only", "is_admin"))],
+        ),
+        # a callback's payload: a request the API sends, which no generated view makes
+        (
+            _finding(
+                "sec.api3.secret-in-response",
+                "/paths/~1payments/post/callbacks/paid/{$request.body#~1url}/post/requestBody/content/"
+                "application~1json/schema/properties/card_number",
+            ),
+            [_op("/paths/~1payments/post", ("secret-omitted", "card_number"))],
+        ),
     ]
     for finding, operations in cases:
         assert [f.resolved_by for f in resolved_by_generation([finding], operations)] == [None], finding.rule_id

@@ -172,7 +172,18 @@ def test_a_proof_that_called_the_operations_shows_each_call_its_queries_and_an_n
         queries=['SELECT "orders"."id" FROM "orders" WHERE "orders"."status" = \'<paid>\''],
     )
     failing = next(o for o in operations if o["operation_id"] == "createOrder")
-    failing.update(called={"test": "test_create_order", "outcome": "failed", "status": None}, queries_per_request=None)
+    failing.update(
+        called={"test": "test_create_order", "outcome": "failed", "status": None, "requested": True},
+        queries_per_request=None,
+    )
+    unmeasured = next(o for o in operations if o["operation_id"] == "listProducts")
+    unmeasured.update(
+        called={"test": "test_list_products", "outcome": "passed", "status": 200, "requested": True},
+        queries_per_request=2,
+        queries_per_item_unmeasured="the list showed 1 row(s) both times: no copies of its rows could be made",
+    )
+    never = next(o for o in operations if o["operation_id"] == "getProduct")
+    never.update(called={"test": "test_get_product", "outcome": "failed", "status": None, "requested": False})
     packed = endpoints_section_pack({**section, "operations": operations, "proof": proof})
     run = _run(workspace, owner, shop_v1, {"endpoints": packed})
     client.force_login(owner)
@@ -186,6 +197,10 @@ def test_a_proof_that_called_the_operations_shows_each_call_its_queries_and_an_n
     assert "&#x27;&lt;paid&gt;&#x27;" in row  # the captured SQL, escaped
     failed = next(r for r in page.split("<tr>") if "createOrder" in r)
     assert '>failed</span> <span class="muted">server error</span>' in failed
+    products = next(r for r in page.split("<tr>") if "listProducts" in r)
+    assert "per row: not measured (the list showed 1 row(s) both times" in products and "N+1" not in products
+    product = next(r for r in page.split("<tr>") if "getProduct" in r)
+    assert '>failed</span> <span class="muted">no request made</span>' in product
 
 
 @pytest.mark.django_db

@@ -64,9 +64,10 @@ def analyze_endpoints(
         calls = result.get("calls")
         for outcome, entry in zip(generation.operations, section["operations"], strict=True):
             if outcome.test:
-                entry.update(calls_fields(operation_calls(outcome.test, calls, lists=outcome.action == "list")))
+                lists = outcome.action == "list"
+                entry.update(calls_fields(operation_calls(outcome.test, calls, lists=lists), lists=lists))
         findings += drift_findings(model, result.get("drift", {}).get("items", []))
-        findings += n_plus_one_findings(generation.operations, calls)
+        findings += n_plus_one_findings(generation.operations, calls, max_page_size=max_page_size)
     return findings, section
 
 

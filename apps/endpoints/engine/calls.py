@@ -26,25 +26,45 @@ from apps.designs.engine.model import SourceRef
 ANALYZER = "endpoints"
 RULE = "endpoints.n-plus-one"
 _LITERALS = re.compile(r"'(?:[^']|'')*'|\b\d+(?:\.\d+)?\b")
+_IN_LISTS = re.compile(r"\bIN \(\?(?:, \?)*\)")  # `IN (?, ?)` and `IN (?)`: one shape, however many ids
 
 
 @dataclass(frozen=True)
 class OperationCalls:
     test: str
     outcome: str  # the contract test's outcome: passed, failed, xfailed, ...
+    requested: bool  # the test made its request (it may have raised: a server error)
     status: int | None  # the response's status (None: no call made, or the call raised)
     queries_per_request: int | None  # with one row for a list to show
     queries: tuple[str, ...]  # the SQL of that request (bounded by the proof's limits)
-    items: int  # rows shown in the second run (0: not run)
+    listed: int | None  # rows the list answered with in the first run
+    listed_with_items: int | None  # and in the second (None: not run, or it did not succeed)
     queries_with_items: int | None  # the same request's count in the second run
     repeated: tuple[str, ...]  # statements of the second run repeated per row (one example each)
 
     @property
     def queries_per_item(self) -> float | None:
-        """Queries each further listed row adds (None unless both runs answered with success)."""
-        if self.queries_per_request is None or self.queries_with_items is None or self.items <= 1:
+        """Queries each further listed row adds: measured only when both runs succeeded and the
+        second listed more rows than the first (None otherwise; per_item_unmeasured says why)."""
+        if self.queries_per_request is None or self.queries_with_items is None:
             return None
-        return round((self.queries_with_items - self.queries_per_request) / (self.items - 1), 2)
+        if self.listed is None or self.listed_with_items is None or self.listed_with_items <= self.listed:
+            return None
+        extra = self.listed_with_items - self.listed
+        return round((self.queries_with_items - self.queries_per_request) / extra, 2)
+
+    @property
+    def per_item_unmeasured(self) -> str:
+        """Why a list's queries per row were not measured ("" when they were)."""
+        if self.queries_per_item is not None:
+            return ""
+        if self.queries_per_request is None:
+            return "the call did not succeed"
+        if self.queries_with_items is None:
+            return "the second run (more rows) did not call it successfully"
+        if self.listed is None or self.listed_with_items is None:
+            return "the response is not a list of rows"
+        return f"the list showed {self.listed_with_items} row(s) both times: no copies of its rows could be made"
 
 
 def operation_calls(test: str, calls: Mapping[str, Any] | None, *, lists: bool = True) -> OperationCalls | None:
@@ -58,37 +78,50 @@ def operation_calls(test: str, calls: Mapping[str, Any] | None, *, lists: bool =
     first = _last_call(one)
     second = _last_call(many) if many is not None else None
     ok_first = first is not None and _success(first.get("status"))
-    ok_second = second is not None and _success(second.get("status"))
-    items = int((calls or {}).get("many", {}).get("items") or 0) if second is not None else 0
+    ok_second = ok_first and second is not None and _success(second.get("status"))
     return OperationCalls(
         test=test,
         outcome=str(one.get("outcome", "")),
+        requested=first is not None,
         status=first.get("status") if first is not None else None,
         queries_per_request=int(first["count"]) if ok_first and first is not None else None,
         queries=tuple(first.get("queries", ())) if first is not None else (),
-        items=items,
-        queries_with_items=int(second["count"]) if ok_first and ok_second and second is not None else None,
-        repeated=_repeated(first, second) if ok_first and ok_second else (),
+        listed=first.get("listed") if ok_first and first is not None else None,
+        listed_with_items=second.get("listed") if ok_second and second is not None else None,
+        queries_with_items=int(second["count"]) if ok_second and second is not None else None,
+        repeated=_repeated(first, second) if ok_second and first is not None and second is not None else (),
     )
 
 
-def calls_fields(found: OperationCalls | None) -> dict[str, Any]:
-    """The report's facts of one operation's call (empty when it was not called)."""
+def calls_fields(found: OperationCalls | None, *, lists: bool = False) -> dict[str, Any]:
+    """The report's facts of one operation's call (empty when it was not called); for a list, its
+    queries per further row, or why they were not measured."""
     if found is None:
         return {}
     fields: dict[str, Any] = {
-        "called": {"test": found.test, "outcome": found.outcome, "status": found.status},
+        "called": {
+            "test": found.test,
+            "outcome": found.outcome,
+            "status": found.status,
+            "requested": found.requested,
+        },
         "queries_per_request": found.queries_per_request,
         "queries": list(found.queries),
     }
-    if found.queries_per_item is not None:
-        fields["queries_per_item"] = found.queries_per_item
+    if lists:
+        if found.queries_per_item is not None:
+            fields["queries_per_item"] = found.queries_per_item
+        else:
+            fields["queries_per_item_unmeasured"] = found.per_item_unmeasured
     return fields
 
 
-def n_plus_one_findings(operations: Sequence[Any], calls: Mapping[str, Any] | None) -> list[Finding]:
+def n_plus_one_findings(
+    operations: Sequence[Any], calls: Mapping[str, Any] | None, *, max_page_size: int = 100
+) -> list[Finding]:
     """One finding per operation whose queries grow with the rows it lists. `operations` are the
-    generator's OperationOutcome records (test, model, relations, source)."""
+    generator's OperationOutcome records (test, model, relations, source); `max_page_size`, the
+    largest page the generated lists serve."""
     findings = []
     for outcome in operations:
         if not outcome.test or outcome.action != "list":
@@ -108,9 +141,10 @@ def n_plus_one_findings(operations: Sequence[Any], calls: Mapping[str, Any] | No
                 severity="medium",
                 title=f"{key}: {per_item:g} more queries for each listed row (N+1)",
                 message=(
-                    f"{key} ran {found.queries_per_request} queries listing one row and {found.queries_with_items} "
-                    f"listing {found.items}: {per_item:g} per further row, so a page of 50 runs about "
-                    f"{round(found.queries_per_request + 49 * per_item)}. Per row: "
+                    f"{key} ran {found.queries_per_request} queries listing {found.listed} row(s) and "
+                    f"{found.queries_with_items} listing {found.listed_with_items}: {per_item:g} per further row, so "
+                    f"a full page of {max_page_size} runs about "
+                    f"{round(found.queries_per_request + (max_page_size - (found.listed or 0)) * per_item)}. Per row: "
                     + "; ".join(causes)
                     + (f". Repeated: {example}" if example else ".")
                 ),
@@ -144,7 +178,7 @@ def _success(status: Any) -> bool:
 
 
 def _shape(sql: str) -> str:
-    return _LITERALS.sub("?", sql)
+    return _IN_LISTS.sub("IN (?)", _LITERALS.sub("?", sql))
 
 
 def _repeated(first: Mapping[str, Any], second: Mapping[str, Any]) -> tuple[str, ...]:

@@ -25,10 +25,15 @@ def contract_tests(
     owner_table: str | None = None,
 ) -> str:
     """The test module: helpers, the synthetic rows' values, and one test per operation."""
+    from apps.endpoints.engine.generate import enforces_object_level
+
     models = models or {}
     examples: dict[str, str] = {}
     tests = []
-    for (op, _label), name in zip(planned, contract_test_names(planned), strict=True):
+    main_names = contract_test_names(planned)
+    extra_names = Names("test_contract.py cross-caller")
+    extra_names.reserve(*main_names, *_MODULE_NAMES)
+    for (op, _label), name in zip(planned, main_names, strict=True):
         endpoint = op.endpoint
         rows: list[str] = []  # statements making the synthetic rows the call needs
         row_of = _rows_for_kwargs(op, models, owner_table)
@@ -63,10 +68,12 @@ def contract_tests(
                 body = f"EXAMPLES[{literal(shared)}]"
             else:
                 body = _value(_example(_deref(data, written), data, 0))
-        headers = {}
-        for param in endpoint.parameters:
-            if param.location == "header" and param.required:
-                headers["HTTP_" + param.name.upper().replace("-", "_")] = "contract-test-1"
+        # Header names from the paste are string literals (Django's `headers=`), never keyword names.
+        headers = {
+            param.name: "contract-test-1"
+            for param in endpoint.parameters
+            if param.location == "header" and param.required
+        }
         lines = []
         if op.action == "not_implemented":
             lines.append(
@@ -92,8 +99,8 @@ def contract_tests(
         request_kwargs = [("format", literal("json"))]
         if body is not None:
             request_kwargs.insert(0, ("data", body))
-        for header, value in headers.items():
-            request_kwargs.append((header, literal(value)))
+        if headers:
+            request_kwargs.append(("headers", mapping((literal(k), literal(v)) for k, v in headers.items())))
         method = endpoint.method.lower()
         if uses_rows:
             lines.append("    made = {}")
@@ -109,9 +116,36 @@ def contract_tests(
                 lines.append(f"    if response.status_code == {status}:")
                 lines.append("        " + _nest(_nest(call("check_shape", ("response.json()", *shape)))))
         tests.append("\n".join(lines))
+        if row_of and enforces_object_level(op) and op.action != "not_implemented" and not op.server_set:
+            # The same call on another caller's rows: the object-level check, proved.
+            other = extra_names.claim(f"{name} of another caller")
+            foreign = [(key, value.replace("make_row(user, ", "make_row(other, ")) for key, value in values]
+            foreign_url = call("fill", (literal(endpoint.full_path), mapping(foreign)))
+            tests.append(
+                "\n".join(
+                    [
+                        f"def {other}(django_user_model):",
+                        '    """Another caller\'s rows are not found: the object-level check."""',
+                        "    _, client = "
+                        + _nest(
+                            call(
+                                "client_for",
+                                ("django_user_model",),
+                                [("public", "False"), ("roles", _tuple(literal(r) for r in op.roles))],
+                            )
+                        ),
+                        '    other = django_user_model.objects.create_user(username="other", password="other-password")',
+                        "    made = {}",
+                        f"    url = {_nest(foreign_url)}",
+                        f"    response = {_nest(call(f'client.{method}', ('url',), request_kwargs))}",
+                        "    assert response.status_code == 404",
+                    ]
+                )
+            )
     head = '''import pytest
 from django.apps import apps
 from django.contrib.auth.models import Group
+from django.db import DatabaseError, transaction
 from rest_framework.test import APIClient
 
 
@@ -149,13 +183,20 @@ def make_row(user, name, made):
 
 
 def make_rows(user, name, made, count):
-    """`count` rows of the model `name` for a list to show: make_row's, and copies of it with their
-    unique columns changed (the proof counts a list's queries for one row and for several)."""
+    """Up to `count` rows of the model `name` for a list to show: make_row's, and copies of it with
+    their unique columns changed (the proof counts a list's queries for one row and for several).
+    Copies stop at the first the table refuses (a unique key of foreign keys only, an expression
+    index): the list then shows fewer rows, which the proof sees."""
     first = make_row(user, name, made)
     model = apps.get_model("design", name)
     unique = {f.name for f in model._meta.concrete_fields if f.unique and not f.auto_created}
     for constraint in model._meta.total_unique_constraints:
-        unique.add(next(iter(f for f in constraint.fields if not model._meta.get_field(f).is_relation), ""))
+        plain = [f for f in constraint.fields if not model._meta.get_field(f).is_relation]
+        if not plain:
+            return  # only foreign keys to vary: copies would need parents of their own
+        unique.add(plain[0])
+    if any(model._meta.get_field(f).is_relation for f in unique):
+        return  # a one-to-one key: a copy would need a parent of its own
     for copy in range(1, count):
         values = {}
         for field in model._meta.concrete_fields:
@@ -163,9 +204,13 @@ def make_rows(user, name, made, count):
                 continue
             value = getattr(first, field.attname)
             values[field.attname] = varied(value, copy) if field.name in unique else value
-        if None in (values.get(model._meta.get_field(f).attname, 0) for f in unique if f):
-            break  # a unique column this cannot vary: one row is all the list gets
-        model.objects.create(**values)
+        if any(values.get(model._meta.get_field(f).attname) is None for f in unique):
+            return  # a unique column this cannot vary
+        try:
+            with transaction.atomic():
+                model.objects.create(**values)
+        except DatabaseError:
+            return
 
 
 def varied(value, copy):
@@ -208,13 +253,38 @@ def check_shape(body, kind, keys):
     return head + "\n\n" + marks + "\n" + rows + ("\n\n" + "\n\n\n".join(tests) if tests else "") + "\n"
 
 
+# What the test module defines or imports: never a test's name.
+_MODULE_NAMES = (
+    "pytest",
+    "APIClient",
+    "User",
+    "Group",
+    "client_for",
+    "check_shape",
+    "make_row",
+    "apps",
+    "fill",
+    "datetime",
+    "decimal",
+    "uuid",
+    "REQUIRED",
+    "PARENTS",
+    "OWNER",
+    "EXAMPLES",
+    "ITEMS",
+    "make_rows",
+    "varied",
+    "dataclasses",
+    "transaction",
+    "DatabaseError",
+)
+
+
 def contract_test_names(planned: list[tuple[Any, str]]) -> list[str]:
     """Each planned operation's test function name, in order (the report ties the proof's
     calls to operations by them)."""
     names = Names("test_contract.py")
-    names.reserve("pytest", "APIClient", "User", "Group", "client_for", "check_shape", "make_row", "apps", "fill")
-    names.reserve("datetime", "decimal", "uuid", "REQUIRED", "PARENTS", "OWNER", "EXAMPLES", "ITEMS")
-    names.reserve("make_rows", "varied", "dataclasses")
+    names.reserve(*_MODULE_NAMES)
     found = []
     for _op, label in planned:
         name = names.claim(f"test {label}", fallback="test_operation")
@@ -328,10 +398,9 @@ def _example(schema: Any, data: Mapping[str, Any], depth: int) -> Any:
             "email": "contract@example.com",
             "uri": "https://example.com/",
             "uuid": "00000000-0000-4000-8000-000000000001",
-        }.get(fmt if isinstance(fmt, str) else "", "x" * max(1, min(int(schema.get("minLength", 1) or 1), 64)))
+        }.get(fmt if isinstance(fmt, str) else "", "x" * max(1, min(_whole(schema.get("minLength"), 1), 64)))
     if kind == "integer":
-        minimum = schema.get("minimum")
-        return int(minimum) if isinstance(minimum, int | float) and not isinstance(minimum, bool) else 1
+        return _whole(schema.get("minimum"), 1)
     if kind == "number":
         return 1.0
     if kind == "boolean":
@@ -340,6 +409,16 @@ def _example(schema: Any, data: Mapping[str, Any], depth: int) -> Any:
         item = _example(schema.get("items"), data, depth + 1)
         return [item] if item is not None else []
     return None
+
+
+def _whole(value: Any, default: int) -> int:
+    """An integer a schema keyword gives, within 64 bits; `default` for anything else (a string,
+    infinity, NaN, a boolean)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        return default
+    if abs(value) > 2**63 - 1:
+        return default
+    return int(value)
 
 
 def _value(value: Any) -> str:

@@ -399,7 +399,7 @@ def _enforces(op: _Op) -> tuple[tuple[str, str], ...]:
     found: list[tuple[str, str]] = []
     if not op.public:
         found.append(("authentication", ""))
-    if op.owner:
+    if enforces_object_level(op):
         found.append(("object-level", op.owner))
     found += [("role", role) for role in op.roles]
     found += [("rate-limit", rate) for rate in op.rates]
@@ -433,6 +433,16 @@ def _relations(info: ModelInfo | None, models: dict[str, ModelInfo]) -> dict[str
             (other.table, f.name) for other in models.values() for f in other.fields if f.relation == info.table
         ),
     }
+
+
+def enforces_object_level(op: _Op) -> bool:
+    """Whether the operation's code keeps callers to their own rows: an owner lookup filters what
+    it reads; a create is the caller's when its owner column is set from the caller, or its parent
+    from the path is checked to be the caller's (DesignView._check_parents)."""
+    if not op.owner or op.action == "not_implemented":
+        return False
+    through_parent = any(op.owner.startswith(column.removesuffix("_id") + "__") for column in op.parents)
+    return op.action != "create" or bool(op.owner_column) or through_parent
 
 
 def _skipped(endpoint: Endpoint, reason: str) -> OperationOutcome:

@@ -53,10 +53,15 @@ def resolved_by_generation(findings: Sequence[Finding], operations: Sequence[Any
             continue
         kind, per_field = answer
         ops = [by_pointer.get(place) if place in generated else None for place in places]
-        details = {detail.lower() for o in ops if o is not None for k, detail in o[1] if k == kind}
         fields = {name for loc in finding.locations if (name := _field(loc.pointer or "")) is not None}
-        enforced = all(o is not None and any(k == kind for k, _ in o[1]) for o in ops)
-        if not enforced or (per_field and (not fields or not fields <= details)):
+        # Every operation enforces it, and for the per-field rules, each of them for every field named.
+        enforced = all(
+            o is not None
+            and any(k == kind for k, _ in o[1])
+            and (not per_field or (fields and fields <= {d.lower() for k, d in o[1] if k == kind}))
+            for o in ops
+        )
+        if not enforced:
             marked.append(finding)
             continue
         views = ", ".join(sorted({o[0] for o in ops if o is not None}))
@@ -76,9 +81,10 @@ def resolved_by_generation(findings: Sequence[Finding], operations: Sequence[Any
 
 
 def _operation_pointer(pointer: str) -> str | None:
-    """The operation a JSON pointer lies in (`/paths/~1a/get/responses/200` -> `/paths/~1a/get`)."""
+    """The operation a JSON pointer lies in (`/paths/~1a/get/responses/200` -> `/paths/~1a/get`);
+    None outside one, and inside its callbacks (requests the API sends, which no generated view does)."""
     parts = pointer.split("/")
-    if len(parts) < 4 or parts[1] != "paths":
+    if len(parts) < 4 or parts[1] != "paths" or (len(parts) > 4 and parts[4] == "callbacks"):
         return None
     return "/".join(parts[:4])
 

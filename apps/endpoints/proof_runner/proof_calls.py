@@ -5,7 +5,8 @@ never imported by the workbench itself.
   a test database): each test runs in a transaction rolled back at its end, as pytest-django does.
 - List operations' tests make PROOF_ITEMS rows for the list to show (the module's ITEMS).
 - Every request a test makes through the test client is run under Django's CaptureQueriesContext;
-  its method, path, status and SQL are written, with each test's outcome, to PROOF_CALLS_FILE as
+  its method, path, status, SQL and the rows a list answered with are written, with each test's
+  outcome, to PROOF_CALLS_FILE as
   JSON, at most PROOF_MAX_QUERIES statements of at most PROOF_MAX_SQL_CHARS characters each per
   request (the count is always the whole).
 """
@@ -52,12 +53,26 @@ def _proof_calls(request, monkeypatch):
                         "path": kwargs.get("PATH_INFO", ""),
                         "status": response.status_code if response is not None else None,
                         "count": len(statements),
+                        "listed": _listed(response),
                         "queries": [sql[:_MAX_SQL] for sql in statements[:_MAX_QUERIES]],
                     }
                 )
         return response
 
     monkeypatch.setattr(APIClient, "request", counted)
+
+
+def _listed(response):
+    """Rows a successful list answered with (a bare array, or a page's `results`), else None."""
+    if response is None or not 200 <= response.status_code < 300:
+        return None
+    try:
+        body = response.json()
+    except (TypeError, ValueError):
+        return None
+    if isinstance(body, dict):
+        body = body.get("results")
+    return len(body) if isinstance(body, list) else None
 
 
 def pytest_runtest_logreport(report):

@@ -181,6 +181,7 @@ class DesignView(generics.GenericAPIView):
             remembered = cache.get(self._idempotency_cache_key(key)) if key else None
             if remembered is not None:
                 return Response(remembered[1], status=remembered[0])
+        self._check_parents(op)
         serializer = op.input(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         values = {column: self.kwargs[kwarg] for column, kwarg in op.parents.items()}
@@ -199,6 +200,19 @@ class DesignView(generics.GenericAPIView):
         if op.idempotent and key:
             cache.set(self._idempotency_cache_key(key), (op.status, data), settings.IDEMPOTENCY_KEY_SECONDS)
         return Response(data, status=op.status)
+
+    def _check_parents(self, op: Operation) -> None:
+        """404 unless each row the path names as the new row's parent exists and, where the owner is
+        reached through it (`order__customer_id`), is the caller's."""
+        model = self.base_queryset.model
+        for column, kwarg in op.parents.items():
+            name = column.removesuffix("_id")
+            parent = model._meta.get_field(name).related_model
+            rows = parent.objects.filter(pk=self.kwargs[kwarg])
+            if op.owner.startswith(f"{name}__") and not self.request.user.is_superuser:
+                rows = rows.filter(**{op.owner.removeprefix(f"{name}__"): owner_id(self.request)})
+            if not rows.exists():
+                raise NotFound
 
     def _idempotency_cache_key(self, key: str) -> str:
         return f"idempotency:{self.request.user.pk}:{self.request.method}:{self.request.path}:{key}"
