@@ -249,6 +249,8 @@ def _story_payment_context(model: DesignModel) -> Callable[[str], bool | None]:
         texts.append((text, tables))
 
     def context(owner: str) -> bool | None:
+        if not texts:  # no story: none says either (an API alone has thousands of schemas to ask about)
+            return None
         words = " ".join(singular(w) for w in field_key(owner).split("_") if w)
         verdict: bool | None = None
         for text, tables in texts:
@@ -289,9 +291,14 @@ def data_rules(review: Review) -> None:
                     fields=[(field, ptr) for field, ptr in fields],
                     payment_story=payment_story,
                     in_api=True,
-                    table=tables.get(schema_entity_key(str(name)))
-                    or by_words.get(name_words(schema_entity_key(str(name))))
-                    or _table_with(model, fields),
+                    # Without a data model no table carries the schema's rows: its name is not read.
+                    table=(
+                        tables.get(schema_entity_key(str(name)))
+                        or by_words.get(name_words(schema_entity_key(str(name))))
+                        or _table_with(model, fields)
+                    )
+                    if model.entities
+                    else None,
                 )
         for webhook in model.webhooks:
             # payloads written inline (a $ref'd schema is reviewed with the components)
