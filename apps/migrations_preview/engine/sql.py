@@ -27,6 +27,7 @@ from django.db.utils import ConnectionHandler
 from apps.designs.engine.model import DesignModel
 from apps.migrations_preview.engine.states import (
     PreviewState,
+    lazily_pointed,
     migration_between_states,
     models_reached,
     project_state,
@@ -118,8 +119,11 @@ def operation_states(migration: Migration, state: ProjectState) -> list[Step]:
 
 
 def _walk(migration: Migration, state: ProjectState) -> Iterator[Step]:
-    """`operation_states`, one operation at a time."""
+    """`operation_states`, one operation at a time. A PreviewState re-renders no model only to
+    point it at a changed model whose reverse relations no operation reads (`lazily_pointed`)."""
     current = _rendered(state)
+    if isinstance(current, PreviewState):
+        current.lazily_pointed = lazily_pointed(migration, state)
     for operation in migration.operations:
         if not operation.reversible:
             raise IrreversibleError(f"Operation {operation} in {migration} is not reversible")

@@ -289,12 +289,20 @@ class PreviewState(ProjectState):
     Clones share model states until one is changed (see _CopyOnAccess).
     """
 
+    # Models whose incoming foreign keys nothing will follow (see `lazily_pointed`): after a
+    # change Django delays (no relational or referenced field changed), the models pointing at
+    # one of these keep pointing at its previous class, which has the same key and table.
+    lazily_pointed: frozenset[tuple[str, str]] = frozenset()
+
     def _find_reload_model(self, app_label: str, model_name: str, delay: bool = False) -> set[tuple[str, str]]:
         """The model and the models whose fields point at it (their foreign keys must reach the
-        new class). Models it points at are not re-rendered: their relation caches are rebuilt
-        from the registry when Django clears them, which every render does."""
+        new class), unless `delay` and the model is `lazily_pointed`. Models it points at are not
+        re-rendered: their relation caches are expired (see `_reload`) and rebuilt from the
+        registry."""
         key = (app_label, model_name)
         related = {key}
+        if delay and key in self.lazily_pointed:
+            return related
         for other, state in dict.items(self.models):  # dict.items: looking must not copy
             if key in _targets(state, other[0]):
                 related.add(other)
@@ -339,6 +347,7 @@ class PreviewState(ProjectState):
         if "apps" in self.__dict__:
             state.apps = _clone_apps(self.apps)
         state.is_delayed = self.is_delayed
+        state.lazily_pointed = self.lazily_pointed
         return state
 
 
@@ -450,6 +459,72 @@ def models_reached(migration: Migration, state: ProjectState) -> set[tuple[str, 
             if further:
                 reached |= referencing[key]
     return {key for key in reached if key in models}
+
+
+# Operations after which nothing follows a model's incoming foreign keys: the schema editor
+# reads a model's reverse relations only to alter a primary key or unique column's type (and
+# the foreign keys to it) or to rename the table (and the foreign keys to it).
+_REVERSE_RELATIONS_UNREAD = (
+    migration_operations.CreateModel,
+    migration_operations.AddField,
+    migration_operations.AddIndex,
+    migration_operations.RemoveIndex,
+    migration_operations.RenameIndex,
+    migration_operations.AddConstraint,
+    migration_operations.RemoveConstraint,
+    migration_operations.AlterModelOptions,
+    migration_operations.AlterModelTableComment,
+)
+
+
+def lazily_pointed(migration: Migration, state: ProjectState) -> frozenset[tuple[str, str]]:
+    """The models of `migration` (walked from `state`) none of whose operations reads the
+    foreign keys pointing at them: each operation on them is listed in
+    `_REVERSE_RELATIONS_UNREAD`, or alters, removes or renames a field that is not sensitive:
+    not `id`, not a primary key (or part of one), not unique, not the column a foreign key
+    names, in `state` or as the operations make it. Their reverse relations may then stay those
+    of an earlier class (see PreviewState.lazily_pointed). Empty when the migration holds an
+    operation not considered here (a renamed model among them)."""
+    app_label = migration.app_label
+    sensitive: dict[tuple[str, str], set[str]] = defaultdict(lambda: {"id"})  # lower-case field names
+
+    def mark(key: tuple[str, str], name: str, field: models.Field[Any, Any]) -> None:
+        if getattr(field, "primary_key", False) or getattr(field, "unique", False):
+            sensitive[key].add(name.lower())
+            sensitive[key].update(n.lower() for n in getattr(field, "field_names", ()))
+        target = _field_target(field, key[0])
+        to_field = getattr(field.remote_field, "field_name", None) if target is not None else None
+        if target is not None and to_field:
+            sensitive[target].add(to_field.lower())
+
+    for key, model in dict.items(state.models):  # dict.items: looking must not copy
+        for name, field in model.fields.items():
+            mark(key, name, field)
+    for operation in migration.operations:
+        if isinstance(operation, migration_operations.CreateModel):
+            for name, field in operation.fields:
+                mark((app_label, operation.name_lower), name, field)
+        elif isinstance(operation, migration_operations.AddField | migration_operations.AlterField):
+            mark((app_label, operation.model_name_lower), operation.name, operation.field)
+    reading: set[tuple[str, str]] = set()
+    changed: set[tuple[str, str]] = set()
+    for operation in migration.operations:
+        if isinstance(operation, _REVERSE_RELATIONS_UNREAD):
+            name = getattr(operation, "model_name_lower", None) or operation.name_lower
+            key = (app_label, name)
+        elif isinstance(operation, migration_operations.AlterField | migration_operations.RemoveField):
+            key = (app_label, operation.model_name_lower)
+            if operation.name_lower in sensitive[key]:
+                reading.add(key)
+        elif isinstance(operation, migration_operations.RenameField):
+            key = (app_label, operation.model_name_lower)
+            if operation.old_name_lower in sensitive[key] or operation.new_name_lower in sensitive[key]:
+                reading.add(key)
+                sensitive[key].update((operation.old_name_lower, operation.new_name_lower))
+        else:
+            return frozenset()
+        changed.add(key)
+    return frozenset(changed - reading)
 
 
 @dataclass(frozen=True)
