@@ -319,6 +319,12 @@ def data_rules(review: Review) -> None:
     _story_contradictions(review)
 
 
+# Every name some branch of `_classify`'s field loop looks for.
+_CLASSIFIED = frozenset(
+    {*_CARD_NUMBER, *_SPECIAL, *_IDENTIFIERS, *_PLAINTEXT_SECRET, *_PERSONAL, *_IBAN, *_BANK_NUMBERS}
+)
+
+
 def _table_with(model: DesignModel, fields: list[tuple[str, str]]) -> str | None:
     """The one table holding every sensitive field a schema or payload carries (a `Note` schema
     whose symptoms and diagnosis are `consultation_notes`' columns): the same data, told once."""
@@ -414,6 +420,8 @@ def _classify(
     bank: list[tuple[str, SourceRef | str]] = []
     for name, where in fields:
         lowered = field_key(name)
+        if lowered not in _CLASSIFIED:
+            continue  # most fields: none of the kinds below
         key = f"{prefix}{owner}.{name}"
         label = f"{owner}.{name}"
         if lowered in _CARD_NUMBER:
