@@ -16,8 +16,11 @@ INDENT = "    "
 
 def block(text: str, level: int) -> str:
     """`text` with every line after the first indented by `level` steps (for nesting)."""
+    if "\n" not in text:  # most items are one line
+        return text
     pad = INDENT * level
-    return "\n".join(line if i == 0 or not line else pad + line for i, line in enumerate(text.split("\n")))
+    first, *rest = text.split("\n")
+    return "\n".join([first, *(pad + line if line else line for line in rest)])
 
 
 def call(func: str, args: Iterable[str] = (), kwargs: Iterable[tuple[str, str]] = ()) -> str:

@@ -23,14 +23,17 @@ def contract_tests(
     app: str,
     models: Mapping[str, Any] | None = None,
     owner_table: str | None = None,
+    names: list[str] | None = None,
 ) -> str:
-    """The test module: helpers, the synthetic rows' values, and one test per operation."""
+    """The test module: helpers, the synthetic rows' values, and one test per operation (`names`:
+    contract_test_names(planned), when the caller has them already)."""
     from apps.endpoints.engine.generate import enforces_object_level
 
     models = models or {}
     examples: dict[str, str] = {}
+    memo: dict[tuple[int, int], Any] = {}
     tests = []
-    main_names = contract_test_names(planned)
+    main_names = names if names is not None else contract_test_names(planned)
     extra_names = Names("test_contract.py cross-caller")
     extra_names.reserve(*main_names, *_MODULE_NAMES)
     for (op, _label), name in zip(planned, main_names, strict=True):
@@ -64,10 +67,10 @@ def contract_tests(
             if shared is not None:
                 # One example per component schema, shared by the operations sending it.
                 if shared not in examples:
-                    examples[shared] = _value(_example(_deref(data, written), data, 0))
+                    examples[shared] = _value(_example(_deref(data, written), data, 0, memo))
                 body = f"EXAMPLES[{literal(shared)}]"
             else:
-                body = _value(_example(_deref(data, written), data, 0))
+                body = _value(_example(_deref(data, written), data, 0, memo))
         # Header names from the paste are string literals (Django's `headers=`), never keyword names.
         headers = {
             param.name: "contract-test-1"
@@ -365,20 +368,31 @@ def _shape(schema: Any) -> tuple[str, str] | None:
     return None
 
 
-def _example(schema: Any, data: Mapping[str, Any], depth: int) -> Any:
-    """A value the schema accepts, for the request's body (readOnly properties left out)."""
+def _example(schema: Any, data: Mapping[str, Any], depth: int, memo: dict[tuple[int, int], Any] | None = None) -> Any:
+    """A value the schema accepts, for the request's body (readOnly properties left out); `memo`
+    keeps each (schema, depth)'s value for one module (a shared schema is worked out once; the
+    values are only read)."""
     schema = _deref(data, schema)
     if not isinstance(schema, dict) or depth > _EXAMPLE_DEPTH:
         return None
+    if memo is None:
+        return _example_of(schema, data, depth, {})
+    key = (id(schema), depth)
+    if key not in memo:
+        memo[key] = _example_of(schema, data, depth, memo)
+    return memo[key]
+
+
+def _example_of(schema: dict[str, Any], data: Mapping[str, Any], depth: int, memo: dict[tuple[int, int], Any]) -> Any:
     for part in ("oneOf", "anyOf"):
         if isinstance(schema.get(part), list) and schema[part]:
-            return _example(schema[part][0], data, depth + 1)
+            return _example(schema[part][0], data, depth + 1, memo)
     if isinstance(schema.get("enum"), list) and schema["enum"]:
         return schema["enum"][0]
     kind, _ = types_of(schema)
     props: dict[str, Any] = {}
     for part in schema.get("allOf") or ():
-        merged = _example(part, data, depth + 1)
+        merged = _example(part, data, depth + 1, memo)
         if isinstance(merged, dict):
             props.update(merged)
     if kind == "object" or isinstance(schema.get("properties"), dict):
@@ -386,7 +400,7 @@ def _example(schema: Any, data: Mapping[str, Any], depth: int) -> Any:
             sub = _deref(data, sub)
             if isinstance(sub, dict) and sub.get("readOnly") is True:
                 continue
-            props[str(key)] = _example(sub, data, depth + 1)
+            props[str(key)] = _example(sub, data, depth + 1, memo)
         return props
     if props:
         return props
@@ -406,7 +420,7 @@ def _example(schema: Any, data: Mapping[str, Any], depth: int) -> Any:
     if kind == "boolean":
         return False
     if kind == "array":
-        item = _example(schema.get("items"), data, depth + 1)
+        item = _example(schema.get("items"), data, depth + 1, memo)
         return [item] if item is not None else []
     return None
 

@@ -325,7 +325,8 @@ def generate_app(model: DesignModel, *, max_page_size: int = 100) -> Generation:
     # views.py and urls.py
     from apps.endpoints.engine.contract import contract_test_names
 
-    test_of = {id(op): name for (op, _), name in zip(planned, contract_test_names(planned), strict=True)}
+    test_names = contract_test_names(planned)
+    test_of = {id(op): name for (op, _), name in zip(planned, test_names, strict=True)}
     view_blocks: list[str] = []
     url_items: list[str] = []
     for route_text, (raw_path, _kwargs, ops) in routes.items():
@@ -379,6 +380,7 @@ def generate_app(model: DesignModel, *, max_page_size: int = 100) -> Generation:
         planned,
         data,
         owner_table,
+        test_names,
     )
     renamed = [*(made.renamed if made else ()), *url_renamed.values(), *serializer_names.renamed]
     notes += plain.notes
@@ -1110,6 +1112,7 @@ def _files(
     planned: list[tuple[_Op, str]],
     data: Mapping[str, Any],
     owner_table: str | None = None,
+    test_names: list[str] | None = None,
 ) -> list[GeneratedFile]:
     from apps.endpoints.engine.contract import contract_tests
     from apps.endpoints.engine.support_files import support_source
@@ -1237,7 +1240,7 @@ def _files(
     add(
         "tests/test_contract.py",
         f"{api} (status codes and response shapes)",
-        contract_tests(planned, data, app, made.models if made else {}, owner_table),
+        contract_tests(planned, data, app, made.models if made else {}, owner_table, test_names),
     )
     return files
 
