@@ -101,3 +101,23 @@ def test_the_sql_and_the_verdict_are_those_with_every_base_table_created(
     reached = _outcome(config, CHANGES[change])
     monkeypatch.setattr(sql, "models_reached", lambda migration, state: None)
     assert _outcome(config, CHANGES[change]) == reached
+
+
+def test_a_base_table_postgresql_refuses_fails_the_preview_as_creating_every_table_does(
+    config: sandbox.SandboxConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refused = BASE + "CREATE INDEX a_missing ON a (missing);\n"  # kept as an expression PostgreSQL rejects
+    changed = refused.replace("note text", "note varchar(20)")  # a is reached
+
+    def outcome() -> tuple[object, ...]:
+        with sandbox.session(config) as box:
+            try:
+                preview_sql(box, base=design_model(data_model=refused), new=design_model(data_model=changed))
+            except Exception as error:  # the failure is what is compared
+                return (type(error).__name__, str(error))
+        return ("succeeded",)
+
+    reached = outcome()
+    assert reached[0] == "UndefinedColumn"
+    monkeypatch.setattr(sql, "models_reached", lambda migration, state: None)
+    assert outcome() == reached  # the same statement, at the same line of the same query

@@ -333,9 +333,10 @@ def prove_migration(
         # The sandbox session's own connection runs the statements; the Django one, used by this
         # thread alone, introspects for the schema editor.
         created = None
+        rendered = base_state
         if base_state is not None:
-            reached = models_reached(migration, base_state)
-            statements = create_tables_sql(connection, _rendered(base_state), only=reached)
+            rendered = _rendered(base_state)
+            statements = create_tables_sql(connection, rendered, only=models_reached(migration, base_state))
             if statements:
                 created = sandbox.submit(run_sql, box, statements, atomic=True)
         before = _rendered(project_state(base).state if base is not None else PreviewState())
@@ -346,7 +347,11 @@ def prove_migration(
             start = started.result()
         else:
             steps = operation_states(migration, before)
-            if created is not None:
+            if created is not None and created.exception() is not None:
+                # A base table PostgreSQL refuses: the failure is told as creating every base
+                # table tells it (the same statement, at the same line of the same query).
+                if rendered is not None:
+                    run_sql(box, create_tables_sql(connection, rendered), atomic=True)
                 created.result()
             start = catalog(box)
             forward = collect_steps_sql(connection, migration, steps, backwards=False)
