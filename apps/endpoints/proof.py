@@ -322,6 +322,9 @@ def _commands() -> dict[str, list[str]]:
         "-p",
         "no:logging",
         "--capture=sys",
+        # Python's own tracebacks: pytest's re-read the whole test module for each failure (an
+        # expected one included), a fifth of a second each on a large API's module.
+        "--tb=native",
         "-q",
         "-rA",
     ]
