@@ -334,3 +334,23 @@ def test_an_object_spread_over_prefixed_columns_is_a_nested_serializer_of_those_
     listing = next(o for o in generation.operations if o.operation_id == "listCustomerOrders")
     assert not any(note.startswith("total ") for note in listing.notes)
     assert any(note.startswith("lines ") for note in listing.notes)  # a reverse relation: still left out
+
+
+def test_a_contract_test_expects_the_documented_success_not_any_documented_status() -> None:
+    """listCustomerOrders documents 200 and 404: a 404 (or a 400 for the example) is no pass, and a
+    view answering 501 until written cannot pass its strict expected failure by answering 400."""
+    tree = ast.parse(shop().file("design/tests/test_contract.py"))
+    expected: dict[str, list[int]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+            for stmt in node.body:
+                if (
+                    isinstance(stmt, ast.Assert)
+                    and isinstance(stmt.test, ast.Compare)
+                    and ast.unparse(stmt.test.left) == "response.status_code"
+                ):
+                    value = ast.literal_eval(stmt.test.comparators[0])
+                    expected[node.name] = list(value) if isinstance(value, tuple) else [value]
+    assert expected["test_list_customer_orders"] == [200]
+    assert expected["test_create_order"] == [201]  # 409 is documented too
+    assert expected["test_list_customer_orders_of_another_caller"] == [404]
