@@ -513,13 +513,8 @@ def _write_conftest(work: Path) -> None:
 def _read_calls(path: Path, limits: ProofLimits) -> dict[str, Any] | None:
     """What the contract tests' plugin wrote, checked for its shape: anything else is None (the
     file is the generated project's to write, so it is read as untrusted)."""
-    if not path.is_file() or path.stat().st_size > limits.calls_bytes:
-        return None
-    try:
-        loaded = json.loads(path.read_bytes())
-    except (ValueError, RecursionError):
-        return None
-    if not isinstance(loaded, dict) or not isinstance(loaded.get("tests"), dict):
+    loaded = _read_json_object(path, limits.calls_bytes)
+    if loaded is None or not isinstance(loaded.get("tests"), dict):
         return None
     tests: dict[str, Any] = {}
     for name, entry in loaded["tests"].items():
@@ -554,7 +549,13 @@ def _figure(value: Any) -> int | None:
 
 
 def _read_schema(path: Path, limits: ProofLimits) -> dict[str, Any] | None:
-    if not path.is_file() or path.stat().st_size > limits.schema_bytes:
+    return _read_json_object(path, limits.schema_bytes)
+
+
+def _read_json_object(path: Path, max_bytes: int) -> dict[str, Any] | None:
+    """A JSON object the child wrote, or None: no such file, larger than `max_bytes`, not JSON,
+    nested past the parser's depth, or not an object."""
+    if not path.is_file() or path.stat().st_size > max_bytes:
         return None
     try:
         loaded = json.loads(path.read_bytes())

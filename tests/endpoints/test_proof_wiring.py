@@ -145,6 +145,16 @@ def test_the_pipeline_given_prove_reports_each_step_and_each_drift_in_both_docum
     missing_422 = next(f for f in found if f["rule_id"] == "endpoints.drift.status-missing")
     assert missing_422["endpoints"] == ["POST /notes"] and "POST /notes" in missing_422["message"]
 
+    # Each operation as its contract test called it, with the SQL it ran.
+    operations = {o["operation_id"]: o for o in report["endpoints"]["operations"]}
+    listed = operations["listNotes"]
+    assert listed["called"] == {"test": "test_list_notes", "outcome": "passed", "status": 200, "requested": True}
+    assert listed["queries_per_request"] == len(listed["queries"]) >= 1
+    assert any('FROM "notes"' in q for q in listed["queries"])
+    assert listed["queries_per_item"] == 0.0
+    assert operations["getNote"]["called"]["status"] == 200 and "queries_per_item" not in operations["getNote"]
+    assert operations["listTags"]["called"]["outcome"] == "xfailed"
+
     # The endpoints stage said it was proving while it did, then ended.
     endpoints_events = [event for event in seen if event[0] == "endpoints"]
     assert endpoints_events[0][1:3] == ("running", endpoints_events[1][2])

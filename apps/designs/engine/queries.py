@@ -7,6 +7,8 @@ PostgreSQL's parser (pglast) can read the statement, and the tables it touches a
 
 from __future__ import annotations
 
+from typing import Any
+
 import pglast
 import sqlparse
 from pglast import ast
@@ -63,6 +65,13 @@ class _Tables(Visitor):  # type: ignore[misc]
     def visit_RangeVar(self, ancestors: object, node: ast.RangeVar) -> None:
         if node.relname not in self.tables:
             self.tables.append(node.relname)
+
+
+def statement_tables(statement: Any) -> tuple[str, ...]:
+    """The tables a parsed statement (pglast's) reads, in order, each once; its CTEs' names left out."""
+    visitor = _Tables()
+    visitor(statement)
+    return tuple(t for t in visitor.tables if t not in visitor.ctes)
 
 
 def parse_queries(
@@ -125,15 +134,13 @@ def parse_queries(
                     "Give each statement its own `-- name:` line.",
                 )
             )
-        visitor = _Tables()
-        visitor(statements[0])
         queries.append(
             NamedQuery(
                 name=name,
                 sql=sql.rstrip().rstrip(";"),
                 normalized_sql=normalized.rstrip().rstrip(";"),
                 parameters=parameters,
-                tables=tuple(t for t in visitor.tables if t not in visitor.ctes),
+                tables=statement_tables(statements[0]),
                 source=where,
             )
         )

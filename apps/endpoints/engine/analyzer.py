@@ -64,8 +64,7 @@ def analyze_endpoints(
         calls = result.get("calls")
         for outcome, entry in zip(generation.operations, section["operations"], strict=True):
             if outcome.test:
-                lists = outcome.action == "list"
-                entry.update(calls_fields(operation_calls(outcome.test, calls, lists=lists), lists=lists))
+                entry.update(calls_fields(operation_calls(outcome.test, calls, lists=outcome.action == "list")))
         # An operation not generated (a view answering 501 until written) differs from the spec
         # everywhere: its finding says so once, and its drift is counted, not listed.
         stubs = {f"{o.method} {o.path}" for o in generation.operations if not o.generated}

@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pglast
-from pglast import ast
-from pglast.visitors import Visitor
 
 from apps.designs.engine.findings import Finding, fingerprint
 from apps.designs.engine.model import SourceRef
+from apps.designs.engine.queries import statement_tables
 
 ANALYZER = "endpoints"
 RULE = "endpoints.n-plus-one"
@@ -32,6 +31,7 @@ _IN_LISTS = re.compile(r"\bIN \(\?(?:, \?)*\)")  # `IN (?, ?)` and `IN (?)`: one
 @dataclass(frozen=True)
 class OperationCalls:
     test: str
+    lists: bool  # the operation lists rows: its queries per further row are measured
     outcome: str  # the contract test's outcome: passed, failed, xfailed, ...
     requested: bool  # the test made its request (it may have raised: a server error)
     status: int | None  # the response's status (None: no call made, or the call raised)
@@ -81,6 +81,7 @@ def operation_calls(test: str, calls: Mapping[str, Any] | None, *, lists: bool =
     ok_second = ok_first and second is not None and _success(second.get("status"))
     return OperationCalls(
         test=test,
+        lists=lists,
         outcome=str(one.get("outcome", "")),
         requested=first is not None,
         status=first.get("status") if first is not None else None,
@@ -93,7 +94,7 @@ def operation_calls(test: str, calls: Mapping[str, Any] | None, *, lists: bool =
     )
 
 
-def calls_fields(found: OperationCalls | None, *, lists: bool = False) -> dict[str, Any]:
+def calls_fields(found: OperationCalls | None) -> dict[str, Any]:
     """The report's facts of one operation's call (empty when it was not called); for a list, its
     queries per further row, or why they were not measured."""
     if found is None:
@@ -108,7 +109,7 @@ def calls_fields(found: OperationCalls | None, *, lists: bool = False) -> dict[s
         "queries_per_request": found.queries_per_request,
         "queries": list(found.queries),
     }
-    if lists:
+    if found.lists:
         if found.queries_per_item is not None:
             fields["queries_per_item"] = found.queries_per_item
         else:
@@ -193,15 +194,6 @@ def _repeated(first: Mapping[str, Any], second: Mapping[str, Any]) -> tuple[str,
     return tuple(examples.values())
 
 
-class _Tables(Visitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.names: list[str] = []
-
-    def visit_RangeVar(self, ancestors: Any, node: ast.RangeVar) -> None:
-        self.names.append(node.relname)
-
-
 def _tables(statements: Sequence[str]) -> list[str]:
     """The tables the statements read, in order, each once (a statement pglast cannot parse is skipped)."""
     found: dict[str, None] = {}
@@ -210,9 +202,8 @@ def _tables(statements: Sequence[str]) -> list[str]:
             tree = pglast.parse_sql(sql)
         except pglast.parser.ParseError:
             continue
-        visitor = _Tables()
-        visitor(tree)
-        found.update(dict.fromkeys(visitor.names))
+        for statement in tree:
+            found.update(dict.fromkeys(statement_tables(statement)))
     return list(found)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from apps.designs.engine.structured import resolve_pointer
 from apps.endpoints.engine.code import call, mapping, sequence, tuple_of
 from apps.endpoints.engine.names import Names, literal
-from apps.endpoints.engine.schemas import ref_name, types_of
+from apps.endpoints.engine.schemas import deref_local, ref_name, types_of
 
 _EXAMPLE_DEPTH = 3  # nested objects deeper than this are left out of an example body
 
@@ -40,14 +40,7 @@ def contract_tests(
         endpoint = op.endpoint
         rows: list[str] = []  # statements making the synthetic rows the call needs
         row_of = _rows_for_kwargs(op, models, owner_table)
-        values = []
-        for raw, safe in op.kwargs.items():
-            model_name = row_of.get(safe)
-            if model_name is not None:
-                value = f"make_row(user, {literal(model_name)}, made).pk"
-            else:
-                value = literal("1" if _param_type(endpoint, raw) == "integer" else "x")
-            values.append((literal("{" + raw + "}"), value))
+        values = _path_values(op, row_of, "user")
         url = call("fill", (literal(endpoint.full_path), mapping(values))) if values else literal(endpoint.full_path)
         if op.model is not None and op.action == "list":
             rows.append(f"    make_rows(user, {literal(op.model.class_name)}, made, ITEMS)")
@@ -58,7 +51,7 @@ def contract_tests(
         shapes: dict[int, tuple[str, str] | None] = {}
         for response in endpoint.responses:
             if response.status.isdigit() and response.body and response.body.schema_pointer:
-                schema = _deref(data, resolve_pointer(data, response.body.schema_pointer))
+                schema = deref_local(data, resolve_pointer(data, response.body.schema_pointer))
                 shapes[int(response.status)] = _shape(schema)
         body: str | None = None
         if endpoint.request_body and endpoint.request_body.schema_pointer:
@@ -67,10 +60,10 @@ def contract_tests(
             if shared is not None:
                 # One example per component schema, shared by the operations sending it.
                 if shared not in examples:
-                    examples[shared] = _value(_example(_deref(data, written), data, 0, memo))
+                    examples[shared] = _value(_example(deref_local(data, written), data, 0, memo))
                 body = f"EXAMPLES[{literal(shared)}]"
             else:
-                body = _value(_example(_deref(data, written), data, 0, memo))
+                body = _value(_example(deref_local(data, written), data, 0, memo))
         # Header names from the paste are string literals (Django's `headers=`), never keyword names.
         headers = {
             param.name: "contract-test-1"
@@ -127,8 +120,7 @@ def contract_tests(
         if row_of and enforces_object_level(op) and op.action != "not_implemented" and not op.server_set:
             # The same call on another caller's rows: the object-level check, proved.
             other = extra_names.claim(f"{name} of another caller")
-            foreign = [(key, value.replace("make_row(user, ", "make_row(other, ")) for key, value in values]
-            foreign_url = call("fill", (literal(endpoint.full_path), mapping(foreign)))
+            foreign_url = call("fill", (literal(endpoint.full_path), mapping(_path_values(op, row_of, "other"))))
             tests.append(
                 "\n".join(
                     [
@@ -346,17 +338,22 @@ def _row_values(models: Mapping[str, Any], owner_table: str | None) -> str:
     )
 
 
+def _path_values(op: Any, row_of: Mapping[str, str], owner: str) -> list[tuple[str, str]]:
+    """Each path parameter's `{name}` and the source of its value: the id of a synthetic row made
+    for the user named `owner` where the parameter names a row, else a plain value of its type."""
+    values = []
+    for raw, safe in op.kwargs.items():
+        model_name = row_of.get(safe)
+        if model_name is not None:
+            value = f"make_row({owner}, {literal(model_name)}, made).pk"
+        else:
+            value = literal("1" if _param_type(op.endpoint, raw) == "integer" else "x")
+        values.append((literal("{" + raw + "}"), value))
+    return values
+
+
 def _param_type(endpoint: Any, raw: str) -> str | None:
     return next((p.schema_type for p in endpoint.parameters if p.location == "path" and p.name == raw), None)
-
-
-def _deref(data: Mapping[str, Any], schema: Any) -> Any:
-    for _ in range(16):
-        ref = schema.get("$ref") if isinstance(schema, dict) else None
-        if not isinstance(ref, str):
-            return schema
-        schema = resolve_pointer(data, ref)
-    return schema
 
 
 def _shape(schema: Any) -> tuple[str, str] | None:
@@ -378,7 +375,7 @@ def _example(schema: Any, data: Mapping[str, Any], depth: int, memo: dict[tuple[
     """A value the schema accepts, for the request's body (readOnly properties left out); `memo`
     keeps each (schema, depth)'s value for one module (a shared schema is worked out once; the
     values are only read)."""
-    schema = _deref(data, schema)
+    schema = deref_local(data, schema)
     if not isinstance(schema, dict) or depth > _EXAMPLE_DEPTH:
         return None
     if memo is None:
@@ -403,7 +400,7 @@ def _example_of(schema: dict[str, Any], data: Mapping[str, Any], depth: int, mem
             props.update(merged)
     if kind == "object" or isinstance(schema.get("properties"), dict):
         for key, sub in (schema.get("properties") or {}).items():
-            sub = _deref(data, sub)
+            sub = deref_local(data, sub)
             if isinstance(sub, dict) and sub.get("readOnly") is True:
                 continue
             props[str(key)] = _example(sub, data, depth + 1, memo)

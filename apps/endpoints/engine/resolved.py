@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from apps.designs.engine.findings import Finding
+from apps.designs.engine.structured import unescape_pointer_part
 
 # Security rule -> the kind of enforcement (OperationOutcome.enforces) that answers it; for the
 # two marked True, only for the very fields the finding names.
@@ -94,4 +95,4 @@ def _field(pointer: str) -> str | None:
     head, _, name = pointer.rpartition("/")
     if not head.endswith("/properties") or not name:
         return None
-    return name.replace("~1", "/").replace("~0", "~").lower()
+    return unescape_pointer_part(name).lower()

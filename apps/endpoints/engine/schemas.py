@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from apps.designs.engine.structured import resolve_pointer
 from apps.endpoints.engine.code import call, sequence
 from apps.endpoints.engine.names import Names, literal
 
@@ -19,6 +20,17 @@ def ref_name(schema: Any) -> str | None:
     if isinstance(ref, str) and ref.startswith(COMPONENT) and "/" not in ref[len(COMPONENT) :]:
         return ref[len(COMPONENT) :].replace("~1", "/").replace("~0", "~")
     return None
+
+
+def deref_local(data: Mapping[str, Any], schema: Any) -> Any:
+    """The schema a chain of local `$ref`s (`#/...`) leads to, at most 16 deep; an external
+    reference (`other.yaml#/X`) is returned as it is, never followed."""
+    for _ in range(16):
+        ref = schema.get("$ref") if isinstance(schema, dict) else None
+        if not isinstance(ref, str) or not ref.startswith("#/"):
+            return schema
+        schema = resolve_pointer(data, ref)
+    return schema
 
 
 def types_of(schema: Mapping[str, Any]) -> tuple[str | None, bool]:
