@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import re
 import re._parser as regex_parser
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from apps.designs.engine.structured import escape_pointer_part, unescape_pointer_part
-from apps.security.engine.reporter import Review, walk
+from apps.security.engine.reporter import Review, walk_having
 from apps.security.engine.rules.common import credential_name
 
 
@@ -101,14 +101,15 @@ def bounded_pattern(pattern: Any) -> bool:
     return longest < _LONGEST_BOUNDED_PATTERN
 
 
-def _request_schemas(objects: Iterable[tuple[str, dict[str, Any]]]) -> frozenset[str]:
+def _request_schemas(pointers: list[str], objects: list[dict[str, Any]]) -> frozenset[str]:
     """Names of the component schemas a request can carry: reached through `$ref`s from request
     bodies and parameters (under paths, webhooks and callbacks, and among the components), and
-    from the schemas those reach. One pass over the document's objects, then the reach."""
+    from the schemas those reach. One pass over the document's objects (every one holding a
+    `$ref` among them, `pointers` saying where each is written), then the reach."""
     roots: set[str] = set()
     refers: dict[str, set[str]] = {}  # schema name -> schema names its objects refer to
     schemas = "/components/schemas/"
-    for where, node in objects:
+    for where, node in zip(pointers, objects, strict=True):
         ref = node.get("$ref")
         if type(ref) is not str or not ref.startswith("#/components/schemas/"):
             continue
@@ -175,6 +176,12 @@ def _output_exemption(where: str, node: Mapping[str, Any], request_schemas: froz
     return ""
 
 
+# What an object needs for a rule of `schema_rules` to look at it: a type (the bounds and
+# additional properties), parameters or headers (`_node_rules`), responses (handed back), or a
+# `$ref` (`_request_schemas`).
+_LOOKED_AT = frozenset({"type", "parameters", "headers", "responses", "$ref"})
+
+
 def schema_rules(
     review: Review, *, data: Mapping[str, Any], oas31: bool
 ) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
@@ -183,9 +190,10 @@ def schema_rules(
     walk, for the operation rules."""
     report = review.hit_once  # each object is met once
     responses_objects = []
-    objects = walk(data)
-    request_schemas = _request_schemas(objects)
-    for where, node in objects:
+    # Only the objects some rule here looks at: the others have none of these keys.
+    pointers, objects = walk_having(data, _LOOKED_AT)
+    request_schemas = _request_schemas(pointers, objects)
+    for where, node in zip(pointers, objects, strict=True):
         if "parameters" in node or "headers" in node:
             _node_rules(review, where, node)
         if "responses" in node and type(node["responses"]) is dict and where.startswith("/paths/"):
