@@ -1,4 +1,5 @@
 import ast
+import json
 import re
 import subprocess
 
@@ -131,20 +132,57 @@ Table orders {
 """
 
 
-def test_every_operation_of_the_shop_design_is_generated_but_the_webhook_whose_body_is_no_row() -> None:
+def test_every_operation_of_the_shop_design_is_generated_the_webhook_as_a_signed_receiver() -> None:
     generation = shop()
     assert len(generation.operations) == 11
-    assert [(o.method, o.path, o.reason) for o in generation.operations if not o.generated] == [
-        (
-            "POST",
-            "/v1/webhooks/payments",
-            "its request's fields (event, callback_url) are none of payments's columns: the view validates the "
-            "request and answers 501 until the team writes what it does",
-        )
-    ]
+    assert [(o.method, o.path, o.reason) for o in generation.operations if not o.generated] == []
     assert all(o.view for o in generation.operations)
     create = next(o for o in generation.operations if o.operation_id == "createOrder")
     assert create.generated and any("server_values() must set them" in note for note in create.notes)
+    # The webhook's body (event, callback_url) is no payments row: its calls are received, their
+    # signature checked (ORD-4 requires it, and the operation is public), kept in the inbox app.
+    webhook = next(o for o in generation.operations if o.operation_id == "paymentWebhook")
+    assert (webhook.action, webhook.model) == ("receive", "")
+    assert ("signature", "X-Signature") in webhook.enforces
+    assert ("authentication", "") not in webhook.enforces
+    views = generation.file("design/views.py")
+    assert 'received_as="paymentWebhook"' in views and 'signature_header="X-Signature"' in views
+    paths = {f.path for f in generation.files}
+    assert {"inbox/models.py", "inbox/migrations/0001_initial.py", "inbox/__init__.py"} <= paths
+
+
+def test_a_post_no_table_backs_is_a_receiver_only_when_it_says_it_receives_calls() -> None:
+    api = {
+        "openapi": "3.0.3",
+        "info": {"title": "t", "version": "1"},
+        "paths": {
+            "/search": {
+                "post": {
+                    "operationId": "search",
+                    "requestBody": {"content": {"application/json": {"schema": _OBJECT}}},
+                    "responses": {"200": {"description": "found"}},
+                }
+            },
+            "/events": {
+                "post": {
+                    "operationId": "receiveEvent",
+                    "security": [{"bearerAuth": []}],
+                    "requestBody": {"content": {"application/json": {"schema": _OBJECT}}},
+                    "responses": {"202": {"description": "kept"}},
+                }
+            },
+        },
+    }
+    generation = generate_app(design("```openapi\n" + json.dumps(api) + "\n```\n"))
+    by_id = {o.operation_id: o for o in generation.operations}
+    assert not by_id["search"].generated and "answers 501" in by_id["search"].reason
+    # Authenticated, no story asking for a signature: received without one.
+    assert (by_id["receiveEvent"].generated, by_id["receiveEvent"].action) == (True, "receive")
+    assert not any(kind == "signature" for kind, _ in by_id["receiveEvent"].enforces)
+    assert "signature_header" not in generation.file("design/views.py")
+
+
+_OBJECT = {"type": "object", "properties": {"kind": {"type": "string"}}}
 
 
 def test_models_py_declares_the_migration_previews_model_states() -> None:

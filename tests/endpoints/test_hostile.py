@@ -59,7 +59,9 @@ def test_header_names_from_the_paste_are_string_literals_in_the_contract_tests()
     tests = generate_app(design(HOSTILE)).file("design/tests/test_contract.py")
     call = next(
         node
-        for node in ast.walk(ast.parse(tests))
+        for test in ast.parse(tests).body
+        if isinstance(test, ast.FunctionDef) and test.name.startswith("test_")
+        for node in ast.walk(test)
         if isinstance(node, ast.Call) and any(k.arg == "headers" for k in node.keywords)
     )
     headers = ast.literal_eval(next(k.value for k in call.keywords if k.arg == "headers"))
@@ -70,6 +72,23 @@ def test_header_names_from_the_paste_are_string_literals_in_the_contract_tests()
     }
     # Python folds these letters to `exec` in a name: they must never be one.
     assert all(k.arg in {"data", "format", "headers"} for k in call.keywords)
+
+
+def test_a_hostile_receivers_names_and_signature_header_are_string_literals() -> None:
+    generation = generate_app(design(HOSTILE))
+    [receiver] = [o for o in generation.operations if o.action == "receive"]
+    assert receiver.operation_id == "webhook'''); __import__('os').system('id') #"
+    assert receiver.enforces == (("signature", "X-Signature\"); exec('x') #"),)
+    views = ast.parse(generation.file("design/views.py"))
+    operation = next(
+        node
+        for node in ast.walk(views)
+        if isinstance(node, ast.Call) and any(k.arg == "received_as" for k in node.keywords)
+    )
+    given = {
+        k.arg: ast.literal_eval(k.value) for k in operation.keywords if k.arg in {"received_as", "signature_header"}
+    }
+    assert given == {"received_as": receiver.operation_id, "signature_header": receiver.enforces[0][1]}
 
 
 def test_the_paste_survives_as_data_and_the_renamed_names_are_listed() -> None:

@@ -104,6 +104,9 @@ def test_the_shop_reports_what_generation_resolves_and_keeps_those_findings_open
     )
     assert resolved == [
         ("sec.api1.object-access-required", ("GET /customers/{customerId}/orders",)),
+        # The webhook's receiver checks the signature ORD-4 requires, which also authenticates it.
+        ("sec.api10.unsigned-webhook", ("POST /webhooks/payments",)),
+        ("sec.api2.unauthenticated-write", ("POST /webhooks/payments",)),
         ("sec.api3.privileged-field-writable", ("PATCH /customers/{customerId}",)),
         ("sec.api3.privileged-field-writable", ("POST /orders",)),
         ("sec.api4.unbounded-page-size", ("GET /orders",)),
@@ -127,7 +130,7 @@ def test_a_stored_run_keeps_the_mark_and_the_run_page_and_api_show_it(
     _, revision = make_design(workspace=workspace, user=owner, document=shop_v1)
     run = make_finished_run(revision=revision, user=owner)
     marked = run.findings.filter(resolved_by__source="generation")
-    assert marked.count() == 6
+    assert marked.count() == 8
     page_size = marked.get(rule_id="sec.api4.unbounded-page-size")
     client.force_login(owner)
     page = client.get(f"/runs/{run.pk}/?rule=sec.api4.unbounded-page-size").content.decode()

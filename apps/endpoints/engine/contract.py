@@ -70,6 +70,9 @@ def contract_tests(
             for param in endpoint.parameters
             if param.location == "header" and param.required
         }
+        if op.action == "receive":
+            tests += _receiver_tests(op, name, url, body or "{}", headers, statuses, extra_names)
+            continue
         lines = []
         if op.action == "not_implemented":
             lines.append(
@@ -238,6 +241,10 @@ def check_shape(body, kind, keys):
         if keys is not None:
             assert set(body) <= set(keys), sorted(set(body) - set(keys))
 '''
+    standard = ["datetime", "decimal", "uuid"]
+    if any(op.action == "receive" for op, _ in planned):
+        standard += ["hashlib", "hmac", "json"]
+        head += _RECEIVER_HELPERS
     rows = _row_values(models, owner_table)
     if examples:
         rows += (
@@ -245,13 +252,90 @@ def check_shape(body, kind, keys):
             + mapping((literal(name), value) for name, value in examples.items())
             + "\n"
         )
-    head = "import datetime\nimport decimal\nimport uuid\n\n" + head
+    head = "".join(f"import {module}\n" for module in sorted(standard)) + "\n" + head
     rows += (
         "# How many rows a list operation's test makes for the list to show (the workbench's proof\n"
         "# runs the tests again with more, to count the queries each listed row adds).\nITEMS = 1\n"
     )
     marks = "pytestmark = pytest.mark.django_db\n"
     return head + "\n\n" + marks + "\n" + rows + ("\n\n" + "\n\n\n".join(tests) if tests else "") + "\n"
+
+
+_RECEIVER_HELPERS = '''
+
+WEBHOOK_SECRET = "contract-test-secret"  # noqa: S105 - the tests' own
+
+
+def post_signed(client, url, body, header, headers=None):
+    """POST `body` as JSON with the hex HMAC-SHA256 of its bytes under WEBHOOK_SECRET in `header`."""
+    raw = json.dumps(body).encode()
+    signature = hmac.new(WEBHOOK_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+    return client.post(url, data=raw, content_type="application/json", headers={header: signature, **(headers or {})})
+
+
+def received(operation):
+    """How many calls of the receiving operation the inbox kept."""
+    return apps.get_model("inbox", "ReceivedEvent").objects.filter(operation=operation).count()
+'''
+
+
+def _receiver_tests(
+    op: Any, name: str, url: str, body: str, headers: dict[str, str], statuses: list[int], extra_names: Names
+) -> list[str]:
+    """A receiver's contract test (a signed call where it checks signatures: kept in the inbox
+    once) and, where it checks them, the same call unsigned (refused, nothing kept)."""
+    received_as = literal(op.endpoint.operation_id or op.endpoint.key)
+    success = [status for status in statuses if 200 <= status < 300] or [op.status]
+    client = "    _, client = " + _nest(
+        call(
+            "client_for",
+            ("django_user_model",),
+            [("public", repr(bool(op.public))), ("roles", _tuple(literal(r) for r in op.roles))],
+        )
+    )
+    extra = mapping((literal(k), literal(v)) for k, v in headers.items()) if headers else None
+    if op.signature_header:
+        send = call("post_signed", ("client", "url", body, literal(op.signature_header), *([extra] if extra else [])))
+    else:
+        send = call(
+            "client.post",
+            ("url",),
+            [("data", body), ("format", literal("json")), *([("headers", extra)] if extra else [])],
+        )
+    tests = [
+        "\n".join(
+            [
+                f"def {name}(django_user_model, settings):",
+                "    settings.WEBHOOK_SECRET = WEBHOOK_SECRET",
+                client,
+                f"    url = {_nest(url)}",
+                f"    response = {_nest(send)}",
+                f"    assert response.status_code in {_nest(_tuple(str(s) for s in success))}",
+                f"    assert received({received_as}) == 1",
+            ]
+        )
+    ]
+    if op.signature_header:
+        unsigned = call(
+            "client.post",
+            ("url",),
+            [("data", body), ("format", literal("json")), *([("headers", extra)] if extra else [])],
+        )
+        tests.append(
+            "\n".join(
+                [
+                    f"def {extra_names.claim(f'{name} unsigned')}(django_user_model, settings):",
+                    '    """A call without the signature of its body is refused, and nothing is kept."""',
+                    "    settings.WEBHOOK_SECRET = WEBHOOK_SECRET",
+                    client,
+                    f"    url = {_nest(url)}",
+                    f"    response = {_nest(unsigned)}",
+                    "    assert response.status_code == 403",
+                    f"    assert received({received_as}) == 0",
+                ]
+            )
+        )
+    return tests
 
 
 # What the test module defines or imports: never a test's name.
@@ -278,6 +362,13 @@ _MODULE_NAMES = (
     "dataclasses",
     "transaction",
     "DatabaseError",
+    "hashlib",
+    "hmac",
+    "json",
+    "WEBHOOK_SECRET",
+    "post_signed",
+    "received",
+    "settings",
 )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from apps.designs.engine.matching import match_endpoint
 from apps.designs.engine.model import DesignModel, Endpoint, SourceRef
 from apps.designs.engine.privileged import PRIVILEGED_FIELDS, SECRET_FIELDS
+from apps.designs.engine.receivers import receiver_evidence, signature_parameter
 from apps.designs.engine.story_intents import story_intents
 from apps.designs.engine.structured import resolve_pointer
 from apps.endpoints.engine.code import call, mapping, sequence, tuple_of
@@ -67,7 +68,7 @@ class OperationOutcome:
     enforces: tuple[tuple[str, str], ...] = ()
     test: str = ""  # its contract test's function name in tests/test_contract.py ("" when not generated)
     key: str = ""  # METHOD /path as the design names it (Endpoint.key), as other analyzers' findings do
-    action: str = ""  # list, retrieve, create, update, partial_update, destroy, not_implemented
+    action: str = ""  # list, retrieve, create, update, partial_update, destroy, receive, not_implemented
     model: str = ""  # the model class it reads or writes ("" when none)
     # Each foreign key of that model as (field, the table it points at), and each other model's
     # foreign key to it as (that table, its field): where a query repeated per listed row comes from.
@@ -114,6 +115,7 @@ class _Op:
     read_only_privileged: tuple[str, ...] = ()  # request fields kept from clients
     server_set: tuple[str, ...] = ()  # fields of a created row only the server can give
     secrets_omitted: tuple[str, ...] = ()  # response fields left out: they hold secrets
+    signature_header: str = ""  # a received call's HMAC signature is checked in this header
     notes: list[str] = field(default_factory=list)
     reason: str = ""
 
@@ -255,6 +257,8 @@ def generate_app(model: DesignModel, *, max_page_size: int = 100) -> Generation:
                     f"none of {op.model.table}'s columns: the view validates the request and answers 501 until the "
                     "team writes what it does"
                 )
+        if op.action == "not_implemented" and body is not None:
+            _plan_receiver(op, story_facts)
         if op.model is not None and op.action != "not_implemented":
             if body is not None and op.action in {"create", "update", "partial_update"}:
                 op.input = _model_serializer(
@@ -384,12 +388,34 @@ def generate_app(model: DesignModel, *, max_page_size: int = 100) -> Generation:
     )
 
 
+def _plan_receiver(op: _Op, facts: _StoryFacts) -> None:
+    """A POST no table backs whose path, operationId, summary, tags or headers say it receives calls
+    from a third party (a webhook) becomes a receiver: the call's signature checked when it is
+    public (or a story requires one), its body validated and kept in the inbox app's table."""
+    endpoint = op.endpoint
+    if endpoint.method != "POST" or receiver_evidence(endpoint) is None:
+        return
+    op.action, op.reason, op.model = "receive", "", None
+    op.lookup = op.owner = op.owner_kwarg = op.owner_column = op.idempotency_column = ""
+    op.parents, op.server_set, op.select_related = {}, (), ()
+    if op.public or endpoint.key in facts.signed:
+        op.signature_header = signature_parameter(endpoint) or "X-Signature"
+    op.notes.append(
+        "a receiver: "
+        + ("its signature is checked (HMAC-SHA256 of the body under WEBHOOK_SECRET), " if op.signature_header else "")
+        + "its body validated and kept in the inbox app's ReceivedEvent table (with its Idempotency-Key, once per "
+        "delivery) for the team's code to handle; nothing it carries is fetched or acted on"
+    )
+
+
 def _enforces(op: _Op) -> tuple[tuple[str, str], ...]:
     """What the operation's generated code enforces, for the report (and the security review's
     findings it answers)."""
     if op.action == "not_implemented":
         return ()
     found: list[tuple[str, str]] = []
+    if op.signature_header:
+        found.append(("signature", op.signature_header))
     if not op.public:
         found.append(("authentication", ""))
     if enforces_object_level(op):
@@ -461,6 +487,7 @@ class _StoryFacts:
     large: set[str] = field(default_factory=set)
     page_size: dict[str, int] = field(default_factory=dict)
     ownership: set[str] = field(default_factory=set)
+    signed: set[str] = field(default_factory=set)  # calls a story requires to be verified by signature
 
 
 def _story_facts(model: DesignModel) -> _StoryFacts:
@@ -485,6 +512,8 @@ def _story_facts(model: DesignModel) -> _StoryFacts:
                         facts.rates.setdefault(key, []).append(rate)
             elif intent.kind == "ownership":
                 facts.ownership.update(keys)
+            elif intent.kind == "signature":
+                facts.signed.update(keys)
         if _NEWEST.search(text):
             facts.newest.update(keys)
         if any(v.count >= _LARGE_VOLUME for v in story.volumes):
@@ -1085,6 +1114,10 @@ def _operation_call(op: _Op, throttles: dict[str, str], roles: dict[tuple[str, .
             kwargs.append(("idempotency_required", "True"))
     if op.headers:
         kwargs.append(("headers", _tuple(_tuple((literal(name), repr(required))) for name, required in op.headers)))
+    if op.action == "receive":
+        kwargs.append(("received_as", literal(op.endpoint.operation_id or op.endpoint.key)))
+    if op.signature_header:
+        kwargs.append(("signature_header", literal(op.signature_header)))
     return call("Operation", (), kwargs)
 
 
@@ -1227,6 +1260,12 @@ def _files(
         if throttle_blocks
         else "",
     )
+    if any(op.action == "receive" for op, _ in planned):
+        from apps.endpoints.engine.support_files import inbox_sources
+
+        what = "no design: the inbox the generated receivers (webhooks) keep their calls in"
+        for path, text in {"__init__.py": "", "migrations/__init__.py": "", **inbox_sources()}.items():
+            files.append(GeneratedFile(f"inbox/{path}", _header(what) + "\n" + ("\n" + text if text else "")))
     add("tests/__init__.py", api, "")
     add(
         "tests/test_contract.py",

@@ -3,7 +3,8 @@
 A finding is marked only when every operation its places lie in was generated and that
 operation's code enforces what the rule asks (the endpoints section's `enforces`): a page-size
 cap, object-level access, the role a story requires, a privileged field kept read-only (the very
-fields the finding names), a secret left out of the response (likewise). The mark is
+fields the finding names), a secret left out of the response (likewise), a received call's
+signature checked (a webhook a story requires signed, a public write that receives such calls). The mark is
 `resolved_by` = {"source": "generation", "reason": what the code does}; the finding stays open,
 since the pasted design still has the gap and code written without the generated app must close
 it too. Findings the code cannot answer are left as they are."""
@@ -25,6 +26,10 @@ _ANSWERED_BY: dict[str, tuple[str, bool]] = {
     "sec.api5.role-required": ("role", False),
     "sec.api3.privileged-field-writable": ("read-only", True),
     "sec.api3.secret-in-response": ("secret-omitted", True),
+    # A receiver of a third party's calls that checks their signature: the signature the story
+    # requires, and the authentication a public write lacks.
+    "sec.api10.unsigned-webhook": ("signature", False),
+    "sec.api2.unauthenticated-write": ("signature", False),
 }
 _WHAT = {
     "page-size-cap": "caps each page at API_MAX_PAGE_SIZE",
@@ -32,6 +37,7 @@ _WHAT = {
     "role": "admits only the roles the stories name",
     "read-only": "keeps the field read-only",
     "secret-omitted": "leaves the secret out of the response",
+    "signature": "refuses calls without the HMAC-SHA256 signature of their body (WEBHOOK_SECRET)",
 }
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass, field
 from typing import Any
 
 import django_filters
 from django import forms
+from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django_filters.rest_framework import DjangoFilterBackend
@@ -14,7 +17,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 from rest_framework import generics, pagination, permissions, serializers, status
-from rest_framework.exceptions import MethodNotAllowed, NotFound, ValidationError
+from rest_framework.exceptions import MethodNotAllowed, NotFound, PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -35,7 +38,7 @@ def max_page_size() -> int:
 class Operation:
     """One operation of a path: what it does, with which serializers, and what guards it."""
 
-    action: str  # list, retrieve, create, update, partial_update, destroy, not_implemented
+    action: str  # list, retrieve, create, update, partial_update, destroy, receive, not_implemented
     status: int = 200
     input: Any = None
     output: Any = None
@@ -61,6 +64,11 @@ class Operation:
     # Fields the row needs that neither the request nor the caller gives (a total the server works
     # out): the view's server_values() must return them; until it does, the create answers 501.
     server_set: tuple[str, ...] = ()
+    # A call from a third party (a webhook) is kept in the inbox app under this name.
+    received_as: str = ""
+    # The call must carry the HMAC-SHA256 of its body (WEBHOOK_SECRET) in this header; "" when
+    # it need not (it is authenticated otherwise).
+    signature_header: str = ""
 
 
 class DesignSchema(AutoSchema):
@@ -236,6 +244,27 @@ class DesignView(generics.GenericAPIView):
         """The fields of a new row that the server works out (Operation.server_set): write them here."""
         return {}
 
+    def _receive(self, request: Request, op: Operation) -> Response:
+        """A call from a third party: its signature checked, its body validated, then kept in the
+        inbox (inbox.ReceivedEvent) for the team's code to handle; a repeated delivery (the same
+        Idempotency-Key) is kept once."""
+        if op.signature_header:
+            verify_signature(request, op.signature_header)
+        payload: Any = request.data
+        if op.input is not None:
+            serializer = op.input(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            payload = serializer.data
+        delivery = request.headers.get(IDEMPOTENCY_HEADER, "") if op.idempotent else ""
+        if op.idempotency_required and not delivery:
+            raise ValidationError({IDEMPOTENCY_HEADER: "This header is required."})
+        events = apps.get_model("inbox", "ReceivedEvent").objects
+        if delivery:
+            events.get_or_create(operation=op.received_as, delivery=delivery, defaults={"payload": payload})
+        else:
+            events.create(operation=op.received_as, payload=payload)
+        return Response(status=op.status)
+
     def _not_implemented(self, request: Request, op: Operation) -> Response:
         if op.input is not None and request.method in {"POST", "PUT", "PATCH"}:
             op.input(data=request.data).is_valid(raise_exception=True)
@@ -255,6 +284,18 @@ class DesignView(generics.GenericAPIView):
 
     def delete(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self._dispatch_operation(request, **kwargs)
+
+
+def verify_signature(request: Request, header: str) -> None:
+    """403 unless `header` holds the hex HMAC-SHA256 of the request's raw body under the
+    WEBHOOK_SECRET setting (a `sha256=` prefix allowed); refused too while no secret is set."""
+    secret = getattr(settings, "WEBHOOK_SECRET", "")
+    if not secret:
+        raise PermissionDenied("WEBHOOK_SECRET is not set: signed calls cannot be verified.")
+    given = request.headers.get(header, "").removeprefix("sha256=")
+    expected = hmac.new(secret.encode(), request.body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        raise PermissionDenied("The signature does not match the body.")
 
 
 class IsOwner(permissions.BasePermission):

@@ -1,0 +1,55 @@
+"""What says an operation receives calls from a third party (a webhook, a callback, an event a
+provider sends), and whether those calls are signed: read by the security review (API10: such
+calls must prove who sent them) and by the endpoint generator (which writes their receivers)."""
+
+from __future__ import annotations
+
+import re
+
+from apps.designs.engine.model import Endpoint
+
+SIGNATURE = re.compile(r"signature|x-hub-signature|x-signature|webhook-signature|hmac", re.IGNORECASE)
+WEBHOOK_PATH = re.compile(r"webhook|callback|/hooks?(/|$)", re.IGNORECASE)
+# What an operation that receives calls from a third party says about itself, besides its path.
+RECEIVER_WORDS = re.compile(
+    r"web-?hook|call-?back|\bhooks?\b|\bipn\b|\binbound\b|\bincoming\b|\breceive[sd]?|\bconsume[sd]?\b", re.IGNORECASE
+)
+EVENT_HEADER = re.compile(r"^x-[a-z0-9-]*-(?:event|delivery|topic)$|^webhook-|^x-webhook", re.IGNORECASE)
+
+
+def is_webhook(path: str) -> bool:
+    """Whether a path names a webhook, a callback or a hook."""
+    # The pattern needs one of these words (any case): looking for them first spares most paths
+    # the case-insensitive search.
+    lowered = path.lower()
+    if "webhook" not in lowered and "callback" not in lowered and "/hook" not in lowered:
+        return False
+    return WEBHOOK_PATH.search(path) is not None
+
+
+def receiver_evidence(endpoint: Endpoint) -> str | None:
+    """What says an operation receives calls from outside: its path, its operationId, summary or
+    tags, or an event or signature header; None when nothing does."""
+    if is_webhook(endpoint.path):
+        return "path"
+    if endpoint.operation_id and RECEIVER_WORDS.search(endpoint.operation_id):
+        return f"operationId `{endpoint.operation_id}`"
+    if RECEIVER_WORDS.search(endpoint.summary):
+        return "summary"
+    tag = next((t for t in endpoint.tags if RECEIVER_WORDS.search(t)), None)
+    if tag:
+        return f"tag `{tag}`"
+    header = next(
+        (
+            p.name
+            for p in endpoint.parameters
+            if p.location == "header" and (SIGNATURE.search(p.name) or EVENT_HEADER.search(p.name))
+        ),
+        None,
+    )
+    return f"header `{header}`" if header else None
+
+
+def signature_parameter(endpoint: Endpoint) -> str | None:
+    """The name of the header carrying the caller's signature, if the operation documents one."""
+    return next((p.name for p in endpoint.parameters if p.location == "header" and SIGNATURE.search(p.name)), None)
