@@ -151,37 +151,40 @@ def test_every_operation_of_the_shop_design_is_generated_the_webhook_as_a_signed
     assert {"inbox/models.py", "inbox/migrations/0001_initial.py", "inbox/__init__.py"} <= paths
 
 
-def test_a_post_no_table_backs_is_a_receiver_only_when_it_says_it_receives_calls() -> None:
+def test_a_post_no_table_backs_is_a_receiver_only_when_it_says_it_receives_calls_from_outside() -> None:
+    body = {"content": {"application/json": {"schema": _OBJECT}}}
+    signed = [{"name": "X-Hub-Signature-256", "in": "header", "required": True, "schema": {"type": "string"}}]
     api = {
         "openapi": "3.0.3",
         "info": {"title": "t", "version": "1"},
+        "security": [{"bearerAuth": []}],
         "paths": {
-            "/search": {
-                "post": {
-                    "operationId": "search",
-                    "requestBody": {"content": {"application/json": {"schema": _OBJECT}}},
-                    "responses": {"200": {"description": "found"}},
-                }
+            "/search": {"post": {"operationId": "search", "requestBody": body, "responses": {"200": _OK}}},
+            # Authenticated: it manages the caller's hooks, it receives none.
+            "/repos/{repo}/hooks": {
+                "post": {"operationId": "createHook", "requestBody": body, "responses": {"201": _OK}}
             },
             "/events": {
                 "post": {
                     "operationId": "receiveEvent",
-                    "security": [{"bearerAuth": []}],
-                    "requestBody": {"content": {"application/json": {"schema": _OBJECT}}},
-                    "responses": {"202": {"description": "kept"}},
+                    "parameters": signed,
+                    "requestBody": body,
+                    "responses": {"202": _OK},
                 }
             },
         },
     }
     generation = generate_app(design("```openapi\n" + json.dumps(api) + "\n```\n"))
     by_id = {o.operation_id: o for o in generation.operations}
-    assert not by_id["search"].generated and "answers 501" in by_id["search"].reason
-    # Authenticated, no story asking for a signature: received without one.
+    for name in ("search", "createHook"):
+        assert not by_id[name].generated and "answers 501" in by_id[name].reason
+    # Its own signature header documented: checked there.
     assert (by_id["receiveEvent"].generated, by_id["receiveEvent"].action) == (True, "receive")
-    assert not any(kind == "signature" for kind, _ in by_id["receiveEvent"].enforces)
-    assert "signature_header" not in generation.file("design/views.py")
+    assert ("signature", "X-Hub-Signature-256") in by_id["receiveEvent"].enforces
+    assert 'signature_header="X-Hub-Signature-256"' in generation.file("design/views.py")
 
 
+_OK = {"description": "ok"}
 _OBJECT = {"type": "object", "properties": {"kind": {"type": "string"}}}
 
 

@@ -390,20 +390,23 @@ def generate_app(model: DesignModel, *, max_page_size: int = 100) -> Generation:
 
 def _plan_receiver(op: _Op, facts: _StoryFacts) -> None:
     """A POST no table backs whose path, operationId, summary, tags or headers say it receives calls
-    from a third party (a webhook) becomes a receiver: the call's signature checked when it is
-    public (or a story requires one), its body validated and kept in the inbox app's table."""
+    from a third party (a webhook), and which is public, documents a signature header or is
+    required signed by a story, becomes a receiver: the call's signature checked, its body
+    validated and kept in the inbox app's table."""
     endpoint = op.endpoint
     if endpoint.method != "POST" or receiver_evidence(endpoint) is None:
+        return
+    # Calls come from a third party when the operation is public, documents a signature or a
+    # story requires one; an authenticated `POST .../hooks` manages hooks, it receives none.
+    documented = signature_parameter(endpoint)
+    if not (op.public or documented or endpoint.key in facts.signed):
         return
     op.action, op.reason, op.model = "receive", "", None
     op.lookup = op.owner = op.owner_kwarg = op.owner_column = op.idempotency_column = ""
     op.parents, op.server_set, op.select_related = {}, (), ()
-    if op.public or endpoint.key in facts.signed:
-        op.signature_header = signature_parameter(endpoint) or "X-Signature"
+    op.signature_header = documented or "X-Signature"
     op.notes.append(
-        "a receiver: "
-        + ("its signature is checked (HMAC-SHA256 of the body under WEBHOOK_SECRET), " if op.signature_header else "")
-        + "its body validated and kept in the inbox app's ReceivedEvent table (with its Idempotency-Key, once per "
+        "a receiver: its signature is checked (HMAC-SHA256 of the body under WEBHOOK_SECRET), its body validated and kept in the inbox app's ReceivedEvent table (with its Idempotency-Key, once per "
         "delivery) for the team's code to handle; nothing it carries is fetched or acted on"
     )
 
