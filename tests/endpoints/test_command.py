@@ -202,3 +202,71 @@ def test_arrays_enums_partial_and_expression_indexes_long_names_and_composite_ke
 def test_the_generated_project_pins_the_versions_the_workbench_runs() -> None:
     for name, version in {**PINS, **DEV_PINS}.items():
         assert importlib.metadata.version(name.split("[")[0]) == version, name
+
+
+# Run inside the generated shop project, beside its contract tests: what the signature check refuses.
+_RECEIVER_CASES = """
+import hashlib
+import hmac
+import json
+
+import pytest
+from django.apps import apps
+from rest_framework.test import APIClient
+
+BODY = json.dumps({"event": "payment.succeeded", "callback_url": "https://example.com/"}).encode()
+URL = "/v1/webhooks/payments"
+pytestmark = pytest.mark.django_db
+
+
+def _post(signature):
+    headers = {"X-Signature": signature} if signature is not None else {}
+    return APIClient().post(URL, data=BODY, content_type="application/json", headers=headers)
+
+
+def _kept():
+    return apps.get_model("inbox", "ReceivedEvent").objects.count()
+
+
+def _sign(secret, body=BODY):
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def test_the_signature_of_another_secret_or_body_is_refused(settings):
+    settings.WEBHOOK_SECRET = "right"
+    assert _post(_sign("wrong")).status_code == 403
+    assert _post(_sign("right", BODY + b" ")).status_code == 403
+    assert _post("").status_code == 403
+    assert _kept() == 0
+
+
+def test_without_a_secret_every_call_is_refused(settings):
+    settings.WEBHOOK_SECRET = ""
+    assert _post(_sign("")).status_code == 403
+    assert _kept() == 0
+
+
+def test_a_prefixed_signature_is_taken_and_the_validated_body_kept(settings):
+    settings.WEBHOOK_SECRET = "right"
+    assert _post("sha256=" + _sign("right")).status_code == 200
+    event = apps.get_model("inbox", "ReceivedEvent").objects.get()
+    assert (event.operation, event.payload["event"], event.handled_at) == ("paymentWebhook", "payment.succeeded", None)
+
+
+def test_a_signed_body_the_schema_refuses_is_a_400_and_not_kept(settings):
+    settings.WEBHOOK_SECRET = "right"
+    body = json.dumps({"callback_url": "not a url"}).encode()
+    response = APIClient().post(URL, data=body, content_type="application/json", headers={"X-Signature": _sign("right", body)})
+    assert response.status_code == 400 and "callback_url" in response.json()
+    assert _kept() == 0
+"""
+
+
+def test_the_shop_webhooks_receiver_refuses_forged_calls_and_keeps_signed_ones(tmp_path: Path) -> None:
+    project = write_project(generate_app(design_file(SHOP)), tmp_path / "shop")
+    (project / "design" / "tests" / "test_receiver_cases.py").write_text(_RECEIVER_CASES, encoding="utf-8")
+    done = run_in_project(
+        project, "-m", "pytest", "-p", "no:cacheprovider", "-q", "design/tests/test_receiver_cases.py", timeout=300
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "4 passed" in done.stdout, done.stdout[-3000:]

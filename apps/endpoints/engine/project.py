@@ -178,7 +178,7 @@ def _readme(generation: Generation) -> str:
         f"""
 Calls from third parties ({", ".join(received)}) are received by the `inbox` app: each call's
 body is validated and kept as an `inbox.ReceivedEvent` (once per `Idempotency-Key` where the
-operation takes one) for your code to handle and mark `handled_at`. Public receivers check the
+operation takes one) for your code to handle and mark `handled_at`. The receivers check the
 hex HMAC-SHA256 of the body under `WEBHOOK_SECRET` in their signature header (`X-Signature`
 unless the API documents another) and refuse every call until the secret is set.
 """
