@@ -107,6 +107,8 @@ class _Bodies:
         # each is walked once, and only what a rule reports travels up to the bodies using it.
         self._flagged: dict[tuple[str, int, str], _Collected] = {}
         self._walking: set[tuple[str, int, str]] = set()
+        # field name -> `_name_verdict`: a large API's bodies repeat a few thousand names.
+        self._name_verdicts: dict[str, tuple[bool, bool, bool]] = {}
 
     def _key(self, schema: Any, where: str) -> tuple[dict[str, Any] | None, tuple[int, str]]:
         resolved, at = deref(self.doc, schema, where)
@@ -222,8 +224,20 @@ class _Bodies:
         they are nested (its own properties, its `allOf`/`oneOf`/`anyOf` parts and array items,
         nested objects), in the order they are written, each once. A schema met again inside
         itself (a cycle) adds nothing there."""
-        resolved, at = deref(self.doc, schema, where)
-        if not isinstance(resolved, dict) or not _nests(resolved):
+        # Called for every schema object under every body (Stripe's inline request bodies nest
+        # thousands): a schema that is not a $ref skips `deref`, and what a field's name says is
+        # read from `_name_verdicts`.
+        if type(schema) is dict and "$ref" in schema:
+            resolved, at = deref(self.doc, schema, where)
+        else:
+            resolved, at = schema, where
+        if not isinstance(resolved, dict) or not (
+            "properties" in resolved
+            or "items" in resolved
+            or "allOf" in resolved
+            or "oneOf" in resolved
+            or "anyOf" in resolved
+        ):
             return ()  # a plain value (most `anyOf` parts are): no field inside it
         key = (kind, id(resolved), at)
         found = self._flagged.get(key)
@@ -239,18 +253,30 @@ class _Bodies:
             else:
                 props = resolved.get("properties")
                 if isinstance(props, dict):
-                    wanted = _flags_request if kind == "request" else _flags_response
-                    for name, prop in props.items():
+                    request = kind == "request"
+                    verdicts = self._name_verdicts
+                    for raw_name, prop in props.items():
                         ref = prop.get("$ref") if type(prop) is dict else None
                         if type(ref) is str and ref.startswith("#"):  # followed: written where the ref leads
                             target, ref_at = deref(self.doc, prop, "")
                         else:
                             target, ref_at = prop, None
                         if isinstance(target, dict):
-                            if wanted(str(name), target):
-                                entries.append((str(name), target, at, ref_at))
+                            name = str(raw_name)
+                            verdict = verdicts.get(name)
+                            if verdict is None:
+                                verdict = verdicts[name] = _name_verdict(name)
+                            if request:
+                                # As `_request_marks`, its name's part read once per name.
+                                privileged, url_name, _ = verdict
+                                url = target.get("format") in _URL_FORMATS or url_name
+                                wanted = (privileged and not target.get("readOnly")) or url
+                            else:
+                                wanted = verdict[2]
+                            if wanted:
+                                entries.append((name, target, at, ref_at))
                             if _nests(target):
-                                entries += self.flagged(kind, target, _property_pointer(at, str(name), ref_at))
+                                entries += self.flagged(kind, target, _property_pointer(at, name, ref_at))
                 for combo in ("allOf", "oneOf", "anyOf"):
                     parts = resolved.get(combo)
                     if isinstance(parts, list):
@@ -260,11 +286,25 @@ class _Bodies:
                             entries += self.flagged(kind, part, f"{at}/{combo}/{index}")
         finally:
             self._walking.discard(key)
-        unique: dict[tuple[str, str, str | None], tuple[str, Any, str, str | None]] = {}
-        for entry in entries:
-            unique.setdefault((entry[0], entry[2], entry[3]), entry)
-        found = self._flagged[key] = tuple(unique.values())
+        if len(entries) > 1:
+            unique: dict[tuple[str, str, str | None], tuple[str, Any, str, str | None]] = {}
+            for entry in entries:
+                unique.setdefault((entry[0], entry[2], entry[3]), entry)
+            found = self._flagged[key] = tuple(unique.values())
+        else:
+            found = self._flagged[key] = tuple(entries)
         return found
+
+
+def _name_verdict(name: str) -> tuple[bool, bool, bool]:
+    """What a field's name alone says for `_Bodies.flagged`: (a privileged name, a URL's name, a
+    name the response rules report)."""
+    key = field_key(name)
+    return (
+        key in _PRIVILEGED,
+        bool(name_facts(name)[1] or key in _URL_FIELD_NAMES),
+        key in _SECRET_FIELDS or key in _LEAKY_ERROR_FIELDS,
+    )
 
 
 class _Place:
@@ -281,16 +321,6 @@ class _Place:
         if self._ref is None:
             self._ref = self._review.locate(self._ptr, self._node)
         return self._ref
-
-
-def _flags_request(name: str, prop: dict[str, Any]) -> bool:
-    privileged, url = _request_marks(name, prop)
-    return privileged or url
-
-
-def _flags_response(name: str, prop: dict[str, Any]) -> bool:
-    key = field_key(name)
-    return key in _SECRET_FIELDS or key in _LEAKY_ERROR_FIELDS
 
 
 def _collect_properties(

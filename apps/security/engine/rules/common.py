@@ -21,6 +21,33 @@ SIGNATURE = re.compile(r"signature|x-hub-signature|x-signature|webhook-signature
 WEBHOOK_PATH = re.compile(r"webhook|callback|/hooks?(/|$)", re.IGNORECASE)
 
 
+class Prefiltered:
+    """A case-insensitive pattern with its needles: lowercase ASCII strings, one of which every
+    match contains (each alternative of the pattern holds one). ASCII text holding none of them
+    cannot match, and is told so without running the pattern; other text runs it. The patterns
+    here are long alternations searched over every operation's words, where the regex engine
+    tries each alternative at each character (about 20 us on a Stripe summary) and an absent
+    needle is found in well under one."""
+
+    __slots__ = ("needles", "pattern")
+
+    def __init__(self, pattern: re.Pattern[str], needles: tuple[str, ...]) -> None:
+        self.pattern = pattern
+        self.needles = needles
+
+    def search(self, text: str) -> re.Match[str] | None:
+        """`pattern.search(text)`. For ASCII text ignoring case is lowering it (for other text,
+        a few non-ASCII letters match ASCII ones: the pattern decides)."""
+        if text.isascii():
+            lowered = text.lower()
+            for needle in self.needles:
+                if needle in lowered:
+                    break
+            else:
+                return None
+        return self.pattern.search(text)
+
+
 def deref(doc: ApiDocument, node: Any, where: str) -> tuple[Any, str]:
     """Follow local refs; returns the target and the pointer of where it is written."""
     hops = 0

@@ -24,6 +24,8 @@ from apps.security.engine.rules.stories import receiver_evidence
 _ADMIN_WORDS = frozenset(
     {"admin", "admins", "administration", "internal", "ops", "debug", "management", "backoffice", "superuser", "sudo"}
 )
+# What each of _ADMIN_WORDS holds (the lowercase of a word found in a name is in the name's).
+_ADMIN_STEMS = ("admin", "internal", "ops", "debug", "management", "backoffice", "superuser", "sudo")
 _INTERNAL_SEGMENT = re.compile(
     r"^(?:_*internal|_*debug_*|actuator|_+admin|metrics|_metrics|prometheus|pprof|heapdump|threaddump|jolokia|_ops|_private)$",
     re.IGNORECASE,
@@ -62,11 +64,16 @@ def _internal_root(path: str) -> str | None:
     return None
 
 
-def _admin_by_name(endpoint: Endpoint) -> str | None:
-    """What names the operation admin or internal: a path segment, its operationId or a tag."""
-    for segment in _segments(endpoint.path):
-        if _admin_segment(segment):
-            return f"its path segment `{segment}`"
+def _admin_by_name(endpoint: Endpoint, by_path: dict[str, str | None]) -> str | None:
+    """What names the operation admin or internal: a path segment, its operationId or a tag.
+    `by_path` keeps what each path's segments say (a path's operations share them)."""
+    path = endpoint.path
+    if path in by_path:
+        segment = by_path[path]
+    else:
+        segment = by_path[path] = next((s for s in _segments(path) if _admin_segment(s)), None)
+    if segment is not None:
+        return f"its path segment `{segment}`"
     if endpoint.operation_id and _names_admin(endpoint.operation_id):
         return f"its operationId `{endpoint.operation_id}`"
     for tag in endpoint.tags:
@@ -90,6 +97,13 @@ def _names_admin(name: str) -> bool:
     """An operationId or tag that starts with an admin word (`adminListUsers`, `Internal`,
     `ops.reindex`) or has `admin` among its words (`get-admin-settings`); a compound resource name
     such as `deviceManagement` or `internalDomainFederation` does not."""
+    # Every word it looks for holds one of these: most names, holding none, need no split.
+    lowered_name = name.lower()
+    for stem in _ADMIN_STEMS:
+        if stem in lowered_name:
+            break
+    else:
+        return False
     words = _WORD.findall(name)
     if not words:
         return False
@@ -129,15 +143,21 @@ def function_rules(review: Review, *, receiving: list[Endpoint]) -> None:
     admin: list[tuple[Endpoint, str]] = []
     strong_elsewhere = False
     public = not _internal_document(review)
+    admin_segments: dict[str, str | None] = {}  # path -> its admin segment (see `_admin_by_name`)
+    internal_roots: dict[str, str | None] = {}  # path -> `_internal_root`
     for endpoint in model.endpoints:
-        why = _admin_by_name(endpoint) or restricted.get(endpoint.key)
+        why = _admin_by_name(endpoint, admin_segments) or restricted.get(endpoint.key)
         if why:
             admin.append((endpoint, why))
         elif any(
             alternative and all(_strong(schemes.get(n)) for n in alternative) for alternative in endpoint.security
         ):
             strong_elsewhere = True
-        internal = _internal_root(endpoint.path) if public else None
+        internal = None
+        if public:
+            if endpoint.path not in internal_roots:
+                internal_roots[endpoint.path] = _internal_root(endpoint.path)
+            internal = internal_roots[endpoint.path]
         if internal:
             review.add(
                 "sec.api9.internal-path-exposed",

@@ -45,6 +45,10 @@ def _responses_rules(
     """`once` for what each responses object lacks, `hit` for each of its responses without
     rate-limit headers or, a 429, without Retry-After."""
     no_429, no_401, no_500, no_validation, rate_limit, retry_after = _RESPONSES_RULES
+    # (local $ref, status) of each response met through a $ref: a shared response (an API's one
+    # error response) is written, and reported, once where the $ref leads, so meeting it again
+    # under the same status reports nothing new.
+    met: set[tuple[str, str]] = set()
     for where, responses, operation in responses_objects:
         public = (operation.get("security") if "security" in operation else root_security) == []
         for (rule_id, message), status in ((no_429, "429"), (no_401, "401"), (no_500, "500")):
@@ -60,7 +64,14 @@ def _responses_rules(
             once(no_validation[0], where, responses, no_validation[1])
         for status, response in responses.items():
             code = status if type(status) is str else str(status)
-            resolved, at = deref(doc, response, f"{where}/{escape_pointer_part(code)}")
+            ref = response.get("$ref") if type(response) is dict else None
+            if type(ref) is str and ref.startswith("#"):
+                if (ref, code) in met:
+                    continue
+                met.add((ref, code))
+                resolved, at = deref(doc, response, "")  # located where the $ref leads
+            else:
+                resolved, at = deref(doc, response, f"{where}/{escape_pointer_part(code)}")
             if type(resolved) is not dict:
                 continue
             headers = resolved.get("headers")

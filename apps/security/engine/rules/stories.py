@@ -18,7 +18,7 @@ from apps.designs.engine.story_intents import DOMAIN_ROLES, PRIVILEGED_ROLES, In
 from apps.designs.engine.structured import resolve_pointer
 from apps.security.engine.reporter import Review
 from apps.security.engine.rules.bodies import request_properties
-from apps.security.engine.rules.common import SIGNATURE, WEBHOOK_PATH, deref, is_webhook, name_facts
+from apps.security.engine.rules.common import SIGNATURE, WEBHOOK_PATH, Prefiltered, deref, is_webhook, name_facts
 
 _SENSITIVE_FLOW = re.compile(
     r"\b(check ?out|place an order|places? (an |the )?order|sign[ -]?up|register|registration|book(ing)?|reserv|pay(s|ment)?\b|password reset|reset (my|the) password|coupon|voucher|redeem|vote|ticket|transfer)",
@@ -34,8 +34,12 @@ _ANTI_AUTOMATION = re.compile(
     r"rate[- ]?limit|throttl|captcha|bot|automat|velocity|per[- ](account|device|ip)|fraud|abuse", re.IGNORECASE
 )
 # What an operation that receives calls from a third party says about itself, besides its path.
-_RECEIVER_WORDS = re.compile(
-    r"web-?hook|call-?back|\bhooks?\b|\bipn\b|\binbound\b|\bincoming\b|\breceive[sd]?|\bconsume[sd]?\b", re.IGNORECASE
+_RECEIVER_WORDS = Prefiltered(
+    re.compile(
+        r"web-?hook|call-?back|\bhooks?\b|\bipn\b|\binbound\b|\bincoming\b|\breceive[sd]?|\bconsume[sd]?\b",
+        re.IGNORECASE,
+    ),
+    ("hook", "callback", "call-back", "ipn", "inbound", "incoming", "receive", "consume"),
 )
 _EVENT_HEADER = re.compile(r"^x-[a-z0-9-]*-(?:event|delivery|topic)$|^webhook-|^x-webhook", re.IGNORECASE)
 _RECEIVER_STORY = re.compile(r"web-?hook|call-?back|notification|provider|\bipn\b|\bevents?\b", re.IGNORECASE)
@@ -231,10 +235,31 @@ def _stated_limits(
 
 # An operation that checks a credential: signing in, a one-time code, a PIN, a password (reset),
 # a token exchange. Registering is a flow worth automating (API6), not a credential check.
-_CREDENTIAL_CHECK = re.compile(
-    r"log-?in|sign-?(?:in|on)|\botp\b|one-?time|passcode|\bpins?\b|passwor|\btokens?\b|authenticat|2fa|\bmfa\b|"
-    r"verif(?:y|ication)[-_ /]?(?:code|otp|pin|email|phone)",
-    re.IGNORECASE,
+_CREDENTIAL_CHECK = Prefiltered(
+    re.compile(
+        r"log-?in|sign-?(?:in|on)|\botp\b|one-?time|passcode|\bpins?\b|passwor|\btokens?\b|authenticat|2fa|\bmfa\b|"
+        r"verif(?:y|ication)[-_ /]?(?:code|otp|pin|email|phone)",
+        re.IGNORECASE,
+    ),
+    (
+        "login",
+        "log-in",
+        "signin",
+        "sign-in",
+        "signon",
+        "sign-on",
+        "otp",
+        "onetime",
+        "one-time",
+        "passcode",
+        "pin",
+        "passwor",
+        "token",
+        "authenticat",
+        "2fa",
+        "mfa",
+        "verif",
+    ),
 )
 _NOT_A_CREDENTIAL_CHECK = re.compile(r"regist|sign-?up|logout|log-?out|sign-?out", re.IGNORECASE)
 _SENDS_CODE = re.compile(
