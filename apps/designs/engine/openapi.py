@@ -51,6 +51,7 @@ _CONSTRAINT_KEYS = (
     "format",
     "maxItems",
 )
+_CONSTRAINT_SET = frozenset(_CONSTRAINT_KEYS)
 _CURSOR_PARAMS = {
     "cursor",
     "after",
@@ -77,6 +78,11 @@ PAGE_SIZE_PARAMS = {
 
 _DEREF_LIMIT = 32  # refs a chain may follow
 
+# What a body's `content` map describes apart from where it is used: the media type read, it as a
+# pointer part, its media type object, whether that has a schema, then the schema's component
+# name, whether it is an array of them and its top-level fields (see `_describe_body`).
+_Content = tuple[str, str, Any, bool, str | None, bool, tuple[str, ...]]
+
 
 @dataclass
 class OpenApiDocument:
@@ -101,6 +107,10 @@ class OpenApiDocument:
     # in each operation): by the ref, since the body it describes depends on nothing else.
     ref_body_shapes: dict[str, tuple[str | None, bool, tuple[str, ...]]] = field(default_factory=dict)
     parameter_shapes: dict[int, tuple[str, str, bool, str | None, dict[str, Any]]] = field(default_factory=dict)
+    # media type key -> as a pointer part ("application/json" -> "application~1json")
+    media_parts: dict[str, str] = field(default_factory=dict)
+    # id(content map of a referenced response or request body) -> what it describes
+    contents: dict[int, _Content] = field(default_factory=dict)
     # node_ref(node, ptr): where `node` (a dict or list of `data` that `ptr` names) is written;
     # called for every endpoint part, so the locator's fastest form of it.
     node_ref: Callable[[Any, str], SourceRef] = field(init=False, repr=False)
@@ -296,8 +306,12 @@ def _expect(
     doc: OpenApiDocument, parent: dict[str, Any], path: tuple[str, ...], shapes: dict[str, type | tuple[type, ...]]
 ) -> None:
     """Drop each member of `parent` named in `shapes` whose value is not of its type, with a problem."""
-    wrong = [key for key, kind in shapes.items() if key in parent and not isinstance(parent[key], kind)]
-    for key in wrong:
+    # Run on every path item and operation: a member is looked up in `shapes` rather than each
+    # of `shapes` in the member's parent (an operation has a few members, the shapes are many).
+    wrong = {key for key, value in parent.items() if key in shapes and not isinstance(value, shapes[key])}
+    if not wrong:
+        return
+    for key in [key for key in shapes if key in wrong]:  # in the order of `shapes`, as reported
         source = doc.ref(pointer(*path, key))
         value = parent.pop(key)
         kind = shapes[key]
@@ -394,15 +408,44 @@ def _schema_type(schema: Any) -> str | None:
 
 def _body(doc: OpenApiDocument, content: Any, ptr: str, limits: ParseLimits, *, via: Any = None) -> Body | None:
     """The body a `content` map describes; `ptr` is where the content would be written under the
-    operation. `via` is the `$ref` object the content was reached through, if any: the pointer
-    then names nothing in the document, and its nearest part that exists is that object."""
+    operation, with a trailing `/`. `via` is the `$ref` object the content was reached through,
+    if any: the pointer then names nothing in the document, and its nearest part that exists is
+    that object."""
     if not isinstance(content, dict) or not content:
         return None
-    first = next(iter(content))
-    media = first if len(content) == 1 or "json" in first else next((m for m in content if "json" in m), first)
+    if via is None:
+        described = _describe_content(doc, content, limits)
+    else:
+        # A referenced response or request body is shared by every operation that refers to it
+        # (Microsoft Graph's 8,400 operations refer to a few hundred of them 26,000 times): what
+        # its content describes is worked out once; where it is used, at each use.
+        described = doc.contents.get(id(content))
+        if described is None:
+            described = doc.contents[id(content)] = _describe_content(doc, content, limits)
+    media_type, part, media_obj, has_schema, schema_name, is_array, fields = described
+    media_ptr = ptr + part
+    return Body(
+        media_type=media_type,
+        schema_pointer=media_ptr + "/schema" if has_schema else None,
+        schema_name=schema_name,
+        is_array=is_array,
+        fields=fields,
+        source=doc.node_ref(media_obj if via is None else via, media_ptr),
+    )
+
+
+def _describe_content(doc: OpenApiDocument, content: dict[str, Any], limits: ParseLimits) -> _Content:
+    """What a non-empty `content` map describes apart from where it is used."""
+    media = next(iter(content))
+    if len(content) > 1 and "json" not in media:
+        media = next((m for m in content if "json" in m), media)
     media_obj = content.get(media)
     schema = media_obj.get("schema") if isinstance(media_obj, dict) else None
-    media_ptr = f"{ptr}/{escape_pointer_part(str(media))}"
+    media_type = str(media)
+    # A large API writes a handful of media types tens of thousands of times.
+    part = doc.media_parts.get(media_type)
+    if part is None:
+        part = doc.media_parts[media_type] = escape_pointer_part(media_type)
     # Operations share schemas (an error schema, a page of items): each is described once.
     shape = doc.body_shapes.get(id(schema))
     if shape is None:
@@ -413,15 +456,7 @@ def _body(doc: OpenApiDocument, content: Any, ptr: str, limits: ParseLimits, *, 
                 shape = doc.ref_body_shapes[ref] = _describe_body(doc, schema, limits)
         else:
             shape = _body_shape(doc, schema, limits)
-    schema_name, is_array, fields = shape
-    return Body(
-        media_type=str(media),
-        schema_pointer=f"{media_ptr}/schema" if schema is not None else None,
-        schema_name=schema_name,
-        is_array=is_array,
-        fields=fields,
-        source=doc.node_ref(media_obj if via is None else via, media_ptr),
-    )
+    return (media_type, part, media_obj, schema is not None, *shape)
 
 
 def _body_shape(doc: OpenApiDocument, schema: Any, limits: ParseLimits) -> tuple[str | None, bool, tuple[str, ...]]:
@@ -502,9 +537,13 @@ _PAGINATION = (
 )
 
 
-def _pagination(parameters: list[Parameter]) -> str | None:
+def _pagination(parameters: tuple[Parameter, ...]) -> str | None:
     names = {p.name.lower() for p in parameters if p.location == "query"}
-    return next((style for wanted, style in _PAGINATION if names & wanted), None)
+    if names:
+        for wanted, style in _PAGINATION:
+            if not names.isdisjoint(wanted):
+                return style
+    return None
 
 
 def parse_openapi(
@@ -687,52 +726,71 @@ def _item_endpoints(
     kind: str,
 ) -> list[Endpoint]:
     """The operations of one path item, written at `item_ptr`, in the order of HTTP_METHODS."""
+    # Run once per path item of a large API (Microsoft Graph's: 7,419 items, 11,422 operations,
+    # 120,000 located parts), so what does not depend on the operation is worked out once here
+    # and the loop builds the records and little else.
     endpoints: list[Endpoint] = []
+    node_ref = doc.node_ref
+    deref = doc.deref
     shared = _parameters(doc, item.get("parameters"), item_ptr)
+    shared_only = tuple(shared.values())  # immutable: every operation without its own shares it
+    declared_by_document = "security" in doc.data
     for method in HTTP_METHODS:
         operation = item.get(method)
         if not isinstance(operation, dict):
             continue
         op_ptr = f"{item_ptr}/{method}"
+        # An operation's parameter replaces the path item's of the same name and location, in
+        # its place: both are keyed so, the later of a list's duplicates winning in the first's place.
         own = _parameters(doc, operation.get("parameters"), op_ptr)
-        merged = {(p.name, p.location): p for p in shared}
-        merged.update({(p.name, p.location): p for p in own})
-        parameters = tuple(merged.values())
+        if not own:
+            parameters = shared_only
+        elif not shared:
+            parameters = tuple(own.values())
+        else:
+            merged = shared.copy()
+            merged.update(own)
+            parameters = tuple(merged.values())
         request_raw = operation.get("requestBody")
-        request_obj, _ = doc.deref(request_raw)
+        request_obj, _ = deref(request_raw)
         request_body = (
             _body(
                 doc,
                 request_obj.get("content"),
-                f"{op_ptr}/requestBody/content",
+                f"{op_ptr}/requestBody/content/",
                 limits,
                 via=None if request_obj is request_raw else request_raw,
             )
             if isinstance(request_obj, dict)
             else None
         )
-        responses: list[Response] = []
-        raw_responses = operation.get("responses") if isinstance(operation.get("responses"), dict) else {}
-        for status, response in raw_responses.items():
-            resp_ptr = f"{op_ptr}/responses/{escape_pointer_part(str(status))}"
-            resolved, _ = doc.deref(response)
-            if not isinstance(resolved, dict):
-                continue
-            responses.append(
-                Response(
-                    status=str(status),
-                    description=str(resolved.get("description", "")),
-                    body=_body(
-                        doc,
-                        resolved.get("content"),
-                        resp_ptr + "/content",
-                        limits,
-                        via=None if resolved is response else response,
-                    ),
-                    source=doc.node_ref(response, resp_ptr),
+        responses: tuple[Response, ...] = ()
+        raw_responses = operation.get("responses")
+        if isinstance(raw_responses, dict) and raw_responses:
+            found: list[Response] = []
+            responses_ptr = f"{op_ptr}/responses/"
+            for raw_status, response in raw_responses.items():
+                resolved, _ = deref(response)
+                if not isinstance(resolved, dict):
+                    continue
+                status = str(raw_status)
+                resp_ptr = responses_ptr + escape_pointer_part(status)
+                found.append(
+                    Response(
+                        status=status,
+                        description=str(resolved.get("description", "")),
+                        body=_body(
+                            doc,
+                            resolved.get("content"),
+                            resp_ptr + "/content/",
+                            limits,
+                            via=None if resolved is response else response,
+                        ),
+                        source=node_ref(response, resp_ptr),
+                    )
                 )
-            )
-        declared = "security" in operation or "security" in doc.data
+            responses = tuple(found)
+        tags = operation.get("tags")
         endpoints.append(
             Endpoint(
                 method=method.upper(),
@@ -740,16 +798,16 @@ def _item_endpoints(
                 full_path=full_path,
                 operation_id=str(operation["operationId"]) if operation.get("operationId") else None,
                 summary=str(operation.get("summary") or operation.get("description") or "")[:300],
-                tags=tuple(str(t) for t in operation.get("tags", []) or []),
+                tags=tuple(map(str, tags)) if tags else (),
                 parameters=parameters,
                 request_body=request_body,
-                responses=tuple(responses),
+                responses=responses,
                 security=_security(operation["security"]) if "security" in operation else default_security,
-                security_declared=declared,
+                security_declared=declared_by_document or "security" in operation,
                 deprecated=bool(operation.get("deprecated", False)),
-                pagination=_pagination(list(parameters)) if method == "get" else None,
+                pagination=_pagination(parameters) if method == "get" else None,
                 entities=(),
-                source=doc.node_ref(operation, op_ptr),
+                source=node_ref(operation, op_ptr),
                 schemas_reached=reached(operation),
                 kind=kind,
             )
@@ -757,43 +815,57 @@ def _item_endpoints(
     return endpoints
 
 
-def _parameters(doc: OpenApiDocument, raw: Any, owner_ptr: str) -> list[Parameter]:
+def _parameters(doc: OpenApiDocument, raw: Any, owner_ptr: str) -> dict[tuple[str, str], Parameter]:
+    """The parameters a `parameters` list written at `owner_ptr` declares, keyed by (name,
+    location): a later duplicate replaces an earlier one in its place."""
+    found: dict[tuple[str, str], Parameter] = {}
     if not isinstance(raw, list):
-        return []
-    result = []
+        return found
+    shapes = doc.parameter_shapes
+    node_ref = doc.node_ref
+    prefix = f"{owner_ptr}/parameters/"
     for index, param in enumerate(raw):
-        resolved, _ = doc.deref(param)
-        if not isinstance(resolved, dict) or "name" not in resolved:
+        if type(param) is dict and "$ref" in param:
+            # A referenced parameter is shared by the operations that refer to it: described once.
+            resolved = doc.deref(param)[0]
+            if not isinstance(resolved, dict) or "name" not in resolved:
+                continue
+            shape = shapes.get(id(resolved))
+            if shape is None:
+                shape = shapes[id(resolved)] = _parameter_shape(doc, resolved)
+        elif isinstance(param, dict) and "name" in param:
+            # One written in place is met once (twice only in a path item two paths refer to):
+            # kept, its shape would be one more long-lived object for the collector to traverse.
+            shape = _parameter_shape(doc, param)
+        else:
             continue
-        shape = doc.parameter_shapes.get(id(resolved))
-        if shape is None:
-            shape = _parameter_shape(doc, resolved)
         name, location, required, schema_type, constraints = shape
-        result.append(
-            Parameter(
-                name=name,
-                location=location,
-                required=required,
-                schema_type=schema_type,
-                source=doc.node_ref(param, f"{owner_ptr}/parameters/{index}"),
-                constraints=constraints,
-            )
+        found[name, location] = Parameter(
+            name=name,
+            location=location,
+            required=required,
+            schema_type=schema_type,
+            source=node_ref(param, f"{prefix}{index}"),
+            constraints=constraints,
         )
-    return result
+    return found
 
 
 def _parameter_shape(
     doc: OpenApiDocument, resolved: dict[str, Any]
 ) -> tuple[str, str, bool, str | None, dict[str, Any]]:
-    """What a parameter object is apart from where it is used, kept in `doc.parameter_shapes` by
-    its identity: operations share parameters through $ref."""
+    """What a parameter object is apart from where it is used: (name, location, required, schema
+    type, constraints)."""
     schema, _ = doc.deref(resolved.get("schema"))
-    constraints = {k: schema[k] for k in _CONSTRAINT_KEYS if isinstance(schema, dict) and k in schema}
-    shape = doc.parameter_shapes[id(resolved)] = (
+    constraints = (
+        {k: schema[k] for k in _CONSTRAINT_KEYS if k in schema}
+        if isinstance(schema, dict) and not _CONSTRAINT_SET.isdisjoint(schema)
+        else {}
+    )
+    return (
         str(resolved["name"]),
         str(resolved.get("in", "")),
         bool(resolved.get("required", False)),
         _schema_type(schema),
         constraints,
     )
-    return shape

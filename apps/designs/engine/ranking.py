@@ -18,7 +18,9 @@ their order. Every report (JSON, Markdown, the run page) lists findings in this 
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import math
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -36,6 +38,9 @@ STORY_PLACES = 3  # a finding touching more operations or tables is design-wide:
 # operation; a public API of thousands of operations keeps such places uncounted).
 SCHEMA_REACH_MAX_OPERATIONS = 300
 MAX_CONTEXT = 20  # stories and endpoints named per finding; a design-level one may touch thousands
+_UNSEEN = object()  # a pointer not yet looked up (its operation may be None)
+# The part of a pointer that names an operation: /paths/<path>/<method> (or /webhooks/<name>/<method>).
+_OPERATION_POINTER = re.compile(r"/(?:paths|webhooks)/[^/]*/[^/]*").match
 
 
 @dataclasses.dataclass(slots=True)
@@ -106,25 +111,44 @@ def _index(model: DesignModel) -> _Index:
 
 def _operation_of(pointer: str, operations: dict[str, str]) -> str | None:
     """The operation a pointer lies in (`/paths/~1a/get/responses/200` -> `GET /a`)."""
-    if not pointer.startswith(("/paths/", "/webhooks/")):
-        return None
-    end = pointer.find("/", pointer.find("/", pointer.find("/", 1) + 1) + 1)
-    return operations.get(pointer if end < 0 else pointer[:end])
+    found = _OPERATION_POINTER(pointer)
+    return operations.get(found.group()) if found is not None else None
 
 
-def _context(locations: Sequence[SourceRef], index: _Index) -> tuple[set[str], set[str], list[str], bool]:
+def _context(
+    locations: Sequence[SourceRef], index: _Index, labels: dict[str, str | None]
+) -> tuple[set[str], set[str], list[str], bool]:
     """(endpoints, tables, stories) the locations touch, and whether a story's own line is
-    among them (the story states the finding's requirement itself)."""
+    among them (the story states the finding's requirement itself). `labels` remembers the
+    operation of each pointer met (None: in none), for the findings ranked with it."""
     cited = False
     endpoints: set[str] = set()
     tables: set[str] = set()
     stories: list[str] = []
     operations = index.operations
     few = len(locations) <= STORY_PLACES  # a design-wide finding's schema places are not traced
+    if not few:
+        # A design-wide finding on a large API names thousands of places, all in the API document
+        # as a rule: then they touch the operations they lie in and nothing else, looked up by
+        # pointer with no loop written here.
+        pointers = [loc.pointer for loc in locations]
+        if all(pointers):
+            for pointer in set(pointers).difference(labels):
+                labels[pointer] = _operation_of(pointer, operations)
+            # added in the order of the places, as the loop below adds them: the order the set
+            # iterates in (and so the stories' order) depends on it
+            endpoints = set(filter(None, map(labels.__getitem__, pointers)))
+            if index.stories_of_endpoint:
+                for label in endpoints:
+                    stories.extend(index.stories_of_endpoint.get(label, ()))
+            return endpoints, tables, list(dict.fromkeys(stories)), cited
     for loc in locations:
         pointer = loc.pointer
         if pointer:  # a place in the API document
-            label = _operation_of(pointer, operations)
+            # A large API's findings name a hundred thousand places, half of them twice.
+            label = labels.get(pointer, _UNSEEN)
+            if label is _UNSEEN:
+                label = labels[pointer] = _operation_of(pointer, operations)
             if label is not None:
                 endpoints.add(label)
             elif few and pointer.startswith("/components/schemas/"):
@@ -161,9 +185,10 @@ def priority(severity: str, *, breadth: int, story: bool, suppressed: bool) -> i
 def rank(findings: Iterable[Finding], model: DesignModel) -> list[Finding]:
     """The findings with their priority, stories and endpoints set, highest priority first."""
     index = _index(model)
+    labels: dict[str, str | None] = {}
     ranked = []
     for finding in findings:
-        endpoints, tables, stories, cited = _context(finding.locations, index)
+        endpoints, tables, stories, cited = _context(finding.locations, index, labels)
         # Operations and tables touched; schema objects and the like count a place each.
         breadth = len(endpoints) + len(tables) or len(finding.locations)
         ranked.append(
@@ -176,7 +201,8 @@ def rank(findings: Iterable[Finding], model: DesignModel) -> list[Finding]:
                     suppressed=bool(finding.suppressed),
                 ),
                 stories=tuple(stories[:MAX_CONTEXT]),
-                endpoints=tuple(sorted(endpoints)[:MAX_CONTEXT]),
+                # the first few in order: a design-wide finding touches thousands
+                endpoints=tuple(heapq.nsmallest(MAX_CONTEXT, endpoints)),
             )
         )
     ranked.sort(key=lambda f: -f.priority)
