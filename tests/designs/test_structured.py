@@ -3,7 +3,7 @@ import tracemalloc
 
 import pytest
 
-from apps.designs.engine.structured import dict_objects, dict_objects_having, load_structured
+from apps.designs.engine.structured import load_structured
 from apps.designs.engine.text import InputError, LineIndex, decode_document
 
 
@@ -93,22 +93,3 @@ def test_line_index_maps_offsets() -> None:
     index = LineIndex("ab\ncd\n")
     assert index.position(0) == (1, 1)
     assert index.position(4) == (2, 2)
-
-
-def test_the_objects_having_a_key_are_the_walks_own_in_its_order() -> None:
-    data = {
-        "paths": {"/a/b": {"get": {"parameters": [{"name": "q", "schema": {"type": "string"}}]}}},
-        "components": {"schemas": {"A": {"type": "object", "properties": {"b": {"$ref": "#/B"}}}}},
-        "x-ext": {"type": "ignored"},
-        "examples": {"type": "ignored"},
-    }
-    skip = frozenset({"examples"})
-    keys = frozenset({"type", "$ref"})
-    pointers, objects = dict_objects_having(data, "", skip, keys)
-    walked = [(ptr, node) for ptr, node in dict_objects(data, "", skip) if not keys.isdisjoint(node)]
-    assert list(zip(pointers, objects, strict=True)) == walked
-    assert pointers == [
-        "/components/schemas/A",
-        "/components/schemas/A/properties/b",
-        "/paths/~1a~1b/get/parameters/0/schema",
-    ]

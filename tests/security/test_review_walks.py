@@ -6,7 +6,8 @@ from typing import Any
 import pytest
 
 from apps.designs.engine.limits import ParseLimits
-from apps.security.engine.reporter import Review
+from apps.security.engine.reporter import Review, walk
+from apps.security.engine.rules import schemas
 from apps.security.engine.rules.bodies import body_rules
 from apps.security.engine.rules.common import WEBHOOK_PATH, is_webhook
 from apps.security.engine.rules.operations import operation_rules
@@ -153,3 +154,33 @@ def test_the_operation_walk_reports_security_parameters_and_deprecation() -> Non
 )
 def test_the_webhook_path_check_answers_as_the_pattern_does(path: str) -> None:
     assert is_webhook(path) == (WEBHOOK_PATH.search(path) is not None)
+
+
+def test_the_schema_walk_gathers_what_the_rules_look_at_in_walk_order() -> None:
+    document = {
+        "openapi": "3.0.3",
+        "paths": {
+            "/a/{id}": {
+                "parameters": [{"name": "id", "in": "path", "schema": {"$ref": "#/components/schemas/Id"}}],
+                "post": {
+                    "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/In"}}}},
+                    "responses": {"200": {"headers": {"X-A": {"schema": {"type": "string"}}}}},
+                    "x-ext": {"type": "string"},
+                    "examples": {"type": "string"},
+                },
+            }
+        },
+        "components": {
+            "schemas": {
+                "Id": {"type": "integer"},
+                "In": {"type": "object", "properties": {"nested": {"$ref": "#/components/schemas/Nested"}}},
+                "Nested": {"type": "string"},
+                "Out": {"type": "object", "properties": {"in": {"$ref": "#/components/schemas/In"}}},
+            }
+        },
+    }
+    walked = schemas._walk(document)
+    looked_at = [(p, n) for p, n in walk(document) if "type" in n or "parameters" in n or "headers" in n]
+    assert list(zip(walked.pointers, walked.objects, strict=True)) == looked_at
+    assert [where for where, _, _ in walked.responses] == ["/paths/~1a~1{id}/post/responses"]
+    assert walked.request_schemas == frozenset({"Id", "In", "Nested"})  # not Out: no request carries it

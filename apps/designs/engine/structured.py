@@ -98,44 +98,6 @@ def dict_objects(data: Any, prefix: str, skip: frozenset[str]) -> list[tuple[str
     return found
 
 
-def dict_objects_having(
-    data: Any, prefix: str, skip: frozenset[str], keys: frozenset[str]
-) -> tuple[list[str], list[dict[str, Any]]]:
-    """The dicts of `data` holding at least one of `keys`, with their JSON pointers, in the order
-    `dict_objects` gives them (every dict is entered, holding one of `keys` or not), as two lists
-    of the same length: pointers and dicts."""
-    # On Microsoft Graph's description a rule's keys are in about half of the 211,875 objects.
-    # Two flat lists rather than one of (pointer, dict) pairs: a hundred thousand pairs made at
-    # once set off the cyclic collector many times over, where strings and the document's own
-    # dicts cost it nothing.
-    pointers: list[str] = []
-    objects: list[dict[str, Any]] = []
-    add_pointer = pointers.append
-    add_object = objects.append
-    stack: list[tuple[str, Any]] = [(prefix, data)]
-    push = stack.append
-    pop = stack.pop
-    while stack:
-        ptr, node = pop()
-        kind = type(node)
-        if kind is dict:
-            if not keys.isdisjoint(node):
-                add_pointer(ptr)
-                add_object(node)
-            for key, value in node.items():
-                inner = type(value)
-                if (inner is dict or inner is list) and key not in skip:
-                    name = key if type(key) is str else str(key)
-                    if name.startswith("x-"):
-                        continue
-                    if "~" in name or "/" in name:
-                        name = name.replace("~", "~0").replace("/", "~1")
-                    push((f"{ptr}/{name}", value))
-        elif kind is list:
-            stack.extend([(f"{ptr}/{index}", value) for index, value in enumerate(node) if type(value) in (dict, list)])
-    return pointers, objects
-
-
 def utf8_length(text: str) -> int:
     """len(text.encode("utf-8")), a lone surrogate counting 3."""
     return len(text.encode("utf-8", "surrogatepass"))

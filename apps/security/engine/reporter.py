@@ -22,7 +22,7 @@ from typing import Any, NamedTuple, Protocol
 
 from apps.designs.engine.findings import Finding, fingerprint, fingerprint_from, fingerprint_prefix
 from apps.designs.engine.model import ApiDocument, DesignModel, Severity, SourceRef
-from apps.designs.engine.structured import dict_objects, dict_objects_having
+from apps.designs.engine.structured import dict_objects
 from apps.security.engine.catalog import CATEGORY_BY_KEY, DESIGN_LEVEL, RULES, Rule
 
 ANALYZER = "security"
@@ -438,9 +438,3 @@ def _waives(node: Mapping[str, Any], rule: Rule) -> bool:
 def walk(data: Any) -> list[tuple[str, dict[str, Any]]]:
     """Every mapping of the document with its JSON pointer; examples and extensions are skipped."""
     return dict_objects(data, "", SKIP_KEYS)
-
-
-def walk_having(data: Any, keys: frozenset[str]) -> tuple[list[str], list[dict[str, Any]]]:
-    """The mappings of the document holding one of `keys`, in `walk`'s order: their JSON pointers
-    and themselves, as two lists of the same length."""
-    return dict_objects_having(data, "", SKIP_KEYS, keys)

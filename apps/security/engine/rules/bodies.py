@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from apps.designs.engine.model import ApiDocument, SourceRef
@@ -120,7 +120,7 @@ class _Bodies:
             return ()
         found = self._properties.get(key)
         if found is None:
-            found = self._properties[key] = tuple(_collect_properties(self.doc, resolved, key[1], 0))
+            found = self._properties[key] = tuple(_collect_properties(self.doc, resolved, key[1]))
         return found
 
     def properties(self, schema: Any, where: str) -> _Properties:
@@ -166,7 +166,7 @@ class _Bodies:
         found = self._all_names.get(id(resolved))
         if found is None:
             found = self._all_names[id(resolved)] = frozenset(
-                field_key(name) for name, _, _, _ in _collect_properties(self.doc, resolved, "", 0)
+                field_key(name) for name, _, _, _ in _collect_properties(self.doc, resolved, "")
             )
         return found
 
@@ -323,22 +323,34 @@ class _Place:
         return self._ref
 
 
-def _collect_properties(
-    doc: ApiDocument, schema: Any, where: str, depth: int, expanded: set[int] | None = None
-) -> Iterator[tuple[str, Any, str, str | None]]:
+def _collect_properties(doc: ApiDocument, schema: Any, where: str) -> list[tuple[str, Any, str, str | None]]:
     """Every property of a body schema: its own, those of its `allOf`/`oneOf`/`anyOf` parts and
     array items, and those of nested objects (`{"user": {"is_admin": ...}}`), each with where its
-    parent is written. A nested schema met again (shared, or a cycle) is expanded once."""
+    parent is written, in the order they are written. A nested schema met again (shared, or a
+    cycle) is expanded once, and no deeper than eight levels."""
+    found: list[tuple[str, Any, str, str | None]] = []
+    _add_properties(doc, schema, where, 0, set(), found)
+    return found
+
+
+def _add_properties(
+    doc: ApiDocument,
+    schema: Any,
+    where: str,
+    depth: int,
+    expanded: set[int],
+    found: list[tuple[str, Any, str, str | None]],
+) -> None:
+    # Appends to one list rather than yielding through a generator per level: an error schema
+    # can reach hundreds of others (Stripe's), and each field would pass through every level above.
     resolved, at = deref(doc, schema, where)
     if depth > 8 or not isinstance(resolved, dict):
         return
-    if expanded is None:
-        expanded = set()
     if id(resolved) in expanded:
         return
     expanded.add(id(resolved))
     if resolved.get("type") == "array" and "items" in resolved:
-        yield from _collect_properties(doc, resolved["items"], at + "/items", depth + 1, expanded)
+        _add_properties(doc, resolved["items"], at + "/items", depth + 1, expanded, found)
         return
     props = resolved.get("properties")
     if isinstance(props, dict):
@@ -349,16 +361,14 @@ def _collect_properties(
             else:
                 target, ref_at = prop, None
             if isinstance(target, dict):
-                yield str(name), target, at, ref_at
+                found.append((str(name), target, at, ref_at))
                 if _nests(target):
-                    yield from _collect_properties(
-                        doc, target, _property_pointer(at, str(name), ref_at), depth + 1, expanded
-                    )
+                    _add_properties(doc, target, _property_pointer(at, str(name), ref_at), depth + 1, expanded, found)
     for combo in ("allOf", "oneOf", "anyOf"):
         parts = resolved.get(combo)
         if isinstance(parts, list):
             for index, part in enumerate(parts):
-                yield from _collect_properties(doc, part, f"{at}/{combo}/{index}", depth + 1, expanded)
+                _add_properties(doc, part, f"{at}/{combo}/{index}", depth + 1, expanded, found)
 
 
 def _nests(schema: dict[str, Any]) -> bool:
@@ -389,14 +399,21 @@ def request_properties(doc: ApiDocument) -> list[tuple[str, str, dict[str, Any],
     return found
 
 
+_WRITES_WITH_BODY = frozenset({"post", "put", "patch"})
+
+
 def body_rules(review: Review, *, doc: ApiDocument) -> None:
     bodies = _Bodies(doc)
     for path, method, operation in _body_operations(doc):
-        op_ptr = f"/paths/{escape_pointer_part(path)}/{method}"
-        label = f"{method.upper()} {path}"
-        op_ref = _Place(review, op_ptr, operation)
-        request, request_at = deref(doc, operation.get("requestBody"), op_ptr + "/requestBody")
-        if isinstance(request, dict) and method in {"post", "put", "patch"}:
+        # Where the operation is written, and its label, are made only for a write with a request
+        # body or a response holding a field to report: most of a large API's operations have neither.
+        request = operation.get("requestBody") if method in _WRITES_WITH_BODY else None
+        if request is not None:
+            op_ptr = f"/paths/{escape_pointer_part(path)}/{method}"
+            label = f"{method.upper()} {path}"
+            op_ref = _Place(review, op_ptr, operation)
+            request, request_at = deref(doc, request, op_ptr + "/requestBody")
+        if isinstance(request, dict):
             for media, media_obj in (request.get("content") or {}).items():
                 if not isinstance(media_obj, dict) or not bodies.may_report_request(media_obj.get("schema")):
                     continue
@@ -436,6 +453,8 @@ def body_rules(review: Review, *, doc: ApiDocument) -> None:
             resolved = deref(doc, response, "")[0]
             if not isinstance(resolved, dict) or not bodies.may_report_response(resolved, success=kind in ("2", "3")):
                 continue  # nothing in its bodies that the rules below report
+            op_ptr = f"/paths/{escape_pointer_part(path)}/{method}"
+            label = f"{method.upper()} {path}"
             resolved, at = deref(doc, response, f"{op_ptr}/responses/{escape_pointer_part(str(status))}")
             if not isinstance(resolved, dict):
                 continue
@@ -470,10 +489,12 @@ def body_rules(review: Review, *, doc: ApiDocument) -> None:
     if isinstance(schemas, dict):
         for name in schemas:
             if "error" in str(name).lower() or "problem" in str(name).lower():
-                for prop_name, _prop, prop_at in bodies.properties(
+                # Where a property is written is worked out only for those reported.
+                for prop_name, _prop, parent, ref_at in bodies.collected(
                     schemas[name], pointer("components", "schemas", str(name))
                 ):
                     if field_key(prop_name) in _LEAKY_ERROR_FIELDS:
+                        prop_at = _property_pointer(parent, prop_name, ref_at)
                         review.add(
                             "sec.api8.error-leaks-internals",
                             prop_at,

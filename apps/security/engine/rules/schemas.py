@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 import re._parser as regex_parser
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from apps.designs.engine.structured import escape_pointer_part, unescape_pointer_part
-from apps.security.engine.reporter import Review, walk_having
+from apps.security.engine.reporter import SKIP_KEYS, Review
 from apps.security.engine.rules.common import credential_name
 
 
@@ -101,23 +101,74 @@ def bounded_pattern(pattern: Any) -> bool:
     return longest < _LONGEST_BOUNDED_PATTERN
 
 
-def _request_schemas(pointers: list[str], objects: list[dict[str, Any]]) -> frozenset[str]:
+class _Walked(NamedTuple):
+    """What `_walk` gathers for the rules."""
+
+    pointers: list[str]  # where each of `objects` is written
+    objects: list[dict[str, Any]]  # those with a type, parameters or headers, in walk order
+    responses: list[tuple[str, dict[str, Any], dict[str, Any]]]  # see `schema_rules`
+    request_schemas: frozenset[str]  # see `_request_schemas`
+
+
+# What an object needs for `_walk` to look at it: a type (the bounds and additional properties),
+# parameters or headers (`_node_rules`), responses (handed back), or a `$ref` (`_request_schemas`).
+_LOOKED_AT = frozenset({"type", "parameters", "headers", "responses", "$ref"})
+
+
+def _walk(data: Any) -> _Walked:
+    """One walk of the document, as `reporter.walk` makes it (every dict where it is written,
+    depth first, examples and extensions not entered), gathering on its way what the rules here
+    look at: the objects with a type, parameters or headers, the `responses` objects under
+    /paths, and the `$ref`s to component schemas that `_request_schemas` follows."""
+    # Made for Microsoft Graph's 211,875 objects: two flat lists rather than (pointer, object)
+    # pairs (a hundred thousand pairs made at once set off the cyclic collector many times
+    # over), and each object's keys looked at here, once, rather than on a second pass.
+    pointers: list[str] = []
+    objects: list[dict[str, Any]] = []
+    add_pointer = pointers.append
+    add_object = objects.append
+    responses_objects: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+    roots: set[str] = set()  # component schemas a request body or parameter refers to
+    refers: dict[str, set[str]] = {}  # component schema -> those its objects refer to
+    skip = SKIP_KEYS
+    looked_at = _LOOKED_AT
+    stack: list[tuple[str, Any]] = [("", data)]
+    push = stack.append
+    pop = stack.pop
+    while stack:
+        ptr, node = pop()
+        if type(node) is dict:
+            if not looked_at.isdisjoint(node):
+                if "type" in node or "parameters" in node or "headers" in node:
+                    add_pointer(ptr)
+                    add_object(node)
+                if "responses" in node and type(node["responses"]) is dict and ptr.startswith("/paths/"):
+                    responses_objects.append((f"{ptr}/responses", node["responses"], node))
+                ref = node.get("$ref")
+                if type(ref) is str and ref.startswith("#/components/schemas/"):
+                    target = unescape_pointer_part(ref.split("/", 4)[3])
+                    if ptr.startswith("/components/schemas/"):
+                        refers.setdefault(unescape_pointer_part(ptr.split("/", 4)[3]), set()).add(target)
+                    elif _request_side(ptr, frozenset()):
+                        roots.add(target)
+            for key, value in node.items():
+                inner = type(value)
+                if (inner is dict or inner is list) and key not in skip:
+                    name = key if type(key) is str else str(key)
+                    if name.startswith("x-"):
+                        continue
+                    if "~" in name or "/" in name:
+                        name = name.replace("~", "~0").replace("/", "~1")
+                    push((f"{ptr}/{name}", value))
+        elif type(node) is list:
+            stack.extend([(f"{ptr}/{index}", value) for index, value in enumerate(node) if type(value) in (dict, list)])
+    return _Walked(pointers, objects, responses_objects, _request_schemas(roots, refers))
+
+
+def _request_schemas(roots: set[str], refers: dict[str, set[str]]) -> frozenset[str]:
     """Names of the component schemas a request can carry: reached through `$ref`s from request
-    bodies and parameters (under paths, webhooks and callbacks, and among the components), and
-    from the schemas those reach. One pass over the document's objects (every one holding a
-    `$ref` among them, `pointers` saying where each is written), then the reach."""
-    roots: set[str] = set()
-    refers: dict[str, set[str]] = {}  # schema name -> schema names its objects refer to
-    schemas = "/components/schemas/"
-    for where, node in zip(pointers, objects, strict=True):
-        ref = node.get("$ref")
-        if type(ref) is not str or not ref.startswith("#/components/schemas/"):
-            continue
-        target = unescape_pointer_part(ref.split("/", 4)[3])
-        if where.startswith(schemas):
-            refers.setdefault(unescape_pointer_part(where.split("/", 4)[3]), set()).add(target)
-        elif _request_side(where, frozenset()):
-            roots.add(target)
+    bodies and parameters (`roots`: under paths, webhooks and callbacks, and among the
+    components), and from the schemas those reach (`refers`: what each schema's objects refer to)."""
     reached: set[str] = set()
     pending = list(roots)
     while pending:
@@ -176,12 +227,6 @@ def _output_exemption(where: str, node: Mapping[str, Any], request_schemas: froz
     return ""
 
 
-# What an object needs for a rule of `schema_rules` to look at it: a type (the bounds and
-# additional properties), parameters or headers (`_node_rules`), responses (handed back), or a
-# `$ref` (`_request_schemas`).
-_LOOKED_AT = frozenset({"type", "parameters", "headers", "responses", "$ref"})
-
-
 def schema_rules(
     review: Review, *, data: Mapping[str, Any], oas31: bool
 ) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
@@ -189,15 +234,11 @@ def schema_rules(
     /paths (callbacks included) with its pointer and the operation holding it, met on the same
     walk, for the operation rules."""
     report = review.hit_once  # each object is met once
-    responses_objects = []
-    # Only the objects some rule here looks at: the others have none of these keys.
-    pointers, objects = walk_having(data, _LOOKED_AT)
-    request_schemas = _request_schemas(pointers, objects)
-    for where, node in zip(pointers, objects, strict=True):
+    walked = _walk(data)
+    request_schemas = walked.request_schemas
+    for where, node in zip(walked.pointers, walked.objects, strict=True):
         if "parameters" in node or "headers" in node:
             _node_rules(review, where, node)
-        if "responses" in node and type(node["responses"]) is dict and where.startswith("/paths/"):
-            responses_objects.append((f"{where}/responses", node["responses"], node))
         kind = node.get("type")
         if kind is None:
             continue
@@ -230,7 +271,7 @@ def schema_rules(
                 report(_INTEGER_FORMAT[0], where, node, _INTEGER_FORMAT[1])
         if kind == "object" and node.get("unevaluatedProperties" if oas31 else "additionalProperties"):
             _object_rules(review, where, node, oas31=oas31)
-    return responses_objects
+    return walked.responses
 
 
 def _object_rules(review: Review, where: str, node: dict[str, Any], *, oas31: bool) -> None:
