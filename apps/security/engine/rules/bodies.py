@@ -262,20 +262,26 @@ class _Bodies:
                         else:
                             target, ref_at = prop, None
                         if isinstance(target, dict):
-                            name = str(raw_name)
+                            name = raw_name if type(raw_name) is str else str(raw_name)
                             verdict = verdicts.get(name)
                             if verdict is None:
                                 verdict = verdicts[name] = _name_verdict(name)
                             if request:
                                 # As `_request_marks`, its name's part read once per name.
-                                privileged, url_name, _ = verdict
-                                url = target.get("format") in _URL_FORMATS or url_name
-                                wanted = (privileged and not target.get("readOnly")) or url
+                                wanted = (target.get("format") in _URL_FORMATS or verdict[1]) or (
+                                    verdict[0] and not target.get("readOnly")
+                                )
                             else:
                                 wanted = verdict[2]
                             if wanted:
                                 entries.append((name, target, at, ref_at))
-                            if _nests(target):
+                            if (  # `_nests`
+                                "properties" in target
+                                or "items" in target
+                                or "allOf" in target
+                                or "oneOf" in target
+                                or "anyOf" in target
+                            ):
                                 entries += self.flagged(kind, target, _property_pointer(at, name, ref_at))
                 for combo in ("allOf", "oneOf", "anyOf"):
                     parts = resolved.get(combo)
@@ -404,6 +410,7 @@ _WRITES_WITH_BODY = frozenset({"post", "put", "patch"})
 
 def body_rules(review: Review, *, doc: ApiDocument) -> None:
     bodies = _Bodies(doc)
+    shared_verdicts: dict[tuple[str, bool], bool] = {}  # (local $ref of a response, success) -> may report
     for path, method, operation in _body_operations(doc):
         # Where the operation is written, and its label, are made only for a write with a request
         # body or a response holding a field to report: most of a large API's operations have neither.
@@ -450,8 +457,21 @@ def body_rules(review: Review, *, doc: ApiDocument) -> None:
             kind = str(status)[:1]
             if kind not in ("2", "3", "4", "5"):
                 continue
-            resolved = deref(doc, response, "")[0]
-            if not isinstance(resolved, dict) or not bodies.may_report_response(resolved, success=kind in ("2", "3")):
+            success = kind in ("2", "3")
+            ref = response.get("$ref") if type(response) is dict else None
+            if type(ref) is str and ref.startswith("#"):
+                # A shared response (Graph's one error response, under every operation): what it
+                # holds depends on the $ref alone, so it is looked at once per ref and kind.
+                verdict = shared_verdicts.get((ref, success))
+                if verdict is None:
+                    resolved = deref(doc, response, "")[0]
+                    verdict = shared_verdicts[ref, success] = isinstance(resolved, dict) and bodies.may_report_response(
+                        resolved, success=success
+                    )
+            else:
+                resolved = deref(doc, response, "")[0]
+                verdict = isinstance(resolved, dict) and bodies.may_report_response(resolved, success=success)
+            if not verdict:
                 continue  # nothing in its bodies that the rules below report
             op_ptr = f"/paths/{escape_pointer_part(path)}/{method}"
             label = f"{method.upper()} {path}"

@@ -106,7 +106,8 @@ def operation_rules(
     )
     admin_hashes: list[tuple[str, str, str]] = []  # (path, where, digest of a security requirement)
     other_hashes: set[str] = set()
-    parameter_facts: dict[int, tuple[str, bool, bool, bool]] = {}  # id(parameter object) -> facts
+    digests: dict[int, str] = {}  # id(security requirement object) -> its digest
+    parameter_facts = _ParameterFacts(doc)
     paths = doc.data.get("paths")
     for raw_path, item in paths.items() if isinstance(paths, dict) else ():
         if not isinstance(item, dict):
@@ -144,7 +145,10 @@ def operation_rules(
                 for index, entry in enumerate(security):
                     if not isinstance(entry, dict):
                         continue
-                    digest = repr(sorted((k, tuple(v or ())) for k, v in entry.items()))
+                    # Most operations inherit the document's requirements: each is digested once.
+                    digest = digests.get(id(entry))
+                    if digest is None:
+                        digest = digests[id(entry)] = repr(sorted((k, tuple(v or ())) for k, v in entry.items()))
                     if "/admin" in path or "/internal" in path:
                         admin_hashes.append((path, f"{op_ptr}/security" + (f"/{index}" if declared else ""), digest))
                     else:
@@ -247,12 +251,12 @@ def _parameter_rules(
     shared: int,
     item_ptr: str,
     op_ptr: str,
-    cache: dict[int, tuple[str, bool, bool, bool]],
+    cache: _ParameterFacts,
 ) -> None:
     """Integer ids, URLs and (on a GET) page sizes without a maximum among an operation's
     parameters: the first `shared` are the path item's, written under `item_ptr`."""
     for index, (name, numeric_id, url, unbounded_page) in _parameter_flags(
-        doc=doc, parameters=parameters, cache=cache, is_get=is_get
+        parameters=parameters, facts_of=cache, is_get=is_get
     ):
         owner, local = (item_ptr, index) if index < shared else (op_ptr, index - shared)
         resolved, at = deref(doc, parameters[index], f"{owner}/parameters/{local}")
@@ -281,25 +285,66 @@ def _validation_status(responses: Mapping[Any, Any]) -> bool:
 _NO_HEADERS: frozenset[str] = frozenset()
 
 
-def _parameter_flags(
-    *, doc: ApiDocument, parameters: list[Any], cache: dict[int, tuple[str, bool, bool, bool]], is_get: bool
-) -> list[tuple[int, tuple[str, bool, bool, bool]]]:
+_Facts = tuple[str, bool, bool, bool]  # see `_parameter_facts`
+
+
+class _ParameterFacts:
+    """What each parameter is worth reporting for (`_parameter_facts`), worked out once per
+    analysis. The same parameter object comes back with every operation of its path item, the
+    same $ref with every operation sharing it, and a large API writes the same few hundred names
+    inline thousands of times, most of them saying neither id nor page size, so that their facts
+    do not depend on their schema: each is kept by what it can be found by."""
+
+    def __init__(self, doc: ApiDocument) -> None:
+        self.doc = doc
+        self._by_object: dict[int, _Facts] = {}  # id(parameter as written) -> facts
+        self._by_ref: dict[str, _Facts] = {}
+        self._by_name: dict[str, _Facts] = {}
+
+    def of(self, param: Any) -> _Facts:
+        """The facts of a parameter as an operation writes it: inline, or a $ref."""
+        found = self._by_object.get(id(param))
+        if found is None:
+            found = self._by_object[id(param)] = self._first(param)
+        return found
+
+    def _first(self, param: Any) -> _Facts:
+        if type(param) is dict and "$ref" in param:
+            ref = param["$ref"]
+            if type(ref) is not str:
+                return self._resolved(param)  # not followed (see `deref`)
+            found = self._by_ref.get(ref)
+            if found is None:
+                found = self._by_ref[ref] = self._resolved(deref(self.doc, param, "")[0])
+            return found
+        return self._resolved(param)
+
+    def _resolved(self, resolved: Any) -> _Facts:
+        name = resolved.get("name") if isinstance(resolved, dict) else None
+        if not isinstance(name, str):
+            return _parameter_facts(self.doc, resolved)
+        found = self._by_name.get(name)
+        if found is None:
+            found = _parameter_facts(self.doc, resolved)
+            id_like, _, page_size = name_facts(name)
+            if not (id_like or page_size):
+                self._by_name[name] = found
+        return found
+
+
+def _parameter_flags(*, parameters: list[Any], facts_of: _ParameterFacts, is_get: bool) -> list[tuple[int, _Facts]]:
     """(index, facts) of each parameter worth reporting (an integer id, a URL, a page size without
-    a maximum on a GET). Operations share parameters through $ref: what a parameter object is
-    worth reporting for is worked out once (kept in `cache` by its identity), and where it is
-    written only for those reported."""
+    a maximum on a GET). What a parameter is worth reporting for is worked out once (see
+    `_ParameterFacts`), and where it is written only for those reported."""
     flagged = []
     for index, param in enumerate(parameters):
-        resolved = deref(doc, param, "")[0] if type(param) is dict and "$ref" in param else param
-        facts = cache.get(id(resolved))
-        if facts is None:
-            facts = cache[id(resolved)] = _parameter_facts(doc, resolved)
+        facts = facts_of.of(param)
         if facts[1] or facts[2] or (facts[3] and is_get):
             flagged.append((index, facts))
     return flagged
 
 
-def _parameter_facts(doc: ApiDocument, resolved: Any) -> tuple[str, bool, bool, bool]:
+def _parameter_facts(doc: ApiDocument, resolved: Any) -> _Facts:
     """(name, an integer id, a URL, a page size without a maximum) for a parameter object;
     nothing to report for anything that is not one."""
     if not isinstance(resolved, dict) or not isinstance(resolved.get("name"), str):
