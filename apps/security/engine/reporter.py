@@ -295,6 +295,9 @@ class Review:
         # (rule, exemption or "") -> the places of the design-level group a hit joins when the
         # document waives nothing.
         open_refs: dict[tuple[str, str], list[SourceRef]] = {}
+        # Whether a hit of a rule may take that short way: no waiver anywhere, a design-level rule.
+        open_document = not waivers
+        design_level = frozenset(rule_id for rule_id, facts in facts_of.items() if facts.design_level)
 
         def hit(rule_id: str, where: str, node: Any, message: str, exempt: str = "") -> None:
             if deduplicate:
@@ -302,7 +305,6 @@ class Review:
                 if key in seen:
                     return
                 remember(key)
-            facts = facts_of[rule_id]
             if where is last[0] and node is last[1]:
                 ref = last[2]
             else:
@@ -313,14 +315,17 @@ class Review:
                 else:  # only API rules report this way, and they run only with a document
                     raise ValueError(f"no OpenAPI document to locate {where}")
                 last[0], last[1], last[2] = where, node, ref
-            if facts.design_level and not waivers:
-                # The common case, by the ten thousand: no waiver in the document, so the place
-                # joins its rule's open group or the group of the rule's own exemption.
-                group_key = (rule_id, exempt)
-                refs = open_refs.get(group_key)
-                if refs is not None:
+            if open_document and rule_id in design_level:
+                refs = open_refs.get((rule_id, exempt))
+                if refs is not None:  # the common case: the group is open already
                     refs.append(ref)
                     return
+            facts = facts_of[rule_id]
+            if facts.design_level and not waivers:
+                # The common case, by the ten thousand: no waiver in the document, so the place
+                # joins its rule's open group (above, once the group is open) or the group of the
+                # rule's own exemption.
+                group_key = (rule_id, exempt)
                 suppressed = suppressed_at(facts.rule, where, exempt) if exempt else None
                 collect(facts, facts.severity, suppressed, message, (ref,))
                 how = "" if suppressed is None else f"rule\x1f{exempt}"

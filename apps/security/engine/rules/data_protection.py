@@ -403,28 +403,30 @@ def _classify(
                 return
         review.add(rule_id, where, message, key=key, **extra)
 
-    names = {field_key(name) for name, _ in fields}
+    keys = [field_key(name) for name, _ in fields]  # each field's, as the tables below hold them
+    names = set(keys)
     told = payment_story(owner)
-    payment = bool(names & _CARD_SIBLINGS) or (
-        told is not False
-        and (
-            (bool(_PAYMENT_NAME.search(owner)) and not _OTHER_CARD.search(field_key(owner)))
-            or bool(names & _PAYMENT_SIBLINGS)
-            or bool(told)
-        )
-    )
+    payment: bool | None = None  # worked out at the first card number: most owners have none
     kind = "schema" if in_api else "table"
     prefix = "schema:" if in_api else ""
     personal: list[tuple[str, SourceRef | str]] = []
     special: list[tuple[str, str, SourceRef | str]] = []
     bank: list[tuple[str, SourceRef | str]] = []
-    for name, where in fields:
-        lowered = field_key(name)
+    for (name, where), lowered in zip(fields, keys, strict=True):
         if lowered not in _CLASSIFIED:
             continue  # most fields: none of the kinds below
         key = f"{prefix}{owner}.{name}"
         label = f"{owner}.{name}"
         if lowered in _CARD_NUMBER:
+            if payment is None:
+                payment = bool(names & _CARD_SIBLINGS) or (
+                    told is not False
+                    and (
+                        (bool(_PAYMENT_NAME.search(owner)) and not _OTHER_CARD.search(field_key(owner)))
+                        or bool(names & _PAYMENT_SIBLINGS)
+                        or bool(told)
+                    )
+                )
             if payment:
                 report(
                     "sec.dp.card-number-stored",
@@ -480,7 +482,7 @@ def _classify(
             key=f"{prefix}{owner}",
             also=tuple(_ref(review, w) for _, _, w in special[1:]),
         )
-    located = [(n, w) for n, w in fields if field_key(n) in _LOCATION]
+    located = [(n, w) for (n, w), lowered in zip(fields, keys, strict=True) if lowered in _LOCATION]
     if len(located) >= 2 and (_PERSON.search(owner) or any(_PERSON.search(n) for n in names if n.endswith("_id"))):
         report(
             "sec.dp.location-tracking",

@@ -52,7 +52,8 @@ def _responses_rules(
     for where, responses, operation in responses_objects:
         public = (operation.get("security") if "security" in operation else root_security) == []
         for (rule_id, message), status in ((no_429, "429"), (no_401, "401"), (no_500, "500")):
-            if not _has_content(doc, responses.get(status)):
+            response = responses.get(status)
+            if response is None or not _has_content(doc, response):  # most are absent
                 if public and status == "401":
                     exempt = _PUBLIC
                 elif status in responses:

@@ -155,7 +155,7 @@ def _walk(data: Any) -> _Walked:
                 inner = type(value)
                 if (inner is dict or inner is list) and key not in skip:
                     name = key if type(key) is str else str(key)
-                    if name.startswith("x-"):
+                    if name[:2] == "x-":  # as name.startswith("x-"), without the method call
                         continue
                     if "~" in name or "/" in name:
                         name = name.replace("~", "~0").replace("/", "~1")
