@@ -255,10 +255,13 @@ def _parameter_rules(
     cache: _ParameterFacts,
 ) -> None:
     """Integer ids, URLs and (on a GET) page sizes without a maximum among an operation's
-    parameters: the first `shared` are the path item's, written under `item_ptr`."""
-    for index, (name, numeric_id, url, unbounded_page) in _parameter_flags(
-        parameters=parameters, facts_of=cache, is_get=is_get
-    ):
+    parameters: the first `shared` are the path item's, written under `item_ptr`. What a
+    parameter is worth reporting for is worked out once (see `_ParameterFacts`), and where it is
+    written only for those reported."""
+    for index, param in enumerate(parameters):
+        name, numeric_id, url, unbounded_page = cache.of(param)
+        if not (numeric_id or url or (unbounded_page and is_get)):
+            continue
         owner, local = (item_ptr, index) if index < shared else (op_ptr, index - shared)
         resolved, at = deref(doc, parameters[index], f"{owner}/parameters/{local}")
         if numeric_id:
@@ -331,18 +334,6 @@ class _ParameterFacts:
             if not (id_like or page_size):
                 self._by_name[name] = found
         return found
-
-
-def _parameter_flags(*, parameters: list[Any], facts_of: _ParameterFacts, is_get: bool) -> list[tuple[int, _Facts]]:
-    """(index, facts) of each parameter worth reporting (an integer id, a URL, a page size without
-    a maximum on a GET). What a parameter is worth reporting for is worked out once (see
-    `_ParameterFacts`), and where it is written only for those reported."""
-    flagged = []
-    for index, param in enumerate(parameters):
-        facts = facts_of.of(param)
-        if facts[1] or facts[2] or (facts[3] and is_get):
-            flagged.append((index, facts))
-    return flagged
 
 
 def _parameter_facts(doc: ApiDocument, resolved: Any) -> _Facts:
