@@ -1,11 +1,12 @@
 import pytest
 
+from apps.designs.engine import receivers
+from apps.designs.engine.text import Prefiltered
 from apps.security.engine.rules import stories
-from apps.security.engine.rules.common import Prefiltered
 
 _PREFILTERED = {
     "credential check": stories._CREDENTIAL_CHECK,
-    "receiver words": stories._RECEIVER_WORDS,
+    "receiver words": receivers.RECEIVER_WORDS,
 }
 
 _TEXTS = [

@@ -6,10 +6,10 @@ from typing import Any
 import pytest
 
 from apps.designs.engine.limits import ParseLimits
+from apps.designs.engine.receivers import WEBHOOK_PATH, is_webhook
 from apps.security.engine.reporter import Review, walk
 from apps.security.engine.rules import schemas
 from apps.security.engine.rules.bodies import body_rules
-from apps.security.engine.rules.common import WEBHOOK_PATH, is_webhook
 from apps.security.engine.rules.operations import operation_rules
 
 

@@ -4,15 +4,21 @@ calls must prove who sent them) and by the endpoint generator (which writes thei
 
 from __future__ import annotations
 
+import functools
 import re
 
 from apps.designs.engine.model import Endpoint
+from apps.designs.engine.text import Prefiltered
 
 SIGNATURE = re.compile(r"signature|x-hub-signature|x-signature|webhook-signature|hmac", re.IGNORECASE)
 WEBHOOK_PATH = re.compile(r"webhook|callback|/hooks?(/|$)", re.IGNORECASE)
 # What an operation that receives calls from a third party says about itself, besides its path.
-RECEIVER_WORDS = re.compile(
-    r"web-?hook|call-?back|\bhooks?\b|\bipn\b|\binbound\b|\bincoming\b|\breceive[sd]?|\bconsume[sd]?\b", re.IGNORECASE
+RECEIVER_WORDS = Prefiltered(
+    re.compile(
+        r"web-?hook|call-?back|\bhooks?\b|\bipn\b|\binbound\b|\bincoming\b|\breceive[sd]?|\bconsume[sd]?\b",
+        re.IGNORECASE,
+    ),
+    ("hook", "callback", "call-back", "ipn", "inbound", "incoming", "receive", "consume"),
 )
 EVENT_HEADER = re.compile(r"^x-[a-z0-9-]*-(?:event|delivery|topic)$|^webhook-|^x-webhook", re.IGNORECASE)
 
@@ -36,7 +42,7 @@ def receiver_evidence(endpoint: Endpoint) -> str | None:
         return f"operationId `{endpoint.operation_id}`"
     if RECEIVER_WORDS.search(endpoint.summary):
         return "summary"
-    tag = next((t for t in endpoint.tags if RECEIVER_WORDS.search(t)), None)
+    tag = next((t for t in endpoint.tags if _receiver_word(t)), None)
     if tag:
         return f"tag `{tag}`"
     header = next(
@@ -53,3 +59,9 @@ def receiver_evidence(endpoint: Endpoint) -> str | None:
 def signature_parameter(endpoint: Endpoint) -> str | None:
     """The name of the header carrying the caller's signature, if the operation documents one."""
     return next((p.name for p in endpoint.parameters if p.location == "header" and SIGNATURE.search(p.name)), None)
+
+
+# A large API tags its thousands of operations with a few hundred tags: each is read once.
+@functools.lru_cache(maxsize=4096)
+def _receiver_word(tag: str) -> bool:
+    return RECEIVER_WORDS.search(tag) is not None

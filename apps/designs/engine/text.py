@@ -1,5 +1,6 @@
 """Text helpers shared by the parsers: decoding pasted bytes, turning offsets into lines, and
-refusing what PostgreSQL cannot store (checked here for the engine and by the edges' forms)."""
+refusing what PostgreSQL cannot store (checked here for the engine and by the edges' forms), and
+long case-insensitive patterns told quickly that plain text cannot match them."""
 
 from __future__ import annotations
 
@@ -164,3 +165,30 @@ def document_name_problem(name: str) -> Problem | None:
         fix="Name the document without slashes, backslashes or control characters, e.g. orders-design.md.",
         fatal=True,
     )
+
+
+class Prefiltered:
+    """A case-insensitive pattern with its needles: lowercase ASCII strings, one of which every
+    match contains (each alternative of the pattern holds one). ASCII text holding none of them
+    cannot match, and is told so without running the pattern; other text runs it. The patterns
+    here are long alternations searched over every operation's words, where the regex engine
+    tries each alternative at each character (about 20 us on a Stripe summary) and an absent
+    needle is found in well under one."""
+
+    __slots__ = ("needles", "pattern")
+
+    def __init__(self, pattern: re.Pattern[str], needles: tuple[str, ...]) -> None:
+        self.pattern = pattern
+        self.needles = needles
+
+    def search(self, text: str) -> re.Match[str] | None:
+        """`pattern.search(text)`. For ASCII text ignoring case is lowering it (for other text,
+        a few non-ASCII letters match ASCII ones: the pattern decides)."""
+        if text.isascii():
+            lowered = text.lower()
+            for needle in self.needles:
+                if needle in lowered:
+                    break
+            else:
+                return None
+        return self.pattern.search(text)

@@ -17,35 +17,6 @@ _CREDENTIAL_NAME = re.compile(
 )
 _URL_NAME = re.compile(r"(^(callback|redirect)|(_url|Url|-url))$")
 _ID_NAME = re.compile(r"(_id|Id|-id)$")
-SIGNATURE = re.compile(r"signature|x-hub-signature|x-signature|webhook-signature|hmac", re.IGNORECASE)
-WEBHOOK_PATH = re.compile(r"webhook|callback|/hooks?(/|$)", re.IGNORECASE)
-
-
-class Prefiltered:
-    """A case-insensitive pattern with its needles: lowercase ASCII strings, one of which every
-    match contains (each alternative of the pattern holds one). ASCII text holding none of them
-    cannot match, and is told so without running the pattern; other text runs it. The patterns
-    here are long alternations searched over every operation's words, where the regex engine
-    tries each alternative at each character (about 20 us on a Stripe summary) and an absent
-    needle is found in well under one."""
-
-    __slots__ = ("needles", "pattern")
-
-    def __init__(self, pattern: re.Pattern[str], needles: tuple[str, ...]) -> None:
-        self.pattern = pattern
-        self.needles = needles
-
-    def search(self, text: str) -> re.Match[str] | None:
-        """`pattern.search(text)`. For ASCII text ignoring case is lowering it (for other text,
-        a few non-ASCII letters match ASCII ones: the pattern decides)."""
-        if text.isascii():
-            lowered = text.lower()
-            for needle in self.needles:
-                if needle in lowered:
-                    break
-            else:
-                return None
-        return self.pattern.search(text)
 
 
 def deref(doc: ApiDocument, node: Any, where: str) -> tuple[Any, str]:
@@ -72,15 +43,6 @@ def each_operation(doc: ApiDocument) -> Iterator[tuple[str, str, Mapping[str, An
             operation = item.get(method)
             if isinstance(operation, dict):
                 yield str(path), method, item, operation
-
-
-def is_webhook(path: str) -> bool:
-    # The pattern needs one of these words (any case): looking for them first spares most paths
-    # the case-insensitive search.
-    lowered = path.lower()
-    if "webhook" not in lowered and "callback" not in lowered and "/hook" not in lowered:
-        return False
-    return WEBHOOK_PATH.search(path) is not None
 
 
 # Parameter names repeat across a large API (its paging, filters and ids): what a name alone says

@@ -16,10 +16,9 @@ import re
 
 from apps.designs.engine.matching import match_endpoint
 from apps.designs.engine.model import Endpoint, SecurityScheme
+from apps.designs.engine.receivers import SIGNATURE, receiver_evidence
 from apps.designs.engine.story_intents import story_intents
 from apps.security.engine.reporter import Review
-from apps.security.engine.rules.common import SIGNATURE
-from apps.security.engine.rules.stories import receiver_evidence
 
 _ADMIN_WORDS = frozenset(
     {"admin", "admins", "administration", "internal", "ops", "debug", "management", "backoffice", "superuser", "sudo"}

@@ -10,9 +10,10 @@ from typing import Any
 
 from apps.designs.engine.model import ApiDocument
 from apps.designs.engine.openapi import HTTP_METHODS
+from apps.designs.engine.receivers import SIGNATURE, is_webhook
 from apps.designs.engine.structured import escape_pointer_part
 from apps.security.engine.reporter import Report, Review
-from apps.security.engine.rules.common import SIGNATURE, deref, is_webhook, name_facts
+from apps.security.engine.rules.common import deref, name_facts
 
 _RATE_LIMIT_SETS = (
     frozenset({"RateLimit"}),

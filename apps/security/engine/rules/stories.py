@@ -7,18 +7,19 @@ API6), and fields the server derives from the caller that a request body lets th
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable
 
 from apps.designs.engine.loader import singular, snake
 from apps.designs.engine.matching import match_endpoint
 from apps.designs.engine.model import Endpoint, Story
+from apps.designs.engine.receivers import SIGNATURE, WEBHOOK_PATH, is_webhook, receiver_evidence
 from apps.designs.engine.story_intents import DOMAIN_ROLES, PRIVILEGED_ROLES, Intent, field_matches, story_intents
 from apps.designs.engine.structured import resolve_pointer
+from apps.designs.engine.text import Prefiltered
 from apps.security.engine.reporter import Review
 from apps.security.engine.rules.bodies import request_properties
-from apps.security.engine.rules.common import SIGNATURE, WEBHOOK_PATH, Prefiltered, deref, is_webhook, name_facts
+from apps.security.engine.rules.common import deref, name_facts
 
 _SENSITIVE_FLOW = re.compile(
     r"\b(check ?out|place an order|places? (an |the )?order|sign[ -]?up|register|registration|book(ing)?|reserv|pay(s|ment)?\b|password reset|reset (my|the) password|coupon|voucher|redeem|vote|ticket|transfer)",
@@ -33,15 +34,6 @@ _INSIDE_ACTOR = re.compile(
 _ANTI_AUTOMATION = re.compile(
     r"rate[- ]?limit|throttl|captcha|bot|automat|velocity|per[- ](account|device|ip)|fraud|abuse", re.IGNORECASE
 )
-# What an operation that receives calls from a third party says about itself, besides its path.
-_RECEIVER_WORDS = Prefiltered(
-    re.compile(
-        r"web-?hook|call-?back|\bhooks?\b|\bipn\b|\binbound\b|\bincoming\b|\breceive[sd]?|\bconsume[sd]?\b",
-        re.IGNORECASE,
-    ),
-    ("hook", "callback", "call-back", "ipn", "inbound", "incoming", "receive", "consume"),
-)
-_EVENT_HEADER = re.compile(r"^x-[a-z0-9-]*-(?:event|delivery|topic)$|^webhook-|^x-webhook", re.IGNORECASE)
 _RECEIVER_STORY = re.compile(r"web-?hook|call-?back|notification|provider|\bipn\b|\bevents?\b", re.IGNORECASE)
 _IDEMPOTENCY_KEY = re.compile(r"idempot|dedup|request[-_]?id", re.IGNORECASE)
 _EVENT_ID = re.compile(
@@ -331,35 +323,6 @@ def receivers(endpoints: tuple[Endpoint, ...], webhooks: tuple[Endpoint, ...]) -
     callbacks, and the writes whose path, id, summary, tags or headers say they receive events
     (whatever the path is called)."""
     return [*webhooks, *(e for e in endpoints if e.method in ("POST", "PUT", "PATCH") and receiver_evidence(e))]
-
-
-def receiver_evidence(endpoint: Endpoint) -> str | None:
-    """What says an operation receives calls from outside: its path, its operationId, summary or
-    tags, or an event or signature header; None when nothing does."""
-    if is_webhook(endpoint.path):
-        return "path"
-    if endpoint.operation_id and _RECEIVER_WORDS.search(endpoint.operation_id):
-        return f"operationId `{endpoint.operation_id}`"
-    if _RECEIVER_WORDS.search(endpoint.summary):
-        return "summary"
-    tag = next((t for t in endpoint.tags if _receiver_word(t)), None)
-    if tag:
-        return f"tag `{tag}`"
-    header = next(
-        (
-            p.name
-            for p in endpoint.parameters
-            if p.location == "header" and (SIGNATURE.search(p.name) or _EVENT_HEADER.search(p.name))
-        ),
-        None,
-    )
-    return f"header `{header}`" if header else None
-
-
-# A large API tags its thousands of operations with a few hundred tags: each is read once.
-@functools.lru_cache(maxsize=4096)
-def _receiver_word(tag: str) -> bool:
-    return _RECEIVER_WORDS.search(tag) is not None
 
 
 def _signed(endpoint: Endpoint) -> bool:
