@@ -215,6 +215,12 @@ class JsonLocator(Locator):
                 self._positions = False
         return self._positions
 
+    def index(self) -> None:
+        """Build the scanner's table now rather than on the first node(): a parse locates nodes
+        all along, and a table built before the parse settles (see `bulk`) is not traversed by
+        the collector again."""
+        self._scan()
+
     def _at(self, packed: int, ptr: str) -> SourceRef:
         return SourceRef(self.document, (packed >> 32) + self.line_offset, packed & 0xFFFFFFFF, ptr)
 
@@ -455,8 +461,10 @@ def load_structured(text: str, *, document: str, line_offset: int = 0, max_yaml_
             ) from None
         except ValueError as exc:  # an integer past Python's digit limit: the message has no place
             raise _long_integer_problem(text, str(exc), document=document, line_offset=line_offset) from None
-        settle()  # the document outlives the parse: the collector need not walk it again
-        return data, JsonLocator(text, document=document, line_offset=line_offset, data=data)
+        locator = JsonLocator(text, document=document, line_offset=line_offset, data=data)
+        locator.index()
+        settle()  # the document and its positions outlive the parse: the collector need not walk them again
+        return data, locator
 
     from apps.designs.engine.yamldoc import load_yaml  # libyaml only when YAML is pasted
 
