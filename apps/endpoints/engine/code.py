@@ -19,32 +19,46 @@ def block(text: str, level: int) -> str:
     if "\n" not in text:  # most items are one line
         return text
     pad = INDENT * level
+    if "\n\n" not in text and text[-1] != "\n":
+        # No empty line (the usual case): every line after the first is indented, in one pass.
+        return text.replace("\n", "\n" + pad)
     first, *rest = text.split("\n")
     return "\n".join([first, *(pad + line if line else line for line in rest)])
 
 
 def call(func: str, args: Iterable[str] = (), kwargs: Iterable[tuple[str, str]] = ()) -> str:
-    items = [*args, *(f"{k}={v}" for k, v in kwargs)]
+    items = [*args, *[f"{k}={v}" for k, v in kwargs]]
     if not items:
         return f"{func}()"
-    inner = "".join(f"{INDENT}{block(item, 1)},\n" for item in items)
-    return f"{func}(\n{inner})"
+    return f"{func}(\n{_items(items)})"
 
 
 def sequence(items: Iterable[str], brackets: str = "[]") -> str:
     rendered = list(items)
     if not rendered:
         return brackets
-    inner = "".join(f"{INDENT}{block(item, 1)},\n" for item in rendered)
-    return f"{brackets[0]}\n{inner}{brackets[1]}"
+    return f"{brackets[0]}\n{_items(rendered)}{brackets[1]}"
 
 
 def mapping(items: Iterable[tuple[str, str]]) -> str:
     rendered = list(items)
     if not rendered:
         return "{}"
-    inner = "".join(f"{INDENT}{block(k, 1)}: {block(v, 1)},\n" for k, v in rendered)
-    return "{\n" + inner + "}"
+    if any("\n" in k for k, _ in rendered):
+        inner = "".join(f"{INDENT}{block(k, 1)}: {block(v, 1)},\n" for k, v in rendered)
+        return "{\n" + inner + "}"
+    # A one-line key: `key: value` indented as one item is the key, then the value indented.
+    return "{\n" + _items([f"{k}: {v}" for k, v in rendered]) + "}"
+
+
+def _items(items: list[str]) -> str:
+    """The items one per line, each indented one step (its own lines too) and followed by a
+    comma: joined first and indented in one pass when no item has an empty line, which `block`
+    would leave unindented."""
+    joined = ",\n".join(items)
+    if "\n\n" not in joined and "\n," not in joined and joined[-1:] != "\n":
+        return INDENT + joined.replace("\n", "\n" + INDENT) + ",\n"
+    return "".join(f"{INDENT}{block(item, 1)},\n" for item in items)
 
 
 class Printer:

@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from apps.designs.engine.structured import resolve_pointer
-from apps.endpoints.engine.code import call, mapping, sequence, tuple_of
+from apps.endpoints.engine.code import INDENT, call, mapping, sequence, tuple_of
 from apps.endpoints.engine.names import Names, literal
-from apps.endpoints.engine.schemas import deref_local, ref_name, types_of
+from apps.endpoints.engine.schemas import Pointers, ref_name, types_of
 
 _EXAMPLE_DEPTH = 3  # nested objects deeper than this are left out of an example body
 
@@ -24,14 +23,21 @@ def contract_tests(
     models: Mapping[str, Any] | None = None,
     owner_table: str | None = None,
     names: list[str] | None = None,
+    pointers: Pointers | None = None,
 ) -> str:
     """The test module: helpers, the synthetic rows' values, and one test per operation (`names`:
-    contract_test_names(planned), when the caller has them already)."""
+    contract_test_names(planned), when the caller has them already; `pointers`: the generation's
+    resolver of `data`'s pointers, when it has one)."""
     from apps.endpoints.engine.generate import enforces_object_level
 
     models = models or {}
+    pointers = pointers or Pointers(data)
     examples: dict[str, str] = {}
-    memo: dict[tuple[int, int], Any] = {}
+    example_of = _Examples(pointers)
+    # Lines many tests share, written once: the shape check of a (status, shape), the client of a
+    # (public, roles).
+    shape_checks: dict[tuple[int, tuple[str, str]], str] = {}
+    clients: dict[tuple[bool, tuple[str, ...]], str] = {}
     tests = []
     main_names = names if names is not None else contract_test_names(planned)
     extra_names = Names("test_contract.py cross-caller")
@@ -51,19 +57,19 @@ def contract_tests(
         shapes: dict[int, tuple[str, str] | None] = {}
         for response in endpoint.responses:
             if response.status.isdigit() and response.body and response.body.schema_pointer:
-                schema = deref_local(data, resolve_pointer(data, response.body.schema_pointer))
+                schema = pointers.deref(pointers.resolve(response.body.schema_pointer))
                 shapes[int(response.status)] = _shape(schema)
         body: str | None = None
         if endpoint.request_body and endpoint.request_body.schema_pointer:
-            written = resolve_pointer(data, endpoint.request_body.schema_pointer)
+            written = pointers.resolve(endpoint.request_body.schema_pointer)
             shared = ref_name(written)
             if shared is not None:
                 # One example per component schema, shared by the operations sending it.
                 if shared not in examples:
-                    examples[shared] = _value(_example(deref_local(data, written), data, 0, memo))
+                    examples[shared] = example_of.body(written)
                 body = f"EXAMPLES[{literal(shared)}]"
             else:
-                body = _value(_example(deref_local(data, written), data, 0, memo))
+                body = example_of.body(written)
         # Header names from the paste are string literals (Django's `headers=`), never keyword names.
         headers = {
             param.name: "contract-test-1"
@@ -85,16 +91,16 @@ def contract_tests(
             lines.append(f"@pytest.mark.xfail(\n    reason={literal(why)},\n    strict=True,\n)")
         lines.append(f"def {name}(django_user_model):")
         uses_rows = bool(rows) or "make_row(" in url
-        lines.append(
-            ("    user, client = " if uses_rows else "    _, client = ")
-            + _nest(
+        client = (bool(op.public), tuple(op.roles))
+        if client not in clients:
+            clients[client] = _nest(
                 call(
                     "client_for",
                     ("django_user_model",),
-                    [("public", repr(bool(op.public))), ("roles", _tuple(literal(r) for r in op.roles))],
+                    [("public", repr(client[0])), ("roles", _tuple(literal(r) for r in op.roles))],
                 )
             )
-        )
+        lines.append(("    user, client = " if uses_rows else "    _, client = ") + clients[client])
         request_kwargs = [("format", literal("json"))]
         if body is not None:
             request_kwargs.insert(0, ("data", body))
@@ -117,8 +123,11 @@ def contract_tests(
             lines.append("    assert response.status_code < 500")
         for status, shape in sorted(shapes.items()):
             if shape is not None:
-                lines.append(f"    if response.status_code == {status}:")
-                lines.append("        " + _nest(_nest(call("check_shape", ("response.json()", *shape)))))
+                if (status, shape) not in shape_checks:
+                    shape_checks[status, shape] = f"    if response.status_code == {status}:\n        " + _nest(
+                        _nest(call("check_shape", ("response.json()", *shape)))
+                    )
+                lines.append(shape_checks[status, shape])
         tests.append("\n".join(lines))
         if row_of and enforces_object_level(op) and op.action != "not_implemented" and not op.server_set:
             # The same call on another caller's rows: the object-level check, proved.
@@ -449,61 +458,125 @@ def _shape(schema: Any) -> tuple[str, str] | None:
     return None
 
 
-def _example(schema: Any, data: Mapping[str, Any], depth: int, memo: dict[tuple[int, int], Any] | None = None) -> Any:
-    """A value the schema accepts, for the request's body (readOnly properties left out); `memo`
-    keeps each (schema, depth)'s value for one module (a shared schema is worked out once; the
-    values are only read)."""
-    schema = deref_local(data, schema)
-    if not isinstance(schema, dict) or depth > _EXAMPLE_DEPTH:
+# An example as source: (members, text). `text` is the value written as Python; `members` is an
+# object's members' texts by key (an allOf merges them), None for any other value. None itself
+# stands for no value (a schema that is not one, or nested too deep).
+Example = tuple[dict[Any, str] | None, str] | None
+_FORMAT_EXAMPLES = {
+    "date-time": "2026-01-01T00:00:00Z",
+    "date": "2026-01-01",
+    "email": "contract@example.com",
+    "uri": "https://example.com/",
+    "uuid": "00000000-0000-4000-8000-000000000001",
+}
+
+
+class _Examples:
+    """The request bodies' examples of one test module, written as source.
+
+    Each (schema, depth)'s example is worked out and written once: a shared schema's text is
+    reused wherever it is nested (`block` indents it where it sits, so its text does not depend
+    on the place). The memo lives only as long as the module's writing: nothing of one design is
+    kept for another."""
+
+    def __init__(self, pointers: Pointers) -> None:
+        self.deref = pointers.deref
+        self.memo: dict[tuple[int, int], Example] = {}
+        self.literals: dict[str, str] = {}  # a key or a string value -> literal(it)
+
+    def body(self, schema: Any) -> str:
+        """The source of a value the request body's schema accepts (`None` when there is none)."""
+        example = self.example(schema, 0)
+        return "None" if example is None else example[1]
+
+    def example(self, schema: Any, depth: int) -> Example:
+        """A value the schema accepts (readOnly properties left out), or None past _EXAMPLE_DEPTH."""
+        if isinstance(schema, dict) and "$ref" in schema:
+            schema = self.deref(schema)
+        if not isinstance(schema, dict) or depth > _EXAMPLE_DEPTH:
+            return None
+        key = (id(schema), depth)
+        memo = self.memo
+        if key in memo:
+            return memo[key]
+        example = memo[key] = self._example_of(schema, depth)
+        return example
+
+    def _example_of(self, schema: dict[str, Any], depth: int) -> Example:
+        get = schema.get
+        for part in ("oneOf", "anyOf"):
+            union = get(part)
+            if isinstance(union, list) and union:
+                return self.example(union[0], depth + 1)
+        enum = get("enum")
+        if isinstance(enum, list) and enum:
+            return _written(enum[0])
+        kind, _ = types_of(schema)
+        members: dict[Any, str] = {}
+        for part in get("allOf") or ():
+            merged = self.example(part, depth + 1)
+            if merged is not None and merged[0] is not None:
+                members.update(merged[0])
+        properties = get("properties")
+        if kind == "object" or isinstance(properties, dict):
+            for key, sub in (properties or {}).items():
+                if isinstance(sub, dict) and "$ref" in sub:
+                    sub = self.deref(sub)
+                if isinstance(sub, dict) and sub.get("readOnly") is True:
+                    continue
+                example = self.example(sub, depth + 1)
+                members[str(key)] = "None" if example is None else example[1]
+            return members, self.members_text(members)
+        if members:
+            return members, self.members_text(members)
+        if kind == "string":
+            fmt = get("format")
+            text = _FORMAT_EXAMPLES.get(fmt if isinstance(fmt, str) else "")
+            if text is None:
+                text = "x" * max(1, min(_whole(get("minLength"), 1), 64))
+            return None, self.literal(text)
+        if kind == "integer":
+            return None, repr(_whole(get("minimum"), 1))
+        if kind == "number":
+            return None, "1.0"
+        if kind == "boolean":
+            return None, "False"
+        if kind == "array":
+            item = self.example(get("items"), depth + 1)
+            return None, (sequence((item[1],)) if item is not None else "[]")
         return None
-    if memo is None:
-        return _example_of(schema, data, depth, {})
-    key = (id(schema), depth)
-    if key not in memo:
-        memo[key] = _example_of(schema, data, depth, memo)
-    return memo[key]
+
+    def literal(self, text: str) -> str:
+        """literal(text), each text written once per module (the same keys recur in every body)."""
+        literals = self.literals
+        if text not in literals:
+            literals[text] = literal(text)
+        return literals[text]
+
+    def members_text(self, members: dict[Any, str]) -> str:
+        """_members_text(members), the keys' literals written once per module."""
+        if not members:
+            return "{}"
+        key_text = self.literal
+        # Like `mapping`, in one pass: a key is one line and no member's text has an empty line
+        # (every text here is a literal, a number, or a list or object written like this one).
+        joined = ",\n".join([f"{key_text(str(k))}: {text}" for k, text in members.items()])
+        return "{\n" + INDENT + joined.replace("\n", "\n" + INDENT) + ",\n}"
 
 
-def _example_of(schema: dict[str, Any], data: Mapping[str, Any], depth: int, memo: dict[tuple[int, int], Any]) -> Any:
-    for part in ("oneOf", "anyOf"):
-        if isinstance(schema.get(part), list) and schema[part]:
-            return _example(schema[part][0], data, depth + 1, memo)
-    if isinstance(schema.get("enum"), list) and schema["enum"]:
-        return schema["enum"][0]
-    kind, _ = types_of(schema)
-    props: dict[str, Any] = {}
-    for part in schema.get("allOf") or ():
-        merged = _example(part, data, depth + 1, memo)
-        if isinstance(merged, dict):
-            props.update(merged)
-    if kind == "object" or isinstance(schema.get("properties"), dict):
-        for key, sub in (schema.get("properties") or {}).items():
-            sub = deref_local(data, sub)
-            if isinstance(sub, dict) and sub.get("readOnly") is True:
-                continue
-            props[str(key)] = _example(sub, data, depth + 1, memo)
-        return props
-    if props:
-        return props
-    fmt = schema.get("format")
-    if kind == "string":
-        return {
-            "date-time": "2026-01-01T00:00:00Z",
-            "date": "2026-01-01",
-            "email": "contract@example.com",
-            "uri": "https://example.com/",
-            "uuid": "00000000-0000-4000-8000-000000000001",
-        }.get(fmt if isinstance(fmt, str) else "", "x" * max(1, min(_whole(schema.get("minLength"), 1), 64)))
-    if kind == "integer":
-        return _whole(schema.get("minimum"), 1)
-    if kind == "number":
-        return 1.0
-    if kind == "boolean":
-        return False
-    if kind == "array":
-        item = _example(schema.get("items"), data, depth + 1, memo)
-        return [item] if item is not None else []
-    return None
+def _written(value: Any) -> Example:
+    """An example given as a JSON value (an enum's first): an object keeps its members' texts."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        members = {k: _value(v) for k, v in value.items()}
+        return members, _members_text(members)
+    return None, _value(value)
+
+
+def _members_text(members: dict[Any, str]) -> str:
+    """An object's source from its members' texts (keys written as strings, as JSON has them)."""
+    return mapping((literal(str(k)), text) for k, text in members.items())
 
 
 def _whole(value: Any, default: int) -> int:

@@ -82,8 +82,11 @@ class Renamed:
 
 def words(raw: str) -> list[str]:
     """The ASCII words of a name: `customerId` -> [customer, id], `Idempotency-Key` -> [idempotency, key]."""
-    folded = unicodedata.normalize("NFKD", raw).encode("ascii", "ignore").decode("ascii")
-    return [w.lower() for part in _NOT_WORD.split(folded) for w in _CAMEL.split(part) if w]
+    # ASCII text is its own NFKD form: only other text is folded.
+    folded = raw if raw.isascii() else unicodedata.normalize("NFKD", raw).encode("ascii", "ignore").decode("ascii")
+    # A camel-case boundary lies between two letters or digits, so marking them with a space
+    # before splitting on what is not a letter or digit splits the same words.
+    return [w for w in _NOT_WORD.split(_CAMEL.sub(" ", folded).lower()) if w]
 
 
 def snake(raw: str) -> str:

@@ -33,6 +33,33 @@ def deref_local(data: Mapping[str, Any], schema: Any) -> Any:
     return schema
 
 
+class Pointers:
+    """`resolve_pointer` and `deref_local` over one document, for one generation: each pointer is
+    resolved once (a component schema's `$ref` is followed from every place that names it, and
+    an operation's body pointers are read by several writers). What is kept lives as long as the
+    object: nothing of one design stays for another."""
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.data = data
+        self._nodes: dict[str, Any] = {}
+
+    def resolve(self, ref: str) -> Any:
+        """resolve_pointer(data, ref): the value a `#/a/b` (or `/a/b`) pointer names, or None."""
+        nodes = self._nodes
+        if ref not in nodes:
+            nodes[ref] = resolve_pointer(self.data, ref)
+        return nodes[ref]
+
+    def deref(self, schema: Any) -> Any:
+        """deref_local(data, schema), each reference resolved once."""
+        for _ in range(16):
+            ref = schema.get("$ref") if isinstance(schema, dict) else None
+            if not isinstance(ref, str) or not ref.startswith("#/"):
+                return schema
+            schema = self.resolve(ref)
+        return schema
+
+
 def types_of(schema: Mapping[str, Any]) -> tuple[str | None, bool]:
     """(the non-null type, nullable) under 3.0 (`nullable`) and 3.1 (`type: [x, "null"]`)."""
     kind = schema.get("type")
