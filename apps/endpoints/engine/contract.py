@@ -3,7 +3,7 @@ test client and checking the status code and the response's shape against the sp
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from apps.endpoints.engine.code import INDENT, call, mapping, sequence, tuple_of
@@ -37,6 +37,8 @@ def contract_tests(
     # Lines many tests share, written once: the shape check of a (status, shape), the client of a
     # (public, roles).
     shape_checks: dict[tuple[int, tuple[str, str]], str] = {}
+    shape_of: dict[int, tuple[str, str] | None] = {}  # id(a schema of `data`) -> _shape(it)
+    urls: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
     clients: dict[tuple[bool, tuple[str, ...]], str] = {}
     tests = []
     main_names = names if names is not None else contract_test_names(planned)
@@ -46,8 +48,13 @@ def contract_tests(
         endpoint = op.endpoint
         rows: list[str] = []  # statements making the synthetic rows the call needs
         row_of = _rows_for_kwargs(op, models, owner_table)
-        values = _path_values(op, row_of, "user")
-        url = call("fill", (literal(endpoint.full_path), mapping(values))) if values else literal(endpoint.full_path)
+        values = _path_values(op, row_of, "user", example_of.literal)
+        url_key = (endpoint.full_path, tuple(values))  # the operations on one path share it
+        if url_key not in urls:
+            urls[url_key] = (
+                call("fill", (literal(endpoint.full_path), mapping(values))) if values else literal(endpoint.full_path)
+            )
+        url = urls[url_key]
         if op.model is not None and op.action == "list":
             rows.append(f"    make_rows(user, {literal(op.model.class_name)}, made, ITEMS)")
         elif op.model is not None and op.action in {"retrieve", "update", "partial_update", "destroy"}:
@@ -58,7 +65,9 @@ def contract_tests(
         for response in endpoint.responses:
             if response.status.isdigit() and response.body and response.body.schema_pointer:
                 schema = pointers.deref(pointers.resolve(response.body.schema_pointer))
-                shapes[int(response.status)] = _shape(schema)
+                if id(schema) not in shape_of:  # many responses return the same component schema
+                    shape_of[id(schema)] = _shape(schema)
+                shapes[int(response.status)] = shape_of[id(schema)]
         body: str | None = None
         if endpoint.request_body and endpoint.request_body.schema_pointer:
             written = pointers.resolve(endpoint.request_body.schema_pointer)
@@ -425,22 +434,27 @@ def _row_values(models: Mapping[str, Any], owner_table: str | None) -> str:
     )
 
 
-def _path_values(op: Any, row_of: Mapping[str, str], owner: str) -> list[tuple[str, str]]:
+def _path_values(
+    op: Any, row_of: Mapping[str, str], owner: str, write: Callable[[str], str] = literal
+) -> list[tuple[str, str]]:
     """Each path parameter's `{name}` and the source of its value: the id of a synthetic row made
-    for the user named `owner` where the parameter names a row, else a plain value of its type."""
+    for the user named `owner` where the parameter names a row, else a plain value of its type
+    (`write`: literal, or a caller's memo of it)."""
     values = []
+    types: dict[str, str | None] | None = None  # path parameter -> its type (the first so named)
     for raw, safe in op.kwargs.items():
         model_name = row_of.get(safe)
         if model_name is not None:
             value = f"make_row({owner}, {literal(model_name)}, made).pk"
         else:
-            value = literal("1" if _param_type(op.endpoint, raw) == "integer" else "x")
-        values.append((literal("{" + raw + "}"), value))
+            if types is None:
+                types = {}
+                for p in op.endpoint.parameters:
+                    if p.location == "path":
+                        types.setdefault(p.name, p.schema_type)
+            value = '"1"' if types.get(raw) == "integer" else '"x"'  # literal("1"), literal("x")
+        values.append((write("{" + raw + "}"), value))
     return values
-
-
-def _param_type(endpoint: Any, raw: str) -> str | None:
-    return next((p.schema_type for p in endpoint.parameters if p.location == "path" and p.name == raw), None)
 
 
 def _shape(schema: Any) -> tuple[str, str] | None:

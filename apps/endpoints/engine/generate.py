@@ -124,19 +124,23 @@ def _header(what: str) -> str:
     return HEADER.format(what=what)
 
 
+_PATH_PARAMETER = re.compile(r"(\{[^}]*\})")  # split on it, a path's `{name}`s are kept
+_NOT_IN_ROUTE = re.compile(r"[<>{}\s\\\x00-\x1f]")  # what a Django route cannot match literally
+
+
 def _route(endpoint: Endpoint, names: Names) -> tuple[str, dict[str, str]] | str:
     """The Django route of an operation's full path with its keywords, or why it cannot be one."""
     kwargs: dict[str, str] = {}
     types = {p.name: p.schema_type for p in endpoint.parameters if p.location == "path"}
     parts = []
-    for piece in re.split(r"(\{[^}]*\})", endpoint.full_path.lstrip("/")):
+    for piece in _PATH_PARAMETER.split(endpoint.full_path.lstrip("/")):
         if piece.startswith("{") and piece.endswith("}"):
             raw = piece[1:-1]
             if raw not in kwargs:
                 kwargs[raw] = names.claim(raw, fallback="param", keep=True)
             converter = "int" if types.get(raw) == "integer" else "str"
             parts.append(f"<{converter}:{kwargs[raw]}>")
-        elif re.search(r"[<>{}\s\\\x00-\x1f]", piece):
+        elif _NOT_IN_ROUTE.search(piece):
             return "its path holds characters a Django route cannot match literally (<, >, braces, spaces)"
         else:
             parts.append(piece)
@@ -194,14 +198,25 @@ def generate_app(model: DesignModel, *, max_page_size: int = 100) -> Generation:
     routes: dict[str, tuple[str, dict[str, str], list[_Op]]] = {}  # route -> (raw path, kwargs, ops)
     outcomes: list[OperationOutcome] = []
     planned: list[tuple[_Op, str]] = []
+    route_of: dict[
+        tuple[str, tuple[tuple[str, str | None], ...]], tuple[tuple[str, dict[str, str]] | str, list[Renamed]]
+    ] = {}
     for endpoint in model.endpoints:
         label = endpoint.operation_id or f"{endpoint.method} {endpoint.path}"
         if endpoint.method not in {"GET", *_ACTIONS}:
             outcomes.append(_skipped(endpoint, f"{endpoint.method} is answered by Django REST Framework itself"))
             continue
-        route_names = Names(f"urls.py {endpoint.full_path}")
-        route = _route(endpoint, route_names)
-        for item in route_names.renamed:
+        # The operations on one path have one route: worked out once (the same path and path
+        # parameters' types give the same route, keywords and renames).
+        route_key = (
+            endpoint.full_path,
+            tuple((p.name, p.schema_type) for p in endpoint.parameters if p.location == "path"),
+        )
+        if route_key not in route_of:
+            route_names = Names(f"urls.py {endpoint.full_path}")
+            route_of[route_key] = (_route(endpoint, route_names), route_names.renamed)
+        route, route_renamed = route_of[route_key]
+        for item in route_renamed:
             url_renamed.setdefault((item.original, item.name), item)
         if isinstance(route, str):
             outcomes.append(_skipped(endpoint, route))
@@ -1153,7 +1168,8 @@ def _files(
     files: list[GeneratedFile] = []
 
     def add(path: str, what: str, body: str) -> None:
-        text = _header(what) + "\n" + (("\n" + body.strip("\n") + "\n") if body.strip() else "")
+        # `body and not body.isspace()` is `body.strip()` without copying a large body.
+        text = _header(what) + "\n" + (("\n" + body.strip("\n") + "\n") if body and not body.isspace() else "")
         files.append(GeneratedFile(f"{app}/{path}", text))
 
     add("__init__.py", "the design", "")

@@ -17,11 +17,12 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-_NOT_WORD = re.compile(r"[^A-Za-z0-9]+")
 # Longer identifiers are cut and given a digest of the whole: two of them on a line stay within
 # the formatter's line length, so the generated code is laid out as `ruff format` would.
 MAX_IDENTIFIER = 48
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+# A word of a name: a run of ASCII letters and digits, cut where a small letter or a digit meets
+# a capital (`HTTPServer` is one word, `customerId` two).
+_WORD = re.compile(r"[A-Z]+[a-z0-9]*|[a-z0-9]+")
 BUILTINS = frozenset(dir(builtins))
 # Attributes a Django model already has: a field of that name would replace the framework's own.
 MODEL_ATTRIBUTES = frozenset(
@@ -84,9 +85,7 @@ def words(raw: str) -> list[str]:
     """The ASCII words of a name: `customerId` -> [customer, id], `Idempotency-Key` -> [idempotency, key]."""
     # ASCII text is its own NFKD form: only other text is folded.
     folded = raw if raw.isascii() else unicodedata.normalize("NFKD", raw).encode("ascii", "ignore").decode("ascii")
-    # A camel-case boundary lies between two letters or digits, so marking them with a space
-    # before splitting on what is not a letter or digit splits the same words.
-    return [w for w in _NOT_WORD.split(_CAMEL.sub(" ", folded).lower()) if w]
+    return [w.lower() for w in _WORD.findall(folded)]
 
 
 def snake(raw: str) -> str:
@@ -94,7 +93,7 @@ def snake(raw: str) -> str:
 
 
 def camel(raw: str) -> str:
-    return "".join(w.capitalize() for w in words(raw))
+    return "".join([w.capitalize() for w in words(raw)])
 
 
 @dataclass(slots=True)
@@ -119,7 +118,14 @@ class Names:
         """A safe identifier for `raw` in this scope, unique within it; listed in `renamed` when it
         differs from `raw` and `record` (False for names the generator composes itself). With
         `keep`, a name that is already a safe identifier (`customerId`) is kept as written."""
-        if keep and self._safe_as_written(raw):
+        if (
+            keep
+            and raw.isascii()
+            and raw.isidentifier()
+            and raw not in self.taken
+            and raw not in self.reserved
+            and _is_safe(raw, self.taken, self.reserved, self.module_level)
+        ):  # the two lookups first: most names are new and plain (a property, a path parameter)
             self.taken.add(raw)
             return raw
         base = snake(raw) if style == "snake" else camel(raw)

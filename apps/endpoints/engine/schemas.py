@@ -12,6 +12,19 @@ from apps.endpoints.engine.code import call, sequence
 from apps.endpoints.engine.names import Names, literal
 
 COMPONENT = "#/components/schemas/"
+# The DRF field of a string of this format.
+_FORMAT_FIELDS = {
+    "date-time": "DateTimeField",
+    "date": "DateField",
+    "time": "TimeField",
+    "email": "EmailField",
+    "uri": "URLField",
+    "url": "URLField",
+    "uuid": "UUIDField",
+    "ipv4": "IPAddressField",
+    "ipv6": "IPAddressField",
+    "binary": "FileField",
+}
 MAX_DEPTH = 8  # inline objects nested deeper are JSON (a component is a class: its depth restarts)
 
 
@@ -192,18 +205,7 @@ class SerializerWriter:
             return call("serializers.ChoiceField", (), [("choices", choices), *kwargs])
         if kind == "string":
             fmt = schema.get("format")
-            special = {
-                "date-time": "DateTimeField",
-                "date": "DateField",
-                "time": "TimeField",
-                "email": "EmailField",
-                "uri": "URLField",
-                "url": "URLField",
-                "uuid": "UUIDField",
-                "ipv4": "IPAddressField",
-                "ipv6": "IPAddressField",
-                "binary": "FileField",
-            }.get(fmt if isinstance(fmt, str) else "")
+            special = _FORMAT_FIELDS.get(fmt if isinstance(fmt, str) else "")
             if special:
                 return call(f"serializers.{special}", (), kwargs)
             extra = [
