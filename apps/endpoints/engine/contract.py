@@ -149,7 +149,7 @@ def contract_tests(
         tests.append("\n".join(lines))
         if row_of and enforces_object_level(op) and op.action != "not_implemented" and not op.server_set:
             # The same call on another caller's rows: the object-level check, proved.
-            other = extra_names.claim(f"{name} of another caller")
+            other = extra_names.claim(f"{name} of another caller", record=False)
             foreign_url = call("fill", (literal(endpoint.full_path), mapping(_path_values(op, row_of, "other"))))
             tests.append(
                 "\n".join(
@@ -328,7 +328,7 @@ def _receiver_tests(
     calls = (
         (name, signed, "in " + _tuple(str(s) for s in success), 1, ""),
         (
-            extra_names.claim(f"{name} unsigned"),
+            extra_names.claim(f"{name} unsigned", record=False),
             unsigned,
             "== 403",
             0,
@@ -393,9 +393,10 @@ def contract_test_names(planned: list[tuple[Any, str]]) -> list[str]:
     names.reserve(*_MODULE_NAMES)
     found = []
     for _op, label in planned:
-        name = names.claim(f"test {label}", fallback="test_operation")
+        # Composed names: nothing reads what was renamed (record=False).
+        name = names.claim(f"test {label}", fallback="test_operation", record=False)
         if not name.startswith("test_"):
-            name = names.claim(f"test operation {name}")
+            name = names.claim(f"test operation {name}", record=False)
         found.append(name)
     return found
 
