@@ -54,8 +54,11 @@ def resolved_by_generation(findings: Sequence[Finding], operations: Sequence[Any
     marked = []
     for finding in findings:
         answer = _ANSWERED_BY.get(finding.rule_id)
+        if answer is None or finding.suppressed is not None:
+            marked.append(finding)
+            continue
         places = {_operation_pointer(loc.pointer or "") for loc in finding.locations} - {None}
-        if answer is None or finding.suppressed is not None or not places:
+        if not places:
             marked.append(finding)
             continue
         kind, per_field = answer
