@@ -55,6 +55,8 @@ _LEAKY_ERROR_FIELDS = {
 }
 
 
+_COMBINATIONS = ("allOf", "oneOf", "anyOf")
+
 _Properties = tuple[tuple[str, dict[str, Any], str], ...]
 # A property as collected: (name, schema, where its parent is written, where it is written when
 # reached through a $ref). Its own pointer is built only for those a rule reports on.
@@ -178,10 +180,12 @@ class _Bodies:
         found = self._response_flags.get(key)
         if found is None:
             wanted = _SECRET_FIELDS if success else _LEAKY_ERROR_FIELDS
-            found = self._response_flags[key] = any(
-                isinstance(media_obj, dict) and not wanted.isdisjoint(self.names(media_obj.get("schema")))
-                for media_obj in (response.get("content") or {}).values()
-            )
+            found = False
+            for media_obj in (response.get("content") or {}).values():  # a loop: no generator per response
+                if isinstance(media_obj, dict) and not wanted.isdisjoint(self.names(media_obj.get("schema"))):
+                    found = True
+                    break
+            self._response_flags[key] = found
         return found
 
     def names(self, schema: Any) -> frozenset[str]:
@@ -256,15 +260,21 @@ class _Bodies:
                     request = kind == "request"
                     verdicts = self._name_verdicts
                     for raw_name, prop in props.items():
-                        ref = prop.get("$ref") if type(prop) is dict else None
-                        if type(ref) is str and ref.startswith("#"):  # followed: written where the ref leads
+                        # Most properties are written inline: tested for a $ref without a `get`.
+                        if (
+                            type(prop) is dict
+                            and "$ref" in prop
+                            and type(ref := prop["$ref"]) is str
+                            and ref.startswith("#")
+                        ):  # followed: written where the ref leads
                             target, ref_at = deref(self.doc, prop, "")
                         else:
                             target, ref_at = prop, None
                         if isinstance(target, dict):
                             name = raw_name if type(raw_name) is str else str(raw_name)
-                            verdict = verdicts.get(name)
-                            if verdict is None:
+                            if name in verdicts:
+                                verdict = verdicts[name]
+                            else:
                                 verdict = verdicts[name] = _name_verdict(name)
                             if request:
                                 # As `_request_marks`, its name's part read once per name.
@@ -282,14 +292,19 @@ class _Bodies:
                                 or "oneOf" in target
                                 or "anyOf" in target
                             ):
-                                entries += self.flagged(kind, target, _property_pointer(at, name, ref_at))
-                for combo in ("allOf", "oneOf", "anyOf"):
-                    parts = resolved.get(combo)
-                    if isinstance(parts, list):
-                        for index, part in enumerate(parts):
-                            if type(part) is dict and "$ref" not in part and not _nests(part):
-                                continue  # a plain value: nothing to add, no pointer to build
-                            entries += self.flagged(kind, part, f"{at}/{combo}/{index}")
+                                entries += self.flagged(  # as `_property_pointer`, without the call
+                                    kind,
+                                    target,
+                                    ref_at if ref_at is not None else f"{at}/properties/{escape_pointer_part(name)}",
+                                )
+                if "allOf" in resolved or "oneOf" in resolved or "anyOf" in resolved:  # most have none
+                    for combo in _COMBINATIONS:
+                        parts = resolved.get(combo)
+                        if isinstance(parts, list):
+                            for index, part in enumerate(parts):
+                                if type(part) is dict and "$ref" not in part and not _nests(part):
+                                    continue  # a plain value: nothing to add, no pointer to build
+                                entries += self.flagged(kind, part, f"{at}/{combo}/{index}")
         finally:
             self._walking.discard(key)
         if len(entries) > 1:
@@ -468,9 +483,8 @@ def body_rules(review: Review, *, doc: ApiDocument) -> None:
                     verdict = shared_verdicts[ref, success] = isinstance(resolved, dict) and bodies.may_report_response(
                         resolved, success=success
                     )
-            else:
-                resolved = deref(doc, response, "")[0]
-                verdict = isinstance(resolved, dict) and bodies.may_report_response(resolved, success=success)
+            else:  # `deref` would hand it back as it is: only a local $ref is followed
+                verdict = isinstance(response, dict) and bodies.may_report_response(response, success=success)
             if not verdict:
                 continue  # nothing in its bodies that the rules below report
             op_ptr = f"/paths/{escape_pointer_part(path)}/{method}"

@@ -50,9 +50,10 @@ def _responses_rules(
     # error response) is written, and reported, once where the $ref leads, so meeting it again
     # under the same status reports nothing new.
     met: set[tuple[str, str]] = set()
+    asked = ((no_429, "429"), (no_401, "401"), (no_500, "500"))  # built once, not per responses object
     for where, responses, operation in responses_objects:
         public = (operation.get("security") if "security" in operation else root_security) == []
-        for (rule_id, message), status in ((no_429, "429"), (no_401, "401"), (no_500, "500")):
+        for (rule_id, message), status in asked:
             response = responses.get(status)
             if response is None or not _has_content(doc, response):  # most are absent
                 if public and status == "401":
@@ -133,16 +134,17 @@ def operation_rules(
                 isinstance(p := deref(doc, raw, "")[0], dict) and SIGNATURE.search(str(p.get("name", "")))
                 for raw in parameters
             )
-            _security_rules(
-                review,
-                label=label,
-                method=method,
-                op_ptr=op_ptr,
-                operation=operation,
-                declared=declared,
-                security=security,
-                signed=signed,
-            )
+            if not security or method in _WRITES:  # otherwise `_security_rules` finds nothing
+                _security_rules(
+                    review,
+                    label=label,
+                    method=method,
+                    op_ptr=op_ptr,
+                    operation=operation,
+                    declared=declared,
+                    security=security,
+                    signed=signed,
+                )
             if isinstance(security, list):
                 for index, entry in enumerate(security):
                     if not isinstance(entry, dict):
@@ -310,7 +312,15 @@ class _ParameterFacts:
         """The facts of a parameter as an operation writes it: inline, or a $ref."""
         found = self._by_object.get(id(param))
         if found is None:
-            found = self._by_object[id(param)] = self._first(param)
+            # A large API writes most parameters inline, each object once, under a name met
+            # before: looked up here as `_resolved` would, without the two calls on the way.
+            if isinstance(param, dict) and not (type(param) is dict and "$ref" in param):
+                name = param.get("name")
+                if isinstance(name, str):
+                    found = self._by_name.get(name)
+            if found is None:
+                found = self._first(param)
+            self._by_object[id(param)] = found
         return found
 
     def _first(self, param: Any) -> _Facts:
