@@ -50,3 +50,12 @@ def test_a_query_that_does_not_parse_is_a_problem_on_its_line() -> None:
     )
     assert [q.name for q in queries] == ["ok"]
     assert [(p.code, p.source.line) for p in problems] == [("query.syntax-error", 4)]
+
+
+def test_a_parameter_number_past_postgresqls_limit_is_a_syntax_problem_not_a_count_to_it() -> None:
+    # Counting the names up to $99999999999 would take the parse forever.
+    assert normalize_parameters("SELECT $99999999999") == ("SELECT $99999999999", ())
+    queries, problems = parse_queries("-- name: huge\nSELECT $99999999999 FROM orders;\n", document="q.sql")
+    assert queries == () or not queries
+    assert [p.code for p in problems] == ["query.syntax-error"]
+    assert "parameter number too large" in problems[0].message

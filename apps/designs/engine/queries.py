@@ -20,9 +20,13 @@ from apps.designs.engine.model import NamedQuery, Problem, SourceRef
 from apps.designs.engine.sqlblocks import NAME_MARKER, has_named_queries, split_named  # noqa: F401 - re-exported
 from apps.designs.engine.text import LineIndex
 
+# PostgreSQL binds at most this many parameters to a statement (the protocol counts them in 16 bits).
+MAX_PARAMETERS = 65535
+
 
 def normalize_parameters(sql: str) -> tuple[str, tuple[str, ...]]:
-    """Rewrite placeholders to $n; returns the SQL and the parameter names in $n order."""
+    """Rewrite placeholders to $n; returns the SQL and the parameter names in $n order. A `$n`
+    past MAX_PARAMETERS is left as written (PostgreSQL's parser refuses it), never counted up to."""
     names: list[str] = []
     out: list[str] = []
     for kind, value in sqlparse.lexer.tokenize(sql):
@@ -31,6 +35,9 @@ def normalize_parameters(sql: str) -> tuple[str, tuple[str, ...]]:
             continue
         if value.startswith("$") and value[1:].isdigit():
             number = int(value[1:])
+            if number > MAX_PARAMETERS:
+                out.append(value)
+                continue
             while len(names) < number:
                 names.append(f"${len(names) + 1}")
             out.append(value)
