@@ -145,7 +145,8 @@ def function_rules(review: Review, *, receiving: list[Endpoint]) -> None:
     admin_segments: dict[str, str | None] = {}  # path -> its admin segment (see `_admin_by_name`)
     internal_roots: dict[str, str | None] = {}  # path -> `_internal_root`
     for endpoint in model.endpoints:
-        why = _admin_by_name(endpoint, admin_segments) or restricted.get(endpoint.key)
+        # `endpoint.key` is built per call: asked only when some story reserves an operation.
+        why = _admin_by_name(endpoint, admin_segments) or (restricted.get(endpoint.key) if restricted else None)
         if why:
             admin.append((endpoint, why))
         elif any(

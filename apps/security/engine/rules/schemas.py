@@ -40,12 +40,14 @@ def _node_rules(review: Review, ptr: str, node: Mapping[str, Any]) -> None:
         params = node.get("parameters")
         entries = params.items() if isinstance(params, dict) else enumerate(params) if isinstance(params, list) else ()
         for key, param in entries:
+            if not isinstance(param, dict):
+                continue
+            place, name = param.get("in"), param.get("name")  # each read once (every operation's parameters)
             if (
-                isinstance(param, dict)
-                and isinstance(param.get("in"), str)
-                and ("query" in param["in"] or "path" in param["in"])
-                and isinstance(param.get("name"), str)
-                and credential_name(param["name"])
+                isinstance(place, str)
+                and ("query" in place or "path" in place)
+                and isinstance(name, str)
+                and credential_name(name)
             ):
                 # One finding per credential parameter (`apiKey` in the query), each place it is
                 # written (every operation repeating it inline) a location.
