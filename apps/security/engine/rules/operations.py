@@ -51,6 +51,7 @@ def _responses_rules(
     # under the same status reports nothing new.
     met: set[tuple[str, str]] = set()
     asked = ((no_429, "429"), (no_401, "401"), (no_500, "500"))  # built once, not per responses object
+    at: str | None  # where a response is written, built only for a finding when written inline
     for where, responses, operation in responses_objects:
         public = (operation.get("security") if "security" in operation else root_security) == []
         for (rule_id, message), status in asked:
@@ -74,11 +75,17 @@ def _responses_rules(
                 met.add((ref, code))
                 resolved, at = deref(doc, response, "")  # located where the $ref leads
             else:
-                resolved, at = deref(doc, response, f"{where}/{escape_pointer_part(code)}")
+                # Written here (`deref` would hand it back as it is): its pointer is built only
+                # for a finding.
+                resolved, at = response, None
             if type(resolved) is not dict:
                 continue
             headers = resolved.get("headers")
             names = headers.keys() if type(headers) is dict else _NO_HEADERS
+            if at is None:
+                if code[:1] not in ("2", "4"):
+                    continue  # neither rule below asks about it (a 429 starts with 4)
+                at = f"{where}/{escape_pointer_part(code)}"
             if code[:1] in ("2", "4") and not (names and any(s <= names for s in _RATE_LIMIT_SETS)):
                 message = rate_limit[1].format(code)
                 if type(headers) is dict:
