@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from apps.queryplans.engine.candidates import Candidate
 
@@ -33,11 +34,15 @@ class Trial:
     why: str  # why it was or was not advised
 
 
-def hypopg_available(connection: psycopg.Connection[Any]) -> bool:
-    """Whether the HypoPG extension is installed in the connection's database."""
+def hypopg_schema(connection: psycopg.Connection[Any]) -> str | None:
+    """The schema HypoPG is installed in, in the connection's database; None without it."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'hypopg'")
-        return cursor.fetchone() is not None
+        cursor.execute(
+            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+            "WHERE e.extname = 'hypopg'"
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def plan_cost(cursor: Any, query: str, parameters: Sequence[Any] = ()) -> tuple[float, dict[str, Any]]:
@@ -59,25 +64,35 @@ def try_candidates(
 ) -> list[Trial]:
     """Each candidate tried alone as a hypothetical index on `query` (its `$n` bound to
     `parameters`), in order; the hypothetical indexes are dropped before returning."""
+    schema = hypopg_schema(connection)
+    if schema is None:
+        raise LookupError("HypoPG is not installed in this database")
     with psycopg.RawCursor(connection) as cursor:
-        return _try(cursor, query, candidates, parameters, min_gain)
+        return _try(cursor, sql.Identifier(schema), query, candidates, parameters, min_gain)
 
 
 def _try(
-    cursor: Any, query: str, candidates: Sequence[Candidate], parameters: Sequence[Any], min_gain: float
+    cursor: Any,
+    schema: sql.Identifier,
+    query: str,
+    candidates: Sequence[Candidate],
+    parameters: Sequence[Any],
+    min_gain: float,
 ) -> list[Trial]:
     before, _ = plan_cost(cursor, query, parameters)
     trials = []
     for candidate in candidates:
         statement = candidate.sql.replace("CREATE INDEX CONCURRENTLY ON", "CREATE INDEX ON", 1)
-        cursor.execute("SELECT indexrelid, indexname FROM hypopg_create_index($1)", (statement,))
+        cursor.execute(
+            sql.SQL("SELECT indexrelid, indexname FROM {}.hypopg_create_index($1)").format(schema), (statement,)
+        )
         relid, name = cursor.fetchone()
         try:
             after, plan = plan_cost(cursor, query, parameters)
-            cursor.execute("SELECT hypopg_relation_size($1)", (relid,))
+            cursor.execute(sql.SQL("SELECT {}.hypopg_relation_size($1)").format(schema), (relid,))
             size = int(cursor.fetchone()[0] or 0)
         finally:
-            cursor.execute("SELECT hypopg_reset()")
+            cursor.execute(sql.SQL("SELECT {}.hypopg_reset()").format(schema))
         used = name in json.dumps(plan)
         gain = 1 - after / before if before > 0 else 0.0
         if not used:

@@ -118,6 +118,12 @@ class _Session:
             "OPTIONS": {"options": options},
         }
 
+    @property
+    def connection(self) -> psycopg.Connection[Any]:
+        """The session's own connection (its role, its database), for what needs a cursor of its
+        own kind (the query plans' `$n` parameters)."""
+        return self._connection
+
     def execute(self, query: str | sql.Composable, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         with self._connection.cursor() as cursor:
             cursor.execute(query, params)  # type: ignore[arg-type]  # analyzer SQL, parsed and allow-listed upstream
@@ -159,6 +165,12 @@ def setup(config: SandboxConfig) -> None:
                 admin.execute(sql.SQL("REVOKE USAGE ON LANGUAGE {} FROM PUBLIC").format(sql.Identifier(language)))
         for (function,) in admin.execute(_REVOKED_FUNCTIONS).fetchall():
             admin.execute(sql.SQL("REVOKE EXECUTE ON FUNCTION {} FROM PUBLIC").format(sql.SQL(function)))
+        # HypoPG's hypothetical indexes, for the query plans' index advice: created here by the
+        # admin (the extension needs a superuser), in a schema of its own every session may use.
+        if admin.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'hypopg'").fetchone():
+            admin.execute("CREATE SCHEMA IF NOT EXISTS hypopg")
+            admin.execute("CREATE EXTENSION IF NOT EXISTS hypopg SCHEMA hypopg")
+            admin.execute("GRANT USAGE ON SCHEMA hypopg TO PUBLIC")
         # Schemas of the time when sessions shared this database.
         for (schema,) in admin.execute(
             "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (PREFIX.replace("_", "\\_") + "%",)

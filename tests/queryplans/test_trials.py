@@ -7,7 +7,9 @@ from django.db import connection
 
 from apps.queryplans.engine.allowlist import check_query
 from apps.queryplans.engine.candidates import Candidate, index_candidates
-from apps.queryplans.trials import hypopg_available, try_candidates
+from apps.queryplans.trials import hypopg_schema, try_candidates
+from apps.sandbox import engine as sandbox
+from apps.sandbox.services import sandbox_config
 
 COLUMNS = {"trial_orders": frozenset({"id", "status", "customer_id", "created_at"})}
 
@@ -26,7 +28,7 @@ def orders(db):
 
 
 def test_the_index_that_serves_the_query_is_advised_and_the_others_say_why_not(orders) -> None:
-    assert hypopg_available(orders)
+    assert hypopg_schema(orders) == "public"
     verdict = check_query(
         "SELECT id FROM trial_orders WHERE customer_id = :c ORDER BY created_at DESC LIMIT 20", tables=COLUMNS
     )
@@ -41,5 +43,22 @@ def test_the_index_that_serves_the_query_is_advised_and_the_others_say_why_not(o
     assert shorter.used and not shorter.advised and "a better composite covers it" in shorter.why
     assert not by_columns[("status",)].advised and by_columns[("status",)].why == "the planner does not read through it"
     with orders.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM hypopg_list_indexes")
+        cursor.execute("SELECT count(*) FROM public.hypopg_list_indexes")
         assert cursor.fetchone()[0] == 0
+
+
+def test_a_sandbox_session_tries_candidates_as_its_own_role() -> None:
+    config = sandbox_config()
+    sandbox.setup(config)
+    with sandbox.session(config) as box:
+        box.execute(
+            "CREATE TABLE trial_orders AS SELECT g AS id, g % 20000 AS customer_id, "
+            "now() - g * interval '1 minute' AS created_at, 'x'::text AS status FROM generate_series(1, 100000) g"
+        )
+        box.execute("ANALYZE trial_orders")
+        assert hypopg_schema(box.connection) == "hypopg"
+        verdict = check_query("SELECT id FROM trial_orders WHERE customer_id = $1", tables=COLUMNS)
+        [trial] = try_candidates(
+            box.connection, verdict.sql, index_candidates(verdict.sql, columns=COLUMNS), parameters=(7,)
+        )
+        assert trial.advised and trial.candidate.columns == ("customer_id",), trial.why
