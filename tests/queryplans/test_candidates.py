@@ -54,3 +54,17 @@ def test_a_quote_in_a_literal_stays_a_literal() -> None:
 
 def test_what_compares_no_column_of_the_design_gives_nothing() -> None:
     assert _candidates("SELECT 1 FROM orders WHERE $1 = $2") == []
+
+
+def test_a_keyword_column_is_quoted_a_backslash_literal_is_an_escape_string_and_no_aggregate_is_indexed() -> None:
+    columns = {"events": frozenset({"id", "order", "kind", "email"})}
+
+    def made(sql):
+        verdict = check_query(sql, tables=columns)
+        assert verdict.allowed, verdict.reason
+        return [c.sql for c in index_candidates(verdict.sql, columns=columns)]
+
+    assert made('SELECT id FROM events WHERE "order" = $1') == ['CREATE INDEX CONCURRENTLY ON events ("order");']
+    partial = [c for c in made("SELECT id FROM events WHERE kind = E'a\\\\'' ; DROP TABLE t; --'") if "WHERE" in c]
+    assert partial == ["CREATE INDEX CONCURRENTLY ON events (id) WHERE kind = E'a\\\\'' ; DROP TABLE t; --';"]
+    assert made("SELECT id FROM events WHERE md5(email) = $1") == []

@@ -41,8 +41,8 @@ FUNCTIONS = frozenset(
         "coalesce", "nullif", "greatest", "least",
         # text
         "lower", "upper", "length", "char_length", "character_length", "octet_length", "substr", "substring",
-        "position", "strpos", "trim", "btrim", "ltrim", "rtrim", "lpad", "rpad", "left", "right", "replace",
-        "concat", "concat_ws", "split_part", "starts_with", "initcap", "reverse", "md5", "format",
+        "position", "strpos", "trim", "btrim", "ltrim", "rtrim", "left", "right", "replace",
+        "concat", "concat_ws", "split_part", "starts_with", "initcap", "reverse", "md5",
         "regexp_replace", "regexp_match", "regexp_matches", "regexp_like", "translate", "unaccent",
         "to_tsvector", "to_tsquery", "plainto_tsquery", "websearch_to_tsquery", "phraseto_tsquery",
         "ts_rank", "ts_rank_cd", "similarity",
@@ -66,6 +66,8 @@ FUNCTIONS = frozenset(
         "gen_random_uuid",
     }
 )  # fmt: skip
+# (Not listed, though they read only their arguments: lpad, rpad, repeat and format build a
+# string as long as a number asks, a gigabyte from one call.)
 # Only PostgreSQL's own catalog may qualify a function's name (`pg_catalog.lower`).
 _FUNCTION_SCHEMAS = frozenset({"pg_catalog"})
 
@@ -75,6 +77,17 @@ _CATALOG_TYPES = frozenset(
         "regclass", "regproc", "regprocedure", "regoper", "regoperator", "regtype", "regrole",
         "regnamespace", "regconfig", "regdictionary", "regcollation", "pg_lsn", "txid_snapshot",
         "pg_snapshot",
+    }
+)  # fmt: skip
+
+# The types a query may cast to: PostgreSQL's own, spelled as its grammar prints them (an
+# unqualified name is otherwise looked up on the search path, where a domain could be).
+_CAST_TYPES = frozenset(
+    {
+        "int2", "int4", "int8", "smallint", "integer", "bigint", "numeric", "decimal", "float4", "float8",
+        "real", "double precision", "text", "varchar", "bpchar", "char", "name", "bool", "boolean", "date",
+        "time", "timetz", "timestamp", "timestamptz", "interval", "uuid", "json", "jsonb", "bytea",
+        "inet", "cidr", "tsvector", "tsquery", "money", "bit", "varbit",
     }
 )  # fmt: skip
 
@@ -148,14 +161,22 @@ class _Inspect(Visitor):  # type: ignore[misc]
             self.refused = _cast_refused(node)
         elif isinstance(node, ast.SQLValueFunction) and node.op in _STATE:
             self.refused = "it reads the session's user, catalog or schema, which the plan analysis never runs"
+        elif isinstance(node, ast.A_Expr) and node.name and len(node.name) > 1:
+            self.refused = "an operator qualified by a schema (OPERATOR(schema.op)) is not allowed"
         elif isinstance(node, ast.RangeVar):
-            if node.schemaname or node.catalogname:
+            if node.relname.startswith("pg_"):
+                # PostgreSQL looks pg_ names up in its catalog first, whatever a CTE or the
+                # design calls itself.
+                self.refused = f"{node.relname}: a pg_ name reads PostgreSQL's catalog"
+            elif node.schemaname or node.catalogname:
                 self.refused = f"{_dotted(node.catalogname, node.schemaname, node.relname)}: only the design's own tables, unqualified, may be read"
             else:
                 self.tables.append(node.relname)
         elif isinstance(node, ast.ParamRef) and node.number > MAX_PARAMETERS:
             self.refused = f"parameter ${node.number} is past the {MAX_PARAMETERS} PostgreSQL can bind"
         elif isinstance(node, ast.CommonTableExpr):
+            if node.ctename.startswith("pg_"):
+                self.refused = f"{node.ctename}: a CTE may not take a pg_ name (PostgreSQL's catalog has them)"
             self.ctes.add(node.ctename)
         elif isinstance(node, ast.SelectStmt) and node.intoClause is not None:
             self.refused = "SELECT ... INTO creates a table"
@@ -211,6 +232,8 @@ def _cast_refused(node: ast.TypeCast) -> str:
         return f"a cast to {names[-1]} looks objects up in the catalogs"
     if len(names) > 1 and names[0] != "pg_catalog":
         return f"{'.'.join(names)} is a type outside PostgreSQL's own catalog"
+    if names[-1] not in _CAST_TYPES:
+        return f"a cast to {names[-1]} is not on the list of types the plan analysis casts to"
     return ""
 
 

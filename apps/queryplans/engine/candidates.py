@@ -17,8 +17,10 @@ from typing import Any
 import pglast
 from pglast import ast
 from pglast.enums import A_Expr_Kind, SortByDir
+from pglast.keywords import RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
 
-from apps.queryplans.engine.allowlist import FUNCTIONS
+# The functions of a column an expression index is offered for: case-insensitive lookups.
+_INDEXABLE = frozenset({"lower", "upper"})
 
 _RANGE_OPS = frozenset({"<", ">", "<=", ">="})
 
@@ -184,7 +186,7 @@ def _operand(node: Any, aliases: Mapping[str, str], columns: Mapping[str, frozen
     if isinstance(node, ast.FuncCall) and len(node.args or ()) == 1 and len(node.funcname) == 1:
         function = node.funcname[0].sval
         inner = _column(node.args[0], aliases, columns)
-        if inner is not None and function in FUNCTIONS:
+        if inner is not None and function in _INDEXABLE:
             return inner[0], f"{function}({_quoted(inner[1])})"
     return None
 
@@ -246,10 +248,16 @@ def _read_join(node: Any, aliases, columns, access: dict[str, _Access]) -> None:
 
 
 def _quoted(name: str) -> str:
-    if name.isidentifier() and name.isascii() and name == name.lower():
+    """An identifier as PostgreSQL reads it: bare when plainly lower-case and no keyword."""
+    plain = name.isidentifier() and name.isascii() and name == name.lower()
+    if plain and name not in RESERVED_KEYWORDS and name not in TYPE_FUNC_NAME_KEYWORDS:
         return name
     return '"' + name.replace('"', '""') + '"'
 
 
 def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+    """A string constant read the same whatever standard_conforming_strings says: an E'' string
+    with its backslashes and quotes escaped."""
+    if "\\" not in value:
+        return "'" + value.replace("'", "''") + "'"
+    return "E'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
