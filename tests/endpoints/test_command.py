@@ -214,9 +214,16 @@ import pytest
 from django.apps import apps
 from rest_framework.test import APIClient
 
+from django.core.cache import cache
+
 BODY = json.dumps({"event": "payment.succeeded", "callback_url": "https://example.com/"}).encode()
 URL = "/v1/webhooks/payments"
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    cache.clear()
 
 
 def _post(signature):
@@ -253,6 +260,20 @@ def test_a_prefixed_signature_is_taken_and_the_validated_body_kept(settings):
     assert (event.operation, event.payload["event"], event.handled_at) == ("paymentWebhook", "payment.succeeded", None)
 
 
+def test_the_body_is_kept_whole_fields_beyond_the_schema_included(settings):
+    settings.WEBHOOK_SECRET = "right"
+    body = json.dumps({"event": "refund", "callback_url": "https://example.com/", "data": {"id": "re_1"}}).encode()
+    response = APIClient().post(URL, data=body, content_type="application/json", headers={"X-Signature": _sign("right", body)})
+    assert response.status_code == 200
+    assert apps.get_model("inbox", "ReceivedEvent").objects.get().payload["data"] == {"id": "re_1"}
+
+
+def test_the_default_anonymous_rate_throttles_every_operation(settings):
+    settings.WEBHOOK_SECRET = "right"
+    statuses = {_post(_sign("wrong")).status_code for _ in range(70)}
+    assert statuses == {403, 429}
+
+
 def test_a_signed_body_the_schema_refuses_is_a_400_and_not_kept(settings):
     settings.WEBHOOK_SECRET = "right"
     body = json.dumps({"callback_url": "not a url"}).encode()
@@ -269,4 +290,4 @@ def test_the_shop_webhooks_receiver_refuses_forged_calls_and_keeps_signed_ones(t
         project, "-m", "pytest", "-p", "no:cacheprovider", "-q", "design/tests/test_receiver_cases.py", timeout=300
     )
     assert done.returncode == 0, done.stdout[-3000:]
-    assert "4 passed" in done.stdout, done.stdout[-3000:]
+    assert "6 passed" in done.stdout, done.stdout[-3000:]

@@ -175,8 +175,15 @@ def contract_tests(
     head = '''import pytest
 from django.apps import apps
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.db import DatabaseError, transaction
 from rest_framework.test import APIClient
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Each test starts with no throttle counts and no remembered idempotency keys."""
+    cache.clear()
 
 
 def client_for(user_model, *, public, roles):
@@ -376,6 +383,8 @@ _MODULE_NAMES = (
     "dataclasses",
     "transaction",
     "DatabaseError",
+    "cache",
+    "fresh_cache",
     "hashlib",
     "hmac",
     "json",

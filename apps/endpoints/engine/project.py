@@ -173,12 +173,16 @@ ignore = [
 def _readme(generation: Generation) -> str:
     total = len(generation.operations)
     made = sum(1 for o in generation.operations if o.generated)
-    received = sorted(o.operation_id or f"{o.method} {o.path}" for o in generation.operations if o.action == "receive")
+    received = sorted(
+        " ".join((o.operation_id or f"{o.method} {o.path}").split())  # one line each, whatever the paste held
+        for o in generation.operations
+        if o.action == "receive"
+    )
     receivers = (
         f"""
 Calls from third parties ({", ".join(received)}) are received by the `inbox` app: each call's
-body is validated and kept as an `inbox.ReceivedEvent` (once per `Idempotency-Key` where the
-operation takes one) for your code to handle and mark `handled_at`. The receivers check the
+body is validated and kept whole as an `inbox.ReceivedEvent` (a delivery repeated with the same
+`Idempotency-Key` and body once) for your code to handle and mark `handled_at`. The receivers check the
 hex HMAC-SHA256 of the body under `WEBHOOK_SECRET` in their signature header (`X-Signature`
 unless the API documents another) and refuse every call until the secret is set.
 """

@@ -151,7 +151,8 @@ class DesignView(generics.GenericAPIView):
         return [permission() for permission in self.operation.permissions]
 
     def get_throttles(self) -> list[Any]:
-        return [throttle() for throttle in self.operation.throttles]
+        """The project's default rates (DEFAULT_THROTTLE_CLASSES) and the operation's own."""
+        return [*super().get_throttles(), *(throttle() for throttle in self.operation.throttles)]
 
     def get_object(self) -> Any:
         op = self.operation
@@ -245,24 +246,21 @@ class DesignView(generics.GenericAPIView):
         return {}
 
     def _receive(self, request: Request, op: Operation) -> Response:
-        """A call from a third party: its signature checked, its body validated, then kept in the
-        inbox (inbox.ReceivedEvent) for the team's code to handle; a repeated delivery (the same
-        Idempotency-Key) is kept once."""
+        """A call from a third party: its signature checked, its body validated against the
+        request schema, then kept whole, as sent, in the inbox (inbox.ReceivedEvent) for the
+        team's code to handle. A delivery repeated with the same Idempotency-Key and the same
+        body is kept once; the key is not signed, so another body under it is kept too."""
         if op.signature_header:
             verify_signature(request, op.signature_header)
-        payload: Any = request.data
         if op.input is not None:
-            serializer = op.input(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            payload = serializer.data
+            op.input(data=request.data).is_valid(raise_exception=True)
+        payload = request.data
         delivery = request.headers.get(IDEMPOTENCY_HEADER, "") if op.idempotent else ""
         if op.idempotency_required and not delivery:
             raise ValidationError({IDEMPOTENCY_HEADER: "This header is required."})
         events = apps.get_model("inbox", "ReceivedEvent").objects
-        if delivery:
-            events.get_or_create(operation=op.received_as, delivery=delivery, defaults={"payload": payload})
-        else:
-            events.create(operation=op.received_as, payload=payload)
+        if not (delivery and events.filter(operation=op.received_as, delivery=delivery, payload=payload).exists()):
+            events.create(operation=op.received_as, payload=payload, delivery=delivery)
         return Response(status=op.status)
 
     def _not_implemented(self, request: Request, op: Operation) -> Response:

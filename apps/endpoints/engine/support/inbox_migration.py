@@ -25,14 +25,12 @@ class Migration(migrations.Migration):
                         condition=models.Q(("handled_at__isnull", True)),
                         fields=["operation", "received_at"],
                         name="inbox_unhandled",
-                    )
-                ],
-                "constraints": [
-                    models.UniqueConstraint(
+                    ),
+                    models.Index(
                         condition=models.Q(("delivery", ""), _negated=True),
-                        fields=("operation", "delivery"),
-                        name="inbox_one_delivery",
-                    )
+                        fields=["operation", "delivery"],
+                        name="inbox_delivery",
+                    ),
                 ],
             },
         ),

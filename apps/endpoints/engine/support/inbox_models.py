@@ -8,7 +8,8 @@ class ReceivedEvent(models.Model):
 
     operation = models.TextField()  # the operationId (or METHOD /path) that received it
     payload = models.JSONField()
-    # The delivery's Idempotency-Key, when the operation takes one: a repeated delivery is kept once.
+    # The delivery's Idempotency-Key, when the operation takes one: a delivery repeated with the
+    # same body is kept once (the key is not signed, so another body under it is kept as well).
     delivery = models.TextField(blank=True, default="")
     received_at = models.DateTimeField(auto_now_add=True)
     handled_at = models.DateTimeField(null=True, blank=True)  # set by the code that handles it
@@ -19,14 +20,12 @@ class ReceivedEvent(models.Model):
                 fields=["operation", "received_at"],
                 name="inbox_unhandled",
                 condition=models.Q(handled_at__isnull=True),
-            )
-        ]
-        constraints = [
-            models.UniqueConstraint(
+            ),
+            models.Index(
                 fields=["operation", "delivery"],
+                name="inbox_delivery",
                 condition=~models.Q(delivery=""),
-                name="inbox_one_delivery",
-            )
+            ),
         ]
 
     def __str__(self) -> str:
