@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import psycopg
@@ -118,14 +118,6 @@ def _one_per_need(trials: list[Trial]) -> list[Trial]:
             mine, theirs = trial.candidate.columns, other.candidate.columns
             covers = theirs[: len(mine)] == mine and len(theirs) > len(mine) and not other.candidate.where
             if covers and other.cost_after <= trial.cost_after:
-                kept[index] = Trial(
-                    trial.candidate,
-                    trial.cost_before,
-                    trial.cost_after,
-                    trial.used,
-                    trial.size_bytes,
-                    False,
-                    f"a better composite covers it: {other.candidate.sql}",
-                )
+                kept[index] = replace(trial, advised=False, why=f"a better composite covers it: {other.candidate.sql}")
                 break
     return kept

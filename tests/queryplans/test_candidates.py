@@ -4,14 +4,12 @@ none an existing index already leads with."""
 
 from apps.queryplans.engine.allowlist import check_query
 from apps.queryplans.engine.candidates import index_candidates
+from apps.queryplans.engine.schema import index_keys
 from tests.endpoints.helpers import SHOP, design_file
 
 MODEL = design_file(SHOP)
 COLUMNS = {e.name: frozenset(c.name for c in e.columns) for e in MODEL.entities}
-EXISTING = {
-    e.name: [e.primary_key, *(u.columns for u in e.uniques if u.where is None), *(i.columns for i in e.indexes)]
-    for e in MODEL.entities
-}
+EXISTING = {e.name: index_keys(e) for e in MODEL.entities}
 
 
 def _candidates(sql):

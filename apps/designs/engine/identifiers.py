@@ -24,6 +24,17 @@ def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def written_identifier(name: str) -> str:
+    """`name` as a reader would write it for PostgreSQL: bare when it reads back as itself (plain
+    lower-case ASCII and no reserved word), else quoted (`quote_identifier`)."""
+    from pglast.keywords import RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
+
+    plain = name.isidentifier() and name.isascii() and name == name.lower()
+    if plain and name not in RESERVED_KEYWORDS and name not in TYPE_FUNC_NAME_KEYWORDS:
+        return name
+    return quote_identifier(name)
+
+
 def identifier_error(name: str) -> str | None:
     """Why `name` cannot be a PostgreSQL identifier of the design, or None when it can."""
     if not name:

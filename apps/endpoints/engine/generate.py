@@ -421,8 +421,9 @@ def _plan_receiver(op: _Op, facts: _StoryFacts) -> None:
     op.parents, op.server_set, op.select_related = {}, (), ()
     op.signature_header = documented or "X-Signature"
     op.notes.append(
-        "a receiver: its signature is checked (HMAC-SHA256 of the body under WEBHOOK_SECRET), its body validated and kept in the inbox app's ReceivedEvent table (with its Idempotency-Key, once per "
-        "delivery) for the team's code to handle; nothing it carries is fetched or acted on"
+        "a receiver: its signature is checked (HMAC-SHA256 of the body under WEBHOOK_SECRET), its body validated and "
+        "kept whole in the inbox app's ReceivedEvent table (a delivery repeated with the same Idempotency-Key and "
+        "body once) for the team's code to handle; nothing it carries is fetched or acted on"
     )
 
 

@@ -17,7 +17,8 @@ from typing import Any
 import pglast
 from pglast import ast
 from pglast.enums import A_Expr_Kind, SortByDir
-from pglast.keywords import RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
+
+from apps.designs.engine.identifiers import written_identifier as _quoted
 
 # The functions of a column an expression index is offered for: case-insensitive lookups.
 _INDEXABLE = frozenset({"lower", "upper"})
@@ -245,14 +246,6 @@ def _read_join(node: Any, aliases, columns, access: dict[str, _Access]) -> None:
         return
     for table, column in (left, right):
         access.setdefault(table, _Access()).joined.append(_quoted(column))
-
-
-def _quoted(name: str) -> str:
-    """An identifier as PostgreSQL reads it: bare when plainly lower-case and no keyword."""
-    plain = name.isidentifier() and name.isascii() and name == name.lower()
-    if plain and name not in RESERVED_KEYWORDS and name not in TYPE_FUNC_NAME_KEYWORDS:
-        return name
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _literal(value: str) -> str:

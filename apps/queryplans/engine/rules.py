@@ -140,7 +140,7 @@ def _nested_loop_large_inner(path, node, parent, limits, indexed) -> PlanHit | N
     if inner is None or inner.get("Node Type") not in {"Seq Scan", "Materialize"}:
         return None
     scanned = inner if inner.get("Node Type") == "Seq Scan" else (_only_child(inner) or inner)
-    read = _rows_read(scanned) if scanned is inner else _rows_read(inner)
+    read = _rows_read(inner)
     if read < limits.large_rows:
         return None
     return _hit(
