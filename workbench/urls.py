@@ -26,4 +26,5 @@ urlpatterns = [
     path("", include("apps.security.urls")),
     path("", include("apps.migrations_preview.urls")),
     path("", include("apps.endpoints.urls")),
+    path("", include("apps.queryplans.urls")),
 ]

@@ -177,6 +177,9 @@ def test_labels_read_like_explains_text() -> None:
         == "Index Scan Backward using orders_created on orders o"
     )
     assert node_label({"Node Type": "Hash Join", "Join Type": "Left"}) == "Hash Left Join"
+    assert node_label({"Node Type": "Bitmap Index Scan", "Index Name": "orders_customer"}) == (
+        "Bitmap Index Scan on orders_customer"
+    )
     assert node_label({"Node Type": "Nested Loop", "Join Type": "Anti"}) == "Nested Loop Anti Join"
     assert (
         node_label({"Node Type": "Aggregate", "Strategy": "Hashed", "Group Key": ["o.cid"]}) == "HashAggregate by o.cid"

@@ -285,7 +285,8 @@ def node_label(node: Mapping[str, Any]) -> str:
         kind = f"{kind} Backward"
     parts = [kind]
     if node.get("Index Name"):
-        parts.append(f"using {node['Index Name']}")
+        # A bitmap index scan names only its index, "on" it, as EXPLAIN's text does.
+        parts.append(f"{'on' if node.get('Node Type') == 'Bitmap Index Scan' else 'using'} {node['Index Name']}")
     target = (
         node.get("Relation Name")
         or node.get("CTE Name")
