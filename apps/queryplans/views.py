@@ -18,7 +18,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import PostgresLexer
 
 from apps.analysis.selectors import run_get
-from apps.queryplans.engine.tree import Buffers, NodeRow, plan_rows
+from apps.queryplans.engine.tree import Buffers, NodeRow, plan_breakdown, plan_rows, plan_summary
 
 # Indentation steps the stylesheet has classes for (`.plan-node.d0` ... `.d24`); deeper nodes
 # stay at the last step and show their depth.
@@ -104,8 +104,8 @@ def _query(query: Mapping[str, Any], index: int) -> dict[str, Any]:
         "verdict": verdict,
         "sql_html": highlighted_sql(str(query.get("sql") or "")),
         "plan": plan,
-        "planning_ms": (_ms(_float(plan.get("Planning Time"))) or None) if plan else None,
-        "execution_ms": (_ms(_float(plan.get("Execution Time"))) or None) if plan else None,
+        "summary": _summary(plan) if plan else None,
+        "breakdown": _breakdown(tree),
         "tree": tree,
         "stray_hits": [h for h in hits if h.get("node") not in shown],
         "advice": advice,
@@ -153,6 +153,38 @@ def _node(row: NodeRow, hits: list[Mapping[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _summary(plan: Mapping[str, Any]) -> dict[str, Any]:
+    summary = plan_summary(plan)
+    return {
+        "planning": _ms(summary.planning_ms),
+        "execution": _ms(summary.execution_ms),
+        "triggers": summary.triggers,
+        "jit": _ms(summary.jit_ms),
+        "jit_functions": summary.jit_functions,
+    }
+
+
+def _breakdown(tree: list[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
+    """The plan's own time (or cost) by table and by node type, as the template lists them."""
+    rows = [node["row"] for node in tree]
+    if not rows:
+        return {}
+    return {
+        by: [
+            {
+                "key": b.key,
+                "nodes": str(b.nodes),
+                "ms": _ms(b.exclusive_ms),
+                "share": _percent(b.share) if b.share is not None else "",
+                "share_value": f"{b.share:.4f}" if b.share is not None else "",
+                "cost": f"{b.exclusive_cost:,.2f}",
+            }
+            for b in plan_breakdown(rows, by=by)
+        ]
+        for by in ("relation", "node_type")
+    }
+
+
 def _buffers(buffers: Buffers | None) -> list[tuple[str, str]]:
     """The non-zero kinds of blocks, labelled as EXPLAIN's text labels them."""
     if buffers is None:
@@ -168,10 +200,6 @@ def _buffers(buffers: Buffers | None) -> list[tuple[str, str]]:
         ("temp written", buffers.temp_written),
     )
     return [(label, f"{count:,}") for label, count in labels if count]
-
-
-def _float(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _ms(value: float | None) -> str:

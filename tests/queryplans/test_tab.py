@@ -243,6 +243,10 @@ def test_the_tab_draws_each_plan_with_its_times_and_the_hits_on_their_nodes(
         assert escape(hit["message"]) in drawn and escape(hit["fix"]) in drawn
     seq = next(row for row in rows if row.node_type == "Seq Scan" and "plan_orders" in row.label)
     assert "queryplans.seq-scan-selective" in _row(page, seq.path)
+    # Where the time went, by table: the orders' scan first.
+    breakdown = page.split('<div class="plan-breakdown">')[1].split("</div>")[0]
+    assert breakdown.index("<code>plan_orders</code>") < breakdown.index("<code>plan_customers</code>")
+    assert f'<code>plan_orders</code></td><td class="num">1</td><td class="num">{_ms(seq.exclusive_ms)}' in breakdown
     # The advice, copyable, with its figures and both plans; then the trail.
     assert 'data-copy="q1-advice1-sql"' in page and INDEX in page
     assert "4.3\xa0MB" in page and "built" in page

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from apps.queryplans.engine.tree import node_label, plan_rows, slowest_path
+from apps.queryplans.engine.tree import node_label, plan_breakdown, plan_rows, plan_summary, slowest_path
 from tests.conftest import ROOT
 
 Explain = Callable[[str], dict[str, Any]]
@@ -221,3 +221,30 @@ def test_the_tree_is_pure() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_the_breakdown_sums_own_time_by_table_and_by_node_type(explain: Explain) -> None:
+    rows = plan_rows(explain(JOIN))
+    by_table = plan_breakdown(rows, by="relation")
+    assert {b.key for b in by_table} == {"tree_orders", "tree_customers"}
+    orders = next(b for b in by_table if b.key == "tree_orders")
+    assert orders.exclusive_ms == pytest.approx(sum(r.exclusive_ms for r in rows if r.relation == "tree_orders"))
+    by_type = plan_breakdown(rows, by="node_type")
+    assert sum(b.nodes for b in by_type) == len(rows)
+    assert sum(b.share for b in by_type) == pytest.approx(1.0, rel=0.02)
+    assert [b.exclusive_ms for b in by_type] == sorted((b.exclusive_ms for b in by_type), reverse=True)
+
+
+def test_the_summary_carries_the_triggers_time_and_the_totals(explain: Explain) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE FUNCTION tree_touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$")
+        cursor.execute(
+            "CREATE TRIGGER tree_touch BEFORE INSERT ON tree_customers FOR EACH ROW EXECUTE FUNCTION tree_touch()"
+        )
+    element = explain("INSERT INTO tree_customers SELECT g, 'new' FROM generate_series(1001, 1010) g")
+    summary = plan_summary(element)
+    assert summary.execution_ms == element["Execution Time"] and summary.planning_ms == element["Planning Time"]
+    [trigger] = summary.triggers
+    assert trigger.startswith("tree_touch on tree_customers: 10 calls, ")
+    assert plan_rows(element)[0].label == "Insert on tree_customers"
+    assert plan_summary(explain(JOIN, "FORMAT JSON")).execution_ms is None

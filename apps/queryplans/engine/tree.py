@@ -66,6 +66,15 @@ _DETAIL_KEYS: tuple[tuple[str, str], ...] = (
     ("Cache Misses", "Cache misses"),
     ("Cache Evictions", "Cache evictions"),
     ("Heap Fetches", "Heap fetches"),
+    ("I/O Read Time", "I/O read time (ms)"),
+    ("I/O Write Time", "I/O write time (ms)"),
+    ("Shared I/O Read Time", "Shared I/O read time (ms)"),
+    ("Shared I/O Write Time", "Shared I/O write time (ms)"),
+    ("Local I/O Read Time", "Local I/O read time (ms)"),
+    ("Local I/O Write Time", "Local I/O write time (ms)"),
+    ("Temp I/O Read Time", "Temp I/O read time (ms)"),
+    ("Temp I/O Write Time", "Temp I/O write time (ms)"),
+    ("Actual Startup Time", "First row after (ms, per loop)"),
     ("Exact Heap Blocks", "Exact heap blocks"),
     ("Lossy Heap Blocks", "Lossy heap blocks"),
     ("Hash Buckets", "Hash buckets"),
@@ -123,6 +132,7 @@ class NodeRow:
     node_type: str
     label: str  # as EXPLAIN's text prints the node, plus its sort or group key
     relationship: str  # Outer, Inner, InitPlan, SubPlan, ... ("" for the root); with its subplan name
+    relation: str  # the table it reads ("" when none)
     startup_cost: float
     total_cost: float
     exclusive_cost: float
@@ -233,6 +243,7 @@ def plan_rows(plan: Mapping[str, Any]) -> list[NodeRow]:
                 node_type=str(node.get("Node Type", "?")),
                 label=node_label(node),
                 relationship=_relationship(node),
+                relation=str(node.get("Relation Name") or ""),
                 startup_cost=_number(node, "Startup Cost"),
                 total_cost=total_cost,
                 exclusive_cost=exclusive_cost,
@@ -303,6 +314,70 @@ def node_label(node: Mapping[str, Any]) -> str:
     if isinstance(keys, list) and keys:
         label += f" by {', '.join(str(k) for k in keys)}"
     return label
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """Where a plan's own time (or, without times, its own cost) went, summed by a key."""
+
+    key: str  # a table, or a node type
+    nodes: int
+    exclusive_ms: float | None
+    share: float | None  # of the query's time
+    exclusive_cost: float
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    planning_ms: float | None
+    execution_ms: float | None
+    triggers: tuple[str, ...]  # "name on relation: calls, ms"
+    jit_ms: float | None  # JIT compilation's total, counted in the execution time
+    jit_functions: int
+
+
+def plan_breakdown(rows: Sequence[NodeRow], *, by: str) -> list[Breakdown]:
+    """The rows' own time and cost summed `by` "relation" (nodes reading no table are left out)
+    or "node_type", the largest first (by time, or by cost for a plan without times)."""
+    groups: dict[str, list[NodeRow]] = {}
+    for row in rows:
+        key = row.relation if by == "relation" else row.node_type
+        if key:
+            groups.setdefault(key, []).append(row)
+    found = [
+        Breakdown(
+            key=key,
+            nodes=len(members),
+            exclusive_ms=sum(r.exclusive_ms or 0.0 for r in members) if members[0].timed else None,
+            share=sum(r.share or 0.0 for r in members) if members[0].timed else None,
+            exclusive_cost=sum(r.exclusive_cost for r in members),
+        )
+        for key, members in groups.items()
+    ]
+    return sorted(found, key=lambda b: (-(b.exclusive_ms or 0.0), -b.exclusive_cost, b.key))
+
+
+def plan_summary(element: Mapping[str, Any]) -> PlanSummary:
+    """The figures of an EXPLAIN element beside its plan: planning and execution time, the
+    triggers that fired (their time is in the execution time, not in any node) and JIT."""
+    triggers = []
+    for trigger in element.get("Triggers") or ():
+        if isinstance(trigger, Mapping):
+            where = f" on {trigger['Relation']}" if trigger.get("Relation") else ""
+            triggers.append(
+                f"{trigger.get('Trigger Name', '?')}{where}: {_text(trigger.get('Calls', '?'))} calls, "
+                f"{_number(trigger, 'Time'):.3f} ms"
+            )
+    jit = element.get("JIT") if isinstance(element.get("JIT"), Mapping) else None
+    timing = jit.get("Timing") if jit is not None and isinstance(jit.get("Timing"), Mapping) else None
+    total = timing.get("Total") if timing is not None else None
+    return PlanSummary(
+        planning_ms=_optional(element, "Planning Time"),
+        execution_ms=_optional(element, "Execution Time"),
+        triggers=tuple(triggers),
+        jit_ms=float(total) if isinstance(total, int | float) else None,
+        jit_functions=int(_number(jit, "Functions")) if jit is not None else 0,
+    )
 
 
 def slowest_path(rows: Sequence[NodeRow]) -> list[NodeRow]:
@@ -407,6 +482,10 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)
+
+
+def _optional(node: Mapping[str, Any], key: str) -> float | None:
+    return _number(node, key) if key in node else None
 
 
 def _number(node: Mapping[str, Any] | None, key: str) -> float:
