@@ -52,7 +52,8 @@ def plans_tab(request: HttpRequest, run_id: int) -> HttpResponse:
     }
     section = report.get("queryplans") if run.is_finished else None
     if isinstance(section, Mapping):
-        queries = [_query(q, index) for index, q in enumerate(section.get("queries") or [], start=1)]
+        listed = section.get("queries") if isinstance(section.get("queries"), list) else []
+        queries = [_query(q, index) for index, q in enumerate((q for q in listed if isinstance(q, Mapping)), start=1)]
         context.update(
             section=section,
             scale=section.get("scale") or [],
@@ -121,14 +122,36 @@ def _tree(plan: Mapping[str, Any] | None, hits: Sequence[Mapping[str, Any]]) -> 
     by_node: dict[str, list[Mapping[str, Any]]] = {}
     for hit in hits:
         by_node.setdefault(str(hit.get("node")), []).append(hit)
-    return [_node(row, by_node.get(row.path, [])) for row in plan_rows(plan)]
+    rows = plan_rows(plan)
+    flags = _flags(rows)
+    return [_node(row, by_node.get(row.path, []), flags.get(row.path, [])) for row in rows]
 
 
-def _node(row: NodeRow, hits: list[Mapping[str, Any]]) -> dict[str, Any]:
+def _flags(rows: Sequence[NodeRow]) -> dict[str, list[str]]:
+    """The nodes that stand out: the costliest (own cost), the largest (rows out, all loops) and
+    the worst estimate (when it is off by the marked factor); one node each, none in a one-node plan."""
+    if len(rows) < 2:
+        return {}
+    flags: dict[str, list[str]] = {}
+    costliest = max(rows, key=lambda r: r.exclusive_cost)
+    flags.setdefault(costliest.path, []).append("costliest")
+    counted = [r for r in rows if r.actual_rows_total is not None]
+    if counted:
+        largest = max(counted, key=lambda r: r.actual_rows_total or 0.0)
+        flags.setdefault(largest.path, []).append("largest")
+    estimated = [r for r in rows if r.misestimate is not None and r.misestimate >= MISESTIMATE_MARK]
+    if estimated:
+        worst = max(estimated, key=lambda r: r.misestimate or 0.0)
+        flags.setdefault(worst.path, []).append("worst estimate")
+    return flags
+
+
+def _node(row: NodeRow, hits: list[Mapping[str, Any]], flags: list[str]) -> dict[str, Any]:
     marked = row.misestimate is not None and row.misestimate >= MISESTIMATE_MARK
     return {
         "row": row,
         "hits": hits,
+        "flags": flags,
         "indent": min(row.depth, MAX_INDENT),
         "exclusive": _ms(row.exclusive_ms),
         "inclusive": _ms(row.inclusive_ms),

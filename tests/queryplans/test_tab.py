@@ -243,6 +243,7 @@ def test_the_tab_draws_each_plan_with_its_times_and_the_hits_on_their_nodes(
         assert escape(hit["message"]) in drawn and escape(hit["fix"]) in drawn
     seq = next(row for row in rows if row.node_type == "Seq Scan" and "plan_orders" in row.label)
     assert "queryplans.seq-scan-selective" in _row(page, seq.path)
+    assert '<span class="badge flag">costliest</span>' in _row(page, seq.path)
     # Where the time went, by table: the orders' scan first.
     breakdown = page.split('<div class="plan-breakdown">')[1].split("</div>")[0]
     assert breakdown.index("<code>plan_orders</code>") < breakdown.index("<code>plan_customers</code>")
@@ -325,3 +326,27 @@ def test_names_and_texts_from_the_paste_are_escaped(
     page = client.get(f"/runs/{run.pk}/plans/").content.decode()
     assert evil not in page
     assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 8
+
+
+def test_a_section_with_odd_values_still_renders(
+    client: Client, owner: AbstractBaseUser, workspace: Workspace, shop_v1: str
+) -> None:
+    odd = {
+        "hypopg": True,
+        "cap": 10,
+        "factor": 1,
+        "scale": [{"table": "t", "declared": None, "rows": 1}],
+        "scaling": "",
+        "queries": [
+            "not a query",
+            {"name": "q", "status": "measured", "sql": "SELECT 1", "plan": "garbage", "hits": [1, None]},
+            {"name": "r", "status": "measured", "sql": "SELECT 1", "plan": {"Plan": {"Node Type": "Result"}}},
+        ],
+    }
+    run = make_run(workspace, owner, shop_v1, {"queryplans": odd})
+    client.force_login(owner)
+    response = client.get(f"/runs/{run.pk}/plans/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert page.count('<article class="plan-query') == 2
+    assert 'data-path="0"' in page
