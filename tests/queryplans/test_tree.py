@@ -248,3 +248,31 @@ def test_the_summary_carries_the_triggers_time_and_the_totals(explain: Explain) 
     assert trigger.startswith("tree_touch on tree_customers: 10 calls, ")
     assert plan_rows(element)[0].label == "Insert on tree_customers"
     assert plan_summary(explain(JOIN, "FORMAT JSON")).execution_ms is None
+
+
+def test_a_gathers_initplan_runs_once_in_the_leader_and_its_workers_at_once() -> None:
+    def node(kind: str, ms: float, loops: int, **more: Any) -> dict[str, Any]:
+        return {
+            "Node Type": kind,
+            "Plan Rows": 1,
+            "Total Cost": 1.0,
+            "Actual Total Time": ms,
+            "Actual Rows": 1,
+            "Actual Loops": loops,
+            **more,
+        }
+
+    gather = node(
+        "Gather",
+        30.0,
+        1,
+        **{"Workers Planned": 2, "Workers Launched": 2},
+        Plans=[
+            node("Result", 2.0, 1, **{"Parent Relationship": "InitPlan", "Subplan Name": "InitPlan 1"}),
+            node("Seq Scan", 20.0, 3, **{"Parent Relationship": "Outer", "Parallel Aware": True}),
+        ],
+    )
+    root, init, scan = plan_rows({"Plan": gather})
+    assert init.processes == 1 and init.inclusive_ms == 2.0
+    assert scan.processes == 3 and scan.inclusive_ms == 20.0  # 3 loops of 20 ms, at once
+    assert root.exclusive_ms == pytest.approx(30.0 - 2.0 - 20.0)

@@ -13,7 +13,8 @@ How the times are counted (PostgreSQL reports a node's time per loop, including 
 - under a Gather or Gather Merge the node runs in several processes at once, each counted as a
   loop, so its loops are divided by those processes (the workers launched, plus the leader when
   the Gather's child ran one loop more than the workers): the figure is wall-clock time, not the
-  sum of the processes' times, which would exceed the query's own;
+  sum of the processes' times, which would exceed the query's own (a Gather's own InitPlans
+  run once, in the leader, and are not divided);
 - exclusive = inclusive minus the inclusive times of the children whose time PostgreSQL counts
   inside the node: its outer and inner children, its SubPlans (evaluated in its expressions) and
   its InitPlans (evaluated on first use of their parameter, inside the node). A CTE's InitPlan is
@@ -176,7 +177,9 @@ def plan_rows(plan: Mapping[str, Any]) -> list[NodeRow]:
         for index in range(len(children) - 1, -1, -1):
             child = children[index]
             if child is not None:
-                stack.append((f"{path}.{index}", depth + 1, child, inner_processes, path))
+                # A Gather's InitPlans run in the leader alone, before the workers start.
+                runs_in = processes if _is_subplan(child) else inner_processes
+                stack.append((f"{path}.{index}", depth + 1, child, runs_in, path))
     analyzed = "Actual Loops" in root
     timed = analyzed and "Actual Total Time" in root
 
@@ -396,11 +399,15 @@ def _processes(gather: Mapping[str, Any], children: list[Mapping[str, Any] | Non
     """The processes running a Gather's child at once: its workers, plus the leader when the
     child ran one loop more than the workers (the leader joins in unless told not to)."""
     launched = int(_number(gather, "Workers Launched"))
-    first = next((c for c in children if c is not None), None)
+    first = next((c for c in children if c is not None and not _is_subplan(c)), None)
     loops = int(_number(first, "Actual Loops")) if first is not None else 0
     if "Workers Launched" not in gather:  # plain EXPLAIN: nothing ran
         return 1
     return max(1, launched + 1 if loops > launched else launched)
+
+
+def _is_subplan(node: Mapping[str, Any]) -> bool:
+    return node.get("Parent Relationship") in {"InitPlan", "SubPlan"}
 
 
 def _cte_name(node: Mapping[str, Any]) -> str | None:
