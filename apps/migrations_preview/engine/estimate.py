@@ -8,11 +8,14 @@ Each size's median is kept with the range of its runs; a growth model is fitted 
 (linear for scans and rewrites; linear or n log n, whichever fits better, for index builds,
 which sort) and the time at the declared volume extrapolated from it. The basis says all of it.
 
-Synthetic rows keep the tables' constraints: key and unique columns (those the migration makes
-unique too) get distinct values, foreign keys values their referenced keys have, and rows are
-drawn through every CHECK of the table and those the migration adds (cross-column ones
-included): a statement then fails on the sample only where real rows could make it fail too, and
-when no rows satisfying the checks can be made, the statement is left unmeasured, saying why.
+Synthetic rows come from the sandbox's shared generator (`apps.sandbox.synthetic.fill_table`)
+and keep the tables' constraints: key and unique columns (those the migration makes unique too)
+get distinct values, foreign keys (those the migration adds too) values their referenced keys
+have, drawn with skew, and rows are drawn through every CHECK of the table and those the
+migration adds (cross-column ones included): a statement then fails on the sample only where real
+rows could make it fail too, and when no rows satisfying the checks can be made, the statement is
+left unmeasured, saying why. As real rows do, they hold NULLs in nullable columns (a tenth), so a
+SET NOT NULL or a new NOT NULL constraint on such a column fails on the sample, saying so.
 
 CREATE/DROP INDEX CONCURRENTLY cannot run inside a transaction: such statements are timed in
 their plain form, and their basis says that the concurrent build takes longer.
@@ -21,11 +24,10 @@ their plain form, and their basis says that the concurrent build takes longer.
 from __future__ import annotations
 
 import math
-import re
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pglast
 import psycopg
@@ -36,6 +38,7 @@ from psycopg import sql
 
 from apps.migrations_preview.engine.review import StatementReview
 from apps.sandbox.engine import SandboxSession
+from apps.sandbox.synthetic import Shape, fill_table
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,89 +189,22 @@ def _plain(statement: str) -> tuple[str, bool]:
     return statement, False
 
 
-# Values for synthetic rows, by the column's type in the catalog, from the row number g. The
-# same type always gives the same value for the same g, so a foreign key column holds values
-# its referenced key (filled the same way) has.
-_FILL = {
-    "smallint": "(g % 32000)::smallint",
-    "integer": "g::integer",
-    "bigint": "g::bigint",
-    "numeric": "(g % 100)::numeric",
-    "real": "(g * 0.5)::real",
-    "double precision": "g * 0.5",
-    "text": "md5(g::text)",
-    "boolean": "g % 2 = 0",
-    "date": "date '2000-01-01' + (g % 10000)",
-    "timestamp with time zone": "timestamptz '2000-01-01 00:00+00' + g * interval '1 second'",
-    "timestamp without time zone": "timestamp '2000-01-01' + g * interval '1 second'",
-    "time without time zone": "time '00:00' + (g % 86400) * interval '1 second'",
-    "interval": "g * interval '1 second'",
-    "uuid": "md5(g::text)::uuid",
-    "jsonb": "jsonb_build_object('n', g)",
-    "json": "json_build_object('n', g)",
-    "bytea": "decode(md5(g::text), 'hex')",
-    "inet": "'10.0.0.0'::inet + g",
-    "ARRAY": "'{}'",
-}
-
-_COLUMNS = """
-SELECT c.column_name, c.data_type, c.character_maximum_length, c.is_nullable = 'YES', c.is_generated = 'ALWAYS',
-       format_type(a.atttypid, a.atttypmod)
-  FROM information_schema.columns c
-  JOIN pg_attribute a ON a.attrelid = %s::regclass AND a.attname = c.column_name
- WHERE c.table_schema = current_schema() AND c.table_name = %s
- ORDER BY c.ordinal_position
-"""
-
-_CONSTRAINED = """
-SELECT a.attname, c.contype, ''
-  FROM pg_constraint c
-  JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)
- WHERE c.conrelid = %s::regclass AND c.contype IN ('p', 'u', 'f')
-UNION ALL
-SELECT a.attname, 'u', ''
-  FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
- WHERE i.indrelid = %s::regclass AND i.indisunique
-UNION ALL
-SELECT NULL, 'c', pg_get_expr(c.conbin, c.conrelid)
-  FROM pg_constraint c
- WHERE c.conrelid = %s::regclass AND c.contype = 'c'
-"""
-_LITERAL = re.compile(r"'((?:[^']|'')*)'")
-_NUMBERS = ("smallint", "integer", "bigint", "numeric", "real", "double precision")
-# Key (unique, primary or foreign key) columns: distinct values from the row number, the same for
-# the same type, so that a foreign key finds its referenced key.
-_KEY_FILL = {
-    "numeric": "g::numeric",
-    "real": "g::real",
-    "double precision": "g::double precision",
-    "date": "date '2000-01-01' + g",
-}
-# Ordered values (numbers, times) of a column move with its position in the table, so that a
-# later column is larger than an earlier one (ends_at > starts_at, max_qty >= min_qty).
-_ORDERED = (
-    "smallint",
-    "integer",
-    "bigint",
-    "numeric",
-    "real",
-    "double precision",
-    "date",
-    "timestamp with time zone",
-    "timestamp without time zone",
-)
-_ROW_NUMBER = re.compile(r"\bg\b")
-# Candidate rows drawn per wanted row when the table has checks: those that fail them are skipped.
-CHECK_TRIES = 4
-
-
 @dataclass(frozen=True, slots=True)
 class Added:
     """What the migration adds to a table that synthetic rows must already keep."""
 
     checks: tuple[str, ...] = ()  # CHECK expressions
-    keys: frozenset[str] = frozenset()  # columns it makes unique, or gives a foreign key
+    keys: frozenset[str] = frozenset()  # columns it makes unique
     references: frozenset[str] = frozenset()  # tables its new foreign keys reference
+    foreign: Mapping[str, str] = field(default_factory=dict)  # column -> the table its new foreign key references
+
+    def shape(self, rows: int) -> Shape:
+        """The synthetic rows' shape, every table holding `rows` rows (the calibration's sizes)."""
+        return Shape(
+            checks=self.checks,
+            keys=self.keys,
+            references={column: (table, rows) for column, table in self.foreign.items()},
+        )
 
 
 def constraints_added(statements: Sequence[str]) -> dict[str, Added]:
@@ -278,6 +214,7 @@ def constraints_added(statements: Sequence[str]) -> dict[str, Added]:
     checks: dict[str, list[str]] = {}
     keys: dict[str, set[str]] = {}
     references: dict[str, set[str]] = {}
+    foreign: dict[str, dict[str, str]] = {}
     C = enums.ConstrType
     for statement in statements:
         try:
@@ -307,152 +244,21 @@ def constraints_added(statements: Sequence[str]) -> dict[str, Added]:
                     elif constraint.contype in (C.CONSTR_UNIQUE, C.CONSTR_PRIMARY, C.CONSTR_FOREIGN):
                         named = constraint.fk_attrs if constraint.contype == C.CONSTR_FOREIGN else constraint.keys
                         columns = {n.sval for n in named or ()} or ({column} if column else set())
-                        keys.setdefault(table, set()).update(columns)
-                        if constraint.contype == C.CONSTR_FOREIGN and constraint.pktable is not None:
+                        if constraint.contype != C.CONSTR_FOREIGN:
+                            keys.setdefault(table, set()).update(columns)
+                        elif constraint.pktable is not None:
                             references.setdefault(table, set()).add(constraint.pktable.relname)
+                            for name in columns:
+                                foreign.setdefault(table, {})[name] = constraint.pktable.relname
     return {
         table: Added(
             checks=tuple(checks.get(table, ())),
             keys=frozenset(keys.get(table, ())),
             references=frozenset(references.get(table, ())),
+            foreign=foreign.get(table, {}),
         )
-        for table in checks.keys() | keys.keys()
+        for table in checks.keys() | keys.keys() | references.keys()
     }
-
-
-def _column_refs(node: object) -> set[str]:
-    names: set[str] = set()
-    if isinstance(node, ast.ColumnRef):
-        last = node.fields[-1]
-        if isinstance(last, ast.String):
-            names.add(last.sval)
-    elif isinstance(node, ast.Node):
-        for attribute in node:
-            names |= _column_refs(getattr(node, attribute))
-    elif isinstance(node, tuple | list):
-        for item in node:
-            names |= _column_refs(item)
-    return names
-
-
-def _check_columns(check: str) -> set[str]:
-    try:
-        statement = pglast.parse_sql(f"SELECT {check}")[0].stmt
-    except ParseError:
-        return set()
-    return _column_refs(statement)
-
-
-def _value(
-    data_type: str, length: int | None, spelled: str, *, key: bool, offset: int, literals: list[str]
-) -> str | None:
-    """The SQL expression of a synthetic value from the row number g; None for a type without one.
-    `spelled` is the column's type as the catalog prints it (format_type)."""
-    if literals and not key:
-        array = ", ".join("'" + text.replace("'", "''") + "'" for text in literals)
-        return f"((ARRAY[{array}])[1 + g % {len(literals)}])::{spelled}"
-    if key and data_type in _KEY_FILL:
-        return _KEY_FILL[data_type]
-    # Text that is not a key differs from column to column too (room <> status).
-    seed = "g::text" if key or not offset else f"g::text || '.{offset}'"
-    if data_type in ("character varying", "character"):
-        return f"left(md5({seed}), {int(length)})" if length else f"md5({seed})"
-    if data_type == "text":
-        return f"md5({seed})"
-    expression = _FILL.get(data_type)
-    if expression is None:
-        return None
-    if not key and data_type in _ORDERED and offset:
-        if data_type in _NUMBERS:
-            return f"(({expression}) + {offset})::{data_type}"
-        return f"({expression}) + {offset} * interval '1 day'"
-    return expression
-
-
-def _insert(box: SandboxSession, table: str, rows: int, added: Added) -> None:
-    """`rows` synthetic rows that keep the table's constraints (see the module docstring). Values
-    under a CHECK that names text literals cycle through them; numbers are small and positive;
-    rows failing any check are skipped among CHECK_TRIES candidates per wanted row."""
-    quoted = sql.Identifier(table).as_string(None)
-    keys: set[str] = set(added.keys)
-    checks: list[str] = list(added.checks)
-    references: set[str] = set()  # foreign key columns
-    unique: set[str] = set()
-    for column, kind, definition in box.execute(_CONSTRAINED, (quoted, quoted, quoted)):
-        if kind == "c":
-            checks.append(definition)
-        else:
-            keys.add(column)
-            (references if kind == "f" else unique).add(column)
-    checked: dict[str, list[str]] = {}
-    for check in checks:
-        literals = [m.group(1).replace("''", "'") for m in _LITERAL.finditer(check)]
-        for column in _check_columns(check):
-            checked.setdefault(column, []).extend(literals)
-    names: list[sql.Composable] = []
-    values: list[sql.Composable] = []
-    for position, (name, data_type, length, nullable, generated, spelled) in enumerate(
-        box.execute(_COLUMNS, (quoted, table))
-    ):
-        if generated:
-            continue
-        under_check = name in checked and name not in keys
-        if under_check and data_type in _NUMBERS:
-            expression: str | None = f"((g % 100) + 1 + {position})::{data_type}"
-        else:
-            expression = _value(
-                data_type,
-                length,
-                spelled,
-                key=name in keys,
-                offset=position,
-                literals=checked.get(name, []) if under_check else [],
-            )
-        if expression is not None and checks and name in references and name not in unique:
-            # Rows are drawn from more candidates than wanted when the table has checks: a foreign
-            # key's value stays among the referenced table's row numbers, 1 to `rows`.
-            expression = _ROW_NUMBER.sub(f"(((g - 1) % {int(rows)}) + 1)", expression)
-        if expression is None:
-            if not nullable:
-                raise ValueError(f"no synthetic value for {table}.{name} of type {data_type}")
-            if name not in checked:
-                continue
-            expression = f"NULL::{spelled}"
-        names.append(sql.Identifier(name))
-        # Cast to the column's type as the catalog prints it: the rows are built in a subquery
-        # when the table has checks, where a bare literal would be text.
-        values.append(sql.SQL("({})::{} AS {}").format(sql.SQL(expression), sql.SQL(spelled), sql.Identifier(name)))
-    columns = sql.SQL(", ").join(names)
-    if not checks:
-        box.execute(
-            sql.SQL("INSERT INTO {} ({}) SELECT {} FROM generate_series(1, {}) AS g").format(
-                sql.Identifier(table), columns, sql.SQL(", ").join(values), sql.Literal(rows)
-            )
-        )
-        return
-    # The checks are the table's own (as PostgreSQL prints them) and those the migration adds:
-    # expressions the parser's allow-list passed, run only in the sandbox.
-    condition = sql.SQL(" AND ").join(sql.SQL("({})").format(sql.SQL(check)) for check in checks)
-    made = box.execute(
-        sql.SQL(
-            "WITH made AS (INSERT INTO {} ({}) SELECT {} FROM (SELECT {} FROM generate_series(1, {}) AS g) AS s"
-            " WHERE {} LIMIT {} RETURNING 1) SELECT count(*) FROM made"
-        ).format(
-            sql.Identifier(table),
-            columns,
-            columns,
-            sql.SQL(", ").join(values),
-            sql.Literal(rows * CHECK_TRIES),
-            condition,
-            sql.Literal(rows),
-        )
-    )
-    count = made[0][0] if made else 0
-    if count < rows:
-        raise ValueError(
-            f"only {count:,} of {rows:,} synthetic rows for {table} satisfy its CHECK constraints "
-            f"({'; '.join(checks)[:200]})"
-        )
 
 
 def _tables_to_fill(references: Mapping[str, Collection[str]], touched: set[str]) -> list[str]:
@@ -485,7 +291,7 @@ def _time_at(
         box.execute("BEGIN")
         box.execute(sql.SQL("TRUNCATE {} CASCADE").format(sql.SQL(", ").join(map(sql.Identifier, fill))))
         for table in fill:
-            _insert(box, table, rows, added.get(table, Added()))
+            fill_table(box, table, rows, added.get(table, Added()).shape(rows))
         box.execute("COMMIT")
         box.execute(sql.SQL("ANALYZE {}").format(sql.SQL(", ").join(map(sql.Identifier, fill))))
     except (psycopg.Error, ValueError) as exc:  # the database's refusal, or rows that cannot be made
