@@ -6,9 +6,10 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from rest_framework.test import APIClient
 
 from apps.accounts.models import Role, Workspace
-from apps.accounts.services import membership_set, workspace_create
+from apps.accounts.services import membership_set, token_create, workspace_create
 from apps.designs.engine.limits import ParseLimits
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,3 +64,12 @@ def viewer(workspace: Workspace, owner: AbstractBaseUser) -> AbstractBaseUser:
     user = make_user("victor")
     membership_set(workspace=workspace, actor=owner, username="victor", role=Role.VIEWER)
     return user
+
+
+@pytest.fixture
+def api(owner: AbstractBaseUser) -> APIClient:
+    """The owner's API client, authenticated with a token as scripts are."""
+    _, raw = token_create(user=owner, name="test")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return client

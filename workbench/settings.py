@@ -6,7 +6,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from workbench.env import database_from_url, env_bool, env_int, env_list, env_str
+from workbench.env import database_from_url, env_bool, env_float, env_int, env_list, env_str
 from workbench.secret_key import load_or_create
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -117,6 +117,19 @@ MIGRATION_CALIBRATION_MIDDLE_ROWS = env_int("MIGRATION_CALIBRATION_MIDDLE_ROWS",
 # At most this many tables are filled for the calibration (the changed tables and every table
 # their foreign keys reach); beyond it statements are left without an estimate, saying why.
 MIGRATION_CALIBRATION_MAX_TABLES = env_int("MIGRATION_CALIBRATION_MAX_TABLES", 40)
+# --- Query plans: synthetic rows at the design's volumes, EXPLAIN ANALYZE, proven index advice ---
+# Each table holds its declared rows times one factor, so that the largest holds at most this many.
+QUERYPLANS_MAX_ROWS_PER_TABLE = env_int("QUERYPLANS_MAX_ROWS_PER_TABLE", 1_000_000)
+# The rows of a table whose volume the design does not declare, before that factor.
+QUERYPLANS_DEFAULT_ROWS = env_int("QUERYPLANS_DEFAULT_ROWS", 10_000)
+# Each query's EXPLAIN ANALYZE (and each trial of an index) stops after this long.
+QUERYPLANS_QUERY_TIMEOUT_MS = env_int("QUERYPLANS_QUERY_TIMEOUT_MS", 30_000)
+# Each table's synthetic rows, and each constraint or index built over them, stop after this long.
+QUERYPLANS_FILL_TIMEOUT_MS = env_int("QUERYPLANS_FILL_TIMEOUT_MS", 300_000)
+# An index is advised only when it cuts the query's plan cost by at least this share.
+QUERYPLANS_MIN_GAIN = env_float("QUERYPLANS_MIN_GAIN", 0.3)
+# Queries planned per analysis at most (named, implied by endpoints, captured); the rest are listed.
+QUERYPLANS_MAX_QUERIES = env_int("QUERYPLANS_MAX_QUERIES", 200)
 # A sandbox schema older than this belongs to a job that died; a periodic task drops it.
 SANDBOX_ORPHAN_AFTER_SECONDS = env_int("SANDBOX_ORPHAN_AFTER_SECONDS", 3_600)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -286,6 +299,11 @@ CELERY_TASK_STORE_EAGER_RESULT = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Analysis jobs go to their own queue, so that workers can be scaled for them separately.
 ANALYSIS_QUEUE = env_str("ANALYSIS_QUEUE", "analysis")
+# Runs that include the query plans (minutes of synthetic rows and EXPLAIN ANALYZE in the
+# sandbox) go to this queue instead, served by a worker of its own concurrency
+# (SANDBOX_WORKER_CONCURRENCY, read by scripts/run), so they never hold up the quick analyses.
+SANDBOX_QUEUE = env_str("SANDBOX_QUEUE", "sandbox")
+SANDBOX_WORKER_CONCURRENCY = env_int("SANDBOX_WORKER_CONCURRENCY", 1)
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_BEAT_SCHEDULE = {
     "reap-stale-runs": {

@@ -34,6 +34,7 @@ from redis.exceptions import RedisError
 
 from apps.analysis.engine.pipeline import (
     STAGES,
+    AnalysisStopped,
     AnalyzerContext,
     UnknownAnalyzerError,
     analyze,
@@ -52,8 +53,9 @@ from apps.security.services import apply_suppressions
 logger = logging.getLogger(__name__)
 
 
-class RunCancelled(Exception):
-    """Raised inside a running job when its run was cancelled meanwhile."""
+class RunCancelled(AnalysisStopped):
+    """Raised inside a running job when its run was cancelled meanwhile (from the progress
+    callback: an analyzer that reports progress, the query plans' each step, stops there)."""
 
 
 @functools.cache  # the installed distribution's metadata is read once per process
@@ -91,6 +93,12 @@ def analyzer_context(*, with_sandbox: bool, with_proof: bool = False, detect_ren
         detect_renames=detect_renames,
         endpoints_max_page_size=settings.ENDPOINTS_MAX_PAGE_SIZE,
         endpoints_max_operations=settings.ENDPOINTS_MAX_OPERATIONS,
+        plans_max_rows=settings.QUERYPLANS_MAX_ROWS_PER_TABLE,
+        plans_default_rows=settings.QUERYPLANS_DEFAULT_ROWS,
+        plans_query_timeout_ms=settings.QUERYPLANS_QUERY_TIMEOUT_MS,
+        plans_fill_timeout_ms=settings.QUERYPLANS_FILL_TIMEOUT_MS,
+        plans_min_gain=settings.QUERYPLANS_MIN_GAIN,
+        plans_max_queries=settings.QUERYPLANS_MAX_QUERIES,
     )
 
 
@@ -145,6 +153,13 @@ NOT_STARTED_ERROR = (
 )
 
 
+def run_queue(only: list[str]) -> str:
+    """The queue a run's job goes to: the sandbox queue when it plans queries (minutes in the
+    sandbox, on workers of their own concurrency), the analysis queue otherwise."""
+    plans = "queryplans" in (only or select_analyzers(None)) and settings.ANALYSIS_SANDBOX_ENABLED
+    return settings.SANDBOX_QUEUE if plans else settings.ANALYSIS_QUEUE
+
+
 def _enqueue(run: AnalysisRun, task: Any) -> None:
     """Send the job; when the broker is unreachable, mark the run failed as not started.
 
@@ -155,7 +170,7 @@ def _enqueue(run: AnalysisRun, task: Any) -> None:
     try:
         result = task.apply_async(
             (run.pk,),
-            queue=settings.ANALYSIS_QUEUE,
+            queue=run_queue(run.only),
             retry=True,
             retry_policy={
                 "max_retries": settings.ANALYSIS_ENQUEUE_MAX_RETRIES,

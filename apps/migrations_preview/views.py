@@ -24,6 +24,7 @@ FILES = {
     "rollback": (lambda m: m["rollback_sql"], "_rollback.sql", "application/sql"),
     "safe": (lambda m: (m.get("safe_migration") or {}).get("source", ""), "_safe.py", "text/x-python"),
     "diff": (lambda m: m.get("schema_diff", ""), "_schema.diff", "text/x-diff"),
+    "advised": (lambda m: (m.get("advised_indexes") or {}).get("source", ""), "_advised_indexes.py", "text/x-python"),
 }
 _LEXERS = {"python": PythonLexer, "sql": PostgresLexer, "diff": DiffLexer}
 
@@ -65,6 +66,11 @@ def migrations_tab(request: HttpRequest, run_id: int) -> HttpResponse:
             forward_html=highlighted(migrations["forward_sql"], "sql"),
             rollback_html=highlighted(migrations["rollback_sql"], "sql"),
             safe_html=highlighted(safe["source"], "python") if safe else "",
+            advised_html=(
+                highlighted(migrations["advised_indexes"]["source"], "python")
+                if migrations.get("advised_indexes")
+                else ""
+            ),
             diff_html=highlighted(migrations.get("schema_diff", ""), "diff") if migrations.get("schema_diff") else "",
             total_seconds=sum(total) if total else None,
             renames=migrations.get("renames") or {"mode": RenameMode.DETECT, "detected": []},

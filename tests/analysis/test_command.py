@@ -47,10 +47,11 @@ def test_json_output_follows_the_schema_and_names_the_design() -> None:
     assert statuses["traceability"] == "succeeded"
     assert statuses["security"] == "succeeded"
     assert statuses["migrations"] == "succeeded"
-    assert statuses["queryplans"] == "skipped"
+    assert statuses["queryplans"] == "succeeded"
     assert report["migrations"]["rollback_proven"]["proven"] is True  # from nothing: seven CREATE TABLEs
     # Every operation generated, and no proof without --prove: the endpoints find nothing.
-    assert {f["analyzer"] for f in report["findings"]} == {"traceability", "security"}
+    assert {f["analyzer"] for f in report["findings"]} == {"traceability", "security", "queryplans"}
+    assert report["queryplans"]["queries"][0]["name"] == "customer_orders_page"
     assert all(o["generated"] for o in report["endpoints"]["operations"])
 
 

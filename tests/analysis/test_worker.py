@@ -23,6 +23,7 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def worker_queue(settings: SettingsWrapper, django_db_blocker: object) -> Iterator[str]:
     settings.ANALYSIS_QUEUE = "test-analysis"
+    settings.SANDBOX_QUEUE = "test-analysis"
     with celery_worker("test-analysis"):
         yield "test-analysis"
 
@@ -82,6 +83,7 @@ def test_a_run_whose_worker_is_killed_does_not_stay_running(
     api: APIClient, owner: object, workspace: Workspace, settings: SettingsWrapper
 ) -> None:
     settings.ANALYSIS_QUEUE = "test-kill"
+    settings.SANDBOX_QUEUE = "test-kill"
     settings.ANALYSIS_STALE_AFTER_SECONDS = 3
     _, revision = design_create(
         workspace=workspace, user=owner, name="Big", texts=DesignInput(openapi=_slow_design(8000))

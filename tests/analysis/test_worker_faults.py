@@ -58,6 +58,7 @@ def test_a_run_whose_pool_child_is_killed_is_run_again_by_the_retry(
     api: APIClient, owner: object, workspace: Workspace, settings: SettingsWrapper
 ) -> None:
     settings.ANALYSIS_QUEUE = "test-child-kill"
+    settings.SANDBOX_QUEUE = "test-child-kill"
     _, revision = design_create(
         workspace=workspace, user=owner, name="Big", texts=DesignInput(openapi=_slow_design(3000))
     )
@@ -77,6 +78,7 @@ def test_a_run_whose_pool_child_is_killed_with_no_retry_left_fails_with_the_reas
     api: APIClient, owner: object, workspace: Workspace, settings: SettingsWrapper
 ) -> None:
     settings.ANALYSIS_QUEUE = "test-child-kill-final"
+    settings.SANDBOX_QUEUE = "test-child-kill-final"
     _, revision = design_create(
         workspace=workspace, user=owner, name="Big", texts=DesignInput(openapi=_slow_design(3000))
     )
@@ -97,6 +99,7 @@ def test_readyz_fails_when_no_worker_consumes_the_analysis_queue(
     client: Client, settings: SettingsWrapper, db: None
 ) -> None:
     settings.ANALYSIS_QUEUE = "test-ready-analysis"
+    settings.SANDBOX_QUEUE = "test-ready-analysis"
     with celery_worker("test-ready-other"):
         response = client.get("/readyz")
     assert response.status_code == 503, response.json()
@@ -107,6 +110,7 @@ def test_readyz_passes_when_a_worker_consumes_the_analysis_queue(
     client: Client, settings: SettingsWrapper, db: None
 ) -> None:
     settings.ANALYSIS_QUEUE = "test-ready-analysis"
+    settings.SANDBOX_QUEUE = "test-ready-analysis"
     with celery_worker("test-ready-analysis"):
         response = client.get("/readyz")
     assert response.status_code == 200, response.json()

@@ -22,6 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def worker(settings: Settings) -> Iterator[None]:
     settings.ANALYSIS_QUEUE = "test-browser"
+    settings.SANDBOX_QUEUE = "test-browser"
     with celery_worker("test-browser"):
         yield
 

@@ -36,6 +36,7 @@ def page(browser: Browser, live_server: LiveServer, owner: AbstractBaseUser) -> 
 @pytest.fixture
 def worker(settings: Settings) -> Iterator[None]:
     settings.ANALYSIS_QUEUE = "test-migrations-tab"
+    settings.SANDBOX_QUEUE = "test-migrations-tab"
     with celery_worker("test-migrations-tab"):
         yield
 

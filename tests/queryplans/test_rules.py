@@ -45,11 +45,31 @@ CASES = [
                     "Plan Rows": 40,
                     "Actual Rows": 50,
                     "Actual Loops": 1,
-                    "Plans": [_scan(rows=60)],
+                    "Plans": [_scan(rows=60_000)],
                 }
             ],
         },
         "0",
+    ),
+    (  # a few rows sorted (a customer's 14 orders): no index is worth it
+        None,
+        {
+            "Node Type": "Limit",
+            "Plan Rows": 50,
+            "Actual Rows": 14,
+            "Actual Loops": 1,
+            "Plans": [
+                {
+                    "Node Type": "Sort",
+                    "Sort Key": ["created_at DESC"],
+                    "Plan Rows": 14,
+                    "Actual Rows": 14,
+                    "Actual Loops": 1,
+                    "Plans": [_scan(rows=14)],
+                }
+            ],
+        },
+        None,
     ),
     (
         None,

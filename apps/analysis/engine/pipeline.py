@@ -8,7 +8,7 @@ with the outcome.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -44,6 +44,11 @@ class NeedsSandboxError(AnalyzerSkipped):
     """An analyzer needs the sandbox PostgreSQL and the caller gave none."""
 
 
+class AnalysisStopped(Exception):
+    """Raised by the progress callback to stop the whole analysis (the run was cancelled): never
+    taken for an analyzer's failure."""
+
+
 @dataclass(frozen=True, slots=True)
 class AnalyzerContext:
     sandbox: SandboxFactory | None = None
@@ -65,6 +70,20 @@ class AnalyzerContext:
     prove: Prove | None = None
     # How long the proof may take at most (the runner's limits), said in the progress message.
     prove_limit_seconds: int = 0
+    # The query plans' settings (apps.queryplans.engine.analyzer.PlanSettings): rows per table at
+    # most, rows of a table with no declared volume, each EXPLAIN ANALYZE's timeout, the cost an
+    # index must cut to be advised, queries planned at most.
+    plans_max_rows: int = 1_000_000
+    plans_default_rows: int = 10_000
+    plans_query_timeout_ms: int = 30_000
+    plans_fill_timeout_ms: int = 600_000
+    plans_min_gain: float = 0.3
+    plans_max_queries: int = 200
+    # Set by the pipeline for each analyzer: says what a long stage is doing now (the progress
+    # callback's message; it raises when the run was cancelled, stopping the analyzer).
+    say: Callable[[str], None] | None = None
+    # Set by the pipeline: the sections of the analyzers that ran before, by name.
+    earlier: Mapping[str, Any] = field(default_factory=dict)
 
 
 AnalyzerRun = Callable[[DesignModel, DesignModel | None, AnalyzerContext], tuple[list[Finding], dict[str, object]]]
@@ -128,16 +147,40 @@ def _endpoints(
     return analyze_endpoints(model, max_page_size=context.endpoints_max_page_size, prove=context.prove)
 
 
+def _queryplans(
+    model: DesignModel, base: DesignModel | None, context: AnalyzerContext
+) -> tuple[list[Finding], dict[str, object]]:
+    if not model.entities:
+        raise AnalyzerSkipped("the design has no data model: no tables to fill and plan")
+    if context.sandbox is None:
+        raise NeedsSandboxError("needs the sandbox PostgreSQL (SANDBOX_DATABASE_URL); none was given")
+    # Imported on use: the schema comes from the migration preview's writer (Django's schema
+    # editor), handed to the query plans here, since no analyzer imports another.
+    from apps.migrations_preview.engine.sql import design_schema_sql
+    from apps.queryplans.engine.analyzer import PlanSettings, analyze_queryplans
+
+    return analyze_queryplans(
+        model,
+        context.sandbox,
+        schema_sql=design_schema_sql,
+        earlier=context.earlier,
+        settings=PlanSettings(
+            cap=context.plans_max_rows,
+            default_rows=context.plans_default_rows,
+            query_timeout_ms=context.plans_query_timeout_ms,
+            fill_timeout_ms=context.plans_fill_timeout_ms,
+            min_gain=context.plans_min_gain,
+            max_queries=context.plans_max_queries,
+        ),
+        say=context.say,
+    )
+
+
 ANALYZERS: tuple[AnalyzerSpec, ...] = (
     AnalyzerSpec("traceability", "Traceability", _traceability, compares=True),
     AnalyzerSpec("security", "Security checklist", _security, compares=True),
     AnalyzerSpec("migrations", "Migration preview", _migrations),
-    AnalyzerSpec(
-        "queryplans",
-        "Query plans",
-        None,
-        "not built yet: EXPLAIN-based plan analysis is planned",
-    ),
+    AnalyzerSpec("queryplans", "Query plans", _queryplans),
     AnalyzerSpec("endpoints", "Generated endpoints", _endpoints),
 )
 ANALYZER_NAMES: tuple[str, ...] = tuple(a.name for a in ANALYZERS)
@@ -267,7 +310,8 @@ def _analyze(
     results: list[AnalyzerResult] = []
     compare = base_parsed is not None and base_parsed.ok and parsed.ok
     base_findings: list[Finding] = []
-    for position, spec in enumerate(ANALYZERS, start=2):
+    # The query plans run last: they plan the queries of the endpoints generated before them.
+    for position, spec in enumerate(sorted(ANALYZERS, key=lambda s: s.name == "queryplans"), start=2):
         percent = round(100 * position / total)
         if spec.name not in selected:
             results.append(AnalyzerResult(spec.name, "skipped", "not selected"))
@@ -289,12 +333,16 @@ def _analyze(
             continue
         running = round(100 * (position - 1) / total)
         report(spec.name, "running", running)
-        spec_context = context
+        spec_context = replace(
+            context,
+            say=partial(report, spec.name, "running", running),
+            earlier={r.name: r.section for r in results if r.status == "succeeded"},
+        )
         if context.prove is not None:
             # The stage stays running, now saying that it proves (minutes, bounded by the runner).
             message = _proving_message(context.prove_limit_seconds)
             spec_context = replace(
-                context, prove=_announcing(context.prove, partial(report, spec.name, "running", running, message))
+                spec_context, prove=_announcing(context.prove, partial(report, spec.name, "running", running, message))
             )
         started = clock()
         try:
@@ -303,6 +351,8 @@ def _analyze(
             results.append(AnalyzerResult(spec.name, "skipped", str(exc)))
             report(spec.name, "skipped", percent)
             continue
+        except AnalysisStopped:
+            raise
         except Exception as exc:  # an analyzer's bug must not take the others down
             elapsed = (clock() - started) * 1000
             results.append(
@@ -333,10 +383,12 @@ def _analyze(
             )
         )
         report(spec.name, "succeeded", percent)
+    order = [spec.name for spec in ANALYZERS]
+    results.sort(key=lambda r: order.index(r.name))
     return AnalysisOutcome(
         parse=parsed,
         base=base_parsed,
-        results=_resolved_by_generation(results),
+        results=_advice_offered(_resolved_by_generation(results)),
         durations_ms=durations,
         base_findings=tuple(base_findings) if compare else None,
     )
@@ -356,3 +408,21 @@ def _resolved_by_generation(results: list[AnalyzerResult]) -> tuple[AnalyzerResu
         security, findings=tuple(resolved_by_generation(security.findings, endpoints.section.get("operations", [])))
     )
     return tuple(marked if r is security else r for r in results)
+
+
+def _advice_offered(results: tuple[AnalyzerResult, ...]) -> tuple[AnalyzerResult, ...]:
+    """The indexes the query plans proved, offered to the migration preview as a migration of
+    their own (`advised_indexes` in its section), when both ran."""
+    by_name = {r.name: r for r in results}
+    plans, migrations = by_name.get("queryplans"), by_name.get("migrations")
+    if plans is None or migrations is None or not (plans.status == migrations.status == "succeeded"):
+        return results
+    if not isinstance(plans.section, dict) or not isinstance(migrations.section, dict):
+        return results
+    advice = [a for q in plans.section.get("queries", ()) for a in q.get("advice", ())]
+    if not advice:
+        return results
+    from apps.migrations_preview.engine.advised import advised_indexes_migration
+
+    offered = replace(migrations, section={**migrations.section, "advised_indexes": advised_indexes_migration(advice)})
+    return tuple(offered if r is migrations else r for r in results)

@@ -183,6 +183,7 @@ def _operation(outcome: OperationOutcome) -> dict[str, Any]:
         "test": outcome.test,
         "key": outcome.key,
         "pointer": outcome.source.pointer or "",
+        "access": dict(outcome.access),
     }
 
 

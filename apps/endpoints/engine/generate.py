@@ -74,6 +74,8 @@ class OperationOutcome:
     # foreign key to it as (that table, its field): where a query repeated per listed row comes from.
     relations: tuple[tuple[str, str], ...] = ()
     reverse_relations: tuple[tuple[str, str], ...] = ()
+    # How the generated view reaches its table (`access_pattern`), for the query plans; {} when none.
+    access: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,10 @@ class _Op:
     server_set: tuple[str, ...] = ()  # fields of a created row only the server can give
     secrets_omitted: tuple[str, ...] = ()  # response fields left out: they hold secrets
     signature_header: str = ""  # a received call's HMAC signature is checked in this header
+    filters: list[tuple[str, str]] = field(default_factory=list)  # (field path, lookup) of its query parameters
+    paging: str = ""  # cursor, offset or page
+    ordering: str = ""  # the pagination's ordering, "-created_at"; "" orders by the key
+    page_size: int = 0
     notes: list[str] = field(default_factory=list)
     reason: str = ""
 
@@ -361,6 +367,7 @@ def generate_app(model: DesignModel, *, max_page_size: int = 100) -> Generation:
                     key=op.endpoint.key,
                     action=op.action,
                     **_relations(op.model, models),
+                    access=access_pattern(op, models),
                 )
             )
         lines = [f"class {view}(DesignView):"]
@@ -643,6 +650,61 @@ def _plan(
         if column is not None:
             op.idempotency_column = column.name
     return op
+
+
+def access_pattern(op: _Op, models: dict[str, ModelInfo]) -> dict[str, Any]:
+    """How the generated view reads or writes its table, in columns: the table, the action, the key
+    it looks a row up by, the filters its path, owner and query parameters apply (each a column
+    of the table or, `via` a foreign key, of the table it references), the page's order and size.
+    What the query plans write as SQL for the endpoint; {} for an operation without a table."""
+    info = op.model
+    if info is None or op.action in ("not_implemented", ""):
+        return {}
+    primary = next((f.column for f in info.fields if f.primary), "id")
+
+    def column_of(path: str) -> dict[str, Any] | None:
+        name, _, rest = path.partition("__")
+        own = info.by_name(name[:-3]) if name.endswith("_id") and info.by_name(name[:-3]) else info.by_name(name)
+        if own is None:
+            return None
+        if not rest:
+            return {"column": own.column}
+        parent = models.get(own.relation or "")
+        target = parent.by_name(rest[:-3] if rest.endswith("_id") else rest) if parent else None
+        if parent is None or target is None:
+            return None
+        key = next((f.column for f in parent.fields if f.primary), "id")
+        return {"column": target.column, "via": {"column": own.column, "table": parent.table, "key": key}}
+
+    filters: list[dict[str, Any]] = []
+    for path in op.parents:
+        found = column_of(path)
+        if found is not None:
+            filters.append({**found, "lookup": "exact", "from": "path"})
+    if op.owner and op.owner != "pk" and op.owner not in op.parents:
+        found = column_of(op.owner)
+        if found is not None:
+            filters.append({**found, "lookup": "exact", "from": "owner"})
+    for path, lookup in op.filters:
+        found = column_of(path)
+        if found is not None:
+            filters.append({**found, "lookup": lookup, "from": "query"})
+    ordering = ""
+    if op.ordering:
+        descending, name = op.ordering.startswith("-"), op.ordering.lstrip("-")
+        field_info = info.by_name(name)
+        column = primary if name == "pk" or field_info is None else field_info.column
+        ordering = ("-" if descending else "") + column
+    return {
+        "table": info.table,
+        "action": op.action,
+        "key": primary,
+        "lookup": bool(op.lookup),
+        "filters": filters,
+        "paging": op.paging,
+        "ordering": ordering or (primary if op.action == "list" else ""),
+        "page_size": op.page_size,
+    }
 
 
 def _owner_lookup(entity: str, owner: str, models: dict[str, ModelInfo]) -> str | None:
@@ -1004,10 +1066,12 @@ def _pagination(
     name = names.claim(f"{label} pagination", style="camel", fallback="Pagination", record=False)
     bases = ["BareList"] if not envelope else []
     body: list[tuple[str, str]] = []
+    op.page_size = size
     if cursor:
         bases.append("Cursor")
         created = op.model.by_column("created_at")
         ordering = f"-{created.name}" if created is not None else "-pk"
+        op.paging, op.ordering = "cursor", ordering
         body += [("ordering", literal(ordering)), ("page_size", str(size))]
         if "cursor" in params:
             body.append(("cursor_query_param", literal("cursor")))
@@ -1015,6 +1079,7 @@ def _pagination(
             body.append(("page_size_query_param", literal(limit_param)))
     elif endpoint.pagination == "offset" or ("offset" in params):
         bases.append("LimitOffset")
+        op.paging = "offset"
         body.append(("default_limit", str(size)))
         if not limit_param:
             body.append(("limit_query_param", "None"))  # the spec takes no limit: the page size is ours
@@ -1022,6 +1087,7 @@ def _pagination(
             body.append(("limit_query_param", literal(limit_param)))
     else:
         bases.append("Page")
+        op.paging = "page"
         body.append(("page_size", str(size)))
         if limit_param:
             body.append(("page_size_query_param", literal(limit_param)))
@@ -1054,6 +1120,7 @@ def _filterset(
             op.notes.append(f"query parameter {param.name} matches no column of {info.table}: it does not filter")
             continue
         field_name, lookup = target
+        op.filters.append((field_name, lookup))
         attribute = scope.claim(param.name, fallback="filter", keep=True)
         if attribute != param.name:
             renamed.append((attribute, param.name))

@@ -404,3 +404,13 @@ def _judge(
         True,
         "applied, rolled back and applied again in the sandbox: the schema after rollback equals the schema before",
     )
+
+
+def design_schema_sql(box: SandboxSession, model: DesignModel) -> list[str]:
+    """The statements that create the design's tables in the sandbox session, as the migration
+    preview writes them (`create_tables_sql` of the design's state): the tables first, then their
+    foreign keys and indexes. What the query plans build their schema from."""
+    from apps.migrations_preview.engine.states import project_state
+
+    with django_connection(box) as connection:
+        return create_tables_sql(connection, project_state(model).state)

@@ -186,7 +186,10 @@ def _operand(node: Any, aliases: Mapping[str, str], columns: Mapping[str, frozen
         return column[0], _quoted(column[1])
     if isinstance(node, ast.FuncCall) and len(node.args or ()) == 1 and len(node.funcname) == 1:
         function = node.funcname[0].sval
-        inner = _column(node.args[0], aliases, columns)
+        argument = node.args[0]
+        if isinstance(argument, ast.TypeCast):  # `upper(email::text)`, as Django writes iexact
+            argument = argument.arg
+        inner = _column(argument, aliases, columns)
         if inner is not None and function in _INDEXABLE:
             return inner[0], f"{function}({_quoted(inner[1])})"
     return None
@@ -254,3 +257,95 @@ def _literal(value: str) -> str:
     if "\\" not in value:
         return "'" + value.replace("'", "''") + "'"
     return "E'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class Bound:
+    """What a query's `$n` parameter is compared with, for binding it to a value of the data."""
+
+    number: int
+    role: str  # equal, low, high (a range's ends), offset, limit, or other
+    table: str = ""
+    column: str = ""
+    function: str = ""  # lower or upper when the comparison is of lower(column) with lower($n)
+
+
+def parameter_columns(sql: str, *, columns: Mapping[str, frozenset[str]]) -> dict[int, Bound]:
+    """Each `$n` of `sql` (one allow-listed statement) that is compared with one of the design's
+    columns (`col = $1`, `lower(col) = lower($1)`, `col BETWEEN $2 AND $3`, `col >= $4`) or sets
+    the page (`LIMIT $5`, `OFFSET $6`); a parameter used otherwise is left out."""
+    statement = pglast.parse_sql(sql)[0].stmt
+    found: dict[int, Bound] = {}
+    selects = list(_selects(statement))
+    if isinstance(statement, ast.UpdateStmt | ast.DeleteStmt) and statement.relation is not None:
+        relation = statement.relation
+        table = relation.relname
+        if table in columns:
+            name = relation.alias.aliasname if relation.alias else table
+            _bind_conditions(statement.whereClause, {name: table}, columns, found)
+    for select in selects:
+        aliases = _aliases(select, columns)
+        _bind_conditions(select.whereClause, aliases, columns, found)
+        for join in _joins(select.fromClause):
+            _bind_conditions(join.quals, aliases, columns, found)
+        for node, role in ((select.limitOffset, "offset"), (select.limitCount, "limit")):
+            if isinstance(node, ast.ParamRef):
+                found.setdefault(node.number, Bound(node.number, role))
+    return found
+
+
+def _parameter(node: Any) -> tuple[int, str] | None:
+    """($n, the function around it) of `$n`, `$n::type` or `lower($n)`."""
+    if isinstance(node, ast.TypeCast):
+        node = node.arg
+    if isinstance(node, ast.ParamRef):
+        return node.number, ""
+    if isinstance(node, ast.FuncCall) and len(node.args or ()) == 1 and len(node.funcname) == 1:
+        inner = _parameter(node.args[0])
+        if inner is not None and node.funcname[0].sval in _INDEXABLE:
+            return inner[0], node.funcname[0].sval
+    return None
+
+
+def _bound_column(
+    node: Any, aliases: Mapping[str, str], columns: Mapping[str, frozenset[str]]
+) -> tuple[str, str, str] | None:
+    """(table, column, function) of a column, a cast of one, or lower/upper of one."""
+    if isinstance(node, ast.TypeCast):
+        node = node.arg
+    column = _column(node, aliases, columns)
+    if column is not None:
+        return column[0], column[1], ""
+    if isinstance(node, ast.FuncCall) and len(node.args or ()) == 1 and len(node.funcname) == 1:
+        inner = _bound_column(node.args[0], aliases, columns)
+        if inner is not None and node.funcname[0].sval in _INDEXABLE:
+            return inner[0], inner[1], node.funcname[0].sval
+    return None
+
+
+def _bind_conditions(
+    where: Any, aliases: Mapping[str, str], columns: Mapping[str, frozenset[str]], found: dict[int, Bound]
+) -> None:
+    for node in _conjuncts(where):
+        if not isinstance(node, ast.A_Expr):
+            continue
+        operator = node.name[0].sval if node.name and len(node.name) == 1 else ""
+        if node.kind == A_Expr_Kind.AEXPR_OP and operator in {"=", *_RANGE_OPS}:
+            for side, other in ((node.lexpr, node.rexpr), (node.rexpr, node.lexpr)):
+                column, parameter = _bound_column(side, aliases, columns), _parameter(other)
+                if column is None or parameter is None:
+                    continue
+                role = "equal" if operator == "=" else "low" if operator in {">", ">="} else "high"
+                if side is node.rexpr and role != "equal":
+                    role = "high" if role == "low" else "low"  # `$1 <= col`: the parameter is the low end
+                found.setdefault(parameter[0], Bound(parameter[0], role, column[0], column[1], column[2]))
+                break
+        elif node.kind in {A_Expr_Kind.AEXPR_BETWEEN, A_Expr_Kind.AEXPR_BETWEEN_SYM}:
+            column = _bound_column(node.lexpr, aliases, columns)
+            ends = node.rexpr if isinstance(node.rexpr, list | tuple) else ()
+            if column is None or len(ends) != 2:
+                continue
+            for end, role in zip(ends, ("low", "high"), strict=True):
+                parameter = _parameter(end)
+                if parameter is not None:
+                    found.setdefault(parameter[0], Bound(parameter[0], role, column[0], column[1], column[2]))

@@ -23,6 +23,7 @@ class PlanThresholds:
     discarded: float = 10.0  # an index scan whose filter throws away this many rows per row kept
     discarded_min_rows: int = 1_000
     deep_offset: int = 1_000  # a LIMIT reading past this many rows to skip them
+    sort_min_rows: int = 1_000  # a sort under a LIMIT matters from this many rows (and ten times those kept)
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,16 @@ def _sort_for_limit(path, node, parent, limits, indexed) -> PlanHit | None:
         child = _only_child(child)
     if child is None or child.get("Node Type") != "Sort":
         return None
-    sorted_rows = _number(child, "Actual Rows") or _number(child, "Plan Rows")
+    # A sort under a LIMIT reports the rows it handed on: the rows it sorted are its input's.
+    source = _only_child(child)
+    sorted_rows = (
+        (_number(source, "Actual Rows") * max(_number(source, "Actual Loops"), 1.0) or _number(source, "Plan Rows"))
+        if source is not None
+        else _number(child, "Actual Rows") or _number(child, "Plan Rows")
+    )
+    returned = _number(node, "Actual Rows") or _number(node, "Plan Rows")
+    if sorted_rows < max(limits.sort_min_rows, 10 * returned):
+        return None  # a few rows sorted: the order costs nothing worth an index
     keys = ", ".join(str(k) for k in child.get("Sort Key") or ())
     return _hit(
         "sort-for-limit",
