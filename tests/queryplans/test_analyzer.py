@@ -6,43 +6,18 @@ volume, refused queries never run, progress per step, a stop that leaves nothing
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
 
-from apps.analysis.engine.pipeline import AnalysisStopped, AnalyzerContext, analyze
-from apps.designs.engine.limits import ParseLimits
-from apps.designs.engine.loader import DesignInput
+from apps.analysis.engine.pipeline import AnalysisStopped
 from apps.sandbox import engine as sandbox
-from apps.sandbox.services import sandbox_config
 from tests.conftest import ROOT
+from tests.queryplans.conftest import analyse as _analyse
 
 LIBRARY = (ROOT / "tests" / "fixtures" / "queryplans-library.md").read_text(encoding="utf-8")
 CAP = 50_000  # loans, the largest table (10M declared), holds 50,000 rows: a factor of 1/200
-
-
-@pytest.fixture(scope="module")
-def config(django_db_blocker: Any) -> Iterator[sandbox.SandboxConfig]:
-    base = sandbox_config()
-    sandbox.setup(base)
-    with django_db_blocker.unblock():
-        yield base
-
-
-def _analyse(config: sandbox.SandboxConfig, text: str, *, cap: int = CAP, progress: Any = None) -> Any:
-    def factory() -> Any:
-        return sandbox.session(config)
-
-    return analyze(
-        DesignInput(document=text),
-        limits=ParseLimits(),
-        only=("traceability", "endpoints", "queryplans"),
-        sandbox=factory,
-        context=AnalyzerContext(sandbox=factory, plans_max_rows=cap),
-        on_progress=progress,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +28,7 @@ def library(config: sandbox.SandboxConfig) -> dict[str, Any]:
         if stage == "queryplans" and message:
             messages.append(message)
 
-    outcome = _analyse(config, LIBRARY, progress=progress)
+    outcome = _analyse(config, LIBRARY, cap=CAP, progress=progress)
     result = next(r for r in outcome.results if r.name == "queryplans")
     assert result.status == "succeeded", result.reason
     return {"section": result.section, "findings": result.findings, "messages": messages}
@@ -180,12 +155,16 @@ def test_a_stop_from_the_progress_callback_ends_the_analysis_and_drops_its_datab
     with psycopg.connect(config.url(database="postgres"), autocommit=True) as admin:
         before = {r[0] for r in admin.execute("SELECT datname FROM pg_database WHERE datname LIKE 'wb\\_%'")}
         with pytest.raises(AnalysisStopped):
-            _analyse(config, LIBRARY, progress=progress)
+            _analyse(config, LIBRARY, cap=CAP, progress=progress)
         after = {r[0] for r in admin.execute("SELECT datname FROM pg_database WHERE datname LIKE 'wb\\_%'")}
     assert after <= before
 
 
 def test_a_design_without_tables_is_skipped_without_a_sandbox(config) -> None:
-    outcome = _analyse(config, "# Only stories\n\n## Stories\n\n### A-1: Something\nAs a user, I want x, so that y.\n")
+    outcome = _analyse(
+        config,
+        "# Only stories\n\n## Stories\n\n### A-1: Something\nAs a user, I want x, so that y.\n",
+        cap=CAP,
+    )
     result = next(r for r in outcome.results if r.name == "queryplans")
     assert result.status == "skipped" and "no data model" in result.reason

@@ -1,0 +1,52 @@
+"""The shop design (the shared corpus) through the query plans: the advice covers every access path
+its queries and endpoints use that no index serves, and nothing that does not help."""
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import CORPUS
+from tests.queryplans.conftest import analyse
+
+# What the shop's queries and endpoints read with no index to serve them, and the index that does.
+NEEDED = {
+    "CREATE INDEX CONCURRENTLY ON orders (customer_id, created_at DESC);",  # a customer's newest orders
+    "CREATE INDEX CONCURRENTLY ON customers (lower(email));",  # support's search by email
+    "CREATE INDEX CONCURRENTLY ON customers (upper(email));",  # the same through the API (iexact)
+    "CREATE INDEX CONCURRENTLY ON products (category_id, active, price_amount);",  # browsing a category
+    "CREATE INDEX CONCURRENTLY ON order_lines (order_id);",  # an order's lines
+}
+
+
+@pytest.fixture(scope="module")
+def shop(config: Any) -> dict[str, Any]:
+    outcome = analyse(config, (CORPUS / "shop" / "v1-design.md").read_text(encoding="utf-8"), cap=200_000)
+    result = next(r for r in outcome.results if r.name == "queryplans")
+    assert result.status == "succeeded", result.reason
+    return {"section": result.section, "findings": result.findings}
+
+
+def test_the_advice_covers_every_unindexed_access_path(shop) -> None:
+    advised = {a["sql"] for q in shop["section"]["queries"] for a in q["advice"]}
+    assert advised >= NEEDED
+    fixes = {f.fix for f in shop["findings"] if f.rule_id == "queryplans.index-advised"}
+    assert fixes == advised  # one finding per index, however many queries it serves
+
+
+def test_every_index_advised_is_proven_by_its_plan(shop) -> None:
+    for query in shop["section"]["queries"]:
+        for advice in query["advice"]:
+            assert advice["ms_after"] < advice["ms_before"], (query["name"], advice["sql"])
+            if query["kind"] == "read":
+                assert advice["cost_after"] <= advice["cost_before"] * 0.7, (query["name"], advice["sql"])
+            assert advice["size_bytes"] > 0
+
+
+def test_lookups_by_key_get_no_advice(shop) -> None:
+    by_name = {q["name"]: q for q in shop["section"]["queries"]}
+    for name in ("getProduct", "exportCustomer", "getOrder"):
+        assert by_name[name]["status"] == "measured" and by_name[name]["advice"] == []
+    # The join to products by its key needs nothing on order_lines.product_id.
+    lines = by_name["order_lines_with_products"]
+    assert "CREATE INDEX CONCURRENTLY ON order_lines (product_id);" not in {a["sql"] for a in lines["advice"]}
+    assert any(t["sql"].endswith("(product_id);") and not t["advised"] for t in lines["trail"])
