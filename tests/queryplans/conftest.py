@@ -22,8 +22,11 @@ def config(django_db_blocker: Any) -> Iterator[sandbox.SandboxConfig]:
         yield base
 
 
-def analyse(config: sandbox.SandboxConfig, text: str, *, cap: int, progress: Any = None) -> AnalysisOutcome:
-    """The traceability, the generated endpoints and the query plans of a design, with the sandbox."""
+def analyse(
+    config: sandbox.SandboxConfig, text: str, *, cap: int, progress: Any = None, **options: Any
+) -> AnalysisOutcome:
+    """The traceability, the generated endpoints and the query plans of a design, with the sandbox
+    (`options`: more of the AnalyzerContext's settings)."""
 
     def factory() -> Any:
         return sandbox.session(config)
@@ -33,6 +36,6 @@ def analyse(config: sandbox.SandboxConfig, text: str, *, cap: int, progress: Any
         limits=ParseLimits(),
         only=("traceability", "endpoints", "queryplans"),
         sandbox=factory,
-        context=AnalyzerContext(sandbox=factory, plans_max_rows=cap),
+        context=AnalyzerContext(sandbox=factory, plans_max_rows=cap, **options),
         on_progress=progress,
     )

@@ -168,3 +168,17 @@ def test_a_design_without_tables_is_skipped_without_a_sandbox(config) -> None:
     )
     result = next(r for r in outcome.results if r.name == "queryplans")
     assert result.status == "skipped" and "no data model" in result.reason
+
+
+def test_an_allowed_query_that_reads_too_much_is_cut_off_and_reported(config) -> None:
+    slow = LIBRARY.replace(
+        "-- name: book_by_id",
+        "-- name: cross_product\nSELECT count(*) FROM loans a, loans b WHERE a.due_at < b.due_at;\n\n-- name: book_by_id",
+    )
+    outcome = _analyse(config, slow, cap=CAP, plans_query_timeout_ms=300)
+    result = next(r for r in outcome.results if r.name == "queryplans")
+    query = next(q for q in result.section["queries"] if q["name"] == "cross_product")
+    assert query["status"] == "failed" and "statement timeout" in query["error"]
+    assert query["plan"] is None
+    [finding] = [f for f in result.findings if f.rule_id == "queryplans.failed"]
+    assert "cross_product" in finding.title and "statement timeout" in finding.message
