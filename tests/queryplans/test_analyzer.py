@@ -58,6 +58,9 @@ def test_progress_names_each_step(library) -> None:
     assert order.index("members") < order.index("loans") and order.index("books") < order.index("loans")
     assert any(m.startswith("ANALYZE") for m in messages)
     assert any(m.startswith("query 1 of ") for m in messages)
+    # Each query's candidates: those HypoPG tries, each one built on the rows.
+    assert "loans_of_member: 2 hypothetical index(es) with HypoPG" in messages
+    assert "member_by_email: building members (lower(email)) on the rows" in messages
 
 
 def test_the_named_query_gets_an_index_proven_by_its_plan(library) -> None:

@@ -466,7 +466,19 @@ def _measure(
                 entry["judged_on"] = "rare values"
         tell(f"{query.name}: trying {len(candidates)} candidate index(es)")
         try:
-            trail = _trials(connection, cursor, text, judged_values, candidates, hypopg, settings, write, judged_on)
+            trail = _trials(
+                connection,
+                cursor,
+                text,
+                judged_values,
+                candidates,
+                hypopg,
+                settings,
+                write,
+                judged_on,
+                tell,
+                query.name,
+            )
         except psycopg.Error as exc:
             _recover(cursor)
             entry["trail"] = [
@@ -528,7 +540,9 @@ def _foreign_key_candidates(
     ]
 
 
-def _trials(connection, cursor, text, values, candidates, hypopg, settings, write, plan) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+def _trials(
+    connection, cursor, text, values, candidates, hypopg, settings, write, plan, tell, name
+) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
     """Each candidate tried alone, its trail entry with, when advised, the proven `advice`.
 
     A candidate on plain columns of a read is tried hypothetically when HypoPG is there (plain
@@ -540,6 +554,7 @@ def _trials(connection, cursor, text, values, candidates, hypopg, settings, writ
     hypothetical = [c for c in candidates if hypopg and not write and not any("(" in col for col in c.columns)]
     judged: dict[Candidate, Trial] = {}
     if hypothetical:
+        tell(f"{name}: {len(hypothetical)} hypothetical index(es) with HypoPG")
         for trial in try_candidates(connection, text, hypothetical, parameters=values, min_gain=settings.min_gain):
             judged[trial.candidate] = trial
     built: dict[Candidate, _Built] = {}
@@ -548,6 +563,7 @@ def _trials(connection, cursor, text, values, candidates, hypopg, settings, writ
     for candidate in candidates:
         if candidate in judged:
             continue
+        tell(f"{name}: building {candidate.sql.removeprefix('CREATE INDEX CONCURRENTLY ON ').rstrip(';')} on the rows")
         made = _build_and_measure(cursor, text, values, candidate, write=write)
         built[candidate] = made
         if before_cost is None:
@@ -577,6 +593,10 @@ def _trials(connection, cursor, text, values, candidates, hypopg, settings, writ
         if candidate in checked:
             item["checks_ms_before"], item["checks_ms_after"] = checked[candidate]
         if trial.advised:
+            if candidate not in built:
+                tell(
+                    f"{name}: proving {candidate.sql.removeprefix('CREATE INDEX CONCURRENTLY ON ').rstrip(';')} built on the rows"
+                )
             made = built.get(candidate) or _build_and_measure(cursor, text, values, candidate, write=write)
             ms_before, ms_after = _total_ms(plan), _total_ms(made.plan_after)
             if ms_after >= ms_before:
