@@ -63,7 +63,9 @@ def plans_tab(request: HttpRequest, run_id: int) -> HttpResponse:
                 "over_budget": sum(1 for q in queries if q["verdict"] == "over-budget"),
                 "refused": sum(1 for q in queries if q["verdict"] == "refused"),
                 "failed": sum(1 for q in queries if q["verdict"] == "failed"),
-                "advised": sum(len(q["advice"]) for q in queries),
+                "advised": len(
+                    {a["sql"] for q in queries for a in q["advice"]}
+                ),  # each index once, however many queries it serves
             },
         )
     return TemplateResponse(request, "queryplans/tab.html", context)
