@@ -3,12 +3,16 @@
 One generator for every analyzer that needs rows (the migration preview's calibration, the query
 plans): `fill_table` reads the table's columns and constraints and inserts `rows` rows with one
 INSERT ... SELECT over generate_series, so no row crosses the wire. The rows keep:
-- key, primary and unique columns (and `Shape.keys`) distinct: the row number g, written the same
-  way for the same type whatever the table, so a key's row n is the same value everywhere;
+- key, primary and unique columns (and `Shape.keys`) distinct: the row's number, 1 to `rows`,
+  written the same way for the same type whatever the table, so row n's key is the same value
+  everywhere (under checks, the rows kept are numbered after the filter, without gaps);
 - foreign keys (the catalog's, and `Shape.references` for those not created yet) pointing at
   rows 1..N of their referenced table, drawn with skew: a few parents have many children, most
-  have a few, and every value is a key the referenced table has (when it was filled here too). A
-  foreign key that is also unique stays unique (g);
+  have a few, and every value is a key the referenced table has (when it was filled here too;
+  a referenced table still empty is taken to be filled later, in the same transaction under a
+  deferred constraint, with as many rows). The columns of one catalog foreign key share their
+  draw; `Shape.references` are drawn column by column. A foreign key that is also unique stays
+  unique (row n references row n);
 - enum-like columns (the literals of a CHECK naming them, `Shape.labels`, an enum type's labels)
   drawn with skew, so one label is frequent and the last ones rare;
 - every CHECK of the table and those of `Shape.checks` (cross-column ones included): when the
@@ -20,7 +24,9 @@ INSERT ... SELECT over generate_series, so no row crosses the wire. The rows kee
   a CHECK), and in the same row a later ordered column (number, date, timestamp) holds a larger
   value than an earlier one (ends_at > starts_at, max_qty >= min_qty): the same draw for the row
   plus the column's position;
-- text of varying lengths within the column's limit.
+- text of varying lengths within the column's limit (hex: to_hex of hashes).
+Times come from a hash, not in the rows' order: a table whose real rows are appended in time
+order shows the planner a correlation (created_at with the heap) that these rows do not.
 Deterministic: values come from hashes of g (hashint8extended), never random(), so the same call
 gives the same rows. Names reach SQL only as identifiers, labels only as literals; the catalog's
 CHECKs as PostgreSQL prints them (pg_get_expr), `Shape.checks` as pglast writes back their tree
