@@ -130,6 +130,13 @@ QUERYPLANS_FILL_TIMEOUT_MS = env_int("QUERYPLANS_FILL_TIMEOUT_MS", 300_000)
 QUERYPLANS_MIN_GAIN = env_float("QUERYPLANS_MIN_GAIN", 0.3)
 # Queries planned per analysis at most (named, implied by endpoints, captured); the rest are listed.
 QUERYPLANS_MAX_QUERIES = env_int("QUERYPLANS_MAX_QUERIES", 200)
+# A table of few rows keeps at least this many (or all it declares), so that a filter on it picks
+# what it would at volume (2,000 categories scaled to 17 would not).
+QUERYPLANS_MIN_ROWS_PER_TABLE = env_int("QUERYPLANS_MIN_ROWS_PER_TABLE", 1_000)
+# All tables together hold at most this many rows; beyond it the factor shrinks.
+QUERYPLANS_MAX_TOTAL_ROWS = env_int("QUERYPLANS_MAX_TOTAL_ROWS", 5_000_000)
+# A query with more parameters ($n) than this is refused.
+QUERYPLANS_MAX_PARAMETERS = env_int("QUERYPLANS_MAX_PARAMETERS", 100)
 # A sandbox schema older than this belongs to a job that died; a periodic task drops it.
 SANDBOX_ORPHAN_AFTER_SECONDS = env_int("SANDBOX_ORPHAN_AFTER_SECONDS", 3_600)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

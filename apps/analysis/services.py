@@ -99,6 +99,9 @@ def analyzer_context(*, with_sandbox: bool, with_proof: bool = False, detect_ren
         plans_fill_timeout_ms=settings.QUERYPLANS_FILL_TIMEOUT_MS,
         plans_min_gain=settings.QUERYPLANS_MIN_GAIN,
         plans_max_queries=settings.QUERYPLANS_MAX_QUERIES,
+        plans_min_rows=settings.QUERYPLANS_MIN_ROWS_PER_TABLE,
+        plans_max_total_rows=settings.QUERYPLANS_MAX_TOTAL_ROWS,
+        plans_max_parameters=settings.QUERYPLANS_MAX_PARAMETERS,
     )
 
 

@@ -1,6 +1,7 @@
 """Shared by the query-plan tests that run the analysis on the real sandbox."""
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -23,13 +24,24 @@ def config(django_db_blocker: Any) -> Iterator[sandbox.SandboxConfig]:
 
 
 def analyse(
-    config: sandbox.SandboxConfig, text: str, *, cap: int, progress: Any = None, **options: Any
+    config: sandbox.SandboxConfig,
+    text: str,
+    *,
+    cap: int,
+    progress: Any = None,
+    opened: list[str] | None = None,
+    **options: Any,
 ) -> AnalysisOutcome:
     """The traceability, the generated endpoints and the query plans of a design, with the sandbox
-    (`options`: more of the AnalyzerContext's settings)."""
+    (`options`: more of the AnalyzerContext's settings; `opened` gets each session's name, which is
+    its database's and its role's)."""
 
-    def factory() -> Any:
-        return sandbox.session(config)
+    @contextmanager
+    def factory() -> Iterator[Any]:
+        with sandbox.session(config) as box:
+            if opened is not None:
+                opened.append(box.schema)
+            yield box
 
     return analyze(
         DesignInput(document=text),

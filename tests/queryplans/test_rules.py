@@ -252,3 +252,21 @@ def test_the_servers_own_plans_before_and_after_an_index() -> None:
 def _plan(value):
     document = json.loads(value) if isinstance(value, str) else value
     return document[0]["Plan"]
+
+
+def test_rows_a_limit_never_asked_for_are_no_misestimate() -> None:
+    scan = _scan(table="products", rows=24, node="Index Scan") | {"Plan Rows": 400, "Actual Rows": 24}
+    under_limit = {"Node Type": "Limit", "Plan Rows": 24, "Actual Rows": 24, "Actual Loops": 1, "Plans": [scan]}
+    assert "misestimate" not in {rule for rule, _ in _rules(under_limit)}
+    # Through a sort the LIMIT stops nothing: the scan returned all its rows, and 400 vs 24 is wrong.
+    sorted_first = {
+        "Node Type": "Limit",
+        "Plan Rows": 24,
+        "Actual Rows": 24,
+        "Actual Loops": 1,
+        "Plans": [{"Node Type": "Sort", "Plan Rows": 400, "Actual Rows": 24, "Actual Loops": 1, "Plans": [scan]}],
+    }
+    assert ("misestimate", "0.0.0") in _rules(sorted_first)
+    # More rows than estimated is a misestimate under a LIMIT too.
+    more = _scan(table="products", rows=5_000, node="Index Scan") | {"Plan Rows": 10, "Actual Rows": 5_000}
+    assert ("misestimate", "0.0") in _rules(under_limit | {"Plans": [more]})

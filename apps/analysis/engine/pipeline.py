@@ -79,6 +79,9 @@ class AnalyzerContext:
     plans_fill_timeout_ms: int = 600_000
     plans_min_gain: float = 0.3
     plans_max_queries: int = 200
+    plans_min_rows: int = 1_000
+    plans_max_total_rows: int = 5_000_000
+    plans_max_parameters: int = 100
     # Set by the pipeline for each analyzer: says what a long stage is doing now (the progress
     # callback's message; it raises when the run was cancelled, stopping the analyzer).
     say: Callable[[str], None] | None = None
@@ -171,6 +174,9 @@ def _queryplans(
             fill_timeout_ms=context.plans_fill_timeout_ms,
             min_gain=context.plans_min_gain,
             max_queries=context.plans_max_queries,
+            min_rows=context.plans_min_rows,
+            max_total_rows=context.plans_max_total_rows,
+            max_parameters=context.plans_max_parameters,
         ),
         say=context.say,
     )

@@ -10,6 +10,7 @@ reason, so a pasted expression can neither read the server's state nor run a que
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pglast
@@ -58,8 +59,6 @@ ALLOWED_FUNCTIONS = frozenset(
         "replace",
         "concat",
         "concat_ws",
-        "lpad",
-        "rpad",
         "split_part",
         "strpos",
         "starts_with",
@@ -82,6 +81,39 @@ ALLOWED_FUNCTIONS = frozenset(
         "cardinality",
     }
 )
+
+# Text functions whose result can be many times as long as their arguments. One may not take
+# another's result: `replace(replace(replace('x', 'x', 'xxxxxxxxxx'), ...), ...)` grows tenfold
+# with each level, half a gigabyte from nine. (lpad, rpad, repeat and format, which build a string
+# as long as a number asks, are not allowed at all.)
+GROWING_FUNCTIONS = frozenset({"replace", "regexp_replace", "concat", "concat_ws", "translate"})
+
+
+def _calls(node: Any) -> Iterator[ast.FuncCall]:
+    """Every function call in a parse tree, iteratively."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, ast.FuncCall):
+            yield item
+        if isinstance(item, ast.Node):
+            stack.extend(getattr(item, attribute) for attribute in item)
+        elif isinstance(item, tuple | list):
+            stack.extend(item)
+
+
+def nested_growth(call: ast.FuncCall) -> str | None:
+    """`outer(inner())` when `call` is a growing text function with another among its arguments
+    (at any depth), else None."""
+    outer = call.funcname[-1].sval if call.funcname else ""
+    if outer not in GROWING_FUNCTIONS:
+        return None
+    for inner in _calls(call.args):
+        name = inner.funcname[-1].sval if inner.funcname else ""
+        if name in GROWING_FUNCTIONS:
+            return f"{outer}({name}())"
+    return None
+
 
 ALLOWED_TYPES = frozenset(
     {
@@ -268,6 +300,8 @@ def _check(node: Any, columns: frozenset[str] | None, depth: int) -> None:
             raise RefusedExpression(f"it calls `{printable(shown)}()`, which is not on the allow-list of functions")
         if node.agg_star or node.agg_filter or node.over or node.agg_order or node.agg_distinct or node.func_variadic:
             raise RefusedExpression(f"it calls `{printable(shown)}()` as an aggregate, window or variadic call")
+        if (nested := nested_growth(node)) is not None:
+            raise RefusedExpression(f"it nests {nested}: text that grows with each level, without bound")
         _check(node.args, columns, below)
     elif isinstance(node, ast.SQLValueFunction):
         if node.op in _SERVER_STATE:

@@ -14,8 +14,10 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import pglast
 from django.db.migrations import operations
 from django.db.migrations.migration import Migration
+from pglast import ast
 
 from apps.designs.engine.identifiers import bounded_name
 from apps.designs.engine.identifiers import quote_identifier as q
@@ -24,6 +26,20 @@ from apps.migrations_preview.engine.writer import migration_source
 
 _PREFIX = "CREATE INDEX CONCURRENTLY ON "
 _WORDS = re.compile(r"[^0-9A-Za-z]+")
+
+
+def _one_index(statement: str, table: str) -> bool:
+    """Whether PostgreSQL's parser reads `statement` as exactly one CREATE INDEX CONCURRENTLY on
+    `table` (the query plans checked it before they built it; checked again before it is written
+    into a file the team will run)."""
+    try:
+        parsed = pglast.parse_sql(statement)
+    except pglast.parser.ParseError:
+        return False
+    if len(parsed) != 1 or not isinstance(parsed[0].stmt, ast.IndexStmt) or not statement.startswith(_PREFIX):
+        return False
+    node = parsed[0].stmt
+    return bool(node.concurrent) and node.relation is not None and node.relation.relname == table and not node.idxname
 
 
 def index_name(table: str, columns: Sequence[str], where: str = "") -> str:
@@ -42,7 +58,7 @@ def advised_indexes_migration(
     seen: set[str] = set()
     for item in advice:
         statement = str(item.get("sql", ""))
-        if statement in seen or not statement.startswith(_PREFIX):
+        if statement in seen or not _one_index(statement, str(item.get("table", ""))):
             continue
         seen.add(statement)
         index = q(

@@ -25,6 +25,7 @@ from pglast.enums import SQLValueFunctionOp
 from pglast.parser import ParseError
 from pglast.visitors import Visitor
 
+from apps.designs.engine.expressions import nested_growth
 from apps.designs.engine.queries import MAX_PARAMETERS, normalize_parameters
 
 # Functions a design's queries call that read nothing but their arguments (no other object, no
@@ -223,6 +224,8 @@ def _function_refused(node: ast.FuncCall) -> str:
         return f"{'.'.join(names)}() is a function outside PostgreSQL's own catalog"
     if function not in FUNCTIONS:
         return f"{function}() is not on the list of functions the plan analysis calls"
+    if (nested := nested_growth(node)) is not None:
+        return f"{nested} nests text functions whose result grows with each level, without bound"
     return ""
 
 

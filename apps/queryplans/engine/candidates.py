@@ -35,10 +35,32 @@ class Candidate:
 
     @property
     def sql(self) -> str:
-        """The CREATE INDEX CONCURRENTLY statement (names quoted where they need it)."""
+        """The CREATE INDEX CONCURRENTLY statement (names quoted where they need it), checked to be
+        exactly that: one index on the table (`index_statement`)."""
         columns = ", ".join(self.columns)
         where = f" WHERE {self.where}" if self.where else ""
-        return f"CREATE INDEX CONCURRENTLY ON {_quoted(self.table)} ({columns}){where};"
+        return index_statement(f"CREATE INDEX CONCURRENTLY ON {_quoted(self.table)} ({columns}){where};", self.table)
+
+
+class NotAnIndexError(ValueError):
+    """A candidate's statement that is not one CREATE INDEX on its table: never run, never advised."""
+
+
+def index_statement(statement: str, table: str) -> str:
+    """`statement`, when PostgreSQL's parser reads it as exactly one CREATE INDEX on `table`, with
+    no schema; raises NotAnIndexError otherwise. The last check before a candidate is run in the
+    sandbox or written into the migration the team takes away: whatever built it, nothing else
+    gets through."""
+    try:
+        parsed = pglast.parse_sql(statement)
+    except pglast.parser.ParseError as exc:
+        raise NotAnIndexError(f"not a statement PostgreSQL can parse: {exc}") from None
+    if len(parsed) != 1 or not isinstance(parsed[0].stmt, ast.IndexStmt):
+        raise NotAnIndexError(f"not one CREATE INDEX: {len(parsed)} statement(s)")
+    relation = parsed[0].stmt.relation
+    if relation is None or relation.relname != table or relation.schemaname:
+        raise NotAnIndexError(f"not an index on {table}")
+    return statement
 
 
 @dataclass

@@ -48,12 +48,33 @@ def plan_hits(
     limits = thresholds or PlanThresholds()
     indexed = indexed or {}
     hits: list[PlanHit] = []
+    early = _stopped_early(plan)
     for path, node, parent in _nodes(plan):
         for rule in _RULES:
+            if rule is _misestimate and path in early and _number(node, "Actual Rows") < _number(node, "Plan Rows"):
+                continue  # fewer rows than estimated because the LIMIT above stopped asking: no misestimate
             hit = rule(path, node, parent, limits, indexed)
             if hit is not None:
                 hits.append(hit)
     return hits
+
+
+# Nodes that read all their input before returning a row: below them, a LIMIT stops nothing.
+_BLOCKING = frozenset({"Sort", "Incremental Sort", "Hash", "Aggregate", "Materialize", "SetOp", "WindowAgg"})
+
+
+def _stopped_early(plan: Mapping[str, Any]) -> set[str]:
+    """The paths of the nodes a LIMIT may have stopped before they returned all their rows: those
+    below a Limit through nodes that stream (not through a sort, a hash or an aggregate)."""
+    early: set[str] = set()
+    for path, _node, parent in _nodes(plan):
+        if parent is None:
+            continue
+        parent_path = path.rsplit(".", 1)[0]
+        streams = parent.get("Node Type") not in _BLOCKING
+        if streams and (parent.get("Node Type") == "Limit" or parent_path in early):
+            early.add(path)
+    return early
 
 
 def _nodes(plan: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any], Mapping[str, Any] | None]]:
