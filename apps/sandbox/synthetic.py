@@ -363,7 +363,8 @@ def fill_table(
     ]
     names: list[sql.Composable] = []
     values: list[sql.Composable] = []  # from g, in the candidates' subquery
-    final: list[sql.Composable] = []  # what the INSERT takes from the rows kept
+    late_values: list[sql.Composable] = []  # the keys, from the number of a row kept
+    numbered: set[str] = set()  # their columns
     early: set[str] = set()  # the columns made in the candidates' subquery
     overriding = False
     # The number of a kept row, under a name no column has (a column may be called n).
@@ -374,10 +375,10 @@ def fill_table(
     for position, column in enumerate(columns):
         if column.generated:
             continue
-        # Under checks, rows are kept from more candidates than wanted: a key no check names is
-        # numbered after the filter (n, 1 to `rows`), so a table referencing this one finds every
-        # row 1..N it draws from, not only those of the candidates that passed.
-        late = bool(checks) and column.name in keys and column.name not in checked
+        # Under checks, rows are kept from more candidates than wanted: keys are numbered after
+        # the filter (n, 1 to `rows`), so a table referencing this one finds every row 1..N it
+        # draws from, not only those of the candidates that passed.
+        late = bool(checks) and column.name in keys
         number = sql.Identifier(counter).as_string(None) if late else "g"
         expression = _value(column, position, table, number, keys, foreign, checked, shape, skew)
         if expression is None:
@@ -403,10 +404,10 @@ def fill_table(
         # when the table has checks, where a bare literal would be text.
         value = sql.SQL("({})::{} AS {}").format(expression, sql.SQL(column.spelled), identifier)
         if late:
-            final.append(value)
+            late_values.append(value)
+            numbered.add(column.name)
         else:
             values.append(value)
-            final.append(identifier)
             early.add(column.name)
     target = sql.SQL("INSERT INTO {} ({}){}").format(
         sql.Identifier(table),
@@ -421,26 +422,33 @@ def fill_table(
             )
         )
         return
+
     # The checks are the table's own (as PostgreSQL prints them) and those of the shape (as pglast
     # writes their tree back). A CHECK accepts a row unless it is false (NULL passes), hence IS NOT FALSE.
-    condition = sql.SQL(" AND ").join(sql.SQL("({}) IS NOT FALSE").format(sql.SQL(check)) for check in checks)
+    # Those naming no key filter the candidates before they are numbered; those naming a key (id > 0)
+    # can only be tried on the numbered rows, where a refusal leaves a gap in the keys.
+    def condition(kept: list[str]) -> sql.Composable:
+        return sql.SQL(" AND ").join(
+            [sql.SQL("({}) IS NOT FALSE").format(sql.SQL(check)) for check in kept] or [sql.SQL("true")]
+        )
+
+    before = [check for check in checks if not check_columns(check) & numbered]
+    after = [check for check in checks if check_columns(check) & numbered]
+    made_early = [sql.Identifier(column.name) for column in columns if column.name in early]
     made = box.execute(
         sql.SQL(
-            "WITH made AS ({} SELECT {} FROM (SELECT {} FROM"
-            " (SELECT {} FROM (SELECT generate_series(1, {}) AS g) AS s0) AS s WHERE {} LIMIT {}) AS kept"
-            " RETURNING 1) SELECT count(*) FROM made"
+            "WITH made AS ({} SELECT {} FROM (SELECT {} FROM (SELECT {} FROM"
+            " (SELECT {} FROM (SELECT generate_series(1, {}) AS g) AS s0) AS s WHERE {}) AS counted) AS kept"
+            " WHERE {} LIMIT {} RETURNING 1) SELECT count(*) FROM made"
         ).format(
             target,
-            sql.SQL(", ").join(final),
-            sql.SQL(", ").join(
-                [
-                    *(sql.Identifier(column.name) for column in columns if column.name in early),
-                    sql.SQL("row_number() OVER () AS {}").format(sql.Identifier(counter)),
-                ]
-            ),
+            sql.SQL(", ").join(names),
+            sql.SQL(", ").join([*made_early, *late_values]),
+            sql.SQL(", ").join([*made_early, sql.SQL("row_number() OVER () AS {}").format(sql.Identifier(counter))]),
             sql.SQL(", ").join(values),
             sql.Literal(rows * CHECK_TRIES),
-            condition,
+            condition(before),
+            condition(after),
             sql.Literal(rows),
         )
     )
