@@ -435,11 +435,15 @@ def fill_table(
     before = [check for check in checks if not check_columns(check) & numbered]
     after = [check for check in checks if check_columns(check) & numbered]
     made_early = [sql.Identifier(column.name) for column in columns if column.name in early]
-    made = box.execute(
+    # The rows made are counted before and after rather than returned by the INSERT: a RETURNING
+    # in a CTE stores every row it returns and cost a seventh of the fill.
+    counting = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
+    already = box.execute(counting)[0][0]
+    box.execute(
         sql.SQL(
-            "WITH made AS ({} SELECT {} FROM (SELECT {} FROM (SELECT {} FROM"
+            "{} SELECT {} FROM (SELECT {} FROM (SELECT {} FROM"
             " (SELECT {} FROM (SELECT generate_series(1, {}) AS g) AS s0) AS s WHERE {}) AS counted) AS kept"
-            " WHERE {} LIMIT {} RETURNING 1) SELECT count(*) FROM made"
+            " WHERE {} LIMIT {}"
         ).format(
             target,
             sql.SQL(", ").join(names),
@@ -452,7 +456,7 @@ def fill_table(
             sql.Literal(rows),
         )
     )
-    count = made[0][0] if made else 0
+    count = box.execute(counting)[0][0] - already
     if count < rows:
         raise ValueError(
             f"only {count:,} of {rows:,} synthetic rows for {table} satisfy its CHECK constraints "
