@@ -66,3 +66,10 @@ def test_lookups_by_key_get_no_advice(shop) -> None:
     lines = by_name["order_lines_with_products"]
     assert "CREATE INDEX CONCURRENTLY ON order_lines (product_id);" not in {a["sql"] for a in lines["advice"]}
     assert any(t["sql"].endswith("(product_id);") and not t["advised"] for t in lines["trail"])
+
+
+def test_a_read_is_advised_one_index_per_table(shop) -> None:
+    for query in shop["section"]["queries"]:
+        if query["kind"] == "read":
+            tables = [a["table"] for a in query["advice"]]
+            assert len(tables) == len(set(tables)), (query["name"], [a["sql"] for a in query["advice"]])

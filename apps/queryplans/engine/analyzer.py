@@ -24,7 +24,7 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import psycopg
@@ -136,6 +136,8 @@ def analyze_queryplans(
                     connection, query, (growth, rows), columns, existing, indexed, entities, settings, hypopg, tell
                 )
             )
+        if hypopg:
+            _one_index_for_many(connection, measured, (growth, rows), settings, tell)
         section["timings_ms"]["queries"] = round((time.perf_counter() - started) * 1000)
     section["queries"] = [m.entry for m in measured]
     return _findings(measured, indexed, settings.thresholds), section
@@ -569,6 +571,112 @@ def _measure(
     return result
 
 
+def _one_index_for_many(
+    connection: Any,
+    measured: list[_Measured],
+    scale: tuple[Mapping[str, float], Mapping[str, int]],
+    settings: PlanSettings,
+    tell: Say,
+) -> None:
+    """Where reads were advised different indexes on one table, one of them may serve them all:
+    each is tried (hypothetically) on the others' queries, and an index that cuts a query's cost
+    by QUERYPLANS_MIN_GAIN and comes within half again of the query's own advice serves it. The
+    index serving the most queries is kept (then the next, for those it does not serve); a query
+    moved to it gets that index's advice, built and measured on its own plan, and its trail says
+    which index serves it and why its own was dropped."""
+    by_table: dict[str, list[_Measured]] = {}
+    for item in measured:
+        for advice in item.advice:
+            if item.query.verdict.kind == "read" and advice["method"] == "hypothetical":
+                by_table.setdefault(advice["table"], []).append(item)
+    for table, items in by_table.items():
+        statements = {a["sql"]: a for item in items for a in item.advice if a["table"] == table}
+        if len(statements) < 2:
+            continue
+        tell(f"{table}: whether one of {len(statements)} advised indexes serves all their queries")
+        candidates = {sql: Candidate(table, tuple(a["columns"]), a["where"] or "") for sql, a in statements.items()}
+        serves: dict[str, set[int]] = {sql: set() for sql in statements}
+        for index, item in enumerate(items):
+            own = next(a for a in item.advice if a["table"] == table)
+            values = [p["value"] for p in item.entry["parameters"]]
+            trials = try_candidates(
+                connection,
+                item.query.verdict.sql,
+                list(candidates.values()),
+                parameters=values,
+                min_gain=settings.min_gain,
+            )
+            for trial in trials:
+                if (
+                    trial.used
+                    and trial.cost_after <= own["cost_before"] * (1 - settings.min_gain)
+                    and (trial.cost_after <= own["cost_after"] * 1.5)
+                ):
+                    serves[trial.candidate.sql].add(index)
+        chosen: dict[int, str] = {}
+        remaining = set(range(len(items)))
+        while remaining:
+            pick = max(serves, key=lambda sql: (len(serves[sql] & remaining), -statements[sql]["size_bytes"]))
+            if not serves[pick] & remaining:
+                break
+            for index in serves[pick] & remaining:
+                chosen[index] = pick
+            remaining -= serves[pick]
+        with psycopg.RawCursor(connection) as cursor:
+            for index, item in enumerate(items):
+                own = next(a for a in item.advice if a["table"] == table)
+                pick = chosen.get(index, own["sql"])
+                if pick == own["sql"]:
+                    continue
+                values = [p["value"] for p in item.entry["parameters"]]
+                made = _build_and_measure(cursor, item.query.verdict.sql, values, candidates[pick], write=False)
+                ms_before = own["ms_before"]
+                if _total_ms(made.plan_after) >= ms_before:
+                    continue  # not faster once built: the query keeps its own index
+                cost_after = plan_cost_with(connection, item.query.verdict.sql, values, candidates[pick])
+                moved = {
+                    **statements[pick],
+                    "why": f"one index for every query on {table} it serves: the cost falls from {own['cost_before']:,.0f} to {cost_after:,.0f}",
+                    "cost_before": own["cost_before"],
+                    "cost_after": cost_after,
+                    "ms_before": ms_before,
+                    "ms_after": round(_total_ms(made.plan_after), 3),
+                    "plan_after": made.plan_after,
+                }
+                moved["scaled_ms_after"] = round(_scaled_ms(made.plan_after, scale), 3)
+                item.advice[item.advice.index(own)] = moved
+                item.entry["advice"] = item.advice
+                for entry in item.entry["trail"]:
+                    if entry["sql"] == own["sql"]:
+                        entry.update(
+                            advised=False,
+                            why=f"{entry['why']}, but {pick} serves this query too, and the other queries on {table}: one index instead of two",
+                        )
+                if not any(entry["sql"] == pick for entry in item.entry["trail"]):
+                    item.entry["trail"].append(
+                        {
+                            "sql": pick,
+                            "table": table,
+                            "cost_before": own["cost_before"],
+                            "cost_after": cost_after,
+                            "used": True,
+                            "advised": True,
+                            "why": moved["why"],
+                            "method": "hypothetical",
+                        }
+                    )
+                else:
+                    for entry in item.entry["trail"]:
+                        if entry["sql"] == pick:
+                            entry.update(advised=True, why=moved["why"])
+
+
+def plan_cost_with(connection: Any, query: str, values: Sequence[Any], candidate: Candidate) -> float:
+    """The query's plain EXPLAIN cost with the candidate as a hypothetical index."""
+    [trial] = try_candidates(connection, query, [candidate], parameters=values, min_gain=0.0)
+    return trial.cost_after
+
+
 def _recover(cursor: Any) -> None:
     with contextlib.suppress(psycopg.Error):
         cursor.execute("ROLLBACK")
@@ -658,6 +766,27 @@ def _trials(
         else:
             advised, why = True, f"{unit} falls by {gain:.0%} ({before:,.1f} to {after:,.1f}; built on the rows)"
         judged[candidate] = Trial(candidate, before_cost, made.cost_after, made.used, made.size_bytes, advised, why)
+    if not write:
+        # One index per table serves a read: of two advised on one table, the plan with the lower
+        # cost is advised, the other says which serves the query better ((category_id, price_amount)
+        # and (category_id, id) both help a category's page; either one is enough).
+        best: dict[str, Trial] = {}
+        for trial in judged.values():
+            if trial.advised and (
+                trial.candidate.table not in best or trial.cost_after < best[trial.candidate.table].cost_after
+            ):
+                best[trial.candidate.table] = trial
+        for candidate, trial in list(judged.items()):
+            chosen = best.get(candidate.table)
+            if trial.advised and chosen is not None and chosen is not trial:
+                judged[candidate] = replace(
+                    trial,
+                    advised=False,
+                    why=(
+                        f"{trial.why}, but another index on {candidate.table} serves this query better: "
+                        f"{chosen.candidate.sql} (cost {chosen.cost_after:,.0f} against {trial.cost_after:,.0f})"
+                    ),
+                )
     trail = []
     for candidate in candidates:
         trial = judged[candidate]
