@@ -6,7 +6,7 @@ from apps.analysis.engine.pipeline import analyze
 from apps.designs.engine.limits import ParseLimits
 from apps.designs.engine.loader import DesignInput
 from apps.reports.engine.report import build_report, render_sarif
-from apps.reports.services import indented_json
+from apps.reports.services import indented_json, indented_json_bytes
 
 
 def test_an_exported_report_is_what_json_dumps_writes(shop_v1: str) -> None:
@@ -24,3 +24,8 @@ def test_text_of_every_kind_is_escaped_as_json_escapes_it() -> None:
 def test_what_orjson_refuses_is_written_by_json() -> None:
     for data in ({"big": 2**70}, {1: "not a string key"}):
         assert indented_json(data) == json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def test_exported_bytes_are_the_text_in_utf8() -> None:
+    for data in ({"text": "é 名前 😀", "n": [1.5, -3, None]}, {"big": 2**70}, {1: "not a string key"}):
+        assert indented_json_bytes(data) == indented_json(data).encode()

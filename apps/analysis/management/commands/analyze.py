@@ -18,7 +18,7 @@ from apps.designs.engine.model import SEVERITIES
 from apps.designs.engine.text import InputError, decode_document
 from apps.designs.services import parse_limits
 from apps.reports.engine.report import build_report, worst_severity_at_least
-from apps.reports.services import report_render
+from apps.reports.services import report_export, report_render
 
 
 class CannotAnalyse(Exception):
@@ -116,11 +116,10 @@ class Command(BaseCommand):
             generated_at=datetime.now(tz=UTC).isoformat(),
             tool_version=tool_version(),
         )
-        rendered = report_render(report=report, fmt=options["format"])
         if options.get("output"):
-            Path(options["output"]).write_text(rendered, encoding="utf-8")
+            Path(options["output"]).write_bytes(report_export(report=report, fmt=options["format"]))
         else:
-            self.stdout.write(rendered, ending="")
+            self.stdout.write(report_render(report=report, fmt=options["format"]), ending="")
         if options.get("fail_on") and worst_severity_at_least(report, options["fail_on"]):
             return 1
         return 0
