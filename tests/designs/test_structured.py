@@ -1,3 +1,4 @@
+import json
 import time
 import tracemalloc
 
@@ -93,3 +94,17 @@ def test_line_index_maps_offsets() -> None:
     index = LineIndex("ab\ncd\n")
     assert index.position(0) == (1, 1)
     assert index.position(4) == (2, 2)
+
+
+def test_json_is_loaded_as_the_standard_library_loads_it() -> None:
+    """orjson reads most documents; what it would read otherwise, or refuses, json reads."""
+    texts = (
+        '{"a": [1, -0, -0.0, 1.5e3, 0.1, 5e-324, "é 😀", "\\ud83d\\ude00"], "a": {"b": null}}',
+        '{"maximum": 123456789012345678901234567890, "minimum": -9223372036854775809}',
+        '{"id": "1234567890123456789", "n": 7}',
+        '{"a": NaN, "b": -Infinity, "c": 1e400}',
+        "[" * 1100 + "]" * 1100,
+    )
+    for text in texts:
+        data, _ = load_structured(text, document="d.json", max_yaml_nodes=100)
+        assert repr(data) == repr(json.loads(text))

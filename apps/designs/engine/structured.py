@@ -25,6 +25,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
+import orjson
+
 from apps.designs.engine.bulk import settle
 from apps.designs.engine.model import Problem, SourceRef
 from apps.designs.engine.text import InputError, LineIndex, check_json_escapes
@@ -428,6 +430,30 @@ def _long_integer_problem(text: str, reason: str, *, document: str, line_offset:
     )
 
 
+# Each byte of a UTF-8 text as `_load_json` looks at it: a digit as "0", any other byte as a space.
+_DIGITS = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
+_NINETEEN_DIGITS = b"0" * 19
+
+
+def _load_json(text: str) -> Any:
+    """What `json.loads(text)` returns, read by orjson when both read the same (orjson takes about
+    two thirds of the time on a large specification), otherwise by json itself. orjson reads an
+    integer past 64 bits as a float where json keeps every digit: a text with 19 digits in a row
+    anywhere (in a string, a fraction) is left to json. What orjson refuses (NaN, a number past a
+    float's range, a lone surrogate's escape, nesting past 1,024 levels, bad syntax) is read, or
+    refused with the error the caller reports, by json."""
+    try:
+        encoded = text.encode()
+    except UnicodeEncodeError:  # a lone surrogate written as such: json says what it makes of it
+        return json.loads(text)
+    if _NINETEEN_DIGITS not in encoded.translate(_DIGITS):
+        try:
+            return orjson.loads(encoded)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)
+
+
 def load_structured(text: str, *, document: str, line_offset: int = 0, max_yaml_nodes: int) -> tuple[Any, Locator]:
     """Load a JSON or YAML text into plain Python data and a Locator for its pointers.
 
@@ -438,7 +464,7 @@ def load_structured(text: str, *, document: str, line_offset: int = 0, max_yaml_
     if looks_like_json(text):
         check_json_escapes(text, document=document, line_offset=line_offset)
         try:
-            data = json.loads(text)
+            data = _load_json(text)
         except RecursionError:
             raise InputError(
                 Problem(
