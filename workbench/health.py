@@ -27,21 +27,28 @@ def _check_redis() -> str:
 
 
 def _check_workers() -> str:
-    """At least one worker must consume the analysis queue: a worker of other queues answering a
-    ping would leave every analysis queued for ever."""
+    """Some worker must consume each queue runs go to: the analysis queue, and the sandbox queue
+    where runs that plan queries go (when the sandbox is enabled). A worker of other queues
+    answering a ping would leave those runs queued for ever."""
     from workbench.celery import app
 
-    queue = settings.ANALYSIS_QUEUE
+    queues = [settings.ANALYSIS_QUEUE]
+    if settings.ANALYSIS_SANDBOX_ENABLED and settings.SANDBOX_QUEUE not in queues:
+        queues.append(settings.SANDBOX_QUEUE)
     replies = app.control.inspect(timeout=settings.READYZ_WORKER_TIMEOUT_SECONDS).active_queues() or {}
     if not replies:
         raise RuntimeError("no Celery worker answered; start one with `celery -A workbench worker`")
-    consuming = sorted(name for name, queues in replies.items() if any(q.get("name") == queue for q in queues or []))
-    if not consuming:
-        raise RuntimeError(
-            f"no worker consumes the analysis queue {queue!r} ({len(replies)} answered); "
-            f"start one with `celery -A workbench worker --queues {queue}`"
-        )
-    return f"ok ({len(consuming)} worker{'s' if len(consuming) != 1 else ''} on {queue!r})"
+    found = []
+    for queue in queues:
+        consuming = sorted(n for n, served in replies.items() if any(q.get("name") == queue for q in served or []))
+        if not consuming:
+            what = "analysis" if queue == settings.ANALYSIS_QUEUE else "sandbox (query plans)"
+            raise RuntimeError(
+                f"no worker consumes the {what} queue {queue!r} ({len(replies)} answered); "
+                f"start one with `celery -A workbench worker --queues {queue}`"
+            )
+        found.append(f"{len(consuming)} worker{'s' if len(consuming) != 1 else ''} on {queue!r}")
+    return f"ok ({', '.join(found)})"
 
 
 @require_GET

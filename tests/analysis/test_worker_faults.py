@@ -106,6 +106,18 @@ def test_readyz_fails_when_no_worker_consumes_the_analysis_queue(
     assert "test-ready-analysis" in response.json()["checks"]["workers"]
 
 
+def test_readyz_fails_when_no_worker_consumes_the_sandbox_queue(
+    client: Client, settings: SettingsWrapper, db: None
+) -> None:
+    settings.ANALYSIS_QUEUE = "test-ready-analysis"
+    settings.SANDBOX_QUEUE = "test-ready-sandbox"
+    settings.ANALYSIS_SANDBOX_ENABLED = True
+    with celery_worker("test-ready-analysis"):
+        response = client.get("/readyz")
+    assert response.status_code == 503, response.json()
+    assert "sandbox (query plans) queue 'test-ready-sandbox'" in response.json()["checks"]["workers"]
+
+
 def test_readyz_passes_when_a_worker_consumes_the_analysis_queue(
     client: Client, settings: SettingsWrapper, db: None
 ) -> None:
