@@ -27,7 +27,9 @@ def sandbox_worker(settings: SettingsWrapper, django_db_blocker: object) -> Iter
     settings.ANALYSIS_QUEUE = "test-plans-quick"  # no worker: a run sent there would never start
     settings.SANDBOX_QUEUE = "test-plans-sandbox"
     settings.ANALYSIS_SANDBOX_ENABLED = True
-    with celery_worker("test-plans-sandbox", env={"QUERYPLANS_MAX_ROWS_PER_TABLE": "400000"}):
+    with celery_worker(
+        "test-plans-sandbox", env={"QUERYPLANS_MAX_ROWS_PER_TABLE": "400000", "ENDPOINTS_PROOF_ENABLED": "false"}
+    ):
         yield "test-plans-sandbox"
 
 

@@ -871,17 +871,10 @@ def _trail_dict(trial: Trial) -> dict[str, Any]:
 
 # --- findings ---------------------------------------------------------------------------------
 
-_SEVERITY = {
-    "queryplans.seq-scan-selective": "high",
-    "queryplans.sort-for-limit": "high",
-    "queryplans.nested-loop-large-inner": "high",
-    "queryplans.spill": "medium",
-    "queryplans.misestimate": "low",
-    "queryplans.function-on-indexed-column": "medium",
-    "queryplans.deep-offset": "medium",
-    "queryplans.count-large": "medium",
-    "queryplans.filter-discards-index-rows": "medium",
-}
+# A plan rule's finding is high only when one of its queries is over its story's budget at the
+# declared volumes: what the plan shows matters as much as the time it costs someone. A wrong
+# estimate is low: it explains a plan, it is not the problem.
+_LOW_RULES = frozenset({"queryplans.misestimate"})
 _CASE = re.compile(r"^(?:lower|upper)\(")
 _REFERENCES = (
     "https://www.postgresql.org/docs/15/using-explain.html",
@@ -968,7 +961,13 @@ def _findings(
             Finding(
                 analyzer=ANALYZER,
                 rule_id=rule,
-                severity=_SEVERITY.get(rule, "medium"),  # type: ignore[arg-type]
+                severity=(
+                    "low"
+                    if rule in _LOW_RULES
+                    else "high"
+                    if any(m.entry["over_budget"] for m, _ in uses)
+                    else "medium"
+                ),
                 title=f"{hit.node_type}{' on ' + relation if relation else ''}: {rule.split('.', 1)[1].replace('-', ' ')} ({names})",
                 message=f"{hit.message} (in {item.query.name}, plan node {hit.node}).",
                 fix=hit.fix,
