@@ -56,10 +56,10 @@ def test_progress_names_each_step(library) -> None:
     # The referenced tables are filled before the table that references them.
     order = [m.split()[2] for m in messages if m.startswith("synthetic rows:")]
     assert order.index("members") < order.index("loans") and order.index("books") < order.index("loans")
-    assert any(m.startswith("ANALYZE") for m in messages)
+    assert any(m.startswith("VACUUM ANALYZE") for m in messages)
     assert any(m.startswith("query 1 of ") for m in messages)
     # Each query's candidates: those HypoPG tries, each one built on the rows.
-    assert "loans_of_member: 2 hypothetical index(es) with HypoPG" in messages
+    assert any(m.startswith("loans_of_member: ") and m.endswith("hypothetical index(es) with HypoPG") for m in messages)
     assert "member_by_email: building members (lower(email)) on the rows" in messages
 
 

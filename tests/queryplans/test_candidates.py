@@ -21,15 +21,24 @@ def _candidates(sql):
 def test_the_shop_designs_queries() -> None:
     by_name = {q.name: _candidates(q.sql) for q in MODEL.queries}
     # (customer_id, idempotency_key) is unique already: customer_id alone is served.
-    assert by_name["customer_orders_page"] == ["CREATE INDEX CONCURRENTLY ON orders (customer_id, created_at DESC);"]
+    # The key, and the key covering the other columns the query names (not where it reads `*`).
+    assert by_name["customer_orders_page"] == [
+        "CREATE INDEX CONCURRENTLY ON orders (customer_id, created_at DESC);",
+        "CREATE INDEX CONCURRENTLY ON orders (customer_id, created_at DESC) INCLUDE (id, status, total_amount);",
+    ]
     assert by_name["support_search"] == [
         "CREATE INDEX CONCURRENTLY ON customers (lower(email));",
+        "CREATE INDEX CONCURRENTLY ON customers (lower(email)) INCLUDE (email, id);",
         "CREATE INDEX CONCURRENTLY ON orders (status);",
         "CREATE INDEX CONCURRENTLY ON orders (status, created_at DESC);",
     ]
-    assert by_name["browse_category"] == ["CREATE INDEX CONCURRENTLY ON products (category_id, active, price_amount);"]
+    assert by_name["browse_category"] == [
+        "CREATE INDEX CONCURRENTLY ON products (category_id, active, price_amount);",
+        "CREATE INDEX CONCURRENTLY ON products (category_id, active, price_amount) INCLUDE (id, name);",
+    ]
     assert by_name["order_lines_with_products"] == [
         "CREATE INDEX CONCURRENTLY ON order_lines (order_id);",
+        "CREATE INDEX CONCURRENTLY ON order_lines (order_id) INCLUDE (product_id, quantity, unit_price_amount);",
         "CREATE INDEX CONCURRENTLY ON order_lines (product_id);",
     ]
 
@@ -39,8 +48,14 @@ def test_a_literal_value_gives_a_partial_index_and_the_range_follows_the_equalit
         "SELECT id FROM orders WHERE status = 'pending' AND created_at > now() ORDER BY created_at LIMIT 10"
     ) == [
         "CREATE INDEX CONCURRENTLY ON orders (status, created_at);",
+        "CREATE INDEX CONCURRENTLY ON orders (status, created_at) INCLUDE (id);",
         "CREATE INDEX CONCURRENTLY ON orders (created_at) WHERE status = 'pending';",
     ]
+
+
+def test_a_key_an_index_already_serves_gets_no_covering_copy() -> None:
+    # orders' primary key serves the lookup: no (id) INCLUDE (status) is offered.
+    assert _candidates("SELECT status FROM orders WHERE id = $1") == []
 
 
 def test_a_quote_in_a_literal_stays_a_literal() -> None:
@@ -62,7 +77,10 @@ def test_a_keyword_column_is_quoted_a_backslash_literal_is_an_escape_string_and_
         assert verdict.allowed, verdict.reason
         return [c.sql for c in index_candidates(verdict.sql, columns=columns)]
 
-    assert made('SELECT id FROM events WHERE "order" = $1') == ['CREATE INDEX CONCURRENTLY ON events ("order");']
+    assert made('SELECT id FROM events WHERE "order" = $1') == [
+        'CREATE INDEX CONCURRENTLY ON events ("order");',
+        'CREATE INDEX CONCURRENTLY ON events ("order") INCLUDE (id);',
+    ]
     partial = [c for c in made("SELECT id FROM events WHERE kind = E'a\\\\'' ; DROP TABLE t; --'") if "WHERE" in c]
     assert partial == ["CREATE INDEX CONCURRENTLY ON events (id) WHERE kind = E'a\\\\'' ; DROP TABLE t; --';"]
     assert made("SELECT id FROM events WHERE md5(email) = $1") == []

@@ -8,13 +8,14 @@ import pytest
 from tests.conftest import CORPUS
 from tests.queryplans.conftest import analyse
 
-# What the shop's queries and endpoints read with no index to serve them, and the index that does.
+# What the shop's queries and endpoints read with no index to serve them, and the index (its key;
+# it may cover more columns with INCLUDE where that proves worth it) that does.
 NEEDED = {
-    "CREATE INDEX CONCURRENTLY ON orders (customer_id, created_at DESC);",  # a customer's newest orders
-    "CREATE INDEX CONCURRENTLY ON customers (lower(email));",  # support's search by email
-    "CREATE INDEX CONCURRENTLY ON customers (upper(email));",  # the same through the API (iexact)
-    "CREATE INDEX CONCURRENTLY ON products (category_id, active, price_amount);",  # browsing a category
-    "CREATE INDEX CONCURRENTLY ON order_lines (order_id);",  # an order's lines
+    "CREATE INDEX CONCURRENTLY ON orders (customer_id, created_at DESC)",  # a customer's newest orders
+    "CREATE INDEX CONCURRENTLY ON customers (lower(email))",  # support's search by email
+    "CREATE INDEX CONCURRENTLY ON customers (upper(email))",  # the same through the API (iexact)
+    "CREATE INDEX CONCURRENTLY ON products (category_id, active, price_amount)",  # browsing a category
+    "CREATE INDEX CONCURRENTLY ON order_lines (order_id)",  # an order's lines
 }
 
 
@@ -28,15 +29,19 @@ def shop(config: Any) -> dict[str, Any]:
 
 def test_the_advice_covers_every_unindexed_access_path(shop) -> None:
     advised = {a["sql"] for q in shop["section"]["queries"] for a in q["advice"]}
-    assert advised >= NEEDED
+    for key in NEEDED:
+        assert any(sql == key + ";" or sql.startswith(key + " INCLUDE (") for sql in advised), (
+            key,
+            advised,
+        )
     findings = [f for f in shop["findings"] if f.rule_id == "queryplans.index-advised"]
     assert {line for f in findings for line in f.fix.splitlines()} == advised
     # One finding per need, however many queries it serves: the email lookups, written with lower()
     # in the named query and upper() by Django's iexact, are one finding naming both indexes.
     [email] = [f for f in findings if "email" in f.fix]
-    assert email.fix.splitlines() == [
-        "CREATE INDEX CONCURRENTLY ON customers (lower(email));",
-        "CREATE INDEX CONCURRENTLY ON customers (upper(email));",
+    assert [line.split(" INCLUDE")[0].rstrip(";") for line in email.fix.splitlines()] == [
+        "CREATE INDEX CONCURRENTLY ON customers (lower(email))",
+        "CREATE INDEX CONCURRENTLY ON customers (upper(email))",
     ]
     assert "Write them alike and keep one" in email.message
 

@@ -62,7 +62,11 @@ def advised_indexes_migration(
             continue
         seen.add(statement)
         index = q(
-            index_name(str(item["table"]), [str(c) for c in item.get("columns", ())], str(item.get("where") or ""))
+            index_name(
+                str(item["table"]),
+                [str(c) for c in item.get("columns", ())] + [f"incl {c}" for c in item.get("include", ())],
+                str(item.get("where") or ""),
+            )
         )
         forward.append(statement.replace(_PREFIX, f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {index} ON ", 1))
         rollback.append(f"DROP INDEX CONCURRENTLY IF EXISTS {index};")

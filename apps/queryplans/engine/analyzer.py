@@ -260,8 +260,10 @@ def _build(
             box.execute(statement)
         except psycopg.Error as exc:
             notes.append(f"not applied to the synthetic rows: {statement[:160]} ({_first_line(exc)})")
-    tell("ANALYZE: the planner's statistics of the synthetic rows")
-    box.execute("ANALYZE")
+    # VACUUM as well: a table in use is vacuumed, and without its visibility map the planner
+    # would never read a covering index alone.
+    tell("VACUUM ANALYZE: the planner's statistics of the synthetic rows")
+    box.execute("VACUUM ANALYZE")
     return notes
 
 
@@ -594,7 +596,10 @@ def _one_index_for_many(
         if len(statements) < 2:
             continue
         tell(f"{table}: whether one of {len(statements)} advised indexes serves all their queries")
-        candidates = {sql: Candidate(table, tuple(a["columns"]), a["where"] or "") for sql, a in statements.items()}
+        candidates = {
+            sql: Candidate(table, tuple(a["columns"]), a["where"] or "", include=tuple(a.get("include", ())))
+            for sql, a in statements.items()
+        }
         serves: dict[str, set[int]] = {sql: set() for sql in statements}
         for index, item in enumerate(items):
             own = next(a for a in item.advice if a["table"] == table)
@@ -767,15 +772,20 @@ def _trials(
             advised, why = True, f"{unit} falls by {gain:.0%} ({before:,.1f} to {after:,.1f}; built on the rows)"
         judged[candidate] = Trial(candidate, before_cost, made.cost_after, made.used, made.size_bytes, advised, why)
     if not write:
-        # One index per table serves a read: of two advised on one table, the plan with the lower
-        # cost is advised, the other says which serves the query better ((category_id, price_amount)
-        # and (category_id, id) both help a category's page; either one is enough).
-        best: dict[str, Trial] = {}
+        # One index per table serves a read. Of those advised on one table, the smallest is kept
+        # unless a larger one cuts the query's cost by QUERYPLANS_MIN_GAIN more (of the cost
+        # before): (category_id, price_amount) and (category_id, id) both help a category's page,
+        # and either is enough; a covering index (INCLUDE) wins over its key alone only where the
+        # rows it spares reading are a real share of the query.
+        advised: dict[str, list[Trial]] = {}
         for trial in judged.values():
-            if trial.advised and (
-                trial.candidate.table not in best or trial.cost_after < best[trial.candidate.table].cost_after
-            ):
-                best[trial.candidate.table] = trial
+            if trial.advised:
+                advised.setdefault(trial.candidate.table, []).append(trial)
+        best: dict[str, Trial] = {}
+        for table, trials in advised.items():
+            cheapest = min(t.cost_after for t in trials)
+            near = [t for t in trials if t.cost_after - cheapest < settings.min_gain * t.cost_before]
+            best[table] = min(near, key=lambda t: (t.size_bytes, len(t.candidate.include), t.cost_after))
         for candidate, trial in list(judged.items()):
             chosen = best.get(candidate.table)
             if trial.advised and chosen is not None and chosen is not trial:
@@ -783,8 +793,9 @@ def _trials(
                     trial,
                     advised=False,
                     why=(
-                        f"{trial.why}, but another index on {candidate.table} serves this query better: "
-                        f"{chosen.candidate.sql} (cost {chosen.cost_after:,.0f} against {trial.cost_after:,.0f})"
+                        f"{trial.why}, but one index on {candidate.table} serves this query: {chosen.candidate.sql} "
+                        f"(cost {chosen.cost_after:,.0f} against {trial.cost_after:,.0f}, "
+                        f"{chosen.size_bytes / 1024:,.0f} KiB against {trial.size_bytes / 1024:,.0f} KiB)"
                     ),
                 )
     trail = []
@@ -811,6 +822,7 @@ def _trials(
                     "sql": candidate.sql,
                     "table": candidate.table,
                     "columns": list(candidate.columns),
+                    "include": list(candidate.include),
                     "where": candidate.where,
                     "why": trial.why,
                     "cost_before": trial.cost_before,
@@ -899,7 +911,14 @@ def _findings(
     advised: dict[tuple[str, tuple[str, ...], str], dict[str, list[tuple[_Measured, dict[str, Any]]]]] = {}
     for item in measured:
         for advice in item.advice:
-            need = (advice["table"], tuple(_CASE.sub("casefold(", c) for c in advice["columns"]), advice["where"] or "")
+            need = (
+                advice["table"],
+                (
+                    *(_CASE.sub("casefold(", c) for c in advice["columns"]),
+                    *(f"+{c}" for c in advice.get("include", ())),
+                ),
+                advice["where"] or "",
+            )
             advised.setdefault(need, {}).setdefault(advice["sql"], []).append((item, advice))
     for (table, need, where), statements in advised.items():
         uses = [use for group in statements.values() for use in group]

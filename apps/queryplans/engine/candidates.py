@@ -32,14 +32,18 @@ class Candidate:
     columns: tuple[str, ...]  # a column, `lower(email)`, or `created_at DESC`
     where: str = ""  # a partial index's predicate (`status = 'pending'`), "" for a full index
     why: str = ""
+    include: tuple[str, ...] = ()  # covering columns (INCLUDE): the query reads them from the index alone
 
     @property
     def sql(self) -> str:
         """The CREATE INDEX CONCURRENTLY statement (names quoted where they need it), checked to be
         exactly that: one index on the table (`index_statement`)."""
         columns = ", ".join(self.columns)
+        include = f" INCLUDE ({', '.join(self.include)})" if self.include else ""
         where = f" WHERE {self.where}" if self.where else ""
-        return index_statement(f"CREATE INDEX CONCURRENTLY ON {_quoted(self.table)} ({columns}){where};", self.table)
+        return index_statement(
+            f"CREATE INDEX CONCURRENTLY ON {_quoted(self.table)} ({columns}){include}{where};", self.table
+        )
 
 
 class NotAnIndexError(ValueError):
@@ -72,6 +76,7 @@ class _Access:
     order: list[str] = field(default_factory=list)
     joined: list[str] = field(default_factory=list)  # join keys: looked up by the other side's value
     literal: list[tuple[str, str]] = field(default_factory=list)  # (column, its literal value)
+    read: set[str] | None = field(default_factory=set)  # every column it names; None: all (`*`)
 
 
 def index_candidates(
@@ -99,17 +104,56 @@ def index_candidates(
             if column is not None:
                 descending = " DESC" if sort.sortby_dir == SortByDir.SORTBY_DESC else ""
                 access.setdefault(column[0], _Access()).order.append(_quoted(column[1]) + descending)
+        _read_columns(select, aliases, columns, access)
         for table in sorted(access):
             found += _for_table(table, access[table])
     served = existing or {}
-    unique: dict[tuple[str, tuple[str, ...], str], Candidate] = {}
+    unique: dict[tuple[str, tuple[str, ...], str, tuple[str, ...]], Candidate] = {}
     for candidate in found:
+        # A key an existing index already leads with needs nothing more: not even a covering
+        # copy of it (a lookup by key reads a row or a few; sparing those is not worth an index).
         covered = not candidate.where and any(
             key[: len(candidate.columns)] == candidate.columns for key in served.get(candidate.table, ())
         )
         if not covered:
-            unique.setdefault((candidate.table, candidate.columns, candidate.where), candidate)
+            unique.setdefault((candidate.table, candidate.columns, candidate.where, candidate.include), candidate)
     return list(unique.values())
+
+
+_MAX_INCLUDE = 4  # covering columns offered at most: past that, the index is a second copy of the table
+
+
+def _read_columns(
+    select: ast.SelectStmt,
+    aliases: Mapping[str, str],
+    columns: Mapping[str, frozenset[str]],
+    access: dict[str, _Access],
+) -> None:
+    """Every column of each table the SELECT names (its list, conditions, joins, order); a
+    table it reads whole (`*`, `t.*`) reads all."""
+    stack: list[Any] = [select.targetList, select.whereClause, select.sortClause, select.groupClause]
+    stack += [join.quals for join in _joins(select.fromClause)]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.ColumnRef):
+            fields = node.fields or ()
+            if fields and isinstance(fields[-1], ast.A_Star):
+                named = [f.sval for f in fields[:-1] if isinstance(f, ast.String)]
+                for alias, table in aliases.items():
+                    if not named or named == [alias]:
+                        access.setdefault(table, _Access()).read = None
+                continue
+            column = _column(node, aliases, columns)
+            if column is not None:
+                table_access = access.setdefault(column[0], _Access())
+                if table_access.read is not None:
+                    table_access.read.add(column[1])
+        elif isinstance(node, ast.SelectStmt):
+            continue  # a subquery's columns are its own
+        elif isinstance(node, ast.Node):
+            stack.extend(getattr(node, attribute) for attribute in node)
+        elif isinstance(node, tuple | list):
+            stack.extend(node)
 
 
 def _for_table(table: str, access: _Access) -> list[Candidate]:
@@ -123,6 +167,18 @@ def _for_table(table: str, access: _Access) -> list[Candidate]:
                 table,
                 (*equal, *access.order),
                 why="its comparisons, then its order: rows read in order, stopping at the limit",
+            )
+        )
+    key = (*equal, *access.order) if access.order else (*equal, *access.ranged[:1])
+    named = {part.removesuffix(" DESC") for part in key}
+    covering = [column for column in sorted(access.read or ()) if _quoted(column) not in named]
+    if key and access.read is not None and 0 < len(covering) <= _MAX_INCLUDE:
+        found.append(
+            Candidate(
+                table,
+                key,
+                include=tuple(_quoted(c) for c in covering),
+                why="the same key covering the other columns it reads: answered from the index alone",
             )
         )
     for column in dict.fromkeys(access.joined):
