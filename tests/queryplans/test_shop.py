@@ -78,3 +78,12 @@ def test_a_read_is_advised_one_index_per_table(shop) -> None:
         if query["kind"] == "read":
             tables = [a["table"] for a in query["advice"]]
             assert len(tables) == len(set(tables)), (query["name"], [a["sql"] for a in query["advice"]])
+
+
+def test_an_order_s_lines_need_one_index_for_the_read_and_the_delete_s_check(shop) -> None:
+    findings = [f for f in shop["findings"] if f.rule_id == "queryplans.index-advised" and "order_lines" in f.fix]
+    [lines] = [f for f in findings if "(order_id" in f.fix]
+    assert len(lines.fix.splitlines()) == 1
+    by_name = {q["name"]: q for q in shop["section"]["queries"]}
+    statements = {a["sql"] for name in ("order_lines_with_products", "cancelOrder") for a in by_name[name]["advice"]}
+    assert lines.fix in statements

@@ -138,6 +138,7 @@ def analyze_queryplans(
             )
         if hypopg:
             _one_index_for_many(connection, measured, (growth, rows), settings, tell)
+        _checks_served_by_reads(connection, measured, (growth, rows), tell)
         section["timings_ms"]["queries"] = round((time.perf_counter() - started) * 1000)
     section["queries"] = [m.entry for m in measured]
     return _findings(measured, indexed, settings.thresholds), section
@@ -676,6 +677,57 @@ def _one_index_for_many(
                             entry.update(advised=True, why=moved["why"])
 
 
+def _checks_served_by_reads(
+    connection: Any, measured: list[_Measured], scale: tuple[Mapping[str, float], Mapping[str, int]], tell: Say
+) -> None:
+    """A delete's foreign key check needs an index leading with the referencing columns; where a
+    read was advised one that does (order_lines (order_id) INCLUDE (...)), that index serves the
+    check too: the delete's advice becomes it, built and measured on the delete, rather than a
+    second index on the same columns."""
+    reads = [a for item in measured if item.query.verdict.kind == "read" for a in item.advice if not a.get("where")]
+    with psycopg.RawCursor(connection) as cursor:
+        for item in measured:
+            if item.query.verdict.kind != "write":
+                continue
+            for position, own in enumerate(list(item.advice)):
+                width = len(own["columns"])
+                wider = next(
+                    (
+                        a
+                        for a in reads
+                        if a["table"] == own["table"]
+                        and a["columns"][:width] == own["columns"]
+                        and a["sql"] != own["sql"]
+                    ),
+                    None,
+                )
+                if wider is None:
+                    continue
+                tell(f"{item.query.name}: whether {wider['sql']} serves its foreign key check")
+                candidate = Candidate(own["table"], tuple(wider["columns"]), include=tuple(wider.get("include", ())))
+                values = [p["value"] for p in item.entry["parameters"]]
+                made = _build_and_measure(cursor, item.query.verdict.sql, values, candidate, write=True)
+                if _total_ms(made.plan_after) > own["ms_after"] * 1.5 + 1:
+                    continue  # it does not serve the check as well: the delete keeps its own
+                item.advice[position] = {
+                    **own,
+                    "sql": wider["sql"],
+                    "columns": list(wider["columns"]),
+                    "include": list(wider.get("include", ())),
+                    "why": f"the index a read was advised leads with {', '.join(own['columns'])}: it serves this check too",
+                    "ms_after": round(_total_ms(made.plan_after), 3),
+                    "size_bytes": made.size_bytes,
+                    "plan_after": made.plan_after,
+                    "scaled_ms_after": round(_scaled_ms(made.plan_after, scale), 3),
+                }
+                for entry in item.entry["trail"]:
+                    if entry["sql"] == own["sql"]:
+                        entry.update(
+                            advised=False, why=f"{entry['why']}, but {wider['sql']} (advised for a read) serves it too"
+                        )
+                item.entry["advice"] = item.advice
+
+
 def plan_cost_with(connection: Any, query: str, values: Sequence[Any], candidate: Candidate) -> float:
     """The query's plain EXPLAIN cost with the candidate as a hypothetical index."""
     [trial] = try_candidates(connection, query, [candidate], parameters=values, min_gain=0.0)
@@ -929,7 +981,11 @@ def _findings(
             f"{m.query.name}: {a['ms_before']:,.1f} ms to {a['ms_after']:,.1f} ms on the sample (cost {a['cost_before']:,.0f} to {a['cost_after']:,.0f})"
             for m, a in uses
         )
-        shapes = [f"({', '.join(group[0][1]['columns'])})" for group in statements.values()]
+        shapes = [
+            f"({', '.join(group[0][1]['columns'])})"
+            + (f" INCLUDE ({', '.join(group[0][1]['include'])})" if group[0][1].get("include") else "")
+            for group in statements.values()
+        ]
         aligned = (
             f" The queries compare the same column through different functions ({' and '.join(shapes)}; Django's "
             "iexact writes upper()): each needs its own index as they are written. Write them alike and keep one."
