@@ -137,6 +137,9 @@ QUERYPLANS_MIN_ROWS_PER_TABLE = env_int("QUERYPLANS_MIN_ROWS_PER_TABLE", 1_000)
 QUERYPLANS_MAX_TOTAL_ROWS = env_int("QUERYPLANS_MAX_TOTAL_ROWS", 5_000_000)
 # A query with more parameters ($n) than this is refused.
 QUERYPLANS_MAX_PARAMETERS = env_int("QUERYPLANS_MAX_PARAMETERS", 100)
+# A query at least this slow at the declared volumes makes its findings medium, when no story's
+# budget makes them high; faster, they are low.
+QUERYPLANS_SLOW_MS = env_float("QUERYPLANS_SLOW_MS", 100.0)
 # A sandbox schema older than this belongs to a job that died; a periodic task drops it.
 SANDBOX_ORPHAN_AFTER_SECONDS = env_int("SANDBOX_ORPHAN_AFTER_SECONDS", 3_600)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -102,6 +102,7 @@ def analyzer_context(*, with_sandbox: bool, with_proof: bool = False, detect_ren
         plans_min_rows=settings.QUERYPLANS_MIN_ROWS_PER_TABLE,
         plans_max_total_rows=settings.QUERYPLANS_MAX_TOTAL_ROWS,
         plans_max_parameters=settings.QUERYPLANS_MAX_PARAMETERS,
+        plans_slow_ms=settings.QUERYPLANS_SLOW_MS,
     )
 
 

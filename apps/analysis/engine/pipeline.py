@@ -82,6 +82,7 @@ class AnalyzerContext:
     plans_min_rows: int = 1_000
     plans_max_total_rows: int = 5_000_000
     plans_max_parameters: int = 100
+    plans_slow_ms: float = 100.0
     # Set by the pipeline for each analyzer: says what a long stage is doing now (the progress
     # callback's message; it raises when the run was cancelled, stopping the analyzer).
     say: Callable[[str], None] | None = None
@@ -177,6 +178,7 @@ def _queryplans(
             min_rows=context.plans_min_rows,
             max_total_rows=context.plans_max_total_rows,
             max_parameters=context.plans_max_parameters,
+            slow_ms=context.plans_slow_ms,
         ),
         say=context.say,
     )

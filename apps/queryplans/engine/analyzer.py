@@ -61,6 +61,7 @@ class PlanSettings:
     min_rows: int = 1_000  # a table keeps at least this many rows (or its declared volume, if fewer)
     max_total_rows: int = 5_000_000  # all tables together; beyond it the factor shrinks
     max_parameters: int = 100  # a query with more parameters is refused
+    slow_ms: float = 100.0  # a query this slow at the declared volumes makes its finding medium (else low)
     thresholds: PlanThresholds = field(default_factory=PlanThresholds)
 
 
@@ -141,7 +142,7 @@ def analyze_queryplans(
         _checks_served_by_reads(connection, measured, (growth, rows), tell)
         section["timings_ms"]["queries"] = round((time.perf_counter() - started) * 1000)
     section["queries"] = [m.entry for m in measured]
-    return _findings(measured, indexed, settings.thresholds), section
+    return _findings(measured, indexed, settings.thresholds, settings.slow_ms), section
 
 
 def _scale(model: DesignModel, settings: PlanSettings) -> tuple[float, dict[str, int], dict[str, int]]:
@@ -950,8 +951,20 @@ def _place(measured: _Measured) -> SourceRef:
     return measured.query.where
 
 
+def _severity(*, over: bool, slow: bool) -> str:
+    """High when a query is over its story's budget at the declared volumes, medium when it is
+    slow there (QUERYPLANS_SLOW_MS) without a budget to say so, low otherwise: what a plan shows
+    matters by the time it costs someone, and a design's plan details should not bury its other
+    reviews' findings."""
+    return "high" if over else "medium" if slow else "low"
+
+
+def _slow(measured: _Measured, slow_ms: float) -> bool:
+    return (measured.entry.get("scaled_ms") or 0) >= slow_ms
+
+
 def _findings(
-    measured: list[_Measured], indexed: Mapping[str, frozenset[str]], thresholds: PlanThresholds
+    measured: list[_Measured], indexed: Mapping[str, frozenset[str]], thresholds: PlanThresholds, slow_ms: float
 ) -> list[Finding]:
     """One finding per index advised (the queries it speeds up as its places), one per rule and
     table for what the plans show that no advised index answers, one per query over its story's
@@ -996,7 +1009,7 @@ def _findings(
             Finding(
                 analyzer=ANALYZER,
                 rule_id="queryplans.index-advised",
-                severity="high" if over else "medium",
+                severity=_severity(over=bool(over), slow=any(_slow(m, slow_ms) for m, _ in uses)),
                 title=f"Index {table} {' or '.join(shapes)}{' WHERE ' + where if where else ''} for {names}",
                 message=(
                     f"Proven by the plan on the synthetic rows: {speeds}. The index would take about "
@@ -1039,9 +1052,9 @@ def _findings(
                 severity=(
                     "low"
                     if rule in _LOW_RULES
-                    else "high"
-                    if any(m.entry["over_budget"] for m, _ in uses)
-                    else "medium"
+                    else _severity(
+                        over=any(m.entry["over_budget"] for m, _ in uses), slow=any(_slow(m, slow_ms) for m, _ in uses)
+                    )
                 ),
                 title=f"{hit.node_type}{' on ' + relation if relation else ''}: {rule.split('.', 1)[1].replace('-', ' ')} ({names})",
                 message=f"{hit.message} (in {item.query.name}, plan node {hit.node}).",
