@@ -154,7 +154,7 @@ def test_the_same_change_is_estimated_within_twice_across_runs(config: sandbox.S
     first, second = (
         {
             s["sql"]: s["estimate_seconds"]
-            for s in preview(new, base, config, calibration_rows=(2_000, 8_000))[1]["statements"]
+            for s in preview(new, base, config, calibration_rows=(5_000, 20_000))[1]["statements"]
         }
         for _ in range(2)
     )
