@@ -3,19 +3,14 @@ highlighted, with copy and download; the statement review; for a revision pair, 
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import DiffLexer, PostgresLexer, PythonLexer
 
 from apps.accounts.models import Role
 from apps.analysis.models import RenameMode
 from apps.analysis.selectors import run_get
+from workbench.highlight import highlighted
 
 # What can be downloaded: (the report's text, the file name's suffix, its media type).
 FILES = {
@@ -26,15 +21,6 @@ FILES = {
     "diff": (lambda m: m.get("schema_diff", ""), "_schema.diff", "text/x-diff"),
     "advised": (lambda m: (m.get("advised_indexes") or {}).get("source", ""), "_advised_indexes.py", "text/x-python"),
 }
-_LEXERS = {"python": PythonLexer, "sql": PostgresLexer, "diff": DiffLexer}
-
-
-def highlighted(text: str, language: str) -> SafeString:
-    """Pygments' HTML (classes only: the styles come from static/css/highlight.css, as the CSP
-    allows no inline style)."""
-    if len(text) > settings.MIGRATION_HIGHLIGHT_MAX_CHARS:
-        return mark_safe(f'<div class="highlight"><pre>{escape(text)}</pre></div>')  # noqa: S308 - escaped above
-    return mark_safe(highlight(text, _LEXERS[language](), HtmlFormatter(cssclass="highlight")))  # noqa: S308 - Pygments escapes
 
 
 def _section(run: Any) -> dict[str, Any]:

@@ -7,18 +7,13 @@ page reads it, it runs nothing."""
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import PostgresLexer
 
 from apps.analysis.selectors import run_get
 from apps.queryplans.engine.tree import Buffers, NodeRow, plan_breakdown, plan_rows, plan_summary
+from workbench.highlight import highlighted
 
 # Indentation steps the stylesheet has classes for (`.plan-node.d0` ... `.d24`); deeper nodes
 # stay at the last step and show their depth.
@@ -27,14 +22,6 @@ MAX_INDENT = 24
 # the other, estimate and actual are as good as equal and no factor is written.
 MISESTIMATE_MARK = 10.0
 MISESTIMATE_SHOWN = 1.1
-
-
-def highlighted_sql(text: str) -> SafeString:
-    """Pygments' HTML with classes only (static/css/highlight.css styles them: the CSP allows no
-    inline style); beyond the highlight limit, the text escaped and plain."""
-    if len(text) > settings.MIGRATION_HIGHLIGHT_MAX_CHARS:
-        return mark_safe(f'<div class="highlight"><pre>{escape(text)}</pre></div>')  # noqa: S308 - escaped above
-    return mark_safe(highlight(text, PostgresLexer(), HtmlFormatter(cssclass="highlight")))  # noqa: S308 - Pygments escapes
 
 
 @login_required
@@ -105,7 +92,7 @@ def _query(query: Mapping[str, Any], index: int) -> dict[str, Any]:
         "q": query,
         "id": f"q{index}",
         "verdict": verdict,
-        "sql_html": highlighted_sql(str(query.get("sql") or "")),
+        "sql_html": highlighted(str(query.get("sql") or ""), "sql"),
         "plan": plan,
         "summary": _summary(plan) if plan else None,
         "breakdown": _breakdown(tree),
