@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "apps.sandbox",
     "apps.migrations_preview",
     "apps.endpoints",
+    "apps.review",
 ]
 
 MIDDLEWARE = [
@@ -411,6 +412,15 @@ READYZ_WORKER_TIMEOUT_SECONDS = float(env_int("READYZ_WORKER_TIMEOUT_MS", 1500))
 # lines longer than this (minified JSON is one long line).
 SOURCE_VIEW_MAX_LINES = env_int("SOURCE_VIEW_MAX_LINES", 400)
 SOURCE_VIEW_MAX_LINE_CHARS = env_int("SOURCE_VIEW_MAX_LINE_CHARS", 2000)
+
+# --- Review (apps/review): line comments, verdicts, comparing two revisions ---------------------
+# Characters in one comment (a thread's first message or a reply) and in a verdict's comment.
+REVIEW_COMMENT_MAX_CHARS = env_int("REVIEW_COMMENT_MAX_CHARS", 5_000)
+# Lines of two revisions' documents compared line by line (where a commented line went, the
+# diff): past the common head and tail, a longer changed middle counts as replaced as a whole.
+REVIEW_DIFF_MAX_LINES = env_int("REVIEW_DIFF_MAX_LINES", 20_000)
+# Findings listed in each of the compare page's new / fixed / unchanged lists (all are counted).
+REVIEW_COMPARE_MAX_FINDINGS = env_int("REVIEW_COMPARE_MAX_FINDINGS", 100)
 
 # In development whitenoise serves straight from the app folders, so a change shows at once.
 WHITENOISE_USE_FINDERS = DEBUG

@@ -27,4 +27,5 @@ urlpatterns = [
     path("", include("apps.migrations_preview.urls")),
     path("", include("apps.endpoints.urls")),
     path("", include("apps.queryplans.urls")),
+    path("", include("apps.review.urls")),
 ]
