@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "apps.sandbox",
     "apps.migrations_preview",
     "apps.endpoints",
+    "apps.guides",
     "apps.review",
 ]
 
@@ -412,6 +413,14 @@ READYZ_WORKER_TIMEOUT_SECONDS = float(env_int("READYZ_WORKER_TIMEOUT_MS", 1500))
 # lines longer than this (minified JSON is one long line).
 SOURCE_VIEW_MAX_LINES = env_int("SOURCE_VIEW_MAX_LINES", 400)
 SOURCE_VIEW_MAX_LINE_CHARS = env_int("SOURCE_VIEW_MAX_LINE_CHARS", 2000)
+
+# --- Guided checklists (apps/guides) -------------------------------------------------------------
+GUIDE_ANSWER_MAX_CHARS = env_int("GUIDE_ANSWER_MAX_CHARS", 4_000)  # one person's answer to one step
+GUIDE_COMMENT_MAX_CHARS = env_int("GUIDE_COMMENT_MAX_CHARS", 2_000)  # a senior's send-back comment
+GUIDE_STEP_MAX_ITEMS = env_int("GUIDE_STEP_MAX_ITEMS", 20)  # endpoints, statements, findings one step lists
+GUIDE_TEAM_STEPS_MAX = env_int("GUIDE_TEAM_STEPS_MAX", 50)  # a workspace's own steps
+GUIDE_TEAM_STEP_TITLE_MAX_CHARS = env_int("GUIDE_TEAM_STEP_TITLE_MAX_CHARS", 200)
+GUIDE_TEAM_STEP_TEXT_MAX_CHARS = env_int("GUIDE_TEAM_STEP_TEXT_MAX_CHARS", 2_000)  # its why, how, good each
 
 # --- Review (apps/review): line comments, verdicts, comparing two revisions ---------------------
 # Characters in one comment (a thread's first message or a reply) and in a verdict's comment.

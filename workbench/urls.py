@@ -27,5 +27,6 @@ urlpatterns = [
     path("", include("apps.migrations_preview.urls")),
     path("", include("apps.endpoints.urls")),
     path("", include("apps.queryplans.urls")),
+    path("", include("apps.guides.urls")),
     path("", include("apps.review.urls")),
 ]

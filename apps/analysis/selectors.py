@@ -101,9 +101,12 @@ class _Group(NamedTuple):
     n: int
 
 
-def run_page_get(*, run: AnalysisRun, query: Mapping[str, str] | None = None) -> dict[str, Any]:
+def run_page_get(
+    *, run: AnalysisRun, query: Mapping[str, str] | None = None, user: AbstractBaseUser | AnonymousUser | None = None
+) -> dict[str, Any]:
     """What the run page shows: the run, its report's sections and, once finished, the findings
-    that pass the filters in `query` (see RUN_PAGE_FILTERS) with their counts and the checklist."""
+    that pass the filters in `query` (see RUN_PAGE_FILTERS) with their counts and the checklist
+    (each item's `selected`: the verdict `user` gave it, which their form shows selected)."""
     query = query or {}
     report = run.report or {}
     context: dict[str, Any] = {
@@ -189,13 +192,16 @@ def run_page_get(*, run: AnalysisRun, query: Mapping[str, str] | None = None) ->
             if g.analyzer == "security":
                 open_counts[(g.category, g.severity)] += g.open
         reviews: dict[str, list[ChecklistReview]] = {}
-        for review in run.checklist_reviews.select_related("reviewer"):
+        # Verdicts belong to the revision: a re-run of it shows those already given.
+        for review in ChecklistReview.objects.filter(revision_id=run.revision_id).select_related("reviewer"):
             reviews.setdefault(review.key, []).append(review)
         items = report_checklist(report=report, open_counts=open_counts)
         labels = dict(ReviewStatus.choices)
         for item in items:
             item["reviews"] = reviews.get(item["key"], [])
             item["label"] = labels[item["status"]]
+            own = [r.status for r in item["reviews"] if user is not None and r.reviewer_id == user.pk]
+            item["selected"] = own[0] if own else item["status"]
         context["checklist"] = items
         context["reviewed_count"] = sum(1 for item in items if item["reviews"])
         context["review_statuses"] = ReviewStatus.choices

@@ -59,7 +59,7 @@ def run_detail(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
     except ValidationError as exc:
         message = " ".join(" ".join(v) for v in exc.message_dict.values())
         return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
-    context = selectors.run_page_get(run=run, query=request.GET)
+    context = selectors.run_page_get(run=run, query=request.GET, user=request.user)
     context["can_edit"] = membership.can(Role.EDITOR)
     if request.htmx and request.htmx.target in {"run-status", "findings"}:
         return TemplateResponse(request, f"analysis/run.html#{request.htmx.target}", context)
@@ -77,7 +77,7 @@ def run_status(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
     run, membership = selectors.run_get(user=request.user, run_id=run_id)
     if run.status == RunStatus.RUNNING and services.run_reap_stale(run_id=run.pk):
         run.refresh_from_db()
-    context = selectors.run_page_get(run=run)
+    context = selectors.run_page_get(run=run, user=request.user)
     context["can_edit"] = membership.can(Role.EDITOR)
     return TemplateResponse(request, "analysis/run.html#run-status", context)
 
@@ -90,7 +90,7 @@ def run_cancel(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
         raise PermissionDenied("Viewers cannot cancel analyses.")
     services.run_cancel(run=run)
     if request.htmx:
-        context = selectors.run_page_get(run=run)
+        context = selectors.run_page_get(run=run, user=request.user)
         context["can_edit"] = True
         return TemplateResponse(request, "analysis/run.html#run-status", context)
     return redirect("analysis:run", run_id=run.pk)

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 
 from apps.analysis.models import AnalysisRun
-from apps.designs.models import Design
+from apps.designs.models import Design, Revision
 
 
 class ReviewStatus(models.TextChoices):
@@ -13,9 +13,15 @@ class ReviewStatus(models.TextChoices):
 
 
 class ChecklistReview(models.Model):
-    """A reviewer's verdict and note on one checklist item of one run."""
+    """A reviewer's verdict and note on one checklist item of a revision.
 
-    run = models.ForeignKey(AnalysisRun, on_delete=models.CASCADE, related_name="checklist_reviews")
+    Kept per revision, not per run, so that a re-run of the same revision shows the verdicts
+    already given; `run` is the run it was given on (kept for the record)."""
+
+    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="checklist_reviews")
+    run = models.ForeignKey(
+        AnalysisRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="checklist_reviews"
+    )
     key = models.CharField(max_length=10, help_text="API1 ... API10, DP")
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     status = models.CharField(max_length=20, choices=ReviewStatus.choices)
@@ -24,7 +30,9 @@ class ChecklistReview(models.Model):
 
     class Meta:
         ordering = ["-updated_at"]
-        constraints = [models.UniqueConstraint(fields=["run", "key", "reviewer"], name="checklist_review_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["revision", "key", "reviewer"], name="checklist_review_unique_revision")
+        ]
 
     def __str__(self) -> str:
         return f"{self.key} {self.status} by {self.reviewer}"

@@ -51,8 +51,12 @@ def checklist_review_set(
             {"key": "This run has no security review to check off; start an analysis with the security analyzer."}
         )
     require_storable(note, field="note", label="note")
+    # One verdict per reviewer and item of the revision: a re-run of it keeps the verdicts given.
     review, _ = ChecklistReview.objects.update_or_create(
-        run=run, key=key, reviewer=reviewer, defaults={"status": status, "note": note.strip()[:4000]}
+        revision_id=run.revision_id,
+        key=key,
+        reviewer=reviewer,
+        defaults={"run": run, "status": status, "note": note.strip()[:4000]},
     )
     return review
 

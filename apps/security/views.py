@@ -35,7 +35,7 @@ def checklist_review(request: HtmxHttpRequest, run_id: int, key: str) -> HttpRes
     except ValidationError as exc:
         return HttpResponse(" ".join(exc.messages), status=400)
     if request.htmx:
-        context = run_page_get(run=run)
+        context = run_page_get(run=run, user=request.user)
         context["item"] = next(i for i in context["checklist"] if i["key"] == key)
         context["can_edit"] = True
         item = render_to_string("analysis/run.html#checklist-item", context, request=request)
