@@ -159,6 +159,12 @@ AUTH_PASSWORD_VALIDATORS = [
 # proxy, have it set that (gunicorn's --forwarded-allow-ips) or every user shares the proxy's.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
+# The demo account `manage.py seed_demo` creates. The landing page offers it to visitors only
+# while that account exists and this password logs it in (checked once per password hash, kept for
+# LANDING_DEMO_CHECK_SECONDS); DEMO_USERNAME empty: never offered.
+DEMO_USERNAME = env_str("DEMO_USERNAME", "demo")
+DEMO_PASSWORD = env_str("DEMO_PASSWORD", "demo-workbench")
+LANDING_DEMO_CHECK_SECONDS = env_int("LANDING_DEMO_CHECK_SECONDS", 300)
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses a locked-out account or address before the password check
     "django.contrib.auth.backends.ModelBackend",
@@ -435,9 +441,23 @@ REVIEW_COMPARE_MAX_FINDINGS = env_int("REVIEW_COMPARE_MAX_FINDINGS", 100)
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 # The run page lists at most this many findings at once; filters and the exports show the rest.
-RUN_PAGE_MAX_FINDINGS = env_int("RUN_PAGE_MAX_FINDINGS", 50)  # findings per page of the run page
+RUN_PAGE_MAX_FINDINGS = env_int("RUN_PAGE_MAX_FINDINGS", 25)  # findings per page of the run page (each page under 150 KB)
 RUN_PAGE_MAX_TRACE_ROWS = env_int("RUN_PAGE_MAX_TRACE_ROWS", 50)  # operations without a story listed on it
+# Tables drawn in the run page's entity-relationship diagram (the most connected first; it says
+# how many more there are).
+RUN_PAGE_MAX_DIAGRAM_TABLES = env_int("RUN_PAGE_MAX_DIAGRAM_TABLES", 40)
+# Declared rows from which a table counts as large in the scorecard's "migrations that lock large
+# tables" (the migration review rates a blocking rewrite of a table this large high).
+RUN_PAGE_LARGE_TABLE_ROWS = env_int("RUN_PAGE_LARGE_TABLE_ROWS", 1_000_000)
 # Places listed per finding on the run page and in the findings API (a design-level finding may
 # have thousands; the report and its exports hold them all).
 RUN_PAGE_MAX_PLACES = env_int("RUN_PAGE_MAX_PLACES", 5)
 FINDINGS_API_MAX_PLACES = env_int("FINDINGS_API_MAX_PLACES", 100)
+# Exports and share links (apps/reports). The HTML and PDF exports list at most this many
+# findings (a large API has tens of thousands; the file says so, and the JSON holds them all).
+REPORT_HTML_MAX_FINDINGS = env_int("REPORT_HTML_MAX_FINDINGS", 1000)
+REPORT_PDF_TIMEOUT_SECONDS = env_int("REPORT_PDF_TIMEOUT_SECONDS", 60)  # headless Chromium's print
+REPORT_CHROMIUM = env_str("REPORT_CHROMIUM", "/usr/bin/chromium")
+SHARE_LINK_MAX_DAYS = env_int("SHARE_LINK_MAX_DAYS", 90)  # the longest expiry a share link may have
+SHARE_LINK_DEFAULT_DAYS = env_int("SHARE_LINK_DEFAULT_DAYS", 7)
+SHARE_PAGE_FINDINGS = env_int("SHARE_PAGE_FINDINGS", 50)  # findings per page of a shared report

@@ -11,6 +11,8 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, JSONField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.safestring import mark_safe
 
 from apps.accounts.models import Membership
 from apps.analysis.models import AnalysisRun, Finding
@@ -18,6 +20,8 @@ from apps.designs.engine.findings import Finding as EngineFinding
 from apps.designs.engine.model import SEVERITIES
 from apps.designs.models import Revision
 from apps.endpoints.services import endpoints_section_unpack
+from apps.reports.engine.charts import severity_chart
+from apps.reports.engine.erd import draw_erd
 from apps.security.models import ChecklistReview, ReviewStatus
 from apps.security.services import report_checklist
 
@@ -102,11 +106,16 @@ class _Group(NamedTuple):
 
 
 def run_page_get(
-    *, run: AnalysisRun, query: Mapping[str, str] | None = None, user: AbstractBaseUser | AnonymousUser | None = None
+    *,
+    run: AnalysisRun,
+    query: Mapping[str, str] | None = None,
+    user: AbstractBaseUser | AnonymousUser | None = None,
+    findings_only: bool = False,
 ) -> dict[str, Any]:
     """What the run page shows: the run, its report's sections and, once finished, the findings
     that pass the filters in `query` (see RUN_PAGE_FILTERS) with their counts and the checklist
-    (each item's `selected`: the verdict `user` gave it, which their form shows selected)."""
+    (each item's `selected`: the verdict `user` gave it, which their form shows selected).
+    `findings_only`: what the findings part alone needs (a filter or page asked by htmx)."""
     query = query or {}
     report = run.report or {}
     context: dict[str, Any] = {
@@ -121,7 +130,7 @@ def run_page_get(
         "severities": SEVERITIES,
         "filters": {k: query.get(k, "") for k in RUN_PAGE_FILTERS},
     }
-    if context["trace"]:
+    if context["trace"] and not findings_only:
         # Operations without a story can number in the thousands (a public API has no stories):
         # the page lists the first ones and says how many more the exports hold.
         orphans = [row for row in context["trace"].get("endpoints", []) if not row.get("stories")]
@@ -131,7 +140,9 @@ def run_page_get(
     if not run.is_finished:
         return context
     everything = run.findings.all()
-    context["top_problems"] = _top_problems(run=run, top=report.get("summary", {}).get("top") or [])
+    if not findings_only:
+        context["top_problems"] = _top_problems(run=run, top=report.get("summary", {}).get("top") or [])
+        context["diagram"] = run_diagram_get(run=run, trace=context["trace"])
     # Every count the page shows (severities, suppressed, rules, what the filters leave, the
     # checklist) comes from one grouped scan of the run's findings: a few hundred groups, where
     # separate counts each scanned tens of thousands of rows.
@@ -141,6 +152,8 @@ def run_page_get(
         .values_list("analyzer", "rule_id", "category", "severity")
         .annotate(open=Count("pk", filter=Q(suppressed__isnull=True)), n=Count("pk"))
     ]
+    if not findings_only:
+        context["scorecard"] = _scorecard(run=run, report=report, groups=groups)
     shown = everything
     for field, key in (("severity", "severity"), ("analyzer", "analyzer"), ("rule_id", "rule")):
         if query.get(key):
@@ -153,15 +166,9 @@ def run_page_get(
     if not with_suppressed:
         shown = shown.filter(suppressed__isnull=True)
     limit = settings.RUN_PAGE_MAX_FINDINGS
-    passing = [
-        g
-        for g in groups
-        if (not query.get("severity") or g.severity == query["severity"])
-        and (not query.get("analyzer") or g.analyzer == query["analyzer"])
-        and (not query.get("rule") or g.rule_id == query["rule"])
-        and (not category or g.category.startswith(prefix))
-    ]
+    passing = [g for g in groups if _passes(g, query)]
     shown_count = sum(g.n if with_suppressed else g.open for g in passing)
+    context.update(_filter_options(groups=groups, query=query, with_suppressed=with_suppressed))
     pages = max(1, -(-shown_count // limit))
     raw_page = query.get("page", "")
     page = min(int(raw_page), pages) if raw_page.isdigit() and 0 < len(raw_page) < 9 and int(raw_page) else 1
@@ -186,7 +193,7 @@ def run_page_get(
         rule_ids=sorted({g.rule_id for g in groups}),
         finding_limit=limit,
     )
-    if "security" in report:
+    if "security" in report and not findings_only:
         open_counts: Counter[tuple[str, str]] = Counter()
         for g in groups:
             if g.analyzer == "security":
@@ -208,6 +215,39 @@ def run_page_get(
     return context
 
 
+def _passes(group: _Group, query: Mapping[str, str], *, ignoring: str = "") -> bool:
+    """Whether a group of findings passes the page's filters (all but `ignoring`)."""
+    category = query.get("category", "") if ignoring != "category" else ""
+    prefix = category + (":" if category != "DP" else "")
+    return (
+        (ignoring == "severity" or not query.get("severity") or group.severity == query["severity"])
+        and (ignoring == "analyzer" or not query.get("analyzer") or group.analyzer == query["analyzer"])
+        and (ignoring == "rule" or not query.get("rule") or group.rule_id == query["rule"])
+        and (not category or group.category.startswith(prefix))
+    )
+
+
+def _filter_options(*, groups: list[_Group], query: Mapping[str, str], with_suppressed: bool) -> dict[str, Any]:
+    """Each filter's options with the count choosing it would show, given the other filters:
+    with analyzer=security chosen, the severity options count security's findings only."""
+
+    def counted(ignoring: str, attribute: str) -> Counter[str]:
+        counts: Counter[str] = Counter()
+        for g in groups:
+            if _passes(g, query, ignoring=ignoring):
+                counts[getattr(g, attribute)] += g.n if with_suppressed else g.open
+        return counts
+
+    severities = counted("severity", "severity")
+    analyzers = counted("analyzer", "analyzer")
+    rules = counted("rule", "rule_id")
+    return {
+        "severity_options": [(s, severities[s]) for s in SEVERITIES],
+        "analyzer_options": [(a, analyzers[a]) for a in sorted({g.analyzer for g in groups})],
+        "rule_options": [(r, rules[r]) for r in sorted({g.rule_id for g in groups})],
+    }
+
+
 def _top_problems(*, run: AnalysisRun, top: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The report's top problems (`summary.top`: fingerprints grouped by story, then endpoint,
     then the rest of the design) with their rows, which the page links to."""
@@ -226,4 +266,131 @@ def analyzer_choices() -> list[dict[str, Any]]:
     read them here rather than from the job app's registry."""
     from apps.analysis.engine.pipeline import ANALYZERS
 
-    return [{"name": a.name, "title": a.title, "run": a.run is not None, "not_built": a.not_built} for a in ANALYZERS]
+    return [
+        {
+            "name": a.name,
+            "title": a.title,
+            "run": a.run is not None,
+            "not_built": a.not_built,
+            "summary": a.summary,
+            "sandbox": a.sandbox,
+        }
+        for a in ANALYZERS
+    ]
+
+
+# The analyzers' own pages on the run (tabs), and where the others' part of the run page is.
+_ANALYZER_PAGES = {
+    "migrations": "migrations_preview:tab",
+    "endpoints": "endpoints:tab",
+    "queryplans": "queryplans:tab",
+}
+_ANALYZER_ANCHORS = {"traceability": "#traceability", "security": "#checklist"}
+# Locks that stop a table's writes (or reads and writes) while the statement runs.
+_BLOCKING = {"writes", "reads and writes", "reads", "reads (and writes)"}
+
+
+def _scorecard(*, run: AnalysisRun, report: Mapping[str, Any], groups: list[_Group]) -> dict[str, Any]:
+    """The top of a finished run's page: counts by severity (with a chart) and by analyzer, what
+    did not run and why, the stories over their latency budget and the migrations that lock
+    large tables, each from the report's own sections."""
+    by_severity = [(s, sum(g.n for g in groups if g.severity == s)) for s in SEVERITIES]
+    analyzers = []
+    for entry in report.get("analyzers", []):
+        name = entry.get("name", "")
+        counts = {s: sum(g.n for g in groups if g.analyzer == name and g.severity == s) for s in SEVERITIES}
+        page = _ANALYZER_PAGES.get(name)
+        analyzers.append(
+            {
+                "name": name,
+                "status": entry.get("status", ""),
+                "reason": entry.get("reason", ""),
+                "total": sum(counts.values()),
+                "counts": [counts[s] for s in SEVERITIES],
+                "url": reverse(page, args=[run.pk]) if page else _ANALYZER_ANCHORS.get(name, ""),
+            }
+        )
+    return {
+        "total": sum(n for _, n in by_severity),
+        "suppressed": sum(g.n - g.open for g in groups),
+        "by_severity": by_severity,
+        "chart": mark_safe(severity_chart(by_severity)),  # noqa: S308 - built from escaped text
+        "analyzers": analyzers,
+        "not_run": [a for a in analyzers if a["status"] != "succeeded"],
+        "over_budget": _over_budget(report.get("queryplans")),
+        "queryplans_ran": isinstance(report.get("queryplans"), dict),
+        "locking": _locking(report.get("migrations")),
+        "migrations_ran": isinstance(report.get("migrations"), dict),
+        "large_rows": settings.RUN_PAGE_LARGE_TABLE_ROWS,
+    }
+
+
+def _over_budget(section: Any) -> list[dict[str, Any]]:
+    """The stories whose queries take longer than the story's budget at the declared volumes
+    (the query plans' `over_budget`), each with its slowest query; the slowest first."""
+    if not isinstance(section, dict):
+        return []
+    stories: dict[str, dict[str, Any]] = {}
+    for query in section.get("queries") or []:
+        if not query.get("over_budget"):
+            continue
+        for story in query.get("stories") or [query.get("story") or ""]:
+            row = stories.setdefault(story, {"story": story, "queries": 0, "worst": None})
+            row["queries"] += 1
+            if row["worst"] is None or (query.get("scaled_ms") or 0) > (row["worst"].get("scaled_ms") or 0):
+                row["worst"] = {
+                    "name": query.get("name", ""),
+                    "endpoint": query.get("endpoint"),
+                    "scaled_ms": query.get("scaled_ms"),
+                    "budget_ms": query.get("budget_ms"),
+                }
+    return sorted(stories.values(), key=lambda r: -(r["worst"]["scaled_ms"] or 0))
+
+
+def _locking(section: Any) -> list[dict[str, Any]]:
+    """The migration's statements that block a table's writes (or reads) while it holds at least
+    RUN_PAGE_LARGE_TABLE_ROWS declared rows; the largest table first."""
+    if not isinstance(section, dict):
+        return []
+    large = settings.RUN_PAGE_LARGE_TABLE_ROWS
+    found = [
+        {
+            "table": st.get("table"),
+            "lock_level": st.get("lock_level", ""),
+            "blocks": st.get("blocks", ""),
+            "rows": st.get("rows"),
+            "risk": st.get("risk", ""),
+            "estimate_seconds": st.get("estimate_seconds"),
+            "sql": st.get("sql", "")[:300],
+            "safe_alternative": bool(st.get("safe_alternative")),
+        }
+        for st in section.get("statements") or []
+        if st.get("blocks", "none") != "none" and (st.get("rows") or 0) >= large
+    ]
+    return sorted(found, key=lambda r: -(r["rows"] or 0))
+
+
+def run_diagram_get(*, run: AnalysisRun, trace: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The entity-relationship diagram of the run's tables (from the report's traceability
+    section), each table linked to its line; None when the design has no tables."""
+    entities = (trace or {}).get("entities") or []
+    if not entities:
+        return None
+    revision = run.revision
+    rows = []
+    for entity in entities:
+        href = None
+        if entity.get("document"):
+            href = reverse("designs:source", args=[revision.design_id, revision.number, entity["document"]])
+            if entity.get("line"):
+                href += f"?line={entity['line']}#L{entity['line']}"
+        rows.append({**entity, "href": href})
+    erd = draw_erd(rows, max_tables=settings.RUN_PAGE_MAX_DIAGRAM_TABLES)
+    return {
+        "svg": mark_safe(erd.svg),  # noqa: S308 - every name in it is escaped by draw_erd
+        "tables": erd.tables,
+        "relations": erd.relations,
+        "tables_left_out": erd.tables_left_out,
+        "relations_left_out": erd.relations_left_out,
+        "volumes_declared": any(isinstance(e.get("rows"), int) for e in entities),
+    }

@@ -25,6 +25,14 @@ def run_start(request: HtmxHttpRequest, design_id: int, number: int) -> HttpResp
     if not membership.can(Role.EDITOR):
         raise PermissionDenied("Viewers cannot start analyses.")
     revision = revision_by_number(design=design, number=number)
+    if request.POST.get("analyzers_shown") and not request.POST.getlist("only"):
+        # The revision page's form with every analyzer unticked: without the marker, no `only`
+        # would mean all of them, the opposite of what the user asked for.
+        return HttpResponse(
+            "No analyzer was ticked: tick at least one analyzer to run, then start the analysis again.",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
     base = None
     if request.POST.get("base"):
         number = request.POST["base"]
@@ -59,7 +67,8 @@ def run_detail(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
     except ValidationError as exc:
         message = " ".join(" ".join(v) for v in exc.message_dict.values())
         return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
-    context = selectors.run_page_get(run=run, query=request.GET, user=request.user)
+    findings_only = bool(request.htmx and request.htmx.target == "findings")
+    context = selectors.run_page_get(run=run, query=request.GET, user=request.user, findings_only=findings_only)
     context["can_edit"] = membership.can(Role.EDITOR)
     if request.htmx and request.htmx.target in {"run-status", "findings"}:
         return TemplateResponse(request, f"analysis/run.html#{request.htmx.target}", context)

@@ -42,11 +42,12 @@ def _query_links(query: NamedQuery, endpoint: Endpoint) -> bool:
 
 
 def _entity_shape(entity: Entity) -> dict[str, Any]:
-    """What the data model says of an entity's keys and relations, each with its line: the
-    primary key, foreign keys with their ON DELETE/ON UPDATE, unique (composite and partial)
+    """What the data model says of an entity's volume, keys and relations, each with its line: the
+    declared rows, the primary key, foreign keys with their ON DELETE/ON UPDATE, unique (composite and partial)
     and check constraints, and the columns of an enum type with their labels."""
     key_line = entity.primary_key_source.line if entity.primary_key_source else None
     return {
+        "rows": entity.rows,  # the declared volume (None when the design gives none)
         "primary_key": {"columns": list(entity.primary_key), "line": key_line},
         "relations": [
             {

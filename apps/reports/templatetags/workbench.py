@@ -1,7 +1,7 @@
 from typing import Any
 
 from django import template
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from apps.designs.models import Revision
 
@@ -17,3 +17,12 @@ def source_url(revision: Revision, location: dict[str, Any]) -> str:
     )
     line = location.get("line")
     return f"{url}?line={line}#L{line}" if line else url
+
+
+@register.simple_tag
+def rule_url(rule_id: str) -> str:
+    """Link from a finding to its rule's documentation page."""
+    try:
+        return reverse("reports:rule", args=[rule_id])
+    except NoReverseMatch:  # an id no rule page can have (a slash in it): its page would 404 anyway
+        return reverse("reports:rule", args=["unknown"])

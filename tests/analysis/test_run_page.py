@@ -1,0 +1,223 @@
+"""The run page built for reading: the scorecard and its chart, filters whose counts follow each
+other, the diagram, and each finding's links to its evidence and its rule's page."""
+
+import re
+import xml.etree.ElementTree as ET
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import AbstractBaseUser
+from django.test import Client
+from django.urls import reverse
+
+from apps.accounts.models import Workspace
+from apps.analysis import services
+from apps.analysis.models import AnalysisRun
+from apps.designs.engine.model import SEVERITIES
+from tests.factories import make_design
+
+
+@pytest.fixture
+def run(owner: AbstractBaseUser, workspace: Workspace, shop_v1: str) -> AnalysisRun:
+    _, revision = make_design(workspace=workspace, user=owner, document=shop_v1)
+    run = services.run_start(revision=revision, user=owner, only=["traceability", "security"])
+    services.run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    return run
+
+
+def _page(client: Client, run: AnalysisRun, **query: str) -> Any:
+    client.force_login(run.created_by)
+    return client.get(reverse("analysis:run", args=[run.pk]), query)
+
+
+def test_the_scorecard_counts_the_finding_rows_by_severity_and_analyzer(client: Client, run: AnalysisRun) -> None:
+    page = _page(client, run)
+    card = page.context["scorecard"]
+    assert dict(card["by_severity"]) == {s: run.findings.filter(severity=s).count() for s in SEVERITIES}
+    assert card["total"] == run.findings.count() > 0
+    rows = {a["name"]: a for a in card["analyzers"]}
+    for name in ("traceability", "security"):
+        expected = [run.findings.filter(analyzer=name, severity=s).count() for s in SEVERITIES]
+        assert rows[name]["counts"] == expected and rows[name]["total"] == sum(expected) > 0
+    html = page.content.decode()
+    high = run.findings.filter(severity="high").count()
+    assert f'data-severity="high">high <strong>{high}</strong>' in html
+
+
+def test_the_scorecard_says_which_analyzers_did_not_run_and_why(client: Client, run: AnalysisRun) -> None:
+    html = _page(client, run).content.decode()
+    not_run = html[html.index('id="analyzers-not-run"') :]
+    not_run = not_run[: not_run.index("</div>")]
+    for entry in run.report["analyzers"]:
+        if entry["status"] != "succeeded":
+            assert f"<strong>{entry['name']}</strong> ({entry['status']})" in not_run
+    assert "queryplans" in not_run and "migrations" in not_run
+    assert 'id="over-budget" class="muted">Not measured' in html
+    assert 'id="locking-migrations" class="muted">Not reviewed' in html
+
+
+def test_the_page_has_the_scorecard_chart_diagram_and_loading_indicator(client: Client, run: AnalysisRun) -> None:
+    html = _page(client, run).content.decode()
+    for element in ('id="scorecard"', 'id="er-diagram"', 'id="findings-loading"', 'id="over-budget"'):
+        assert element in html, element
+    chart = re.search(r"<svg [^>]*id=\"severity-chart\".*?</svg>", html, re.S)
+    assert chart is not None
+    ET.fromstring(chart.group(0))  # noqa: S314 - our own page: the chart is well-formed SVG
+    diagram = re.search(r'<div id="er-diagram" class="diagram">(<svg .*?</svg>)</div>', html, re.S)
+    assert diagram is not None
+    tables = [e["name"] for e in run.report["traceability"]["entities"]]
+    assert diagram.group(1).count('class="erd-table"') == len(tables) > 0
+    relations = sum(len(e["relations"]) for e in run.report["traceability"]["entities"])
+    assert len(re.findall(r'<g class="erd-edge[" ]', diagram.group(1))) == relations > 0
+    assert 'hx-indicator="#findings"' in html
+    assert html.index('id="scorecard"') < html.index("<h2>Analyzers</h2>") < html.index('id="er-diagram"')
+    assert html.index('id="er-diagram"') < html.index('id="traceability"') < html.index('<section id="findings"')
+
+
+def test_each_finding_links_to_its_evidence_line_and_its_rule_page(client: Client, run: AnalysisRun) -> None:
+    page = _page(client, run)
+    html = page.content.decode()
+    findings = page.context["findings"]
+    assert findings
+    for finding in findings:
+        item = html[html.index(f'id="finding-{finding.pk}"') :]
+        item = item[: item.index("</li>")]
+        assert f'<a class="rule-doc" href="/rules/{finding.rule_id}/"' in item
+        place = finding.places[0]
+        if place.get("line"):
+            assert f"?line={place['line']}#L{place['line']}" in item
+
+
+def test_the_severity_counts_follow_the_other_filters(client: Client, run: AnalysisRun) -> None:
+    open_rows = run.findings.filter(suppressed__isnull=True)
+    context = _page(client, run, analyzer="traceability").context
+    assert dict(context["severity_options"]) == {
+        s: open_rows.filter(analyzer="traceability", severity=s).count() for s in SEVERITIES
+    }
+    assert sum(dict(context["severity_options"]).values()) == context["shown_count"]
+    context = _page(client, run, severity="low").context
+    assert dict(context["analyzer_options"]) == {
+        a: open_rows.filter(analyzer=a, severity="low").count()
+        for a in set(run.findings.values_list("analyzer", flat=True))
+    }
+    # The filter chosen counts what it would show without itself: all severities stay choosable.
+    assert dict(context["severity_options"])["high"] == open_rows.filter(severity="high").count()
+    rule, count = next((r, n) for r, n in context["rule_options"] if n)
+    assert count == open_rows.filter(severity="low", rule_id=rule).count()
+
+
+def test_a_filter_answers_the_findings_alone(client: Client, run: AnalysisRun) -> None:
+    client.force_login(run.created_by)
+    fragment = client.get(
+        reverse("analysis:run", args=[run.pk]), {"severity": "high"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="findings"
+    )
+    html = fragment.content.decode()
+    assert html.lstrip().startswith('<section id="findings">')
+    assert 'id="scorecard"' not in html and 'id="findings-loading"' in html
+    assert "scorecard" not in fragment.context and len(fragment.context["findings"]) == min(
+        fragment.context["shown_count"], fragment.context["finding_limit"]
+    )
+    assert {f.severity for f in fragment.context["findings"]} == {"high"}
+
+
+def test_stories_over_budget_and_locking_migrations_come_from_the_report(client: Client, run: AnalysisRun) -> None:
+    report = run.report
+    report["queryplans"] = {
+        "queries": [
+            {
+                "name": "q1",
+                "story": "ORD-1",
+                "stories": ["ORD-1"],
+                "over_budget": True,
+                "scaled_ms": 900.0,
+                "budget_ms": 150.0,
+                "endpoint": None,
+            },
+            {
+                "name": "q2",
+                "story": "ORD-1",
+                "stories": ["ORD-1"],
+                "over_budget": True,
+                "scaled_ms": 300.0,
+                "budget_ms": 150.0,
+                "endpoint": "GET /v1/orders",
+            },
+            {
+                "name": "q3",
+                "story": "CAT-1",
+                "stories": ["CAT-1"],
+                "over_budget": False,
+                "scaled_ms": 10.0,
+                "budget_ms": 100.0,
+                "endpoint": None,
+            },
+        ]
+    }
+    statement = {
+        "sql": "ALTER TABLE orders ADD COLUMN x int DEFAULT random()",
+        "table": "orders",
+        "lock_level": "ACCESS EXCLUSIVE",
+        "blocks": "reads and writes",
+        "rows": 40_000_000,
+        "risk": "high",
+        "estimate_seconds": 120.0,
+        "safe_alternative": "...",
+    }
+    small = {**statement, "table": "categories", "rows": 2000}
+    brief = {**statement, "table": "payments", "blocks": "none", "lock_level": "SHARE UPDATE EXCLUSIVE"}
+    report["migrations"] = {
+        "statements": [small, statement, brief],
+        "name": "0002",
+        "rollback_proven": {"proven": True, "reason": ""},
+    }
+    AnalysisRun.objects.filter(pk=run.pk).update(report=report)
+    html = _page(client, run).content.decode()
+    budget = html[html.index('<ul id="over-budget">') :]
+    budget = budget[: budget.index("</ul>")]
+    assert budget.count("<li>") == 1 and "<strong>ORD-1</strong>: q1" in budget and "≈ 900 ms" in budget
+    assert "(2 queries over)" in budget and "CAT-1" not in budget
+    locks = html[html.index('<ul id="locking-migrations">') :]
+    locks = locks[: locks.index("</ul>")]
+    assert locks.count("<li>") == 1 and "<code>orders</code> (40000000 rows): ACCESS EXCLUSIVE" in locks
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "expected"),
+    [
+        ("sec.api2.http-basic", ["Why it matters", "How to fix it", "CWE-522", "security-rules.md"]),
+        ("mig.breaking-change", ["migration-rules.md", "django-migration-linter"]),
+        ("queryplans.spill", ["queryplans.md", "work_mem"]),
+    ],
+)
+def test_a_rule_page_shows_its_documentation(
+    client: Client, owner: AbstractBaseUser, rule_id: str, expected: list[str]
+) -> None:
+    client.force_login(owner)
+    page = client.get(reverse("reports:rule", args=[rule_id]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    for text in expected:
+        assert text in html, text
+
+
+def test_a_rule_without_docs_says_so_and_shows_its_findings_fix(client: Client, run: AnalysisRun) -> None:
+    finding = run.findings.filter(rule_id="trace.operation-without-story").first()
+    assert finding is not None
+    client.force_login(run.created_by)
+    html = client.get(reverse("reports:rule", args=[finding.rule_id])).content.decode()
+    assert 'id="rule-undocumented"' in html and f'href="/runs/{run.pk}/?rule=trace.operation-without-story' in html
+    assert client.get(reverse("reports:rule", args=[finding.rule_id])).status_code == 200
+
+
+def test_an_unknown_rule_is_a_404(
+    client: Client, owner: AbstractBaseUser, outsider: AbstractBaseUser, run: AnalysisRun
+) -> None:
+    client.force_login(owner)
+    for rule_id in ("sec.api2.no-such-rule", "nothing", "views.py", "a" * 300):
+        assert client.get(f"/rules/{rule_id}/").status_code == 404, rule_id
+    # A rule known only from another workspace's findings is unknown to an outsider.
+    client.force_login(outsider)
+    assert client.get("/rules/trace.operation-without-story/").status_code == 404
+    client.logout()
+    assert client.get("/rules/sec.api2.http-basic/").status_code == 302
