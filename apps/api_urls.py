@@ -5,6 +5,7 @@ from django.urls import path
 from apps.accounts import api as accounts_api
 from apps.analysis import api as analysis_api
 from apps.designs import api as designs_api
+from apps.reports import api as reports_api
 
 app_name = "api"
 urlpatterns = [
@@ -46,6 +47,11 @@ urlpatterns = [
         "runs/<int:run_id>/report/",
         analysis_api.RunReportApi.as_view(),
         name="run-report",
+    ),
+    path(
+        "runs/<int:run_id>/export/<str:fmt>/",
+        reports_api.RunExportApi.as_view(),
+        name="run-export",
     ),
     path(
         "runs/<int:run_id>/findings/",

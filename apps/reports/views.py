@@ -1,8 +1,33 @@
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+"""Exports of a run's report, the triage of its findings, and share links (the read-only page
+for people without an account, and the run's page that manages them)."""
 
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound
+from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.middleware import HtmxDetails
+
+from apps.accounts.models import Membership, Role
+from apps.analysis.models import AnalysisRun, Finding
 from apps.analysis.selectors import run_get, run_report_get
-from apps.reports.services import EXPORT_FORMATS, report_export
+from apps.designs.engine.loader import parse_design
+from apps.designs.services import parse_limits, revision_input
+from apps.reports import services
+from apps.reports.anonymise import anonymise_report, design_names
+from apps.reports.models import ShareLink
+from apps.reports.selectors import report_review_get, share_link_for, share_link_open, share_links_of
+from apps.reports.services import EXPORT_FORMATS, ExportFailed, report_export
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
 
 
 @login_required
@@ -11,6 +36,177 @@ def export(request: HttpRequest, run_id: int, fmt: str) -> HttpResponse:
     report = run_report_get(run=run) if fmt in EXPORT_FORMATS else None
     if report is None:
         raise Http404
-    response = HttpResponse(report_export(report=report, fmt=fmt), content_type=EXPORT_FORMATS[fmt])
+    try:
+        body = report_export(report=report, fmt=fmt, review=report_review_get(run=run))
+    except ExportFailed as exc:
+        return HttpResponse(str(exc), status=503, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(body, content_type=EXPORT_FORMATS[fmt])
     response["Content-Disposition"] = f'attachment; filename="run-{run.pk}-report.{fmt}"'
     return response
+
+
+# --- Triage -------------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def triage(request: HtmxHttpRequest, finding_id: int) -> HttpResponse:
+    """An editor or owner sets a finding's triage; htmx swaps the finding in place."""
+    finding = get_object_or_404(
+        Finding.objects.select_related("run__revision__design__workspace"),
+        pk=finding_id,
+        run__revision__design__workspace__memberships__user_id=getattr(request.user, "pk", None),
+    )
+    membership = Membership.objects.get(workspace=finding.run.revision.design.workspace, user=request.user)
+    if not membership.can(Role.EDITOR):
+        raise PermissionDenied("Viewers cannot triage findings.")
+    try:
+        services.triage_set(
+            finding=finding,
+            user=request.user,
+            state=request.POST.get("state", ""),
+            reason=request.POST.get("reason", ""),
+        )
+    except ValidationError as exc:
+        return HttpResponse(" ".join(exc.messages), status=400, content_type="text/plain; charset=utf-8")
+    if request.htmx:
+        finding.refresh_from_db()
+        return TemplateResponse(
+            request,
+            "analysis/run.html#finding-item",
+            {"finding": finding, "run": finding.run, "revision": finding.run.revision, "can_edit": True},
+        )
+    return redirect("analysis:run", run_id=finding.run_id)
+
+
+# --- Share links: the run's page that manages them ----------------------------------------------
+
+
+def _run_for_editor(request: HttpRequest, run_id: int) -> tuple[AnalysisRun, Membership]:
+    run, membership = run_get(user=request.user, run_id=run_id, with_report=False)
+    return run, membership
+
+
+@login_required
+def shares(request: HttpRequest, run_id: int) -> HttpResponse:
+    """The run's share links: list, create (editors and owners), revoke, delete, view counts."""
+    run, membership = _run_for_editor(request, run_id)
+    can_edit = membership.can(Role.EDITOR)
+    context: dict[str, Any] = {
+        "run": run,
+        "revision": run.revision,
+        "design": run.revision.design,
+        "workspace": run.revision.design.workspace,
+        "can_edit": can_edit,
+        "max_days": settings.SHARE_LINK_MAX_DAYS,
+        "default_days": settings.SHARE_LINK_DEFAULT_DAYS,
+        "share_url": None,
+        "error": None,
+    }
+    status = 200
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied("Viewers cannot share a run.")
+        try:
+            run_with_report, _ = run_get(user=request.user, run_id=run_id)
+            _, token = services.share_link_create(
+                run=run_with_report,
+                user=request.user,
+                days=request.POST.get("days", ""),
+                anonymise=request.POST.get("anonymise") in {"1", "on", "true"},
+            )
+            context["share_url"] = request.build_absolute_uri(f"/s/{token}/")
+        except ValidationError as exc:
+            context["error"] = " ".join(exc.messages)
+            status = 400
+    context["links"] = list(share_links_of(run=run))
+    return TemplateResponse(request, "reports/shares.html", context, status=status)
+
+
+def _link_for_editor(request: HttpRequest, link_id: int) -> ShareLink:
+    link = share_link_for(user=request.user, link_id=link_id)
+    membership = Membership.objects.get(workspace=link.run.revision.design.workspace, user=request.user)
+    if not membership.can(Role.EDITOR):
+        raise PermissionDenied("Viewers cannot change share links.")
+    return link
+
+
+@login_required
+@require_POST
+def share_revoke(request: HttpRequest, link_id: int) -> HttpResponse:
+    link = _link_for_editor(request, link_id)
+    services.share_link_revoke(link=link)
+    return redirect("reports:shares", run_id=link.run_id)
+
+
+@login_required
+@require_POST
+def share_delete(request: HttpRequest, link_id: int) -> HttpResponse:
+    link = _link_for_editor(request, link_id)
+    run_id = link.run_id
+    services.share_link_delete(link=link)
+    return redirect("reports:shares", run_id=run_id)
+
+
+# --- The shared page ----------------------------------------------------------------------------
+
+_NOT_FOUND = "<!DOCTYPE html><title>Not found</title><p>Not found.</p>\n"
+
+
+def _noindex(response: HttpResponse) -> HttpResponse:
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def shared_report(link: ShareLink) -> dict[str, Any]:
+    """The report a link shows: the run's report with its review, anonymised when the link says so."""
+    run = link.run
+    report = run_report_get(run=run)
+    if report is None:
+        raise Http404
+    report = {**report, "review": report_review_get(run=run)}
+    if link.anonymise:
+        model = parse_design(revision_input(run.revision), limits=parse_limits()).model
+        report = anonymise_report(report, design_names(model))
+    return report
+
+
+@never_cache
+@require_GET
+def shared(request: HttpRequest, token: str) -> HttpResponse:
+    """A share link's read-only report, for anyone holding the link. Unknown, revoked and expired
+    links answer the same 404."""
+    try:
+        link = share_link_open(token=token)
+        report = shared_report(link)
+    except Http404:
+        return _noindex(HttpResponseNotFound(_NOT_FOUND))
+    services.share_view_log(link=link, address=request.META.get("REMOTE_ADDR"))
+    per_page = max(1, settings.SHARE_PAGE_FINDINGS)
+    total = len(report["findings"])
+    pages = max(1, -(-total // per_page))
+    raw = request.GET.get("page", "")
+    page = min(int(raw), pages) if raw.isdigit() and 0 < len(raw) < 9 and int(raw) else 1
+    first = (page - 1) * per_page
+    context = services.report_document_context(
+        report=report,
+        findings=report["findings"][first : first + per_page],
+        title="" if link.anonymise else link.run.revision.design.name,
+    )
+    context["pager"] = (
+        {
+            "page": page,
+            "pages": pages,
+            "total": total,
+            "first": first + 1,
+            "last": min(first + per_page, total),
+            "previous": page - 1 if page > 1 else None,
+            "next": page + 1 if page < pages else None,
+        }
+        if pages > 1
+        else None
+    )
+    context["link"] = link
+    return _noindex(HttpResponse(render_to_string("reports/shared.html", context, request=request)))

@@ -16,6 +16,7 @@ from apps.analysis.models import AnalysisRun
 from apps.analysis.selectors import run_report_get
 from apps.designs.models import Revision
 from apps.endpoints.services import endpoints_section_unpack
+from apps.reports.selectors import report_review_get
 from apps.reports.services import report_render
 from apps.security.services import suppression_create
 from tests.factories import make_design, make_finished_run
@@ -90,9 +91,12 @@ def test_each_export_is_byte_for_byte_that_of_the_full_report(
     run, full = shop_run
     client.force_login(owner)
     exported = client.get(reverse("reports:export", args=[run.pk, fmt])).content.decode()
-    assert exported == report_render(report=_as_read_back_from_jsonb(full), fmt=fmt)
+    # The web app's exports carry the run's review (triage, suppressions, checklist verdicts).
+    review = report_review_get(run=run)
+    assert review["suppressions"] and review["triage"]
+    assert exported == report_render(report=_as_read_back_from_jsonb(full), fmt=fmt, review=review)
     if fmt != "json":  # Markdown and SARIF do not depend on the order of a mapping's keys
-        assert exported == report_render(report=full, fmt=fmt)
+        assert exported == report_render(report=full, fmt=fmt, review=review)
 
 
 def test_the_report_api_answers_the_full_report_in_its_stored_key_order(

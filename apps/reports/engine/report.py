@@ -202,6 +202,85 @@ def _checklist_markdown(report: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+TRIAGE_LABELS = {
+    "open": "open",
+    "accepted_risk": "accepted risk",
+    "false_positive": "false positive",
+    "fixed": "fixed",
+}
+
+
+def _triage_line(triage: dict[str, Any]) -> str:
+    who = f" by {_md(triage['by'])}" if triage.get("by") else ""
+    when = f" on {triage['at'][:10]}" if triage.get("at") else ""
+    still = " (marked fixed, still present)" if triage.get("marked_fixed_still_present") else ""
+    reason = f": {_md(triage['reason'])}" if triage.get("reason") else ""
+    return f"*Triage: {TRIAGE_LABELS.get(triage['state'], triage['state'])}{still}{who}{when}*{reason}"
+
+
+def _review_markdown(report: dict[str, Any]) -> list[str]:
+    """The review (present when the report comes from a stored run): triage, reviewers' verdicts."""
+    review = report.get("review")
+    if review is None:
+        return []
+    by_fingerprint = {f["fingerprint"]: f for f in report["findings"]}
+    triaged = [t for t in review["triage"] if t["state"] != "open"]
+    counts = Counter(t["state"] for t in triaged if t["present"])
+    lines = [
+        "## Review",
+        "",
+        "Triage of this run's findings: "
+        + ", ".join(f"{counts.get(state, 0)} {label}" for state, label in TRIAGE_LABELS.items() if state != "open")
+        + ".",
+        "",
+    ]
+    if triaged:
+        lines += ["| finding | triage | by | when | reason |", "| --- | --- | --- | --- | --- |"]
+        for t in triaged:
+            finding = by_fingerprint.get(t["fingerprint"])
+            name = (
+                f"{finding['title']} ({finding['rule_id']})"
+                if finding
+                else f"not in this run ({t['fingerprint'][:12]})"
+            )
+            state = TRIAGE_LABELS.get(t["state"], t["state"])
+            if t.get("marked_fixed_still_present"):
+                state += ", still present"
+            cells = [name, state, t.get("by") or "", (t.get("at") or "")[:10], t.get("reason") or ""]
+            lines.append("| " + " | ".join(_md(cell, table=True) for cell in cells) + " |")
+        lines.append("")
+    if review.get("checklist"):
+        lines += [
+            "### Reviewers' checklist verdicts",
+            "",
+            "| item | verdict | reviewer | note |",
+            "| --- | --- | --- | --- |",
+        ]
+        for v in review["checklist"]:
+            cells = [v["key"], v["status"].replace("_", " "), v["reviewer"], v.get("note") or ""]
+            lines.append("| " + " | ".join(_md(cell, table=True) for cell in cells) + " |")
+        lines.append("")
+    return lines
+
+
+def _grouped_counts_markdown(report: dict[str, Any]) -> list[str]:
+    """The findings counted by severity and analyzer, before the list itself."""
+    counts = Counter((f["severity"], f["analyzer"]) for f in report["findings"])
+    if not counts:
+        return []
+    analyzers = sorted({a for _, a in counts})
+    lines = [
+        "## Findings by severity and analyzer",
+        "",
+        "| severity | " + " | ".join(_md(a, table=True) for a in analyzers) + " |",
+        "| --- | " + " | ".join("---:" for _ in analyzers) + " |",
+    ]
+    for severity in SEVERITIES:
+        if any(counts.get((severity, a)) for a in analyzers):
+            lines.append(f"| {severity} | " + " | ".join(str(counts.get((severity, a), 0)) for a in analyzers) + " |")
+    return [*lines, ""]
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     """For a pull request's description: the ranked top problems first, then the changes against
     the base, the checklist, the analyzers, every finding in priority order, the traceability and
@@ -219,6 +298,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         *_top_markdown(report),
         *_changes_markdown(report),
         *_checklist_markdown(report),
+        *_review_markdown(report),
         "## Analyzers",
         "",
         "| analyzer | status | findings | note |",
@@ -228,7 +308,9 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"| {a['name']} | {a['status']} | {a['findings']} | {_md(a['reason'], table=True)} |"
         for a in report["analyzers"]
     ]
-    lines += ["", "## Findings", "", "In priority order (severity, breadth, stories that depend on them).", ""]
+    lines += ["", *_grouped_counts_markdown(report)]
+    lines += ["## Findings", "", "In priority order (severity, breadth, stories that depend on them).", ""]
+    triage_by_fingerprint = {t["fingerprint"]: t for t in (report.get("review") or {}).get("triage", [])}
     for finding in report["findings"]:
         lines += [
             f"### {_headline(finding)}",
@@ -240,7 +322,10 @@ def render_markdown(report: dict[str, Any]) -> str:
             f"**Fix:** {_md(finding['fix'])}" if finding["fix"] else "",
             "",
         ]
-        if finding.get("suppressed"):
+        triage = triage_by_fingerprint.get(finding["fingerprint"])
+        if triage is not None and triage["state"] != "open":
+            lines += [_triage_line(triage), ""]
+        elif finding.get("suppressed"):
             lines += [f"*Suppressed ({finding['suppressed']['source']}):* {_md(finding['suppressed']['reason'])}", ""]
         if finding.get("resolved_by"):
             lines += [f"*Resolved by the generated endpoints:* {_md(finding['resolved_by']['reason'])}", ""]
@@ -383,10 +468,43 @@ _SARIF_LEVEL = {
 }
 
 
+WAIVING_TRIAGE = ("accepted_risk", "false_positive")
+
+
+def _sarif_suppressions(finding: dict[str, Any], triage: dict[str, Any] | None) -> dict[str, Any]:
+    """A finding waived by the design's reviewers (accepted risk, false positive) is suppressed
+    outside the source (kind external, status accepted, their reason); one the pasted document
+    waives itself (an x-workbench extension) or a rule exempts is suppressed in source."""
+    suppressions: list[dict[str, Any]] = []
+    if triage is not None and triage["state"] in WAIVING_TRIAGE:
+        suppressions.append(
+            {
+                "kind": "external",
+                "status": "accepted",
+                "justification": triage.get("reason") or "",
+                "properties": {"triage": triage["state"], "by": triage.get("by"), "at": triage.get("at")},
+            }
+        )
+    elif finding.get("suppressed") and finding["suppressed"].get("source") == "review":
+        suppressions.append(
+            {"kind": "external", "status": "accepted", "justification": finding["suppressed"].get("reason") or ""}
+        )
+    elif finding.get("suppressed"):
+        suppressions.append({"kind": "inSource", "justification": finding["suppressed"]["reason"]})
+    return {"suppressions": suppressions} if suppressions else {}
+
+
+def _sarif_triage(triage: dict[str, Any] | None) -> dict[str, Any]:
+    if triage is None or triage["state"] == "open":
+        return {}
+    return {"triage": triage["state"], "markedFixedStillPresent": bool(triage.get("marked_fixed_still_present"))}
+
+
 def render_sarif(report: dict[str, Any]) -> dict[str, Any]:
     """SARIF 2.1.0, one run, one rule per rule id, so code-scanning tools can show the findings."""
     rules: dict[str, dict[str, Any]] = {}
     results = []
+    triage_by_fingerprint = {t["fingerprint"]: t for t in (report.get("review") or {}).get("triage", [])}
     for finding in report["findings"]:
         rules.setdefault(
             finding["rule_id"],
@@ -429,12 +547,9 @@ def render_sarif(report: dict[str, Any]) -> dict[str, Any]:
                     "severity": finding["severity"],
                     "category": finding.get("category", ""),
                     "cwe": finding.get("cwe", ""),
+                    **_sarif_triage(triage_by_fingerprint.get(finding["fingerprint"])),
                 },
-                **(
-                    {"suppressions": [{"kind": "inSource", "justification": finding["suppressed"]["reason"]}]}
-                    if finding.get("suppressed")
-                    else {}
-                ),
+                **_sarif_suppressions(finding, triage_by_fingerprint.get(finding["fingerprint"])),
             }
         )
     return {

@@ -18,7 +18,7 @@ from apps.designs.engine.model import SEVERITIES
 from apps.designs.engine.text import InputError, decode_document
 from apps.designs.services import parse_limits
 from apps.reports.engine.report import build_report, worst_severity_at_least
-from apps.reports.services import report_export, report_render
+from apps.reports.services import ExportFailed, report_export, report_render
 
 
 class CannotAnalyse(Exception):
@@ -55,7 +55,13 @@ class Command(BaseCommand):
             help="prove the generated endpoints: run the project's check, makemigrations, migrate, ruff and "
             "schema in a confined child on a sandbox database, and report its OpenAPI's drift from the pasted one",
         )
-        parser.add_argument("--format", choices=("json", "md", "sarif"), default="json")
+        parser.add_argument(
+            "--format",
+            choices=("json", "md", "sarif", "html", "pdf"),
+            default="json",
+            help="json (the full report), md (for a pull request), sarif, html (one self-contained file) "
+            "or pdf (printed from the HTML by headless Chromium; needs -o or a redirected output)",
+        )
         parser.add_argument(
             "--fail-on",
             choices=SEVERITIES,
@@ -117,7 +123,18 @@ class Command(BaseCommand):
             tool_version=tool_version(),
         )
         if options.get("output"):
-            Path(options["output"]).write_bytes(report_export(report=report, fmt=options["format"]))
+            try:
+                Path(options["output"]).write_bytes(report_export(report=report, fmt=options["format"]))
+            except ExportFailed as exc:
+                raise CannotAnalyse(str(exc)) from None
+        elif options["format"] == "pdf":
+            try:
+                data = report_export(report=report, fmt="pdf")
+            except ExportFailed as exc:
+                raise CannotAnalyse(str(exc)) from None
+            self.stdout.flush()
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
         else:
             self.stdout.write(report_render(report=report, fmt=options["format"]), ending="")
         if options.get("fail_on") and worst_severity_at_least(report, options["fail_on"]):
