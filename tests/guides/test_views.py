@@ -13,6 +13,7 @@ from apps.accounts.services import membership_set
 from apps.analysis import services as analysis_services
 from apps.analysis.models import AnalysisRun
 from apps.guides.models import StepState, StepStatus, TeamStep
+from apps.guides.selectors import guide_export
 from apps.security.models import ChecklistReview
 from tests.conftest import make_user
 from tests.factories import make_design, make_finished_run
@@ -199,6 +200,10 @@ def test_a_team_step_appears_in_the_guide_by_its_condition(
 ) -> None:
     url = reverse("guides:team-steps", args=[workspace.slug])
     client.force_login(viewer)
+    assert (
+        f'href="{url}" id="open-team-steps"'
+        in client.get(reverse("accounts:workspace", args=[workspace.slug])).content.decode()
+    )
     assert client.get(url).status_code == 200
     assert client.post(url, {"title": "Runbook", "condition": "always"}).status_code == 403
     client.force_login(owner)
@@ -224,3 +229,25 @@ def test_a_running_run_has_no_steps_yet(
     client.force_login(owner)
     page = client.get(reverse("guides:guide", args=[queued.pk])).content.decode()
     assert "appears when the run finishes" in page
+
+
+def test_the_guide_export_carries_each_persons_answers_sign_offs_and_progress(
+    client: Client, owner: AbstractBaseUser, viewer: AbstractBaseUser, run: AnalysisRun
+) -> None:
+    client.force_login(viewer)
+    _answer(client, run, "authz-objects", "ORD-1 filters by customer_id")
+    client.force_login(owner)
+    client.post(reverse("guides:sign-off", args=[run.pk, "authz-objects", viewer.pk]), {"version": "1"})
+    exported = guide_export(run=run)
+    step = next(s for s in exported["steps"] if s["key"] == "authz-objects")
+    assert step["section"] == "Guided review"
+    [state] = step["states"]
+    assert (state["person"], state["status"], state["answer"], state["reviewed_by"]) == (
+        "victor",
+        "signed_off",
+        "ORD-1 filters by customer_id",
+        "olivia",
+    )
+    victor = next(p for p in exported["progress"] if p["username"] == "victor")
+    assert (victor["done"], victor["signed_off"], victor["total"]) == (1, 1, len(exported["steps"]))
+    assert {s["section"] for s in exported["steps"]} == {"Guided review", "Security checklist"}
