@@ -69,6 +69,14 @@ class AnalysisRun(models.Model):
         return self.status in TERMINAL_STATUSES
 
     @property
+    def stages_all_ended(self) -> bool:
+        """Every stage ran to its end (done, failed or skipped): a cancel that came after them
+        stopped only the saving of the report (run_cancel marks the stages it stops cancelled)."""
+        return bool(self.stages) and all(
+            stage.get("state") not in {"pending", "running", "cancelled"} for stage in self.stages
+        )
+
+    @property
     def duration_seconds(self) -> float | None:
         if self.started_at and self.finished_at:
             return (self.finished_at - self.started_at).total_seconds()

@@ -102,6 +102,10 @@ class AnalyzerSpec:
     # Whether its findings are about the design (compared with the base revision's: new, fixed,
     # unchanged) rather than about the change itself (the migration preview's).
     compares: bool = False
+    # What it does, in one sentence for the revision page, and whether it needs the sandbox
+    # PostgreSQL ("always": skipped without it; "proof": runs without it, proved only with it).
+    summary: str = ""
+    sandbox: str = ""
 
 
 def _traceability(
@@ -185,11 +189,44 @@ def _queryplans(
 
 
 ANALYZERS: tuple[AnalyzerSpec, ...] = (
-    AnalyzerSpec("traceability", "Traceability", _traceability, compares=True),
-    AnalyzerSpec("security", "Security checklist", _security, compares=True),
-    AnalyzerSpec("migrations", "Migration preview", _migrations),
-    AnalyzerSpec("queryplans", "Query plans", _queryplans),
-    AnalyzerSpec("endpoints", "Generated endpoints", _endpoints),
+    AnalyzerSpec(
+        "traceability",
+        "Traceability",
+        _traceability,
+        compares=True,
+        summary="links stories, endpoints, entities and queries, and lists what is linked to nothing",
+    ),
+    AnalyzerSpec(
+        "security",
+        "Security checklist",
+        _security,
+        compares=True,
+        summary="OWASP API Security Top 10 (2023) and data-protection rules, and the checklist they feed",
+    ),
+    AnalyzerSpec(
+        "migrations",
+        "Migration preview",
+        _migrations,
+        summary="the Django migration the design (or the change from the compared revision) implies, its forward "
+        "and rollback SQL tried in the sandbox, and a zero-downtime review of each statement",
+        sandbox="always",
+    ),
+    AnalyzerSpec(
+        "queryplans",
+        "Query plans",
+        _queryplans,
+        summary="the schema filled with synthetic rows at the declared volumes, each query planned with "
+        "EXPLAIN ANALYZE, and index advice proven by the plan before and after",
+        sandbox="always",
+    ),
+    AnalyzerSpec(
+        "endpoints",
+        "Generated endpoints",
+        _endpoints,
+        summary="a Django REST Framework app generated from the design; with the sandbox, booted and its "
+        "schema diffed against the pasted OpenAPI",
+        sandbox="proof",
+    ),
 )
 ANALYZER_NAMES: tuple[str, ...] = tuple(a.name for a in ANALYZERS)
 
