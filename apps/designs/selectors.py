@@ -1,5 +1,9 @@
 """Reads of designs and revisions, always through the requester's workspace membership."""
 
+import functools
+import re
+from pathlib import Path
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, QuerySet
 from django.http import Http404
@@ -40,3 +44,22 @@ def revision_get(*, user: AbstractBaseUser | AnonymousUser, revision_id: int) ->
 
 def revision_by_number(*, design: Design, number: int) -> Revision:
     return get_object_or_404(design.revisions, number=number)
+
+
+DEMO_DESIGN = Path(__file__).resolve().parent / "demo" / "clinic-design.md"
+
+
+@functools.cache
+def demo_excerpt() -> dict[str, str]:
+    """Three short pieces of the demo design (a story, a table, a named query) for the landing
+    page, cut from the file `manage.py seed_demo` pastes; a piece not found is left out."""
+    text = DEMO_DESIGN.read_text(encoding="utf-8")
+    pieces = {
+        "title": re.search(r"^# (.+)$", text, re.MULTILINE),
+        "story": re.search(r"^### APT-1:.*?(?=^### )", text, re.MULTILINE | re.DOTALL),
+        "table": re.search(r"^Table appointments .*?^\}", text, re.MULTILINE | re.DOTALL),
+        "query": re.search(r"^-- name: clinic_day_schedule\n.*?;", text, re.MULTILINE | re.DOTALL),
+    }
+    excerpt = {key: match.group(1 if key == "title" else 0).strip() for key, match in pieces.items() if match}
+    excerpt["lines"] = str(len(text.splitlines()))
+    return excerpt

@@ -10,7 +10,6 @@ from apps.accounts.models import Workspace
 from apps.designs.engine.limits import ParseLimits
 from apps.designs.engine.loader import DesignInput, parse_design
 from apps.designs.engine.model import ParseResult, Problem
-from apps.designs.engine.text import InputError, decode_document
 from apps.designs.models import Design, Revision
 
 TEXT_FIELDS = ("document", "stories", "openapi", "data_model", "queries")
@@ -36,14 +35,6 @@ class DesignRejected(ValidationError):
 def revision_input(revision: Revision) -> DesignInput:
     """A saved revision's texts, as the parsers take them."""
     return DesignInput(**{f: getattr(revision, f) for f in TEXT_FIELDS}, document_name=revision.document_name)
-
-
-def texts_from_upload(data: bytes, *, name: str) -> str:
-    """Uploaded bytes as text; non-UTF-8 input raises DesignRejected naming the line."""
-    try:
-        return decode_document(data, document=name)
-    except InputError as exc:
-        raise DesignRejected((exc.problem,)) from None
 
 
 def design_validate(*, texts: DesignInput) -> ParseResult:

@@ -27,21 +27,20 @@ class HtmxHttpRequest(HttpRequest):
 
 
 def _texts(form: PasteForm) -> DesignInput:
+    """The texts of a valid form; an uploaded file replaces the field of its kind."""
     data = form.cleaned_data
-    document = data.get("document") or ""
+    texts = {field: data.get(field) or "" for field in ("document", "stories", "openapi", "data_model", "queries")}
     name = (data.get("document_name") or "").strip() or "design.md"
-    upload = data.get("document_file")
-    if upload:
-        name = upload.name or name
-        document = services.texts_from_upload(upload.read(), name=name)
-    return DesignInput(
-        document=document,
-        stories=data.get("stories") or "",
-        openapi=data.get("openapi") or "",
-        data_model=data.get("data_model") or "",
-        queries=data.get("queries") or "",
-        document_name=name,
-    )
+    if form.upload is not None:
+        texts[form.upload.field] = form.upload.text
+        if form.upload.field == "document":
+            name = form.upload.name
+    return DesignInput(**texts, document_name=name)
+
+
+def _form_problems(form: PasteForm) -> dict[str, Any]:
+    """An invalid form's refused upload, shown where a paste's problems are."""
+    return {"problems": (form.upload_problem,)} if form.upload_problem is not None else {}
 
 
 def _validation_context(texts: DesignInput) -> dict[str, Any]:
@@ -72,7 +71,9 @@ def design_new(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "form": form,
         "debounce_ms": settings.DESIGN_VALIDATE_DEBOUNCE_MS,
     }
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not form.is_valid():
+        context.update(_form_problems(form))
+    elif request.method == "POST":
         try:
             design, revision = services.design_create(
                 workspace=workspace,
@@ -102,6 +103,8 @@ def validate(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     workspace_get(user=request.user, slug=slug)
     form = PasteForm(request.POST, request.FILES or None)
     form.is_valid()
+    if form.upload_problem is not None:
+        return TemplateResponse(request, "designs/_validation.html", {**_form_problems(form), "counts": None})
     texts = _texts(form)
     # The same document validated again (another tab, a form restored by the browser) is not
     # parsed again: the rendered answer is kept for DESIGN_VALIDATION_CACHE_SECONDS.
@@ -160,6 +163,7 @@ def revision_new(request: HtmxHttpRequest, design_id: int) -> HttpResponse:
             context["problems"] = exc.problems
             return render(request, "designs/detail.html", context, status=422)
         return redirect("designs:revision", design_id=design.pk, number=revision.number)
+    context.update(_form_problems(form))
     return render(request, "designs/detail.html", context, status=422)
 
 
@@ -178,6 +182,10 @@ def _documents(revision: Revision) -> list[tuple[str, str]]:
 def revision_detail(request: HtmxHttpRequest, design_id: int, number: int) -> HttpResponse:
     design, membership = selectors.design_get(user=request.user, design_id=design_id)
     revision = selectors.revision_by_number(design=design, number=number)
+    other_revisions = list(design.revisions.exclude(pk=revision.pk).order_by("-number").only("pk", "number"))
+    # "Compare with" starts at the revision before this one: a new revision is most often read
+    # as a change to the last.
+    previous = next((other for other in other_revisions if other.number < revision.number), None)
     return render(
         request,
         "designs/revision.html",
@@ -189,7 +197,10 @@ def revision_detail(request: HtmxHttpRequest, design_id: int, number: int) -> Ht
             "runs": run_list(user=request.user, revision=revision)[:20],
             "can_edit": membership.can(Role.EDITOR),
             "analyzers": analyzer_choices(),
-            "other_revisions": design.revisions.exclude(pk=revision.pk).order_by("-number"),
+            "sandbox_enabled": settings.ANALYSIS_SANDBOX_ENABLED,
+            "proof_enabled": settings.ENDPOINTS_PROOF_ENABLED,
+            "other_revisions": other_revisions,
+            "previous_number": previous.number if previous else None,
         },
     )
 

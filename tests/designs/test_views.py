@@ -57,7 +57,7 @@ def test_an_empty_paste_and_a_non_utf8_upload_are_refused(client: Client, owner:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     upload = SimpleUploadedFile("design.md", b"# Title\n\xff\n", content_type="text/markdown")
-    response = client.post(url, {"name": "Binary", "document_file": upload})
+    response = client.post(url, {"name": "Binary", "design_file": upload})
     assert response.status_code == 422
     assert "not UTF-8" in response.content.decode()
     assert Design.objects.count() == 0
