@@ -1,6 +1,11 @@
 """Reads that enforce membership: another workspace's object is simply not found."""
 
+import hashlib
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -33,3 +38,23 @@ def workspace_get(
     if membership is None or not membership.can(role):
         raise Http404
     return membership.workspace, membership
+
+
+def demo_login() -> tuple[str, str] | None:
+    """The demo account's username and password when that account exists and the password logs it
+    in (so the landing page never offers a demo that is not there); else None.
+
+    The password check costs a deliberately slow hash: its answer is kept in the cache under the
+    stored hash, for LANDING_DEMO_CHECK_SECONDS, and a changed password is checked anew."""
+    username, password = settings.DEMO_USERNAME, settings.DEMO_PASSWORD
+    if not username or not password:
+        return None
+    user = get_user_model().objects.filter(username=username, is_active=True).only("password").first()
+    if user is None or not user.has_usable_password():
+        return None
+    key = "landing-demo:" + hashlib.sha256(f"{username}\0{user.password}".encode()).hexdigest()
+    works = cache.get(key)
+    if works is None:
+        works = user.check_password(password)
+        cache.set(key, works, settings.LANDING_DEMO_CHECK_SECONDS)
+    return (username, password) if works else None

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -12,7 +13,7 @@ from django.views.decorators.http import require_POST
 from apps.accounts import selectors, services
 from apps.accounts.forms import MemberForm, SignupForm, TokenForm, WorkspaceForm
 from apps.accounts.models import ApiToken, Membership, Role
-from apps.designs.selectors import design_list
+from apps.designs.selectors import demo_excerpt, design_list
 
 
 def login_locked_out(
@@ -42,8 +43,16 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/signup.html", {"form": form})
 
 
-@login_required
 def home(request: HttpRequest) -> HttpResponse:
+    """Visitors get the landing page; a logged-in user, their workspaces."""
+    if not request.user.is_authenticated:
+        if request.method == "POST":
+            return redirect_to_login(request.get_full_path())
+        return render(
+            request,
+            "accounts/landing.html",
+            {"demo": selectors.demo_login(), "excerpt": demo_excerpt(), "demo_workspace": "demo"},
+        )
     form = WorkspaceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -18,7 +18,7 @@ def test_sign_up_logs_in_and_a_workspace_makes_the_user_owner(client: Client, db
 
 
 def test_pages_need_a_login(client: Client, db: None) -> None:
-    response = client.get(reverse("accounts:home"))
+    response = client.get(reverse("accounts:tokens"))
     assert response.status_code == 302
     assert response.headers["Location"].startswith(reverse("accounts:login"))
 

@@ -3,6 +3,7 @@
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -22,8 +23,8 @@ class Command(BaseCommand):
     help = "Create the demo user, the demo workspace and its demo design (idempotent)."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--username", default="demo")
-        parser.add_argument("--password", default="demo-workbench")
+        parser.add_argument("--username", default=settings.DEMO_USERNAME or "demo")
+        parser.add_argument("--password", default=settings.DEMO_PASSWORD)
 
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
