@@ -3,6 +3,7 @@ revisions. Every write is a plain form POST answered by a redirect (usable witho
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
@@ -70,7 +71,13 @@ def thread_reply(request: HttpRequest, thread_id: int) -> HttpResponse:
 def thread_resolve(request: HttpRequest, thread_id: int) -> HttpResponse:
     thread, _ = selectors.thread_get(user=request.user, thread_id=thread_id)
     services.thread_resolve(thread=thread, user=request.user)
-    return redirect(_thread_url(thread, request.POST.get("at", "")))
+    at = request.POST.get("at", "")
+    if at and at != str(thread.revision.number):
+        messages.info(
+            request,
+            f"Thread resolved. A resolved thread is shown only on r{thread.revision.number}, where it was opened.",
+        )
+    return redirect(_thread_url(thread, at))
 
 
 @login_required
