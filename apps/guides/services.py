@@ -63,6 +63,11 @@ def _locked_state(*, run: AnalysisRun, key: str, person_id: int, version: int, c
     return state
 
 
+def _not_own(*, reviewer: AbstractBaseUser, person_id: int) -> None:
+    if reviewer.pk == person_id:
+        raise ValidationError({"key": "Your own answers are signed off or sent back by another editor or owner."})
+
+
 @transaction.atomic
 def step_answer(
     *, run: AnalysisRun, person: AbstractBaseUser, key: str, keys: list[str], answer: str, version: int
@@ -93,7 +98,8 @@ def step_answer(
 
 @transaction.atomic
 def step_sign_off(*, run: AnalysisRun, reviewer: AbstractBaseUser, person_id: int, key: str, version: int) -> StepState:
-    """A senior accepts the person's answer to the step."""
+    """A senior accepts the person's answer to the step (someone else's: a second pair of eyes)."""
+    _not_own(reviewer=reviewer, person_id=person_id)
     state = _locked_state(run=run, key=key, person_id=person_id, version=version, create=False)
     if state is None or state.status != StepStatus.DONE:
         raise ValidationError({"key": "Only a step marked done and awaiting sign-off can be signed off."})
@@ -112,6 +118,7 @@ def step_send_back(
     *, run: AnalysisRun, reviewer: AbstractBaseUser, person_id: int, key: str, version: int, comment: str
 ) -> StepState:
     """A senior returns the step to the person's "to do" with a comment they will see on it."""
+    _not_own(reviewer=reviewer, person_id=person_id)
     comment = _text(
         comment,
         field="comment",

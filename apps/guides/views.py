@@ -7,6 +7,7 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRefresh
 from django_htmx.middleware import HtmxDetails
 
 from apps.accounts.models import Role
@@ -46,7 +47,9 @@ def _step_response(request: HtmxHttpRequest, run: AnalysisRun, key: str, members
     if not request.htmx:
         return redirect(f"{run.get_absolute_url()}guide/#step-{key}")
     context = selectors.guide_get(run=run, user=request.user, membership=membership)  # type: ignore[arg-type]
-    step = next(s for section in context["sections"] for s in section["steps"] if s["key"] == key)
+    step = next((s for section in context["sections"] for s in section["steps"] if s["key"] == key), None)
+    if step is None:  # the step left the guide meanwhile (a team step deleted): show the guide as it is
+        return HttpResponseClientRefresh()
     step_html = render_to_string("guides/guide.html#step", {**context, "step": step}, request=request)
     people_html = render_to_string("guides/guide.html#people", {**context, "oob": True}, request=request)
     return HttpResponse(step_html + people_html)

@@ -93,19 +93,25 @@ def test_a_viewer_completes_two_steps_and_an_editor_signs_off_one_and_sends_one_
     assert "1 of " in progress and "1 signed off" in progress
 
 
-def test_outsiders_get_404_and_viewers_cannot_sign_off(
-    client: Client, viewer: AbstractBaseUser, outsider: AbstractBaseUser, run: AnalysisRun
+def test_outsiders_get_404_viewers_cannot_sign_off_and_nobody_signs_off_their_own(
+    client: Client, owner: AbstractBaseUser, viewer: AbstractBaseUser, outsider: AbstractBaseUser, run: AnalysisRun
 ) -> None:
     client.force_login(viewer)
     _answer(client, run, "authz-objects", "checked")
     sign = reverse("guides:sign-off", args=[run.pk, "authz-objects", viewer.pk])
     assert client.post(sign, {"version": "1"}).status_code == 403
+    client.force_login(owner)
+    _answer(client, run, "trace-gaps", "mine")
+    own = reverse("guides:sign-off", args=[run.pk, "trace-gaps", owner.pk])
+    refused = client.post(own, {"version": "1"})
+    assert refused.status_code == 400 and "another editor or owner" in refused.content.decode()
     client.force_login(outsider)
     assert client.get(reverse("guides:guide", args=[run.pk])).status_code == 404
     assert _answer(client, run, "trace-gaps", "x").status_code == 404
     assert client.post(sign, {"version": "1"}).status_code == 404
     assert _state(run, "authz-objects", viewer).status == StepStatus.DONE
-    assert StepState.objects.count() == 1
+    assert _state(run, "trace-gaps", owner).status == StepStatus.DONE
+    assert StepState.objects.count() == 2
 
 
 def test_a_rerun_of_the_same_revision_keeps_answers_sign_offs_and_checklist_verdicts(
