@@ -268,6 +268,12 @@ def compare_get(*, design: Design, a: Revision, b: Revision) -> dict[str, Any]:
         "migration": (migration_run.report or {}).get("migrations") if migration_run else None,
         "revisions": design.revisions.order_by("-number").only("pk", "number", "design_id"),
     }
+    context["threads"] = [
+        (name, shown)
+        for _, name, _ in revision_documents(b)
+        for shown in document_threads(revision=b, document=name).all
+        if shown.carried and shown.thread.revision.number <= a.number
+    ]
     migration = context["migration"]
     if migration:
         estimates = [

@@ -337,3 +337,20 @@ def test_the_compare_page_shows_the_document_diff_new_and_fixed_findings_and_the
     assert "ALTER TABLE orders DROP COLUMN card_number" in migration
     assert "CREATE TABLE shipments" not in migration  # only the risky statements are listed
     assert AnalysisRun.objects.count() == 2
+
+
+def test_the_compare_page_lists_the_open_threads_carried_to_the_later_revision(
+    client: Client, owner: AbstractBaseUser, shop: tuple[Design, Revision], shop_v1: str, shop_v2: str
+) -> None:
+    design, _ = shop
+    client.force_login(owner)
+    _thread(client, design, _line_of(shop_v1, "## API"), "Follows")
+    _thread(client, design, _line_of(shop_v1, "Owner: Commerce team. Status: in review."), "Goes outdated")
+    follows, outdated = Thread.objects.order_by("pk")
+    _v2(design, owner, shop_v2)
+    page = client.get(reverse("review:compare", args=[design.pk, 1, 2])).content.decode()
+    threads = page[page.index('id="compare-threads"') : page.index('id="findings"')]
+    moved = _line_of(shop_v2, "## API")
+    assert re.search(rf'id="compare-thread-{follows.pk}" class="compare-thread followed"', threads)
+    assert f"line {moved} of v2-design.md" in threads
+    assert re.search(rf'id="compare-thread-{outdated.pk}" class="compare-thread outdated"', threads)
