@@ -12,6 +12,7 @@ ENGINES = [
     "apps.sandbox.engine",
     "apps.endpoints.engine.analyzer",
     "apps.endpoints.engine.drift",
+    "apps.review.engine",
     "apps.guides.engine.steps",
 ]
 
