@@ -59,9 +59,11 @@ def test_the_pages_fit_a_phone_take_the_keyboard_and_go_dark(
 
     # A button reached from the keyboard wears the focus ring.
     page.locator("#run-analysis").focus()
-    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    outline = page.evaluate(
+        "(() => { const s = getComputedStyle(document.activeElement); return [s.outlineStyle, s.outlineWidth]; })()"
+    )
     assert page.evaluate("document.activeElement.id") == "run-analysis"
-    assert outline not in ("none", "")
+    assert outline == ["solid", "3px"]  # the workbench's ring, not the browser's default
 
     page.emulate_media(color_scheme="dark")
     page.goto(f"{live_server.url}/runs/{run.pk}/")
