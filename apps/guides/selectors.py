@@ -120,6 +120,10 @@ def guide_get(*, run: AnalysisRun, user: AbstractBaseUser | AnonymousUser, membe
                 "version": mine.version if mine else 0,
                 "others": others,
                 "verdicts": verdicts.get(step["key"], []),
+                # The user's own verdict on a checklist item: what their verdict form shows selected.
+                "my_verdict": next(
+                    (v.status for v in verdicts.get(step["key"], []) if v.reviewer_id == user.pk), step["status"]
+                ),
                 "status_label": labels.get(step["status"], ""),
             }
         )
@@ -137,6 +141,7 @@ def guide_get(*, run: AnalysisRun, user: AbstractBaseUser | AnonymousUser, membe
         "step_count": len(steps),
         "people": guide_progress(steps=steps, states=states, members=list(members)),
         "can_review": membership.can(Role.EDITOR),
+        "review_statuses": ReviewStatus.choices,
         "answer_max": settings.GUIDE_ANSWER_MAX_CHARS,
         "comment_max": settings.GUIDE_COMMENT_MAX_CHARS,
     }

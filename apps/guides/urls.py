@@ -16,6 +16,7 @@ urlpatterns = [
         views.step_send_back,
         name="send-back",
     ),
+    path("runs/<int:run_id>/guide/steps/<slug:key>/verdict/", views.checklist_verdict, name="verdict"),
     path("w/<slug:slug>/guide-steps/", views.team_steps, name="team-steps"),
     path("w/<slug:slug>/guide-steps/<int:step_id>/delete/", views.team_step_delete, name="team-step-delete"),
 ]

@@ -17,6 +17,7 @@ from apps.analysis.selectors import run_get
 from apps.guides import selectors, services
 from apps.guides.engine.steps import CONDITIONS, KEY_PATTERN
 from apps.guides.models import StepState, TeamStep
+from apps.security import services as security_services
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -123,6 +124,29 @@ def step_sign_off(request: HtmxHttpRequest, run_id: int, key: str, person_id: in
 @require_POST
 def step_send_back(request: HtmxHttpRequest, run_id: int, key: str, person_id: int) -> HttpResponse:
     return _review(request, run_id, key, person_id, send_back=True)
+
+
+@login_required
+@require_POST
+def checklist_verdict(request: HtmxHttpRequest, run_id: int, key: str) -> HttpResponse:
+    """An editor's or owner's verdict on a security checklist item, given from the guide: the same
+    verdict the run page's checklist takes (one per reviewer and item of the revision)."""
+    run, membership = run_get(user=request.user, run_id=run_id)
+    if not membership.can(Role.EDITOR):
+        raise PermissionDenied("Viewers cannot review the checklist.")
+    if not key.startswith("owasp-") or key not in {s["key"] for s in selectors.guide_steps(run=run)}:
+        raise Http404
+    try:
+        security_services.checklist_review_set(
+            run=run,
+            reviewer=request.user,
+            key=key.removeprefix("owasp-").upper(),
+            status=request.POST.get("status", ""),
+            note=request.POST.get("note", ""),
+        )
+    except ValidationError as exc:
+        return _invalid(exc)
+    return _step_response(request, run, key, membership)
 
 
 @login_required

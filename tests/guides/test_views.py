@@ -136,7 +136,7 @@ def test_a_rerun_of_the_same_revision_keeps_answers_sign_offs_and_checklist_verd
     guide = client.get(reverse("guides:guide", args=[again.pk])).content.decode()
     step = guide.split('id="step-authz-objects"')[1].split('id="step-')[0]
     assert "ORD-1 filters by customer_id" in step and "Signed off by olivia" in step
-    assert "Run page verdict <strong>Pass</strong> by olivia" in guide.split('id="step-owasp-api1"')[1]
+    assert "Verdict <strong>Pass</strong> by olivia" in guide.split('id="step-owasp-api1"')[1]
     assert ChecklistReview.objects.get().revision == run.revision
 
 
@@ -257,3 +257,24 @@ def test_the_guide_export_carries_each_persons_answers_sign_offs_and_progress(
     victor = next(p for p in exported["progress"] if p["username"] == "victor")
     assert (victor["done"], victor["signed_off"], victor["total"]) == (1, 1, len(exported["steps"]))
     assert {s["section"] for s in exported["steps"]} == {"Guided review", "Security checklist"}
+
+
+def test_an_editor_gives_a_checklist_verdict_from_the_guide_and_the_run_page_counts_it(
+    client: Client, editor: AbstractBaseUser, viewer: AbstractBaseUser, run: AnalysisRun
+) -> None:
+    url = reverse("guides:verdict", args=[run.pk, "owasp-api10"])
+    client.force_login(viewer)
+    assert client.post(url, {"status": "pass"}).status_code == 403
+    assert 'class="row step-verdict"' not in client.get(reverse("guides:guide", args=[run.pk])).content.decode()
+    client.force_login(editor)
+    assert client.post(url, {"status": "bogus"}).status_code == 400
+    assert client.post(reverse("guides:verdict", args=[run.pk, "trace-gaps"]), {"status": "pass"}).status_code == 404
+    fragment = client.post(
+        url, {"status": "not_applicable", "note": "no webhooks yet"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert fragment.lstrip().startswith('<li class="step" id="step-owasp-api10"')
+    assert '<option value="not_applicable" selected>' in fragment
+    assert "Verdict <strong>Not applicable</strong> by edith" in fragment and "no webhooks yet" in fragment
+    review = ChecklistReview.objects.get()
+    assert (review.key, review.status, review.revision, review.run) == ("API10", "not_applicable", run.revision, run)
+    assert "1 of 11 items reviewed" in client.get(reverse("analysis:run", args=[run.pk])).content.decode()
