@@ -40,7 +40,7 @@ def thread_create(*, revision: Revision, user: AbstractBaseUser, document: str, 
     field, text = found
     lines = text.splitlines()
     raw = str(line).strip()
-    if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= len(lines)):
+    if not (raw.isascii() and raw.isdigit() and len(raw) < 10 and 1 <= int(raw) <= len(lines)):
         raise ValidationError({"line": f"Give a line number from 1 to {len(lines)} of {document}."})
     number = int(raw)
     thread = Thread.objects.create(

@@ -136,7 +136,8 @@ def test_an_over_long_comment_is_refused_naming_the_limit(
 
 
 @pytest.mark.parametrize(
-    ("line", "body"), [("0", "ok"), ("100000", "ok"), ("two", "ok"), ("2", "   "), ("2", "a\x00b")]
+    ("line", "body"),
+    [("0", "ok"), ("100000", "ok"), ("9" * 5000, "ok"), ("two", "ok"), ("٣", "ok"), ("2", "   "), ("2", "a\x00b")],
 )
 def test_a_bad_line_or_body_is_a_400_and_saves_nothing(
     client: Client, viewer: AbstractBaseUser, shop: tuple[Design, Revision], line: str, body: str
