@@ -70,7 +70,7 @@ class PasteForm(forms.Form):
             self.upload_problem = Problem(
                 code="upload.refused",
                 message=f"{name}: {' '.join(errors)}",
-                source=SourceRef(name, 1, 1),
+                source=SourceRef(name),
                 fix=f"Upload {ACCEPTED_KINDS}.",
                 fatal=True,
             )

@@ -114,4 +114,4 @@ def upload_field(name: str, text: str) -> str | None:
 
 
 def _refused(code: str, message: str, name: str, fix: str) -> InputError:
-    return InputError(Problem(code=code, message=message, source=SourceRef(name, 1, 1), fix=fix, fatal=True))
+    return InputError(Problem(code=code, message=message, source=SourceRef(name), fix=fix, fatal=True))
