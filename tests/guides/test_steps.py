@@ -142,3 +142,15 @@ def test_team_steps_apply_by_their_condition() -> None:
     assert [s["key"] for s in team_steps(templates=templates, facts=without_api)] == ["team-7"]
     assert [s["key"] for s in team_steps(templates=templates, facts=with_api)] == ["team-7", "team-8"]
     assert {s["section"] for s in team_steps(templates=templates, facts=with_api)} == {"team"}
+
+
+def test_a_finding_whose_endpoints_were_cut_says_at_least() -> None:
+    many = [f"GET /repos/{n}" for n in range(20)]  # the ranking names at most 20 per finding
+    finding = {"fingerprint": "f1", "rule_id": "sec.api1.numeric-id", "category": "API1:2023", "severity": "low"}
+    finding |= {"title": "Object id is a guessable integer", "endpoints": many, "locations": []}
+    [step] = [s for s in build_steps(report={}, findings=[finding]) if s["key"] == "authz-objects"]
+    assert step["title"] == "Check object-level authorization on at least 20 endpoints"
+    [one] = [
+        s for s in build_steps(report={}, findings=[{**finding, "endpoints": many[:1]}]) if s["key"] == "authz-objects"
+    ]
+    assert one["title"] == "Check object-level authorization on this endpoint"

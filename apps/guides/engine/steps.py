@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypedDict
 
 from apps.designs.engine.model import SEVERITIES
+from apps.designs.engine.ranking import MAX_CONTEXT
 
 KEY_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 MAX_KEY_LENGTH = 64
@@ -86,6 +87,14 @@ def _worst(findings: Iterable[Mapping[str, Any]], default: str) -> str:
 
 def _plural(count: int, one: str, many: str) -> str:
     return one if count == 1 else f"{count} {many}"
+
+
+def _operations(findings: Sequence[Mapping[str, Any]], endpoints: Sequence[str], noun: str) -> str:
+    """ "this endpoint", "these 5 endpoints", or "at least 20 endpoints" when a finding's list was
+    cut at the ranking's limit (a design-level finding may touch thousands of operations)."""
+    if any(len(f.get("endpoints", [])) >= MAX_CONTEXT for f in findings):
+        return f"at least {len(endpoints)} {noun}s"
+    return f"this {noun}" if len(endpoints) == 1 else f"these {len(endpoints)} {noun}s"
 
 
 def _unique(values: Iterable[str]) -> list[str]:
@@ -162,11 +171,11 @@ def _security_steps(findings: Sequence[Mapping[str, Any]], *, limit: int) -> lis
         e for f in sorted(bola, key=lambda f: _rank(f.get("severity", ""))) for e in f.get("endpoints", [])
     )
     if bola:
-        what = _plural(len(endpoints), "this endpoint", "endpoints") if endpoints else "the design"
+        what = _operations(bola, endpoints, "endpoint") if endpoints else "the design"
         steps.append(
             _step(
                 key="authz-objects",
-                title=f"Check object-level authorization on {'these ' if len(endpoints) > 1 else ''}{what}",
+                title=f"Check object-level authorization on {what}",
                 severity=_worst(bola, "medium"),
                 why="An endpoint that takes an object id without checking that the caller may see that object lets "
                 "anyone read or change someone else's data by changing a number in the URL (OWASP API1, the most "
@@ -186,7 +195,7 @@ def _security_steps(findings: Sequence[Mapping[str, Any]], *, limit: int) -> lis
         steps.append(
             _step(
                 key="auth-writes",
-                title=f"Confirm who may call {_plural(len(endpoints), 'this write operation', 'write operations')} "
+                title=f"Confirm who may call {_operations(writes, endpoints, 'write operation')} "
                 "without authentication",
                 severity=_worst(writes, "medium"),
                 why="A write that needs no credentials can be called by anyone on the internet: forged orders, "
