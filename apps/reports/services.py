@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from apps.analysis.models import AnalysisRun, Finding
+from apps.designs.engine.model import SEVERITIES
 from apps.reports.engine.report import render_markdown, render_sarif
 from apps.reports.models import (
     WAIVING_STATES,
@@ -130,7 +131,9 @@ def report_document_context(
             "more_places": max(0, len(locations) - places),
         }
 
-    by_severity = report["summary"]["by_severity"]
+    # In severity order (a report read back from jsonb has its keys in another order).
+    counted = report["summary"]["by_severity"]
+    by_severity = {s: counted.get(s, 0) for s in SEVERITIES} | counted
     most = max(by_severity.values(), default=0) or 1
     chart = [
         {

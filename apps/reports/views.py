@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
@@ -82,6 +83,9 @@ def triage(request: HtmxHttpRequest, finding_id: int) -> HttpResponse:
 # --- Share links: the run's page that manages them ----------------------------------------------
 
 
+_NEW_SHARE_KEY = "reports:new-share-url"
+
+
 def _run_for_editor(request: HttpRequest, run_id: int) -> tuple[AnalysisRun, Membership]:
     run, membership = run_get(user=request.user, run_id=run_id, with_report=False)
     return run, membership
@@ -100,7 +104,9 @@ def shares(request: HttpRequest, run_id: int) -> HttpResponse:
         "can_edit": can_edit,
         "max_days": settings.SHARE_LINK_MAX_DAYS,
         "default_days": settings.SHARE_LINK_DEFAULT_DAYS,
-        "share_url": None,
+        # The new link's address, shown once: kept in the session across the redirect after
+        # the POST (so that a reload does not make another link), then forgotten.
+        "share_url": request.session.pop(_NEW_SHARE_KEY, None) if request.method == "GET" else None,
         "error": None,
     }
     status = 200
@@ -115,10 +121,12 @@ def shares(request: HttpRequest, run_id: int) -> HttpResponse:
                 days=request.POST.get("days", ""),
                 anonymise=request.POST.get("anonymise") in {"1", "on", "true"},
             )
-            context["share_url"] = request.build_absolute_uri(f"/s/{token}/")
         except ValidationError as exc:
             context["error"] = " ".join(exc.messages)
             status = 400
+        else:
+            request.session[_NEW_SHARE_KEY] = request.build_absolute_uri(reverse("reports:shared", args=[token]))
+            return redirect("reports:shares", run_id=run.pk)
     context["links"] = list(share_links_of(run=run))
     return TemplateResponse(request, "reports/shares.html", context, status=status)
 

@@ -47,7 +47,7 @@ def _parse(html: str) -> _Page:
 
 
 def _create(client: Client, run_id: int, **data: Any) -> tuple[int, str]:
-    response = client.post(reverse("reports:shares", args=[run_id]), {"days": "7", **data})
+    response = client.post(reverse("reports:shares", args=[run_id]), {"days": "7", **data}, follow=True)
     body = response.content.decode()
     found = re.search(r'id="share-url">[^<]*/s/([^/<]+)/<', body)
     return response.status_code, found.group(1) if found else ""
@@ -72,6 +72,8 @@ def test_a_share_link_opens_logged_out_read_only_is_logged_and_ends(client: Clie
     assert not ShareLink.objects.exists()
     code, token = _create(client, shop_run.pk)
     assert code == 200 and len(token) >= 40
+    # Shown once: the page after the redirect has it, a reload does not (and makes no second link).
+    assert 'id="share-url"' not in client.get(reverse("reports:shares", args=[shop_run.pk])).content.decode()
     link = ShareLink.objects.get()
     assert link.token_hash == token_hash(token) and token not in link.token_hash  # only the hash is kept
     assert timedelta(days=6, hours=23) < link.expires_at - timezone.now() <= timedelta(days=7)
@@ -86,6 +88,7 @@ def test_a_share_link_opens_logged_out_read_only_is_logged_and_ends(client: Clie
     assert all(href.startswith(("?", "#")) for href in page.links)  # nothing into the logged-in app
     text = " ".join(page.text)
     assert "Full card numbers stored" in text and "Top problems" in text and "Security checklist" in text
+    assert re.search(r"\d+ critical, \d+ high, \d+ medium, \d+ low, \d+ info\.", text)
     view = ShareView.objects.get()
     assert view.link == link and view.address == "203.0.113.9"
 

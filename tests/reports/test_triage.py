@@ -70,9 +70,11 @@ def test_triage_states_carry_over_to_the_next_revision_and_fixed_is_checked(
     states = triage_map(design_id=design.pk)
     assert states[card.fingerprint].state == "accepted_risk"
     assert states[other.fingerprint].fixed_but_present(run_id=later.pk, present=True)
-    page = client.get(reverse("analysis:run", args=[later.pk]), {"suppressed": "1"}).content.decode()
+    url = reverse("analysis:run", args=[later.pk])
+    page = client.get(url, {"suppressed": "1", "rule": still.rule_id}).content.decode()
     item = page.split(f'id="finding-{still.pk}"')[1].split("</li>")[0]
     assert "marked fixed, still present" in item
+    page = client.get(url, {"suppressed": "1", "rule": carried.rule_id}).content.decode()
     item = page.split(f'id="finding-{carried.pk}"')[1].split("</li>")[0]
     assert "triage-accepted_risk" in item and "tokenised by the provider" in item
 
@@ -115,7 +117,9 @@ def test_a_suppression_made_before_triage_reads_as_accepted_risk_and_is_migrated
     suppression_create(finding=finding, user=owner, reason="behind the gateway")
     assert triage_map(design_id=design.pk)[finding.fingerprint].state == "accepted_risk"
     client.force_login(owner)
-    page = client.get(reverse("analysis:run", args=[run.pk]), {"suppressed": "1"}).content.decode()
+    page = client.get(
+        reverse("analysis:run", args=[run.pk]), {"suppressed": "1", "rule": finding.rule_id}
+    ).content.decode()
     item = page.split(f'id="finding-{finding.pk}"')[1].split("</li>")[0]
     assert "triage-accepted_risk" in item and "behind the gateway" in item
     # The data migration makes it a triage row with its history entry.
