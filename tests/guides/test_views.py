@@ -1,8 +1,10 @@
 """The guide page: a viewer works through steps, a senior signs off or sends back, state is kept
 per revision, concurrent changes are refused with 409, and a workspace adds its own steps."""
 
+import json
 import re
 
+import jsonschema
 import pytest
 from django.contrib.auth.models import AbstractBaseUser
 from django.test import Client
@@ -17,6 +19,7 @@ from apps.guides.selectors import guide_export
 from apps.security.models import ChecklistReview
 from tests.conftest import make_user
 from tests.factories import make_design, make_finished_run
+from tests.reports.test_report import SCHEMA
 
 
 @pytest.fixture
@@ -278,3 +281,23 @@ def test_an_editor_gives_a_checklist_verdict_from_the_guide_and_the_run_page_cou
     review = ChecklistReview.objects.get()
     assert (review.key, review.status, review.revision, review.run) == ("API10", "not_applicable", run.revision, run)
     assert "1 of 11 items reviewed" in client.get(reverse("analysis:run", args=[run.pk])).content.decode()
+
+
+def test_the_json_and_markdown_exports_carry_the_guide(
+    client: Client, owner: AbstractBaseUser, viewer: AbstractBaseUser, run: AnalysisRun
+) -> None:
+    client.force_login(viewer)
+    _answer(client, run, "authz-objects", "ORD-1 filters by customer_id")
+    client.force_login(owner)
+    client.post(reverse("guides:sign-off", args=[run.pk, "authz-objects", viewer.pk]), {"version": "1"})
+    response = client.get(reverse("reports:export", args=[run.pk, "json"]))
+    exported = json.loads(response.content)
+    jsonschema.validate(exported, SCHEMA)
+    step = next(s for s in exported["review"]["guide"]["steps"] if s["key"] == "authz-objects")
+    assert [(s["person"], s["status"], s["reviewed_by"]) for s in step["states"]] == [
+        ("victor", "signed_off", "olivia")
+    ]
+    markdown = client.get(reverse("reports:export", args=[run.pk, "md"])).content.decode()
+    guide = markdown.split("### Guided review")[1]
+    assert "| victor | 1 of " in guide
+    assert "| victor | signed off | ORD-1 filters by customer_id | olivia |" in guide

@@ -260,7 +260,27 @@ def _review_markdown(report: dict[str, Any]) -> list[str]:
             cells = [v["key"], v["status"].replace("_", " "), v["reviewer"], v.get("note") or ""]
             lines.append("| " + " | ".join(_md(cell, table=True) for cell in cells) + " |")
         lines.append("")
-    return lines
+    return lines + _guide_markdown(review.get("guide"))
+
+
+GUIDE_STATES = {"todo": "sent back", "done": "done, awaiting sign-off", "signed_off": "signed off"}
+
+
+def _guide_markdown(guide: dict[str, Any] | None) -> list[str]:
+    """The guided review's progress per person and every answer given (once anyone has worked on it)."""
+    worked = [(step, state) for step in (guide or {}).get("steps", []) for state in step["states"]]
+    if guide is None or not worked:
+        return []
+    lines = ["### Guided review", "", "| person | done | signed off |", "| --- | ---: | ---: |"]
+    for p in guide["progress"]:
+        lines.append(f"| {_md(p['username'], table=True)} | {p['done']} of {p['total']} | {p['signed_off']} |")
+    lines += ["", "| step | person | state | answer | reviewed by |", "| --- | --- | --- | --- | --- |"]
+    for step, state in worked:
+        reviewed = (state["reviewed_by"] or "") + (f": {state['comment']}" if state["comment"] else "")
+        status = GUIDE_STATES.get(state["status"], state["status"])
+        cells = [step["title"], state["person"], status, state["answer"], reviewed]
+        lines.append("| " + " | ".join(_md(cell, table=True) for cell in cells) + " |")
+    return [*lines, ""]
 
 
 def _grouped_counts_markdown(report: dict[str, Any]) -> list[str]:
