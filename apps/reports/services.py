@@ -110,10 +110,15 @@ class ExportFailed(Exception):
 
 
 def report_document_context(
-    *, report: dict[str, Any], findings: list[dict[str, Any]], title: str = ""
+    *,
+    report: dict[str, Any],
+    findings: list[dict[str, Any]],
+    title: str = "",
+    counted: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """What `reports/_report_body.html` shows: the report (with its `review`, when present) and
-    `findings`, the ones to list (all, a capped head, or a page), each with its triage."""
+    `findings`, the ones to list (all, a capped head, or a page), each with its triage. The
+    findings counted by severity and analyzer are `counted` (by default the report's)."""
     review = report.get("review")
     labels = dict(TriageState.choices)
     triage = {
@@ -132,8 +137,8 @@ def report_document_context(
         }
 
     # In severity order (a report read back from jsonb has its keys in another order).
-    counted = report["summary"]["by_severity"]
-    by_severity = {s: counted.get(s, 0) for s in SEVERITIES} | counted
+    stored = report["summary"]["by_severity"]
+    by_severity = {s: stored.get(s, 0) for s in SEVERITIES} | stored
     most = max(by_severity.values(), default=0) or 1
     chart = [
         {
@@ -147,7 +152,7 @@ def report_document_context(
         }
         for i, (s, n) in enumerate(by_severity.items())
     ]
-    counts = Counter((f["severity"], f["analyzer"]) for f in report["findings"])
+    counts = Counter((f["severity"], f["analyzer"]) for f in (report["findings"] if counted is None else counted))
     analyzers = sorted({a for _, a in counts})
     verdicts: dict[str, list[dict[str, Any]]] = {}
     for v in (review or {}).get("checklist", []):

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound
 from django.shortcuts import get_object_or_404, redirect
@@ -21,7 +22,7 @@ from apps.analysis.selectors import run_get, run_report_get
 from apps.designs.engine.loader import parse_design
 from apps.designs.services import parse_limits, revision_input
 from apps.reports import services
-from apps.reports.anonymise import anonymise_report, design_names
+from apps.reports.anonymise import DesignNames, anonymise_report, design_names
 from apps.reports.models import ShareLink
 from apps.reports.selectors import report_review_get, share_link_for, share_link_open, share_links_of
 from apps.reports.services import EXPORT_FORMATS, ExportFailed, report_export
@@ -168,40 +169,50 @@ def _noindex(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def shared_report(link: ShareLink) -> dict[str, Any]:
-    """The report a link shows: the run's report with its review, anonymised when the link says so."""
+_SHARED_PARTS = ("format", "generated_at", "tool", "design", "analyzers", "summary", "changes")
+
+
+def _design_names(link: ShareLink) -> DesignNames:
+    """The names the link's design gives (parsed once per revision and process, then cached)."""
+    revision = link.run.revision
+    key = f"reports:design-names:{revision.pk}"
+    names = cache.get(key)
+    if names is None:
+        names = design_names(parse_design(revision_input(revision), limits=parse_limits()).model)
+        cache.set(key, names, timeout=3600)
+    return names
+
+
+def shared_context(link: ShareLink, page_query: str) -> dict[str, Any]:
+    """What a share link's page shows: the run's report with its review and one page of findings,
+    anonymised when the link says so (only what the page shows is rewritten: the report without its
+    findings, the page's findings and the top problems' ones)."""
     run = link.run
     report = run_report_get(run=run)
     if report is None:
         raise Http404
-    report = {**report, "review": report_review_get(run=run)}
-    if link.anonymise:
-        model = parse_design(revision_input(run.revision), limits=parse_limits()).model
-        report = anonymise_report(report, design_names(model))
-    return report
-
-
-@never_cache
-@require_GET
-def shared(request: HttpRequest, token: str) -> HttpResponse:
-    """A share link's read-only report, for anyone holding the link. Unknown, revoked and expired
-    links answer the same 404."""
-    try:
-        link = share_link_open(token=token)
-        report = shared_report(link)
-    except Http404:
-        return _noindex(HttpResponseNotFound(_NOT_FOUND))
-    services.share_view_log(link=link, address=request.META.get("REMOTE_ADDR"))
+    findings = report["findings"]
     per_page = max(1, settings.SHARE_PAGE_FINDINGS)
-    total = len(report["findings"])
+    total = len(findings)
     pages = max(1, -(-total // per_page))
-    raw = request.GET.get("page", "")
-    page = min(int(raw), pages) if raw.isdigit() and 0 < len(raw) < 9 and int(raw) else 1
+    page = min(int(page_query), pages) if page_query.isdigit() and 0 < len(page_query) < 9 and int(page_query) else 1
     first = (page - 1) * per_page
+    top = {fingerprint for group in report["summary"].get("top") or [] for fingerprint in group["findings"]}
+    shown_page = findings[first : first + per_page]
+    on_page = {f["fingerprint"] for f in shown_page}
+    shown = shown_page + [f for f in findings if f["fingerprint"] in top and f["fingerprint"] not in on_page]
+    # Only the parts the page shows are shared (not the generated code, plans or migration files).
+    visible = {k: report[k] for k in _SHARED_PARTS if k in report}
+    visible |= {"findings": shown, "review": report_review_get(run=run)}
+    if "security" in report:
+        visible["security"] = {"checklist": report["security"].get("checklist") or []}
+    if link.anonymise:
+        visible = anonymise_report(visible, _design_names(link))
     context = services.report_document_context(
-        report=report,
-        findings=report["findings"][first : first + per_page],
-        title="" if link.anonymise else link.run.revision.design.name,
+        report=visible,
+        findings=visible["findings"][: len(shown_page)],
+        title="" if link.anonymise else run.revision.design.name,
+        counted=findings,
     )
     context["pager"] = (
         {
@@ -217,4 +228,18 @@ def shared(request: HttpRequest, token: str) -> HttpResponse:
         else None
     )
     context["link"] = link
+    return context
+
+
+@never_cache
+@require_GET
+def shared(request: HttpRequest, token: str) -> HttpResponse:
+    """A share link's read-only report, for anyone holding the link. Unknown, revoked and expired
+    links answer the same 404."""
+    try:
+        link = share_link_open(token=token)
+        context = shared_context(link, request.GET.get("page", ""))
+    except Http404:
+        return _noindex(HttpResponseNotFound(_NOT_FOUND))
+    services.share_view_log(link=link, address=request.META.get("REMOTE_ADDR"))
     return _noindex(HttpResponse(render_to_string("reports/shared.html", context, request=request)))

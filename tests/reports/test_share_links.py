@@ -139,13 +139,20 @@ def _identifiers(run: Any) -> set[str]:
     return {n for n in (*names.tables, *names.columns, *names.paths, *names.values) if len(n) >= 3}
 
 
-def test_an_anonymised_share_leaks_no_name_of_the_shop_design(client: Client, owner: Any, shop_run: Any) -> None:
+def test_an_anonymised_share_leaks_no_name_of_the_shop_design(
+    client: Client, owner: Any, shop_run: Any, settings: Any
+) -> None:
     card = shop_run.findings.get(rule_id="sec.dp.card-number-stored", message__startswith="payments.")
     triage_set(finding=card, user=owner, state="accepted_risk", reason="payments.card_number is tokenised")
     client.force_login(owner)
     _, token = _create(client, shop_run.pk, anonymise="1")
     client.logout()
-    html = client.get(f"/s/{token}/").content.decode()
+    settings.SHARE_PAGE_FINDINGS = 20
+    total = shop_run.findings.count()
+    pages = [client.get(f"/s/{token}/", {"page": n}).content.decode() for n in range(1, -(-total // 20) + 1)]
+    assert f"21\N{EN DASH}40 of {total} (page 2 of {len(pages)})" in pages[1]
+    assert sum(p.count('<section class="finding') for p in pages) == total  # every finding, once
+    html = "".join(pages)
     words = set(re.findall(r"[A-Za-z0-9]+(?:_[A-Za-z0-9]+)*", " ".join(_parse(html).text)))
     # The page's own words (headings, labels), rendered without any design, are not leaks.
     chrome = set(
