@@ -201,6 +201,9 @@ def test_verdicts_show_on_the_revision_and_design_pages_one_per_reviewer(
     assert 'id="give-verdict"' in page and 'name="comment"' in page
     assert "Index &lt;orders.status&gt;, please." in page
     assert "Changes requested" in page and "Approved" in page
+    form = page[page.index('id="verdict-form"') : page.index("</form>", page.index('id="verdict-form"'))]
+    assert 'value="request_changes" checked' in form and 'value="approve" checked' not in form  # the editor's own
+    assert "Index &lt;orders.status&gt;, please.</textarea>" in form
 
 
 def test_an_unknown_verdict_is_a_400(client: Client, owner: AbstractBaseUser, shop: tuple[Design, Revision]) -> None:

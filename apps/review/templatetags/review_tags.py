@@ -55,16 +55,20 @@ def threads_on(review: SourceReview, line: int) -> list[selectors.ShownThread]:
     return review.by_line.get(line, [])
 
 
-@register.simple_tag
-def review_revision(revision: Revision) -> dict[str, Any]:
-    """The revision page's review part: open threads, verdicts, what to compare with."""
+@register.simple_tag(takes_context=True)
+def review_revision(context: dict[str, Any], revision: Revision) -> dict[str, Any]:
+    """The revision page's review part: open threads, verdicts (the viewer's own first in the
+    form, to change it), what to compare with."""
+    verdicts = selectors.verdict_list(revision=revision)
+    user_id = getattr(context.get("user"), "pk", None)
     others = list(
         revision.design.revisions.exclude(pk=revision.pk).order_by("-number").values_list("number", flat=True)
     )
     earlier = [n for n in others if n < revision.number]
     return {
         "open": selectors.open_threads(revision=revision),
-        "verdicts": selectors.verdict_list(revision=revision),
+        "verdicts": verdicts,
+        "mine": next((v for v in verdicts if v.reviewer_id == user_id), None),
         "choices": VerdictChoice.choices,
         "previous": earlier[0] if earlier else None,
         "others": others,
