@@ -228,6 +228,11 @@ def test_a_team_step_appears_in_the_guide_by_its_condition(
     assert f'id="step-team-{runbook.pk}"' in guide and "Open docs/runbook.md" in guide
     assert "Needs a migration" not in guide  # no migration preview in this run
     assert _answer(client, run, f"team-{runbook.pk}", "linked").status_code == 302
+    delete = reverse("guides:team-step-delete", args=[workspace.slug, runbook.pk])
+    assert client.post(delete).status_code == 403
+    client.force_login(owner)
+    assert client.post(delete).status_code == 302
+    assert f'id="step-team-{runbook.pk}"' not in client.get(reverse("guides:guide", args=[run.pk])).content.decode()
 
 
 def test_a_running_run_has_no_steps_yet(
