@@ -449,6 +449,9 @@ RUN_PAGE_MAX_DIAGRAM_TABLES = env_int("RUN_PAGE_MAX_DIAGRAM_TABLES", 40)
 # Declared rows from which a table counts as large in the scorecard's "migrations that lock large
 # tables" (the migration review rates a blocking rewrite of a table this large high).
 RUN_PAGE_LARGE_TABLE_ROWS = env_int("RUN_PAGE_LARGE_TABLE_ROWS", 1_000_000)
+# Stories over budget and locking statements listed in the scorecard (it counts the rest; the
+# query plans and migrations tabs list them all).
+RUN_PAGE_SCORECARD_ROWS = env_int("RUN_PAGE_SCORECARD_ROWS", 5)
 # Places listed per finding on the run page and in the findings API (a design-level finding may
 # have thousands; the report and its exports hold them all).
 RUN_PAGE_MAX_PLACES = env_int("RUN_PAGE_MAX_PLACES", 5)

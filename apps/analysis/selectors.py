@@ -295,6 +295,9 @@ def _scorecard(*, run: AnalysisRun, report: Mapping[str, Any], groups: list[_Gro
     did not run and why, the stories over their latency budget and the migrations that lock
     large tables, each from the report's own sections."""
     by_severity = [(s, sum(g.n for g in groups if g.severity == s)) for s in SEVERITIES]
+    over_budget = _over_budget(report.get("queryplans"))
+    locking = _locking(report.get("migrations"))
+    shown = settings.RUN_PAGE_SCORECARD_ROWS
     analyzers = []
     for entry in report.get("analyzers", []):
         name = entry.get("name", "")
@@ -317,9 +320,11 @@ def _scorecard(*, run: AnalysisRun, report: Mapping[str, Any], groups: list[_Gro
         "chart": mark_safe(severity_chart(by_severity)),  # noqa: S308 - built from escaped text
         "analyzers": analyzers,
         "not_run": [a for a in analyzers if a["status"] != "succeeded"],
-        "over_budget": _over_budget(report.get("queryplans")),
+        "over_budget": over_budget[:shown],
+        "over_budget_more": max(0, len(over_budget) - shown),
         "queryplans_ran": isinstance(report.get("queryplans"), dict),
-        "locking": _locking(report.get("migrations")),
+        "locking": locking[:shown],
+        "locking_more": max(0, len(locking) - shown),
         "migrations_ran": isinstance(report.get("migrations"), dict),
         "large_rows": settings.RUN_PAGE_LARGE_TABLE_ROWS,
     }
@@ -349,7 +354,7 @@ def _over_budget(section: Any) -> list[dict[str, Any]]:
 
 def _locking(section: Any) -> list[dict[str, Any]]:
     """The migration's statements that block a table's writes (or reads) while it holds at least
-    RUN_PAGE_LARGE_TABLE_ROWS declared rows; the largest table first."""
+    RUN_PAGE_LARGE_TABLE_ROWS declared rows; the riskiest first, then the largest table."""
     if not isinstance(section, dict):
         return []
     large = settings.RUN_PAGE_LARGE_TABLE_ROWS
@@ -367,7 +372,8 @@ def _locking(section: Any) -> list[dict[str, Any]]:
         for st in section.get("statements") or []
         if st.get("blocks", "none") != "none" and (st.get("rows") or 0) >= large
     ]
-    return sorted(found, key=lambda r: -(r["rows"] or 0))
+    risk = {"high": 0, "medium": 1, "low": 2}
+    return sorted(found, key=lambda r: (risk.get(r["risk"], 3), -(r["rows"] or 0)))
 
 
 def run_diagram_get(*, run: AnalysisRun, trace: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -121,7 +121,10 @@ def test_a_filter_answers_the_findings_alone(client: Client, run: AnalysisRun) -
     assert {f.severity for f in fragment.context["findings"]} == {"high"}
 
 
-def test_stories_over_budget_and_locking_migrations_come_from_the_report(client: Client, run: AnalysisRun) -> None:
+def test_stories_over_budget_and_locking_migrations_come_from_the_report(
+    client: Client, run: AnalysisRun, settings: Any
+) -> None:
+    settings.RUN_PAGE_SCORECARD_ROWS = 1
     report = run.report
     report["queryplans"] = {
         "queries": [
@@ -166,8 +169,9 @@ def test_stories_over_budget_and_locking_migrations_come_from_the_report(client:
     }
     small = {**statement, "table": "categories", "rows": 2000}
     brief = {**statement, "table": "payments", "blocks": "none", "lock_level": "SHARE UPDATE EXCLUSIVE"}
+    index = {**statement, "table": "order_lines", "rows": 120_000_000, "risk": "low", "lock_level": "SHARE"}
     report["migrations"] = {
-        "statements": [small, statement, brief],
+        "statements": [small, index, statement, brief],
         "name": "0002",
         "rollback_proven": {"proven": True, "reason": ""},
     }
@@ -179,7 +183,9 @@ def test_stories_over_budget_and_locking_migrations_come_from_the_report(client:
     assert "(2 queries over)" in budget and "CAT-1" not in budget
     locks = html[html.index('<ul id="locking-migrations">') :]
     locks = locks[: locks.index("</ul>")]
-    assert locks.count("<li>") == 1 and "<code>orders</code> (40000000 rows): ACCESS EXCLUSIVE" in locks
+    assert locks.count("<li>") == 1 and locks.index("<code>orders</code>") < locks.index("and 1 more statement")
+    assert "<code>orders</code> (40,000,000 rows): ACCESS EXCLUSIVE blocks reads and writes for ≈ 120.0 s" in locks
+    assert "order_lines" not in locks  # a low risk, listed after the high one, past the scorecard's rows
 
 
 @pytest.mark.parametrize(
