@@ -53,7 +53,9 @@ class RunExportApi(generics.GenericAPIView):  # type: ignore[type-arg]
                 {"detail": f"The run is {run.status}; it has no report yet."}, status=status.HTTP_404_NOT_FOUND
             )
         try:
-            body = report_export(report=report, fmt=fmt, review=report_review_get(run=run))
+            body = report_export(
+                report=report, fmt=fmt, review=report_review_get(run=run), title=run.revision.design.name
+            )
         except ExportFailed as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         response = HttpResponse(body, content_type=EXPORT_FORMATS[fmt])

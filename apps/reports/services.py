@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from apps.analysis.models import AnalysisRun, Finding
 from apps.designs.engine.model import SEVERITIES
+from apps.designs.models import Design
 from apps.reports.engine.report import render_markdown, render_sarif
 from apps.reports.models import (
     WAIVING_STATES,
@@ -86,7 +87,7 @@ def report_render(*, report: dict[str, Any], fmt: str, review: dict[str, Any] | 
     raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(EXPORT_FORMATS)}")
 
 
-def report_export(*, report: dict[str, Any], fmt: str, review: dict[str, Any] | None = None) -> bytes:
+def report_export(*, report: dict[str, Any], fmt: str, review: dict[str, Any] | None = None, title: str = "") -> bytes:
     """`report_render`'s text in UTF-8, for a file or a download: the JSON formats come as the
     encoder writes them, never made into text; PDF is printed from the HTML."""
     report = _with_review(report, review)
@@ -95,7 +96,9 @@ def report_export(*, report: dict[str, Any], fmt: str, review: dict[str, Any] | 
     if fmt == "sarif":
         return indented_json_bytes(render_sarif(report))
     if fmt == "pdf":
-        return html_to_pdf(report_html(report=report))
+        return html_to_pdf(report_html(report=report, title=title))
+    if fmt == "html":
+        return report_html(report=report, title=title).encode()
     return report_render(report=report, fmt=fmt).encode()
 
 
@@ -272,7 +275,10 @@ def triage_set(*, finding: Finding, user: AbstractBaseUser, state: str, reason: 
     if len(reason) > 2000:
         raise ValidationError({"reason": "The reason is longer than 2,000 characters; shorten it."})
     design = finding.run.revision.design
-    previous = Triage.objects.select_for_update().filter(design=design, fingerprint=finding.fingerprint).first()
+    # Triage changes of one design are made one at a time (two people saving the same finding at
+    # once would otherwise both create its row): the design's row is the lock.
+    Design.objects.select_for_update().filter(pk=design.pk).first()
+    previous = Triage.objects.filter(design=design, fingerprint=finding.fingerprint).first()
     previous_state = previous.state if previous else TriageState.OPEN
     now = timezone.now()
     triage, _ = Triage.objects.update_or_create(

@@ -39,7 +39,7 @@ def export(request: HttpRequest, run_id: int, fmt: str) -> HttpResponse:
     if report is None:
         raise Http404
     try:
-        body = report_export(report=report, fmt=fmt, review=report_review_get(run=run))
+        body = report_export(report=report, fmt=fmt, review=report_review_get(run=run), title=run.revision.design.name)
     except ExportFailed as exc:
         return HttpResponse(str(exc), status=503, content_type="text/plain; charset=utf-8")
     response = HttpResponse(body, content_type=EXPORT_FORMATS[fmt])

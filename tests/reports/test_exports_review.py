@@ -143,6 +143,7 @@ def test_every_export_carries_the_review_and_is_valid(
     assert _external(parsed.urls) == []
     assert "link" not in parsed.tags and "script" not in parsed.tags and "svg" in parsed.tags
     assert "@media print" in document and "<style>" in document
+    assert "<title>Design review: Shop</title>" in document
     assert "masked &lt;b&gt;before&lt;/b&gt; storage" in document
     assert "triage-false_positive" in document and "ORD-1 filters by customer" in document
 
