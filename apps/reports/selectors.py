@@ -95,6 +95,17 @@ def triage_map(*, design_id: int) -> dict[str, FindingTriage]:
     return out
 
 
+def last_triage_changes(*, design_id: int) -> dict[str, TriageChange]:
+    """Each triaged finding's latest change, by fingerprint (one query for a whole page)."""
+    changes = (
+        TriageChange.objects.filter(design_id=design_id)
+        .select_related("changed_by")
+        .order_by("fingerprint", "-changed_at", "-pk")
+        .distinct("fingerprint")
+    )
+    return {c.fingerprint: c for c in changes}
+
+
 def triage_history(*, design_id: int, fingerprint: str) -> QuerySet[TriageChange]:
     """Who changed a finding's triage to what, and when, newest first."""
     return TriageChange.objects.filter(design_id=design_id, fingerprint=fingerprint).select_related("changed_by")

@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 
 from apps.reports.models import TriageState
-from apps.reports.selectors import FindingTriage, triage_history, triage_map
+from apps.reports.selectors import FindingTriage, last_triage_changes, triage_map
 
 register = template.Library()
 
@@ -24,12 +24,11 @@ def finding_triage(context: template.Context, finding: Any) -> dict[str, Any]:
         with contextlib.suppress(AttributeError):
             holder._triage_maps = cache
     if design_id not in cache:
-        cache[design_id] = triage_map(design_id=design_id)
-    triage: FindingTriage | None = cache[design_id].get(finding.fingerprint)
+        cache[design_id] = (triage_map(design_id=design_id), last_triage_changes(design_id=design_id))
+    triages, last_changes = cache[design_id]
+    triage: FindingTriage | None = triages.get(finding.fingerprint)
     state = triage.state if triage else TriageState.OPEN
-    last = None
-    if triage and triage.changes:
-        last = triage_history(design_id=design_id, fingerprint=finding.fingerprint).first()
+    last = last_changes.get(finding.fingerprint)
     return {
         "state": state,
         "label": TriageState(state).label,
