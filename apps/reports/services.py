@@ -1,8 +1,11 @@
 """Exports of a stored report, the triage of findings and share links."""
 
+import contextlib
 import ipaddress
 import json
+import os
 import secrets
+import signal
 import subprocess
 import tempfile
 from collections import Counter
@@ -238,21 +241,30 @@ def html_to_pdf(html: str) -> bytes:
             source.as_uri(),
         ]
         environment = {"HOME": tmp, "PATH": "/usr/bin:/bin", "TMPDIR": tmp, "LANG": "C.UTF-8"}
+        # Its own process group, so that a timeout ends Chromium's helpers as well as Chromium.
+        process = subprocess.Popen(  # noqa: S603 (our own command line, no shell)
+            command,
+            env=environment,
+            cwd=tmp,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
-            done = subprocess.run(  # noqa: S603 (our own command line, no shell)
-                command,
-                env=environment,
-                cwd=tmp,
-                capture_output=True,
-                timeout=settings.REPORT_PDF_TIMEOUT_SECONDS,
-                check=False,
-            )
+            returncode = process.wait(timeout=settings.REPORT_PDF_TIMEOUT_SECONDS)
         except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
             raise ExportFailed(
                 f"Printing the PDF took longer than {settings.REPORT_PDF_TIMEOUT_SECONDS} s (REPORT_PDF_TIMEOUT_SECONDS)."
             ) from None
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)  # helpers left behind by a finished print
         if not target.is_file() or not target.read_bytes().startswith(b"%PDF"):
-            raise ExportFailed(f"Chromium printed no PDF (exit {done.returncode}).")
+            raise ExportFailed(f"Chromium printed no PDF (exit {returncode}).")
         return target.read_bytes()
 
 

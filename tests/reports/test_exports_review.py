@@ -193,3 +193,19 @@ def test_manage_py_analyze_writes_html_pdf_and_markdown(tmp_path: Path) -> None:
             assert _external(parsed.urls) == [] and "Full card numbers stored" in data.decode()
         else:
             assert data.decode().startswith("# Design review") and "## Findings" in data.decode()
+
+
+def test_a_pdf_that_cannot_be_printed_is_a_clear_503(
+    client: Client, owner: Any, reviewed: tuple[Any, Any, Any], settings: Any
+) -> None:
+    from apps.reports.services import ExportFailed, html_to_pdf
+
+    run, _, _ = reviewed
+    client.force_login(owner)
+    settings.REPORT_CHROMIUM = "/nonexistent/chromium"
+    answer = client.get(reverse("reports:export", args=[run.pk, "pdf"]))
+    assert answer.status_code == 503 and b"REPORT_CHROMIUM" in answer.content
+    settings.REPORT_CHROMIUM = "/usr/bin/chromium"
+    settings.REPORT_PDF_TIMEOUT_SECONDS = 0
+    with pytest.raises(ExportFailed, match="REPORT_PDF_TIMEOUT_SECONDS"):
+        html_to_pdf("<!DOCTYPE html><title>t</title><p>x</p>")
