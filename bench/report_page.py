@@ -116,7 +116,7 @@ def _stored_run(path: Path, *, fresh: bool) -> Any:
     return user, run
 
 
-def _timed(call: Callable[[], Any], runs: int) -> tuple[float, Any, int]:
+def _timed(call: Callable[[], Any], runs: int, *, show: bool = False) -> tuple[float, Any, int]:
     """Median seconds, the last response and the SQL queries of one call."""
     from django.db import connection
 
@@ -130,6 +130,9 @@ def _timed(call: Callable[[], Any], runs: int) -> tuple[float, Any, int]:
     # Django's own query log is reset at each request's start: count with a wrapper instead.
     with connection.execute_wrapper(count):
         call()
+    if show:
+        for sql in queries:
+            print("    SQL", sql[:200])
     times, result = [], None
     for _ in range(runs):
         started = time.perf_counter()
@@ -143,6 +146,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--fresh", action="store_true", help="store a new run even if one is kept")
     parser.add_argument("--profile", action="store_true", help="profile one run page GET")
+    parser.add_argument("--sort", default="cumulative", help="the profile's order: cumulative or tottime")
+    parser.add_argument("--queries", action="store_true", help="print the SQL each case runs")
     parser.add_argument("--dump", metavar="FILE", help="write the run page's HTML to FILE")
     args = parser.parse_args()
     path = spec_path(GITHUB)
@@ -169,7 +174,7 @@ def main() -> None:
     ]
     print(f"run #{run.pk}: {run.findings.count()} findings; server time through Django's test client, DEBUG off")
     for label, goal, call in cases:
-        seconds, response, queries = _timed(call, args.runs)
+        seconds, response, queries = _timed(call, args.runs, show=args.queries)
         size_kb = len(response.content) / 1000
         ms = seconds * 1000
         verdict = "ok" if ms <= GOALS[goal] and size_kb <= GOALS["page_kb"] else "OVER"
@@ -184,7 +189,7 @@ def main() -> None:
         profiler.enable()
         get({})
         profiler.disable()
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+        pstats.Stats(profiler).sort_stats(args.sort).print_stats(25)
 
 
 if __name__ == "__main__":

@@ -117,7 +117,8 @@ def run_page_get(
     (each item's `selected`: the verdict `user` gave it, which their form shows selected).
     `findings_only`: what the findings part alone needs (a filter or page asked by htmx)."""
     query = query or {}
-    report = run.report or {}
+    # The findings part alone shows nothing of the report's sections: not read for a filter.
+    report = {} if findings_only and "report" in run.get_deferred_fields() else _run_page_report(run)
     context: dict[str, Any] = {
         "run": run,
         "revision": run.revision,
@@ -213,6 +214,46 @@ def run_page_get(
         context["reviewed_count"] = sum(1 for item in items if item["reviews"])
         context["review_statuses"] = ReviewStatus.choices
     return context
+
+
+# The query plans section as the run page reads it: the budget figures of the queries over their
+# budget, without the plans (a design's plans, each with its variants, run to megabytes).
+_SLIM_QUERYPLANS = """
+CASE WHEN jsonb_typeof(report -> 'queryplans') = 'object' THEN jsonb_build_object('queries', CASE
+  WHEN jsonb_typeof(report -> 'queryplans' -> 'queries') = 'array' THEN COALESCE((
+    SELECT jsonb_agg(jsonb_build_object(
+      'name', q -> 'name', 'story', q -> 'story', 'stories', q -> 'stories', 'endpoint', q -> 'endpoint',
+      'scaled_ms', q -> 'scaled_ms', 'budget_ms', q -> 'budget_ms', 'over_budget', q -> 'over_budget'))
+    FROM jsonb_array_elements(report -> 'queryplans' -> 'queries') AS q
+    WHERE q -> 'over_budget' = 'true'::jsonb), '[]'::jsonb)
+  ELSE '[]'::jsonb END) END
+"""
+
+
+def _run_page_report(run: AnalysisRun) -> dict[str, Any]:
+    """The report the run page shows: the run's own when it was read with the run, else read
+    here without what the page never shows (the query plans but for the budget figures)."""
+    if "report" not in run.get_deferred_fields():
+        return run.report or {}
+    row = (
+        AnalysisRun.objects.filter(pk=run.pk)
+        .annotate(
+            page_report=RawSQL("report - 'queryplans'", (), output_field=JSONField()),
+            page_queryplans=RawSQL(_SLIM_QUERYPLANS, (), output_field=JSONField()),  # noqa: S611 - a constant
+        )
+        .values_list("page_report", "page_queryplans")
+        .first()
+    )
+    if row is None or row[0] is None:
+        run.report = None
+        return {}
+    report, queryplans = row
+    if queryplans is not None:
+        report["queryplans"] = queryplans
+    # The page's templates ask `run.report` whether there is one: answer from what was read rather
+    # than have the deferred column read whole. Nothing saves the run on this path (a GET).
+    run.report = report
+    return report
 
 
 def _passes(group: _Group, query: Mapping[str, str], *, ignoring: str = "") -> bool:

@@ -60,7 +60,8 @@ def run_start(request: HtmxHttpRequest, design_id: int, number: int) -> HttpResp
 
 @login_required
 def run_detail(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
-    run, membership = selectors.run_get(user=request.user, run_id=run_id)
+    # The report is read by run_page_get, without the parts the page does not show.
+    run, membership = selectors.run_get(user=request.user, run_id=run_id, with_report=False)
     try:
         for key in selectors.RUN_PAGE_FILTERS:
             require_storable(request.GET.get(key, ""), field=key, label=f"{key} filter")

@@ -14,4 +14,6 @@ register = template.Library()
 def endpoints_summary_of(report: dict[str, Any] | None) -> dict[str, Any] | None:
     """`{% endpoints_summary_of report as summary %}`: the counts and reasons, or None."""
     stored = (report or {}).get("endpoints")
-    return endpoints_summary(endpoints_section_unpack(stored)) if isinstance(stored, dict) else None
+    return (
+        endpoints_summary(endpoints_section_unpack(stored, in_report_order=False)) if isinstance(stored, dict) else None
+    )
