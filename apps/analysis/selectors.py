@@ -420,10 +420,28 @@ def _locking(section: Any) -> list[dict[str, Any]]:
 def run_diagram_get(*, run: AnalysisRun, trace: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """The entity-relationship diagram of the run's tables (from the report's traceability
     section), each table linked to its line; None when the design has no tables."""
-    entities = (trace or {}).get("entities") or []
+    return _diagram(revision=run.revision, entities=(trace or {}).get("entities") or [])
+
+
+def revision_diagram_get(*, revision: Revision) -> dict[str, Any] | None:
+    """The diagram of a revision's tables as its newest finished analysis read them (the
+    traceability section's entities, read alone); None before one has, or without tables."""
+    entities = (
+        AnalysisRun.objects.filter(revision=revision, report__has_key="traceability")
+        .order_by("-pk")
+        .annotate(entities=RawSQL("report -> 'traceability' -> 'entities'", (), output_field=JSONField()))
+        .values_list("pk", "entities")
+        .first()
+    )
+    if entities is None or not isinstance(entities[1], list):
+        return None
+    diagram = _diagram(revision=revision, entities=entities[1])
+    return {**diagram, "run_id": entities[0]} if diagram else None
+
+
+def _diagram(*, revision: Revision, entities: list[Mapping[str, Any]]) -> dict[str, Any] | None:
     if not entities:
         return None
-    revision = run.revision
     rows = []
     for entity in entities:
         href = None

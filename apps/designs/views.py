@@ -14,7 +14,7 @@ from django_htmx.middleware import HtmxDetails
 
 from apps.accounts.models import Role
 from apps.accounts.selectors import workspace_get
-from apps.analysis.selectors import analyzer_choices, run_list
+from apps.analysis.selectors import analyzer_choices, revision_diagram_get, run_list
 from apps.designs import selectors, services
 from apps.designs.engine.loader import DesignInput, field_document_names
 from apps.designs.forms import DesignForm, PasteForm
@@ -201,6 +201,7 @@ def revision_detail(request: HtmxHttpRequest, design_id: int, number: int) -> Ht
             "proof_enabled": settings.ENDPOINTS_PROOF_ENABLED,
             "other_revisions": other_revisions,
             "previous_number": previous.number if previous else None,
+            "diagram": revision_diagram_get(revision=revision),
         },
     )
 

@@ -227,3 +227,16 @@ def test_an_unknown_rule_is_a_404(
     assert client.get("/rules/trace.operation-without-story/").status_code == 404
     client.logout()
     assert client.get("/rules/sec.api2.http-basic/").status_code == 302
+
+
+def test_the_revision_page_draws_the_tables_its_newest_analysis_read(client: Client, run: AnalysisRun) -> None:
+    client.force_login(run.created_by)
+    revision = run.revision
+    html = client.get(reverse("designs:revision", args=[revision.design_id, revision.number])).content.decode()
+    assert 'id="er-diagram"' in html and f'href="/runs/{run.pk}/">run #{run.pk}</a>' in html
+    tables = run.report["traceability"]["entities"]
+    assert html.count('class="erd-table"') == len(tables) > 0
+    # Before any analysis there is nothing to draw, and the page says nothing of a diagram.
+    run.delete()
+    html = client.get(reverse("designs:revision", args=[revision.design_id, revision.number])).content.decode()
+    assert 'id="er-diagram"' not in html
