@@ -9,6 +9,7 @@ import signal
 import subprocess
 import tempfile
 from collections import Counter
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -120,11 +121,11 @@ def report_document_context(
     report: dict[str, Any],
     findings: list[dict[str, Any]],
     title: str = "",
-    counted: list[dict[str, Any]] | None = None,
+    counts: Mapping[tuple[str, str], int] | None = None,
 ) -> dict[str, Any]:
     """What `reports/_report_body.html` shows: the report (with its `review`, when present) and
-    `findings`, the ones to list (all, a capped head, or a page), each with its triage. The
-    findings counted by severity and analyzer are `counted` (by default the report's)."""
+    `findings`, the ones to list (all, a capped head, or a page), each with its triage. `counts`
+    are the findings by (severity, analyzer) (by default counted from the report's)."""
     review = report.get("review")
     labels = dict(TriageState.choices)
     triage = {
@@ -139,7 +140,7 @@ def report_document_context(
             **f,
             "triage": triage.get(f["fingerprint"]),
             "places": locations[:places],
-            "more_places": max(0, len(locations) - places),
+            "more_places": max(0, f.get("location_count", len(locations)) - min(places, len(locations))),
         }
 
     # In severity order (a report read back from jsonb has its keys in another order).
@@ -158,7 +159,8 @@ def report_document_context(
         }
         for i, (s, n) in enumerate(by_severity.items())
     ]
-    counts = Counter((f["severity"], f["analyzer"]) for f in (report["findings"] if counted is None else counted))
+    if counts is None:
+        counts = Counter((f["severity"], f["analyzer"]) for f in report["findings"])
     analyzers = sorted({a for _, a in counts})
     verdicts: dict[str, list[dict[str, Any]]] = {}
     for v in (review or {}).get("checklist", []):

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
@@ -18,7 +19,7 @@ from django_htmx.middleware import HtmxDetails
 
 from apps.accounts.models import Membership, Role
 from apps.analysis.models import AnalysisRun, Finding
-from apps.analysis.selectors import run_get, run_report_get
+from apps.analysis.selectors import FINDING_FIELDS, run_get, run_report_get, with_first_places
 from apps.designs.engine.loader import parse_design
 from apps.designs.services import parse_limits, revision_input
 from apps.reports import services
@@ -183,24 +184,48 @@ def _design_names(link: ShareLink) -> DesignNames:
     return names
 
 
+def _finding_rows(
+    rows: QuerySet[Finding], places: int, *, first: int = 0, count: int | None = None
+) -> list[dict[str, Any]]:
+    """Findings as the report lists them (`count` of them from `first`, or all), with their first
+    `places` places only and how many there are: a design-level finding's list runs to megabytes."""
+    fields = [f for f in FINDING_FIELDS if f != "locations"]
+    found = with_first_places(rows, places).values_list(*fields, "first_locations", "location_count")
+    if count is not None:
+        found = found[first : first + count]
+    out = []
+    for row in found:
+        finding = dict(zip(fields, row[: len(fields)], strict=True))
+        finding["locations"] = row[len(fields)]
+        finding["location_count"] = row[len(fields) + 1]
+        out.append(finding)
+    return out
+
+
 def shared_context(link: ShareLink, page_query: str) -> dict[str, Any]:
     """What a share link's page shows: the run's report with its review and one page of findings,
-    anonymised when the link says so (only what the page shows is rewritten: the report without its
-    findings, the page's findings and the top problems' ones)."""
+    anonymised when the link says so. Only what the page shows is read and rewritten: the
+    report's summary parts, the page's findings and the top problems' ones, the review; the
+    findings are counted in PostgreSQL (a large API has tens of thousands)."""
     run = link.run
-    report = run_report_get(run=run)
-    if report is None:
+    if run.report is None:
         raise Http404
-    findings = report["findings"]
+    report = run.report
+    rows = Finding.objects.filter(run=run).order_by("id")
+    counts = {
+        (severity, analyzer): n
+        for severity, analyzer, n in rows.order_by().values_list("severity", "analyzer").annotate(n=Count("pk"))
+    }
+    total = sum(counts.values())
     per_page = max(1, settings.SHARE_PAGE_FINDINGS)
-    total = len(findings)
     pages = max(1, -(-total // per_page))
     page = min(int(page_query), pages) if page_query.isdigit() and 0 < len(page_query) < 9 and int(page_query) else 1
     first = (page - 1) * per_page
+    places = settings.RUN_PAGE_MAX_PLACES
+    shown_page = _finding_rows(rows, places, first=first, count=per_page)
     top = {fingerprint for group in report["summary"].get("top") or [] for fingerprint in group["findings"]}
-    shown_page = findings[first : first + per_page]
     on_page = {f["fingerprint"] for f in shown_page}
-    shown = shown_page + [f for f in findings if f["fingerprint"] in top and f["fingerprint"] not in on_page]
+    shown = shown_page + _finding_rows(rows.filter(fingerprint__in=top - on_page), places)
     # Only the parts the page shows are shared (not the generated code, plans or migration files).
     visible = {k: report[k] for k in _SHARED_PARTS if k in report}
     visible |= {"findings": shown, "review": report_review_get(run=run)}
@@ -212,7 +237,7 @@ def shared_context(link: ShareLink, page_query: str) -> dict[str, Any]:
         report=visible,
         findings=visible["findings"][: len(shown_page)],
         title="" if link.anonymise else run.revision.design.name,
-        counted=findings,
+        counts=counts,
     )
     context["pager"] = (
         {
