@@ -194,6 +194,13 @@ def run_page_get(
         rule_ids=sorted({g.rule_id for g in groups}),
         finding_limit=limit,
     )
+    # A top problem links to its finding on this page, or to the page of its rule's findings.
+    on_page = {f.pk for f in context["findings"]}
+    for group in context.get("top_problems", []):
+        for finding in group["findings"]:
+            rule = {"rule": finding.rule_id, **({"suppressed": "1"} if finding.suppressed else {})}
+            elsewhere = "?" + urlencode(rule)
+            finding.page_href = ("" if finding.pk in on_page else elsewhere) + f"#finding-{finding.pk}"
     if "security" in report and not findings_only:
         open_counts: Counter[tuple[str, str]] = Counter()
         for g in groups:

@@ -240,3 +240,19 @@ def test_the_revision_page_draws_the_tables_its_newest_analysis_read(client: Cli
     run.delete()
     html = client.get(reverse("designs:revision", args=[revision.design_id, revision.number])).content.decode()
     assert 'id="er-diagram"' not in html
+
+
+def test_a_top_problem_off_this_page_links_to_its_rules_findings(
+    client: Client, run: AnalysisRun, settings: Any
+) -> None:
+    settings.RUN_PAGE_MAX_FINDINGS = 1
+    page = _page(client, run)
+    shown = {f.pk for f in page.context["findings"]}
+    html = page.content.decode()
+    top = [f for group in page.context["top_problems"] for f in group["findings"]]
+    assert any(f.pk not in shown for f in top)
+    for finding in top:
+        href = f"#finding-{finding.pk}" if finding.pk in shown else f"?rule={finding.rule_id}#finding-{finding.pk}"
+        assert f'<a href="{href}">' in html
+        target = _page(client, run, rule=finding.rule_id) if finding.pk not in shown else page
+        assert finding.pk in {f.pk for f in target.context["findings"]} or target.context["pages"] > 1
