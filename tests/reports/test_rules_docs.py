@@ -17,10 +17,11 @@ def test_a_security_rule_has_its_entry_from_the_rules_table() -> None:
     assert any("owasp:api2:2023-no-http-basic" in m.text for m in doc.mentions)
 
 
-def test_a_migration_rule_is_found_where_the_docs_mention_it() -> None:
+def test_a_migration_rule_has_its_entry_and_the_places_the_docs_mention_it() -> None:
     doc = rule_doc("mig.breaking-change", DOCUMENTS)
-    assert doc.documented and not doc.fields
-    assert {m.document for m in doc.mentions} == {"migration-rules.md"}
+    assert doc.document == "migration-rules.md" and dict(doc.fields)["severity"] == "medium"
+    assert "expand/contract" in dict(doc.fields)["how to fix it"]
+    assert {m.section for m in doc.mentions} == {"Compared with django-migration-linter"}
 
 
 def test_a_query_plan_rule_has_its_entry() -> None:
