@@ -20,12 +20,19 @@ _PATH_PARAMETER = re.compile(r"^\{[^}]*\}$")
 
 @dataclass(frozen=True, slots=True)
 class DesignNames:
-    """The names to hide, by kind: tables, columns, path segments, values."""
+    """The names to hide, by kind: tables, columns, path segments, values, document (file) names."""
 
     tables: tuple[str, ...] = ()
     columns: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()
     values: tuple[str, ...] = ()
+    documents: tuple[str, ...] = ()
+
+    def __or__(self, other: DesignNames) -> DesignNames:
+        """The names of both (a run's revision and its base revision)."""
+        return DesignNames(
+            *(getattr(self, f) + getattr(other, f) for f in ("tables", "columns", "paths", "values", "documents"))
+        )
 
 
 def _schemas(data: Any) -> tuple[list[str], list[str], list[str]]:
@@ -54,7 +61,8 @@ def _schemas(data: Any) -> tuple[list[str], list[str], list[str]]:
 
 def design_names(model: DesignModel) -> DesignNames:
     """The names a DesignModel gives: its tables (and the API's schemas), their columns (and the
-    schemas' properties, the parameters), the literal segments of its paths, its enum values."""
+    schemas' properties, the parameters), the literal segments of its paths, its enum values, the
+    names of its documents (a file's name can name the company or the product)."""
     schema_names, properties, schema_values = _schemas(model.api_document.data if model.api_document else None)
     tables = [e.name for e in model.entities] + [q.name for q in model.queries] + schema_names
     for e in model.entities:
@@ -72,7 +80,7 @@ def design_names(model: DesignModel) -> DesignNames:
                 elif segment:
                     columns.append(segment.strip("{}"))
     values = [v for e in model.entities for c in e.columns for v in c.values] + schema_values
-    return DesignNames(tuple(tables), tuple(columns), tuple(paths), tuple(values))
+    return DesignNames(tuple(tables), tuple(columns), tuple(paths), tuple(values), tuple(model.documents))
 
 
 def _unique(names: Iterable[str]) -> list[str]:
@@ -89,6 +97,7 @@ def replacements(names: DesignNames) -> dict[str, str]:
         ("column", names.columns),
         ("path", names.paths),
         ("value", names.values),
+        ("document", names.documents),
     ):
         n = 0
         for name in _unique(group):

@@ -21,6 +21,7 @@ from apps.accounts.models import Membership, Role
 from apps.analysis.models import AnalysisRun, Finding
 from apps.analysis.selectors import FINDING_FIELDS, run_get, run_report_get, with_first_places
 from apps.designs.engine.loader import parse_design
+from apps.designs.models import Revision
 from apps.designs.services import parse_limits, revision_input
 from apps.reports import services
 from apps.reports.anonymise import DesignNames, anonymise_report, design_names
@@ -173,15 +174,22 @@ def _noindex(response: HttpResponse) -> HttpResponse:
 _SHARED_PARTS = ("format", "generated_at", "tool", "design", "analyzers", "summary", "changes")
 
 
-def _design_names(link: ShareLink) -> DesignNames:
-    """The names the link's design gives (parsed once per revision and process, then cached)."""
-    revision = link.run.revision
-    key = f"reports:design-names:{revision.pk}"
+def _revision_names(revision: Revision) -> DesignNames:
+    """The names a revision's design gives (parsed once per revision, then cached)."""
+    key = f"reports:design-names:v2:{revision.pk}"
     names = cache.get(key)
     if names is None:
         names = design_names(parse_design(revision_input(revision), limits=parse_limits()).model)
         cache.set(key, names, timeout=3600)
     return names
+
+
+def _design_names(link: ShareLink) -> DesignNames:
+    """The names to hide: the run's revision's, and its base revision's (the changes' "fixed"
+    findings are the base's, named after tables and paths the later revision may have dropped)."""
+    names = _revision_names(link.run.revision)
+    base = link.run.base_revision
+    return names if base is None else names | _revision_names(base)
 
 
 def _finding_rows(

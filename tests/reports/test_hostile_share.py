@@ -1,0 +1,49 @@
+"""A share link seen by someone hostile: what an anonymised page must not give away."""
+
+import re
+from typing import Any
+
+from django.test import Client
+from django.urls import reverse
+
+from apps.accounts.models import Workspace
+from apps.analysis import services as analysis_services
+from apps.designs.engine.loader import DesignInput
+from apps.designs.services import revision_create
+from tests.factories import make_design, make_finished_run
+
+
+def _share(client: Client, run_id: int) -> str:
+    response = client.post(reverse("reports:shares", args=[run_id]), {"days": "7", "anonymise": "1"}, follow=True)
+    found = re.search(r'id="share-url">[^<]*/s/([^/<]+)/<', response.content.decode())
+    assert found is not None
+    return found.group(1)
+
+
+def test_an_anonymised_share_hides_the_base_revisions_names_and_the_document_names(
+    client: Client, owner: Any, workspace: Workspace, shop_v1: str
+) -> None:
+    design, v1 = make_design(workspace=workspace, user=owner, document=shop_v1, name="Globex shop")
+    v1.document_name = "globex-orders.md"
+    v1.save(update_fields=["document_name"])
+    make_finished_run(revision=v1, user=owner)
+    # The later revision renames a table: its run's "fixed" list names the base revision's table.
+    v2 = revision_create(
+        design=design,
+        user=owner,
+        texts=DesignInput(document=shop_v1.replace("audit_log", "journal"), document_name="globex-orders-v2.md"),
+    )
+    run = analysis_services.run_start(revision=v2, user=owner, base_revision=v1)
+    analysis_services.run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert any("audit_log" in f["title"] for f in run.report["changes"]["fixed"])
+    client.force_login(owner)
+    token = _share(client, run.pk)
+    client.logout()
+    response = client.get(f"/s/{token}/")
+    html = response.content.decode()
+    assert response.status_code == 200 and "fixed: " in html
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert "audit_log" not in html
+    assert "globex" not in html.lower()
+    assert "document_1" in html
