@@ -461,6 +461,7 @@ FINDINGS_API_MAX_PLACES = env_int("FINDINGS_API_MAX_PLACES", 100)
 REPORT_HTML_MAX_FINDINGS = env_int("REPORT_HTML_MAX_FINDINGS", 1000)
 REPORT_PDF_TIMEOUT_SECONDS = env_int("REPORT_PDF_TIMEOUT_SECONDS", 60)  # headless Chromium's print
 REPORT_CHROMIUM = env_str("REPORT_CHROMIUM", "/usr/bin/chromium")
+REPORT_PDF_MAX_CONCURRENT = env_int("REPORT_PDF_MAX_CONCURRENT", 2)  # PDF prints (Chromiums) at once
 SHARE_LINK_MAX_DAYS = env_int("SHARE_LINK_MAX_DAYS", 90)  # the longest expiry a share link may have
 SHARE_LINK_DEFAULT_DAYS = env_int("SHARE_LINK_DEFAULT_DAYS", 7)
 SHARE_PAGE_FINDINGS = env_int("SHARE_PAGE_FINDINGS", 50)  # findings per page of a shared report

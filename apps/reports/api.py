@@ -1,5 +1,7 @@
 """The report's exports over the API: /api/v1/runs/{id}/export/{fmt}/."""
 
+import contextlib
+
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -9,7 +11,7 @@ from rest_framework.response import Response
 
 from apps.analysis.selectors import run_get, run_report_get
 from apps.reports.selectors import report_review_get
-from apps.reports.services import EXPORT_FORMATS, ExportFailed, report_export
+from apps.reports.services import EXPORT_FORMATS, ExportFailed, pdf_slot, report_export
 
 
 class RunExportApi(generics.GenericAPIView):  # type: ignore[type-arg]
@@ -53,9 +55,10 @@ class RunExportApi(generics.GenericAPIView):  # type: ignore[type-arg]
                 {"detail": f"The run is {run.status}; it has no report yet."}, status=status.HTTP_404_NOT_FOUND
             )
         try:
-            body = report_export(
-                report=report, fmt=fmt, review=report_review_get(run=run), title=run.revision.design.name
-            )
+            with pdf_slot() if fmt == "pdf" else contextlib.nullcontext():
+                body = report_export(
+                    report=report, fmt=fmt, review=report_review_get(run=run), title=run.revision.design.name
+                )
         except ExportFailed as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         response = HttpResponse(body, content_type=EXPORT_FORMATS[fmt])

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import tempfile
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -215,6 +215,34 @@ def report_html(*, report: dict[str, Any], title: str = "") -> str:
     context["capped"] = len(report["findings"]) > cap
     context["css"] = _report_css()
     return render_to_string("reports/export.html", context)
+
+
+# The namespace of the PostgreSQL advisory locks that are the PDF print slots (b"PDF").
+PDF_LOCK_CLASS = 0x504446
+
+
+@contextlib.contextmanager
+def pdf_slot() -> Iterator[None]:
+    """One of REPORT_PDF_MAX_CONCURRENT print slots, held while Chromium prints: each print is a
+    browser of its own for up to REPORT_PDF_TIMEOUT_SECONDS, so any member asking for many at
+    once would otherwise start as many. A slot is a PostgreSQL advisory lock (the bound holds
+    across the server's processes); when all are taken, ExportFailed says so."""
+    slots = max(1, settings.REPORT_PDF_MAX_CONCURRENT)
+    with connection.cursor() as cursor:
+        for slot in range(slots):
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [PDF_LOCK_CLASS, slot])
+            if cursor.fetchone()[0]:
+                break
+        else:
+            raise ExportFailed(
+                f"{slots} PDF export{'s are' if slots > 1 else ' is'} being printed already "
+                "(REPORT_PDF_MAX_CONCURRENT); try again in a minute."
+            )
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [PDF_LOCK_CLASS, slot])
 
 
 def html_to_pdf(html: str) -> bytes:

@@ -1,6 +1,7 @@
 """Exports of a run's report, the triage of its findings, and share links (the read-only page
 for people without an account, and the run's page that manages them)."""
 
+import contextlib
 from typing import Any
 
 from django.conf import settings
@@ -41,7 +42,10 @@ def export(request: HttpRequest, run_id: int, fmt: str) -> HttpResponse:
     if report is None:
         raise Http404
     try:
-        body = report_export(report=report, fmt=fmt, review=report_review_get(run=run), title=run.revision.design.name)
+        with services.pdf_slot() if fmt == "pdf" else contextlib.nullcontext():
+            body = report_export(
+                report=report, fmt=fmt, review=report_review_get(run=run), title=run.revision.design.name
+            )
     except ExportFailed as exc:
         return HttpResponse(str(exc), status=503, content_type="text/plain; charset=utf-8")
     response = HttpResponse(body, content_type=EXPORT_FORMATS[fmt])
