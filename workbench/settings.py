@@ -441,7 +441,8 @@ REVIEW_COMPARE_MAX_FINDINGS = env_int("REVIEW_COMPARE_MAX_FINDINGS", 100)
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 # The run page lists at most this many findings at once; filters and the exports show the rest.
-RUN_PAGE_MAX_FINDINGS = env_int("RUN_PAGE_MAX_FINDINGS", 25)  # findings per page of the run page (each page under 150 KB)
+# Findings per page of the run page (each page under 150 KB).
+RUN_PAGE_MAX_FINDINGS = env_int("RUN_PAGE_MAX_FINDINGS", 25)
 RUN_PAGE_MAX_TRACE_ROWS = env_int("RUN_PAGE_MAX_TRACE_ROWS", 50)  # operations without a story listed on it
 # Tables drawn in the run page's entity-relationship diagram (the most connected first; it says
 # how many more there are).
