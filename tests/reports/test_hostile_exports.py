@@ -3,14 +3,19 @@
 from typing import Any
 
 import psycopg
+import pytest
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from markdown_it import MarkdownIt
 from rest_framework.test import APIClient
 
 from apps.accounts.models import Workspace
+from apps.reports.engine.report import render_markdown
 from apps.reports.services import PDF_LOCK_CLASS
 from tests.factories import make_design, make_finished_run
+from tests.reports.test_markdown_escaping import HOSTILE
+from tests.reports.test_report import _report
 
 
 def test_pdf_prints_at_once_are_bounded_by_a_setting(
@@ -37,3 +42,15 @@ def test_pdf_prints_at_once_are_bounded_by_a_setting(
     for _ in range(2):
         failed = client.get(reverse("reports:export", args=[run.pk, "pdf"]))
         assert failed.status_code == 503 and b"REPORT_CHROMIUM" in failed.content
+
+
+LINKS = ["[the fix is approved](https://evil.example/x)", "![pixel](https://evil.example/p.png)"]
+
+
+@pytest.mark.parametrize("payload", LINKS)
+def test_pasted_links_and_images_stay_text_in_the_markdown_export(payload: str) -> None:
+    markdown = render_markdown(_report(HOSTILE.format(payload=payload)))
+    html = MarkdownIt("commonmark", {"html": True}).enable("table").render(markdown)
+    assert "evil.example" in markdown  # still there, as text
+    assert 'href="https://evil' not in html and 'src="https://evil' not in html
+    assert "<img" not in html

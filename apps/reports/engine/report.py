@@ -377,10 +377,12 @@ def render_markdown(report: dict[str, Any]) -> str:
 # Text taken from the paste (names, titles, messages built from them) is escaped so that a
 # renderer shows it rather than runs it: `<`, `>` and `&` outside code spans become entities,
 # backslashes are doubled (so that `\\`` cannot turn a code span we see into text a renderer sees),
-# and line breaks become spaces (a new line could open a block, an HTML block among them). Code
-# spans stay literal, as renderers show them; in a table, a span holding `|` or `\\` is escaped
-# too, since table rows are split at `|` before code spans are read.
-_HTML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\\": "\\\\"})
+# and line breaks become spaces (a new line could open a block, an HTML block among them);
+# brackets are escaped so that pasted `[text](url)` and `![](url)` stay text, not a link or an
+# image the report would seem to vouch for. Code spans stay literal, as renderers show them; in
+# a table, a span holding `|` or `\\` is escaped too, since table rows are split at `|` before
+# code spans are read.
+_HTML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\\": "\\\\", "[": "\\[", "]": "\\]"})
 _BACKTICKS = re.compile(r"`+")
 
 
