@@ -280,4 +280,7 @@ def compare_get(*, design: Design, a: Revision, b: Revision) -> dict[str, Any]:
             s["estimate_seconds"] for s in migration.get("statements", []) if s.get("estimate_seconds") is not None
         ]
         context["migration_seconds"] = sum(estimates) if estimates else None
+        context["migration_risky"] = [
+            s for s in migration.get("statements", []) if s.get("risk") == "high" or s.get("breaking")
+        ]
     return context

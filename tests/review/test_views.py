@@ -87,6 +87,7 @@ def test_the_source_page_offers_the_new_thread_form_for_the_chosen_line(
     assert 'name="body"' in form and 'id="post-thread"' in form
     assert page.index('id="L7"') < page.index('id="new-thread"') < page.index('id="L8"')
     assert 'href="?line=9&amp;comment=9#new-thread"' in page
+    assert "{#" not in page and "Included by designs/source.html" not in page  # no template comment shown
 
 
 def test_a_thread_is_replied_to_resolved_and_reopened(
@@ -340,6 +341,7 @@ def test_the_compare_page_shows_the_document_diff_new_and_fixed_findings_and_the
     assert "0002_shipments" in migration and "2 statements" in migration and "≈ 1.5 s" in migration
     assert "ALTER TABLE orders DROP COLUMN card_number" in migration
     assert "CREATE TABLE shipments" not in migration  # only the risky statements are listed
+    assert "High-risk or breaking statements (1 of 2):" in migration  # and the list says so
     assert AnalysisRun.objects.count() == 2
 
 
