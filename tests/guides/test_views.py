@@ -56,6 +56,12 @@ def test_the_run_page_links_to_the_guide_which_lists_steps_sections_and_people(
     for heading in ("Guided review", "Security checklist"):
         assert f"<h2>{heading}</h2>" in guide
     assert 'id="step-owasp-api1"' in guide and 'id="step-owasp-dp"' in guide
+    # The endpoints the step's title counts are listed under their own heading, not under "What good looks like".
+    step = guide.split('id="step-authz-objects"')[1].split('id="step-')[0]
+    count = re.search(r"on these (\d+) endpoints", step).group(1)  # type: ignore[union-attr]
+    listed = step.split(f'<dt>What to check <span class="muted">({count})</span></dt><dd><ul class="step-details">')[1]
+    assert listed.split("</ul>")[0].count("<li>") == int(count)
+    assert step.index("What to check") < step.index("What good looks like")
     assert 'id="progress-olivia"' in guide and 'id="progress-victor"' in guide
     assert f"{reverse('analysis:run', args=[run.pk])}?rule=" in guide  # evidence: a finding on the run page
     assert "#L" in guide  # evidence: the source line
