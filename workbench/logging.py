@@ -22,6 +22,16 @@ _STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {
 }
 
 
+# A share link's path (/s/<token>/): the token opens the report to anyone holding it, and only its
+# hash is stored, so a log line keeps the path without it.
+_SHARE_TOKEN = re.compile(r"(^|[\s'\"=(]|://[^/\s'\"]+)/s/[^/\s'\"?#]+")
+
+
+def redact(text: str) -> str:
+    """`text` with every share link's token replaced by `[token]`."""
+    return _SHARE_TOKEN.sub(r"\1/s/[token]", text) if "/s/" in text else text
+
+
 class RequestIdMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -58,4 +68,4 @@ class JsonFormatter(logging.Formatter):
                 payload[key] = value if isinstance(value, str | int | float | bool | None) else repr(value)
         if record.exc_info:
             payload["exception"] = self.formatException(record.exc_info)
-        return json.dumps(payload, ensure_ascii=False)
+        return redact(json.dumps(payload, ensure_ascii=False))
