@@ -99,3 +99,17 @@ def test_a_cycle_is_drawn_and_the_picture_is_deterministic() -> None:
 def test_no_tables_is_an_empty_picture_not_an_error() -> None:
     erd = draw_erd([], max_tables=40)
     assert erd.tables == 0 and _tree(erd.svg).tag == f"{SVG}svg"
+
+
+def test_a_self_references_label_sits_in_the_gap_before_the_next_table() -> None:
+    categories = {**_entity("categories"), "relations": [{"columns": ["parent_id"], "references": "categories"}]}
+    root = _tree(draw_erd([categories, _entity("customers")], max_tables=40).svg)
+    boxes = {
+        g.get("data-table"): next(g.iter(f"{SVG}rect")).attrib for g in _groups(root, "erd-table")
+    }  # tables are drawn over the lines, so a label under the next box would be hidden
+    own_right = float(boxes["categories"]["x"]) + float(boxes["categories"]["width"])
+    next_left = float(boxes["customers"]["x"])
+    label = next(next(e.iter(f"{SVG}text")) for e in _groups(root, "erd-edge"))
+    half = len(label.text or "") * 6.5 / 2  # an 11 px sans-serif character is at most ~6.5 px wide
+    assert label.text == "parent_id"
+    assert own_right < float(label.get("x") or 0) - half and float(label.get("x") or 0) + half < next_left

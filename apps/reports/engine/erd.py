@@ -24,7 +24,7 @@ from typing import Any
 BOX_WIDTH = 210
 HEADER = 24
 LINE = 16
-GAP_X = 40
+GAP_X = 72  # room between columns for a self-reference's loop and its label
 GAP_Y = 56
 MARGIN = 16
 MAX_TEXT = 28  # characters of a name or label shown before an ellipsis (the title has it whole)
