@@ -186,6 +186,10 @@ def test_stories_over_budget_and_locking_migrations_come_from_the_report(
     assert locks.count("<li>") == 1 and locks.index("<code>orders</code>") < locks.index("and 1 more statement")
     assert "<code>orders</code> (40,000,000 rows): ACCESS EXCLUSIVE blocks reads and writes for ≈ 120.0 s" in locks
     assert "order_lines" not in locks  # a low risk, listed after the high one, past the scorecard's rows
+    report["migrations"]["statements"] = [small, brief]  # nothing blocks a large table
+    AnalysisRun.objects.filter(pk=run.pk).update(report=report)
+    html = _page(client, run).content.decode()
+    assert f"no statement blocks a table of {settings.RUN_PAGE_LARGE_TABLE_ROWS:,} declared rows or more" in html
 
 
 @pytest.mark.parametrize(
