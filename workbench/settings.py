@@ -434,6 +434,9 @@ REVIEW_COMMENT_MAX_CHARS = env_int("REVIEW_COMMENT_MAX_CHARS", 5_000)
 # Lines of two revisions' documents compared line by line (where a commented line went, the
 # diff): past the common head and tail, a longer changed middle counts as replaced as a whole.
 REVIEW_DIFF_MAX_LINES = env_int("REVIEW_DIFF_MAX_LINES", 20_000)
+# Pairs of equal lines the diff's searches may look at (a few lines repeated thousands of times
+# cost it time growing with the cube of the length); past it the middle counts as replaced too.
+REVIEW_DIFF_MAX_PAIRS = env_int("REVIEW_DIFF_MAX_PAIRS", 2_000_000)
 # Findings listed in each of the compare page's new / fixed / unchanged lists (all are counted).
 REVIEW_COMPARE_MAX_FINDINGS = env_int("REVIEW_COMPARE_MAX_FINDINGS", 100)
 

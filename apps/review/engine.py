@@ -5,20 +5,46 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from difflib import SequenceMatcher
+from difflib import Match, SequenceMatcher
+from itertools import accumulate
 from typing import Literal
 
 Opcode = tuple[str, int, int, int, int]
 
 
-def line_opcodes(old: Sequence[str], new: Sequence[str], *, max_lines: int) -> list[Opcode]:
+class _TooCostly(Exception):
+    pass
+
+
+class _BoundedMatcher(SequenceMatcher[str]):
+    """SequenceMatcher that gives up (`_TooCostly`) once its searches for the longest match would
+    have looked at more than `max_pairs` pairs of equal lines: texts of a few lines repeated
+    thousands of times (crafted, or a long table of blank cells) cost it time that grows with
+    the cube of their length, minutes for two thousand lines."""
+
+    def __init__(self, a: list[str], b: list[str], *, max_pairs: int) -> None:
+        super().__init__(None, a, b, autojunk=False)
+        self._left = max_pairs
+        # The pairs a search over a[lo:hi] may look at: each line's occurrences in b.
+        self._pairs = list(accumulate((len(self.b2j.get(line, ())) for line in a), initial=0))
+
+    def find_longest_match(self, alo: int = 0, ahi: int | None = None, blo: int = 0, bhi: int | None = None) -> Match:
+        ahi = len(self.a) if ahi is None else ahi
+        self._left -= self._pairs[ahi] - self._pairs[alo] + 1
+        if self._left < 0:
+            raise _TooCostly
+        return super().find_longest_match(alo, ahi, blo, bhi)
+
+
+def line_opcodes(old: Sequence[str], new: Sequence[str], *, max_lines: int, max_pairs: int = 2_000_000) -> list[Opcode]:
     """difflib's opcodes ('equal', 'replace', 'delete', 'insert', i1, i2, j1, j2) turning `old`
     into `new`, compared line by line.
 
     The common head and tail are matched first without difflib (an edit usually touches a few
     lines of a long document); the middle is given to SequenceMatcher (no autojunk, so blank and
     frequent lines still anchor) only when neither side of it is longer than `max_lines`, since
-    its cost grows with the product of the two. A longer middle counts as replaced as a whole.
+    its cost grows with the product of the two, and only while its searches look at no more than
+    `max_pairs` pairs of equal lines. A longer or costlier middle counts as replaced as a whole.
     """
     head = 0
     limit = min(len(old), len(new))
@@ -33,14 +59,17 @@ def line_opcodes(old: Sequence[str], new: Sequence[str], *, max_lines: int) -> l
     if head:
         ops.append(("equal", 0, head, 0, head))
     if old_mid or new_mid:
-        if len(old_mid) > max_lines or len(new_mid) > max_lines or not old_mid or not new_mid:
+        middle: list[Opcode] | None = None
+        if old_mid and new_mid and len(old_mid) <= max_lines and len(new_mid) <= max_lines:
+            try:
+                middle = _BoundedMatcher(list(old_mid), list(new_mid), max_pairs=max_pairs).get_opcodes()
+            except _TooCostly:
+                middle = None
+        if middle is None:
             tag = "replace" if old_mid and new_mid else ("delete" if old_mid else "insert")
             ops.append((tag, head, head + len(old_mid), head, head + len(new_mid)))
         else:
-            matcher = SequenceMatcher(None, list(old_mid), list(new_mid), autojunk=False)
-            ops.extend(
-                (tag, i1 + head, i2 + head, j1 + head, j2 + head) for tag, i1, i2, j1, j2 in matcher.get_opcodes()
-            )
+            ops.extend((tag, i1 + head, i2 + head, j1 + head, j2 + head) for tag, i1, i2, j1, j2 in middle)
     if tail:
         ops.append(("equal", len(old) - tail, len(old), len(new) - tail, len(new)))
     return ops
@@ -54,10 +83,10 @@ def map_line(old: Sequence[str], new: Sequence[str], line: int, *, max_lines: in
 
 
 def map_lines(
-    old: Sequence[str], new: Sequence[str], lines: Sequence[int], *, max_lines: int = 20_000
+    old: Sequence[str], new: Sequence[str], lines: Sequence[int], *, max_lines: int = 20_000, max_pairs: int = 2_000_000
 ) -> dict[int, int | None]:
     """`map_line` for many lines of the same pair of texts, comparing them once."""
-    ops = line_opcodes(old, new, max_lines=max_lines)
+    ops = line_opcodes(old, new, max_lines=max_lines, max_pairs=max_pairs)
     mapped: dict[int, int | None] = {}
     for line in lines:
         index = line - 1
@@ -87,10 +116,12 @@ class Hunk:
         return f"@@ -{self.old_start},{self.old_count} +{self.new_start},{self.new_count} @@"
 
 
-def diff_hunks(old: Sequence[str], new: Sequence[str], *, context: int = 3, max_lines: int = 20_000) -> list[Hunk]:
+def diff_hunks(
+    old: Sequence[str], new: Sequence[str], *, context: int = 3, max_lines: int = 20_000, max_pairs: int = 2_000_000
+) -> list[Hunk]:
     """A unified diff of two texts' lines as hunks of numbered lines (`context` unchanged lines
     around each change). Empty when the texts are equal."""
-    ops = line_opcodes(old, new, max_lines=max_lines)
+    ops = line_opcodes(old, new, max_lines=max_lines, max_pairs=max_pairs)
     hunks: list[Hunk] = []
     for group in _grouped(ops, context):
         rows: list[DiffLine] = []

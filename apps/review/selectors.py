@@ -112,7 +112,13 @@ def document_threads(*, revision: Revision, document: str) -> DocumentThreads:
     anchors = Revision.objects.only(text_field).in_bulk(list(by_anchor))
     for anchor_id, threads in by_anchor.items():
         old = getattr(anchors[anchor_id], text_field).splitlines()
-        mapped = map_lines(old, lines, [t.line for t in threads], max_lines=settings.REVIEW_DIFF_MAX_LINES)
+        mapped = map_lines(
+            old,
+            lines,
+            [t.line for t in threads],
+            max_lines=settings.REVIEW_DIFF_MAX_LINES,
+            max_pairs=settings.REVIEW_DIFF_MAX_PAIRS,
+        )
         for thread in threads:
             line = mapped.get(thread.line)
             if line is not None and lines[line - 1] != thread.line_text:
@@ -206,7 +212,12 @@ def document_diffs(*, a: Revision, b: Revision) -> list[DocumentDiff]:
             continue
         old_name, old_text = old.get(f, (None, ""))
         new_name, new_text = new.get(f, (None, ""))
-        hunks = diff_hunks(old_text.splitlines(), new_text.splitlines(), max_lines=settings.REVIEW_DIFF_MAX_LINES)
+        hunks = diff_hunks(
+            old_text.splitlines(),
+            new_text.splitlines(),
+            max_lines=settings.REVIEW_DIFF_MAX_LINES,
+            max_pairs=settings.REVIEW_DIFF_MAX_PAIRS,
+        )
         rows = [line for hunk in hunks for line in hunk.lines]
         diffs.append(
             DocumentDiff(
