@@ -145,7 +145,7 @@ def test_a_rerun_of_the_same_revision_keeps_answers_sign_offs_and_checklist_verd
     guide = client.get(reverse("guides:guide", args=[again.pk])).content.decode()
     step = guide.split('id="step-authz-objects"')[1].split('id="step-')[0]
     assert "ORD-1 filters by customer_id" in step and "Signed off by olivia" in step
-    assert "Verdict <strong>Pass</strong> by olivia" in guide.split('id="step-owasp-api1"')[1]
+    assert "Reviewed <strong>Pass</strong> by olivia" in guide.split('id="step-owasp-api1"')[1]
     assert ChecklistReview.objects.get().revision == run.revision
 
 
@@ -288,7 +288,8 @@ def test_an_editor_gives_a_checklist_verdict_from_the_guide_and_the_run_page_cou
     ).content.decode()
     assert fragment.lstrip().startswith('<li class="step" id="step-owasp-api10"')
     assert '<option value="not_applicable" selected>' in fragment
-    assert "Verdict <strong>Not applicable</strong> by edith" in fragment and "no webhooks yet" in fragment
+    assert "Reviewed <strong>Not applicable</strong> by edith" in fragment and "no webhooks yet" in fragment
+    assert ">Save review</button>" in fragment  # worded as on the run page's checklist
     review = ChecklistReview.objects.get()
     assert (review.key, review.status, review.revision, review.run) == ("API10", "not_applicable", run.revision, run)
     assert "1 of 11 items reviewed" in client.get(reverse("analysis:run", args=[run.pk])).content.decode()
