@@ -36,6 +36,13 @@ def test_the_shop_guide_asks_for_object_level_authorization_on_the_bola_endpoint
     assert {e["fingerprint"] for e in step["evidence"] if e["kind"] == "finding"} == {f["fingerprint"] for f in bola}
     assert all(e["line"] for e in step["evidence"] if e["kind"] == "source")
     assert step["why"] and step["how"] and step["good"]
+    # Several findings of one rule read apart: each label names the finding's endpoint.
+    labels = [e["label"] for e in step["evidence"] if e["kind"] == "finding"]
+    assert len(set(labels)) == len(labels)
+    by_print = {f["fingerprint"]: f for f in bola}
+    for e in step["evidence"]:
+        if e["kind"] == "finding" and by_print[e["fingerprint"]]["endpoints"]:
+            assert by_print[e["fingerprint"]]["endpoints"][0] in e["label"]
 
 
 def test_the_owasp_checklist_is_one_section_with_the_same_items(shop_report: dict) -> None:

@@ -102,15 +102,22 @@ def _unique(values: Iterable[str]) -> list[str]:
 
 
 def _finding_evidence(findings: Sequence[Mapping[str, Any]], *, limit: int) -> list[Evidence]:
-    """Each finding (most severe first) and the first place it points at."""
+    """Each finding (most severe first) and the first place it points at. A finding's label names
+    its endpoint when its title does not, so that findings of one rule on several endpoints read
+    apart ("No story says who may access this object: GET /orders/{orderId}")."""
     evidence: list[Evidence] = []
     for finding in sorted(findings, key=lambda f: _rank(f.get("severity", "")))[:limit]:
+        label = str(finding["title"])
+        endpoints = [str(e) for e in finding.get("endpoints") or [] if e]
+        if endpoints and endpoints[0] not in label:
+            more = f" and {len(endpoints) - 1} more" if len(endpoints) > 1 else ""
+            label = f"{label}: {endpoints[0]}{more}"
         evidence.append(
             {
                 "kind": "finding",
                 "fingerprint": finding["fingerprint"],
                 "rule_id": str(finding.get("rule_id", "")),
-                "label": finding["title"],
+                "label": label,
             }
         )
         for place in (finding.get("locations") or [])[:1]:
