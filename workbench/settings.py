@@ -431,6 +431,9 @@ GUIDE_TEAM_STEP_TEXT_MAX_CHARS = env_int("GUIDE_TEAM_STEP_TEXT_MAX_CHARS", 2_000
 # --- Review (apps/review): line comments, verdicts, comparing two revisions ---------------------
 # Characters in one comment (a thread's first message or a reply) and in a verdict's comment.
 REVIEW_COMMENT_MAX_CHARS = env_int("REVIEW_COMMENT_MAX_CHARS", 5_000)
+# Threads on one revision's lines, and comments in one thread (its first message included).
+REVIEW_THREADS_MAX_PER_REVISION = env_int("REVIEW_THREADS_MAX_PER_REVISION", 1_000)
+REVIEW_COMMENTS_MAX_PER_THREAD = env_int("REVIEW_COMMENTS_MAX_PER_THREAD", 200)
 # Lines of two revisions' documents compared line by line (where a commented line went, the
 # diff): past the common head and tail, a longer changed middle counts as replaced as a whole.
 REVIEW_DIFF_MAX_LINES = env_int("REVIEW_DIFF_MAX_LINES", 20_000)
@@ -468,4 +471,5 @@ REPORT_CHROMIUM = env_str("REPORT_CHROMIUM", "/usr/bin/chromium")
 REPORT_PDF_MAX_CONCURRENT = env_int("REPORT_PDF_MAX_CONCURRENT", 2)  # PDF prints (Chromiums) at once
 SHARE_LINK_MAX_DAYS = env_int("SHARE_LINK_MAX_DAYS", 90)  # the longest expiry a share link may have
 SHARE_LINK_DEFAULT_DAYS = env_int("SHARE_LINK_DEFAULT_DAYS", 7)
+SHARE_LINKS_MAX_PER_RUN = env_int("SHARE_LINKS_MAX_PER_RUN", 50)  # revoked and expired ones count until deleted
 SHARE_PAGE_FINDINGS = env_int("SHARE_PAGE_FINDINGS", 50)  # findings per page of a shared report

@@ -356,10 +356,12 @@ def triage_set(*, finding: Finding, user: AbstractBaseUser, state: str, reason: 
 # --- Share links --------------------------------------------------------------------------------
 
 
+@transaction.atomic
 def share_link_create(
     *, run: AnalysisRun, user: AbstractBaseUser, days: str | int, anonymise: bool
 ) -> tuple[ShareLink, str]:
-    """A new link to the run's report, and its token (shown once; only its SHA-256 is kept)."""
+    """A new link to the run's report, and its token (shown once; only its SHA-256 is kept). A run
+    has at most SHARE_LINKS_MAX_PER_RUN links, revoked and expired ones included until deleted."""
     most = settings.SHARE_LINK_MAX_DAYS
     try:
         count = int(str(days).strip())
@@ -369,6 +371,15 @@ def share_link_create(
         raise ValidationError({"days": f"Choose an expiry of 1 to {most} days (SHARE_LINK_MAX_DAYS)."})
     if run.report is None:
         raise ValidationError({"run": "This run has no report yet; share it once it has finished."})
+    # The run's row is the lock: two links made at once are counted one after the other.
+    AnalysisRun.objects.select_for_update().filter(pk=run.pk).values_list("pk", flat=True).first()
+    if ShareLink.objects.filter(run=run).count() >= settings.SHARE_LINKS_MAX_PER_RUN:
+        raise ValidationError(
+            {
+                "run": f"This run has {settings.SHARE_LINKS_MAX_PER_RUN} share links already "
+                "(SHARE_LINKS_MAX_PER_RUN); delete one you no longer need first."
+            }
+        )
     token = secrets.token_urlsafe(32)
     link = ShareLink.objects.create(
         run=run,

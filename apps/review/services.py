@@ -38,6 +38,15 @@ def thread_create(*, revision: Revision, user: AbstractBaseUser, document: str, 
     if found is None:
         raise ValidationError({"document": f"Revision {revision.number} has no document named {document[:200]!r}."})
     field, text = found
+    # The revision's row is the lock: threads opened at once are counted one after the other.
+    Revision.objects.select_for_update().filter(pk=revision.pk).values_list("pk", flat=True).first()
+    if Thread.objects.filter(revision=revision).count() >= settings.REVIEW_THREADS_MAX_PER_REVISION:
+        raise ValidationError(
+            {
+                "line": f"Revision {revision.number} has {settings.REVIEW_THREADS_MAX_PER_REVISION:,} threads "
+                "already (REVIEW_THREADS_MAX_PER_REVISION); reply in one of them instead."
+            }
+        )
     lines = text.splitlines()
     raw = str(line).strip()
     if not (raw.isascii() and raw.isdigit() and len(raw) < 10 and 1 <= int(raw) <= len(lines)):
@@ -58,7 +67,17 @@ def thread_create(*, revision: Revision, user: AbstractBaseUser, document: str, 
 @transaction.atomic
 def comment_add(*, thread: Thread, user: AbstractBaseUser, body: str) -> Comment:
     """A reply. Replying to a resolved thread is allowed; it stays resolved until reopened."""
-    return Comment.objects.create(thread=thread, author=user, body=_clean_body(body, label="reply"))
+    body = _clean_body(body, label="reply")
+    # The thread's row is the lock: replies sent at once are counted one after the other.
+    Thread.objects.select_for_update().filter(pk=thread.pk).values_list("pk", flat=True).first()
+    if Comment.objects.filter(thread=thread).count() >= settings.REVIEW_COMMENTS_MAX_PER_THREAD:
+        raise ValidationError(
+            {
+                "body": f"This thread has {settings.REVIEW_COMMENTS_MAX_PER_THREAD:,} comments already "
+                "(REVIEW_COMMENTS_MAX_PER_THREAD); open a new thread on the line to go on."
+            }
+        )
+    return Comment.objects.create(thread=thread, author=user, body=body)
 
 
 @transaction.atomic

@@ -10,6 +10,7 @@ from apps.accounts.models import Workspace
 from apps.analysis import services as analysis_services
 from apps.designs.engine.loader import DesignInput
 from apps.designs.services import revision_create
+from apps.reports.models import ShareLink
 from tests.factories import make_design, make_finished_run
 
 
@@ -47,3 +48,22 @@ def test_an_anonymised_share_hides_the_base_revisions_names_and_the_document_nam
     assert "audit_log" not in html
     assert "globex" not in html.lower()
     assert "document_1" in html
+
+
+def test_a_run_has_at_most_share_links_max_per_run_links(
+    client: Client, owner: Any, workspace: Workspace, shop_v1: str, settings: Any
+) -> None:
+    _, revision = make_design(workspace=workspace, user=owner, document=shop_v1)
+    run = make_finished_run(revision=revision, user=owner)
+    settings.SHARE_LINKS_MAX_PER_RUN = 2
+    client.force_login(owner)
+    _share(client, run.pk)
+    _share(client, run.pk)
+    refused = client.post(reverse("reports:shares", args=[run.pk]), {"days": "7"})
+    assert refused.status_code == 400 and "SHARE_LINKS_MAX_PER_RUN" in refused.content.decode()
+    assert ShareLink.objects.filter(run=run).count() == 2
+    # Deleting one makes room again.
+    link = ShareLink.objects.filter(run=run).first()
+    assert link is not None
+    client.post(reverse("reports:share-delete", args=[link.pk]))
+    _share(client, run.pk)

@@ -1,12 +1,16 @@
-"""Texts crafted to make the line diff slow: the compare and source pages stay fast."""
+"""A hostile member against the review: texts crafted to make the line diff slow, floods of threads."""
 
 import time
 from typing import Any
+
+from django.test import Client
+from django.urls import reverse
 
 from apps.accounts.models import Workspace
 from apps.designs.engine.loader import DesignInput
 from apps.designs.services import revision_create
 from apps.review.engine import diff_hunks, line_opcodes, map_lines
+from apps.review.models import Comment, Thread
 from apps.review.selectors import document_diffs
 from tests.factories import make_design
 
@@ -49,3 +53,25 @@ def test_the_compare_page_and_the_threads_take_the_budget_from_the_settings(
     assert len(document_diffs(a=v1, b=v2)[0].hunks) > 1
     settings.REVIEW_DIFF_MAX_PAIRS = 1
     assert len(document_diffs(a=v1, b=v2)[0].hunks) == 1  # the changed middle, replaced as a whole
+
+
+def test_threads_per_revision_and_replies_per_thread_are_bounded_by_settings(
+    client: Client, owner: Any, viewer: Any, workspace: Workspace, shop_v1: str, settings: Any
+) -> None:
+    design, v1 = make_design(workspace=workspace, user=owner, document=shop_v1)
+    settings.REVIEW_THREADS_MAX_PER_REVISION = 2
+    settings.REVIEW_COMMENTS_MAX_PER_THREAD = 2
+    client.force_login(viewer)
+    url = reverse("review:thread-create", args=[design.pk, v1.number, "v1-design.md"])
+    assert client.post(url, {"line": "3", "body": "one"}).status_code == 302
+    assert client.post(url, {"line": "4", "body": "two"}).status_code == 302
+    refused = client.post(url, {"line": "5", "body": "three"})
+    assert refused.status_code == 400 and b"REVIEW_THREADS_MAX_PER_REVISION" in refused.content
+    assert Thread.objects.filter(revision=v1).count() == 2
+    thread = Thread.objects.filter(revision=v1).first()
+    assert thread is not None
+    reply = reverse("review:thread-reply", args=[thread.pk])
+    assert client.post(reply, {"body": "a reply"}).status_code == 302  # the second comment
+    refused = client.post(reply, {"body": "another"})
+    assert refused.status_code == 400 and b"REVIEW_COMMENTS_MAX_PER_THREAD" in refused.content
+    assert Comment.objects.filter(thread=thread).count() == 2
