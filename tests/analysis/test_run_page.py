@@ -14,6 +14,7 @@ from apps.accounts.models import Workspace
 from apps.analysis import services
 from apps.analysis.models import AnalysisRun
 from apps.designs.engine.model import SEVERITIES
+from apps.reports.templatetags.workbench import POINTER_SEPARATOR, readable_pointer
 from tests.factories import make_design
 
 
@@ -87,6 +88,20 @@ def test_each_finding_links_to_its_evidence_line_and_its_rule_page(client: Clien
         place = finding.places[0]
         if place.get("line"):
             assert f"?line={place['line']}#L{place['line']}" in item
+    # A place's JSON pointer reads as the path to it, the escaped pointer kept in its tooltip.
+    with_paths = [p["pointer"] for f in findings for p in f.places if (p.get("pointer") or "").startswith("/paths/~1")]
+    assert with_paths
+    pointer = with_paths[0]
+    readable = POINTER_SEPARATOR.join(s.replace("~1", "/") for s in pointer.split("/")[1:])
+    assert f'<code class="muted" title="{pointer}">{readable}</code>' in html
+    assert ">/paths/~1" not in html
+
+
+def test_a_json_pointer_reads_as_the_keys_it_goes_through() -> None:
+    assert readable_pointer("/paths/~1orders~1{id}/get") == POINTER_SEPARATOR.join(["paths", "/orders/{id}", "get"])
+    assert readable_pointer("/components/schemas/A~0B") == POINTER_SEPARATOR.join(["components", "schemas", "A~B"])
+    assert readable_pointer("design.md") == "design.md"
+    assert readable_pointer("") == ""
 
 
 def test_the_severity_counts_follow_the_other_filters(client: Client, run: AnalysisRun) -> None:
