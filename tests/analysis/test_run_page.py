@@ -14,6 +14,7 @@ from apps.accounts.models import Workspace
 from apps.analysis import services
 from apps.analysis.models import AnalysisRun
 from apps.designs.engine.model import SEVERITIES
+from apps.reports.services import triage_set
 from apps.reports.templatetags.workbench import POINTER_SEPARATOR, readable_pointer
 from tests.factories import make_design
 
@@ -283,3 +284,16 @@ def test_a_top_problem_off_this_page_links_to_its_rules_findings(
         assert f'<a href="{href}">' in html
         target = _page(client, run, rule=finding.rule_id) if finding.pk not in shown else page
         assert finding.pk in {f.pk for f in target.context["findings"]} or target.context["pages"] > 1
+
+
+def test_a_suppressed_top_problem_says_so_and_links_to_the_suppressed_list(client: Client, run: AnalysisRun) -> None:
+    top = [f for group in _page(client, run).context["top_problems"] for f in group["findings"]]
+    accepted = top[0]
+    triage_set(finding=accepted, user=run.created_by, state="accepted_risk", reason="Tokenised by Q3")
+    html = _page(client, run).content.decode()
+    section = html[html.index('id="top-problems"') : html.index("<h2>Analyzers</h2>")]
+    row = section[section.index(f"#finding-{accepted.pk}") :]
+    row = row[: row.index("</li>")]
+    assert "suppressed=1" in section[: section.index(f"#finding-{accepted.pk}")].rsplit("<a", 1)[1]
+    assert '<span class="badge top-suppressed">suppressed</span>' in row
+    assert section.count("top-suppressed") == 1  # the others are open
