@@ -20,18 +20,23 @@ _PATH_PARAMETER = re.compile(r"^\{[^}]*\}$")
 
 @dataclass(frozen=True, slots=True)
 class DesignNames:
-    """The names to hide, by kind: tables, columns, path segments, values, document (file) names."""
+    """The names to hide, by kind: tables, columns, path segments, values, document (file) names,
+    the API's server hosts."""
 
     tables: tuple[str, ...] = ()
     columns: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()
     values: tuple[str, ...] = ()
     documents: tuple[str, ...] = ()
+    hosts: tuple[str, ...] = ()
 
     def __or__(self, other: DesignNames) -> DesignNames:
         """The names of both (a run's revision and its base revision)."""
         return DesignNames(
-            *(getattr(self, f) + getattr(other, f) for f in ("tables", "columns", "paths", "values", "documents"))
+            *(
+                getattr(self, f) + getattr(other, f)
+                for f in ("tables", "columns", "paths", "values", "documents", "hosts")
+            )
         )
 
 
@@ -62,7 +67,8 @@ def _schemas(data: Any) -> tuple[list[str], list[str], list[str]]:
 def design_names(model: DesignModel) -> DesignNames:
     """The names a DesignModel gives: its tables (and the API's schemas), their columns (and the
     schemas' properties, the parameters), the literal segments of its paths, its enum values, the
-    names of its documents (a file's name can name the company or the product)."""
+    names of its documents (a file's name can name the company or the product), the hosts of its
+    API's servers (a staging or internal host names the company and its network)."""
     schema_names, properties, schema_values = _schemas(model.api_document.data if model.api_document else None)
     tables = [e.name for e in model.entities] + [q.name for q in model.queries] + schema_names
     for e in model.entities:
@@ -80,7 +86,14 @@ def design_names(model: DesignModel) -> DesignNames:
                 elif segment:
                     columns.append(segment.strip("{}"))
     values = [v for e in model.entities for c in e.columns for v in c.values] + schema_values
-    return DesignNames(tuple(tables), tuple(columns), tuple(paths), tuple(values), tuple(model.documents))
+    hosts: list[str] = []
+    for server in model.api.servers if model.api else ():
+        # https://user@staging-api.example.com:8443/v1: the host with and without its port.
+        # Read by hand: urlsplit finds no host behind a templated scheme ({scheme}://host).
+        rest = server.partition("://")[2]
+        netloc = re.split(r"[/?#]", rest, maxsplit=1)[0].rpartition("@")[2]
+        hosts += [netloc, netloc.rsplit(":", 1)[0] if netloc.count(":") == 1 else netloc]
+    return DesignNames(tuple(tables), tuple(columns), tuple(paths), tuple(values), tuple(model.documents), tuple(hosts))
 
 
 def _unique(names: Iterable[str]) -> list[str]:
@@ -98,6 +111,7 @@ def replacements(names: DesignNames) -> dict[str, str]:
         ("path", names.paths),
         ("value", names.values),
         ("document", names.documents),
+        ("host", names.hosts),
     ):
         n = 0
         for name in _unique(group):

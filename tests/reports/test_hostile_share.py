@@ -9,7 +9,9 @@ from django.urls import reverse
 from apps.accounts.models import Workspace
 from apps.analysis import services as analysis_services
 from apps.designs.engine.loader import DesignInput
+from apps.designs.engine.model import ApiSettings, DesignModel, SourceRef
 from apps.designs.services import revision_create
+from apps.reports.anonymise import design_names
 from apps.reports.models import ShareLink
 from tests.factories import make_design, make_finished_run
 
@@ -67,3 +69,25 @@ def test_a_run_has_at_most_share_links_max_per_run_links(
     assert link is not None
     client.post(reverse("reports:share-delete", args=[link.pk]))
     _share(client, run.pk)
+
+
+def test_an_anonymised_share_hides_the_apis_server_hosts(
+    client: Client, owner: Any, workspace: Workspace, shop_v1: str
+) -> None:
+    _, revision = make_design(workspace=workspace, user=owner, document=shop_v1)
+    run = make_finished_run(revision=revision, user=owner)
+    assert run.findings.filter(message__contains="staging-api.shop.example").exists()
+    client.force_login(owner)
+    token = _share(client, run.pk)
+    client.logout()
+    pages = [client.get(f"/s/{token}/", {"page": n}).content.decode() for n in range(1, 4)]
+    html = "".join(pages)
+    assert "shop.example" not in html and "host_1" in html
+
+
+def test_server_hosts_are_named_however_the_servers_are_written() -> None:
+    servers = ("https://u:p@api.globex.example:8443/v1", "/relative", "http://[::1", "{scheme}://x.io")
+    api = ApiSettings("t", "1", "3.1.0", servers, "/v1", (), (), (), SourceRef("openapi.yaml", 1))
+    hosts = set(design_names(DesignModel(api=api)).hosts)
+    assert {"api.globex.example:8443", "api.globex.example", "x.io"} <= hosts
+    assert not any("u:p" in host for host in hosts)
