@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ _PATH_PARAMETER = re.compile(r"^\{[^}]*\}$")
 @dataclass(frozen=True, slots=True)
 class DesignNames:
     """The names to hide, by kind: tables, columns, path segments, values, document (file) names,
-    the API's server hosts."""
+    the API's server hosts, operation ids."""
 
     tables: tuple[str, ...] = ()
     columns: tuple[str, ...] = ()
@@ -29,15 +29,11 @@ class DesignNames:
     values: tuple[str, ...] = ()
     documents: tuple[str, ...] = ()
     hosts: tuple[str, ...] = ()
+    operations: tuple[str, ...] = ()
 
     def __or__(self, other: DesignNames) -> DesignNames:
         """The names of both (a run's revision and its base revision)."""
-        return DesignNames(
-            *(
-                getattr(self, f) + getattr(other, f)
-                for f in ("tables", "columns", "paths", "values", "documents", "hosts")
-            )
-        )
+        return DesignNames(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
 
 
 def _schemas(data: Any) -> tuple[list[str], list[str], list[str]]:
@@ -68,7 +64,8 @@ def design_names(model: DesignModel) -> DesignNames:
     """The names a DesignModel gives: its tables (and the API's schemas), their columns (and the
     schemas' properties, the parameters), the literal segments of its paths, its enum values, the
     names of its documents (a file's name can name the company or the product), the hosts of its
-    API's servers (a staging or internal host names the company and its network)."""
+    API's servers (a staging or internal host names the company and its network), its operations'
+    ids (getOrder, exportCustomer)."""
     schema_names, properties, schema_values = _schemas(model.api_document.data if model.api_document else None)
     tables = [e.name for e in model.entities] + [q.name for q in model.queries] + schema_names
     for e in model.entities:
@@ -93,7 +90,10 @@ def design_names(model: DesignModel) -> DesignNames:
         rest = server.partition("://")[2]
         netloc = re.split(r"[/?#]", rest, maxsplit=1)[0].rpartition("@")[2]
         hosts += [netloc, netloc.rsplit(":", 1)[0] if netloc.count(":") == 1 else netloc]
-    return DesignNames(tuple(tables), tuple(columns), tuple(paths), tuple(values), tuple(model.documents), tuple(hosts))
+    operations = tuple(e.operation_id for e in (*model.endpoints, *model.webhooks) if e.operation_id)
+    return DesignNames(
+        tuple(tables), tuple(columns), tuple(paths), tuple(values), tuple(model.documents), tuple(hosts), operations
+    )
 
 
 def _unique(names: Iterable[str]) -> list[str]:
@@ -112,6 +112,7 @@ def replacements(names: DesignNames) -> dict[str, str]:
         ("value", names.values),
         ("document", names.documents),
         ("host", names.hosts),
+        ("operation", names.operations),
     ):
         n = 0
         for name in _unique(group):

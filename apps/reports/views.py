@@ -180,7 +180,7 @@ _SHARED_PARTS = ("format", "generated_at", "tool", "design", "analyzers", "summa
 
 def _revision_names(revision: Revision) -> DesignNames:
     """The names a revision's design gives (parsed once per revision, then cached)."""
-    key = f"reports:design-names:v3:{revision.pk}"
+    key = f"reports:design-names:v4:{revision.pk}"
     names = cache.get(key)
     if names is None:
         names = design_names(parse_design(revision_input(revision), limits=parse_limits()).model)

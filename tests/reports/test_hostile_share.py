@@ -71,7 +71,7 @@ def test_a_run_has_at_most_share_links_max_per_run_links(
     _share(client, run.pk)
 
 
-def test_an_anonymised_share_hides_the_apis_server_hosts(
+def test_an_anonymised_share_hides_the_apis_server_hosts_and_operation_ids(
     client: Client, owner: Any, workspace: Workspace, shop_v1: str
 ) -> None:
     _, revision = make_design(workspace=workspace, user=owner, document=shop_v1)
@@ -83,6 +83,8 @@ def test_an_anonymised_share_hides_the_apis_server_hosts(
     pages = [client.get(f"/s/{token}/", {"page": n}).content.decode() for n in range(1, 4)]
     html = "".join(pages)
     assert "shop.example" not in html and "host_1" in html
+    # The operations' ids name the design too: (getOrder), (exportCustomer).
+    assert "getOrder" not in html and "exportCustomer" not in html and "(operation_" in html
 
 
 def test_server_hosts_are_named_however_the_servers_are_written() -> None:
