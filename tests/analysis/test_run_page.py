@@ -15,7 +15,7 @@ from apps.analysis import services
 from apps.analysis.models import AnalysisRun
 from apps.designs.engine.model import SEVERITIES
 from apps.reports.services import triage_set
-from apps.reports.templatetags.workbench import POINTER_SEPARATOR, readable_pointer
+from apps.reports.templatetags.workbench import POINTER_SEPARATOR, finding_text, readable_pointer
 from tests.factories import make_design
 
 
@@ -297,3 +297,19 @@ def test_a_suppressed_top_problem_says_so_and_links_to_the_suppressed_list(clien
     assert "suppressed=1" in section[: section.index(f"#finding-{accepted.pk}")].rsplit("<a", 1)[1]
     assert '<span class="badge top-suppressed">suppressed</span>' in row
     assert section.count("top-suppressed") == 1  # the others are open
+
+
+def test_a_findings_code_shows_as_code_not_as_markdown_fences(client: Client, run: AnalysisRun) -> None:
+    html = _page(client, run, rule="sec.api10.unsigned-webhook").content.decode()
+    findings = html[html.index('id="findings"') :]
+    assert '<pre class="wrap fix-code"><code>parameters:' in findings and "```" not in findings
+
+
+def test_finding_text_escapes_everything_but_its_own_code_markup() -> None:
+    text = "Set `readOnly: true` on <b>status</b>:\n```yaml\nx: <y>\n```\nthen re-run."
+    assert finding_text(text) == (
+        "Set <code>readOnly: true</code> on &lt;b&gt;status&lt;/b&gt;:"
+        '<pre class="wrap fix-code"><code>x: &lt;y&gt;</code></pre>then re-run.'
+    )
+    assert finding_text("a\nb") == "a<br>b"
+    assert finding_text("`<script>`") == "<code>&lt;script&gt;</code>"
