@@ -98,6 +98,7 @@ def _run_for_editor(request: HttpRequest, run_id: int) -> tuple[AnalysisRun, Mem
     return run, membership
 
 
+@never_cache  # the page after a link's creation shows its token, once: not for the browser's cache
 @login_required
 def shares(request: HttpRequest, run_id: int) -> HttpResponse:
     """The run's share links: list, create (editors and owners), revoke, delete, view counts."""

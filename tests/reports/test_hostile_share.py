@@ -93,3 +93,14 @@ def test_server_hosts_are_named_however_the_servers_are_written() -> None:
     hosts = set(design_names(DesignModel(api=api)).hosts)
     assert {"api.globex.example:8443", "api.globex.example", "x.io"} <= hosts
     assert not any("u:p" in host for host in hosts)
+
+
+def test_the_page_showing_a_new_links_address_is_not_kept_by_the_browser(
+    client: Client, owner: Any, workspace: Workspace, shop_v1: str
+) -> None:
+    _, revision = make_design(workspace=workspace, user=owner, document=shop_v1)
+    run = make_finished_run(revision=revision, user=owner)
+    client.force_login(owner)
+    response = client.post(reverse("reports:shares", args=[run.pk]), {"days": "7"}, follow=True)
+    assert 'id="share-url"' in response.content.decode()
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
