@@ -342,6 +342,12 @@ def test_the_compare_page_shows_the_document_diff_new_and_fixed_findings_and_the
     assert "ALTER TABLE orders DROP COLUMN card_number" in migration
     assert "CREATE TABLE shipments" not in migration  # only the risky statements are listed
     assert "High-risk or breaking statements (1 of 2):" in migration  # and the list says so
+    assert 'id="rollback-reason"' not in migration
+    lost = "the schema is restored, but the data of orders.card_number is lost"
+    section["rollback_proven"] = {"proven": False, "reason": lost}
+    AnalysisRun.objects.filter(pk=new_run.pk).update(report={**new_run.report, "migrations": section})
+    page = client.get(reverse("review:compare", args=[design.pk, 1, 2])).content.decode()
+    assert f'<p id="rollback-reason" class="muted">Rollback not proven: {lost}.</p>' in page
     assert AnalysisRun.objects.count() == 2
 
 
