@@ -164,6 +164,8 @@ def test_the_html_says_when_its_findings_are_capped(settings: Any, reviewed: tup
     document = report_html(report=report)
     assert document.count('class="finding sev-') == 3
     assert f"the first 3 of {len(report['findings'])} findings" in document
+    stamp = f"{report['generated_at'][:10]} {report['generated_at'][11:16]} UTC"  # stored in UTC (run_execute)
+    assert f"Generated {stamp} by" in document and report["generated_at"][:19] not in document
 
 
 def test_the_api_exports_each_format_and_refuses_an_unknown_one(api: APIClient, reviewed: tuple[Any, Any, Any]) -> None:
