@@ -52,6 +52,10 @@ def test_the_owasp_checklist_is_one_section_with_the_same_items(shop_report: dic
     assert [s["key"] for s in security] == [f"owasp-{i['key'].lower()}" for i in checklist]
     assert [(s["status"], s["findings"]) for s in security] == [(i["status"], i["findings"]) for i in checklist]
     assert steps[-len(security) :] == security  # after the guided steps
+    # Each item says what harm it prevents, not its own title again.
+    for step, item in zip(security, checklist, strict=True):
+        assert item["title"] not in step["why"] and len(step["why"]) > 60
+    assert len({s["why"] for s in security}) == len(security)
 
 
 def test_guided_steps_come_most_severe_first_with_id_safe_keys(shop_report: dict) -> None:

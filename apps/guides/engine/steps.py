@@ -430,6 +430,32 @@ def _trace_steps(findings: Sequence[Mapping[str, Any]], *, limit: int) -> list[S
     ]
 
 
+# Why each checklist item matters, as the harm it prevents (the title alone names the category).
+_WHY: dict[str, str] = {
+    "API1": "Changing the id in a URL reads or edits another customer's data when the API does not check "
+    "who owns the object: the most common API breach (OWASP API1:2023).",
+    "API2": "Credentials in URLs end up in logs and browser history, and long-lived or home-made tokens can "
+    "be replayed: whoever holds one becomes that user (OWASP API2:2023).",
+    "API3": "A request body that may set a role, an owner or a status, or a response that returns a secret, "
+    "gives a caller data or powers no story grants them (OWASP API3:2023).",
+    "API4": "An unbounded page size, string or array lets one caller exhaust the memory, the database or the "
+    "bill for everyone (OWASP API4:2023).",
+    "API5": "When an admin operation accepts an ordinary user's credentials, any customer who finds its URL "
+    "can call it (OWASP API5:2023).",
+    "API6": "Checkout, sign-up or booking can be scripted at scale (stock hoarded, fake accounts) even when "
+    "every single call is allowed (OWASP API6:2023).",
+    "API7": "A server that fetches a URL chosen by the caller can be pointed at internal services and cloud "
+    "metadata (OWASP API7:2023).",
+    "API8": "Plain HTTP, internals in error bodies or a permissive CORS policy hand attackers the details or "
+    "the access they need (OWASP API8:2023).",
+    "API9": "Forgotten staging servers and old versions keep running with weaker security and no owner "
+    "(OWASP API9:2023).",
+    "API10": "A webhook or callback that is not verified can be forged by anyone: a fake 'payment succeeded' "
+    "ships an unpaid order (OWASP API10:2023).",
+    "DP": "Card numbers and personal data kept without need turn a breach into a reportable incident (PCI DSS, "
+    "GDPR); what is not stored cannot leak.",
+}
+
 # What a finished check of each checklist item looks like (the catalog says what to check).
 _GOOD: dict[str, str] = {
     "API1": "Each object endpoint states its owner rule and answers another user's id with 404.",
@@ -467,9 +493,7 @@ def _checklist_steps(checklist: Sequence[Mapping[str, Any]]) -> list[Step]:
                 section=SECTION_SECURITY,
                 title=f"{key} {item.get('title', '')}".strip(),
                 severity="",
-                why=f"OWASP API Security Top 10 (2023): {item.get('title', key)}."
-                if key != "DP"
-                else "Data protection: what the design stores about people and payments.",
+                why=_WHY.get(key, f"OWASP API Security Top 10 (2023): {item.get('title', key)}."),
                 how=str(item.get("explanation", "")),
                 good=_GOOD.get(key, "The item's findings are fixed or accepted with a reason."),
                 details=[],
