@@ -270,3 +270,15 @@ def test_rows_a_limit_never_asked_for_are_no_misestimate() -> None:
     # More rows than estimated is a misestimate under a LIMIT too.
     more = _scan(table="products", rows=5_000, node="Index Scan") | {"Plan Rows": 10, "Actual Rows": 5_000}
     assert ("misestimate", "0.0") in _rules(under_limit | {"Plans": [more]})
+
+
+def test_an_index_findings_sample_times_never_read_zero() -> None:
+    from apps.queryplans.engine.analyzer import _sample_ms
+
+    assert [_sample_ms(v) for v in (0.0, 0.04, 0.05, 0.3, 1234.56)] == [
+        "< 0.1 ms",
+        "< 0.1 ms",
+        "0.1 ms",
+        "0.3 ms",
+        "1,234.6 ms",
+    ]

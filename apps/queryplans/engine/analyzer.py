@@ -954,6 +954,12 @@ def _place(measured: _Measured) -> SourceRef:
     return measured.query.where
 
 
+def _sample_ms(value: float) -> str:
+    """A time measured on the sample: under 0.05 ms it reads "< 0.1 ms", not a "0.0 ms" that looks
+    like a failed measurement."""
+    return "< 0.1 ms" if value < 0.05 else f"{value:,.1f} ms"
+
+
 def _severity(*, over: bool, slow: bool) -> str:
     """High when a query is over its story's budget at the declared volumes, medium when it is
     slow there (QUERYPLANS_SLOW_MS) without a budget to say so, low otherwise: what a plan shows
@@ -994,7 +1000,7 @@ def _findings(
         over = [m for m, _ in uses if m.entry["over_budget"]]
         names = ", ".join(dict.fromkeys(m.query.name for m, _ in uses))
         speeds = "; ".join(
-            f"{m.query.name}: {a['ms_before']:,.1f} ms to {a['ms_after']:,.1f} ms on the sample (cost {a['cost_before']:,.0f} to {a['cost_after']:,.0f})"
+            f"{m.query.name}: {_sample_ms(a['ms_before'])} to {_sample_ms(a['ms_after'])} on the sample (cost {a['cost_before']:,.0f} to {a['cost_after']:,.0f})"
             for m, a in uses
         )
         shapes = [
