@@ -472,4 +472,5 @@ REPORT_PDF_MAX_CONCURRENT = env_int("REPORT_PDF_MAX_CONCURRENT", 2)  # PDF print
 SHARE_LINK_MAX_DAYS = env_int("SHARE_LINK_MAX_DAYS", 90)  # the longest expiry a share link may have
 SHARE_LINK_DEFAULT_DAYS = env_int("SHARE_LINK_DEFAULT_DAYS", 7)
 SHARE_LINKS_MAX_PER_RUN = env_int("SHARE_LINKS_MAX_PER_RUN", 50)  # revoked and expired ones count until deleted
+SHARE_LINK_MAX_LOGGED_VIEWS = env_int("SHARE_LINK_MAX_LOGGED_VIEWS", 10_000)  # openings of one link logged
 SHARE_PAGE_FINDINGS = env_int("SHARE_PAGE_FINDINGS", 50)  # findings per page of a shared report

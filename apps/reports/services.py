@@ -402,7 +402,11 @@ def share_link_delete(*, link: ShareLink) -> None:
     link.delete()
 
 
-def share_view_log(*, link: ShareLink, address: str | None) -> ShareView:
+def share_view_log(*, link: ShareLink, address: str | None) -> ShareView | None:
+    """Logs an opening of the link, up to SHARE_LINK_MAX_LOGGED_VIEWS of them: anyone holding the
+    link opens it, and each opening would otherwise be one more row, without end."""
+    if ShareView.objects.filter(link=link).count() >= settings.SHARE_LINK_MAX_LOGGED_VIEWS:
+        return None
     try:
         ipaddress.ip_address(address or "")
     except ValueError:

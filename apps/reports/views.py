@@ -112,6 +112,7 @@ def shares(request: HttpRequest, run_id: int) -> HttpResponse:
         "can_edit": can_edit,
         "max_days": settings.SHARE_LINK_MAX_DAYS,
         "default_days": settings.SHARE_LINK_DEFAULT_DAYS,
+        "max_logged_views": settings.SHARE_LINK_MAX_LOGGED_VIEWS,
         # The new link's address, shown once: kept in the session across the redirect after
         # the POST (so that a reload does not make another link), then forgotten.
         "share_url": request.session.pop(_NEW_SHARE_KEY, None) if request.method == "GET" else None,

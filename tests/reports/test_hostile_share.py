@@ -12,7 +12,7 @@ from apps.designs.engine.loader import DesignInput
 from apps.designs.engine.model import ApiSettings, DesignModel, SourceRef
 from apps.designs.services import revision_create
 from apps.reports.anonymise import design_names
-from apps.reports.models import ShareLink
+from apps.reports.models import ShareLink, ShareView
 from tests.factories import make_design, make_finished_run
 
 
@@ -104,3 +104,20 @@ def test_the_page_showing_a_new_links_address_is_not_kept_by_the_browser(
     response = client.post(reverse("reports:shares", args=[run.pk]), {"days": "7"}, follow=True)
     assert 'id="share-url"' in response.content.decode()
     assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+
+
+def test_a_links_view_log_stops_growing_at_share_link_max_logged_views(
+    client: Client, owner: Any, workspace: Workspace, shop_v1: str, settings: Any
+) -> None:
+    _, revision = make_design(workspace=workspace, user=owner, document=shop_v1)
+    run = make_finished_run(revision=revision, user=owner)
+    settings.SHARE_LINK_MAX_LOGGED_VIEWS = 2
+    client.force_login(owner)
+    token = _share(client, run.pk)
+    client.logout()
+    for _ in range(4):  # anyone holding the link: each opening was a row, without end
+        assert client.get(f"/s/{token}/").status_code == 200
+    assert ShareView.objects.count() == 2
+    client.force_login(owner)
+    page = client.get(reverse("reports:shares", args=[run.pk])).content.decode()
+    assert 'class="share-views">2 or more<' in page
