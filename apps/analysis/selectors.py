@@ -47,6 +47,17 @@ def run_get(
     return run, membership
 
 
+def finding_get(*, user: AbstractBaseUser | AnonymousUser, finding_id: int) -> tuple[Finding, Membership]:
+    """The finding if the user is a member of its run's workspace; otherwise 404."""
+    finding = get_object_or_404(
+        Finding.objects.select_related("run__revision__design__workspace"),
+        pk=finding_id,
+        run__revision__design__workspace__memberships__user_id=getattr(user, "pk", None),
+    )
+    membership = Membership.objects.get(workspace=finding.run.revision.design.workspace, user=user)
+    return finding, membership
+
+
 def run_list(*, user: AbstractBaseUser | AnonymousUser, revision: Revision | None = None) -> QuerySet[AnalysisRun]:
     """The runs the user may see, newest first, without their reports (`finding_count` counts)."""
     runs = (

@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -20,7 +20,7 @@ from django_htmx.middleware import HtmxDetails
 
 from apps.accounts.models import Membership, Role
 from apps.analysis.models import AnalysisRun, Finding
-from apps.analysis.selectors import FINDING_FIELDS, run_get, run_report_get, with_first_places
+from apps.analysis.selectors import FINDING_FIELDS, finding_get, run_get, run_report_get, with_first_places
 from apps.designs.engine.loader import parse_design
 from apps.designs.models import Revision
 from apps.designs.services import parse_limits, revision_input
@@ -60,12 +60,7 @@ def export(request: HttpRequest, run_id: int, fmt: str) -> HttpResponse:
 @require_POST
 def triage(request: HtmxHttpRequest, finding_id: int) -> HttpResponse:
     """An editor or owner sets a finding's triage; htmx swaps the finding in place."""
-    finding = get_object_or_404(
-        Finding.objects.select_related("run__revision__design__workspace"),
-        pk=finding_id,
-        run__revision__design__workspace__memberships__user_id=getattr(request.user, "pk", None),
-    )
-    membership = Membership.objects.get(workspace=finding.run.revision.design.workspace, user=request.user)
+    finding, membership = finding_get(user=request.user, finding_id=finding_id)
     if not membership.can(Role.EDITOR):
         raise PermissionDenied("Viewers cannot triage findings.")
     try:

@@ -1,15 +1,15 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 
-from apps.accounts.models import Membership, Role
+from apps.accounts.models import Role
 from apps.analysis.models import Finding
-from apps.analysis.selectors import run_get, run_page_get
+from apps.analysis.selectors import finding_get, run_get, run_page_get
 from apps.security import services
 
 
@@ -46,12 +46,7 @@ def checklist_review(request: HtmxHttpRequest, run_id: int, key: str) -> HttpRes
 
 
 def _finding_for_editor(request: HttpRequest, finding_id: int) -> Finding:
-    finding = get_object_or_404(
-        Finding.objects.select_related("run__revision__design__workspace"),
-        pk=finding_id,
-        run__revision__design__workspace__memberships__user_id=getattr(request.user, "pk", None),
-    )
-    membership = Membership.objects.get(workspace=finding.run.revision.design.workspace, user=request.user)
+    finding, membership = finding_get(user=request.user, finding_id=finding_id)
     if not membership.can(Role.EDITOR):
         raise PermissionDenied("Viewers cannot suppress findings.")
     return finding
