@@ -89,6 +89,16 @@ def guide_steps(*, run: AnalysisRun) -> list[Step]:
     return steps
 
 
+def _numbered(keys: list[str], sections: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The sections in order, each with the number its first step takes: the steps are numbered
+    through the whole guide ("work through the steps in order"), not again from 1 in each section."""
+    numbered, start = [], 1
+    for key in keys:
+        numbered.append({"key": key, "title": SECTION_TITLES[key], "steps": sections[key], "start": start})
+        start += len(sections[key])
+    return numbered
+
+
 def guide_get(*, run: AnalysisRun, user: AbstractBaseUser | AnonymousUser, membership: Membership) -> dict[str, Any]:
     """What the guide page shows: the steps by section, on each the user's own state and the
     others' answers, the verdicts the run page's checklist holds, and everyone's progress."""
@@ -133,11 +143,7 @@ def guide_get(*, run: AnalysisRun, user: AbstractBaseUser | AnonymousUser, membe
         "revision": run.revision,
         "design": run.revision.design,
         "workspace": run.revision.design.workspace,
-        "sections": [
-            {"key": key, "title": SECTION_TITLES[key], "steps": sections[key]}
-            for key in SECTION_TITLES
-            if key in sections
-        ],
+        "sections": _numbered([key for key in SECTION_TITLES if key in sections], sections),
         "step_count": len(steps),
         "people": guide_progress(steps=steps, states=states, members=list(members)),
         "can_review": membership.can(Role.EDITOR),

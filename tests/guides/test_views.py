@@ -313,3 +313,17 @@ def test_the_json_and_markdown_exports_carry_the_guide(
     guide = markdown.split("### Guided review")[1]
     assert "| victor | 1 of " in guide
     assert "| victor | signed off | ORD-1 filters by customer_id | olivia |" in guide
+
+
+def test_the_steps_are_numbered_through_the_whole_guide(
+    client: Client, viewer: AbstractBaseUser, run: AnalysisRun
+) -> None:
+    client.force_login(viewer)
+    guide = client.get(reverse("guides:guide", args=[run.pk])).content.decode()
+    sections = re.findall(r'<section id="section-([a-z]+)">.*?<ol class="steps" start="(\d+)">(.*?)</ol>', guide, re.S)
+    assert len(sections) == 2  # the guided review and the security checklist (no team steps here)
+    expected = 1
+    for _, start, steps in sections:
+        assert int(start) == expected
+        expected += len(re.findall(r'<li class="step[^"]*" id="step-', steps))
+    assert expected > 12  # the shop's own steps and the 11 checklist items, counted once each
