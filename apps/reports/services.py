@@ -39,6 +39,8 @@ from apps.reports.models import (
 from apps.security.services import suppression_create, suppression_delete
 from workbench.validators import require_storable
 
+# The JSON Schema every JSON export follows (served at /reports/report.schema.json).
+REPORT_SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "report.schema.json"
 EXPORT_FORMATS = {
     "json": "application/json",
     "md": "text/markdown; charset=utf-8",

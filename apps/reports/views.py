@@ -277,3 +277,13 @@ def shared(request: HttpRequest, token: str) -> HttpResponse:
         return _noindex(HttpResponseNotFound(_NOT_FOUND))
     services.share_view_log(link=link, address=request.META.get("REMOTE_ADDR"))
     return _noindex(HttpResponse(render_to_string("reports/shared.html", context, request=request)))
+
+
+@require_GET
+def report_schema(request: HttpRequest) -> HttpResponse:
+    """The JSON Schema of the JSON export (`workbench-report/1`), for anyone checking a report they
+    were given: the same file the tests validate every export against."""
+    body = services.REPORT_SCHEMA_PATH.read_bytes()
+    response = HttpResponse(body, content_type="application/schema+json")
+    response["Content-Disposition"] = 'inline; filename="report.schema.json"'
+    return response

@@ -91,9 +91,14 @@ def test_every_export_carries_the_review_and_is_valid(
         assert f"run-{run.pk}-report.{fmt}" in response["Content-Disposition"]
         return response.content
 
-    # JSON: the full report and its review, valid against the schema.
+    # JSON: the full report and its review, valid against the schema the page links to.
     report = json.loads(get("json"))
-    jsonschema.validate(report, SCHEMA)
+    schema_url = reverse("reports:schema")
+    assert f'href="{schema_url}"' in page
+    served = client.get(schema_url)
+    assert served.status_code == 200 and served["Content-Type"] == "application/schema+json"
+    assert json.loads(served.content) == SCHEMA
+    jsonschema.validate(report, json.loads(served.content))
     triage = {t["fingerprint"]: t for t in report["review"]["triage"]}
     assert triage[waived.fingerprint]["state"] == "false_positive"
     assert triage[waived.fingerprint]["by"] == "olivia" and triage[waived.fingerprint]["present"]
