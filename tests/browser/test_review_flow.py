@@ -183,6 +183,10 @@ def test_a_design_is_reviewed_checked_by_a_junior_shared_and_compared_with_its_n
     assert owner_page.locator("#findings-new li.finding").count() >= 1
     assert owner_page.locator("#findings-fixed li.finding").count() >= 1
     assert owner_page.locator("#findings-unchanged li.finding").count() >= 1
+    # The migration the change implies, from the run of r2 against r1.
+    expect(owner_page.locator("#migration-summary")).to_contain_text("statement")
+    expect(owner_page.locator("#rollback-reason")).to_contain_text("card_number")
+    expect(owner_page.locator("#migration-link")).to_be_visible()
     compared = " ".join(owner_page.locator(f"#findings-{kind}").inner_text() for kind in ("new", "fixed", "unchanged"))
     assert fingerprint_title in compared
 
