@@ -58,6 +58,11 @@ def finding_get(*, user: AbstractBaseUser | AnonymousUser, finding_id: int) -> t
     return finding, membership
 
 
+def page_number(raw: str, pages: int) -> int:
+    """The page a query's `page` asks for, within 1..pages; 1 for anything but a small number."""
+    return min(int(raw), pages) if raw.isdigit() and 0 < len(raw) < 9 and int(raw) else 1
+
+
 def run_list(*, user: AbstractBaseUser | AnonymousUser, revision: Revision | None = None) -> QuerySet[AnalysisRun]:
     """The runs the user may see, newest first, without their reports (`finding_count` counts)."""
     runs = (
@@ -184,8 +189,7 @@ def run_page_get(
     shown_count = sum(g.n if with_suppressed else g.open for g in passing)
     context.update(_filter_options(groups=groups, query=query, with_suppressed=with_suppressed))
     pages = max(1, -(-shown_count // limit))
-    raw_page = query.get("page", "")
-    page = min(int(raw_page), pages) if raw_page.isdigit() and 0 < len(raw_page) < 9 and int(raw_page) else 1
+    page = page_number(query.get("page", ""), pages)
     first = (page - 1) * limit
 
     def page_query(number: int) -> str:

@@ -8,7 +8,7 @@ from django.db.models import Max
 
 from apps.accounts.models import Workspace
 from apps.designs.engine.limits import ParseLimits
-from apps.designs.engine.loader import DesignInput, parse_design
+from apps.designs.engine.loader import DesignInput, field_document_names, parse_design
 from apps.designs.engine.model import ParseResult, Problem
 from apps.designs.models import Design, Revision
 
@@ -35,6 +35,15 @@ class DesignRejected(ValidationError):
 def revision_input(revision: Revision) -> DesignInput:
     """A saved revision's texts, as the parsers take them."""
     return DesignInput(**{f: getattr(revision, f) for f in TEXT_FIELDS}, document_name=revision.document_name)
+
+
+def revision_documents(revision: Revision) -> list[tuple[str, str, str]]:
+    """(field, document name, text) of each text the revision holds, in the order the revision
+    page lists them: the names its source pages and the findings' places use."""
+    names = field_document_names(revision_input(revision))
+    docs = [("document", revision.document_name, revision.document)] if revision.document else []
+    docs += [(f, names[f], getattr(revision, f)) for f in TEXT_FIELDS[1:] if getattr(revision, f)]
+    return docs
 
 
 def design_validate(*, texts: DesignInput) -> ParseResult:

@@ -16,7 +16,7 @@ from apps.accounts.models import Role
 from apps.accounts.selectors import workspace_get
 from apps.analysis.selectors import analyzer_choices, revision_diagram_get, run_list
 from apps.designs import selectors, services
-from apps.designs.engine.loader import DesignInput, field_document_names
+from apps.designs.engine.loader import DesignInput
 from apps.designs.forms import DesignForm, PasteForm
 from apps.designs.models import Revision
 from apps.designs.services import DesignRejected, revision_input
@@ -168,14 +168,7 @@ def revision_new(request: HtmxHttpRequest, design_id: int) -> HttpResponse:
 
 
 def _documents(revision: Revision) -> list[tuple[str, str]]:
-    names = field_document_names(revision_input(revision))
-    docs = [(revision.document_name, revision.document)] if revision.document else []
-    docs += [
-        (names[f], getattr(revision, f))
-        for f in ("stories", "openapi", "data_model", "queries")
-        if getattr(revision, f)
-    ]
-    return docs
+    return [(name, text) for _, name, text in services.revision_documents(revision)]
 
 
 @login_required

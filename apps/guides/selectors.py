@@ -99,19 +99,32 @@ def _numbered(keys: list[str], sections: dict[str, list[dict[str, Any]]]) -> lis
     return numbered
 
 
-def guide_get(*, run: AnalysisRun, user: AbstractBaseUser | AnonymousUser, membership: Membership) -> dict[str, Any]:
-    """What the guide page shows: the steps by section, on each the user's own state and the
-    others' answers, the verdicts the run page's checklist holds, and everyone's progress."""
-    steps = guide_steps(run=run)
-    keys = [s["key"] for s in steps]
+def _step_states(*, run: AnalysisRun, steps: list[Step]) -> tuple[list[StepState], dict[str, list[StepState]]]:
+    """Everyone's state on the steps of the run's revision, and the same by step key, each
+    step's in the order of their people's names."""
     states = list(
-        StepState.objects.filter(revision_id=run.revision_id, key__in=keys).select_related(
-            "person", "reviewed_by", "changed_by"
-        )
+        StepState.objects.filter(revision_id=run.revision_id, key__in=[s["key"] for s in steps])
+        .select_related("person", "reviewed_by", "changed_by")
+        .order_by("key", "person__username")
     )
     by_step: dict[str, list[StepState]] = {}
     for state in states:
         by_step.setdefault(state.key, []).append(state)
+    return states, by_step
+
+
+def guide_get(
+    *,
+    run: AnalysisRun,
+    user: AbstractBaseUser | AnonymousUser,
+    membership: Membership,
+    steps: list[Step] | None = None,
+) -> dict[str, Any]:
+    """What the guide page shows: the steps by section, on each the user's own state and the
+    others' answers, the verdicts the run page's checklist holds, and everyone's progress.
+    `steps`: the run's `guide_steps`, when the caller has them already."""
+    steps = guide_steps(run=run) if steps is None else steps
+    states, by_step = _step_states(run=run, steps=steps)
     verdicts: dict[str, list[ChecklistReview]] = {}
     for review in ChecklistReview.objects.filter(revision_id=run.revision_id).select_related("reviewer"):
         verdicts.setdefault(f"owasp-{review.key.lower()}", []).append(review)
@@ -119,10 +132,7 @@ def guide_get(*, run: AnalysisRun, user: AbstractBaseUser | AnonymousUser, membe
     sections: dict[str, list[dict[str, Any]]] = {}
     for step in steps:
         mine = next((s for s in by_step.get(step["key"], []) if s.person_id == user.pk), None)
-        others = sorted(
-            (s for s in by_step.get(step["key"], []) if s.person_id != user.pk and (s.answer or s.comment)),
-            key=lambda s: s.person.username,
-        )
+        others = [s for s in by_step.get(step["key"], []) if s.person_id != user.pk and (s.answer or s.comment)]
         sections.setdefault(step["section"], []).append(
             {
                 **step,
@@ -185,15 +195,7 @@ def guide_export(*, run: AnalysisRun) -> dict[str, Any]:
     """The guide as plain data for the exports: each step (key, section, title) with every
     person's state, answer and sign-off, and each person's progress."""
     steps = guide_steps(run=run)
-    keys = [s["key"] for s in steps]
-    states = list(
-        StepState.objects.filter(revision_id=run.revision_id, key__in=keys)
-        .select_related("person", "reviewed_by")
-        .order_by("key", "person__username")
-    )
-    by_step: dict[str, list[StepState]] = {}
-    for state in states:
-        by_step.setdefault(state.key, []).append(state)
+    states, by_step = _step_states(run=run, steps=steps)
     members = list(Membership.objects.filter(workspace_id=run.revision.design.workspace_id).select_related("user"))
     return {
         "steps": [

@@ -15,7 +15,7 @@ from apps.accounts.selectors import workspace_get
 from apps.analysis.models import AnalysisRun
 from apps.analysis.selectors import run_get
 from apps.guides import selectors, services
-from apps.guides.engine.steps import CONDITIONS, KEY_PATTERN
+from apps.guides.engine.steps import CONDITIONS, KEY_PATTERN, Step
 from apps.guides.models import StepState, TeamStep
 from apps.security import services as security_services
 
@@ -43,11 +43,14 @@ def _version(request: HttpRequest) -> int:
     return int(raw)
 
 
-def _step_response(request: HtmxHttpRequest, run: AnalysisRun, key: str, membership: object) -> HttpResponse:
-    """The step swapped in place, and everyone's progress out of band."""
+def _step_response(
+    request: HtmxHttpRequest, run: AnalysisRun, key: str, membership: object, steps: list[Step] | None = None
+) -> HttpResponse:
+    """The step swapped in place, and everyone's progress out of band (`steps`: the run's, when
+    the view built them already)."""
     if not request.htmx:
         return redirect(f"{run.get_absolute_url()}guide/#step-{key}")
-    context = selectors.guide_get(run=run, user=request.user, membership=membership)  # type: ignore[arg-type]
+    context = selectors.guide_get(run=run, user=request.user, membership=membership, steps=steps)  # type: ignore[arg-type]
     step = next((s for section in context["sections"] for s in section["steps"] if s["key"] == key), None)
     if step is None:  # the step left the guide meanwhile (a team step deleted): show the guide as it is
         return HttpResponseClientRefresh()
@@ -69,12 +72,13 @@ def guide(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
 def step_answer(request: HtmxHttpRequest, run_id: int, key: str) -> HttpResponse:
     """Any member (a viewer too: a junior works through the guide) marks a step done."""
     run, membership = run_get(user=request.user, run_id=run_id)
+    steps = selectors.guide_steps(run=run)
     try:
         services.step_answer(
             run=run,
             person=request.user,
             key=key,
-            keys=[s["key"] for s in selectors.guide_steps(run=run)],
+            keys=[s["key"] for s in steps],
             answer=request.POST.get("answer", ""),
             version=_version(request),
         )
@@ -82,7 +86,7 @@ def step_answer(request: HtmxHttpRequest, run_id: int, key: str) -> HttpResponse
         return _invalid(exc)
     except services.StaleStep as exc:
         return _message(str(exc), status=409, css="conflict")
-    return _step_response(request, run, key, membership)
+    return _step_response(request, run, key, membership, steps)
 
 
 def _review(request: HtmxHttpRequest, run_id: int, key: str, person_id: int, *, send_back: bool) -> HttpResponse:
@@ -134,7 +138,8 @@ def checklist_verdict(request: HtmxHttpRequest, run_id: int, key: str) -> HttpRe
     run, membership = run_get(user=request.user, run_id=run_id)
     if not membership.can(Role.EDITOR):
         raise PermissionDenied("Viewers cannot review the checklist.")
-    if not key.startswith("owasp-") or key not in {s["key"] for s in selectors.guide_steps(run=run)}:
+    steps = selectors.guide_steps(run=run)
+    if not key.startswith("owasp-") or key not in {s["key"] for s in steps}:
         raise Http404
     try:
         security_services.checklist_review_set(
@@ -146,7 +151,7 @@ def checklist_verdict(request: HtmxHttpRequest, run_id: int, key: str) -> HttpRe
         )
     except ValidationError as exc:
         return _invalid(exc)
-    return _step_response(request, run, key, membership)
+    return _step_response(request, run, key, membership, steps)
 
 
 @login_required

@@ -1,7 +1,5 @@
 """The report's exports over the API: /api/v1/runs/{id}/export/{fmt}/."""
 
-import contextlib
-
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -10,8 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.analysis.selectors import run_get, run_report_get
-from apps.reports.selectors import report_review_get
-from apps.reports.services import EXPORT_FORMATS, ExportFailed, pdf_slot, report_export
+from apps.reports.services import EXPORT_FORMATS, ExportFailed, run_export
 
 
 class RunExportApi(generics.GenericAPIView):  # type: ignore[type-arg]
@@ -55,10 +52,7 @@ class RunExportApi(generics.GenericAPIView):  # type: ignore[type-arg]
                 {"detail": f"The run is {run.status}; it has no report yet."}, status=status.HTTP_404_NOT_FOUND
             )
         try:
-            with pdf_slot() if fmt == "pdf" else contextlib.nullcontext():
-                body = report_export(
-                    report=report, fmt=fmt, review=report_review_get(run=run), title=run.revision.design.name
-                )
+            body = run_export(run=run, report=report, fmt=fmt)
         except ExportFailed as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         response = HttpResponse(body, content_type=EXPORT_FORMATS[fmt])

@@ -111,7 +111,7 @@ def triage_history(*, design_id: int, fingerprint: str) -> QuerySet[TriageChange
     return TriageChange.objects.filter(design_id=design_id, fingerprint=fingerprint).select_related("changed_by")
 
 
-def report_review_get(*, run: AnalysisRun) -> dict[str, Any]:
+def report_review_get(*, run: AnalysisRun, guide: bool = True) -> dict[str, Any]:
     """The review of a run, as every export carries it (the `review` part of the JSON report):
 
     - `triage`: each finding of the design that has a triage or a suppression, by fingerprint
@@ -119,7 +119,9 @@ def report_review_get(*, run: AnalysisRun) -> dict[str, Any]:
       still reports it, and whether it was marked fixed on an earlier run yet is still present);
     - `suppressions`: the design's suppressions (what accepted risk and false positive are);
     - `checklist`: the reviewers' verdicts on this run's security checklist items;
-    - `guide`: the guided review's steps, each person's answer, state and sign-off, and progress.
+    - `guide`: the guided review's steps, each person's answer, state and sign-off, and progress
+      (left out with `guide=False`, for a page that does not show it: building it reads the
+      report's sections and findings again).
 
     This is the one place the review is gathered: a later part of the review (guided
     checklists' progress, say) adds its own key here, documents it in
@@ -160,7 +162,7 @@ def report_review_get(*, run: AnalysisRun) -> dict[str, Any]:
             }
             for v in verdicts
         ],
-        "guide": guide_export(run=run),
+        **({"guide": guide_export(run=run)} if guide else {}),
     }
 
 

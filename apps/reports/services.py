@@ -36,6 +36,7 @@ from apps.reports.models import (
     TriageState,
     token_hash,
 )
+from apps.reports.selectors import report_review_get
 from apps.security.services import suppression_create, suppression_delete
 from workbench.validators import require_storable
 
@@ -414,3 +415,10 @@ def share_view_log(*, link: ShareLink, address: str | None) -> ShareView | None:
     except ValueError:
         address = None
     return ShareView.objects.create(link=link, address=address)
+
+
+def run_export(*, run: AnalysisRun, report: dict[str, Any], fmt: str) -> bytes:
+    """A stored run's report in `fmt` with its review, as the run page's links and the API give it
+    (a PDF in one of the print slots); ExportFailed when it cannot be made."""
+    with pdf_slot() if fmt == "pdf" else contextlib.nullcontext():
+        return report_export(report=report, fmt=fmt, review=report_review_get(run=run), title=run.revision.design.name)

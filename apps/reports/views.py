@@ -1,7 +1,6 @@
 """Exports of a run's report, the triage of its findings, and share links (the read-only page
 for people without an account, and the run's page that manages them)."""
 
-import contextlib
 from typing import Any
 
 from django.conf import settings
@@ -19,8 +18,15 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
 from apps.accounts.models import Membership, Role
-from apps.analysis.models import AnalysisRun, Finding
-from apps.analysis.selectors import FINDING_FIELDS, finding_get, run_get, run_report_get, with_first_places
+from apps.analysis.models import Finding
+from apps.analysis.selectors import (
+    FINDING_FIELDS,
+    finding_get,
+    page_number,
+    run_get,
+    run_report_get,
+    with_first_places,
+)
 from apps.designs.engine.loader import parse_design
 from apps.designs.models import Revision
 from apps.designs.services import parse_limits, revision_input
@@ -28,7 +34,7 @@ from apps.reports import services
 from apps.reports.anonymise import DesignNames, anonymise_report, design_names
 from apps.reports.models import ShareLink
 from apps.reports.selectors import report_review_get, share_link_for, share_link_open, share_links_of
-from apps.reports.services import EXPORT_FORMATS, ExportFailed, report_export
+from apps.reports.services import EXPORT_FORMATS, ExportFailed
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -42,10 +48,7 @@ def export(request: HttpRequest, run_id: int, fmt: str) -> HttpResponse:
     if report is None:
         raise Http404
     try:
-        with services.pdf_slot() if fmt == "pdf" else contextlib.nullcontext():
-            body = report_export(
-                report=report, fmt=fmt, review=report_review_get(run=run), title=run.revision.design.name
-            )
+        body = services.run_export(run=run, report=report, fmt=fmt)
     except ExportFailed as exc:
         return HttpResponse(str(exc), status=503, content_type="text/plain; charset=utf-8")
     response = HttpResponse(body, content_type=EXPORT_FORMATS[fmt])
@@ -88,16 +91,11 @@ def triage(request: HtmxHttpRequest, finding_id: int) -> HttpResponse:
 _NEW_SHARE_KEY = "reports:new-share-url"
 
 
-def _run_for_editor(request: HttpRequest, run_id: int) -> tuple[AnalysisRun, Membership]:
-    run, membership = run_get(user=request.user, run_id=run_id, with_report=False)
-    return run, membership
-
-
 @never_cache  # the page after a link's creation shows its token, once: not for the browser's cache
 @login_required
 def shares(request: HttpRequest, run_id: int) -> HttpResponse:
     """The run's share links: list, create (editors and owners), revoke, delete, view counts."""
-    run, membership = _run_for_editor(request, run_id)
+    run, membership = run_get(user=request.user, run_id=run_id, with_report=False)
     can_edit = membership.can(Role.EDITOR)
     context: dict[str, Any] = {
         "run": run,
@@ -228,7 +226,7 @@ def shared_context(link: ShareLink, page_query: str) -> dict[str, Any]:
     total = sum(counts.values())
     per_page = max(1, settings.SHARE_PAGE_FINDINGS)
     pages = max(1, -(-total // per_page))
-    page = min(int(page_query), pages) if page_query.isdigit() and 0 < len(page_query) < 9 and int(page_query) else 1
+    page = page_number(page_query, pages)
     first = (page - 1) * per_page
     places = settings.RUN_PAGE_MAX_PLACES
     shown_page = _finding_rows(rows, places, first=first, count=per_page)
@@ -237,7 +235,7 @@ def shared_context(link: ShareLink, page_query: str) -> dict[str, Any]:
     shown = shown_page + _finding_rows(rows.filter(fingerprint__in=top - on_page), places)
     # Only the parts the page shows are shared (not the generated code, plans or migration files).
     visible = {k: report[k] for k in _SHARED_PARTS if k in report}
-    visible |= {"findings": shown, "review": report_review_get(run=run)}
+    visible |= {"findings": shown, "review": report_review_get(run=run, guide=False)}
     if "security" in report:
         visible["security"] = {"checklist": report["security"].get("checklist") or []}
     if link.anonymise:

@@ -15,22 +15,10 @@ from django.shortcuts import get_object_or_404
 
 from apps.accounts.models import Membership
 from apps.analysis.models import AnalysisRun, Finding, RunStatus
-from apps.designs.engine.loader import field_document_names
 from apps.designs.models import Design, Revision
-from apps.designs.services import revision_input
+from apps.designs.services import TEXT_FIELDS, revision_documents
 from apps.review.engine import Hunk, diff_hunks, map_lines
 from apps.review.models import Comment, Thread, ThreadStatus, Verdict, VerdictChoice
-
-FIELDS = ("document", "stories", "openapi", "data_model", "queries")
-
-
-def revision_documents(revision: Revision) -> list[tuple[str, str, str]]:
-    """(field, document name, text) of each text the revision holds, in the order the revision
-    page lists them (the same names as its source pages)."""
-    names = field_document_names(revision_input(revision))
-    docs = [("document", revision.document_name, revision.document)] if revision.document else []
-    docs += [(f, names[f], getattr(revision, f)) for f in FIELDS[1:] if getattr(revision, f)]
-    return docs
 
 
 def thread_get(*, user: AbstractBaseUser | AnonymousUser, thread_id: int) -> tuple[Thread, Membership]:
@@ -150,7 +138,7 @@ def open_threads(*, revision: Revision) -> OpenThreads:
     names = {f: name for f, name, _ in revision_documents(revision)}
     return OpenThreads(
         count=sum(counts.values()),
-        by_document=[(names[f], counts[f]) for f in FIELDS if f in names and counts.get(f)],
+        by_document=[(names[f], counts[f]) for f in TEXT_FIELDS if f in names and counts.get(f)],
         elsewhere=sum(n for f, n in counts.items() if f not in names),
     )
 
@@ -207,7 +195,7 @@ def document_diffs(*, a: Revision, b: Revision) -> list[DocumentDiff]:
     old = {f: (name, text) for f, name, text in revision_documents(a)}
     new = {f: (name, text) for f, name, text in revision_documents(b)}
     diffs = []
-    for f in FIELDS:
+    for f in TEXT_FIELDS:
         if f not in old and f not in new:
             continue
         old_name, old_text = old.get(f, (None, ""))

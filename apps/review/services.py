@@ -10,8 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.designs.models import Revision
+from apps.designs.services import revision_documents
 from apps.review.models import Comment, Thread, ThreadStatus, Verdict, VerdictChoice
-from apps.review.selectors import revision_documents
 from workbench.validators import require_storable
 
 

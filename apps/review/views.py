@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from apps.accounts.models import Role
 from apps.designs.models import Revision
 from apps.designs.selectors import design_get, revision_by_number
+from apps.designs.services import revision_documents
 from apps.review import selectors, services
 from apps.review.models import Thread
 
@@ -29,7 +30,7 @@ def _thread_url(thread: Thread, at: str) -> str:
     revision: Revision = thread.revision
     if at.isascii() and at.isdigit() and len(at) < 10:
         revision = thread.revision.design.revisions.filter(number=int(at)).first() or revision
-    name = next((n for f, n, _ in selectors.revision_documents(revision) if f == thread.field), None)
+    name = next((n for f, n, _ in revision_documents(revision) if f == thread.field), None)
     if name is None:
         revision, name = thread.revision, thread.document_name
     url = reverse("designs:source", args=[revision.design_id, revision.number, name])
