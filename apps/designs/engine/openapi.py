@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from apps.designs.engine.bulk import settle
 from apps.designs.engine.limits import ParseLimits
 from apps.designs.engine.model import (
     ApiSettings,
@@ -616,6 +617,9 @@ def parse_openapi(
     return settings, tuple(endpoints), doc.problems, doc
 
 
+_SETTLE_EVERY = 256  # path items
+
+
 def _endpoints(
     doc: OpenApiDocument,
     paths: dict[str, Any],
@@ -627,7 +631,12 @@ def _endpoints(
     """Every operation under `paths` as an Endpoint, in document order."""
     reached = _schemas_reached(doc, limits.max_schema_depth)
     endpoints: list[Endpoint] = []
-    for path, item in paths.items():
+    for number, (path, item) in enumerate(paths.items(), start=1):
+        if number % _SETTLE_EVERY == 0:
+            # The records built so far live as long as the model: without this, each full run of
+            # the collector during the parse traversed all of them again (four runs, 0.14 s, on
+            # Microsoft Graph's 7,419 path items; see `bulk`).
+            settle()
         item_ptr = f"/paths/{escape_pointer_part(str(path))}"
         item, _ = doc.deref(item)
         if not isinstance(item, dict):
