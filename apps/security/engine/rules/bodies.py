@@ -148,15 +148,17 @@ class _Bodies:
             found = self._requests[key] = tuple(marked)
         return found
 
-    # Most bodies hold no field these rules look for. Finding that out needs no pointer, and
-    # depends on the schema object alone: worked out once per object, before any pointer is built.
-    def may_report_request(self, schema: Any) -> bool:
-        resolved = deref(self.doc, schema, "")[0]
+    # Most bodies hold no field these rules look for. Finding that out depends on the schema
+    # object alone: worked out once per object. It walks the schema from `where`, where it is
+    # written, so that `request` finds that walk done for a body that has fields to report
+    # (walked from anywhere else, an inline body would be walked a second time there).
+    def may_report_request(self, schema: Any, where: str) -> bool:
+        resolved, at = deref(self.doc, schema, where)
         if type(resolved) is not dict:
             return False
         found = self._request_flags.get(id(resolved))
         if found is None:
-            found = self._request_flags[id(resolved)] = bool(self.flagged("request", resolved, ""))
+            found = self._request_flags[id(resolved)] = bool(self.flagged("request", resolved, at))
         return found
 
     def all_names(self, schema: Any) -> frozenset[str]:
@@ -437,11 +439,13 @@ def body_rules(review: Review, *, doc: ApiDocument) -> None:
             request, request_at = deref(doc, request, op_ptr + "/requestBody")
         if isinstance(request, dict):
             for media, media_obj in (request.get("content") or {}).items():
-                if not isinstance(media_obj, dict) or not bodies.may_report_request(media_obj.get("schema")):
+                if not isinstance(media_obj, dict):
                     continue
-                for name, prop, at, privileged, url in bodies.request(
-                    media_obj.get("schema"), f"{request_at}/content/{escape_pointer_part(str(media))}/schema"
-                ):
+                schema = media_obj.get("schema")
+                where = f"{request_at}/content/{escape_pointer_part(str(media))}/schema"
+                if not bodies.may_report_request(schema, where):
+                    continue
+                for name, prop, at, privileged, url in bodies.request(schema, where):
                     # One finding per field: the operations whose bodies carry it are its places.
                     if privileged:
                         review.add(
