@@ -137,11 +137,14 @@ def _walk(data: Any) -> _Walked:
     responses_objects: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
     roots: set[str] = set()  # component schemas a request body or parameter refers to
     refers: dict[str, set[str]] = {}  # component schema -> those its objects refer to
-    skip = SKIP_KEYS
     looked_at = _LOOKED_AT
     containers = _CONTAINERS
     # $ref -> the component schema it names (None: not one); a large API repeats a few thousand refs.
     targets: dict[str, str | None] = {}
+    # member name -> its part of a pointer (see `_pointer_part`): a document repeats a few
+    # thousand names (`properties`, `type`, `items`...) over hundreds of thousands of members,
+    # so each is looked at and escaped once.
+    parts: dict[str, str | None] = {}
     stack: list[tuple[str, Any]] = [("", data)]
     push = stack.append
     pop = stack.pop
@@ -175,17 +178,28 @@ def _walk(data: Any) -> _Walked:
                             roots.add(target)
             for key, value in node.items():
                 inner = type(value)
-                if (inner is dict or inner is list) and key not in skip:
-                    name = key if type(key) is str else str(key)
-                    if name[:2] == "x-":  # as name.startswith("x-"), without the method call
-                        continue
-                    if "~" in name or "/" in name:
-                        name = name.replace("~", "~0").replace("/", "~1")
-                    push((f"{ptr}/{name}", value))
+                if inner is dict or inner is list:
+                    if key in parts:
+                        name = parts[key]
+                    else:
+                        name = _pointer_part(key)
+                        if type(key) is str:  # a YAML key (1, True) may equal another (True, 1.0)
+                            parts[key] = name
+                    if name is not None:
+                        push((f"{ptr}/{name}", value))
         elif type(node) is list and not containers.isdisjoint(map(type, node)):
             # Most lists (enums, required names) hold only scalars: told apart without a Python loop.
             stack.extend([(f"{ptr}/{index}", value) for index, value in enumerate(node) if type(value) in (dict, list)])
     return _Walked(pointers, objects, responses_objects, _request_schemas(roots, refers))
+
+
+def _pointer_part(key: Any) -> str | None:
+    """A member's part of a JSON pointer, escaped; None for a member `_walk` does not enter
+    (examples and extensions)."""
+    name = key if type(key) is str else str(key)
+    if key in SKIP_KEYS or name.startswith("x-"):
+        return None
+    return name.replace("~", "~0").replace("/", "~1") if "~" in name or "/" in name else name
 
 
 def _request_schemas(roots: set[str], refers: dict[str, set[str]]) -> frozenset[str]:
