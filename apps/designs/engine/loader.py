@@ -26,7 +26,7 @@ from apps.designs.engine.model import (
 from apps.designs.engine.openapi import parse_openapi, parse_webhooks
 from apps.designs.engine.sqlblocks import has_named_queries, split_named
 from apps.designs.engine.structured import looks_like_json
-from apps.designs.engine.text import InputError, check_storable, document_name_problem, storable_size
+from apps.designs.engine.text import InputError, check_storable, document_name_problem, utf8_storable
 
 if TYPE_CHECKING:
     from apps.designs.engine.model import Entity, NamedQuery, Story
@@ -134,15 +134,22 @@ def _parse_design(inputs: DesignInput, limits: ParseLimits) -> ParseResult:
         return _result(parts)
 
     names = field_document_names(inputs)
-    texts = [(inputs.document_name, inputs.document)] + [
-        (names[field], getattr(inputs, field)) for field in ("stories", "openapi", "data_model", "queries")
+    texts = [("document", inputs.document_name, inputs.document)] + [
+        (field, names[field], getattr(inputs, field)) for field in ("stories", "openapi", "data_model", "queries")
     ]
-    for document, text in texts:
+    openapi_utf8: bytes | None = None  # the OpenAPI field's text in UTF-8, which its parser reads
+    for field_name, document, text in texts:
         if not text:
             continue
         # Measured and checked in one pass of the encoder (a large API is megabytes of text);
         # a text with more characters than the limit has bytes is too large without either.
-        size, unstorable = (len(text), None) if len(text) > limits.max_document_bytes else storable_size(text)
+        if len(text) > limits.max_document_bytes:
+            size, unstorable = len(text), None
+        else:
+            utf8, unstorable = utf8_storable(text)
+            size = len(utf8)
+            if field_name == "openapi" and unstorable is None:
+                openapi_utf8 = utf8
         if size > limits.max_document_bytes:
             parts.problems.append(
                 Problem(
@@ -183,7 +190,7 @@ def _parse_design(inputs: DesignInput, limits: ParseLimits) -> ParseResult:
                 )
             )
     if inputs.openapi.strip():
-        _parse_openapi_part(inputs.openapi, names["openapi"], 0, parts, limits)
+        _parse_openapi_part(inputs.openapi, names["openapi"], 0, parts, limits, utf8=openapi_utf8)
     if inputs.data_model.strip():
         if looks_like_ddl(inputs.data_model):
             _parse_sql(inputs.data_model, names["data_model"], 0, parts, queries_only=False)
@@ -320,11 +327,15 @@ def _stories_from_headings(
         parts.recognised += 1
 
 
-def _parse_openapi_part(text: str, document: str, offset: int, parts: _Parts, limits: ParseLimits) -> None:
+def _parse_openapi_part(
+    text: str, document: str, offset: int, parts: _Parts, limits: ParseLimits, *, utf8: bytes | None = None
+) -> None:
     parts.documents.append(document)
     parts.recognised += 1
     try:
-        settings, endpoints, problems, doc = parse_openapi(text, document=document, line_offset=offset, limits=limits)
+        settings, endpoints, problems, doc = parse_openapi(
+            text, document=document, line_offset=offset, limits=limits, utf8=utf8
+        )
     except InputError as exc:
         parts.problems.append(exc.problem)
         return

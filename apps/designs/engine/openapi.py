@@ -204,13 +204,17 @@ def _fatal(code: str, message: str, source: SourceRef, fix: str) -> InputError:
     return InputError(Problem(code=code, message=message, source=source, fix=fix, fatal=True))
 
 
-def load_openapi(text: str, *, document: str, line_offset: int = 0, limits: ParseLimits) -> OpenApiDocument:
-    """Load and check the outer shape of an OpenAPI document. Raises InputError when unusable."""
+def load_openapi(
+    text: str, *, document: str, line_offset: int = 0, limits: ParseLimits, utf8: bytes | None = None
+) -> OpenApiDocument:
+    """Load and check the outer shape of an OpenAPI document (`utf8`: the text in UTF-8, if the
+    caller has it). Raises InputError when unusable."""
     data, locator = load_structured(
         text,
         document=document,
         line_offset=line_offset,
         max_yaml_nodes=limits.max_yaml_nodes,
+        utf8=utf8,
     )
     start = SourceRef(document, 1 + line_offset, 1, "")
     if not isinstance(data, dict):
@@ -548,14 +552,15 @@ def _pagination(parameters: tuple[Parameter, ...]) -> str | None:
 
 
 def parse_openapi(
-    text: str, *, document: str, line_offset: int = 0, limits: ParseLimits
+    text: str, *, document: str, line_offset: int = 0, limits: ParseLimits, utf8: bytes | None = None
 ) -> tuple[ApiSettings, tuple[Endpoint, ...], list[Problem], OpenApiDocument]:
-    """Parse an OpenAPI text into API settings and endpoints (entities not yet linked).
+    """Parse an OpenAPI text into API settings and endpoints (entities not yet linked). `utf8`:
+    the text in UTF-8, when the caller has it.
 
     Returns the problems found on the way; raises InputError when the text is not usable at all.
     Ignores: links; webhooks (3.1) and callbacks are read by `parse_webhooks`.
     """
-    doc = load_openapi(text, document=document, line_offset=line_offset, limits=limits)
+    doc = load_openapi(text, document=document, line_offset=line_offset, limits=limits, utf8=utf8)
     data = doc.data
     info = data.get("info") if isinstance(data.get("info"), dict) else {}
     servers = [str(s.get("url")) for s in data.get("servers", []) or [] if isinstance(s, dict) and s.get("url")]

@@ -18,6 +18,7 @@ writes it), it passes the `$ref` object as the node.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sys
@@ -435,36 +436,39 @@ _DIGITS = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
 _NINETEEN_DIGITS = b"0" * 19
 
 
-def _load_json(text: str) -> Any:
+def _load_json(text: str, utf8: bytes | None) -> Any:
     """What `json.loads(text)` returns, read by orjson when both read the same (orjson takes about
     two thirds of the time on a large specification), otherwise by json itself. orjson reads an
     integer past 64 bits as a float where json keeps every digit: a text with 19 digits in a row
     anywhere (in a string, a fraction) is left to json. What orjson refuses (NaN, a number past a
     float's range, a lone surrogate's escape, nesting past 1,024 levels, bad syntax) is read, or
-    refused with the error the caller reports, by json."""
-    try:
-        encoded = text.encode()
-    except UnicodeEncodeError:  # a lone surrogate written as such: json says what it makes of it
-        return json.loads(text)
-    if _NINETEEN_DIGITS not in encoded.translate(_DIGITS):
+    refused with the error the caller reports, by json. `utf8`: the text in UTF-8, None when it
+    cannot be encoded (a lone surrogate written as such: json says what it makes of it)."""
+    if utf8 is not None and _NINETEEN_DIGITS not in utf8.translate(_DIGITS):
         try:
-            return orjson.loads(encoded)
+            return orjson.loads(utf8)
         except orjson.JSONDecodeError:
             pass
     return json.loads(text)
 
 
-def load_structured(text: str, *, document: str, line_offset: int = 0, max_yaml_nodes: int) -> tuple[Any, Locator]:
-    """Load a JSON or YAML text into plain Python data and a Locator for its pointers.
+def load_structured(
+    text: str, *, document: str, line_offset: int = 0, max_yaml_nodes: int, utf8: bytes | None = None
+) -> tuple[Any, Locator]:
+    """Load a JSON or YAML text into plain Python data and a Locator for its pointers. `utf8` is
+    the text encoded as UTF-8, when the caller has it (a JSON text is read from its bytes).
 
     Raises InputError with the line of the syntax error, when YAML aliases expand past
     `max_yaml_nodes` nodes or refer to themselves, or when a JSON or YAML escape would load a
     character PostgreSQL cannot store (NUL, a lone surrogate; `parse_design` refuses them raw).
     """
     if looks_like_json(text):
-        check_json_escapes(text, document=document, line_offset=line_offset)
+        if utf8 is None:
+            with contextlib.suppress(UnicodeEncodeError):  # a lone surrogate: json alone reads it
+                utf8 = text.encode()
+        check_json_escapes(text, document=document, line_offset=line_offset, utf8=utf8)
         try:
-            data = _load_json(text)
+            data = _load_json(text, utf8)
         except RecursionError:
             raise InputError(
                 Problem(

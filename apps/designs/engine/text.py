@@ -21,6 +21,11 @@ _UNSTORABLE_ESCAPE = re.compile(
     r"|\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
     r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2})"
 )
+# What every such escape starts with, found by the regex engine's fast search for a literal where
+# the whole pattern is tried at each character (a second on a 20 MB text): a text without it,
+# the usual one even when it escapes other characters (\u00e9), is not searched further.
+_ESCAPE_CANDIDATE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+_ESCAPE_CANDIDATE_UTF8 = re.compile(_ESCAPE_CANDIDATE.pattern.encode())
 
 
 class InputError(Exception):
@@ -80,24 +85,37 @@ def unstorable_at(text: str) -> int | None:
     return nul if nul >= 0 else None
 
 
-def storable_size(text: str) -> tuple[int, int | None]:
-    """(the text's length in UTF-8, a lone surrogate counting 3; `unstorable_at(text)`), from one
-    pass of the encoder where both would take one each."""
-    nul = text.find("\x00")
-    first = nul if nul >= 0 else None
+def utf8_storable(text: str) -> tuple[bytes, int | None]:
+    """(the text in UTF-8, a lone surrogate written as such; `unstorable_at(text)`), from one
+    pass of the encoder where both would take one each. A caller measures the text by the bytes,
+    and a parser given them need not encode the text again (a large API is megabytes of text)."""
     if text.isascii():
-        return len(text), first
+        nul = text.find("\x00")
+        return text.encode(), nul if nul >= 0 else None
     try:
-        size = len(text.encode("utf-8"))
+        encoded = text.encode("utf-8")
     except UnicodeEncodeError as exc:
-        return len(text.encode("utf-8", "surrogatepass")), min(exc.start, nul) if nul >= 0 else exc.start
-    return size, first
+        nul = text.find("\x00")
+        return text.encode("utf-8", "surrogatepass"), min(exc.start, nul) if nul >= 0 else exc.start
+    # A NUL is the only character with a 0 byte in UTF-8: the bytes are searched (a text with one
+    # character past U+00FF holds two bytes a character, its UTF-8 mostly one), the text only
+    # for the offset of one that is there.
+    return encoded, text.find("\x00") if b"\x00" in encoded else None
 
 
-def unstorable_escape_at(text: str) -> int | None:
+def storable_size(text: str) -> tuple[int, int | None]:
+    """(the text's length in UTF-8, a lone surrogate counting 3; `unstorable_at(text)`)."""
+    encoded, first = utf8_storable(text)
+    return len(encoded), first
+
+
+def unstorable_escape_at(text: str, utf8: bytes | None = None) -> int | None:
     """Offset of the first JSON escape (`\\u0000`, a lone `\\ud800`) that would load as such a
-    character, or None."""
-    if "\\u" not in text:  # the usual document: no escape at all, no search
+    character, or None. `utf8`, the text in UTF-8 if the caller has it, is looked at first (it is
+    searched faster than a text holding a character past U+00FF, which takes two bytes a
+    character: each ASCII character is one byte in UTF-8, found in no other character's bytes)."""
+    candidate = _ESCAPE_CANDIDATE_UTF8.search(utf8) if utf8 is not None else _ESCAPE_CANDIDATE.search(text)
+    if candidate is None:
         return None
     match = _UNSTORABLE_ESCAPE.search(text)
     return match.start(1) if match else None
@@ -128,10 +146,10 @@ def check_storable(text: str, *, document: str, line_offset: int = 0) -> None:
         _raise_unstorable(text, offset, describe_unstorable(text[offset]), document, line_offset)
 
 
-def check_json_escapes(text: str, *, document: str, line_offset: int = 0) -> None:
+def check_json_escapes(text: str, *, document: str, line_offset: int = 0, utf8: bytes | None = None) -> None:
     """Raise InputError naming the line of the first JSON escape that would load as a character
-    PostgreSQL cannot store (`\\u0000`, a lone `\\ud800`)."""
-    offset = unstorable_escape_at(text)
+    PostgreSQL cannot store (`\\u0000`, a lone `\\ud800`). `utf8`: the text in UTF-8, if known."""
+    offset = unstorable_escape_at(text, utf8)
     if offset is not None:
         escape = text[offset : offset + 6]
         what = f"the escape {escape}, {describe_unstorable(chr(int(escape[2:], 16)))},"
