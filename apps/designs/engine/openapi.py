@@ -112,6 +112,9 @@ class OpenApiDocument:
     media_parts: dict[str, str] = field(default_factory=dict)
     # id(content map of a referenced response or request body) -> what it describes
     contents: dict[int, _Content] = field(default_factory=dict)
+    # The operations under `paths` that declare `callbacks`, (path, method, operation) in document
+    # order, as the endpoint walk met them: `parse_webhooks` reads their callbacks.
+    callback_owners: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     # node_ref(node, ptr): where `node` (a dict or list of `data` that `ptr` names) is written;
     # called for every endpoint part, so the locator's fastest form of it.
     node_ref: Callable[[Any, str], SourceRef] = field(init=False, repr=False)
@@ -669,7 +672,9 @@ def parse_webhooks(
     name, kind `webhook`) and every operation's `callbacks` (path: the callback's URL expression,
     full_path `<operation path> callback <name>`, kind `callback`), in document order.
 
-    Ignores callbacks declared inside webhooks or callbacks, and anything not a path item."""
+    `doc` is the one `parse_openapi` returned: its walk of `paths` noted the operations that
+    declare callbacks, which are not looked for again. Ignores callbacks declared inside webhooks
+    or callbacks, and anything not a path item."""
     reached = _schemas_reached(doc, limits.max_schema_depth)
     found: list[Endpoint] = []
     webhooks = doc.data.get("webhooks")
@@ -689,41 +694,35 @@ def parse_webhooks(
                     kind="webhook",
                 )
             )
-    paths = doc.data.get("paths")
-    for path, item in paths.items() if isinstance(paths, dict) else ():
-        item, _ = doc.deref(item)
-        if not isinstance(item, dict):
+    for path, method, operation in doc.callback_owners:
+        callbacks = operation["callbacks"]
+        if not isinstance(callbacks, dict):
             continue
-        for method in HTTP_METHODS:
-            operation = item.get(method)
-            callbacks = operation.get("callbacks") if isinstance(operation, dict) else None
-            if not isinstance(callbacks, dict):
+        op_ptr = f"/paths/{escape_pointer_part(path)}/{method}"
+        for name, raw in callbacks.items():
+            callback, ref = doc.deref(raw)
+            if not isinstance(callback, dict):
                 continue
-            op_ptr = f"/paths/{escape_pointer_part(str(path))}/{method}"
-            for name, raw in callbacks.items():
-                callback, ref = doc.deref(raw)
-                if not isinstance(callback, dict):
+            at = ref[1:] if ref else f"{op_ptr}/callbacks/{escape_pointer_part(str(name))}"
+            if len(found) > limits.max_operations:
+                return tuple(found)
+            for expression, cb_item in callback.items():
+                cb_item, _ = doc.deref(cb_item)
+                if not isinstance(cb_item, dict) or str(expression).startswith("x-"):
                     continue
-                at = ref[1:] if ref else f"{op_ptr}/callbacks/{escape_pointer_part(str(name))}"
-                if len(found) > limits.max_operations:
-                    return tuple(found)
-                for expression, cb_item in callback.items():
-                    cb_item, _ = doc.deref(cb_item)
-                    if not isinstance(cb_item, dict) or str(expression).startswith("x-"):
-                        continue
-                    found.extend(
-                        _item_endpoints(
-                            doc,
-                            cb_item,
-                            f"{at}/{escape_pointer_part(str(expression))}",
-                            path=str(expression),
-                            full_path=f"{path} callback {name}",
-                            default_security=default_security,
-                            reached=reached,
-                            limits=limits,
-                            kind="callback",
-                        )
+                found.extend(
+                    _item_endpoints(
+                        doc,
+                        cb_item,
+                        f"{at}/{escape_pointer_part(str(expression))}",
+                        path=str(expression),
+                        full_path=f"{path} callback {name}",
+                        default_security=default_security,
+                        reached=reached,
+                        limits=limits,
+                        kind="callback",
                     )
+                )
     return tuple(found)
 
 
@@ -754,6 +753,8 @@ def _item_endpoints(
         if not isinstance(operation, dict):
             continue
         op_ptr = f"{item_ptr}/{method}"
+        if "callbacks" in operation and kind == "operation":
+            doc.callback_owners.append((path, method, operation))
         # An operation's parameter replaces the path item's of the same name and location, in
         # its place: both are keyed so, the later of a list's duplicates winning in the first's place.
         own = _parameters(doc, operation.get("parameters"), op_ptr)
