@@ -111,9 +111,23 @@ class _Bodies:
         self._walking: set[tuple[str, int, str]] = set()
         # field name -> `_name_verdict`: a large API's bodies repeat a few thousand names.
         self._name_verdicts: dict[str, tuple[bool, bool, bool]] = {}
+        # local $ref -> where `deref` leads from it (see `_deref`)
+        self._targets: dict[str, tuple[Any, str]] = {}
+
+    def _deref(self, schema: Any, where: str) -> tuple[Any, str]:
+        """`deref`, remembered per local $ref: where one leads depends on the ref alone, and a
+        large API's bodies and schemas repeat each of a few thousand refs many times over."""
+        if type(schema) is dict and "$ref" in schema:
+            ref = schema["$ref"]
+            if type(ref) is str and ref.startswith("#"):
+                found = self._targets.get(ref)
+                if found is None:
+                    found = self._targets[ref] = deref(self.doc, schema, where)
+                return found
+        return deref(self.doc, schema, where)
 
     def _key(self, schema: Any, where: str) -> tuple[dict[str, Any] | None, tuple[int, str]]:
-        resolved, at = deref(self.doc, schema, where)
+        resolved, at = self._deref(schema, where)
         return (resolved if type(resolved) is dict else None), (id(resolved), at)
 
     def collected(self, schema: Any, where: str) -> _Collected:
@@ -153,7 +167,7 @@ class _Bodies:
     # written, so that `request` finds that walk done for a body that has fields to report
     # (walked from anywhere else, an inline body would be walked a second time there).
     def may_report_request(self, schema: Any, where: str) -> bool:
-        resolved, at = deref(self.doc, schema, where)
+        resolved, at = self._deref(schema, where)
         if type(resolved) is not dict:
             return False
         found = self._request_flags.get(id(resolved))
@@ -164,7 +178,7 @@ class _Bodies:
     def all_names(self, schema: Any) -> frozenset[str]:
         """The names (as `field_key` gives them) of every field of a body schema, nested ones
         included: the company a field keeps (a card number beside an expiry date)."""
-        resolved = deref(self.doc, schema, "")[0]
+        resolved = self._deref(schema, "")[0]
         if type(resolved) is not dict:
             return frozenset()
         found = self._all_names.get(id(resolved))
@@ -193,7 +207,7 @@ class _Bodies:
     def names(self, schema: Any) -> frozenset[str]:
         """The names (as `field_key` gives them) of the fields of a response body that the
         response rules report, nested ones included."""
-        resolved = deref(self.doc, schema, "")[0]
+        resolved = self._deref(schema, "")[0]
         if type(resolved) is not dict:
             return frozenset()
         found = self._names.get(id(resolved))
@@ -234,7 +248,7 @@ class _Bodies:
         # thousands): a schema that is not a $ref skips `deref`, and what a field's name says is
         # read from `_name_verdicts`.
         if type(schema) is dict and "$ref" in schema:
-            resolved, at = deref(self.doc, schema, where)
+            resolved, at = self._deref(schema, where)
         else:
             resolved, at = schema, where
         if not isinstance(resolved, dict) or not (
@@ -269,7 +283,7 @@ class _Bodies:
                             and type(ref := prop["$ref"]) is str
                             and ref.startswith("#")
                         ):  # followed: written where the ref leads
-                            target, ref_at = deref(self.doc, prop, "")
+                            target, ref_at = self._deref(prop, "")
                         else:
                             target, ref_at = prop, None
                         if isinstance(target, dict):
