@@ -514,7 +514,8 @@ class _Examples:
 
     def __init__(self, pointers: Pointers) -> None:
         self.deref = pointers.deref
-        self.memo: dict[tuple[int, int], Example] = {}
+        # By depth, then by id(schema): no key tuple to make for every schema met.
+        self.memos: list[dict[int, Example]] = [{} for _ in range(_EXAMPLE_DEPTH + 1)]
         self.literals: dict[str, str] = {}  # a key or a string value -> literal(it)
 
     def body(self, schema: Any) -> str:
@@ -528,8 +529,8 @@ class _Examples:
             schema = self.deref(schema)
         if not isinstance(schema, dict) or depth > _EXAMPLE_DEPTH:
             return None
-        key = (id(schema), depth)
-        memo = self.memo
+        memo = self.memos[depth]
+        key = id(schema)
         if key in memo:
             return memo[key]
         example = memo[key] = self._example_of(schema, depth)
@@ -554,12 +555,14 @@ class _Examples:
                 members.update(merged[0])
         properties = get("properties")
         if kind == "object" or isinstance(properties, dict):
+            example_of, below = self.example, depth + 1
             for key, sub in (properties or {}).items():
-                if isinstance(sub, dict) and "$ref" in sub:
-                    sub = self.deref(sub)
-                if isinstance(sub, dict) and sub.get("readOnly") is True:
-                    continue
-                example = self.example(sub, depth + 1)
+                if isinstance(sub, dict):
+                    if "$ref" in sub:
+                        sub = self.deref(sub)
+                    if isinstance(sub, dict) and sub.get("readOnly") is True:
+                        continue
+                example = example_of(sub, below)
                 members[str(key)] = "None" if example is None else example[1]
             return members, self.members_text(members)
         if members:
@@ -592,10 +595,11 @@ class _Examples:
         """_members_text(members), the keys' literals written once per module."""
         if not members:
             return "{}"
+        literals = self.literals
         key_text = self.literal
         # Like `mapping`, in one pass: a key is one line and no member's text has an empty line
         # (every text here is a literal, a number, or a list or object written like this one).
-        joined = ",\n".join([f"{key_text(str(k))}: {text}" for k, text in members.items()])
+        joined = ",\n".join([f"{literals.get(k) or key_text(str(k))}: {text}" for k, text in members.items()])
         return "{\n" + INDENT + joined.replace("\n", "\n" + INDENT) + ",\n}"
 
 
