@@ -81,19 +81,26 @@ class Renamed:
     why: str
 
 
-def words(raw: str) -> list[str]:
-    """The ASCII words of a name: `customerId` -> [customer, id], `Idempotency-Key` -> [idempotency, key]."""
+def _words_as_written(raw: str) -> list[str]:
     # ASCII text is its own NFKD form: only other text is folded.
     folded = raw if raw.isascii() else unicodedata.normalize("NFKD", raw).encode("ascii", "ignore").decode("ascii")
-    return [w.lower() for w in _WORD.findall(folded)]
+    return _WORD.findall(folded)
 
 
+def words(raw: str) -> list[str]:
+    """The ASCII words of a name: `customerId` -> [customer, id], `Idempotency-Key` -> [idempotency, key]."""
+    return [w.lower() for w in _words_as_written(raw)]
+
+
+# Every name the generated code declares goes through one of these two: each lowers or
+# capitalizes the words as found, in one pass (the same as lowering each word first, the words
+# being ASCII letters and digits).
 def snake(raw: str) -> str:
-    return "_".join(words(raw))
+    return "_".join(_words_as_written(raw)).lower()
 
 
 def camel(raw: str) -> str:
-    return "".join([w.capitalize() for w in words(raw)])
+    return "".join([w.capitalize() for w in _words_as_written(raw)])
 
 
 @dataclass(slots=True)
