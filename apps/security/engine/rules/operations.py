@@ -268,8 +268,9 @@ def _parameter_rules(
     parameters: the first `shared` are the path item's, written under `item_ptr`. What a
     parameter is worth reporting for is worked out once (see `_ParameterFacts`), and where it is
     written only for those reported."""
+    facts_of = cache.of
     for index, param in enumerate(parameters):
-        name, numeric_id, url, unbounded_page = cache.of(param)
+        name, numeric_id, url, unbounded_page = facts_of(param)
         if not (numeric_id or url or (unbounded_page and is_get)):
             continue
         owner, local = (item_ptr, index) if index < shared else (op_ptr, index - shared)
@@ -320,11 +321,18 @@ class _ParameterFacts:
         found = self._by_object.get(id(param))
         if found is None:
             # A large API writes most parameters inline, each object once, under a name met
-            # before: looked up here as `_resolved` would, without the two calls on the way.
-            if isinstance(param, dict) and not (type(param) is dict and "$ref" in param):
+            # before, and the others as $refs to a few shared ones: both looked up here as
+            # `_first` and `_resolved` would, without the calls on the way.
+            if type(param) is dict and "$ref" in param:
+                ref = param["$ref"]
+                if type(ref) is str:
+                    found = self._by_ref.get(ref)
+            elif isinstance(param, dict):
                 name = param.get("name")
                 if isinstance(name, str):
                     found = self._by_name.get(name)
+                if found is None:
+                    found = self._resolved(param)  # as `_first` does for a parameter written inline
             if found is None:
                 found = self._first(param)
             self._by_object[id(param)] = found
