@@ -416,12 +416,14 @@ def _plan_receiver(op: _Op, facts: _StoryFacts) -> None:
     required signed by a story, becomes a receiver: the call's signature checked, its body
     validated and kept in the inbox app's table."""
     endpoint = op.endpoint
-    if endpoint.method != "POST" or receiver_evidence(endpoint) is None:
+    if endpoint.method != "POST":
         return
     # Calls come from a third party when the operation is public, documents a signature or a
     # story requires one; an authenticated `POST .../hooks` manages hooks, it receives none.
+    # Asked before the evidence (the dearer question: patterns over its path, operationId,
+    # summary and tags), which most operations then need not reach.
     documented = signature_parameter(endpoint)
-    if not (op.public or documented or endpoint.key in facts.signed):
+    if not (op.public or documented or endpoint.key in facts.signed) or receiver_evidence(endpoint) is None:
         return
     op.action, op.reason, op.model = "receive", "", None
     op.lookup = op.owner = op.owner_kwarg = op.owner_column = op.idempotency_column = ""
