@@ -107,8 +107,9 @@ class _Bodies:
         # where it is written) -> (name, schema, parent's pointer, ref's target), nested ones
         # included. Component schemas are shared by hundreds of bodies and nest one another:
         # each is walked once, and only what a rule reports travels up to the bodies using it.
+        # A schema being walked is there already, finding nothing: met again inside itself (a
+        # cycle), it adds nothing there.
         self._flagged: dict[tuple[str, int, str], _Collected] = {}
-        self._walking: set[tuple[str, int, str]] = set()
         # field name -> `_name_verdict`: a large API's bodies repeat a few thousand names.
         self._name_verdicts: dict[str, tuple[bool, bool, bool]] = {}
         # local $ref -> where `deref` leads from it (see `_deref`)
@@ -262,67 +263,62 @@ class _Bodies:
         key = (kind, id(resolved), at)
         found = self._flagged.get(key)
         if found is not None:
-            return found
-        if key in self._walking:
-            return ()
-        self._walking.add(key)
+            return found  # found before, or being walked (a cycle): ()
+        self._flagged[key] = ()
         entries: list[tuple[str, Any, str, str | None]] = []
-        try:
-            if resolved.get("type") == "array" and "items" in resolved:
-                entries += self.flagged(kind, resolved["items"], at + "/items")
-            else:
-                props = resolved.get("properties")
-                if isinstance(props, dict):
-                    request = kind == "request"
-                    verdicts = self._name_verdicts
-                    for raw_name, prop in props.items():
-                        # Most properties are written inline: tested for a $ref without a `get`.
-                        if (
-                            type(prop) is dict
-                            and "$ref" in prop
-                            and type(ref := prop["$ref"]) is str
-                            and ref.startswith("#")
-                        ):  # followed: written where the ref leads
-                            target, ref_at = self._deref(prop, "")
+        if resolved.get("type") == "array" and "items" in resolved:
+            entries += self.flagged(kind, resolved["items"], at + "/items")
+        else:
+            props = resolved.get("properties")
+            if isinstance(props, dict):
+                request = kind == "request"
+                verdicts = self._name_verdicts
+                targets = self._targets
+                for raw_name, prop in props.items():
+                    # Most properties are written inline: tested for a $ref without a `get`.
+                    if (
+                        type(prop) is dict
+                        and "$ref" in prop
+                        and type(ref := prop["$ref"]) is str
+                        and ref.startswith("#")
+                    ):  # followed: written where the ref leads (as `_deref`, without the call once known)
+                        target, ref_at = targets[ref] if ref in targets else self._deref(prop, "")
+                    else:
+                        target, ref_at = prop, None
+                    if isinstance(target, dict):
+                        name = raw_name if type(raw_name) is str else str(raw_name)
+                        verdict = verdicts.get(name)
+                        if verdict is None:
+                            verdict = verdicts[name] = _name_verdict(name)
+                        if request:
+                            # As `_request_marks`, its name's part read once per name.
+                            wanted = (target.get("format") in _URL_FORMATS or verdict[1]) or (
+                                verdict[0] and not target.get("readOnly")
+                            )
                         else:
-                            target, ref_at = prop, None
-                        if isinstance(target, dict):
-                            name = raw_name if type(raw_name) is str else str(raw_name)
-                            if name in verdicts:
-                                verdict = verdicts[name]
-                            else:
-                                verdict = verdicts[name] = _name_verdict(name)
-                            if request:
-                                # As `_request_marks`, its name's part read once per name.
-                                wanted = (target.get("format") in _URL_FORMATS or verdict[1]) or (
-                                    verdict[0] and not target.get("readOnly")
-                                )
-                            else:
-                                wanted = verdict[2]
-                            if wanted:
-                                entries.append((name, target, at, ref_at))
-                            if (  # `_nests`
-                                "properties" in target
-                                or "items" in target
-                                or "allOf" in target
-                                or "oneOf" in target
-                                or "anyOf" in target
-                            ):
-                                entries += self.flagged(  # as `_property_pointer`, without the call
-                                    kind,
-                                    target,
-                                    ref_at if ref_at is not None else f"{at}/properties/{escape_pointer_part(name)}",
-                                )
-                if "allOf" in resolved or "oneOf" in resolved or "anyOf" in resolved:  # most have none
-                    for combo in _COMBINATIONS:
-                        parts = resolved.get(combo)
-                        if isinstance(parts, list):
-                            for index, part in enumerate(parts):
-                                if type(part) is dict and "$ref" not in part and not _nests(part):
-                                    continue  # a plain value: nothing to add, no pointer to build
-                                entries += self.flagged(kind, part, f"{at}/{combo}/{index}")
-        finally:
-            self._walking.discard(key)
+                            wanted = verdict[2]
+                        if wanted:
+                            entries.append((name, target, at, ref_at))
+                        if (  # `_nests`
+                            "properties" in target
+                            or "items" in target
+                            or "allOf" in target
+                            or "oneOf" in target
+                            or "anyOf" in target
+                        ):
+                            entries += self.flagged(  # as `_property_pointer`, without the call
+                                kind,
+                                target,
+                                ref_at if ref_at is not None else f"{at}/properties/{escape_pointer_part(name)}",
+                            )
+            if "allOf" in resolved or "oneOf" in resolved or "anyOf" in resolved:  # most have none
+                for combo in _COMBINATIONS:
+                    parts = resolved.get(combo)
+                    if isinstance(parts, list):
+                        for index, part in enumerate(parts):
+                            if type(part) is dict and "$ref" not in part and not _nests(part):
+                                continue  # a plain value: nothing to add, no pointer to build
+                            entries += self.flagged(kind, part, f"{at}/{combo}/{index}")
         if len(entries) > 1:
             unique: dict[tuple[str, str, str | None], tuple[str, Any, str, str | None]] = {}
             for entry in entries:
