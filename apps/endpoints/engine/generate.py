@@ -90,7 +90,8 @@ class Generation:
         return next(f.content for f in self.files if f.path == path)
 
 
-@dataclass
+# Slotted: one is made for every operation, and its 35 fields are read all through the generation.
+@dataclass(slots=True)
 class _Op:
     endpoint: Endpoint
     action: str
