@@ -365,9 +365,10 @@ def _add_schema_fields(schema: object, where: str, depth: int, found: list[tuple
         return
     props = schema.get("properties")
     if isinstance(props, dict):
-        for name, prop in props.items():
-            at = f"{where}/properties/{_escape(str(name))}"
-            found.append((str(name), at))
+        for raw_name, prop in props.items():
+            name = str(raw_name)
+            at = f"{where}/properties/{_escape(name)}"
+            found.append((name, at))
             if isinstance(prop, dict) and "$ref" not in prop:
                 if _nests(prop):  # most fields are plain values: nothing inside to add
                     _add_schema_fields(prop, at, depth + 1, found)
@@ -482,7 +483,12 @@ def _classify(
             key=f"{prefix}{owner}",
             also=tuple(_ref(review, w) for _, _, w in special[1:]),
         )
-    located = [(n, w) for (n, w), lowered in zip(fields, keys, strict=True) if lowered in _LOCATION]
+    # Most owners have no location field: told by their names at once, without a loop.
+    located = (
+        [(n, w) for (n, w), lowered in zip(fields, keys, strict=True) if lowered in _LOCATION]
+        if not _LOCATION.isdisjoint(names)
+        else []
+    )
     if len(located) >= 2 and (_PERSON.search(owner) or any(_PERSON.search(n) for n in names if n.endswith("_id"))):
         report(
             "sec.dp.location-tracking",
