@@ -125,14 +125,7 @@ class Names:
         """A safe identifier for `raw` in this scope, unique within it; listed in `renamed` when it
         differs from `raw` and `record` (False for names the generator composes itself). With
         `keep`, a name that is already a safe identifier (`customerId`) is kept as written."""
-        if (
-            keep
-            and raw.isascii()
-            and raw.isidentifier()
-            and raw not in self.taken
-            and raw not in self.reserved
-            and _is_safe(raw, self.taken, self.reserved, self.module_level)
-        ):  # the two lookups first: most names are new and plain (a property, a path parameter)
+        if keep and _is_safe(raw, self.taken, self.reserved, self.module_level):
             self.taken.add(raw)
             return raw
         base = snake(raw) if style == "snake" else camel(raw)
