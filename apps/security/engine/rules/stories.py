@@ -439,7 +439,8 @@ def endpoint_rules(review: Review) -> None:
             if _PAGE_SIZE_STORY.search(sentence):
                 fixed.update(e.key for e in cited if _lists_what_it_counts(sentence, e))
     for endpoint in model.endpoints:
-        if endpoint.method != "GET" or endpoint.pagination is not None or endpoint.key in fixed:
+        # `endpoint.key` is built per call: asked only when some story fixes a page size.
+        if endpoint.method != "GET" or endpoint.pagination is not None or (fixed and endpoint.key in fixed):
             continue
         arrays = [
             r.body for r in endpoint.responses if r.status.startswith("2") and r.body is not None and r.body.is_array
