@@ -504,6 +504,10 @@ _FORMAT_EXAMPLES = {
 }
 
 
+# The keywords an example is read from before the schema's type.
+_FIRST_READ = frozenset({"oneOf", "anyOf", "enum", "allOf"})
+
+
 class _Examples:
     """The request bodies' examples of one test module, written as source.
 
@@ -538,21 +542,22 @@ class _Examples:
 
     def _example_of(self, schema: dict[str, Any], depth: int) -> Example:
         get = schema.get
-        for part in ("oneOf", "anyOf"):
-            union = get(part)
-            if isinstance(union, list) and union:
-                return self.example(union[0], depth + 1)
-        enum = get("enum")
-        if isinstance(enum, list) and enum:
-            return _written(enum[0])
+        members: dict[Any, str] = {}
+        if not _FIRST_READ.isdisjoint(schema):  # most schemas are a plain value's, with none of them
+            for part in ("oneOf", "anyOf"):
+                union = get(part)
+                if isinstance(union, list) and union:
+                    return self.example(union[0], depth + 1)
+            enum = get("enum")
+            if isinstance(enum, list) and enum:
+                return _written(enum[0])
+            for part in get("allOf") or ():
+                merged = self.example(part, depth + 1)
+                if merged is not None and merged[0] is not None:
+                    members.update(merged[0])
         kind = get("type")
         if not isinstance(kind, str):  # a list of types (3.1), or none: types_of's reading
             kind, _ = types_of(schema)
-        members: dict[Any, str] = {}
-        for part in get("allOf") or ():
-            merged = self.example(part, depth + 1)
-            if merged is not None and merged[0] is not None:
-                members.update(merged[0])
         properties = get("properties")
         if kind == "object" or isinstance(properties, dict):
             example_of, below = self.example, depth + 1
