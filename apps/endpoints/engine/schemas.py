@@ -96,6 +96,7 @@ class SerializerWriter:
     notes: list[str] = field(default_factory=list)
     renames: list[str] = field(default_factory=list)  # rename_fields(...) calls after the classes
     _busy: set[str] = field(default_factory=set)
+    _calls: dict[tuple[str, ...], str] = field(default_factory=dict)
 
     def component(self, name: str) -> str | None:
         """The class for a component schema (written on first use), None for a non-object or a cycle."""
@@ -176,6 +177,15 @@ class SerializerWriter:
                 kwargs.append(("write_only", "True"))
         return self._field(schema, kwargs, where=where, depth=depth)
 
+    def _call(self, func: str, kwargs: list[tuple[str, str]]) -> str:
+        """call(func, (), kwargs), each distinct one written once per module: the same few field
+        calls recur in every class."""
+        key = (func, *kwargs)
+        written = self._calls.get(key)
+        if written is None:
+            written = self._calls[key] = call(func, (), kwargs)
+        return written
+
     def _field(self, schema: Mapping[str, Any], kwargs: list[tuple[str, str]], *, where: str, depth: int) -> str:
         name = ref_name(schema)
         if name is not None:
@@ -185,35 +195,35 @@ class SerializerWriter:
             class_name = self.component(name)
             if class_name is None:
                 self.notes.append(f"{where}: {name} refers back to itself; it is accepted as any JSON value")
-                return call("serializers.JSONField", (), kwargs)
-            return call(class_name, (), kwargs)
+                return self._call("serializers.JSONField", kwargs)
+            return self._call(class_name, kwargs)
         kind, nullable = types_of(schema)
         if nullable:
             kwargs = [*kwargs, ("allow_null", "True")]
         for union in ("oneOf", "anyOf"):
             if schema.get(union):
                 self.notes.append(f"{where}: {union} is accepted as any JSON value; DRF has no union field")
-                return call("serializers.JSONField", (), kwargs)
+                return self._call("serializers.JSONField", kwargs)
         if schema.get("allOf") and depth < MAX_DEPTH:
             props = self.properties(schema, depth)
             if props is None:
-                return call("serializers.JSONField", (), kwargs)
-            return call("serializers.DictField", (), kwargs)
+                return self._call("serializers.JSONField", kwargs)
+            return self._call("serializers.DictField", kwargs)
         enum = schema.get("enum")
         if isinstance(enum, list) and enum and all(isinstance(v, str | int) and not isinstance(v, bool) for v in enum):
             choices = sequence(literal(v) if isinstance(v, str) else repr(v) for v in enum)
-            return call("serializers.ChoiceField", (), [("choices", choices), *kwargs])
+            return self._call("serializers.ChoiceField", [("choices", choices), *kwargs])
         if kind == "string":
             fmt = schema.get("format")
             special = _FORMAT_FIELDS.get(fmt if isinstance(fmt, str) else "")
             if special:
-                return call(f"serializers.{special}", (), kwargs)
+                return self._call(f"serializers.{special}", kwargs)
             extra = [
                 (key, str(schema[src]))
                 for src, key in (("maxLength", "max_length"), ("minLength", "min_length"))
                 if type(schema.get(src)) is int and schema[src] >= 0
             ]
-            return call("serializers.CharField", (), [*extra, *kwargs])
+            return self._call("serializers.CharField", [*extra, *kwargs])
         if kind == "integer" or kind == "number":
             extra = []
             for src, key in (("minimum", "min_value"), ("maximum", "max_value")):
@@ -221,22 +231,22 @@ class SerializerWriter:
                 if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) < 1e15:
                     extra.append((key, repr(value)))
             cls = "IntegerField" if kind == "integer" else "FloatField"
-            return call(f"serializers.{cls}", (), [*extra, *kwargs])
+            return self._call(f"serializers.{cls}", [*extra, *kwargs])
         if kind == "boolean":
-            return call("serializers.BooleanField", (), kwargs)
+            return self._call("serializers.BooleanField", kwargs)
         if kind == "array":
             items = schema.get("items")
             if isinstance(items, dict) and depth < MAX_DEPTH:
                 item_name = ref_name(items)
                 class_name = self.component(item_name) if item_name is not None else None
                 if class_name is not None:
-                    return call(class_name, (), [("many", "True"), *kwargs])
+                    return self._call(class_name, [("many", "True"), *kwargs])
                 child = self._field(items, [], where=where, depth=depth + 1)
-                return call("serializers.ListField", (), [("child", child), *kwargs])
-            return call("serializers.ListField", (), kwargs)
+                return self._call("serializers.ListField", [("child", child), *kwargs])
+            return self._call("serializers.ListField", kwargs)
         if kind == "object" or isinstance(schema.get("properties"), dict):
-            return call("serializers.DictField", (), kwargs)
-        return call("serializers.JSONField", (), kwargs)
+            return self._call("serializers.DictField", kwargs)
+        return self._call("serializers.JSONField", kwargs)
 
 
 def with_source(expr: str, attribute: str) -> str:
