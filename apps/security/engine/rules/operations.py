@@ -369,7 +369,9 @@ def _parameter_facts(doc: ApiDocument, resolved: Any) -> _Facts:
         return "", False, False, False
     name = resolved["name"]
     id_like, url, page_size = name_facts(name)
-    schema = deref(doc, resolved.get("schema"), "")[0] if id_like or page_size else None
+    schema = resolved.get("schema") if id_like or page_size else None
+    if type(schema) is dict and "$ref" in schema:  # most are written inline: `deref` is not called
+        schema = deref(doc, schema, "")[0]
     return (
         name,
         id_like and isinstance(schema, dict) and schema.get("type") == "integer",
