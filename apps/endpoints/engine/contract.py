@@ -14,6 +14,14 @@ _EXAMPLE_DEPTH = 3  # nested objects deeper than this are left out of an example
 
 
 _AUTO = {"AutoField", "BigAutoField", "SmallAutoField", "CompositePrimaryKey"}
+# Lines and literals every test may write, written once.
+_NOT_IMPLEMENTED_XFAIL = (
+    "@pytest.mark.xfail(reason="
+    + literal("no table backs this operation: it answers 501 until written")
+    + ", strict=True)"
+)
+_JSON = literal("json")
+_ARRAY, _OBJECT = literal("array"), literal("object")
 
 
 def contract_tests(
@@ -92,11 +100,7 @@ def contract_tests(
             continue
         lines = []
         if op.action == "not_implemented":
-            lines.append(
-                "@pytest.mark.xfail(reason="
-                + literal("no table backs this operation: it answers 501 until written")
-                + ", strict=True)"
-            )
+            lines.append(_NOT_IMPLEMENTED_XFAIL)
         elif op.action == "create" and op.server_set:
             why = f"the view's server_values() must set {', '.join(op.server_set)}: it answers 501 until written"
             lines.append(f"@pytest.mark.xfail(\n    reason={literal(why)},\n    strict=True,\n)")
@@ -112,7 +116,7 @@ def contract_tests(
                 )
             )
         lines.append(("    user, client = " if uses_rows else "    _, client = ") + clients[client])
-        request_kwargs = [("format", literal("json"))]
+        request_kwargs = [("format", _JSON)]
         if body is not None:
             request_kwargs.insert(0, ("data", body))
         if headers:
@@ -482,12 +486,12 @@ def _shape(schema: Any) -> tuple[str, str] | None:
         return None
     kind, _ = types_of(schema)
     if kind == "array":
-        return literal("array"), "None"
+        return _ARRAY, "None"
     props = schema.get("properties")
     if kind == "object" or isinstance(props, dict):
         closed = isinstance(props, dict) and schema.get("additionalProperties") is False
         keys = sequence(literal(str(k)) for k in props) if closed and isinstance(props, dict) else "None"
-        return literal("object"), keys
+        return _OBJECT, keys
     return None
 
 
