@@ -20,7 +20,7 @@ from apps.designs.engine.story_intents import story_intents
 from apps.designs.engine.structured import resolve_pointer
 from apps.endpoints.engine.code import call, mapping, sequence, tuple_of
 from apps.endpoints.engine.models_source import APP_LABEL, ModelInfo, models_source
-from apps.endpoints.engine.names import Names, Renamed, literal, snake, words
+from apps.endpoints.engine.names import Literals, Names, Renamed, literal, snake, words
 from apps.endpoints.engine.schemas import Pointers, SerializerWriter, deref_local, ref_name, types_of, with_source
 
 SUPPORT = "base.py"
@@ -198,7 +198,11 @@ def generate_app(model: DesignModel, *, max_page_size: int = 100) -> Generation:
     components = data.get("components", {}).get("schemas", {}) if isinstance(data.get("components"), dict) else {}
     serializer_names = Names("serializers.py")
     serializer_names.reserve("serializers", "models", "rename_fields", "FormatsModelSerializer")
-    plain = SerializerWriter(components if isinstance(components, dict) else {}, pointers.resolve, serializer_names)
+    # This generation's literals: methods, actions and enum values recur in every operation.
+    written = Literals()
+    plain = SerializerWriter(
+        components if isinstance(components, dict) else {}, pointers.resolve, serializer_names, literals=written
+    )
     model_serializers: dict[tuple[str, ...], str] = {}
     model_blocks: list[str] = []
 
@@ -352,7 +356,7 @@ def generate_app(model: DesignModel, *, max_page_size: int = 100) -> Generation:
         view = view_names.claim(f"{base} view", style="camel", fallback="Path", record=False)
         entries = []
         for op in ops:
-            entries.append((literal(op.endpoint.method), _operation_call(op, throttle_classes, role_classes)))
+            entries.append((written[op.endpoint.method], _operation_call(op, throttle_classes, role_classes, written)))
             outcomes.append(
                 OperationOutcome(
                     operation_id=op.endpoint.operation_id or "",
@@ -1170,8 +1174,8 @@ def _filter_target(param: str, info: ModelInfo, models: dict[str, ModelInfo]) ->
     return None
 
 
-def _operation_call(op: _Op, throttles: dict[str, str], roles: dict[tuple[str, ...], str]) -> str:
-    kwargs: list[tuple[str, str]] = [("action", literal(op.action)), ("status", str(op.status))]
+def _operation_call(op: _Op, throttles: dict[str, str], roles: dict[tuple[str, ...], str], written: Literals) -> str:
+    kwargs: list[tuple[str, str]] = [("action", written[op.action]), ("status", str(op.status))]
     if op.input:
         kwargs.append(("input", f"serializers.{op.input}"))
     if op.output:

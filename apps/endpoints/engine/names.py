@@ -171,6 +171,16 @@ def _is_safe(name: str, taken: set[str], reserved: frozenset[str], module_level:
     )
 
 
+class Literals(dict[str, str]):
+    """`literal` of each text once: `written[text]` is literal(text). A memo for one generation
+    (names, methods and enum values recur in every operation), dropped with it: nothing of one
+    design is kept for another."""
+
+    def __missing__(self, value: str) -> str:
+        written = self[value] = literal(value)
+        return written
+
+
 def literal(value: str) -> str:
     """`value` as Python source: `repr` with every non-ASCII character escaped (`ascii`), so no
     look-alike letter and no bidirectional control (Trojan Source) reaches the code as itself; in

@@ -9,7 +9,7 @@ from typing import Any
 
 from apps.designs.engine.structured import resolve_pointer
 from apps.endpoints.engine.code import call, sequence
-from apps.endpoints.engine.names import Names, literal
+from apps.endpoints.engine.names import Literals, Names, literal
 
 COMPONENT = "#/components/schemas/"
 # The DRF field of a string of this format.
@@ -97,6 +97,7 @@ class SerializerWriter:
     renames: list[str] = field(default_factory=list)  # rename_fields(...) calls after the classes
     _busy: set[str] = field(default_factory=set)
     _calls: dict[tuple[str, ...], str] = field(default_factory=dict)
+    literals: Literals = field(default_factory=Literals)  # the generation's, when it shares one
 
     def component(self, name: str) -> str | None:
         """The class for a component schema (written on first use), None for a non-object or a cycle."""
@@ -211,7 +212,7 @@ class SerializerWriter:
             return self._call("serializers.DictField", kwargs)
         enum = schema.get("enum")
         if isinstance(enum, list) and enum and all(isinstance(v, str | int) and not isinstance(v, bool) for v in enum):
-            choices = sequence(literal(v) if isinstance(v, str) else repr(v) for v in enum)
+            choices = sequence(self.literals[v] if isinstance(v, str) else repr(v) for v in enum)
             return self._call("serializers.ChoiceField", [("choices", choices), *kwargs])
         if kind == "string":
             fmt = schema.get("format")
