@@ -5,9 +5,9 @@
     .venv/bin/python bench/results_digest.py --check    # compare with the kept ones (exit 1 if any differs)
 
 For each document it serialises, as canonical JSON: the parse problems, every endpoint (every
-field, its parts' locations and the schemas it reaches), every finding of the traceability and
-security analyzers (every field, in order) and their sections (the security checklist among
-them), and hashes that. A change meant to alter speed only (what runs compiled, what runs in
+field, its parts' locations and the schemas it reaches), every finding of the traceability,
+security and endpoints analyzers (every field, in order) and their sections (the security
+checklist, every generated file), and hashes that. A change meant to alter speed only (what runs compiled, what runs in
 Python) must leave every digest as it was.
 """
 
@@ -58,7 +58,7 @@ def serialise(path: Path) -> tuple[str, dict[str, int]]:
     from apps.designs.engine.text import decode_document
 
     text = decode_document(path.read_bytes(), document=path.name)
-    outcome = analyze(input_from_file(path.name, text), limits=ParseLimits(), only=("traceability", "security"))
+    outcome = analyze(input_from_file(path.name, text), limits=ParseLimits(), only=("traceability", "security", "endpoints"))
     model = outcome.parse.model
     results = [
         {
