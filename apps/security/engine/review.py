@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
-from apps.designs.engine.bulk import bulk_step
+from apps.designs.engine.bulk import bulk_step, settle
 from apps.designs.engine.findings import Finding, severity_rank
 from apps.designs.engine.model import SEVERITIES, DesignModel
 from apps.security.engine.catalog import CATEGORIES, RULES
@@ -102,9 +102,13 @@ def _analyze_security(model: DesignModel) -> tuple[list[Finding], dict[str, Any]
         oas31 = doc.version.startswith("3.1")
         story_rules(review, receiving=receiving)  # first: where a story speaks about an operation, its finding wins
         responses_objects = schema_rules(review, data=doc.data, oas31=oas31)
+        # What the review has gathered so far lives until it finishes (see `bulk`): the collector
+        # need not traverse it again (on Microsoft Graph, a full run of 20 ms in the rules after).
+        settle()
         scheme_rules(review, doc=doc)
         server_rules(review, doc=doc)
         operation_rules(review, doc=doc, responses_objects=responses_objects)
+        settle()
         body_rules(review, doc=doc)
         endpoint_rules(review)
         function_rules(review, receiving=receiving)
