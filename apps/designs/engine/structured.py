@@ -57,14 +57,16 @@ def escape_pointer_part(part: str) -> str:
 
 def resolve_pointer(data: Any, ref: str) -> Any:
     """The value a local `#/a/b` reference (or a bare `/a/b` pointer) names, or None."""
+    # Resolved by the thousand (the endpoint generator's refs): the part is unescaped inline, and
+    # a missing key reads as None, which no later part can enter.
     node = data
     path = ref[1:] if ref.startswith("#") else ref
     for raw in path.split("/")[1:] if path else []:
-        part = unescape_pointer_part(unquote(raw) if "%" in raw else raw)
+        part = unquote(raw) if "%" in raw else raw
+        if "~" in part:
+            part = part.replace("~1", "/").replace("~0", "~")
         if type(node) is dict:
-            if part not in node:
-                return None
-            node = node[part]
+            node = node.get(part)
         elif type(node) is list and part.isdigit() and int(part) < len(node):
             node = node[int(part)]
         else:
