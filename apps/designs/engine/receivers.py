@@ -36,15 +36,20 @@ def is_webhook(path: str) -> bool:
 def receiver_evidence(endpoint: Endpoint) -> str | None:
     """What says an operation receives calls from outside: its path, its operationId, summary or
     tags, or an event or signature header; None when nothing does."""
-    if is_webhook(endpoint.path):
-        return "path"
-    if endpoint.operation_id and RECEIVER_WORDS.search(endpoint.operation_id):
-        return f"operationId `{endpoint.operation_id}`"
-    if RECEIVER_WORDS.search(endpoint.summary):
-        return "summary"
-    tag = next((t for t in endpoint.tags if _receiver_word(t)), None)
-    if tag:
-        return f"tag `{tag}`"
+    # Most operations say nothing of receiving calls: their path, operationId, summary and tags
+    # are first looked at together for the words any such mention holds (each word is_webhook
+    # looks for holds one), which spares most of them four searches.
+    said = "\n".join((endpoint.path, endpoint.operation_id or "", endpoint.summary, *endpoint.tags))
+    if not RECEIVER_WORDS.excludes(said):
+        if is_webhook(endpoint.path):
+            return "path"
+        if endpoint.operation_id and RECEIVER_WORDS.search(endpoint.operation_id):
+            return f"operationId `{endpoint.operation_id}`"
+        if RECEIVER_WORDS.search(endpoint.summary):
+            return "summary"
+        tag = next((t for t in endpoint.tags if _receiver_word(t)), None)
+        if tag:
+            return f"tag `{tag}`"
     header = next(
         (
             p.name
