@@ -1,4 +1,4 @@
-"""The DesignModel's records built through their slots (model._stored_through_slots)."""
+"""The DesignModel's records built through their slots (model.stored_through_slots)."""
 
 import dataclasses
 import inspect
@@ -53,4 +53,4 @@ def test_it_refuses_a_record_it_cannot_build_through_slots() -> None:
         name: str
 
     with pytest.raises(TypeError):
-        model._stored_through_slots(Mutable)
+        model.stored_through_slots(Mutable)

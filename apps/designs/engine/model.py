@@ -25,7 +25,7 @@ Severity = Literal["critical", "high", "medium", "low", "info"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low", "info")
 
 
-def _stored_through_slots[R](cls: type[R]) -> type[R]:
+def stored_through_slots[R](cls: type[R]) -> type[R]:
     """Give a frozen, slotted dataclass an `__init__` that stores each field through its slot.
 
     A frozen dataclass's own `__init__` stores each field through `object.__setattr__` (the
@@ -61,7 +61,7 @@ def _stored_through_slots[R](cls: type[R]) -> type[R]:
     return cls
 
 
-@_stored_through_slots
+@stored_through_slots
 @dataclass(frozen=True, slots=True)
 class SourceRef:
     """Where an element was written: a document name, a 1-based line and column, a JSON pointer."""
@@ -95,7 +95,7 @@ class Problem:
 # --- API -------------------------------------------------------------------------------------
 
 
-@_stored_through_slots
+@stored_through_slots
 @dataclass(frozen=True, slots=True)
 class Parameter:
     name: str
@@ -106,7 +106,7 @@ class Parameter:
     constraints: Mapping[str, Any] = field(default_factory=dict)  # maxLength, maximum, enum, ...
 
 
-@_stored_through_slots
+@stored_through_slots
 @dataclass(frozen=True, slots=True)
 class Body:
     """A request or response body: its media type, the schema's pointer, the top-level fields."""
@@ -119,7 +119,7 @@ class Body:
     source: SourceRef
 
 
-@_stored_through_slots
+@stored_through_slots
 @dataclass(frozen=True, slots=True)
 class Response:
     status: str
@@ -128,7 +128,7 @@ class Response:
     source: SourceRef
 
 
-@_stored_through_slots
+@stored_through_slots
 @dataclass(frozen=True, slots=True)
 class Endpoint:
     """One operation (method + path) of the API."""
