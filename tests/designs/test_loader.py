@@ -3,6 +3,7 @@ from dataclasses import replace
 from apps.designs.engine.limits import ParseLimits
 from apps.designs.engine.loader import DesignInput, input_from_file, parse_design
 from apps.designs.engine.model import Entity
+from apps.designs.engine.text import decode_document
 from tests.conftest import CORPUS
 
 
@@ -191,6 +192,24 @@ def test_bare_files_are_recognised_by_suffix() -> None:
     assert input_from_file("m.dbml", "Table a {}").data_model == "Table a {}"
     assert input_from_file("q.sql", "-- name: a\nSELECT 1;").queries.startswith("-- name")
     assert replace(input_from_file("d.md", "# x"), document_name="d.md").document == "# x"
+
+
+def test_a_bare_openapi_file_read_from_its_bytes_parses_as_its_text(limits: ParseLimits) -> None:
+    api = '{"openapi": "3.0.3", "info": {"title": "Caf\u00e9 \u2615", "version": "1"},\n "paths": {"/a": {"get": {"responses": {"200": {"description": "\u00e9t\u00e9"}}}}}}'
+    data = "\ufeff".encode() + api.encode()
+    text = decode_document(data, document="api.json")
+    from_bytes = parse_design(input_from_file("api.json", text, data=data), limits=limits)
+    from_text = parse_design(input_from_file("api.json", text), limits=limits)
+    assert input_from_file("api.json", text, data=data).openapi_utf8 == api.encode()
+    assert from_bytes.problems == from_text.problems == ()
+    assert from_bytes.model == from_text.model and from_bytes.model.endpoints[0].source.line == 2
+
+
+def test_a_nul_in_a_bare_openapi_file_read_from_its_bytes_is_refused(limits: ParseLimits) -> None:
+    data = b'{"openapi": "3.0.3",\n "info": {"title": "a\x00", "version": "1"}, "paths": {}}'
+    text = decode_document(data, document="api.json")
+    problems = parse_design(input_from_file("api.json", text, data=data), limits=limits).problems
+    assert [(p.code, p.source.line) for p in problems] == [("input.unstorable-text", 2)]
 
 
 def test_a_path_naming_a_table_in_another_word_order_is_linked_to_it(limits: ParseLimits) -> None:

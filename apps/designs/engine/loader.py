@@ -50,6 +50,9 @@ class DesignInput:
     document_name: str = "design.md"
     # Names to report a separately pasted field under, e.g. (("openapi", "github.json"),)
     field_names: tuple[tuple[str, str], ...] = ()
+    # `openapi` in UTF-8, when it was read from a file's bytes: its parser reads them, and the
+    # text (megabytes for a large API) is not encoded again. Only `input_from_file` sets it.
+    openapi_utf8: bytes | None = field(default=None, compare=False, repr=False)
 
     def is_empty(self) -> bool:
         return not any(
@@ -146,7 +149,7 @@ def _parse_design(inputs: DesignInput, limits: ParseLimits) -> ParseResult:
         if len(text) > limits.max_document_bytes:
             size, unstorable = len(text), None
         else:
-            utf8, unstorable = utf8_storable(text)
+            utf8, unstorable = utf8_storable(text, inputs.openapi_utf8 if field_name == "openapi" else None)
             size = len(utf8)
             if field_name == "openapi" and unstorable is None:
                 openapi_utf8 = utf8
@@ -491,8 +494,21 @@ def _words(key: str) -> frozenset[str]:
     return frozenset(singular(w) for w in key.split("_") if w and w not in _LINK_WORDS)
 
 
-def input_from_file(name: str, text: str) -> DesignInput:
-    """Turn one file (a design doc, or a bare OpenAPI, DBML or DDL file) into a DesignInput."""
+def input_from_file(name: str, text: str, *, data: bytes | None = None) -> DesignInput:
+    """Turn one file (a design doc, or a bare OpenAPI, DBML or DDL file) into a DesignInput.
+    `data`: the file's bytes, when `text` is what `decode_document` made of them: a bare OpenAPI
+    file's parser then reads them rather than the text encoded again."""
+    inputs = _input_from_file(name, text)
+    if data is not None and inputs.openapi:
+        # decode_document drops a leading byte order mark, which the text's own UTF-8 lacks.
+        return replace(inputs, openapi_utf8=data.removeprefix(_UTF8_BOM))
+    return inputs
+
+
+_UTF8_BOM = "\ufeff".encode()
+
+
+def _input_from_file(name: str, text: str) -> DesignInput:
     suffix = PurePath(name).suffix.lower()
     base = PurePath(name).name
     if suffix in {".md", ".markdown"}:

@@ -85,10 +85,14 @@ def unstorable_at(text: str) -> int | None:
     return nul if nul >= 0 else None
 
 
-def utf8_storable(text: str) -> tuple[bytes, int | None]:
+def utf8_storable(text: str, encoded: bytes | None = None) -> tuple[bytes, int | None]:
     """(the text in UTF-8, a lone surrogate written as such; `unstorable_at(text)`), from one
     pass of the encoder where both would take one each. A caller measures the text by the bytes,
-    and a parser given them need not encode the text again (a large API is megabytes of text)."""
+    and a parser given them need not encode the text again (a large API is megabytes of text).
+    `encoded`: the bytes the text was decoded from as UTF-8, when the caller has them (a file's):
+    they are the answer, and the text is not encoded at all."""
+    if encoded is not None:  # strict UTF-8 decodes to no lone surrogate; a NUL is searched below
+        return encoded, text.find("\x00") if b"\x00" in encoded else None
     if text.isascii():
         nul = text.find("\x00")
         return text.encode(), nul if nul >= 0 else None
