@@ -47,6 +47,21 @@ def test_a_fast_record_compares_hashes_copies_and_pickles_as_before() -> None:
     assert SourceRef("d.json") == SourceRef("d.json", None, None, None)
 
 
+@pytest.mark.parametrize("cls", FAST)
+def test_make_takes_the_fields_and_defaults_the_class_takes(cls: type) -> None:
+    assert inspect.signature(cls.make).parameters == inspect.signature(cls).parameters
+
+
+def test_make_builds_the_record_the_class_builds() -> None:
+    here = SourceRef.make("d.json", 3, pointer="/p")
+    assert here == SourceRef("d.json", 3, None, "/p") and type(here) is SourceRef
+    first = Parameter.make(name="a", location="query", required=False, schema_type=None, source=here)
+    second = Parameter.make(name="a", location="query", required=False, schema_type=None, source=here)
+    assert first == Parameter("a", "query", False, None, here) and first.constraints is not second.constraints
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first.name = "b"  # type: ignore[misc]
+
+
 def test_it_refuses_a_record_it_cannot_build_through_slots() -> None:
     @dataclasses.dataclass(slots=True)
     class Mutable:

@@ -432,7 +432,7 @@ def _body(doc: OpenApiDocument, content: Any, ptr: str, limits: ParseLimits, *, 
             described = doc.contents[id(content)] = _describe_content(doc, content, limits)
     media_type, part, media_obj, has_schema, schema_name, is_array, fields = described
     media_ptr = ptr + part
-    return Body(
+    return Body.make(
         media_type=media_type,
         schema_pointer=media_ptr + "/schema" if has_schema else None,
         schema_name=schema_name,
@@ -741,7 +741,7 @@ def _item_endpoints(
     """The operations of one path item, written at `item_ptr`, in the order of HTTP_METHODS."""
     # Run once per path item of a large API (Microsoft Graph's: 7,419 items, 11,422 operations,
     # 120,000 located parts), so what does not depend on the operation is worked out once here
-    # and the loop builds the records and little else.
+    # and the loop builds the records (through `make`: see model.stored_through_slots) and little else.
     endpoints: list[Endpoint] = []
     node_ref = doc.node_ref
     deref = doc.deref
@@ -791,7 +791,7 @@ def _item_endpoints(
                 status = str(raw_status)
                 resp_ptr = responses_ptr + escape_pointer_part(status)
                 found.append(
-                    Response(
+                    Response.make(
                         status=status,
                         description=str(resolved.get("description", "")),
                         body=_body(
@@ -807,7 +807,7 @@ def _item_endpoints(
             responses = tuple(found)
         tags = operation.get("tags")
         endpoints.append(
-            Endpoint(
+            Endpoint.make(
                 method=method.upper(),
                 path=path,
                 full_path=full_path,
@@ -855,7 +855,7 @@ def _parameters(doc: OpenApiDocument, raw: Any, owner_ptr: str) -> dict[tuple[st
         else:
             continue
         name, location, required, schema_type, constraints = shape
-        found[name, location] = Parameter(
+        found[name, location] = Parameter.make(
             name=name,
             location=location,
             required=required,
