@@ -57,8 +57,13 @@ def serialise(path: Path) -> tuple[str, dict[str, int]]:
     from apps.designs.engine.loader import input_from_file
     from apps.designs.engine.text import decode_document
 
-    text = decode_document(path.read_bytes(), document=path.name)
-    outcome = analyze(input_from_file(path.name, text), limits=ParseLimits(), only=("traceability", "security", "endpoints"))
+    data = path.read_bytes()  # read as `manage.py analyze` reads a file
+    text = decode_document(data, document=path.name)
+    outcome = analyze(
+        input_from_file(path.name, text, data=data),
+        limits=ParseLimits(),
+        only=("traceability", "security", "endpoints"),
+    )
     model = outcome.parse.model
     results = [
         {

@@ -23,11 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     path = Path(args.file)
     try:
-        text = decode_document(path.read_bytes(), document=path.name)
+        data = path.read_bytes()
+        text = decode_document(data, document=path.name)
     except (OSError, InputError) as exc:
         print(f"cannot analyse: {getattr(exc, 'problem', exc)}", file=sys.stderr)
         return 2
-    result = parse_design(input_from_file(path.name, text), limits=ParseLimits())
+    result = parse_design(input_from_file(path.name, text, data=data), limits=ParseLimits())
     if not result.ok:
         first = result.fatal[0]
         print(f"cannot analyse: {first.source.document}:{first.source.line}: {first.message}", file=sys.stderr)

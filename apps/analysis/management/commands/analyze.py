@@ -91,11 +91,12 @@ class Command(BaseCommand):
             raise CannotAnalyse(
                 f"{name} is larger than the {limits.max_document_bytes // (1024 * 1024)} MB limit (DESIGN_MAX_DOCUMENT_BYTES)"
             )
+        data = path.read_bytes()
         try:
-            text = decode_document(path.read_bytes(), document=path.name)
+            text = decode_document(data, document=path.name)
         except InputError as exc:
             raise CannotAnalyse(exc.problem.message) from None
-        return input_from_file(path.name, text)
+        return input_from_file(path.name, text, data=data)  # the parser reads the bytes as they are
 
     def _run(self, options: dict[str, Any]) -> int:
         inputs = self._read(options["file"])

@@ -48,8 +48,9 @@ class Command(BaseCommand):
             raise GenerationRefused(
                 f"{name} is larger than the {limit // (1024 * 1024)} MB limit (DESIGN_MAX_DOCUMENT_BYTES)"
             )
+        data = path.read_bytes()
         try:
-            text = decode_document(path.read_bytes(), document=path.name)
+            text = decode_document(data, document=path.name)
         except InputError as exc:
             raise GenerationRefused(exc.problem.message) from None
-        return input_from_file(path.name, text)
+        return input_from_file(path.name, text, data=data)  # the parser reads the bytes as they are
