@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from apps.designs.engine.matching import match_endpoint
-from apps.designs.engine.model import DesignModel, Endpoint, SourceRef
+from apps.designs.engine.model import DesignModel, Endpoint, SourceRef, stored_through_slots
 from apps.designs.engine.privileged import PRIVILEGED_FIELDS, SECRET_FIELDS
 from apps.designs.engine.receivers import receiver_evidence, signature_parameter
 from apps.designs.engine.story_intents import story_intents
@@ -52,7 +52,8 @@ class GeneratedFile:
     content: str
 
 
-@dataclass(frozen=True)
+@stored_through_slots  # one per operation: a large API's run builds thousands
+@dataclass(frozen=True, slots=True)
 class OperationOutcome:
     operation_id: str
     method: str
