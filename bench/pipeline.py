@@ -115,6 +115,9 @@ def _django() -> None:
     import django
 
     django.setup()
+    import logging
+
+    logging.getLogger("axes").setLevel(logging.WARNING)  # each test-client login says so at INFO
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
