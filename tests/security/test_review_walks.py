@@ -184,3 +184,52 @@ def test_the_schema_walk_gathers_what_the_rules_look_at_in_walk_order() -> None:
     assert list(zip(walked.pointers, walked.objects, strict=True)) == looked_at
     assert [where for where, _, _ in walked.responses] == ["/paths/~1a~1{id}/post/responses"]
     assert walked.request_schemas == frozenset({"Id", "In", "Nested"})  # not Out: no request carries it
+
+
+# Two request bodies whose schemas refer to each other: A (role, b -> B) and B (is_admin, a -> A).
+_MUTUAL: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {"title": "t", "version": "1"},
+    "security": [{"k": []}],
+    "paths": {
+        f"/{name.lower()}": {
+            "post": {
+                "requestBody": {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}},
+                "responses": {"201": {"description": "ok"}},
+            }
+        }
+        for name in ("A", "B")
+    },
+    "components": {
+        "securitySchemes": {"k": {"type": "http", "scheme": "bearer"}},
+        "schemas": {
+            "A": {
+                "type": "object",
+                "properties": {"role": {"type": "string"}, "b": {"$ref": "#/components/schemas/B"}},
+            },
+            "B": {
+                "type": "object",
+                "properties": {"is_admin": {"type": "boolean"}, "a": {"$ref": "#/components/schemas/A"}},
+            },
+        },
+    },
+}
+
+
+def test_privileged_fields_of_mutually_recursive_bodies_are_reported_as_they_were() -> None:
+    """The walk of a body's fields stops where a schema meets itself again, so what it finds of
+    schemas that refer to each other depends on which it entered first. A faster walk that began
+    at the body's own place reported `role` for POST /a alone and `is_admin` for both; this holds
+    what the review reported before it (a walk reaching both fields from both bodies would
+    report each for both operations: a change of verdicts, for its own change)."""
+    result, doc = _parsed(_MUTUAL)
+    found = _rule_findings(result, doc, lambda review: body_rules(review, doc=doc))
+    places = {
+        f.message.split("`")[1]: sorted(loc.pointer for loc in f.locations)
+        for f in found
+        if f.rule_id == "sec.api3.privileged-field-writable"
+    }
+    assert places == {
+        "role": ["/components/schemas/A/properties/role", "/paths/~1a/post", "/paths/~1b/post"],
+        "is_admin": ["/components/schemas/B/properties/is_admin", "/paths/~1b/post"],
+    }

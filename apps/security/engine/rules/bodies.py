@@ -163,17 +163,18 @@ class _Bodies:
             found = self._requests[key] = tuple(marked)
         return found
 
-    # Most bodies hold no field these rules look for. Finding that out depends on the schema
-    # object alone: worked out once per object. It walks the schema from `where`, where it is
-    # written, so that `request` finds that walk done for a body that has fields to report
-    # (walked from anywhere else, an inline body would be walked a second time there).
-    def may_report_request(self, schema: Any, where: str) -> bool:
-        resolved, at = self._deref(schema, where)
+    # Most bodies hold no field these rules look for. Finding that out needs no pointer, and
+    # depends on the schema object alone: worked out once per object, before any pointer is built.
+    # Walked from "" rather than from where the body is written: schemas that refer to each other
+    # are cut where the walk meets itself again, and which fields the walk `request` then makes
+    # from the body's own place finds depends on which schema was entered first.
+    def may_report_request(self, schema: Any) -> bool:
+        resolved = self._deref(schema, "")[0]
         if type(resolved) is not dict:
             return False
         found = self._request_flags.get(id(resolved))
         if found is None:
-            found = self._request_flags[id(resolved)] = bool(self.flagged("request", resolved, at))
+            found = self._request_flags[id(resolved)] = bool(self.flagged("request", resolved, ""))
         return found
 
     def all_names(self, schema: Any) -> frozenset[str]:
@@ -453,7 +454,7 @@ def body_rules(review: Review, *, doc: ApiDocument) -> None:
                     continue
                 schema = media_obj.get("schema")
                 where = f"{request_at}/content/{escape_pointer_part(str(media))}/schema"
-                if not bodies.may_report_request(schema, where):
+                if not bodies.may_report_request(schema):
                     continue
                 for name, prop, at, privileged, url in bodies.request(schema, where):
                     # One finding per field: the operations whose bodies carry it are its places.
