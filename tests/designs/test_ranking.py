@@ -153,3 +153,22 @@ def test_a_finding_citing_a_storys_line_depends_on_it_however_broad() -> None:
     cited = dataclasses.replace(broad, rule_id="cited", fingerprint="cited", locations=(*broad.locations, story))
     ranked = {f.rule_id: f for f in rank([broad, cited], model)}
     assert ranked["cited"].priority > ranked["broad"].priority
+
+
+def test_a_findings_stories_follow_the_order_of_its_places_in_every_process() -> None:
+    """The stories of a finding on several operations are listed in the order its places name the
+    operations, whatever order a set of their labels would iterate in (it changes with the
+    process's string hashing, and a report must read the same however often it is made)."""
+    stories = "".join(
+        f"\n### LIB-{n}: Story {n}\nAs a member, I want it, so that I have it.\nEndpoints: {endpoint}\n"
+        for n, endpoint in ((2, "GET /books"), (3, "GET /authors"), (4, "GET /members"))
+    )
+    design = DESIGN.replace("## API", stories.lstrip("\n") + "\n## API")
+    result = parse_design(DesignInput(document=design, document_name="d.md"), limits=ParseLimits())
+    assert result.ok, result.fatal
+    order = ("/paths/~1members/get", "/paths/~1books/get", "/paths/~1loans/post", "/paths/~1authors/get")
+    few = _finding("sec.few", "high", *order[:3])
+    many = _finding("sec.many", "high", *order)
+    ranked = {f.rule_id: f for f in rank([few, many], result.model)}
+    assert ranked["sec.few"].stories == ("LIB-4", "LIB-2", "LIB-1")
+    assert ranked["sec.many"].stories == ("LIB-4", "LIB-2", "LIB-1", "LIB-3")

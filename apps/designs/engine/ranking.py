@@ -117,13 +117,17 @@ def _operation_of(pointer: str, operations: dict[str, str]) -> str | None:
 
 def _context(
     locations: Sequence[SourceRef], index: _Index, labels: dict[str, str | None]
-) -> tuple[set[str], set[str], list[str], bool]:
+) -> tuple[dict[str, None], dict[str, None], list[str], bool]:
     """(endpoints, tables, stories) the locations touch, and whether a story's own line is
     among them (the story states the finding's requirement itself). `labels` remembers the
-    operation of each pointer met (None: in none), for the findings ranked with it."""
+    operation of each pointer met (None: in none), for the findings ranked with it.
+
+    Endpoints and tables are kept in the order the places name them (dicts, not sets: a set of
+    strings iterates in an order that changes from one process to the next, and the stories,
+    gathered from them, would be listed in it)."""
     cited = False
-    endpoints: set[str] = set()
-    tables: set[str] = set()
+    endpoints: dict[str, None] = {}
+    tables: dict[str, None] = {}
     stories: list[str] = []
     operations = index.operations
     few = len(locations) <= STORY_PLACES  # a design-wide finding's schema places are not traced
@@ -135,9 +139,8 @@ def _context(
         if all(pointers):
             for pointer in set(pointers).difference(labels):
                 labels[pointer] = _operation_of(pointer, operations)
-            # added in the order of the places, as the loop below adds them: the order the set
-            # iterates in (and so the stories' order) depends on it
-            endpoints = set(filter(None, map(labels.__getitem__, pointers)))
+            # in the order of the places, as the loop below adds them
+            endpoints = dict.fromkeys(filter(None, map(labels.__getitem__, pointers)))
             if index.stories_of_endpoint:
                 for label in endpoints:
                     stories.extend(index.stories_of_endpoint.get(label, ()))
@@ -150,19 +153,19 @@ def _context(
             if label is _UNSEEN:
                 label = labels[pointer] = _operation_of(pointer, operations)
             if label is not None:
-                endpoints.add(label)
+                endpoints[label] = None
             elif few and pointer.startswith("/components/schemas/"):
-                endpoints.update(index.users_of(unescape_pointer_part(pointer.split("/", 4)[3])))
+                endpoints.update(dict.fromkeys(index.users_of(unescape_pointer_part(pointer.split("/", 4)[3]))))
             continue
         if loc.line is None:
             continue
         key = (loc.document, loc.line)  # a place in the data model or the stories
         label = index.endpoint_lines.get(key)
         if label is not None:
-            endpoints.add(label)
+            endpoints[label] = None
         table = index.tables.get(key)
         if table is not None:
-            tables.add(table)
+            tables[table] = None
         story = index.story_lines.get(key)
         if story is not None:
             stories.append(story)
