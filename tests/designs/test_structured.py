@@ -108,3 +108,16 @@ def test_json_is_loaded_as_the_standard_library_loads_it() -> None:
     for text in texts:
         data, _ = load_structured(text, document="d.json", max_yaml_nodes=100)
         assert repr(data) == repr(json.loads(text))
+
+
+@pytest.mark.parametrize("start", [0, 1, 65_517, 65_518, 65_535, 65_536, 65_537, 131_054, 131_071])
+def test_nineteen_digits_in_a_row_are_found_wherever_they_start(start: int) -> None:
+    """The run decides whether orjson may read the text (it reads integers past 64 bits as
+    floats): it is found across the 64 KiB slices the check reads, and 18 in a row are not."""
+    from apps.designs.engine.structured import has_nineteen_digits
+
+    text = bytearray(b"a" * 200_000)
+    text[start : start + 19] = b"1234567890123456789"
+    assert has_nineteen_digits(bytes(text))
+    text[start + 18] = ord("x")
+    assert not has_nineteen_digits(bytes(text))
