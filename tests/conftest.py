@@ -67,6 +67,15 @@ def viewer(workspace: Workspace, owner: AbstractBaseUser) -> AbstractBaseUser:
 
 
 @pytest.fixture
+def shop_run(owner: AbstractBaseUser, workspace: Workspace, shop_v1: str) -> Any:
+    """The owner's finished run of the shop design's first revision."""
+    from tests.factories import make_design, make_finished_run
+
+    _, revision = make_design(workspace=workspace, user=owner, document=shop_v1)
+    return make_finished_run(revision=revision, user=owner)
+
+
+@pytest.fixture
 def api(owner: AbstractBaseUser) -> APIClient:
     """The owner's API client, authenticated with a token as scripts are."""
     _, raw = token_create(user=owner, name="test")

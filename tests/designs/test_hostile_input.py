@@ -14,7 +14,7 @@ from apps.designs.engine.limits import ParseLimits
 from apps.designs.engine.loader import DesignInput, parse_design
 from apps.designs.engine.openapi import parse_openapi
 from apps.designs.engine.structured import load_structured
-from apps.designs.engine.text import InputError, storable_size, unstorable_at
+from apps.designs.engine.text import InputError, unstorable_at, utf8_storable
 from tests.deadline import deadline
 
 LIMITS = ParseLimits()
@@ -244,4 +244,5 @@ def test_a_wrong_typed_node_is_reported_on_its_line_and_ignored(place: tuple[str
     ],
 )
 def test_one_pass_measures_a_text_as_utf8_and_finds_what_postgresql_cannot_store(text: str) -> None:
-    assert storable_size(text) == (len(text.encode("utf-8", "surrogatepass")), unstorable_at(text))
+    encoded, unstorable = utf8_storable(text)
+    assert (len(encoded), unstorable) == (len(text.encode("utf-8", "surrogatepass")), unstorable_at(text))

@@ -53,32 +53,28 @@ def test_an_anonymised_share_hides_the_base_revisions_names_and_the_document_nam
 
 
 def test_a_run_has_at_most_share_links_max_per_run_links(
-    client: Client, owner: Any, workspace: Workspace, shop_v1: str, settings: Any
+    client: Client, owner: Any, shop_run: Any, settings: Any
 ) -> None:
-    _, revision = make_design(workspace=workspace, user=owner, document=shop_v1)
-    run = make_finished_run(revision=revision, user=owner)
     settings.SHARE_LINKS_MAX_PER_RUN = 2
     client.force_login(owner)
-    _share(client, run.pk)
-    _share(client, run.pk)
-    refused = client.post(reverse("reports:shares", args=[run.pk]), {"days": "7"})
+    _share(client, shop_run.pk)
+    _share(client, shop_run.pk)
+    refused = client.post(reverse("reports:shares", args=[shop_run.pk]), {"days": "7"})
     assert refused.status_code == 400 and "SHARE_LINKS_MAX_PER_RUN" in refused.content.decode()
-    assert ShareLink.objects.filter(run=run).count() == 2
+    assert ShareLink.objects.filter(run=shop_run).count() == 2
     # Deleting one makes room again.
-    link = ShareLink.objects.filter(run=run).first()
+    link = ShareLink.objects.filter(run=shop_run).first()
     assert link is not None
     client.post(reverse("reports:share-delete", args=[link.pk]))
-    _share(client, run.pk)
+    _share(client, shop_run.pk)
 
 
 def test_an_anonymised_share_hides_the_apis_server_hosts_and_operation_ids(
-    client: Client, owner: Any, workspace: Workspace, shop_v1: str
+    client: Client, owner: Any, shop_run: Any
 ) -> None:
-    _, revision = make_design(workspace=workspace, user=owner, document=shop_v1)
-    run = make_finished_run(revision=revision, user=owner)
-    assert run.findings.filter(message__contains="staging-api.shop.example").exists()
+    assert shop_run.findings.filter(message__contains="staging-api.shop.example").exists()
     client.force_login(owner)
-    token = _share(client, run.pk)
+    token = _share(client, shop_run.pk)
     client.logout()
     pages = [client.get(f"/s/{token}/", {"page": n}).content.decode() for n in range(1, 4)]
     html = "".join(pages)
@@ -96,28 +92,24 @@ def test_server_hosts_are_named_however_the_servers_are_written() -> None:
 
 
 def test_the_page_showing_a_new_links_address_is_not_kept_by_the_browser(
-    client: Client, owner: Any, workspace: Workspace, shop_v1: str
+    client: Client, owner: Any, shop_run: Any
 ) -> None:
-    _, revision = make_design(workspace=workspace, user=owner, document=shop_v1)
-    run = make_finished_run(revision=revision, user=owner)
     client.force_login(owner)
-    response = client.post(reverse("reports:shares", args=[run.pk]), {"days": "7"}, follow=True)
+    response = client.post(reverse("reports:shares", args=[shop_run.pk]), {"days": "7"}, follow=True)
     assert 'id="share-url"' in response.content.decode()
     assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
 
 
 def test_a_links_view_log_stops_growing_at_share_link_max_logged_views(
-    client: Client, owner: Any, workspace: Workspace, shop_v1: str, settings: Any
+    client: Client, owner: Any, shop_run: Any, settings: Any
 ) -> None:
-    _, revision = make_design(workspace=workspace, user=owner, document=shop_v1)
-    run = make_finished_run(revision=revision, user=owner)
     settings.SHARE_LINK_MAX_LOGGED_VIEWS = 2
     client.force_login(owner)
-    token = _share(client, run.pk)
+    token = _share(client, shop_run.pk)
     client.logout()
     for _ in range(4):  # anyone holding the link: each opening was a row, without end
         assert client.get(f"/s/{token}/").status_code == 200
     assert ShareView.objects.count() == 2
     client.force_login(owner)
-    page = client.get(reverse("reports:shares", args=[run.pk])).content.decode()
+    page = client.get(reverse("reports:shares", args=[shop_run.pk])).content.decode()
     assert 'class="share-views">2 or more<' in page

@@ -5,19 +5,16 @@ from datetime import timedelta
 from html.parser import HTMLParser
 from typing import Any
 
-import pytest
 from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.accounts.models import Workspace
 from apps.designs.engine.loader import parse_design
 from apps.designs.services import parse_limits, revision_input
 from apps.reports.anonymise import Anonymiser, anonymise_report, design_names, replacements
 from apps.reports.models import ShareLink, ShareView, token_hash
 from apps.reports.services import triage_set
-from tests.factories import make_design, make_finished_run
 
 
 class _Page(HTMLParser):
@@ -51,12 +48,6 @@ def _create(client: Client, run_id: int, **data: Any) -> tuple[int, str]:
     body = response.content.decode()
     found = re.search(r'id="share-url">[^<]*/s/([^/<]+)/<', body)
     return response.status_code, found.group(1) if found else ""
-
-
-@pytest.fixture
-def shop_run(owner: Any, workspace: Workspace, shop_v1: str) -> Any:
-    _, revision = make_design(workspace=workspace, user=owner, document=shop_v1)
-    return make_finished_run(revision=revision, user=owner)
 
 
 def test_a_share_link_opens_logged_out_read_only_is_logged_and_ends(client: Client, owner: Any, shop_run: Any) -> None:

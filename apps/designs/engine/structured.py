@@ -309,15 +309,7 @@ class JsonLocator(Locator):
                 return by_pointer(ptr)
             return SourceRef(document, (packed >> 32) + line_offset, packed & 0xFFFFFFFF, ptr)
 
-        def node_of_document(node: Any, ptr: str) -> SourceRef:
-            # The same for a text that is a document of its own (no line offset, the usual case),
-            # without the addition: Microsoft Graph's parse and review locate 190,000 nodes.
-            packed = get(node)
-            if packed is None:
-                return by_pointer(ptr)
-            return SourceRef(document, packed >> 32, packed & 0xFFFFFFFF, ptr)
-
-        return node if line_offset else node_of_document
+        return node
 
     def node(self, node: Any, ptr: str) -> SourceRef:
         positions = self._positions if self._positions is not None else self._scan()

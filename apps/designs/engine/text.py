@@ -107,12 +107,6 @@ def utf8_storable(text: str, encoded: bytes | None = None) -> tuple[bytes, int |
     return encoded, text.find("\x00") if b"\x00" in encoded else None
 
 
-def storable_size(text: str) -> tuple[int, int | None]:
-    """(the text's length in UTF-8, a lone surrogate counting 3; `unstorable_at(text)`)."""
-    encoded, first = utf8_storable(text)
-    return len(encoded), first
-
-
 def unstorable_escape_at(text: str, utf8: bytes | None = None) -> int | None:
     """Offset of the first JSON escape (`\\u0000`, a lone `\\ud800`) that would load as such a
     character, or None. `utf8`, the text in UTF-8 if the caller has it, is looked at first (it is

@@ -450,13 +450,11 @@ def body_rules(review: Review, *, doc: ApiDocument) -> None:
             request, request_at = deref(doc, request, op_ptr + "/requestBody")
         if isinstance(request, dict):
             for media, media_obj in (request.get("content") or {}).items():
-                if not isinstance(media_obj, dict):
+                if not isinstance(media_obj, dict) or not bodies.may_report_request(media_obj.get("schema")):
                     continue
-                schema = media_obj.get("schema")
-                where = f"{request_at}/content/{escape_pointer_part(str(media))}/schema"
-                if not bodies.may_report_request(schema):
-                    continue
-                for name, prop, at, privileged, url in bodies.request(schema, where):
+                for name, prop, at, privileged, url in bodies.request(
+                    media_obj.get("schema"), f"{request_at}/content/{escape_pointer_part(str(media))}/schema"
+                ):
                     # One finding per field: the operations whose bodies carry it are its places.
                     if privileged:
                         review.add(

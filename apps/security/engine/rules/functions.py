@@ -96,17 +96,22 @@ def _admin_by_name(endpoint: Endpoint, by_path: dict[str, str | None]) -> str | 
     return None
 
 
+def _holds_admin_stem(lowered: str) -> bool:
+    """Whether a lowered path or name holds one of `_ADMIN_STEMS` (a loop rather than any() over a
+    generator: asked of every operation)."""
+    for stem in _ADMIN_STEMS:  # noqa: SIM110
+        if stem in lowered:
+            return True
+    return False
+
+
 def _admin_path_segment(path: str) -> str | None:
     """The first segment of a path that names it admin or internal (`_admin_segment`), or None."""
     # An admin segment holds one of these (as `_names_admin`'s names do), or is `back-office`:
     # a path holding none (nine in ten of Microsoft Graph's 7,419) is not split.
     lowered = path.lower()
-    if "back-office" not in lowered:
-        for stem in _ADMIN_STEMS:
-            if stem in lowered:
-                break
-        else:
-            return None
+    if "back-office" not in lowered and not _holds_admin_stem(lowered):
+        return None
     return next((s for s in _segments(path) if _admin_segment(s)), None)
 
 
@@ -127,10 +132,7 @@ def _names_admin(name: str) -> bool:
     such as `deviceManagement` or `internalDomainFederation` does not."""
     # Every word it looks for holds one of these: most names, holding none, need no split.
     lowered_name = name.lower()
-    for stem in _ADMIN_STEMS:
-        if stem in lowered_name:
-            break
-    else:
+    if not _holds_admin_stem(lowered_name):
         return False
     words = _WORD.findall(name)
     if not words:

@@ -88,11 +88,9 @@ def _object_access(
     evidence = [
         (s, i) for s in stories for i in intents[s.id] if i.kind == "ownership" and _about(i.sentence, reads=reads)
     ]
-    # Whether it takes an object id is asked only where a branch below needs it: with evidence,
-    # or for a secured operation (none of Microsoft Graph's 11,422 operations declares security).
-    if evidence:
-        if not (endpoint.method == "GET" or _has_object_id(endpoint)):
-            return
+    # Whether it takes an object id is asked only where a branch needs it: with evidence, or for a
+    # secured operation (none of Microsoft Graph's 11,422 operations declares security).
+    if evidence and (endpoint.method == "GET" or _has_object_id(endpoint)):
         story, intent = evidence[0]
         # One requirement for the design: object-level checks the stories ask of their operations,
         # each operation and the sentence asking it a place.
