@@ -227,6 +227,23 @@ def test_the_text_walk_locates_every_container_where_the_scanner_does() -> None:
         assert scanned.ref_values() == walked.ref_values()
 
 
+def test_a_text_denser_than_the_room_asked_for_is_located_as_the_walk_locates_it() -> None:
+    # The scanner asks up front for a container per 32 characters and a member per 16; a text of
+    # bare brackets and digits holds several times that, and the arrays grow as they fill.
+    text = json.dumps({"lists": [[] for _ in range(5000)], "digits": [1] * 20000, "last": {"a": [{}]}})
+    data = json.loads(text)
+    positions = structured.Positions(text, data)
+    assert len(positions) == 5006 and len(positions) > len(text) // 32 + 1024
+    scanned = JsonLocator(text, document="d.json", data=data)
+    walked = JsonLocator(text, document="d.json", data=data)
+    walked._positions = False
+    for ptr, node in (("/lists/4999", data["lists"][4999]), ("/last/a/0", data["last"]["a"][0]), ("", data)):
+        assert scanned.node(node, ptr) == walked.node(node, ptr), ptr
+    for ptr in ("/digits/19999", "/lists/0", "/last"):
+        assert scanned.ref(ptr) == walked.ref(ptr), ptr
+    assert positions.member(data["digits"], 19999) == (1 << 32) | (text.index('1], "last"') + 1)
+
+
 def test_data_changed_after_the_scan_is_answered_safely() -> None:
     text = '{"a": [1, 2, {"b": 3}], "c": {"d": 4, "e": [5]}, "f": 6}'
     data = json.loads(text)
