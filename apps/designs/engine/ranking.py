@@ -41,6 +41,7 @@ MAX_CONTEXT = 20  # stories and endpoints named per finding; a design-level one 
 _UNSEEN = object()  # a pointer not yet looked up (its operation may be None)
 # The part of a pointer that names an operation: /paths/<path>/<method> (or /webhooks/<name>/<method>).
 _OPERATION_POINTER = re.compile(r"/(?:paths|webhooks)/[^/]*/[^/]*").match
+_OPERATION_ROOTS = ("/paths/", "/webhooks/")
 
 
 @dataclasses.dataclass(slots=True)
@@ -111,6 +112,8 @@ def _index(model: DesignModel) -> _Index:
 
 def _operation_of(pointer: str, operations: dict[str, str]) -> str | None:
     """The operation a pointer lies in (`/paths/~1a/get/responses/200` -> `GET /a`)."""
+    if not pointer.startswith(_OPERATION_ROOTS):  # most places of a large API lie in its schemas
+        return None
     found = _OPERATION_POINTER(pointer)
     return operations.get(found.group()) if found is not None else None
 
