@@ -4,7 +4,9 @@
 
 For each document, in one run (so that a busy machine slows both sides alike):
 - `manage.py analyze FILE --format json -o OUT` as a whole process (every analyzer that needs no
-  sandbox), net of the same command on a tiny specification (start-up), with its peak memory;
+  sandbox), net of the same command on a tiny specification (start-up), with its peak memory: the
+  ratio of the medians, and beside it the median and middle half of each run's own ratio (how far
+  the machine moved the figures);
 - the worker's job: `run_execute` (claim → parse → analyzers → report → findings stored → succeeded),
   called in-process on a database of its own, as the Celery task calls it;
 - the run page (first page, then filtered) and the findings API page, server time through Django's
@@ -89,11 +91,18 @@ def bench_analyze(path: Path, runs: int, out: Path) -> dict[str, float]:
         start.append(_process([*command[:3], str(tiny), *command[3:]])[0])
         loads.append(_load(path))
     net = _median(whole) - _median(start)
+    # Each run's own ratio (its command, start-up and json.load timed one after the other): their
+    # spread shows how far the shared machine moved the figures while they were taken.
+    paired = sorted((w - s) / load for w, s, load in zip(whole, start, loads, strict=True))
+    quartiles = statistics.quantiles(paired, n=4) if len(paired) > 1 else [paired[0]] * 3
     return {
         "analyze_s": _median(whole),
         "startup_s": _median(start),
         "load_s": _median(loads),
         "ratio": net / _median(loads),
+        "paired_q1": quartiles[0],
+        "paired_median": quartiles[1],
+        "paired_q3": quartiles[2],
         "peak_mib": max(memory) / 1024,
     }
 
@@ -228,7 +237,8 @@ def main() -> None:
             print(
                 f"  {key:8} analyze {figures['analyze_s']:6.2f} s  start-up {figures['startup_s']:5.2f} s  "
                 f"json.load {figures['load_s']:5.3f} s  ratio {figures['ratio']:5.1f}x  "
-                f"peak {figures['peak_mib']:4.0f} MiB"
+                f"(run by run: median {figures['paired_median']:4.1f}x, middle half "
+                f"{figures['paired_q1']:4.1f}-{figures['paired_q3']:4.1f}x)  peak {figures['peak_mib']:4.0f} MiB"
             )
     if args.skip_web:
         return
