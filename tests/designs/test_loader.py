@@ -1,7 +1,7 @@
 from dataclasses import replace
 
 from apps.designs.engine.limits import ParseLimits
-from apps.designs.engine.loader import DesignInput, input_from_file, parse_design
+from apps.designs.engine.loader import DesignInput, has_text, input_from_file, parse_design
 from apps.designs.engine.model import Entity
 from apps.designs.engine.text import decode_document
 from tests.conftest import CORPUS
@@ -217,3 +217,11 @@ def test_a_path_naming_a_table_in_another_word_order_is_linked_to_it(limits: Par
     api = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /stops/{id}/proof-of-delivery:\n    post:\n      responses: {'201': {description: ok}}\n"
     model = parse_design(DesignInput(openapi=api, data_model=ddl), limits=limits).model
     assert model.endpoints[0].entities == ("stops", "delivery_proofs")
+
+
+def test_a_field_has_text_exactly_when_stripping_it_leaves_some() -> None:
+    # Every kind of whitespace str.strip() removes (ASCII, the separators, U+3000), and what it keeps.
+    spaces = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
+    assert len(spaces) > 20
+    for text in ("", spaces, " \n", "x", f"{spaces}x{spaces}", "\x00", "\u200b", "{}\n"):
+        assert has_text(text) == bool(text.strip()), repr(text)

@@ -55,16 +55,13 @@ class DesignInput:
     openapi_utf8: bytes | None = field(default=None, compare=False, repr=False)
 
     def is_empty(self) -> bool:
-        return not any(
-            t.strip()
-            for t in (
-                self.document,
-                self.stories,
-                self.openapi,
-                self.data_model,
-                self.queries,
-            )
-        )
+        return not any(has_text(t) for t in (self.document, self.stories, self.openapi, self.data_model, self.queries))
+
+
+def has_text(text: str) -> bool:
+    """`bool(text.strip())`, without the copy of the whole text that `strip` makes of one ending in
+    a newline (as most saved files do: megabytes for a large API, twice over)."""
+    return bool(text) and not text.isspace()
 
 
 @dataclass
@@ -176,9 +173,9 @@ def _parse_design(inputs: DesignInput, limits: ParseLimits) -> ParseResult:
     if any(p.fatal for p in parts.problems):
         return _result(parts)
 
-    if inputs.document.strip():
+    if has_text(inputs.document):
         _parse_markdown(inputs.document, inputs.document_name, parts, limits)
-    if inputs.stories.strip():
+    if has_text(inputs.stories):
         before = len(parts.stories)
         _parse_story_headings(inputs.stories, names["stories"], parts)
         parts.documents.append(names["stories"])
@@ -192,17 +189,17 @@ def _parse_design(inputs: DesignInput, limits: ParseLimits) -> ParseResult:
                     fatal=True,
                 )
             )
-    if inputs.openapi.strip():
+    if has_text(inputs.openapi):
         _parse_openapi_part(inputs.openapi, names["openapi"], 0, parts, limits, utf8=openapi_utf8)
-    if inputs.data_model.strip():
+    if has_text(inputs.data_model):
         if looks_like_ddl(inputs.data_model):
             _parse_sql(inputs.data_model, names["data_model"], 0, parts, queries_only=False)
         else:
             _parse_data_model(inputs.data_model, names["data_model"], 0, parts, dbml=True)
-    if inputs.queries.strip():
+    if has_text(inputs.queries):
         _parse_sql(inputs.queries, names["queries"], 0, parts, queries_only=True)
 
-    if inputs.document.strip() and parts.recognised == 0:
+    if has_text(inputs.document) and parts.recognised == 0:
         parts.problems.append(
             Problem(
                 code="input.nothing-recognised",
