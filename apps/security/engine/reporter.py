@@ -16,7 +16,7 @@ tools that do ask, in a suppressed finding whose reason says why.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
@@ -269,15 +269,33 @@ class Review:
         self.hit = self.hit_once = _finished
         return self.findings
 
+    def _open_group(self, rule_id: str, message: str, exempt: str) -> list[SourceRef]:
+        """The places of the design-level finding a place of `rule_id` (exempted for `exempt`, or
+        not) joins in a document that waives nothing, the finding made now if this is its first."""
+        facts = _FACTS[rule_id]
+        suppressed = self._suppressed(facts.rule, None, exempt) if exempt else None
+        self._collect(facts, facts.severity, suppressed, message, ())
+        how = "" if suppressed is None else f"rule\x1f{exempt}"
+        return self.groups[rule_id, facts.severity, how].refs
+
+    def _node_locator(self) -> Callable[[Any, str], SourceRef]:
+        """`_locate` as a function of (node, pointer), for `hit`."""
+        doc = self.doc
+        if doc is None:
+            return _no_document
+        if doc.locate_node is not None:
+            return doc.locate_node
+        return lambda node, ptr: doc.locate(ptr)
+
     def _hit(self, *, deduplicate: bool) -> Report:
         seen = self.seen
         remember = seen.add
         append = self.findings.append
-        doc = self.doc
-        locate_node = doc.locate_node if doc is not None else None
+        locate = self._node_locator()
         waivers = self.waivers
         suppressed_at = self._suppressed
         collect = self._collect
+        open_group = self._open_group
         facts_of = _FACTS
         digest = fingerprint_from
         # Finding(**fields) has type.__call__ gather the twelve keywords into a dict and unpack
@@ -291,46 +309,40 @@ class Review:
         # The pointer, node and place of the last hit: a schema object lacking both a maxLength
         # and a format, or a responses object lacking three statuses, is reported by two to four
         # rules in a row, and is located once for them all (the SourceRef is the same).
-        last: list[Any] = [None, None, None]
-        # (rule, exemption or "") -> the places of the design-level group a hit joins when the
-        # document waives nothing.
-        open_refs: dict[tuple[str, str], list[SourceRef]] = {}
+        last_where: str | None = None
+        last_node: Any = None
+        last_ref: SourceRef | None = None
+        # The places of the design-level groups that hits join when the document waives nothing,
+        # by rule, or by (rule, exemption) for an exempted place.
+        open_refs: dict[str | tuple[str, str], list[SourceRef]] = {}
         # Whether a hit of a rule may take that short way: no waiver anywhere, a design-level rule.
         open_document = not waivers
         design_level = frozenset(rule_id for rule_id, facts in facts_of.items() if facts.design_level)
 
         def hit(rule_id: str, where: str, node: Any, message: str, exempt: str = "") -> None:
+            nonlocal last_where, last_node, last_ref
             if deduplicate:
                 key = (rule_id, where)
                 if key in seen:
                     return
                 remember(key)
-            if where is last[0] and node is last[1]:
-                ref = last[2]
+            if where is last_where and node is last_node:
+                ref = last_ref
             else:
-                if locate_node is not None:
-                    ref = locate_node(node, where)
-                elif doc is not None:
-                    ref = doc.locate(where)
-                else:  # only API rules report this way, and they run only with a document
-                    raise ValueError(f"no OpenAPI document to locate {where}")
-                last[0], last[1], last[2] = where, node, ref
-            if open_document and rule_id in design_level:
-                refs = open_refs.get((rule_id, exempt))
-                if refs is not None:  # the common case: the group is open already
-                    refs.append(ref)
-                    return
-            facts = facts_of[rule_id]
-            if facts.design_level and not waivers:
-                # The common case, by the ten thousand: no waiver in the document, so the place
-                # joins its rule's open group (above, once the group is open) or the group of the
-                # rule's own exemption.
-                group_key = (rule_id, exempt)
-                suppressed = suppressed_at(facts.rule, where, exempt) if exempt else None
-                collect(facts, facts.severity, suppressed, message, (ref,))
-                how = "" if suppressed is None else f"rule\x1f{exempt}"
-                open_refs[group_key] = self.groups[rule_id, facts.severity, how].refs
+                ref = last_ref = locate(node, where)
+                last_where, last_node = where, node
+            # The common case, by the ten thousand: its group is open already.
+            refs = open_refs.get((rule_id, exempt) if exempt else rule_id)
+            if refs is not None:
+                refs.append(ref)
                 return
+            if open_document and rule_id in design_level:
+                # No waiver in the document: the place joins its rule's group, or the group of
+                # the rule's own exemption.
+                refs = open_refs[(rule_id, exempt) if exempt else rule_id] = open_group(rule_id, message, exempt)
+                refs.append(ref)
+                return
+            facts = facts_of[rule_id]
             suppressed = suppressed_at(facts.rule, where, exempt) if waivers or exempt else None
             if facts.design_level:
                 collect(facts, facts.severity, suppressed, message, (ref,))
@@ -425,6 +437,11 @@ _FACTS = {
     )
     for rule in RULES
 }
+
+
+def _no_document(node: Any, ptr: str) -> SourceRef:
+    # only API rules locate nodes this way, and they run only with a document
+    raise ValueError(f"no OpenAPI document to locate {ptr}")
 
 
 def _finished(rule_id: str, where: str, node: Any, message: str, exempt: str = "") -> None:

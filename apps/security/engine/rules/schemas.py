@@ -65,11 +65,11 @@ def _node_rules(review: Review, ptr: str, node: Mapping[str, Any]) -> None:
                 )
     headers = node.get("headers")
     if type(headers) is dict and "Access-Control-Allow-Origin" not in headers:
-        review.add(
+        review.hit(
             "sec.api8.cors-origin",
             f"{ptr}/headers",
+            headers,
             "These response headers do not include Access-Control-Allow-Origin.",
-            node=headers,
         )
 
 
@@ -141,11 +141,17 @@ def _walk(data: Any) -> _Walked:
     # thousand names (`properties`, `type`, `items`...) over hundreds of thousands of members,
     # so each is looked at and escaped once.
     parts: dict[str, str | None] = {}
-    stack: list[tuple[str, Any]] = [("", data)]
-    push = stack.append
-    pop = stack.pop
-    while stack:
-        ptr, node = pop()
+    # The pointers and the nodes still to visit, as two stacks rather than one of pairs: a pair
+    # made and unpacked for each of a large API's hundreds of thousands of containers costs more.
+    pending: list[str] = [""]
+    nodes: list[Any] = [data]
+    push_pointer = pending.append
+    push = nodes.append
+    pop_pointer = pending.pop
+    pop = nodes.pop
+    while nodes:
+        node = pop()
+        ptr = pop_pointer()
         if type(node) is dict:
             # What `_walk` looks at in an object: a type (the bounds and additional properties),
             # parameters or headers (`_node_rules`), responses (handed back), or a `$ref`
@@ -186,10 +192,14 @@ def _walk(data: Any) -> _Walked:
                         if type(key) is str:  # a YAML key (1, True) may equal another (True, 1.0)
                             parts[key] = name
                     if name is not None:
-                        push((f"{ptr}/{name}", value))
+                        push_pointer(f"{ptr}/{name}")
+                        push(value)
         elif type(node) is list and not containers.isdisjoint(map(type, node)):
             # Most lists (enums, required names) hold only scalars: told apart without a Python loop.
-            stack.extend([(f"{ptr}/{index}", value) for index, value in enumerate(node) if type(value) in (dict, list)])
+            for index, value in enumerate(node):
+                if type(value) in containers:
+                    push_pointer(f"{ptr}/{index}")
+                    push(value)
     return _Walked(pointers, objects, responses_objects, _request_schemas(roots, refers))
 
 
@@ -221,8 +231,11 @@ def _request_side(where: str, request_schemas: frozenset[str]) -> bool:
     if where.startswith("/components/schemas/"):
         # The component's name: the part after the prefix (20 characters), sliced out rather
         # than split off (asked for most string, array and integer schemas of a large API).
+        if not request_schemas:  # no request carries a component schema
+            return False
         end = where.find("/", 20)
-        return unescape_pointer_part(where[20:] if end < 0 else where[20:end]) in request_schemas
+        name = where[20:] if end < 0 else where[20:end]
+        return (unescape_pointer_part(name) if "~" in name else name) in request_schemas
     return (
         "/requestBody" in where
         or "/parameters/" in where
@@ -344,16 +357,17 @@ def _object_rules(review: Review, where: str, node: dict[str, Any], *, oas31: bo
     keyword = "unevaluatedProperties" if oas31 else "additionalProperties"
     extra = node.get(keyword)
     if extra:
-        review.add(
+        # `hit` is `add` for these design-level rules, for less: an API may have hundreds.
+        review.hit(
             "sec.api3.additional-properties",
             f"{where}/{keyword}",
+            extra if type(extra) in (dict, list) else None,
             f"This object schema allows {keyword}.",
-            node=extra if type(extra) in (dict, list) else None,
         )
         if isinstance(extra, dict) and "maxProperties" not in node:
-            review.add(
+            review.hit(
                 "sec.api3.unbounded-additional-properties",
                 where,
+                node,
                 f"Its {keyword} are not limited by maxProperties.",
-                node=node,
             )
