@@ -69,15 +69,22 @@ def contract_tests(
             rows.append(f"    make_rows(user, {literal(op.model.class_name)}, made, ITEMS)")
         elif op.model is not None and op.action in {"retrieve", "update", "partial_update", "destroy"}:
             rows.append(f"    make_row(user, {literal(op.model.class_name)}, made)")
-        statuses = sorted({int(r.status) for r in endpoint.responses if r.status.isdigit()})
-        documented_default = any(r.status == "default" for r in endpoint.responses)
+        # The documented statuses, whether `default` is one, and each status's shape: one pass.
+        codes: set[int] = set()
+        documented_default = False
         shapes: dict[int, tuple[str, str] | None] = {}
         for response in endpoint.responses:
-            if response.status.isdigit() and response.body and response.body.schema_pointer:
+            if not response.status.isdigit():
+                documented_default = documented_default or response.status == "default"
+                continue
+            code = int(response.status)
+            codes.add(code)
+            if response.body and response.body.schema_pointer:
                 schema = pointers.deref(pointers.resolve(response.body.schema_pointer))
                 if id(schema) not in shape_of:  # many responses return the same component schema
                     shape_of[id(schema)] = _shape(schema)
-                shapes[int(response.status)] = shape_of[id(schema)]
+                shapes[code] = shape_of[id(schema)]
+        statuses = sorted(codes)
         body: str | None = None
         if endpoint.request_body and endpoint.request_body.schema_pointer:
             written = pointers.resolve(endpoint.request_body.schema_pointer)
@@ -546,15 +553,18 @@ class _Examples:
 
     def _example_of(self, schema: dict[str, Any], depth: int) -> Example:
         get = schema.get
-        members: dict[Any, str] = {}
+        members: dict[Any, str] | None = None  # made only for an object: most values are not one
         if not _FIRST_READ.isdisjoint(schema):  # most schemas are a plain value's, with none of them
+            members = {}
             for part in ("oneOf", "anyOf"):
                 union = get(part)
                 if isinstance(union, list) and union:
                     return self.example(union[0], depth + 1)
             enum = get("enum")
             if isinstance(enum, list) and enum:
-                return _written(enum[0])
+                first = enum[0]
+                # A string (the usual enum) through the module's literals: the same values recur.
+                return (None, self.literal(first)) if isinstance(first, str) else _written(first)
             for part in get("allOf") or ():
                 merged = self.example(part, depth + 1)
                 if merged is not None and merged[0] is not None:
@@ -564,26 +574,32 @@ class _Examples:
             kind, _ = types_of(schema)
         properties = get("properties")
         if kind == "object" or isinstance(properties, dict):
-            example_of, below = self.example, depth + 1
+            if members is None:
+                members = {}
+            deref, below = self.deref, depth + 1
+            # Past _EXAMPLE_DEPTH a member has no example: only whether it is readOnly is asked.
+            example_of = self.example if below <= _EXAMPLE_DEPTH else None
             for key, sub in (properties or {}).items():
                 if isinstance(sub, dict):
                     if "$ref" in sub:
-                        sub = self.deref(sub)
+                        sub = deref(sub)
                     if isinstance(sub, dict) and sub.get("readOnly") is True:
                         continue
-                example = example_of(sub, below)
+                example = example_of(sub, below) if example_of is not None else None
                 members[str(key)] = "None" if example is None else example[1]
             return members, self.members_text(members)
         if members:
             return members, self.members_text(members)
         if kind == "string":
             fmt = get("format")
-            text = _FORMAT_EXAMPLES.get(fmt if isinstance(fmt, str) else "")
+            text = _FORMAT_EXAMPLES.get(fmt) if isinstance(fmt, str) else None
             if text is None:
-                text = "x" * max(1, min(_whole(get("minLength"), 1), 64))
+                least = get("minLength")
+                text = "x" if least is None else "x" * max(1, min(_whole(least, 1), 64))
             return None, self.literal(text)
         if kind == "integer":
-            return None, repr(_whole(get("minimum"), 1))
+            least = get("minimum")
+            return None, "1" if least is None else repr(_whole(least, 1))
         if kind == "number":
             return None, "1.0"
         if kind == "boolean":
