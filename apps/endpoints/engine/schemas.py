@@ -25,6 +25,8 @@ _FORMAT_FIELDS = {
     "ipv6": "IPAddressField",
     "binary": "FileField",
 }
+# The keywords a field is read from before its type: a union, a merge or an enum.
+_COMBINED = frozenset({"oneOf", "anyOf", "allOf", "enum"})
 MAX_DEPTH = 8  # inline objects nested deeper are JSON (a component is a class: its depth restarts)
 
 
@@ -188,7 +190,7 @@ class SerializerWriter:
         return written
 
     def _field(self, schema: Mapping[str, Any], kwargs: list[tuple[str, str]], *, where: str, depth: int) -> str:
-        name = ref_name(schema)
+        name = ref_name(schema) if "$ref" in schema else None
         if name is not None:
             target = self.components.get(name)
             if isinstance(target, dict) and self.properties(target) is None:
@@ -201,30 +203,35 @@ class SerializerWriter:
         kind, nullable = types_of(schema)
         if nullable:
             kwargs = [*kwargs, ("allow_null", "True")]
-        for union in ("oneOf", "anyOf"):
-            if schema.get(union):
-                self.notes.append(f"{where}: {union} is accepted as any JSON value; DRF has no union field")
-                return self._call("serializers.JSONField", kwargs)
-        if schema.get("allOf") and depth < MAX_DEPTH:
-            props = self.properties(schema, depth)
-            if props is None:
-                return self._call("serializers.JSONField", kwargs)
-            return self._call("serializers.DictField", kwargs)
-        enum = schema.get("enum")
-        if isinstance(enum, list) and enum and all(isinstance(v, str | int) and not isinstance(v, bool) for v in enum):
-            choices = sequence(self.literals[v] if isinstance(v, str) else repr(v) for v in enum)
-            return self._call("serializers.ChoiceField", [("choices", choices), *kwargs])
+        if not _COMBINED.isdisjoint(schema):  # most fields are a plain value's, with none of them
+            for union in ("oneOf", "anyOf"):
+                if schema.get(union):
+                    self.notes.append(f"{where}: {union} is accepted as any JSON value; DRF has no union field")
+                    return self._call("serializers.JSONField", kwargs)
+            if schema.get("allOf") and depth < MAX_DEPTH:
+                props = self.properties(schema, depth)
+                if props is None:
+                    return self._call("serializers.JSONField", kwargs)
+                return self._call("serializers.DictField", kwargs)
+            enum = schema.get("enum")
+            if (
+                isinstance(enum, list)
+                and enum
+                and all(isinstance(v, str | int) and not isinstance(v, bool) for v in enum)
+            ):
+                choices = sequence(self.literals[v] if isinstance(v, str) else repr(v) for v in enum)
+                return self._call("serializers.ChoiceField", [("choices", choices), *kwargs])
         if kind == "string":
             fmt = schema.get("format")
-            special = _FORMAT_FIELDS.get(fmt if isinstance(fmt, str) else "")
+            special = _FORMAT_FIELDS.get(fmt) if isinstance(fmt, str) else None
             if special:
                 return self._call(f"serializers.{special}", kwargs)
-            extra = [
-                (key, str(schema[src]))
-                for src, key in (("maxLength", "max_length"), ("minLength", "min_length"))
-                if type(schema.get(src)) is int and schema[src] >= 0
-            ]
-            return self._call("serializers.CharField", [*extra, *kwargs])
+            extra = []
+            for src, key in (("maxLength", "max_length"), ("minLength", "min_length")):
+                value = schema.get(src)
+                if type(value) is int and value >= 0:
+                    extra.append((key, str(value)))
+            return self._call("serializers.CharField", [*extra, *kwargs] if extra else kwargs)
         if kind == "integer" or kind == "number":
             extra = []
             for src, key in (("minimum", "min_value"), ("maximum", "max_value")):
