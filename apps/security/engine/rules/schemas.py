@@ -175,7 +175,16 @@ def _walk(data: Any) -> _Walked:
                         )
                     if target is not None:
                         if ptr.startswith("/components/schemas/"):
-                            refers.setdefault(unescape_pointer_part(ptr.split("/", 4)[3]), set()).add(target)
+                            # The component's name, as `_request_side` slices it out; its set
+                            # made only for its first $ref.
+                            end = ptr.find("/", 20)
+                            schema = ptr[20:] if end < 0 else ptr[20:end]
+                            if "~" in schema:
+                                schema = unescape_pointer_part(schema)
+                            if schema in refers:
+                                refers[schema].add(target)
+                            else:
+                                refers[schema] = {target}
                         elif (  # as `_request_side(ptr, frozenset())`, without the call
                             "/requestBody" in ptr
                             or "/parameters/" in ptr
