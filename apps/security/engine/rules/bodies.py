@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from apps.designs.engine.model import ApiDocument, SourceRef
@@ -100,7 +100,6 @@ class _Bodies:
         self._requests: dict[tuple[int, str], tuple[tuple[str, dict[str, Any], str, bool, bool], ...]] = {}
         self._responses: dict[tuple[int, str], tuple[_Properties, _Properties]] = {}
         self._request_flags: dict[int, bool] = {}
-        self._response_flags: dict[tuple[int, bool], bool] = {}
         self._names: dict[int, frozenset[str]] = {}
         self._all_names: dict[int, frozenset[str]] = {}
         # The fields some rule reports, for "request" or "response" bodies: (kind, schema object,
@@ -137,7 +136,7 @@ class _Bodies:
             return ()
         found = self._properties.get(key)
         if found is None:
-            found = self._properties[key] = tuple(_collect_properties(self.doc, resolved, key[1]))
+            found = self._properties[key] = tuple(_collect_properties(self._deref, resolved, key[1]))
         return found
 
     def properties(self, schema: Any, where: str) -> _Properties:
@@ -186,25 +185,20 @@ class _Bodies:
         found = self._all_names.get(id(resolved))
         if found is None:
             found = self._all_names[id(resolved)] = frozenset(
-                field_key(name) for name, _, _, _ in _collect_properties(self.doc, resolved, "")
+                field_key(name) for name, _, _, _ in _collect_properties(self._deref, resolved, "")
             )
         return found
 
     def may_report_response(self, response: dict[str, Any], *, success: bool) -> bool:
         """Whether a response object's bodies hold a field the response rules report: a secret
-        (`success`, a 2xx or 3xx) or what leaks internals (an error). Operations share responses
-        (an API's one error response, through `$ref`): worked out once per object and kind."""
-        key = (id(response), success)
-        found = self._response_flags.get(key)
-        if found is None:
-            wanted = _SECRET_FIELDS if success else _LEAKY_ERROR_FIELDS
-            found = False
-            for media_obj in (response.get("content") or {}).values():  # a loop: no generator per response
-                if isinstance(media_obj, dict) and not wanted.isdisjoint(self.names(media_obj.get("schema"))):
-                    found = True
-                    break
-            self._response_flags[key] = found
-        return found
+        (`success`, a 2xx or 3xx) or what leaks internals (an error). What each body schema holds
+        is worked out once (`names`); a response object is seldom met twice (a shared one, through
+        `$ref`, is looked at once by `body_rules`), so its verdict is not remembered."""
+        wanted = _SECRET_FIELDS if success else _LEAKY_ERROR_FIELDS
+        for media_obj in (response.get("content") or {}).values():  # a loop: no generator per response
+            if isinstance(media_obj, dict) and not wanted.isdisjoint(self.names(media_obj.get("schema"))):
+                return True
+        return False
 
     def names(self, schema: Any) -> frozenset[str]:
         """The names (as `field_key` gives them) of the fields of a response body that the
@@ -246,9 +240,6 @@ class _Bodies:
         they are nested (its own properties, its `allOf`/`oneOf`/`anyOf` parts and array items,
         nested objects), in the order they are written, each once. A schema met again inside
         itself (a cycle) adds nothing there."""
-        # Called for every schema object under every body (Stripe's inline request bodies nest
-        # thousands): a schema that is not a $ref skips `deref`, and what a field's name says is
-        # read from `_name_verdicts`.
         if type(schema) is dict and "$ref" in schema:
             resolved, at = self._deref(schema, where)
         else:
@@ -261,72 +252,132 @@ class _Bodies:
             or "anyOf" in resolved
         ):
             return ()  # a plain value (most `anyOf` parts are): no field inside it
+        return self._walk(kind, resolved, at)
+
+    def _walk(self, kind: str, resolved: dict[str, Any], at: str) -> _Collected:
+        """`flagged` of a schema already followed, known to hold something (`_nests`)."""
+        # Called for every schema object under every body (Stripe's inline request bodies nest
+        # thousands): what a field's name says is read from `_name_verdicts`, a nested schema
+        # known to be followed and to nest is walked without `flagged`'s checks, and the pointer
+        # of a local $ref's place is not built (the fields are written where it leads).
         key = (kind, id(resolved), at)
         found = self._flagged.get(key)
         if found is not None:
             return found  # found before, or being walked (a cycle): ()
         self._flagged[key] = ()
         entries: list[tuple[str, Any, str, str | None]] = []
+        # How many places (its own properties, each nested schema) found something: an entry can
+        # repeat only across two of them, and one nested schema's tuple is taken as it is.
+        sources = 0
+        nested: _Collected = ()
         if resolved.get("type") == "array" and "items" in resolved:
-            entries += self.flagged(kind, resolved["items"], at + "/items")
+            items = resolved["items"]
+            if type(items) is dict and "$ref" in items and type(ref := items["$ref"]) is str and ref.startswith("#"):
+                nested = self.flagged(kind, items, "")  # written where the ref leads
+            else:
+                nested = self.flagged(kind, items, at + "/items")
+            if nested:
+                entries += nested
+                sources = 1
         else:
+            targets = self._targets
             props = resolved.get("properties")
             if isinstance(props, dict):
                 request = kind == "request"
                 verdicts = self._name_verdicts
-                targets = self._targets
+                own = False
                 for raw_name, prop in props.items():
                     # Most properties are written inline: tested for a $ref without a `get`.
-                    if (
-                        type(prop) is dict
-                        and "$ref" in prop
-                        and type(ref := prop["$ref"]) is str
-                        and ref.startswith("#")
-                    ):  # followed: written where the ref leads (as `_deref`, without the call once known)
-                        target, ref_at = targets[ref] if ref in targets else self._deref(prop, "")
-                    else:
-                        target, ref_at = prop, None
-                    if isinstance(target, dict):
-                        name = raw_name if type(raw_name) is str else str(raw_name)
-                        verdict = verdicts.get(name)
-                        if verdict is None:
-                            verdict = verdicts[name] = _name_verdict(name)
-                        if request:
-                            # As `_request_marks`, its name's part read once per name.
-                            wanted = (target.get("format") in _URL_FORMATS or verdict[1]) or (
-                                verdict[0] and not target.get("readOnly")
-                            )
+                    if type(prop) is dict:
+                        if "$ref" in prop and type(ref := prop["$ref"]) is str and ref.startswith("#"):
+                            # followed: written where the ref leads (as `_deref`, without the call once known)
+                            target, ref_at = targets[ref] if ref in targets else self._deref(prop, "")
+                            if not isinstance(target, dict):
+                                continue
                         else:
-                            wanted = verdict[2]
-                        if wanted:
-                            entries.append((name, target, at, ref_at))
-                        if (  # `_nests`
-                            "properties" in target
-                            or "items" in target
-                            or "allOf" in target
-                            or "oneOf" in target
-                            or "anyOf" in target
-                        ):
-                            entries += self.flagged(  # as `_property_pointer`, without the call
-                                kind,
-                                target,
-                                ref_at if ref_at is not None else f"{at}/properties/{escape_pointer_part(name)}",
-                            )
-            if "allOf" in resolved or "oneOf" in resolved or "anyOf" in resolved:  # most have none
-                for combo in _COMBINATIONS:
-                    parts = resolved.get(combo)
-                    if isinstance(parts, list):
-                        for index, part in enumerate(parts):
-                            if type(part) is dict and "$ref" not in part and not _nests(part):
+                            target, ref_at = prop, None
+                    elif isinstance(prop, dict):
+                        target, ref_at = prop, None
+                    else:
+                        continue
+                    if type(raw_name) is str:
+                        name = raw_name
+                    else:
+                        name = str(raw_name)
+                        sources += 1  # two keys may read alike (1 and "1")
+                    verdict = verdicts.get(name)
+                    if verdict is None:
+                        verdict = verdicts[name] = _name_verdict(name)
+                    if request:
+                        # As `_request_marks`, its name's part read once per name.
+                        wanted = (verdict[1] or ("format" in target and target["format"] in _URL_FORMATS)) or (
+                            verdict[0] and not target.get("readOnly")
+                        )
+                    else:
+                        wanted = verdict[2]
+                    if wanted:
+                        entries.append((name, target, at, ref_at))
+                        own = True
+                    if (  # `_nests`
+                        "properties" in target
+                        or "items" in target
+                        or "allOf" in target
+                        or "oneOf" in target
+                        or "anyOf" in target
+                    ):
+                        # as `_property_pointer`, without the call
+                        place = (
+                            ref_at
+                            if ref_at is not None
+                            else f"{at}/properties/{escape_pointer_part(name) if '/' in name or '~' in name else name}"
+                        )
+                        sub = self.flagged(kind, target, place) if "$ref" in target else self._walk(kind, target, place)
+                        if sub:
+                            entries += sub
+                            nested = sub
+                            sources += 1
+                sources += own
+            for combo in _COMBINATIONS:  # most have none
+                if combo in resolved and isinstance(parts := resolved[combo], list):
+                    for index, part in enumerate(parts):
+                        if type(part) is dict and "$ref" not in part:
+                            if not (
+                                "properties" in part
+                                or "items" in part
+                                or "allOf" in part
+                                or "oneOf" in part
+                                or "anyOf" in part
+                            ):
                                 continue  # a plain value: nothing to add, no pointer to build
-                            entries += self.flagged(kind, part, f"{at}/{combo}/{index}")
-        if len(entries) > 1:
+                            sub = self._walk(kind, part, f"{at}/{combo}/{index}")
+                        elif type(part) is dict and type(ref := part["$ref"]) is str and ref.startswith("#"):
+                            # as `flagged`, without the call: written where the ref leads
+                            target, place = targets[ref] if ref in targets else self._deref(part, "")
+                            if not isinstance(target, dict) or not (
+                                "properties" in target
+                                or "items" in target
+                                or "allOf" in target
+                                or "oneOf" in target
+                                or "anyOf" in target
+                            ):
+                                continue
+                            sub = self._walk(kind, target, place)
+                        else:
+                            sub = self.flagged(kind, part, f"{at}/{combo}/{index}")
+                        if sub:
+                            entries += sub
+                            nested = sub
+                            sources += 1
+        if sources > 1:
             unique: dict[tuple[str, str, str | None], tuple[str, Any, str, str | None]] = {}
             for entry in entries:
                 unique.setdefault((entry[0], entry[2], entry[3]), entry)
-            found = self._flagged[key] = tuple(unique.values())
+            found = tuple(unique.values())
+        elif len(entries) == len(nested):  # all from one nested schema (or none)
+            found = nested
         else:
-            found = self._flagged[key] = tuple(entries)
+            found = tuple(entries)
+        self._flagged[key] = found
         return found
 
 
@@ -357,18 +408,20 @@ class _Place:
         return self._ref
 
 
-def _collect_properties(doc: ApiDocument, schema: Any, where: str) -> list[tuple[str, Any, str, str | None]]:
+def _collect_properties(
+    follow: Callable[[Any, str], tuple[Any, str]], schema: Any, where: str
+) -> list[tuple[str, Any, str, str | None]]:
     """Every property of a body schema: its own, those of its `allOf`/`oneOf`/`anyOf` parts and
     array items, and those of nested objects (`{"user": {"is_admin": ...}}`), each with where its
     parent is written, in the order they are written. A nested schema met again (shared, or a
-    cycle) is expanded once, and no deeper than eight levels."""
+    cycle) is expanded once, and no deeper than eight levels. `follow` is `deref` (`_Bodies._deref`)."""
     found: list[tuple[str, Any, str, str | None]] = []
-    _add_properties(doc, schema, where, 0, set(), found)
+    _add_properties(follow, schema, where, 0, set(), found)
     return found
 
 
 def _add_properties(
-    doc: ApiDocument,
+    follow: Callable[[Any, str], tuple[Any, str]],
     schema: Any,
     where: str,
     depth: int,
@@ -377,32 +430,44 @@ def _add_properties(
 ) -> None:
     # Appends to one list rather than yielding through a generator per level: an error schema
     # can reach hundreds of others (Stripe's), and each field would pass through every level above.
-    resolved, at = deref(doc, schema, where)
+    # Where a local $ref is written is not needed (its fields are written where it leads): its
+    # pointer is not built. A part holding nothing (no $ref, nothing nested) is not entered.
+    resolved, at = follow(schema, where) if type(schema) is dict and "$ref" in schema else (schema, where)
     if depth > 8 or not isinstance(resolved, dict):
         return
     if id(resolved) in expanded:
         return
     expanded.add(id(resolved))
     if resolved.get("type") == "array" and "items" in resolved:
-        _add_properties(doc, resolved["items"], at + "/items", depth + 1, expanded, found)
+        items = resolved["items"]
+        _add_properties(follow, items, "" if _local_ref(items) else at + "/items", depth + 1, expanded, found)
         return
     props = resolved.get("properties")
     if isinstance(props, dict):
-        for name, prop in props.items():
-            ref = prop.get("$ref") if type(prop) is dict else None
-            if type(ref) is str and ref.startswith("#"):  # followed: written where the ref leads
-                target, ref_at = deref(doc, prop, "")
+        for raw_name, prop in props.items():
+            if type(prop) is dict and "$ref" in prop and _local_ref(prop):  # followed: written where the ref leads
+                target, ref_at = follow(prop, "")
             else:
                 target, ref_at = prop, None
             if isinstance(target, dict):
-                found.append((str(name), target, at, ref_at))
+                name = raw_name if type(raw_name) is str else str(raw_name)
+                found.append((name, target, at, ref_at))
                 if _nests(target):
-                    _add_properties(doc, target, _property_pointer(at, str(name), ref_at), depth + 1, expanded, found)
-    for combo in ("allOf", "oneOf", "anyOf"):
+                    _add_properties(follow, target, _property_pointer(at, name, ref_at), depth + 1, expanded, found)
+    for combo in _COMBINATIONS:
         parts = resolved.get(combo)
         if isinstance(parts, list):
             for index, part in enumerate(parts):
-                _add_properties(doc, part, f"{at}/{combo}/{index}", depth + 1, expanded, found)
+                if type(part) is dict and "$ref" not in part and not _nests(part):
+                    continue  # a plain value: no field in it
+                _add_properties(
+                    follow, part, "" if _local_ref(part) else f"{at}/{combo}/{index}", depth + 1, expanded, found
+                )
+
+
+def _local_ref(node: Any) -> bool:
+    """Whether `node` is a local $ref (`deref` follows it, and its own place is not needed)."""
+    return type(node) is dict and type(ref := node.get("$ref")) is str and ref.startswith("#")
 
 
 def _nests(schema: dict[str, Any]) -> bool:
@@ -438,20 +503,23 @@ _WRITES_WITH_BODY = frozenset({"post", "put", "patch"})
 
 def body_rules(review: Review, *, doc: ApiDocument) -> None:
     bodies = _Bodies(doc)
-    shared_verdicts: dict[tuple[str, bool], bool] = {}  # (local $ref of a response, success) -> may report
+    # local $ref of a response -> may report, for errors ([0]) and successes ([1])
+    shared_verdicts: tuple[dict[str, bool], dict[str, bool]] = ({}, {})
     for path, method, _, operation in each_operation(doc):  # as `_body_operations`, one generator fewer
-        # Where the operation is written, and its label, are made only for a write with a request
-        # body or a response holding a field to report: most of a large API's operations have neither.
+        # Where the operation is written, and its label, are made only for a request body or a
+        # response holding a field to report: most of a large API's operations have neither.
         request = operation.get("requestBody") if method in _WRITES_WITH_BODY else None
-        if request is not None:
-            op_ptr = f"/paths/{escape_pointer_part(path)}/{method}"
-            label = f"{method.upper()} {path}"
-            op_ref = _Place(review, op_ptr, operation)
-            request, request_at = deref(doc, request, op_ptr + "/requestBody")
-        if isinstance(request, dict):
-            for media, media_obj in (request.get("content") or {}).items():
+        body = deref(doc, request, "")[0] if request is not None else None
+        if isinstance(body, dict):
+            op_ref = None
+            for media, media_obj in (body.get("content") or {}).items():
                 if not isinstance(media_obj, dict) or not bodies.may_report_request(media_obj.get("schema")):
                     continue
+                if op_ref is None:
+                    op_ptr = f"/paths/{escape_pointer_part(path)}/{method}"
+                    label = f"{method.upper()} {path}"
+                    op_ref = _Place(review, op_ptr, operation)
+                    request_at = deref(doc, request, op_ptr + "/requestBody")[1]
                 for name, prop, at, privileged, url in bodies.request(
                     media_obj.get("schema"), f"{request_at}/content/{escape_pointer_part(str(media))}/schema"
                 ):
@@ -490,10 +558,11 @@ def body_rules(review: Review, *, doc: ApiDocument) -> None:
             if type(ref) is str and ref.startswith("#"):
                 # A shared response (Graph's one error response, under every operation): what it
                 # holds depends on the $ref alone, so it is looked at once per ref and kind.
-                verdict = shared_verdicts.get((ref, success))
+                known = shared_verdicts[success]
+                verdict = known.get(ref)
                 if verdict is None:
                     resolved = deref(doc, response, "")[0]
-                    verdict = shared_verdicts[ref, success] = isinstance(resolved, dict) and bodies.may_report_response(
+                    verdict = known[ref] = isinstance(resolved, dict) and bodies.may_report_response(
                         resolved, success=success
                     )
             else:  # `deref` would hand it back as it is: only a local $ref is followed

@@ -39,10 +39,9 @@ def each_operation(doc: ApiDocument) -> Iterator[tuple[str, str, Mapping[str, An
     for path, item in paths.items():
         if not isinstance(item, dict):
             continue
-        for method in HTTP_METHODS:
-            operation = item.get(method)
-            if isinstance(operation, dict):
-                yield str(path), method, item, operation
+        for method in HTTP_METHODS:  # a path has a few of them: tested without a `get` each
+            if method in item and isinstance(operation := item[method], dict):
+                yield path if type(path) is str else str(path), method, item, operation
 
 
 # Parameter names repeat across a large API (its paging, filters and ids): what a name alone says
