@@ -22,7 +22,7 @@ handling they need, the rule's title says which tier.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from apps.designs.engine.loader import name_words, schema_entity_key, singular, snake
@@ -103,6 +103,7 @@ _PERSONAL = {
     "contact_name",
     "signature_image",
 }
+# Personal data too: `_classify` finds them among `_PERSONAL`.
 _LOCATION = {"latitude", "longitude", "lat", "lng", "lon", "gps", "coordinates", "geo_location", "geolocation"}
 _IDENTIFIERS = {
     "national_id",
@@ -288,7 +289,7 @@ def data_rules(review: Review) -> None:
                 _classify(
                     review,
                     owner=str(name),
-                    fields=[(field, ptr) for field, ptr in fields],
+                    fields=fields,
                     payment_story=payment_story,
                     in_api=True,
                     # Without a data model no table carries the schema's rows: its name is not read.
@@ -311,7 +312,7 @@ def data_rules(review: Review) -> None:
                 _classify(
                     review,
                     owner=f"{webhook.kind} {webhook.path}",
-                    fields=[(field, ptr) for field, ptr in fields],
+                    fields=fields,
                     payment_story=payment_story,
                     in_api=True,
                     table=_table_with(model, fields),
@@ -347,11 +348,16 @@ def _escape(part: str) -> str:
 
 
 def _schema_fields(schema: object, where: str) -> list[tuple[str, str]]:
-    """(name, pointer) of a component schema's own properties, those of its allOf/oneOf/anyOf
-    parts and of inline nested objects ($refs are reported where they lead)."""
+    """(name, where the object holding it is written) of a component schema's own properties,
+    those of its allOf/oneOf/anyOf parts and of inline nested objects ($refs are reported where
+    they lead). A field's own pointer (`_field_pointer`) is made only for the few reported."""
     found: list[tuple[str, str]] = []
     _add_schema_fields(schema, where, 0, found)
     return found
+
+
+def _field_pointer(name: str, parent: str) -> str:
+    return f"{parent}/properties/{_escape(name)}"
 
 
 def _nests(schema: dict[str, Any]) -> bool:
@@ -366,15 +372,19 @@ def _add_schema_fields(schema: object, where: str, depth: int, found: list[tuple
     props = schema.get("properties")
     if isinstance(props, dict):
         for raw_name, prop in props.items():
-            name = str(raw_name)
-            at = f"{where}/properties/{_escape(name)}"
-            found.append((name, at))
+            name = raw_name if type(raw_name) is str else str(raw_name)
+            found.append((name, where))
             if isinstance(prop, dict) and "$ref" not in prop:
-                if _nests(prop):  # most fields are plain values: nothing inside to add
-                    _add_schema_fields(prop, at, depth + 1, found)
+                # Most fields are plain values: nothing inside to add, no pointer to make.
+                nests = "properties" in prop or "allOf" in prop or "oneOf" in prop or "anyOf" in prop
                 items = prop.get("items")
-                if isinstance(items, dict) and _nests(items):
-                    _add_schema_fields(items, at + "/items", depth + 1, found)
+                items_nest = isinstance(items, dict) and _nests(items)
+                if nests or items_nest:
+                    at = _field_pointer(name, where)
+                    if nests:
+                        _add_schema_fields(prop, at, depth + 1, found)
+                    if items_nest:
+                        _add_schema_fields(items, at + "/items", depth + 1, found)
     for combo in ("allOf", "oneOf", "anyOf"):
         parts = schema.get(combo)
         if isinstance(parts, list):
@@ -386,13 +396,14 @@ def _classify(
     review: Review,
     *,
     owner: str,
-    fields: list[tuple[str, SourceRef | str]],
+    fields: Sequence[tuple[str, SourceRef | str]],
     payment_story: Callable[[str], bool | None],
     in_api: bool,
     table: str | None = None,
 ) -> None:
     """The findings of one table (`in_api` False) or one component schema, over its fields as
-    (name, where: a SourceRef for a column, a JSON pointer for a schema property). A schema that
+    (name, where: a SourceRef for a column, the JSON pointer of the object holding a schema
+    property, as `_schema_fields` gives them). A schema that
     carries a table's rows (`table`: `Prescription` for `prescriptions`) adds its places to the
     table's findings, which are the same data, rather than reporting them again."""
 
@@ -413,9 +424,12 @@ def _classify(
     personal: list[tuple[str, SourceRef | str]] = []
     special: list[tuple[str, str, SourceRef | str]] = []
     bank: list[tuple[str, SourceRef | str]] = []
+    located: list[tuple[str, SourceRef | str]] = []
     for (name, where), lowered in zip(fields, keys, strict=True):
         if lowered not in _CLASSIFIED:
             continue  # most fields: none of the kinds below
+        if in_api:
+            where = _field_pointer(name, str(where))
         key = f"{prefix}{owner}.{name}"
         label = f"{owner}.{name}"
         if lowered in _CARD_NUMBER:
@@ -462,6 +476,8 @@ def _classify(
             )
         if lowered in _PERSONAL:
             personal.append((name, where))
+            if lowered in _LOCATION:
+                located.append((name, where))
         if lowered in _IBAN or (lowered in _BANK_NUMBERS and _BANK_CONTEXT.search(owner)):
             bank.append((name, where))
     if bank:
@@ -483,12 +499,6 @@ def _classify(
             key=f"{prefix}{owner}",
             also=tuple(_ref(review, w) for _, _, w in special[1:]),
         )
-    # Most owners have no location field: told by their names at once, without a loop.
-    located = (
-        [(n, w) for (n, w), lowered in zip(fields, keys, strict=True) if lowered in _LOCATION]
-        if not _LOCATION.isdisjoint(names)
-        else []
-    )
     if len(located) >= 2 and (_PERSON.search(owner) or any(_PERSON.search(n) for n in names if n.endswith("_id"))):
         report(
             "sec.dp.location-tracking",
