@@ -532,6 +532,7 @@ class _Examples:
         # By depth, then by id(schema): no key tuple to make for every schema met.
         self.memos: list[dict[int, Example]] = [{} for _ in range(_EXAMPLE_DEPTH + 1)]
         self.literals: dict[str, str] = {}  # a key or a string value -> literal(it)
+        self.strings: dict[str, Example] = {}  # a string value -> its example, made once
 
     def body(self, schema: Any) -> str:
         """The source of a value the request body's schema accepts (`None` when there is none)."""
@@ -564,7 +565,7 @@ class _Examples:
             if isinstance(enum, list) and enum:
                 first = enum[0]
                 # A string (the usual enum) through the module's literals: the same values recur.
-                return (None, self.literal(first)) if isinstance(first, str) else _written(first)
+                return self.string(first) if isinstance(first, str) else _written(first)
             for part in get("allOf") or ():
                 merged = self.example(part, depth + 1)
                 if merged is not None and merged[0] is not None:
@@ -596,7 +597,7 @@ class _Examples:
             if text is None:
                 least = get("minLength")
                 text = "x" if least is None else "x" * max(1, min(_whole(least, 1), 64))
-            return None, self.literal(text)
+            return self.string(text)
         if kind == "integer":
             least = get("minimum")
             return None, "1" if least is None else repr(_whole(least, 1))
@@ -615,6 +616,14 @@ class _Examples:
         if text not in literals:
             literals[text] = literal(text)
         return literals[text]
+
+    def string(self, text: str) -> Example:
+        """A string value's example, one per text: most values are the same few strings, and each
+        example kept is one more object for the collector to look at."""
+        strings = self.strings
+        if text not in strings:
+            strings[text] = None, self.literal(text)
+        return strings[text]
 
     def members_text(self, members: dict[Any, str]) -> str:
         """_members_text(members), the keys' literals written once per module."""
