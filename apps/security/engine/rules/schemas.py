@@ -193,7 +193,9 @@ def _walk(data: Any) -> _Walked:
                             roots.add(target)
             for key, value in node.items():
                 inner = type(value)
-                if inner is dict or inner is list:
+                # Most lists (enums, required names) hold only scalars: told apart here, without a
+                # Python loop, and not visited.
+                if inner is dict or (inner is list and not containers.isdisjoint(map(type, value))):
                     if key in parts:
                         name = parts[key]
                     else:
@@ -203,10 +205,10 @@ def _walk(data: Any) -> _Walked:
                     if name is not None:
                         push_pointer(f"{ptr}/{name}")
                         push(value)
-        elif type(node) is list and not containers.isdisjoint(map(type, node)):
-            # Most lists (enums, required names) hold only scalars: told apart without a Python loop.
+        elif type(node) is list:
             for index, value in enumerate(node):
-                if type(value) in containers:
+                inner = type(value)
+                if inner is dict or (inner is list and not containers.isdisjoint(map(type, value))):
                     push_pointer(f"{ptr}/{index}")
                     push(value)
     return _Walked(pointers, objects, responses_objects, _request_schemas(roots, refers))
