@@ -373,10 +373,10 @@ class _Bodies:
             for entry in entries:
                 unique.setdefault((entry[0], entry[2], entry[3]), entry)
             found = tuple(unique.values())
-        elif len(entries) == len(nested):  # all from one nested schema (or none)
+        elif nested:  # all from one nested schema
             found = nested
         else:
-            found = tuple(entries)
+            found = tuple(entries) if entries else ()
         self._flagged[key] = found
         return found
 

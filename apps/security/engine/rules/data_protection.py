@@ -377,8 +377,7 @@ def _add_schema_fields(schema: object, where: str, depth: int, found: list[tuple
             if isinstance(prop, dict) and "$ref" not in prop:
                 # Most fields are plain values: nothing inside to add, no pointer to make.
                 nests = "properties" in prop or "allOf" in prop or "oneOf" in prop or "anyOf" in prop
-                items = prop.get("items")
-                items_nest = isinstance(items, dict) and _nests(items)
+                items_nest = "items" in prop and isinstance(items := prop["items"], dict) and _nests(items)
                 if nests or items_nest:
                     at = _field_pointer(name, where)
                     if nests:
@@ -386,10 +385,10 @@ def _add_schema_fields(schema: object, where: str, depth: int, found: list[tuple
                     if items_nest:
                         _add_schema_fields(items, at + "/items", depth + 1, found)
     for combo in ("allOf", "oneOf", "anyOf"):
-        parts = schema.get(combo)
-        if isinstance(parts, list):
+        if combo in schema and isinstance(parts := schema[combo], list):
             for index, part in enumerate(parts):
-                _add_schema_fields(part, f"{where}/{combo}/{index}", depth + 1, found)
+                if isinstance(part, dict) and _nests(part):  # else nothing to add, no pointer to make
+                    _add_schema_fields(part, f"{where}/{combo}/{index}", depth + 1, found)
 
 
 def _classify(
