@@ -318,24 +318,22 @@ class _ParameterFacts:
 
     def of(self, param: Any) -> _Facts:
         """The facts of a parameter as an operation writes it: inline, or a $ref."""
+        # A large API writes most parameters inline, each object once, under a name met before,
+        # and the others as $refs to a few shared ones: both looked up here as `_first` and
+        # `_resolved` would, without the calls on the way. Only what neither answers (an id or a
+        # page size, told by its schema) is kept by the object, rather than every object met.
+        if type(param) is dict:
+            if "$ref" in param:
+                ref = param["$ref"]
+                found = self._by_ref.get(ref) if type(ref) is str else None
+            else:
+                name = param.get("name")
+                found = self._by_name.get(name) if type(name) is str else None
+            if found is not None:
+                return found
         found = self._by_object.get(id(param))
         if found is None:
-            # A large API writes most parameters inline, each object once, under a name met
-            # before, and the others as $refs to a few shared ones: both looked up here as
-            # `_first` and `_resolved` would, without the calls on the way.
-            if type(param) is dict and "$ref" in param:
-                ref = param["$ref"]
-                if type(ref) is str:
-                    found = self._by_ref.get(ref)
-            elif isinstance(param, dict):
-                name = param.get("name")
-                if isinstance(name, str):
-                    found = self._by_name.get(name)
-                if found is None:
-                    found = self._resolved(param)  # as `_first` does for a parameter written inline
-            if found is None:
-                found = self._first(param)
-            self._by_object[id(param)] = found
+            found = self._by_object[id(param)] = self._first(param)
         return found
 
     def _first(self, param: Any) -> _Facts:
