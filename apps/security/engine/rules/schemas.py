@@ -240,10 +240,10 @@ def _request_schemas(roots: set[str], refers: dict[str, set[str]]) -> frozenset[
 def _request_side(where: str, request_schemas: frozenset[str]) -> bool:
     """Whether the schema object at `where` can be part of a request (see `_request_schemas`)."""
     if where.startswith("/components/schemas/"):
-        # The component's name: the part after the prefix (20 characters), sliced out rather
-        # than split off (asked for most string, array and integer schemas of a large API).
         if not request_schemas:  # no request carries a component schema
             return False
+        # The component's name: the part after the prefix (20 characters), sliced out rather
+        # than split off (asked for most string, array and integer schemas of a large API).
         end = where.find("/", 20)
         name = where[20:] if end < 0 else where[20:end]
         return (unescape_pointer_part(name) if "~" in name else name) in request_schemas
