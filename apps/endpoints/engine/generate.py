@@ -8,9 +8,9 @@ API, whether it was generated and why not. Nothing is written, imported or run h
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from apps.designs.engine.matching import match_endpoint
 from apps.designs.engine.model import DesignModel, Endpoint, SourceRef, stored_through_slots
@@ -78,6 +78,7 @@ class OperationOutcome:
     reverse_relations: tuple[tuple[str, str], ...] = ()
     # How the generated view reaches its table (`access_pattern`), for the query plans; {} when none.
     access: Mapping[str, Any] = field(default_factory=dict)
+    make: ClassVar[Callable[..., OperationOutcome]]  # see stored_through_slots
 
 
 @dataclass(frozen=True)
@@ -360,7 +361,7 @@ def generate_app(model: DesignModel, *, max_page_size: int = 100) -> Generation:
         for op in ops:
             entries.append((written[op.endpoint.method], _operation_call(op, throttle_classes, role_classes, written)))
             outcomes.append(
-                OperationOutcome(
+                OperationOutcome.make(
                     operation_id=op.endpoint.operation_id or "",
                     method=op.endpoint.method,
                     path=op.endpoint.full_path,
@@ -500,7 +501,7 @@ def enforces_object_level(op: _Op) -> bool:
 
 
 def _skipped(endpoint: Endpoint, reason: str) -> OperationOutcome:
-    return OperationOutcome(
+    return OperationOutcome.make(
         operation_id=endpoint.operation_id or "",
         method=endpoint.method,
         path=endpoint.full_path,
