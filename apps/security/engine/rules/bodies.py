@@ -54,6 +54,8 @@ _LEAKY_ERROR_FIELDS = {
     "line",
 }
 
+# The names the response rules report (`_Bodies.flagged` on a response body).
+_RESPONSE_FIELDS = _SECRET_FIELDS | _LEAKY_ERROR_FIELDS
 
 _COMBINATIONS = ("allOf", "oneOf", "anyOf")
 
@@ -109,8 +111,11 @@ class _Bodies:
         # A schema being walked is there already, finding nothing: met again inside itself (a
         # cycle), it adds nothing there.
         self._flagged: dict[tuple[str, int, str], _Collected] = {}
-        # field name -> `_name_verdict`: a large API's bodies repeat a few thousand names.
-        self._name_verdicts: dict[str, tuple[bool, bool, bool]] = {}
+        # What a field's name says, per name: a large API's bodies repeat a few thousand names.
+        # field name -> `_request_verdict`, for request bodies
+        self._request_verdicts: dict[str, tuple[bool, bool]] = {}
+        # field name -> whether the response rules report it (needs no more than `field_key`)
+        self._reported: dict[str, bool] = {}
         # local $ref -> where `deref` leads from it (see `_deref`)
         self._targets: dict[str, tuple[Any, str]] = {}
 
@@ -257,7 +262,7 @@ class _Bodies:
     def _walk(self, kind: str, resolved: dict[str, Any], at: str) -> _Collected:
         """`flagged` of a schema already followed, known to hold something (`_nests`)."""
         # Called for every schema object under every body (Stripe's inline request bodies nest
-        # thousands): what a field's name says is read from `_name_verdicts`, a nested schema
+        # thousands): what a field's name says is read from `_request_verdicts` or `_reported`, a nested schema
         # known to be followed and to nest is walked without `flagged`'s checks, and the pointer
         # of a local $ref's place is not built (the fields are written where it leads).
         key = (kind, id(resolved), at)
@@ -284,7 +289,7 @@ class _Bodies:
             props = resolved.get("properties")
             if isinstance(props, dict):
                 request = kind == "request"
-                verdicts = self._name_verdicts
+                verdicts: dict[str, Any] = self._request_verdicts if request else self._reported
                 own = False
                 for raw_name, prop in props.items():
                     # Most properties are written inline: tested for a $ref without a `get`.
@@ -305,16 +310,18 @@ class _Bodies:
                     else:
                         name = str(raw_name)
                         sources += 1  # two keys may read alike (1 and "1")
-                    verdict = verdicts.get(name)
-                    if verdict is None:
-                        verdict = verdicts[name] = _name_verdict(name)
                     if request:
                         # As `_request_marks`, its name's part read once per name.
+                        verdict = verdicts.get(name)
+                        if verdict is None:
+                            verdict = verdicts[name] = _request_verdict(name)
                         wanted = (verdict[1] or ("format" in target and target["format"] in _URL_FORMATS)) or (
                             verdict[0] and not target.get("readOnly")
                         )
                     else:
-                        wanted = verdict[2]
+                        wanted = verdicts.get(name)
+                        if wanted is None:
+                            wanted = verdicts[name] = field_key(name) in _RESPONSE_FIELDS
                     if wanted:
                         entries.append((name, target, at, ref_at))
                         own = True
@@ -381,15 +388,11 @@ class _Bodies:
         return found
 
 
-def _name_verdict(name: str) -> tuple[bool, bool, bool]:
-    """What a field's name alone says for `_Bodies.flagged`: (a privileged name, a URL's name, a
-    name the response rules report)."""
+def _request_verdict(name: str) -> tuple[bool, bool]:
+    """What a field's name alone says for `_Bodies.flagged` on a request body: (a privileged
+    name, a URL's name)."""
     key = field_key(name)
-    return (
-        key in _PRIVILEGED,
-        bool(name_facts(name)[1] or key in _URL_FIELD_NAMES),
-        key in _SECRET_FIELDS or key in _LEAKY_ERROR_FIELDS,
-    )
+    return key in _PRIVILEGED, bool(name_facts(name)[1] or key in _URL_FIELD_NAMES)
 
 
 class _Place:
