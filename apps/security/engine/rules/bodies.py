@@ -208,7 +208,11 @@ class _Bodies:
     def names(self, schema: Any) -> frozenset[str]:
         """The names (as `field_key` gives them) of the fields of a response body that the
         response rules report, nested ones included."""
-        resolved = self._deref(schema, "")[0]
+        # Asked for every response (Graph's tens of thousands), most a $ref followed before.
+        if type(schema) is dict and "$ref" in schema and type(ref := schema["$ref"]) is str and ref in self._targets:
+            resolved = self._targets[ref][0]
+        else:
+            resolved = self._deref(schema, "")[0]
         if type(resolved) is not dict:
             return frozenset()
         found = self._names.get(id(resolved))
