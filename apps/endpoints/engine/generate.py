@@ -212,9 +212,7 @@ def generate_app(model: DesignModel, *, max_page_size: int = 100) -> Generation:
     routes: dict[str, tuple[str, dict[str, str], list[_Op]]] = {}  # route -> (raw path, kwargs, ops)
     outcomes: list[OperationOutcome] = []
     planned: list[tuple[_Op, str]] = []
-    route_of: dict[
-        tuple[str, tuple[tuple[str, str | None], ...]], tuple[tuple[str, dict[str, str]] | str, list[Renamed]]
-    ] = {}
+    route_of: dict[tuple[str, tuple[tuple[str, str | None], ...]], tuple[str, dict[str, str]] | str] = {}
     for endpoint in model.endpoints:
         label = endpoint.operation_id or f"{endpoint.method} {endpoint.path}"
         if endpoint.method not in _GENERATED_METHODS:
@@ -228,10 +226,12 @@ def generate_app(model: DesignModel, *, max_page_size: int = 100) -> Generation:
         )
         if route_key not in route_of:
             route_names = Names(f"urls.py {endpoint.full_path}")
-            route_of[route_key] = (_route(endpoint, route_names), route_names.renamed)
-        route, route_renamed = route_of[route_key]
-        for item in route_renamed:
-            url_renamed.setdefault((item.original, item.name), item)
+            route_of[route_key] = _route(endpoint, route_names)
+            # The route's renames are listed once, when it is first made: the renames themselves
+            # are not kept with it (a large API's routes would keep thousands).
+            for item in route_names.renamed:
+                url_renamed.setdefault((item.original, item.name), item)
+        route = route_of[route_key]
         if isinstance(route, str):
             outcomes.append(_skipped(endpoint, route))
             continue
