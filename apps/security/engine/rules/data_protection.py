@@ -402,9 +402,12 @@ def _classify(
 ) -> None:
     """The findings of one table (`in_api` False) or one component schema, over its fields as
     (name, where: a SourceRef for a column, the JSON pointer of the object holding a schema
-    property, as `_schema_fields` gives them). A schema that
-    carries a table's rows (`table`: `Prescription` for `prescriptions`) adds its places to the
-    table's findings, which are the same data, rather than reporting them again."""
+    property, as `_schema_fields` gives them). A schema that carries a table's rows (`table`:
+    `Prescription` for `prescriptions`) adds its places to the table's findings, which are the
+    same data, rather than reporting them again."""
+    keys = [field_key(name) for name, _ in fields]  # each field's, as the tables below hold them
+    if _CLASSIFIED.isdisjoint(keys):
+        return  # most owners: no field of the kinds below, nothing to report
 
     def report(rule_id: str, where: SourceRef | str, message: str, *, key: str, **extra: Any) -> None:
         if table is not None:
@@ -414,7 +417,6 @@ def _classify(
                 return
         review.add(rule_id, where, message, key=key, **extra)
 
-    keys = [field_key(name) for name, _ in fields]  # each field's, as the tables below hold them
     names = set(keys)
     told = payment_story(owner)
     payment: bool | None = None  # worked out at the first card number: most owners have none
