@@ -303,7 +303,8 @@ def check_shape(body, kind, keys):
         "# runs the tests again with more, to count the queries each listed row adds).\nITEMS = 1\n"
     )
     marks = "pytestmark = pytest.mark.django_db\n"
-    return head + "\n\n" + marks + "\n" + rows + ("\n\n" + "\n\n\n".join(tests) if tests else "") + "\n"
+    # Joined in one copy more than the tests': the tests of a large API are megabytes.
+    return "".join([head, "\n\n", marks, "\n", rows, "\n\n" if tests else "", "\n\n\n".join(tests), "\n"])
 
 
 _RECEIVER_HELPERS = '''
