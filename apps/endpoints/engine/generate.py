@@ -588,12 +588,13 @@ def _plan(
     owner_table: str | None,
     facts: _StoryFacts,
 ) -> _Op:
-    entity = next((e for e in endpoint.entities if e in models), None)
+    entity = next((e for e in endpoint.entities if e in models), None) if models else None
     status = _success_status(endpoint)
     op = _Op(endpoint=endpoint, action="", model=models.get(entity) if entity else None, kwargs=kwargs, status=status)
     op.public = endpoint.security_declared and endpoint.security == ()
-    op.roles = tuple(dict.fromkeys(facts.roles.get(endpoint.key, ())))
-    op.rates = tuple(dict.fromkeys(facts.rates.get(endpoint.key, ())))
+    key = endpoint.key  # written out on each reading
+    op.roles = tuple(dict.fromkeys(facts.roles.get(key, ())))
+    op.rates = tuple(dict.fromkeys(facts.rates.get(key, ())))
     op.headers = tuple([(p.name, p.required) for p in endpoint.parameters if p.location == "header"])
     for name, required in op.headers:
         if name.lower() == "idempotency-key":
