@@ -505,7 +505,7 @@ def _collect_fields(
         return
     props = schema.get("properties")
     if isinstance(props, dict):
-        out.extend(str(k) for k in props)
+        out.extend(map(str, props))
     for combo in ("allOf", "oneOf", "anyOf"):
         parts = schema.get(combo)
         if isinstance(parts, list):
@@ -745,7 +745,8 @@ def _item_endpoints(
     endpoints: list[Endpoint] = []
     node_ref = doc.node_ref
     deref = doc.deref
-    shared = _parameters(doc, item.get("parameters"), item_ptr)
+    raw_shared = item.get("parameters")
+    shared = _parameters(doc, raw_shared, item_ptr) if raw_shared is not None else {}
     shared_only = tuple(shared.values())  # immutable: every operation without its own shares it
     declared_by_document = "security" in doc.data
     for method in HTTP_METHODS:
@@ -757,7 +758,8 @@ def _item_endpoints(
             doc.callback_owners.append((path, method, operation))
         # An operation's parameter replaces the path item's of the same name and location, in
         # its place: both are keyed so, the later of a list's duplicates winning in the first's place.
-        own = _parameters(doc, operation.get("parameters"), op_ptr)
+        raw_own = operation.get("parameters")
+        own = _parameters(doc, raw_own, op_ptr) if raw_own is not None else {}
         if not own:
             parameters = shared_only
         elif not shared:
@@ -766,8 +768,9 @@ def _item_endpoints(
             merged = shared.copy()
             merged.update(own)
             parameters = tuple(merged.values())
+        # deref is called only for a `$ref`: most bodies and responses are written in place.
         request_raw = operation.get("requestBody")
-        request_obj, _ = deref(request_raw)
+        request_obj = deref(request_raw)[0] if type(request_raw) is dict and "$ref" in request_raw else request_raw
         request_body = (
             _body(
                 doc,
@@ -785,7 +788,7 @@ def _item_endpoints(
             found: list[Response] = []
             responses_ptr = f"{op_ptr}/responses/"
             for raw_status, response in raw_responses.items():
-                resolved, _ = deref(response)
+                resolved = deref(response)[0] if type(response) is dict and "$ref" in response else response
                 if not isinstance(resolved, dict):
                     continue
                 status = str(raw_status)
@@ -871,7 +874,9 @@ def _parameter_shape(
 ) -> tuple[str, str, bool, str | None, dict[str, Any]]:
     """What a parameter object is apart from where it is used: (name, location, required, schema
     type, constraints)."""
-    schema, _ = doc.deref(resolved.get("schema"))
+    schema = resolved.get("schema")
+    if type(schema) is dict and "$ref" in schema:
+        schema = doc.deref(schema)[0]
     constraints = (
         {k: schema[k] for k in _CONSTRAINT_KEYS if k in schema}
         if isinstance(schema, dict) and not _CONSTRAINT_SET.isdisjoint(schema)

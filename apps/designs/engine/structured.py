@@ -227,7 +227,7 @@ class JsonLocator(Locator):
         self._scan()
 
     def _at(self, packed: int, ptr: str) -> SourceRef:
-        return SourceRef(self.document, (packed >> 32) + self.line_offset, packed & 0xFFFFFFFF, ptr)
+        return SourceRef.make(self.document, (packed >> 32) + self.line_offset, packed & 0xFFFFFFFF, ptr)
 
     def _collect(self) -> tuple[frozenset[str], frozenset[str]]:
         """Every key starting with "x-" and every str `$ref` value of the data: what the scanner
@@ -302,12 +302,13 @@ class JsonLocator(Locator):
         document = self.document
         line_offset = self.line_offset
         by_pointer = self.ref
+        make = SourceRef.make
 
         def node(node: Any, ptr: str) -> SourceRef:
             packed = get(node)
             if packed is None:
                 return by_pointer(ptr)
-            return SourceRef(document, (packed >> 32) + line_offset, packed & 0xFFFFFFFF, ptr)
+            return make(document, (packed >> 32) + line_offset, packed & 0xFFFFFFFF, ptr)
 
         return node
 
