@@ -172,3 +172,16 @@ def test_a_findings_stories_follow_the_order_of_its_places_in_every_process() ->
     ranked = {f.rule_id: f for f in rank([few, many], result.model)}
     assert ranked["sec.few"].stories == ("LIB-4", "LIB-2", "LIB-1")
     assert ranked["sec.many"].stories == ("LIB-4", "LIB-2", "LIB-1", "LIB-3")
+
+
+def test_a_findings_copy_with_changes_is_what_dataclasses_replace_makes() -> None:
+    finding = dataclasses.replace(_finding("r", "low", "/x"), resolved_by={"source": "generation", "reason": "y"})
+    copy = finding.replaced(priority=7, stories=("LIB-1",), change="new")
+    assert copy == dataclasses.replace(finding, priority=7, stories=("LIB-1",), change="new")
+    assert copy.resolved_by == finding.resolved_by and copy is not finding and finding.priority == 0
+
+
+def test_a_design_wide_findings_places_outside_operations_touch_none() -> None:
+    places = ("/components/schemas/Loan", "/paths/~1books/get/responses/200", "/webhooks/x/post", "/paths/~1loans")
+    [ranked] = rank([_finding("wide", "low", *places, "/paths/~1loans/post/requestBody")], _model())
+    assert ranked.endpoints == ("GET /books", "POST /loans")

@@ -22,6 +22,7 @@ import heapq
 import math
 import re
 from collections.abc import Iterable, Sequence
+from operator import attrgetter
 from typing import Any
 
 from apps.designs.engine.findings import Finding
@@ -39,9 +40,12 @@ STORY_PLACES = 3  # a finding touching more operations or tables is design-wide:
 SCHEMA_REACH_MAX_OPERATIONS = 300
 MAX_CONTEXT = 20  # stories and endpoints named per finding; a design-level one may touch thousands
 _UNSEEN = object()  # a pointer not yet looked up (its operation may be None)
-# The part of a pointer that names an operation: /paths/<path>/<method> (or /webhooks/<name>/<method>).
-_OPERATION_POINTER = re.compile(r"/(?:paths|webhooks)/[^/]*/[^/]*").match
-_OPERATION_ROOTS = ("/paths/", "/webhooks/")
+# The part of a pointer that names an operation: /paths/<path>/<method> (or /webhooks/<name>/<method>),
+# "" for a pointer in none (no operation's pointer is empty). It always matches, so that a design-wide
+# finding's thousands of pointers are looked up through `map`, with no Python step per pointer.
+_OPERATION_POINTER = re.compile(r"/(?:paths|webhooks)/[^/]*/[^/]*|").match
+_matched = re.Match.group
+_pointer_of = attrgetter("pointer")
 
 
 @dataclasses.dataclass(slots=True)
@@ -112,10 +116,7 @@ def _index(model: DesignModel) -> _Index:
 
 def _operation_of(pointer: str, operations: dict[str, str]) -> str | None:
     """The operation a pointer lies in (`/paths/~1a/get/responses/200` -> `GET /a`)."""
-    if not pointer.startswith(_OPERATION_ROOTS):  # most places of a large API lie in its schemas
-        return None
-    found = _OPERATION_POINTER(pointer)
-    return operations.get(found.group()) if found is not None else None
+    return operations.get(_OPERATION_POINTER(pointer).group())
 
 
 def _context(
@@ -138,12 +139,12 @@ def _context(
         # A design-wide finding on a large API names thousands of places, all in the API document
         # as a rule: then they touch the operations they lie in and nothing else, looked up by
         # pointer with no loop written here.
-        pointers = [loc.pointer for loc in locations]
+        pointers = list(map(_pointer_of, locations))
         if all(pointers):
-            for pointer in set(pointers).difference(labels):
-                labels[pointer] = _operation_of(pointer, operations)
-            # in the order of the places, as the loop below adds them
-            endpoints = dict.fromkeys(filter(None, map(labels.__getitem__, pointers)))
+            # `_operation_of` of each, in the order of the places, as the loop below adds them
+            endpoints = dict.fromkeys(
+                filter(None, map(operations.get, map(_matched, map(_OPERATION_POINTER, pointers))))
+            )
             if index.stories_of_endpoint:
                 for label in endpoints:
                     stories.extend(index.stories_of_endpoint.get(label, ()))
@@ -198,8 +199,7 @@ def rank(findings: Iterable[Finding], model: DesignModel) -> list[Finding]:
         # Operations and tables touched; schema objects and the like count a place each.
         breadth = len(endpoints) + len(tables) or len(finding.locations)
         ranked.append(
-            dataclasses.replace(
-                finding,
+            finding.replaced(
                 priority=priority(
                     finding.severity,
                     breadth=breadth,
@@ -246,5 +246,5 @@ def mark_changes(findings: Sequence[Finding], base: Sequence[Finding]) -> tuple[
     that are gone (fixed), in their order."""
     before = {f.fingerprint for f in base}
     now = {f.fingerprint for f in findings}
-    marked = [dataclasses.replace(f, change="unchanged" if f.fingerprint in before else "new") for f in findings]
+    marked = [f.replaced(change="unchanged" if f.fingerprint in before else "new") for f in findings]
     return marked, [f for f in base if f.fingerprint not in now]
