@@ -447,35 +447,29 @@ def _describe_content(doc: OpenApiDocument, content: dict[str, Any], limits: Par
     media = next(iter(content))
     if len(content) > 1 and "json" not in media:
         media = next((m for m in content if "json" in m), media)
-    media_obj = content.get(media)
+    media_obj = content[media]
     schema = media_obj.get("schema") if isinstance(media_obj, dict) else None
     media_type = str(media)
     # A large API writes a handful of media types tens of thousands of times.
     part = doc.media_parts.get(media_type)
     if part is None:
         part = doc.media_parts[media_type] = escape_pointer_part(media_type)
-    # Operations share schemas (an error schema, a page of items): each is described once.
-    shape = doc.body_shapes.get(id(schema))
-    if shape is None:
-        ref = schema.get("$ref") if type(schema) is dict else None
-        if type(ref) is str:
-            shape = doc.ref_body_shapes.get(ref)
-            if shape is None:
-                shape = doc.ref_body_shapes[ref] = _describe_body(doc, schema, limits)
-        else:
-            shape = _body_shape(doc, schema, limits)
+    # Operations share schemas (an error schema, a page of items): each is described once, a
+    # `$ref` by the ref, any other by the schema object's identity.
+    ref = schema.get("$ref") if type(schema) is dict else None
+    if type(ref) is str:
+        shape = doc.ref_body_shapes.get(ref)
+        if shape is None:
+            shape = doc.ref_body_shapes[ref] = _describe_body(doc, schema, limits)
+    else:
+        shape = doc.body_shapes.get(id(schema))
+        if shape is None:
+            shape = doc.body_shapes[id(schema)] = _describe_body(doc, schema, limits)
     return (media_type, part, media_obj, schema is not None, *shape)
 
 
-def _body_shape(doc: OpenApiDocument, schema: Any, limits: ParseLimits) -> tuple[str | None, bool, tuple[str, ...]]:
-    """(component schema name, whether it is an array of them, top-level field names), kept in
-    `doc.body_shapes` by the schema object's identity."""
-    shape = doc.body_shapes[id(schema)] = _describe_body(doc, schema, limits)
-    return shape
-
-
 def _describe_body(doc: OpenApiDocument, schema: Any, limits: ParseLimits) -> tuple[str | None, bool, tuple[str, ...]]:
-    target, ref = doc.deref(schema)
+    target, ref = doc.deref(schema) if type(schema) is dict and "$ref" in schema else (schema, None)
     is_array = False
     if isinstance(target, dict) and target.get("type") == "array":
         is_array = True
@@ -510,7 +504,7 @@ def _collect_fields(
         parts = schema.get(combo)
         if isinstance(parts, list):
             for part in parts:
-                target, _ = doc.deref(part)
+                target = doc.deref(part)[0] if type(part) is dict and "$ref" in part else part
                 _collect_fields(doc, target, out, depth=depth + 1, limits=limits)
 
 
