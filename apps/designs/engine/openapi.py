@@ -469,7 +469,7 @@ def _describe_content(doc: OpenApiDocument, content: dict[str, Any], limits: Par
 
 
 def _describe_body(doc: OpenApiDocument, schema: Any, limits: ParseLimits) -> tuple[str | None, bool, tuple[str, ...]]:
-    target, ref = doc.deref(schema) if type(schema) is dict and "$ref" in schema else (schema, None)
+    target, ref = doc.deref(schema)
     is_array = False
     if isinstance(target, dict) and target.get("type") == "array":
         is_array = True
@@ -504,7 +504,7 @@ def _collect_fields(
         parts = schema.get(combo)
         if isinstance(parts, list):
             for part in parts:
-                target = doc.deref(part)[0] if type(part) is dict and "$ref" in part else part
+                target, _ = doc.deref(part)
                 _collect_fields(doc, target, out, depth=depth + 1, limits=limits)
 
 
@@ -739,8 +739,7 @@ def _item_endpoints(
     endpoints: list[Endpoint] = []
     node_ref = doc.node_ref
     deref = doc.deref
-    raw_shared = item.get("parameters")
-    shared = _parameters(doc, raw_shared, item_ptr) if raw_shared is not None else {}
+    shared = _parameters(doc, item.get("parameters"), item_ptr)
     shared_only = tuple(shared.values())  # immutable: every operation without its own shares it
     declared_by_document = "security" in doc.data
     for method in HTTP_METHODS:
@@ -752,8 +751,7 @@ def _item_endpoints(
             doc.callback_owners.append((path, method, operation))
         # An operation's parameter replaces the path item's of the same name and location, in
         # its place: both are keyed so, the later of a list's duplicates winning in the first's place.
-        raw_own = operation.get("parameters")
-        own = _parameters(doc, raw_own, op_ptr) if raw_own is not None else {}
+        own = _parameters(doc, operation.get("parameters"), op_ptr)
         if not own:
             parameters = shared_only
         elif not shared:
@@ -762,9 +760,8 @@ def _item_endpoints(
             merged = shared.copy()
             merged.update(own)
             parameters = tuple(merged.values())
-        # deref is called only for a `$ref`: most bodies and responses are written in place.
         request_raw = operation.get("requestBody")
-        request_obj = deref(request_raw)[0] if type(request_raw) is dict and "$ref" in request_raw else request_raw
+        request_obj, _ = deref(request_raw)
         request_body = (
             _body(
                 doc,
@@ -782,7 +779,7 @@ def _item_endpoints(
             found: list[Response] = []
             responses_ptr = f"{op_ptr}/responses/"
             for raw_status, response in raw_responses.items():
-                resolved = deref(response)[0] if type(response) is dict and "$ref" in response else response
+                resolved, _ = deref(response)
                 if not isinstance(resolved, dict):
                     continue
                 status = str(raw_status)
@@ -868,9 +865,7 @@ def _parameter_shape(
 ) -> tuple[str, str, bool, str | None, dict[str, Any]]:
     """What a parameter object is apart from where it is used: (name, location, required, schema
     type, constraints)."""
-    schema = resolved.get("schema")
-    if type(schema) is dict and "$ref" in schema:
-        schema = doc.deref(schema)[0]
+    schema, _ = doc.deref(resolved.get("schema"))
     constraints = (
         {k: schema[k] for k in _CONSTRAINT_KEYS if k in schema}
         if isinstance(schema, dict) and not _CONSTRAINT_SET.isdisjoint(schema)

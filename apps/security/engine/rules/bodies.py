@@ -281,10 +281,8 @@ class _Bodies:
         nested: _Collected = ()
         if resolved.get("type") == "array" and "items" in resolved:
             items = resolved["items"]
-            if type(items) is dict and "$ref" in items and type(ref := items["$ref"]) is str and ref.startswith("#"):
-                nested = self.flagged(kind, items, "")  # written where the ref leads
-            else:
-                nested = self.flagged(kind, items, at + "/items")
+            # a local $ref's fields are written where it leads: its own place is not built
+            nested = self.flagged(kind, items, "" if _local_ref(items) else at + "/items")
             if nested:
                 entries += nested
                 sources = 1
@@ -352,25 +350,13 @@ class _Bodies:
                 if combo in resolved and isinstance(parts := resolved[combo], list):
                     for index, part in enumerate(parts):
                         if type(part) is dict and "$ref" not in part:
-                            if not (
-                                "properties" in part
-                                or "items" in part
-                                or "allOf" in part
-                                or "oneOf" in part
-                                or "anyOf" in part
-                            ):
+                            if not _nests(part):
                                 continue  # a plain value: nothing to add, no pointer to build
                             sub = self._walk(kind, part, f"{at}/{combo}/{index}")
                         elif type(part) is dict and type(ref := part["$ref"]) is str and ref.startswith("#"):
                             # as `flagged`, without the call: written where the ref leads
                             target, place = targets[ref] if ref in targets else self._deref(part, "")
-                            if not isinstance(target, dict) or not (
-                                "properties" in target
-                                or "items" in target
-                                or "allOf" in target
-                                or "oneOf" in target
-                                or "anyOf" in target
-                            ):
+                            if not isinstance(target, dict) or not _nests(target):
                                 continue
                             sub = self._walk(kind, target, place)
                         else:
