@@ -1,5 +1,6 @@
 """Reads of runs and their findings. Nothing here writes."""
 
+import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import fields
@@ -8,6 +9,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import connection
 from django.db.models import Count, JSONField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
@@ -134,7 +136,7 @@ def run_page_get(
     `findings_only`: what the findings part alone needs (a filter or page asked by htmx)."""
     query = query or {}
     # The findings part alone shows nothing of the report's sections: not read for a filter.
-    report = {} if findings_only and "report" in run.get_deferred_fields() else _run_page_report(run)
+    report, orphans = ({}, None) if findings_only and "report" in run.get_deferred_fields() else _run_page_report(run)
     context: dict[str, Any] = {
         "run": run,
         "revision": run.revision,
@@ -150,10 +152,14 @@ def run_page_get(
     if context["trace"] and not findings_only:
         # Operations without a story can number in the thousands (a public API has no stories):
         # the page lists the first ones and says how many more the exports hold.
-        orphans = [row for row in context["trace"].get("endpoints", []) if not row.get("stories")]
         shown_orphans = settings.RUN_PAGE_MAX_TRACE_ROWS
-        context["orphan_endpoints"] = orphans[:shown_orphans]
-        context["orphan_endpoints_more"] = max(0, len(orphans) - shown_orphans)
+        if orphans is not None:  # read by `_run_page_report`, without the other operations
+            head, total = orphans
+        else:
+            orphans = [row for row in context["trace"].get("endpoints", []) if not row.get("stories")]
+            head, total = orphans, len(orphans)
+        context["orphan_endpoints"] = head[:shown_orphans]
+        context["orphan_endpoints_more"] = max(0, total - shown_orphans)
     if not run.is_finished:
         return context
     everything = run.findings.all()
@@ -240,44 +246,92 @@ def run_page_get(
     return context
 
 
-# The query plans section as the run page reads it: the budget figures of the queries over their
-# budget, without the plans (a design's plans, each with its variants, run to megabytes).
-_SLIM_QUERYPLANS = """
-CASE WHEN jsonb_typeof(report -> 'queryplans') = 'object' THEN jsonb_build_object('queries', CASE
-  WHEN jsonb_typeof(report -> 'queryplans' -> 'queries') = 'array' THEN COALESCE((
-    SELECT jsonb_agg(jsonb_build_object(
-      'name', q -> 'name', 'story', q -> 'story', 'stories', q -> 'stories', 'endpoint', q -> 'endpoint',
-      'scaled_ms', q -> 'scaled_ms', 'budget_ms', q -> 'budget_ms', 'over_budget', q -> 'over_budget'))
-    FROM jsonb_array_elements(report -> 'queryplans' -> 'queries') AS q
-    WHERE q -> 'over_budget' = 'true'::jsonb), '[]'::jsonb)
-  ELSE '[]'::jsonb END) END
+# The run page reads the stored report without what it never shows, each part picked out of the
+# column in one query: the query plans but for the budget figures of the queries over their budget
+# (a design's plans, each with its variants, run to megabytes), the design section's lists of
+# names (its counts stay) and the traceability section's row for every operation (on Microsoft
+# Graph's description, 1 MB and 3 MB of the report's 4 MB, which the page spent more time reading
+# and decoding than on anything else). Of the operations it reads what its matrix lists: how many
+# have no story, and the first of them in the report's order. The column is read once (`r`: a
+# reference to the stored value would be decompressed again by each expression using it). An
+# operation without a story has no `stories`, or an empty or null one (traceability writes a list);
+# each is counted by its `.type()`, which every item has.
+_PAGE_REPORT_SQL = """
+SELECT
+  CASE WHEN jsonb_typeof(r) = 'object' THEN COALESCE((
+    SELECT jsonb_object_agg(k, v) FROM jsonb_each(r) AS s(k, v)
+    WHERE k NOT IN ('queryplans', 'design', 'traceability')), '{}'::jsonb) END,
+  CASE WHEN jsonb_typeof(r -> 'queryplans') = 'object' THEN jsonb_build_object('queries', CASE
+    WHEN jsonb_typeof(r -> 'queryplans' -> 'queries') = 'array' THEN COALESCE((
+      SELECT jsonb_agg(jsonb_build_object(
+        'name', q -> 'name', 'story', q -> 'story', 'stories', q -> 'stories', 'endpoint', q -> 'endpoint',
+        'scaled_ms', q -> 'scaled_ms', 'budget_ms', q -> 'budget_ms', 'over_budget', q -> 'over_budget'))
+      FROM jsonb_array_elements(r -> 'queryplans' -> 'queries') AS q
+      WHERE q -> 'over_budget' = 'true'::jsonb), '[]'::jsonb)
+    ELSE '[]'::jsonb END) END,
+  CASE WHEN jsonb_typeof(r -> 'design') = 'object' THEN COALESCE((
+    SELECT jsonb_object_agg(k, CASE WHEN jsonb_typeof(v) = 'object' THEN v - 'names' ELSE v END)
+    FROM jsonb_each(r -> 'design') AS d(k, v)), '{}'::jsonb) ELSE r -> 'design' END,
+  CASE WHEN jsonb_typeof(r -> 'traceability') = 'object' THEN COALESCE((
+    SELECT jsonb_object_agg(k, v) FROM jsonb_each(r -> 'traceability') AS t(k, v) WHERE k <> 'endpoints'),
+    '{}'::jsonb) END,
+  CASE WHEN jsonb_typeof(r -> 'traceability' -> 'endpoints') = 'array' THEN
+    jsonb_array_length(jsonb_path_query_array(r, '$.traceability.endpoints[*] ? (!exists(@.stories[*]) || @.stories == null).type()')) END,
+  CASE WHEN jsonb_typeof(r -> 'traceability' -> 'endpoints') = 'array' THEN
+    jsonb_path_query_array(r, ('$.traceability.endpoints[0 to ' || %(window)s || '] ? (!exists(@.stories[*]) || @.stories == null)')::jsonpath) END
+FROM (SELECT report || '{}'::jsonb AS r FROM analysis_analysisrun WHERE id = %(run)s OFFSET 0) AS run
+"""
+# The first operations without a story are looked for among the first ORPHAN_WINDOW times as many
+# operations as the page lists; when fewer are found there and more exist, `_orphans` reads them all.
+_ORPHAN_WINDOW = 4
+_ORPHANS_SQL = """
+SELECT jsonb_path_query_array(report, '$.traceability.endpoints[*] ? (!exists(@.stories[*]) || @.stories == null)')
+FROM analysis_analysisrun WHERE id = %(run)s
 """
 
 
-def _run_page_report(run: AnalysisRun) -> dict[str, Any]:
+def _run_page_report(run: AnalysisRun) -> tuple[dict[str, Any], tuple[list[dict[str, Any]], int] | None]:
     """The report the run page shows: the run's own when it was read with the run, else read
-    here without what the page never shows (the query plans but for the budget figures)."""
+    here without what the page never shows (see `_PAGE_REPORT_SQL`). Read so, it comes with the
+    first operations without a story and their count (None: the report's own traceability section
+    has them)."""
     if "report" not in run.get_deferred_fields():
-        return run.report or {}
-    row = (
-        AnalysisRun.objects.filter(pk=run.pk)
-        .annotate(
-            page_report=RawSQL("report - 'queryplans'", (), output_field=JSONField()),
-            page_queryplans=RawSQL(_SLIM_QUERYPLANS, (), output_field=JSONField()),  # noqa: S611 - a constant
-        )
-        .values_list("page_report", "page_queryplans")
-        .first()
-    )
+        return run.report or {}, None
+    shown = settings.RUN_PAGE_MAX_TRACE_ROWS
+    with connection.cursor() as cursor:
+        cursor.execute(_PAGE_REPORT_SQL, {"run": run.pk, "window": shown * _ORPHAN_WINDOW - 1})
+        row = cursor.fetchone()
     if row is None or row[0] is None:
         run.report = None
-        return {}
-    report, queryplans = row
+        return {}, None
+    report, queryplans, design, trace, orphan_count, orphan_head = (
+        json.loads(value) if isinstance(value, str | bytes) else value for value in row
+    )
     if queryplans is not None:
         report["queryplans"] = queryplans
+    if design is not None:
+        report["design"] = design
+    orphans = None
+    if trace is not None:
+        report["traceability"] = trace
+        if orphan_count is not None:
+            if len(orphan_head) < min(shown, orphan_count):
+                orphan_head = _orphans(run)
+            orphans = (orphan_head[:shown], orphan_count)
     # The page's templates ask `run.report` whether there is one: answer from what was read rather
     # than have the deferred column read whole. Nothing saves the run on this path (a GET).
     run.report = report
-    return report
+    return report, orphans
+
+
+def _orphans(run: AnalysisRun) -> list[dict[str, Any]]:
+    """Every operation without a story, in the report's order (when the first ones are not among
+    the first operations: a design whose stories name most of them)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_ORPHANS_SQL, {"run": run.pk})
+        row = cursor.fetchone()
+    found = None if row is None else json.loads(row[0]) if isinstance(row[0], str | bytes) else row[0]
+    return found or []
 
 
 def _passes(group: _Group, query: Mapping[str, str], *, ignoring: str = "") -> bool:

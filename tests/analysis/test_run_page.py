@@ -313,3 +313,70 @@ def test_finding_text_escapes_everything_but_its_own_code_markup() -> None:
     )
     assert finding_text("a\nb") == "a<br>b"
     assert finding_text("`<script>`") == "<code>&lt;script&gt;</code>"
+
+
+def _operations(count: int, *, with_story: set[int]) -> list[dict[str, Any]]:
+    return [
+        {
+            "method": "GET",
+            "path": f"/things/{i}",
+            "operation_id": f"op{i}",
+            "document": "design.md",
+            "line": 10 + i,
+            "entities": [],
+            "queries": [],
+            "stories": ["ORD-1"] if i in with_story else [],
+        }
+        for i in range(count)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("count", "with_story"),
+    [
+        (30, set()),  # every operation without a story: the first few listed, the rest counted
+        (30, set(range(0, 30, 2))),  # every other one
+        (40, set(range(20))),  # the first twenty named by stories: past the window read first
+        (4, {0, 1, 2, 3}),  # none without a story
+    ],
+)
+def test_the_page_reads_the_operations_without_a_story_as_the_whole_report_gives_them(
+    client: Client, run: AnalysisRun, settings: Any, count: int, with_story: set[int]
+) -> None:
+    """The run page reads the stored report without the design's names and the traceability
+    section's operations; what it lists of those (the first without a story, and how many more)
+    is what the whole report gives."""
+    settings.RUN_PAGE_MAX_TRACE_ROWS = 3  # window: the first 12 operations
+    report = run.report
+    report["traceability"]["endpoints"] = _operations(count, with_story=with_story)
+    report["traceability"]["endpoints"][1]["stories"] = None if 1 not in with_story else ["ORD-1"]
+    report["design"]["endpoints"]["names"] = [f"GET /things/{i}" for i in range(count)]
+    run.save(update_fields=["report"])
+    orphans = [row for row in report["traceability"]["endpoints"] if not row["stories"]]
+
+    page = _page(client, run)
+    assert [row["path"] for row in page.context["orphan_endpoints"]] == [row["path"] for row in orphans[:3]]
+    assert page.context["orphan_endpoints_more"] == max(0, len(orphans) - 3)
+    read = page.context["report"]
+    assert "endpoints" not in read["traceability"] and "names" not in read["design"]["endpoints"]
+    assert read["design"]["endpoints"]["count"] == report["design"]["endpoints"]["count"]
+    assert read["traceability"]["entities"] == report["traceability"]["entities"]
+    assert {k: v for k, v in read.items() if k not in ("design", "traceability")} == {
+        k: v for k, v in report.items() if k not in ("design", "traceability")
+    }
+    html = page.content.decode()
+    for row in orphans[:3]:
+        assert f"GET {row['path']}</a>" in html
+    if len(orphans) > 3:
+        assert f"and {len(orphans) - 3} more operation" in html
+    else:
+        assert "more operation" not in html
+
+
+def test_a_report_without_a_traceability_section_or_design_reads_as_it_is(client: Client, run: AnalysisRun) -> None:
+    report = {k: v for k, v in run.report.items() if k not in ("traceability",)}
+    run.report = report
+    run.save(update_fields=["report"])
+    page = _page(client, run)
+    assert page.status_code == 200
+    assert "traceability" not in page.context["report"] and "orphan_endpoints" not in page.context
