@@ -253,9 +253,8 @@ def run_page_get(
 # Graph's description, 1 MB and 3 MB of the report's 4 MB, which the page spent more time reading
 # and decoding than on anything else). Of the operations it reads what its matrix lists: how many
 # have no story, and the first of them in the report's order. The column is read once (`r`: a
-# reference to the stored value would be decompressed again by each expression using it). An
-# operation without a story has no `stories`, or an empty or null one (traceability writes a list);
-# each is counted by its `.type()`, which every item has.
+# reference to the stored value would be decompressed again by each expression using it). The
+# operations without a story are found by the JSON paths below, passed as parameters.
 _PAGE_REPORT_SQL = """
 SELECT
   CASE WHEN jsonb_typeof(r) = 'object' THEN COALESCE((
@@ -276,18 +275,18 @@ SELECT
     SELECT jsonb_object_agg(k, v) FROM jsonb_each(r -> 'traceability') AS t(k, v) WHERE k <> 'endpoints'),
     '{}'::jsonb) END,
   CASE WHEN jsonb_typeof(r -> 'traceability' -> 'endpoints') = 'array' THEN
-    jsonb_array_length(jsonb_path_query_array(r, '$.traceability.endpoints[*] ? (!exists(@.stories[*]) || @.stories == null).type()')) END,
+    jsonb_array_length(jsonb_path_query_array(r, %(count)s::jsonpath)) END,
   CASE WHEN jsonb_typeof(r -> 'traceability' -> 'endpoints') = 'array' THEN
-    jsonb_path_query_array(r, ('$.traceability.endpoints[0 to ' || %(window)s || '] ? (!exists(@.stories[*]) || @.stories == null)')::jsonpath) END
+    jsonb_path_query_array(r, %(head)s::jsonpath) END
 FROM (SELECT report || '{}'::jsonb AS r FROM analysis_analysisrun WHERE id = %(run)s OFFSET 0) AS run
 """
+# An operation without a story has no `stories`, or an empty or null one (traceability writes a
+# list): as a JSON path filter. They are counted by their `.type()`, which every item has.
+_NO_STORY = "(!exists(@.stories[*]) || @.stories == null)"
 # The first operations without a story are looked for among the first ORPHAN_WINDOW times as many
 # operations as the page lists; when fewer are found there and more exist, `_orphans` reads them all.
 _ORPHAN_WINDOW = 4
-_ORPHANS_SQL = """
-SELECT jsonb_path_query_array(report, '$.traceability.endpoints[*] ? (!exists(@.stories[*]) || @.stories == null)')
-FROM analysis_analysisrun WHERE id = %(run)s
-"""
+_ORPHANS_SQL = "SELECT jsonb_path_query_array(report, %(all)s::jsonpath) FROM analysis_analysisrun WHERE id = %(run)s"
 
 
 def _run_page_report(run: AnalysisRun) -> tuple[dict[str, Any], tuple[list[dict[str, Any]], int] | None]:
@@ -298,15 +297,17 @@ def _run_page_report(run: AnalysisRun) -> tuple[dict[str, Any], tuple[list[dict[
     if "report" not in run.get_deferred_fields():
         return run.report or {}, None
     shown = settings.RUN_PAGE_MAX_TRACE_ROWS
+    paths = {
+        "count": f"$.traceability.endpoints[*] ? {_NO_STORY}.type()",
+        "head": f"$.traceability.endpoints[0 to {shown * _ORPHAN_WINDOW - 1}] ? {_NO_STORY}",
+    }
     with connection.cursor() as cursor:
-        cursor.execute(_PAGE_REPORT_SQL, {"run": run.pk, "window": shown * _ORPHAN_WINDOW - 1})
+        cursor.execute(_PAGE_REPORT_SQL, {"run": run.pk, **paths})
         row = cursor.fetchone()
     if row is None or row[0] is None:
         run.report = None
         return {}, None
-    report, queryplans, design, trace, orphan_count, orphan_head = (
-        json.loads(value) if isinstance(value, str | bytes) else value for value in row
-    )
+    report, queryplans, design, trace, orphan_count, orphan_head = map(_json, row)
     if queryplans is not None:
         report["queryplans"] = queryplans
     if design is not None:
@@ -328,10 +329,14 @@ def _orphans(run: AnalysisRun) -> list[dict[str, Any]]:
     """Every operation without a story, in the report's order (when the first ones are not among
     the first operations: a design whose stories name most of them)."""
     with connection.cursor() as cursor:
-        cursor.execute(_ORPHANS_SQL, {"run": run.pk})
+        cursor.execute(_ORPHANS_SQL, {"run": run.pk, "all": f"$.traceability.endpoints[*] ? {_NO_STORY}"})
         row = cursor.fetchone()
-    found = None if row is None else json.loads(row[0]) if isinstance(row[0], str | bytes) else row[0]
-    return found or []
+    return (_json(row[0]) if row is not None else None) or []
+
+
+def _json(value: Any) -> Any:
+    """A jsonb column read through a cursor: the driver hands Django's connection its text."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
 
 
 def _passes(group: _Group, query: Mapping[str, str], *, ignoring: str = "") -> bool:
